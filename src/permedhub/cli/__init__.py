@@ -1,0 +1,1 @@
+"""Command-line shells (Typer + Rich): parse options, call one library function, render."""

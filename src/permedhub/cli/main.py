@@ -1,0 +1,25 @@
+"""The `permedhub` command: one sub-command group per area (`permedhub AREA VERB`)."""
+
+from __future__ import annotations
+
+import typer
+
+from permedhub.cli import db as db_cli
+from permedhub.cli import hecon as hecon_cli
+from permedhub.cli import serve as serve_cli
+from permedhub.cli import trials as trials_cli
+
+app = typer.Typer(
+    name="permedhub",
+    help="PerMed Hub: the ICPerMed family's knowledge graph and tools.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db_cli.app, name="db")
+app.add_typer(hecon_cli.app, name="hecon")
+app.add_typer(trials_cli.app, name="trials")
+app.command("serve")(serve_cli.serve)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
