@@ -1,0 +1,821 @@
+"""Group-sequential designs by recursive numerical integration (not simulation).
+
+The joint distribution of the z-statistics Z_1..Z_K of a group-sequential trial is the canonical
+one of Jennison & Turnbull (2000, §3.1): with information fractions t_1 < ... < t_K = 1 and drift
+delta = theta * sqrt(I_max), Z_k has mean delta * sqrt(t_k) and independent score increments.
+Crossing probabilities are computed with the recursion of Armitage, McPherson & Rowe (1969) as
+set out in Jennison & Turnbull (2000, Chapter 19): Simpson's rule on a grid of 6r - 1 points per
+look (dense near the mean, logarithmically spread in the tails; §19.2.1), with the grid trimmed
+to each look's continuation region.
+
+Public API (stable; other modules of `permedhub.trials` build on it):
+
+``crossing_probabilities(upper, lower, information_rates, drift=0.0, grid_r=32)``
+    Probabilities of first crossing the upper / lower boundary at each look, for any boundaries
+    (use ``-inf`` / ``+inf`` for looks without a bound). Returns ``(upper_probs, lower_probs)``.
+``spending_function(family, alpha, t, gamma=None, rho=None)``
+    Cumulative error spent at information fraction(s) ``t`` for the Lan–DeMets families
+    ``"ld-obf"``, ``"ld-pocock"``, ``"hsd"`` (Hwang–Shih–DeCani, ``gamma``) and ``"power"``
+    (Kim–DeMets power family, ``rho``).
+``efficacy_bounds(looks, boundary, alpha, sided=1, information_rates=None, ...)``
+    The z-scale critical values only (e.g. for an inverse-normal combination test whose stage
+    weights give the information rates); no power calculation.
+``design_gsd(looks, boundary, alpha, beta, sided=1, information_rates=None, ...)``
+    A complete design (`GroupSequentialDesign`): efficacy and futility bounds, nominal p-values,
+    cumulative alpha spent, drift for the target power, inflation factor, expected sample size
+    under H0 and H1 and stopping probabilities per look.
+``operating_characteristics(design, drift)``
+    Rejection / stopping probabilities and expected information of a design at any drift.
+
+Boundary families (``boundary``): ``"pocock"``, ``"obf"`` (O'Brien–Fleming), ``"wt"``
+(Wang–Tsiatis with shape parameter ``delta_wt``: b_k = C t_k^(Delta - 1/2)), ``"hp"``
+(Haybittle–Peto: ``hp_interim`` at interim looks, the final bound solved to give exactly alpha),
+and the Lan–DeMets alpha-spending families ``"ld-obf"``, ``"ld-pocock"``, ``"hsd"``, ``"power"``.
+
+Conventions: ``alpha`` is the total type I error (one-sided for ``sided=1``, two-sided for
+``sided=2`` with symmetric bounds +/- b_k); ``beta`` the type II error. Futility bounds
+(one-sided designs only) come from a beta-spending function, computed under the alternative,
+with the drift chosen so that futility and efficacy bounds meet at the final look (the approach
+of gsDesign's test types 3/4 and rpact's beta-spending designs). ``"binding"`` futility bounds
+are taken into account when computing the efficacy bounds; ``"nonbinding"`` ones are not (the
+efficacy bounds then keep the type I error at alpha even if futility stops are overruled).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy.optimize import brentq
+from scipy.special import ndtr, ndtri
+
+from permedhub.trials.errors import (
+    TrialInputError,
+    check_alpha,
+    check_increasing_fractions,
+    check_int_range,
+    check_positive,
+    check_probability,
+)
+
+FloatArray = NDArray[np.float64]
+
+CLASSICAL_BOUNDARIES = ("pocock", "obf", "wt", "hp")
+SPENDING_FAMILIES = ("ld-obf", "ld-pocock", "hsd", "power")
+BOUNDARIES = CLASSICAL_BOUNDARIES + SPENDING_FAMILIES
+FutilityKind = Literal["none", "binding", "nonbinding"]
+MAX_LOOKS = 100
+
+_BOUND_LIMIT = 38.0  # |z| beyond which normal tail probabilities underflow in double precision
+_XTOL = 1e-12
+
+
+# ---------------------------------------------------------------------------------------------
+# Numerical integration (Jennison & Turnbull 2000, Chapter 19)
+# ---------------------------------------------------------------------------------------------
+
+
+def _grid(mean: float, lower: float, upper: float, r: int) -> tuple[FloatArray, FloatArray]:
+    """Simpson grid points and weights on (lower, upper) around `mean` (J&T §19.2.1).
+
+    The 6r - 1 base points are dense within 3 SD of the mean and log-spread to about
+    3 + 4 log(r) SD; they are trimmed to the continuation region, whose finite ends are added,
+    then every interval gets its midpoint so that Simpson's rule applies panel by panel.
+    """
+    i = np.arange(1, 6 * r, dtype=float)
+    base = np.where(
+        i < r,
+        -3.0 - 4.0 * np.log(r / i),
+        np.where(i <= 5 * r, -3.0 + 3.0 * (i - r) / (2.0 * r), 3.0 + 4.0 * np.log(r / (6 * r - i))),
+    )
+    x = mean + base
+    inside = x[(x > lower) & (x < upper)]
+    parts = [inside]
+    if np.isfinite(lower) and lower > x[0]:
+        parts.insert(0, np.array([min(lower, x[-1])]))
+    if np.isfinite(upper) and upper < x[-1]:
+        parts.append(np.array([max(upper, x[0])]))
+    nodes = np.unique(np.concatenate(parts))
+    nodes = nodes[(nodes >= lower) & (nodes <= upper)]
+    if nodes.size < 2:
+        return np.empty(0), np.empty(0)
+    widths = np.diff(nodes)
+    points = np.empty(2 * nodes.size - 1)
+    points[0::2] = nodes
+    points[1::2] = nodes[:-1] + widths / 2.0
+    weights = np.zeros_like(points)
+    weights[0:-1:2] += widths / 6.0
+    weights[1::2] += 4.0 * widths / 6.0
+    weights[2::2] += widths / 6.0
+    return points, weights
+
+
+@dataclass(frozen=True)
+class _State:
+    """Sub-density of Z_k on the continuation region, as grid points and weighted values."""
+
+    t: float
+    points: FloatArray
+    weighted_density: FloatArray
+
+    @staticmethod
+    def start() -> _State:
+        # A point mass at Z_0 = 0 with t_0 = 0 makes look 1 the same recursion as later looks.
+        return _State(0.0, np.zeros(1), np.ones(1))
+
+    def _standardised(self, z: FloatArray | float, t: float, drift: float) -> FloatArray:
+        dt = t - self.t
+        shift = self.points * np.sqrt(self.t) + drift * dt
+        return (np.sqrt(t) * np.atleast_1d(z)[:, None] - shift[None, :]) / np.sqrt(dt)
+
+    def exit_above(self, bound: float, t: float, drift: float) -> float:
+        if bound == np.inf or self.points.size == 0:
+            return 0.0
+        u = self._standardised(np.array([bound]), t, drift)[0]
+        return float(self.weighted_density @ ndtr(-u))
+
+    def exit_below(self, bound: float, t: float, drift: float) -> float:
+        if bound == -np.inf or self.points.size == 0:
+            return 0.0
+        u = self._standardised(np.array([bound]), t, drift)[0]
+        return float(self.weighted_density @ ndtr(u))
+
+    def advance(self, t: float, drift: float, lower: float, upper: float, r: int) -> _State:
+        points, weights = _grid(drift * np.sqrt(t), lower, upper, r)
+        if points.size == 0 or self.points.size == 0:
+            return _State(t, np.empty(0), np.empty(0))
+        u = self._standardised(points, t, drift)
+        kernel = np.exp(-0.5 * u * u) * (np.sqrt(t / (t - self.t)) / np.sqrt(2.0 * np.pi))
+        density = kernel @ self.weighted_density
+        return _State(t, points, weights * density)
+
+
+def crossing_probabilities(
+    upper: Sequence[float] | FloatArray,
+    lower: Sequence[float] | FloatArray | None,
+    information_rates: Sequence[float] | FloatArray,
+    drift: float = 0.0,
+    grid_r: int = 32,
+) -> tuple[FloatArray, FloatArray]:
+    """Probabilities of first crossing the upper and the lower boundary at each look.
+
+    Args:
+        upper: upper z-bounds per look (``inf`` where the look has none).
+        lower: lower z-bounds per look (``-inf`` where none); ``None`` means no lower bounds.
+        information_rates: information fractions t_k, strictly increasing (need not end at 1:
+            any positive increasing information scale works since only ratios matter with
+            ``drift`` defined at t = 1).
+        drift: the mean of Z at t = 1 (theta * sqrt(I_max)); Z_k has mean drift * sqrt(t_k).
+        grid_r: grid size parameter r (6r - 1 base points per look; J&T §19.2.1).
+
+    Returns:
+        ``(upper_probs, lower_probs)``: P(stop at look k by crossing that boundary).
+    """
+    t = np.asarray(information_rates, dtype=float)
+    b = np.asarray(upper, dtype=float)
+    a = np.full_like(b, -np.inf) if lower is None else np.asarray(lower, dtype=float)
+    if not (t.shape == b.shape == a.shape) or t.ndim != 1:
+        raise TrialInputError("upper/lower/information_rates", (b, a, t), "arrays of one length")
+    if np.any(np.diff(t) <= 0) or t[0] <= 0:
+        raise TrialInputError("information_rates", t.tolist(), "strictly increasing values > 0")
+    state = _State.start()
+    up = np.zeros(t.size)
+    down = np.zeros(t.size)
+    for k in range(t.size):
+        up[k] = state.exit_above(b[k], t[k], drift)
+        down[k] = state.exit_below(a[k], t[k], drift)
+        if k + 1 < t.size:
+            state = state.advance(t[k], drift, a[k], b[k], grid_r)
+    return up, down
+
+
+# ---------------------------------------------------------------------------------------------
+# Spending functions and boundary shapes
+# ---------------------------------------------------------------------------------------------
+
+
+def spending_function(
+    family: str,
+    alpha: float,
+    t: float | Sequence[float] | FloatArray,
+    gamma: float | None = None,
+    rho: float | None = None,
+) -> FloatArray:
+    """Cumulative error spent at information fraction(s) `t` (Lan & DeMets 1983 and successors).
+
+    ``"ld-obf"``: 2 - 2 Phi(z_{1-alpha/2} / sqrt(t)) (Lan & DeMets 1983, O'Brien–Fleming type);
+    ``"ld-pocock"``: alpha log(1 + (e - 1) t) (Lan & DeMets 1983, Pocock type);
+    ``"hsd"``: alpha (1 - exp(-gamma t)) / (1 - exp(-gamma)) (Hwang, Shih & DeCani 1990),
+    alpha t when gamma = 0; ``"power"``: alpha t^rho (Kim & DeMets 1987), rho > 0.
+    """
+    tt = np.clip(np.asarray(t, dtype=float), 0.0, 1.0)
+    if family == "ld-obf":
+        with np.errstate(divide="ignore"):
+            return np.where(tt > 0, 2.0 * ndtr(-ndtri(1.0 - alpha / 2.0) / np.sqrt(tt)), 0.0)
+    if family == "ld-pocock":
+        return np.asarray(alpha * np.log1p((np.e - 1.0) * tt), dtype=float)
+    if family == "hsd":
+        g = _require_parameter("gamma", gamma, family)
+        if not -40.0 <= g <= 40.0:
+            raise TrialInputError("gamma", gamma, "a number in [-40, 40] for hsd spending")
+        if g == 0.0:
+            return np.asarray(alpha * tt, dtype=float)
+        return np.asarray(alpha * np.expm1(-g * tt) / np.expm1(-g), dtype=float)
+    if family == "power":
+        p = _require_parameter("rho", rho, family)
+        if not 0.0 < p <= 20.0:
+            raise TrialInputError("rho", rho, "a number in (0, 20] for the power family")
+        return np.asarray(alpha * tt**p, dtype=float)
+    raise TrialInputError("spending family", family, f"one of {', '.join(SPENDING_FAMILIES)}")
+
+
+def _require_parameter(name: str, value: float | None, family: str) -> float:
+    if value is None or isinstance(value, bool) or not np.isfinite(float(value)):
+        raise TrialInputError(name, value, f"a finite number (required by '{family}')")
+    return float(value)
+
+
+def _classical_shape(
+    boundary: str, t: FloatArray, delta_wt: float | None, hp_interim: float
+) -> tuple[FloatArray, FloatArray]:
+    """Bounds as ``offset + c * slope`` so one constant c is solved for the level alpha."""
+    k = t.size
+    if boundary == "pocock":
+        return np.zeros(k), np.ones(k)
+    if boundary == "obf":
+        return np.zeros(k), 1.0 / np.sqrt(t)
+    if boundary == "wt":
+        d = _require_parameter("delta_wt", delta_wt, "wt")
+        if not -1.0 <= d <= 1.0:
+            raise TrialInputError("delta_wt", delta_wt, "a number in [-1, 1] (Wang–Tsiatis)")
+        return np.zeros(k), t ** (d - 0.5)
+    # Haybittle–Peto: fixed interim bounds, the final one solved (J&T §2.7.2).
+    offset = np.full(k, hp_interim)
+    offset[-1] = 0.0
+    slope = np.zeros(k)
+    slope[-1] = 1.0
+    return offset, slope
+
+
+# ---------------------------------------------------------------------------------------------
+# Design
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupSequentialDesign:
+    """A group-sequential design with its operating characteristics (z-scale bounds).
+
+    ``futility_bounds`` holds ``-inf`` where a look has no futility bound (and for designs
+    without futility); ``efficacy_bounds`` holds ``inf`` where a look has no efficacy bound.
+    Probabilities per look are of *stopping* at that look. ``*_h1`` quantities are at the
+    drift that gives power 1 - beta. Expected sample sizes are relative to the fixed design
+    with the same alpha and power (multiply by its sample size to get patients).
+    """
+
+    boundary: str
+    sided: int
+    alpha: float
+    beta: float
+    futility: str
+    information_rates: FloatArray
+    efficacy_bounds: FloatArray
+    futility_bounds: FloatArray
+    nominal_p_efficacy: FloatArray
+    cumulative_alpha_spent: FloatArray
+    drift: float
+    fixed_drift: float
+    inflation_factor: float
+    prob_efficacy_h0: FloatArray
+    prob_futility_h0: FloatArray
+    prob_efficacy_h1: FloatArray
+    prob_futility_h1: FloatArray
+    expected_sample_size_h0: float
+    expected_sample_size_h1: float
+    power: float
+    type_one_error_futility_obeyed: float
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def looks(self) -> int:
+        return int(self.information_rates.size)
+
+    def max_sample_size(self, fixed_sample_size: float) -> float:
+        """Maximum sample size given the fixed design's sample size (R * n_fixed)."""
+        return self.inflation_factor * fixed_sample_size
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per look."""
+        return pd.DataFrame(
+            {
+                "look": np.arange(1, self.looks + 1),
+                "information_rate": self.information_rates,
+                "efficacy_z": self.efficacy_bounds,
+                "futility_z": self.futility_bounds,
+                "nominal_p_efficacy": self.nominal_p_efficacy,
+                "cumulative_alpha_spent": self.cumulative_alpha_spent,
+                "prob_efficacy_h0": self.prob_efficacy_h0,
+                "prob_futility_h0": self.prob_futility_h0,
+                "prob_efficacy_h1": self.prob_efficacy_h1,
+                "prob_futility_h1": self.prob_futility_h1,
+            }
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (infinite bounds become ``None``)."""
+
+        def clean(values: FloatArray) -> list[float | None]:
+            return [float(v) if np.isfinite(v) else None for v in values]
+
+        return {
+            "boundary": self.boundary,
+            "sided": self.sided,
+            "alpha": self.alpha,
+            "beta": self.beta,
+            "futility": self.futility,
+            "parameters": self.parameters,
+            "looks": self.looks,
+            "information_rates": clean(self.information_rates),
+            "efficacy_z": clean(self.efficacy_bounds),
+            "futility_z": clean(self.futility_bounds),
+            "nominal_p_efficacy": clean(self.nominal_p_efficacy),
+            "cumulative_alpha_spent": clean(self.cumulative_alpha_spent),
+            "prob_efficacy_h0": clean(self.prob_efficacy_h0),
+            "prob_futility_h0": clean(self.prob_futility_h0),
+            "prob_efficacy_h1": clean(self.prob_efficacy_h1),
+            "prob_futility_h1": clean(self.prob_futility_h1),
+            "drift": self.drift,
+            "fixed_drift": self.fixed_drift,
+            "inflation_factor": self.inflation_factor,
+            "expected_sample_size_h0": self.expected_sample_size_h0,
+            "expected_sample_size_h1": self.expected_sample_size_h1,
+            "power": self.power,
+            "type_one_error_futility_obeyed": self.type_one_error_futility_obeyed,
+        }
+
+
+@dataclass(frozen=True)
+class OperatingCharacteristics:
+    """Behaviour of a design at one drift (mean of Z at full information)."""
+
+    drift: float
+    prob_reject_upper: FloatArray
+    prob_reject_lower: FloatArray
+    prob_futility: FloatArray
+    power: float
+    expected_information: float
+
+
+@dataclass(frozen=True)
+class _Spec:
+    boundary: str
+    sided: int
+    alpha: float
+    t: FloatArray
+    efficacy_active: NDArray[np.bool_]
+    futility_active: NDArray[np.bool_]
+    gamma: float | None
+    rho: float | None
+    delta_wt: float | None
+    hp_interim: float
+    beta_family: str
+    beta_gamma: float | None
+    beta_rho: float | None
+    grid_r: int
+
+
+def _lower_of(upper: FloatArray, sided: int) -> FloatArray:
+    return -upper if sided == 2 else np.full_like(upper, -np.inf)
+
+
+def _solve_bound(func: Any, target: float) -> float:
+    """Bound b with func(b) == target for a decreasing exit probability func."""
+    if target <= 0.0:
+        return float(np.inf)
+    lo, hi = -_BOUND_LIMIT, _BOUND_LIMIT
+    if func(hi) - target >= 0.0:
+        return hi
+    if func(lo) - target <= 0.0:
+        return lo
+    return float(brentq(lambda b: func(b) - target, lo, hi, xtol=_XTOL))
+
+
+def _spending_efficacy(spec: _Spec, futility: FloatArray | None) -> FloatArray:
+    """Efficacy bounds from alpha spending, look by look (futility in place if given)."""
+    t = spec.t
+    cumulative = spending_function(spec.boundary, spec.alpha, t, spec.gamma, spec.rho)
+    cumulative[-1] = spec.alpha
+    bounds = np.full(t.size, np.inf)
+    lower_fut = np.full(t.size, -np.inf) if futility is None else futility
+    state = _State.start()
+    spent = 0.0
+    for k in range(t.size):
+        if spec.efficacy_active[k]:
+            target = cumulative[k] - spent
+            if spec.sided == 2:
+
+                def exit_both(b: float, s: _State = state, tk: float = t[k]) -> float:
+                    return s.exit_above(b, tk, 0.0) + s.exit_below(-b, tk, 0.0)
+
+                bounds[k] = _solve_bound(exit_both, target)
+            else:
+
+                def exit_up(b: float, s: _State = state, tk: float = t[k]) -> float:
+                    return s.exit_above(b, tk, 0.0)
+
+                bounds[k] = _solve_bound(exit_up, target)
+        lower = -bounds[k] if spec.sided == 2 else lower_fut[k]
+        spent += state.exit_above(bounds[k], t[k], 0.0) + state.exit_below(lower, t[k], 0.0) * (
+            spec.sided == 2
+        )
+        if k + 1 < t.size:
+            state = state.advance(t[k], 0.0, lower, bounds[k], spec.grid_r)
+    return bounds
+
+
+def _classical_efficacy(spec: _Spec, futility: FloatArray | None) -> FloatArray:
+    """Efficacy bounds offset + c * slope with c solved for the total level alpha."""
+    offset, slope = _classical_shape(spec.boundary, spec.t, spec.delta_wt, spec.hp_interim)
+
+    def bounds_for(c: float) -> FloatArray:
+        b = offset + c * slope
+        return np.where(spec.efficacy_active, b, np.inf)
+
+    def level(c: float) -> float:
+        b = bounds_for(c)
+        lower = _lower_of(b, spec.sided) if futility is None else futility
+        up, down = crossing_probabilities(b, lower, spec.t, 0.0, spec.grid_r)
+        return float(up.sum() + (down.sum() if spec.sided == 2 else 0.0))
+
+    c = float(brentq(lambda c: level(c) - spec.alpha, 0.0, _BOUND_LIMIT, xtol=_XTOL))
+    return bounds_for(c)
+
+
+def _efficacy(spec: _Spec, futility: FloatArray | None = None) -> FloatArray:
+    if spec.boundary in SPENDING_FAMILIES:
+        return _spending_efficacy(spec, futility)
+    return _classical_efficacy(spec, futility)
+
+
+def _futility_given(
+    spec: _Spec, beta: float, drift: float, efficacy: FloatArray
+) -> tuple[FloatArray, float]:
+    """Futility bounds from beta spending at `drift` given efficacy bounds.
+
+    Returns the bounds (interim ones clipped to the efficacy bound) and the unclipped final
+    futility bound a_K, which equals b_K at the drift that gives power 1 - beta.
+    """
+    t = spec.t
+    cumulative = spending_function(spec.beta_family, beta, t, spec.beta_gamma, spec.beta_rho)
+    bounds = np.full(t.size, -np.inf)
+    state = _State.start()
+    spent = 0.0
+    final = -np.inf
+    for k in range(t.size):
+        last = k + 1 == t.size
+        if spec.futility_active[k] or last:
+            target = (beta if last else cumulative[k]) - spent
+
+            def exit_down(a: float, s: _State = state, tk: float = t[k]) -> float:
+                return s.exit_below(a, tk, drift)
+
+            a = -_solve_bound(lambda x: exit_down(-x), target) if target > 0 else -np.inf
+            if last:
+                final = a
+            bounds[k] = min(a, efficacy[k])
+        spent += state.exit_below(bounds[k], t[k], drift)
+        if not last:
+            state = state.advance(t[k], drift, bounds[k], efficacy[k], spec.grid_r)
+    return bounds, final
+
+
+def _futility_design(
+    spec: _Spec, beta: float, binding: bool
+) -> tuple[FloatArray, FloatArray, float]:
+    """Efficacy bounds, futility bounds and drift with futility meeting efficacy at look K."""
+    nonbinding_efficacy = None if binding else _efficacy(spec)
+
+    def bounds_at(drift: float) -> tuple[FloatArray, FloatArray, float]:
+        if not binding:
+            assert nonbinding_efficacy is not None
+            fut, final = _futility_given(spec, beta, drift, nonbinding_efficacy)
+            return nonbinding_efficacy, fut, final
+        # Binding: efficacy depends on futility and futility on efficacy; iterate to a fixed
+        # point (converges fast because each depends weakly on the other).
+        eff = _efficacy(spec)
+        fut, final = _futility_given(spec, beta, drift, eff)
+        for _ in range(100):
+            new_eff = _efficacy(spec, fut)
+            fut, final = _futility_given(spec, beta, drift, new_eff)
+            finite = np.isfinite(new_eff) & np.isfinite(eff)
+            converged = np.max(np.abs(new_eff[finite] - eff[finite]), initial=0.0) < 1e-10
+            eff = new_eff
+            if converged:
+                break
+        return eff, fut, final
+
+    def gap(drift: float) -> float:
+        eff, _, final = bounds_at(drift)
+        return final - eff[-1]
+
+    z_sum = ndtri(1.0 - spec.alpha / spec.sided) + ndtri(1.0 - beta)
+    hi = 2.0 * z_sum + 5.0
+    drift = float(brentq(gap, 0.0, hi, xtol=_XTOL))
+    eff, fut, _ = bounds_at(drift)
+    fut[-1] = eff[-1]
+    return eff, fut, drift
+
+
+def _drift_for_power(
+    spec: _Spec, efficacy: FloatArray, futility: FloatArray, power: float
+) -> float:
+    lower = _lower_of(efficacy, spec.sided) if spec.sided == 2 else futility
+
+    def reject(drift: float) -> float:
+        up, _ = crossing_probabilities(efficacy, lower, spec.t, drift, spec.grid_r)
+        return float(up.sum())
+
+    z_sum = ndtri(1.0 - spec.alpha / spec.sided) + ndtri(power)
+    return float(brentq(lambda d: reject(d) - power, 0.0, 2.0 * z_sum + 5.0, xtol=_XTOL))
+
+
+def _flags(name: str, values: Sequence[bool] | None, looks: int) -> NDArray[np.bool_]:
+    if values is None:
+        return np.ones(looks, dtype=bool)
+    flags = np.asarray(list(values), dtype=bool)
+    if flags.size != looks:
+        raise TrialInputError(name, list(values), f"{looks} true/false flags, one per look")
+    return flags
+
+
+def _validate(
+    looks: int,
+    boundary: str,
+    alpha: float,
+    beta: float,
+    sided: int,
+    information_rates: Sequence[float] | None,
+    futility: str,
+    grid_r: int,
+) -> FloatArray:
+    check_int_range("looks", looks, 1, MAX_LOOKS)
+    if boundary not in BOUNDARIES:
+        raise TrialInputError("boundary", boundary, f"one of {', '.join(BOUNDARIES)}")
+    check_alpha("alpha", alpha)
+    if sided not in (1, 2):
+        raise TrialInputError("sided", sided, "1 or 2")
+    check_probability("beta", beta)
+    if 1.0 - beta <= alpha / sided:
+        raise TrialInputError(
+            "beta", beta, f"power 1 - beta greater than the one-sided level {alpha / sided:g}"
+        )
+    if futility not in ("none", "binding", "nonbinding"):
+        raise TrialInputError("futility", futility, "one of none, binding, nonbinding")
+    if futility != "none" and sided == 2:
+        raise TrialInputError("futility", futility, "'none' for two-sided designs")
+    check_int_range("grid_r", grid_r, 8, 512)
+    if information_rates is None:
+        return np.arange(1, looks + 1, dtype=float) / looks
+    rates = check_increasing_fractions("information_rates", information_rates)
+    if len(rates) != looks:
+        raise TrialInputError("information_rates", information_rates, f"{looks} values")
+    return np.asarray(rates, dtype=float)
+
+
+def _make_spec(
+    looks: int,
+    boundary: str,
+    alpha: float,
+    beta: float,
+    sided: int,
+    information_rates: Sequence[float] | None,
+    futility: str,
+    gamma: float | None,
+    rho: float | None,
+    delta_wt: float | None,
+    hp_interim: float,
+    beta_spending: str | None,
+    beta_gamma: float | None,
+    beta_rho: float | None,
+    efficacy_looks: Sequence[bool] | None,
+    futility_looks: Sequence[bool] | None,
+    grid_r: int,
+) -> _Spec:
+    t = _validate(looks, boundary, alpha, beta, sided, information_rates, futility, grid_r)
+    eff_flags = _flags("efficacy_looks", efficacy_looks, looks)
+    if not eff_flags[-1]:
+        raise TrialInputError("efficacy_looks", list(eff_flags), "the final look to be active")
+    fut_flags = _flags("futility_looks", futility_looks, looks)
+    if boundary == "hp":
+        check_positive("hp_interim", hp_interim)
+    if beta_spending is None:
+        family = boundary if boundary in SPENDING_FAMILIES else "ld-obf"
+        b_gamma, b_rho = (gamma, rho) if beta_spending is None else (beta_gamma, beta_rho)
+        if beta_gamma is not None:
+            b_gamma = beta_gamma
+        if beta_rho is not None:
+            b_rho = beta_rho
+    else:
+        family, b_gamma, b_rho = beta_spending, beta_gamma, beta_rho
+    if futility != "none":
+        if family not in SPENDING_FAMILIES:
+            raise TrialInputError(
+                "beta_spending", beta_spending, f"one of {', '.join(SPENDING_FAMILIES)}"
+            )
+        spending_function(family, beta, 0.5, b_gamma, b_rho)  # validates its parameters
+    spec = _Spec(
+        boundary=boundary,
+        sided=sided,
+        alpha=alpha,
+        t=t,
+        efficacy_active=eff_flags,
+        futility_active=fut_flags if futility != "none" else np.zeros(looks, dtype=bool),
+        gamma=gamma,
+        rho=rho,
+        delta_wt=delta_wt,
+        hp_interim=hp_interim,
+        beta_family=family,
+        beta_gamma=b_gamma,
+        beta_rho=b_rho,
+        grid_r=grid_r,
+    )
+    if boundary in SPENDING_FAMILIES:
+        spending_function(boundary, alpha, 0.5, gamma, rho)  # validates gamma / rho
+    return spec
+
+
+def efficacy_bounds(
+    looks: int,
+    boundary: str,
+    alpha: float,
+    sided: int = 1,
+    information_rates: Sequence[float] | None = None,
+    *,
+    gamma: float | None = None,
+    rho: float | None = None,
+    delta_wt: float | None = None,
+    hp_interim: float = 3.0,
+    efficacy_looks: Sequence[bool] | None = None,
+    grid_r: int = 32,
+) -> FloatArray:
+    """Z-scale efficacy critical values (no futility, no power calculation).
+
+    For an inverse-normal combination test with prespecified stage weights w_k, pass
+    ``information_rates = cumsum(w**2) / sum(w**2)``.
+    """
+    spec = _make_spec(
+        looks, boundary, alpha, 0.2 if alpha < 0.4 else 0.05, sided, information_rates, "none",
+        gamma, rho, delta_wt, hp_interim, None, None, None, efficacy_looks, None, grid_r,
+    )  # fmt: skip
+    return _efficacy(spec)
+
+
+def operating_characteristics(
+    design: GroupSequentialDesign, drift: float, grid_r: int = 32
+) -> OperatingCharacteristics:
+    """Rejection and stopping probabilities per look, power and expected information fraction.
+
+    Futility bounds are assumed to be obeyed (for non-binding designs this is the usual
+    convention for expected sample size; power is then slightly conservative).
+    """
+    if not np.isfinite(drift):
+        raise TrialInputError("drift", drift, "a finite number")
+    eff = design.efficacy_bounds
+    if design.sided == 2:
+        up, down = crossing_probabilities(eff, -eff, design.information_rates, drift, grid_r)
+        fut = np.zeros_like(up)
+        lower_reject = down
+    else:
+        up, fut = crossing_probabilities(
+            eff, design.futility_bounds, design.information_rates, drift, grid_r
+        )
+        lower_reject = np.zeros_like(up)
+    stop = up + lower_reject + fut
+    stop[-1] = max(0.0, 1.0 - stop[:-1].sum())
+    return OperatingCharacteristics(
+        drift=float(drift),
+        prob_reject_upper=up,
+        prob_reject_lower=lower_reject,
+        prob_futility=fut,
+        power=float(up.sum()),
+        expected_information=float(stop @ design.information_rates),
+    )
+
+
+def design_gsd(
+    looks: int,
+    boundary: str,
+    alpha: float = 0.025,
+    beta: float = 0.2,
+    sided: int = 1,
+    information_rates: Sequence[float] | None = None,
+    *,
+    futility: FutilityKind = "none",
+    gamma: float | None = None,
+    rho: float | None = None,
+    delta_wt: float | None = None,
+    hp_interim: float = 3.0,
+    beta_spending: str | None = None,
+    beta_gamma: float | None = None,
+    beta_rho: float | None = None,
+    efficacy_looks: Sequence[bool] | None = None,
+    futility_looks: Sequence[bool] | None = None,
+    grid_r: int = 32,
+) -> GroupSequentialDesign:
+    """Compute a group-sequential design by numerical integration.
+
+    Args:
+        looks: number of analyses K (1..100).
+        boundary: ``pocock``, ``obf``, ``wt``, ``hp``, ``ld-obf``, ``ld-pocock``, ``hsd``,
+            ``power``.
+        alpha: total type I error (one-sided if ``sided=1``, two-sided if ``sided=2``).
+        beta: type II error; 1 - beta is the power at the design alternative.
+        sided: 1 or 2 (two-sided designs have symmetric bounds and no futility bound).
+        information_rates: information fractions at the looks (default equally spaced).
+        futility: ``none``, ``binding`` or ``nonbinding`` beta-spending futility bounds.
+        gamma / rho: parameter of the ``hsd`` / ``power`` alpha-spending function.
+        delta_wt: Wang–Tsiatis shape parameter Delta (0 = O'Brien–Fleming, 0.5 = Pocock).
+        hp_interim: Haybittle–Peto interim bound (default 3).
+        beta_spending, beta_gamma, beta_rho: beta-spending family for futility bounds; by
+            default the alpha-spending family (``ld-obf`` for classical boundaries).
+        efficacy_looks / futility_looks: per-look flags; a look with flag False has no bound
+            of that kind (its spending carries over to the next active look). The final look
+            always has both bounds (they meet there).
+        grid_r: grid size parameter of the integration (J&T §19.2.1; 32 gives ~1e-8 accuracy).
+    """
+    spec = _make_spec(
+        looks, boundary, alpha, beta, sided, information_rates, futility, gamma, rho,
+        delta_wt, hp_interim, beta_spending, beta_gamma, beta_rho, efficacy_looks,
+        futility_looks, grid_r,
+    )  # fmt: skip
+    if futility == "none":
+        eff = _efficacy(spec)
+        fut = np.full(looks, -np.inf)
+        drift = _drift_for_power(spec, eff, fut, 1.0 - beta)
+    else:
+        eff, fut, drift = _futility_design(spec, beta, binding=futility == "binding")
+
+    t = spec.t
+    lower_h0 = -eff if sided == 2 else (fut if futility == "binding" else np.full(looks, -np.inf))
+    up0, down0 = crossing_probabilities(eff, lower_h0, t, 0.0, grid_r)
+    alpha_per_look = up0 + (down0 if sided == 2 else 0.0)
+    partial = GroupSequentialDesign(
+        boundary=boundary,
+        sided=sided,
+        alpha=alpha,
+        beta=beta,
+        futility=futility,
+        information_rates=t,
+        efficacy_bounds=eff,
+        futility_bounds=fut,
+        nominal_p_efficacy=np.where(np.isfinite(eff), sided * ndtr(-eff), 0.0),
+        cumulative_alpha_spent=np.cumsum(alpha_per_look),
+        drift=drift,
+        fixed_drift=float(ndtri(1.0 - alpha / sided) + ndtri(1.0 - beta)),
+        inflation_factor=0.0,
+        prob_efficacy_h0=np.zeros(looks),
+        prob_futility_h0=np.zeros(looks),
+        prob_efficacy_h1=np.zeros(looks),
+        prob_futility_h1=np.zeros(looks),
+        expected_sample_size_h0=0.0,
+        expected_sample_size_h1=0.0,
+        power=0.0,
+        type_one_error_futility_obeyed=0.0,
+        parameters={
+            k: v
+            for k, v in {
+                "gamma": gamma,
+                "rho": rho,
+                "delta_wt": delta_wt,
+                "hp_interim": hp_interim if boundary == "hp" else None,
+                "beta_spending": spec.beta_family if futility != "none" else None,
+                "beta_gamma": spec.beta_gamma if futility != "none" else None,
+                "beta_rho": spec.beta_rho if futility != "none" else None,
+                "grid_r": grid_r,
+            }.items()
+            if v is not None
+        },
+    )
+    oc0 = operating_characteristics(partial, 0.0, grid_r)
+    oc1 = operating_characteristics(partial, drift, grid_r)
+    inflation = (drift / partial.fixed_drift) ** 2
+    return GroupSequentialDesign(
+        **{
+            **partial.__dict__,
+            "inflation_factor": float(inflation),
+            "prob_efficacy_h0": oc0.prob_reject_upper + oc0.prob_reject_lower,
+            "prob_futility_h0": oc0.prob_futility,
+            "prob_efficacy_h1": oc1.prob_reject_upper + oc1.prob_reject_lower,
+            "prob_futility_h1": oc1.prob_futility,
+            "expected_sample_size_h0": float(inflation * oc0.expected_information),
+            "expected_sample_size_h1": float(inflation * oc1.expected_information),
+            "power": oc1.power,
+            "type_one_error_futility_obeyed": float(
+                oc0.prob_reject_upper.sum() + oc0.prob_reject_lower.sum()
+            ),
+        }
+    )
