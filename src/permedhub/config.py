@@ -1,0 +1,27 @@
+"""Where PerMed Hub keeps its data: one place that reads the environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from platformdirs import user_data_dir
+
+DATABASE_URL_ENV = "PERMEDHUB_DATABASE_URL"
+DATA_DIR_ENV = "PERMEDHUB_DATA_DIR"
+
+
+def data_dir() -> Path:
+    """The folder for the embedded database (`PERMEDHUB_DATA_DIR`, else the user data dir)."""
+    configured = os.environ.get(DATA_DIR_ENV)
+    path = Path(configured) if configured else Path(user_data_dir("permedhub", appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_url() -> str:
+    """`PERMEDHUB_DATABASE_URL`, or an SQLite file in the data dir."""
+    configured = os.environ.get(DATABASE_URL_ENV)
+    if configured:
+        return configured
+    return f"sqlite:///{data_dir() / 'permedhub.sqlite'}"

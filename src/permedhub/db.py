@@ -1,0 +1,98 @@
+"""Engines, sessions and migrations: SQLite by default, PostgreSQL for multi-user deployments."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.orm import Session, sessionmaker
+
+from permedhub import config
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    """An engine for `url` (default: the configured one), with SQLite tuned for concurrent use."""
+    url = url or config.database_url()
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
+        )
+        event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "begin", _begin_immediate_when_writing)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling issues BEGIN lazily and hides it; we emit BEGIN ourselves
+    # (see _begin_immediate_when_writing) so that a transaction spans every statement of a load.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _begin_immediate_when_writing(connection: Any) -> None:
+    # A deferred BEGIN that later upgrades to a write lock can fail with "database is locked"
+    # without waiting; BEGIN IMMEDIATE takes the write lock up front and honours busy_timeout.
+    mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Session]:
+    """One write transaction: committed when the block ends, rolled back on any error."""
+    connection = engine.connect().execution_options(sqlite_begin="IMMEDIATE")
+    try:
+        with Session(bind=connection, expire_on_commit=False) as session, session.begin():
+            yield session
+    finally:
+        connection.close()
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("permedhub") / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(engine: Engine) -> None:
+    """Run every pending migration on `engine`'s database."""
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "head")
+
+
+def is_empty(engine: Engine) -> bool:
+    """True when the database has no initiatives yet (or no tables at all)."""
+    if not inspect(engine).has_table("initiative"):
+        return True
+    with engine.connect() as connection:
+        return connection.exec_driver_sql("SELECT 1 FROM initiative LIMIT 1").first() is None
+
+
+def ensure_ready(engine: Engine) -> bool:
+    """Migrate, and seed the family into an empty database; True when it seeded."""
+    from permedhub.graph.seed import seed
+
+    upgrade(engine)
+    if is_empty(engine):
+        seed(engine)
+        return True
+    return False

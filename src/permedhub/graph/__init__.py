@@ -1,0 +1,1 @@
+"""The family's knowledge graph: tables, validation, loading, queries and export."""

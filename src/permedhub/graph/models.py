@@ -1,0 +1,250 @@
+"""SQLAlchemy tables of the knowledge graph (see DESIGN.md, "The knowledge graph")."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar, cast
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.schema import Table
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Money = Numeric(16, 2)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+        list[str]: JSON,
+    }
+
+
+class Sourced:
+    """Every fact keeps where it was read and which of its values are uncertain."""
+
+    source: Mapped[str | None] = mapped_column(Text)
+    # field name -> note ("" when the source gives no reason); shown as "uncertain" in the portal.
+    uncertain: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Fields whose published value is itself an approximation ("~EUR 30 M").
+    approximate: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class Country(Base):
+    """An ISO 3166-1 country or an ISO 3166-2 subdivision (parent_code set)."""
+
+    __tablename__ = "country"
+    code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    official_name: Mapped[str | None] = mapped_column(String(300))
+    alpha3: Mapped[str | None] = mapped_column(String(3))
+    subdivision_type: Mapped[str | None] = mapped_column(String(80))
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("country.code"), index=True)
+
+
+class Region(Base):
+    """A named group of countries (EU27, CELAC, African Union, continents, ...)."""
+
+    __tablename__ = "region"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    rule: Mapped[str] = mapped_column(Text)
+
+
+class RegionMembership(Base):
+    __tablename__ = "region_membership"
+    region_id: Mapped[str] = mapped_column(ForeignKey("region.id"), primary_key=True)
+    country_code: Mapped[str] = mapped_column(ForeignKey("country.code"), primary_key=True)
+    __table_args__ = (Index("ix_region_membership_country", "country_code"),)
+
+
+class Organisation(Sourced, Base):
+    __tablename__ = "organisation"
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    name: Mapped[str] = mapped_column(String(400))
+    acronym: Mapped[str | None] = mapped_column(String(80))
+    kind: Mapped[str | None] = mapped_column(String(40), index=True)
+    country_code: Mapped[str | None] = mapped_column(ForeignKey("country.code"), index=True)
+    subdivision_code: Mapped[str | None] = mapped_column(ForeignKey("country.code"), index=True)
+    city: Mapped[str | None] = mapped_column(String(120))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    website: Mapped[str | None] = mapped_column(String(400))
+    ror_id: Mapped[str | None] = mapped_column(String(40))
+    expertise: Mapped[list[str]] = mapped_column(JSON, default=list)
+    notes: Mapped[str | None] = mapped_column(Text)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Initiative(Sourced, Base):
+    __tablename__ = "initiative"
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    acronym: Mapped[str | None] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(400))
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    programme: Mapped[str | None] = mapped_column(String(120))
+    grant_id: Mapped[str | None] = mapped_column(String(40))
+    call_topic: Mapped[str | None] = mapped_column(String(120))
+    eu_contribution_eur: Mapped[float | None] = mapped_column(Money)
+    total_budget_eur: Mapped[float | None] = mapped_column(Money)
+    start_date: Mapped[dt.date | None] = mapped_column(Date)
+    start_precision: Mapped[str | None] = mapped_column(String(5))
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    end_precision: Mapped[str | None] = mapped_column(String(5))
+    website: Mapped[str | None] = mapped_column(String(400))
+    summary: Mapped[str | None] = mapped_column(Text)
+    aims: Mapped[list[str]] = mapped_column(JSON, default=list)
+    countries: Mapped[list[str]] = mapped_column(JSON, default=list)
+    target_regions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Published facts that have no column of their own (consortium size, outputs, work packages).
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Participation(Sourced, Base):
+    """An organisation's role in an initiative."""
+
+    __tablename__ = "participation"
+    id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    initiative_id: Mapped[str] = mapped_column(
+        ForeignKey("initiative.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(20))
+    start_date: Mapped[dt.date | None] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    __table_args__ = (UniqueConstraint("organisation_id", "initiative_id", "role"),)
+
+
+class Link(Sourced, Base):
+    """A typed relation between two initiatives."""
+
+    __tablename__ = "link"
+    id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    from_id: Mapped[str] = mapped_column(
+        ForeignKey("initiative.id", ondelete="CASCADE"), index=True
+    )
+    to_id: Mapped[str] = mapped_column(ForeignKey("initiative.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    __table_args__ = (UniqueConstraint("from_id", "to_id", "kind"),)
+
+
+class Topic(Sourced, Base):
+    """A node of the ICPerMed taxonomy (Action Plan areas, Vision 2030 perspectives, ...)."""
+
+    __tablename__ = "topic"
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(40))
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("topic.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Call(Sourced, Base):
+    """A joint transnational call of an initiative (ERA PerMed JTCs and successors)."""
+
+    __tablename__ = "call"
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    initiative_id: Mapped[str] = mapped_column(
+        ForeignKey("initiative.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(Text)
+    year: Mapped[int | None] = mapped_column(Integer)
+    ec_cofunded: Mapped[bool | None] = mapped_column(Boolean)
+    funders_count: Mapped[int | None] = mapped_column(Integer)
+    budget_eur: Mapped[float | None] = mapped_column(Money)
+    opening: Mapped[dt.date | None] = mapped_column(Date)
+    pre_proposal_deadline: Mapped[dt.date | None] = mapped_column(Date)
+    full_proposal_deadline: Mapped[dt.date | None] = mapped_column(Date)
+    secretariat_id: Mapped[str | None] = mapped_column(ForeignKey("organisation.id"))
+    procedure: Mapped[str | None] = mapped_column(String(40))
+    funder_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    countries: Mapped[list[str]] = mapped_column(JSON, default=list)
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    proposals_submitted: Mapped[int | None] = mapped_column(Integer)
+    projects_funded: Mapped[int | None] = mapped_column(Integer)
+
+
+class AuditEntry(Base):
+    """One change to one record: who, when, what, old -> new (JSON snapshots)."""
+
+    __tablename__ = "audit_entry"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(10))  # create | update | delete
+    entity_type: Mapped[str] = mapped_column(String(20))
+    entity_id: Mapped[str] = mapped_column(String(300))
+    old: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    new: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    batch: Mapped[str | None] = mapped_column(String(64), index=True)
+    __table_args__ = (Index("ix_audit_entity", "entity_type", "entity_id"),)
+
+
+class SearchDocument(Base):
+    """The text of one entity as the search index sees it.
+
+    On SQLite an FTS5 table (`search_fts`) indexes it through triggers; on PostgreSQL a generated
+    `tsvector` column with a GIN index does (see the first migration).
+    """
+
+    __tablename__ = "search_document"
+    rowid: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entity_type: Mapped[str] = mapped_column(String(20))
+    entity_id: Mapped[str] = mapped_column(String(300))
+    title: Mapped[str] = mapped_column(Text)
+    acronym: Mapped[str] = mapped_column(Text, default="")
+    # Spelling variants of names and acronyms: "eulac-permed" -> "eulac permed eulacpermed".
+    keys: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    country_code: Mapped[str | None] = mapped_column(String(8))
+    kind: Mapped[str | None] = mapped_column(String(40))
+    __table_args__ = (UniqueConstraint("entity_type", "entity_id"),)
+
+
+class UserAccount(Base):
+    """A person who may curate the graph (argon2 password hash; role viewer|curator|admin)."""
+
+    __tablename__ = "user_account"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table of a mapped class, typed as such for bulk statements."""
+    return cast(Table, model.__table__)

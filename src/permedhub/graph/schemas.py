@@ -1,0 +1,346 @@
+"""Pydantic schemas of the records a file may hold: the one gate every import passes through.
+
+A value may be written plainly (`start: 2020-01`) or as a fact with its doubts
+(`start: {value: 2018-11, uncertain: true, note: "inferred from a reporting period"}`); the latter
+is lifted into the plain value plus an entry in `uncertain` (field -> note) so that nothing marked
+uncertain in a source loses its mark. Dates may be a year, a month or a day; an end date is
+stored as the last day of its period and the precision is kept.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from permedhub.graph.geography import known_codes, normalise_country_code
+
+InitiativeKind = Literal[
+    "consortium", "era-net-cofund", "csa", "partnership", "infrastructure", "project"
+]
+OrganisationKind = Literal[
+    "funder",
+    "ministry",
+    "university",
+    "research-institute",
+    "hospital",
+    "agency",
+    "regulator",
+    "ethics-committee",
+    "company",
+    "ngo",
+    "infrastructure",
+    "regional-government",
+    "intergovernmental",
+]
+Role = Literal["coordinator", "partner", "associated", "funder", "observer", "member"]
+LinkKind = Literal["supports", "cofunds", "member-of", "successor-of", "collaborates-with"]
+TopicKind = Literal["document", "challenge-area", "perspective", "pillar", "research-area"]
+Precision = Literal["year", "month", "day"]
+
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+FACT_KEYS = {"value", "uncertain", "note", "approx"}
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() or None if isinstance(value, str) else value
+
+
+Text = Annotated[str | None, BeforeValidator(_strip)]
+Money = Annotated[float | None, Field(ge=0, description="EUR, not negative")]
+
+
+class PartialDate(BaseModel):
+    """A date known to the year, the month or the day."""
+
+    model_config = ConfigDict(frozen=True)
+    year: int = Field(ge=1900, le=2200)
+    month: int | None = Field(default=None, ge=1, le=12)
+    day: int | None = Field(default=None, ge=1, le=31)
+
+    @property
+    def precision(self) -> Precision:
+        return "day" if self.day else "month" if self.month else "year"
+
+    def first_day(self) -> dt.date:
+        return dt.date(self.year, self.month or 1, self.day or 1)
+
+    def last_day(self) -> dt.date:
+        if self.day:
+            return dt.date(self.year, self.month or 1, self.day)
+        month = self.month or 12
+        return dt.date(self.year, month, calendar.monthrange(self.year, month)[1])
+
+
+def parse_partial_date(value: Any) -> PartialDate | None:
+    """`2020`, `2020-01` or `2020-01-15` (also a date object); None/"" stays unknown."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, PartialDate):
+        return value
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return PartialDate(year=value.year, month=value.month, day=value.day)
+    text = str(value).strip()
+    match = re.fullmatch(r"(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?", text)
+    if not match:
+        raise ValueError(f"expected a date as YYYY, YYYY-MM or YYYY-MM-DD, got {text!r}")
+    year, month, day = (int(g) if g else None for g in match.groups())
+    if day is not None:
+        dt.date(year or 0, month or 1, day)  # raises ValueError for 2021-02-30
+    return PartialDate(year=year or 0, month=month, day=day)
+
+
+DateField = Annotated[PartialDate | None, BeforeValidator(parse_partial_date)]
+
+
+def _country(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    code = normalise_country_code(str(value))
+    if code not in known_codes():
+        raise ValueError(
+            f"unknown country code {value!r}: expected an ISO 3166-1 alpha-2/alpha-3 code "
+            "or an ISO 3166-2 subdivision code"
+        )
+    return code
+
+
+CountryCode = Annotated[str | None, BeforeValidator(_country)]
+
+
+class Record(BaseModel):
+    """Fields every record shares: a stable id, its source and the marks on its values."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    source: Text = None
+    uncertain: dict[str, str] = Field(default_factory=dict)
+    approximate: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lift_facts(cls, data: Any) -> Any:
+        """Turn `{value, uncertain, note, approx}` facts into plain values plus marks."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        uncertain = _uncertain_mapping(data.get("uncertain"))
+        approximate = _uncertain_mapping(data.get("approximate"))
+        for key, value in list(data.items()):
+            if isinstance(value, dict) and "value" in value and set(value) <= FACT_KEYS:
+                data[key] = value.get("value")
+                note = str(value.get("note") or "")
+                if value.get("uncertain"):
+                    uncertain[key] = note
+                if value.get("approx"):
+                    approximate[key] = "" if value.get("uncertain") else note
+                if note and not (value.get("uncertain") or value.get("approx")):
+                    raise ValueError(
+                        f"{key}: a note needs `uncertain: true` or `approx: true` to say what it "
+                        "qualifies"
+                    )
+        data["uncertain"] = uncertain
+        data["approximate"] = approximate
+        return data
+
+    @model_validator(mode="after")
+    def _marks_name_fields(self) -> Record:
+        fields = set(type(self).model_fields)
+        for name in [*self.uncertain, *self.approximate]:
+            if name not in fields and name != "record":
+                raise ValueError(
+                    f"uncertain/approximate marks field {name!r}, which this record does not have"
+                )
+        return self
+
+
+def _uncertain_mapping(value: Any) -> dict[str, str]:
+    """`uncertain:` may be `true` (the whole record), a list of fields, or field -> note."""
+    if value in (None, False, ""):
+        return {}
+    if value is True:
+        return {"record": ""}
+    if isinstance(value, str):
+        return {name.strip(): "" for name in value.split(";") if name.strip()}
+    if isinstance(value, list):
+        return {str(name): "" for name in value}
+    if isinstance(value, dict):
+        return {str(k): "" if v in (None, True) else str(v) for k, v in value.items()}
+    raise ValueError("expected true, a list of field names or a mapping field -> note")
+
+
+class StableId(BaseModel):
+    id: str = Field(min_length=1, max_length=120)
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not ID_PATTERN.match(value):
+            raise ValueError(
+                f"id {value!r} must be a slug: lower-case letters, digits, '.', '_' or '-'"
+            )
+        return value
+
+
+class OrganisationIn(Record, StableId):
+    name: str = Field(min_length=1, max_length=400)
+    acronym: Text = None
+    kind: OrganisationKind | None = None
+    country: CountryCode = None
+    subdivision: CountryCode = None
+    city: Text = None
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    website: Text = None
+    ror_id: Text = None
+    expertise: list[str] = Field(default_factory=list)
+    notes: Text = None
+    synthetic: bool = False
+
+    @model_validator(mode="after")
+    def _subdivision_in_country(self) -> OrganisationIn:
+        if self.subdivision:
+            parent = self.subdivision.split("-")[0]
+            if "-" not in self.subdivision:
+                raise ValueError(
+                    f"subdivision {self.subdivision!r} is a country; expected an ISO 3166-2 code"
+                )
+            if self.country and parent != self.country:
+                raise ValueError(
+                    f"subdivision {self.subdivision!r} is not in country {self.country!r}"
+                )
+            if not self.country:
+                self.country = parent
+        return self
+
+
+class InitiativeIn(Record, StableId):
+    name: str = Field(min_length=1, max_length=400)
+    acronym: Text = None
+    kind: InitiativeKind
+    programme: Text = None
+    grant_id: Text = None
+    call_topic: Text = None
+    eu_contribution_eur: Money = None
+    total_budget_eur: Money = None
+    start: DateField = None
+    end: DateField = None
+    website: Text = None
+    summary: Text = None
+    aims: list[str] = Field(default_factory=list)
+    countries: list[Annotated[str, BeforeValidator(_country)]] = Field(default_factory=list)
+    target_regions: list[str] = Field(default_factory=list)
+    topics: list[str] = Field(default_factory=list)
+    facts: dict[str, Any] = Field(default_factory=dict)
+    synthetic: bool = False
+
+    @field_validator("grant_id", mode="before")
+    @classmethod
+    def _grant_as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) else value
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> InitiativeIn:
+        if self.start and self.end and self.end.last_day() < self.start.first_day():
+            raise ValueError(
+                f"end {self.end.last_day().isoformat()} is before start "
+                f"{self.start.first_day().isoformat()}"
+            )
+        return self
+
+
+class ParticipationIn(Record):
+    id: str | None = None
+    organisation: str = Field(min_length=1)
+    initiative: str = Field(min_length=1)
+    role: Role
+    start: DateField = None
+    end: DateField = None
+
+    @model_validator(mode="after")
+    def _stable_id(self) -> ParticipationIn:
+        if not self.id:
+            self.id = f"{self.initiative}:{self.organisation}:{self.role}"
+        if self.start and self.end and self.end.last_day() < self.start.first_day():
+            raise ValueError("end is before start")
+        return self
+
+
+class LinkIn(Record):
+    id: str | None = None
+    from_initiative: str = Field(min_length=1, alias="from")
+    to_initiative: str = Field(min_length=1, alias="to")
+    kind: LinkKind
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _stable_id(self) -> LinkIn:
+        if self.from_initiative == self.to_initiative:
+            raise ValueError("an initiative cannot link to itself")
+        if not self.id:
+            self.id = f"{self.from_initiative}:{self.kind}:{self.to_initiative}"
+        return self
+
+
+class TopicIn(Record, StableId):
+    name: str = Field(min_length=1)
+    kind: TopicKind
+    parent: str | None = None
+    position: int = 0
+
+
+class CallIn(Record, StableId):
+    initiative: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    year: int | None = Field(default=None, ge=1990, le=2200)
+    ec_cofunded: bool | None = None
+    funders_count: int | None = Field(default=None, ge=0)
+    budget_eur: Money = None
+    opening: DateField = None
+    pre_proposal_deadline: DateField = None
+    full_proposal_deadline: DateField = None
+    secretariat: str | None = None
+    procedure: Text = None
+    funders: list[str] = Field(default_factory=list)
+    countries: list[Annotated[str, BeforeValidator(_country)]] = Field(default_factory=list)
+    rules: dict[str, Any] = Field(default_factory=dict)
+    proposals_submitted: int | None = Field(default=None, ge=0)
+    projects_funded: int | None = Field(default=None, ge=0)
+
+
+class GraphDocument(BaseModel):
+    """A YAML/JSON file: any of these lists, in any combination."""
+
+    model_config = ConfigDict(extra="forbid")
+    meta: dict[str, Any] = Field(default_factory=dict)
+    topics: list[dict[str, Any]] = Field(default_factory=list)
+    organisations: list[dict[str, Any]] = Field(default_factory=list)
+    initiatives: list[dict[str, Any]] = Field(default_factory=list)
+    links: list[dict[str, Any]] = Field(default_factory=list)
+    participations: list[dict[str, Any]] = Field(default_factory=list)
+    calls: list[dict[str, Any]] = Field(default_factory=list)
+
+
+SCHEMAS: dict[str, type[Record]] = {
+    "topics": TopicIn,
+    "organisations": OrganisationIn,
+    "initiatives": InitiativeIn,
+    "links": LinkIn,
+    "participations": ParticipationIn,
+    "calls": CallIn,
+}
+# Referenced things load first, so one file may hold an organisation and its participations.
+LOAD_ORDER = ("topics", "organisations", "initiatives", "links", "participations", "calls")

@@ -1,0 +1,1 @@
+"""Indexing and retrieval: what text each entity is found by, and ranked full-text search."""
