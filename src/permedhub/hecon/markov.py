@@ -1,0 +1,532 @@
+"""Markov cohort engine, vectorised over PSA draws.
+
+Design (why it is fast and lean):
+
+* Parameters are sampled once for all draws (reproducible for any chunking); the model is then
+  evaluated per chunk of draws.
+* Transition matrices are never stored as dense ``(draws, cycles, S, S)`` tensors. Each
+  non-zero entry (origin, destination) is one column of an entry table: constant entries are a
+  ``(d, n_const)`` block, time-varying entries a ``(T, d, n_tv)`` block. One cycle is then
+  ``flows = m[:, origin] * values`` and ``m' = flows @ incidence`` (a BLAS product).
+* Tunnel states (``tunnel: k``) track residence time 1..k as k sub-states. Their rows are the
+  same expressions evaluated at ``state_time = 1..k``; a self-transition moves sub-state tau to
+  tau+1 (the last one stays) and entries from other states land in sub-state 1. Only the
+  ``k`` extra entry columns are created, never the expanded S'xS' matrices.
+* Every probability is checked in [0, 1] and every row (after the complement ``"C"``) to sum to
+  1 before the cohort is propagated; errors name strategy, state, destination, cycle and draw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from permedhub.hecon.conventions import event_discount, occupancy_operator
+from permedhub.hecon.errors import HeconError, ProbabilityError
+from permedhub.hecon.expressions import Expression, parse_expression
+from permedhub.hecon.parameters import (
+    CompiledParameters,
+    ParameterEvaluator,
+    check_names,
+    compile_parameters,
+)
+from permedhub.hecon.spec import ModelSpec, Settings, TransitionReward
+
+PROB_TOL = 1e-9
+CHUNK_BYTES = 24_000_000
+
+
+@dataclass
+class _Strategy:
+    name: str
+    evaluator: ParameterEvaluator
+    entries: list[tuple[int, int, Expression | None]]  # (origin, destination, expr or complement)
+    state_costs: dict[str, dict[int, Expression]]
+    utilities: dict[int, Expression]
+    rewards: list[tuple[int, int, str, Expression]]  # (origin, dest, "cost:<cat>" | "qaly", expr)
+    initial: dict[int, Expression]
+    initial_costs: dict[str, Expression]
+
+
+@dataclass
+class MarkovResult:
+    """Results of a run: one row per strategy and draw, plus the trace and cash flows."""
+
+    summary: pd.DataFrame
+    trace: pd.DataFrame
+    cashflows: dict[str, np.ndarray]
+    strategies: list[str]
+    effect: str
+    n_draws: int
+    parameters: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def mean(self) -> pd.DataFrame:
+        """Mean over draws per strategy (the deterministic result when n_draws == 1)."""
+        cols = [c for c in self.summary.columns if c not in ("strategy", "draw")]
+        return self.summary.groupby("strategy", sort=False)[cols].mean()
+
+    def matrices(self) -> tuple[np.ndarray, np.ndarray]:
+        """(costs, effects) as arrays of shape (draws, strategies) in strategy order."""
+        wide = self.summary.pivot(index="draw", columns="strategy")
+        costs = wide["cost"][self.strategies].to_numpy()
+        effects = wide[self.effect][self.strategies].to_numpy()
+        return costs, effects
+
+
+class MarkovModel:
+    """A compiled Markov cohort model; build from a :class:`ModelSpec` (or load_model())."""
+
+    def __init__(self, spec: ModelSpec, parameters: CompiledParameters | None = None) -> None:
+        self.spec = spec
+        self.settings: Settings = spec.settings
+        self.states = [s.name for s in spec.states]
+        self.index = {n: i for i, n in enumerate(self.states)}
+        self.tunnel = np.array([s.tunnel for s in spec.states])
+        self.offset = np.concatenate([[0], np.cumsum(self.tunnel)[:-1]])
+        self.n_expanded = int(self.tunnel.sum())
+        self.alive = np.array([not s.dead for s in spec.states])
+        self.categories = spec.cost_categories()
+        self.perspectives = spec.perspective_map()
+        self.primary = spec.primary()
+        self.params = parameters or compile_parameters(spec.parameters, spec.base_dir)
+        self.strategies = [self._compile_strategy(n) for n in spec.strategies]
+
+    # --- compilation ---------------------------------------------------------------------
+
+    def _compile_strategy(self, name: str) -> _Strategy:
+        spec, strat = self.spec, self.spec.strategies[name]
+        ctx = f"strategy {name!r}"
+        overrides = {
+            k: parse_expression(v, f"{ctx} parameter {k!r}") for k, v in strat.parameters.items()
+        }
+        unknown = set(overrides) - self.params.all_names()
+        if unknown:
+            raise HeconError(
+                f"{ctx}: overrides parameters {sorted(unknown)} that the model does not define"
+            )
+        evaluator = ParameterEvaluator(
+            self.params,
+            self.settings.cycles,
+            int(self.tunnel.max()),
+            self.settings.cycle_length,
+            overrides,
+        )
+        known = self.params.all_names() | set(overrides)
+
+        def expr(value: Any, where: str) -> Expression:
+            e = parse_expression(value, where)
+            check_names(e, known, where)
+            return e
+
+        transitions = strat.transitions if strat.transitions is not None else spec.transitions
+        assert transitions is not None
+        entries: list[tuple[int, int, Expression | None]] = []
+        for origin in self.states:
+            row = transitions.get(origin)
+            o = self.index[origin]
+            if row is None:  # omitted row: absorbing
+                entries.append((o, o, parse_expression(1)))
+                continue
+            for dest, value in row.items():
+                if isinstance(value, str) and value.strip() == "C":
+                    entries.append((o, self.index[dest], None))
+                else:
+                    where = f"{ctx} transition {origin}->{dest}"
+                    entries.append((o, self.index[dest], expr(value, where)))
+        costs = strat.state_costs if strat.state_costs is not None else spec.state_costs
+        state_costs = {
+            cat: {self.index[s]: expr(v, f"{ctx} state cost {cat}[{s}]") for s, v in values.items()}
+            for cat, values in costs.items()
+        }
+        utils = strat.state_utilities if strat.state_utilities is not None else spec.state_utilities
+        utilities = {self.index[s]: expr(v, f"{ctx} utility[{s}]") for s, v in utils.items()}
+        rewards_spec: list[TransitionReward] = (
+            strat.transition_rewards
+            if strat.transition_rewards is not None
+            else spec.transition_rewards
+        )
+        entry_pairs = {(o, d) for o, d, _ in entries}
+        rewards: list[tuple[int, int, str, Expression]] = []
+        for tr in rewards_spec:
+            o, d = self.index[tr.from_], self.index[tr.to]
+            if (o, d) not in entry_pairs:
+                raise HeconError(
+                    f"{ctx}: transition reward on {tr.from_}->{tr.to}, but that transition is "
+                    "not in the matrix"
+                )
+            where = f"{ctx} transition reward {tr.from_}->{tr.to}"
+            for cat, v in tr.costs.items():
+                rewards.append((o, d, f"cost:{cat}", expr(v, f"{where} cost {cat}")))
+            if tr.qaly is not None:
+                rewards.append((o, d, "qaly", expr(tr.qaly, f"{where} qaly")))
+        init_spec = strat.initial if strat.initial is not None else spec.initial
+        assert init_spec is not None
+        initial = {self.index[s]: expr(v, f"{ctx} initial[{s}]") for s, v in init_spec.items()}
+        ic = strat.initial_costs if strat.initial_costs is not None else spec.initial_costs
+        initial_costs = {c: expr(v, f"{ctx} initial cost {c}") for c, v in ic.items()}
+        return _Strategy(
+            name, evaluator, entries, state_costs, utilities, rewards, initial, initial_costs
+        )
+
+    # --- evaluation ----------------------------------------------------------------------
+
+    def _value(
+        self, strat: _Strategy, e: Expression, ns: Mapping[str, Any], state: int, where: str
+    ) -> np.ndarray:
+        """Evaluate `e` for `state`: shape (d|1, T|1, k_state)."""
+        v = e.evaluate(ns, f"strategy {strat.name!r} {where}")
+        v = v.reshape((1,) * (3 - v.ndim) + v.shape) if v.ndim < 3 else v
+        k = int(self.tunnel[state])
+        if v.shape[2] > 1:
+            if k == 1:
+                raise HeconError(
+                    f"strategy {strat.name!r} {where}: uses state_time but state "
+                    f"{self.states[state]!r} has no tunnel (set 'tunnel: k' on the state)"
+                )
+            v = v[:, :, :k]
+        elif k > 1:
+            v = np.broadcast_to(v, (v.shape[0], v.shape[1], k))
+        return v
+
+    def _entry_tables(
+        self, strat: _Strategy, ns: Mapping[str, Any], d: int, draw0: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[int], list[tuple[int, int]]]:
+        """Expanded entry values, checked. Returns (const (d, n_c), tv (T, d, n_tv), origins,
+        destinations in constant-then-time-varying order, and the entry keys)."""
+        t_cycles = self.settings.cycles
+        rows: dict[int, list[tuple[int, np.ndarray | None]]] = {}
+        for o, dst, e in strat.entries:
+            for tau in range(int(self.tunnel[o])):
+                rows.setdefault(int(self.offset[o]) + tau, [])
+            if e is None:
+                for tau in range(int(self.tunnel[o])):
+                    rows[int(self.offset[o]) + tau].append((dst, None))
+                continue
+            where = f"transition {self.states[o]}->{self.states[dst]}"
+            v = self._value(strat, e, ns, o, where)
+            for tau in range(int(self.tunnel[o])):
+                rows[int(self.offset[o]) + tau].append((dst, v[:, :, tau]))
+        origins: list[int] = []
+        dests: list[int] = []
+        values: list[np.ndarray] = []
+        keys: list[tuple[int, int]] = []
+        for row_exp, items in rows.items():
+            o = int(np.searchsorted(self.offset, row_exp, side="right") - 1)
+            tau = row_exp - int(self.offset[o])
+            known = [v for _, v in items if v is not None]
+            total = sum(known) if known else np.zeros((1, 1))
+            row_values: list[np.ndarray] = []
+            for _dst, maybe in items:
+                if maybe is None:
+                    comp = 1.0 - np.asarray(total)
+                    maybe = np.where(np.abs(comp) < PROB_TOL, 0.0, comp)
+                row_values.append(np.asarray(maybe, dtype=float))
+            for (dst, _), v in zip(items, row_values, strict=True):
+                self._check_range(strat, o, dst, tau, v, draw0)
+            if all(v is not None for _, v in items):
+                self._check_sum(strat, o, tau, np.asarray(total, dtype=float), draw0)
+            for (dst, _), v in zip(items, row_values, strict=True):
+                origins.append(row_exp)
+                dests.append(self._destination(o, tau, dst))
+                values.append(v)
+                keys.append((o, dst))
+        const_idx = [i for i, v in enumerate(values) if v.shape[1] == 1]
+        tv_idx = [i for i, v in enumerate(values) if v.shape[1] > 1]
+        order = const_idx + tv_idx
+        const = np.empty((d, len(const_idx)))
+        for j, i in enumerate(const_idx):
+            const[:, j] = values[i][:, 0]
+        tv = np.empty((t_cycles, d, len(tv_idx)))
+        for j, i in enumerate(tv_idx):
+            tv[:, :, j] = values[i].T
+        return (
+            const,
+            tv,
+            np.asarray(origins)[order],
+            np.asarray(dests)[order],
+            order,
+            [keys[i] for i in order],
+        )
+
+    def _destination(self, origin: int, tau: int, dest: int) -> int:
+        k = int(self.tunnel[dest])
+        if dest == origin and k > 1:
+            return int(self.offset[dest]) + min(tau + 1, k - 1)
+        return int(self.offset[dest])
+
+    def _check_range(
+        self, strat: _Strategy, o: int, dst: int, tau: int, v: np.ndarray, draw0: int
+    ) -> None:
+        bad = (v < -PROB_TOL) | (v > 1 + PROB_TOL)
+        if np.any(bad):
+            di, ti = np.argwhere(bad)[0]
+            where = f" (state_time {tau + 1})" if self.tunnel[o] > 1 else ""
+            raise ProbabilityError(
+                f"strategy {strat.name!r}: transition probability {self.states[o]}->"
+                f"{self.states[dst]}{where} is {float(v[di, ti]):.6g} in cycle "
+                f"{ti + 1 if v.shape[1] > 1 else 'all'}, "
+                f"draw {draw0 + di if v.shape[0] > 1 else 'all'}"
+                "; expected a probability in [0, 1]"
+                + (" (complement 'C' of the row is negative)" if np.any(v < 0) else "")
+            )
+
+    def _check_sum(self, strat: _Strategy, o: int, tau: int, total: np.ndarray, draw0: int) -> None:
+        bad = np.abs(total - 1.0) > PROB_TOL
+        if np.any(bad):
+            di, ti = np.argwhere(bad)[0]
+            raise ProbabilityError(
+                f"strategy {strat.name!r}: transitions from state {self.states[o]!r} sum to "
+                f"{float(total[di, ti]):.10g} in cycle {ti + 1 if total.shape[1] > 1 else 'all'}, "
+                f"draw {draw0 + di if total.shape[0] > 1 else 'all'}; expected 1 (use 'C' for "
+                "the rest of the row)"
+            )
+
+    def _initial(self, strat: _Strategy, ns: Mapping[str, Any], d: int, draw0: int) -> np.ndarray:
+        m = np.zeros((d, self.n_expanded))
+        for s, e in strat.initial.items():
+            v = e.evaluate(ns, f"strategy {strat.name!r} initial[{self.states[s]}]")
+            if v.ndim == 3 and (v.shape[1] > 1 or v.shape[2] > 1):
+                raise HeconError(
+                    f"strategy {strat.name!r}: initial[{self.states[s]}] must not depend on "
+                    "model_time or state_time"
+                )
+            v = np.broadcast_to(v.reshape(-1), (d,)) if v.size in (1, d) else v.reshape(-1)
+            if np.any((v < -PROB_TOL) | (v > 1 + PROB_TOL)):
+                raise ProbabilityError(
+                    f"strategy {strat.name!r}: initial[{self.states[s]}] = "
+                    f"{float(v[np.argmax((v < 0) | (v > 1))]):.6g}; expected a proportion in [0, 1]"
+                )
+            m[:, self.offset[s]] += v
+        total = m.sum(axis=1)
+        if np.any(np.abs(total - 1) > 1e-9):
+            i = int(np.argmax(np.abs(total - 1)))
+            raise ProbabilityError(
+                f"strategy {strat.name!r}: initial state distribution sums to "
+                f"{float(total[i]):.10g} (draw {draw0 + i}); expected 1"
+            )
+        return m
+
+    def _state_values(
+        self, strat: _Strategy, exprs: Mapping[int, Expression], ns: Mapping[str, Any], what: str
+    ) -> np.ndarray:
+        """(d|1, T|1, S_exp) array of per-cycle state values."""
+        parts = {
+            s: self._value(strat, e, ns, s, f"{what}[{self.states[s]}]") for s, e in exprs.items()
+        }
+        d = max([p.shape[0] for p in parts.values()], default=1)
+        t = max([p.shape[1] for p in parts.values()], default=1)
+        out = np.zeros((d, t, self.n_expanded))
+        for s, p in parts.items():
+            o = int(self.offset[s])
+            out[:, :, o : o + int(self.tunnel[s])] = p
+        return out
+
+    def _check_costs(self, strat: _Strategy, values: np.ndarray, what: str) -> None:
+        if not self.settings.allow_negative_costs and np.any(values < 0):
+            raise HeconError(
+                f"strategy {strat.name!r}: negative {what} ({float(values.min()):.6g}); costs must "
+                "be >= 0 unless settings.allow_negative_costs is true"
+            )
+
+    def _run_chunk(
+        self, strat: _Strategy, sampled: Mapping[str, np.ndarray], d: int, draw0: int
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+        st = self.settings
+        t_cycles = st.cycles
+        ns = strat.evaluator.namespace(sampled)
+        const, tv, origins, dests, _, keys = self._entry_tables(strat, ns, d, draw0)
+        n_c = const.shape[1]
+        incidence = np.zeros((len(origins), self.n_expanded))
+        incidence[np.arange(len(origins)), dests] = 1.0
+        # transition rewards: indices of rewarded entries
+        reward_cols: list[tuple[str, np.ndarray, np.ndarray]] = []
+        for o, dst, kind, e in strat.rewards:
+            cols = np.array([i for i, k in enumerate(keys) if k == (o, dst)])
+            v = self._value(strat, e, ns, o, f"transition reward {kind}")  # (d|1, T|1, k_o)
+            taus = origins[cols] - int(self.offset[o])
+            reward_cols.append((kind, cols, v[:, :, taus]))
+            if kind.startswith("cost:"):
+                self._check_costs(strat, v, f"transition cost {self.states[o]}->{self.states[dst]}")
+        rewarded = (
+            np.unique(np.concatenate([c for _, c, _ in reward_cols]))
+            if reward_cols
+            else np.zeros(0, dtype=int)
+        )
+
+        m = self._initial(strat, ns, d, draw0)
+        trace = np.empty((d, t_cycles + 1, self.n_expanded))
+        trace[:, 0] = m
+        values = np.empty((d, len(origins)))
+        values[:, :n_c] = const
+        flow_store = np.empty((d, t_cycles, len(rewarded))) if len(rewarded) else None
+        for t in range(t_cycles):
+            if tv.shape[2]:
+                values[:, n_c:] = tv[t]
+            flows = m[:, origins] * values
+            m = flows @ incidence
+            trace[:, t + 1] = m
+            if flow_store is not None:
+                flow_store[:, t] = flows[:, rewarded]
+
+        out: dict[str, np.ndarray] = {}
+        length = st.cycle_length
+        cost_op = occupancy_operator(
+            st.counting, st.discount_costs, st.discount_method, t_cycles, length
+        )
+        out_op = occupancy_operator(
+            st.counting, st.discount_outcomes, st.discount_method, t_cycles, length
+        )
+        undisc_op = occupancy_operator(st.counting, 0.0, st.discount_method, t_cycles, length)
+
+        def counted(op: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+            return op[0][None, :, None] * trace[:, :-1] + op[1][None, :, None] * trace[:, 1:]
+
+        w_cost, w_out, w_undisc = counted(cost_op), counted(out_op), counted(undisc_op)
+        ev_cost = event_discount(st.discount_costs, st.discount_method, t_cycles, length)
+        ev_out = event_discount(st.discount_outcomes, st.discount_method, t_cycles, length)
+
+        cash = np.zeros((d, t_cycles + 1))  # undiscounted primary-perspective costs
+        primary_cats = set(self.perspectives[self.primary])
+        for cat in self.categories:
+            total = np.zeros(d)
+            total_undisc = np.zeros(d)
+            exprs = strat.state_costs.get(cat, {})
+            if exprs:
+                v = self._state_values(strat, exprs, ns, f"state cost {cat}")
+                self._check_costs(strat, v, f"state cost in category {cat!r}")
+                total += (v * w_cost).sum(axis=(1, 2))
+                per_cycle = (v * w_undisc).sum(axis=2)
+                total_undisc += per_cycle.sum(axis=1)
+                if cat in primary_cats:
+                    cash[:, 1:] += per_cycle
+            for kind, cols, rv in reward_cols:
+                if kind == f"cost:{cat}" and flow_store is not None:
+                    pos = np.searchsorted(rewarded, cols)
+                    per_cycle = (flow_store[:, :, pos] * rv).sum(axis=2)
+                    total += per_cycle @ ev_cost
+                    total_undisc += per_cycle.sum(axis=1)
+                    if cat in primary_cats:
+                        cash[:, 1:] += per_cycle
+            if cat in strat.initial_costs:
+                v0 = strat.initial_costs[cat].evaluate(ns, f"initial cost {cat}").reshape(-1)
+                self._check_costs(strat, v0, f"initial cost {cat!r}")
+                v0 = np.broadcast_to(v0, (d,)) if v0.size == 1 else v0
+                total += v0
+                total_undisc += v0
+                if cat in primary_cats:
+                    cash[:, 0] += v0
+            out[f"cost_{cat}"] = total
+            out[f"cost_undiscounted_{cat}"] = total_undisc
+        for p, cats in self.perspectives.items():
+            out[f"cost_{p}"] = sum((out[f"cost_{c}"] for c in cats), np.zeros(d))
+        out["cost"] = out[f"cost_{self.primary}"].copy()
+        out["cost_undiscounted"] = sum(
+            (out[f"cost_undiscounted_{c}"] for c in self.perspectives[self.primary]), np.zeros(d)
+        )
+        alive = np.repeat(self.alive, self.tunnel).astype(float)[None, None, :]
+        out["ly"] = (alive * w_out).sum(axis=(1, 2)) * length
+        out["ly_undiscounted"] = (alive * w_undisc).sum(axis=(1, 2)) * length
+        qaly = np.zeros(d)
+        qaly_u = np.zeros(d)
+        if strat.utilities:
+            u = self._state_values(strat, strat.utilities, ns, "utility")
+            qaly += (u * w_out).sum(axis=(1, 2)) * length
+            qaly_u += (u * w_undisc).sum(axis=(1, 2)) * length
+        for kind, cols, rv in reward_cols:
+            if kind == "qaly" and flow_store is not None:
+                pos = np.searchsorted(rewarded, cols)
+                per_cycle = (flow_store[:, :, pos] * rv).sum(axis=2)
+                qaly += per_cycle @ ev_out
+                qaly_u += per_cycle.sum(axis=1)
+        out["qaly"] = qaly
+        out["qaly_undiscounted"] = qaly_u
+        # collapse tunnel sub-states for the reported trace
+        collapsed = np.add.reduceat(trace, self.offset, axis=2)
+        return out, collapsed, cash
+
+    def run(
+        self,
+        n_draws: int | None = None,
+        seed: int | None = None,
+        chunk_size: int | None = None,
+        sampled: Mapping[str, np.ndarray] | None = None,
+    ) -> MarkovResult:
+        """Deterministic run (``n_draws=None``: base-case values) or PSA with `n_draws` draws.
+
+        `sampled` may supply the stochastic parameter draws directly (e.g. for DSA or for a
+        Dask chunk); otherwise they are drawn with `seed` (required for a PSA).
+        """
+        if sampled is not None:
+            draws = {k: np.asarray(v, dtype=float).reshape(-1) for k, v in sampled.items()}
+            missing = set(self.params.stochastic_names) - set(draws)
+            base = self.params.base_values()
+            n = max((v.size for v in draws.values()), default=1)
+            for name in missing:
+                draws[name] = np.broadcast_to(base[name], (n,))
+        elif n_draws is None:
+            draws = self.params.base_values()
+            n = 1
+        else:
+            if seed is None:
+                raise HeconError("a PSA needs a seed (same seed => identical results)")
+            draws = self.params.sample(n_draws, seed)
+            n = n_draws
+        for k, v in draws.items():
+            if v.size not in (1, n):
+                raise HeconError(f"sampled parameter {k!r} has {v.size} values, expected {n}")
+            draws[k] = np.broadcast_to(v, (n,))
+        if chunk_size is None:
+            per_draw = 8 * (
+                self.settings.cycles * (4 * self.n_expanded + 2 * len(self.strategies[0].entries))
+            )
+            chunk_size = max(64, CHUNK_BYTES // max(per_draw, 1))
+        frames = []
+        traces = []
+        cashflows: dict[str, np.ndarray] = {}
+        for strat in self.strategies:
+            parts: list[dict[str, np.ndarray]] = []
+            trace_sum = np.zeros((self.settings.cycles + 1, len(self.states)))
+            cash_parts = []
+            for start in range(0, n, chunk_size):
+                stop = min(n, start + chunk_size)
+                chunk = {k: v[start:stop] for k, v in draws.items()}
+                res, tr, cash = self._run_chunk(strat, chunk, stop - start, start)
+                parts.append(res)
+                trace_sum += tr.sum(axis=0)
+                cash_parts.append(cash)
+            cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+            frame = pd.DataFrame({"strategy": strat.name, "draw": np.arange(n), **cols})
+            frames.append(frame)
+            mean_trace = trace_sum / n
+            tf = pd.DataFrame(mean_trace, columns=self.states)
+            tf.insert(0, "cycle", np.arange(self.settings.cycles + 1))
+            tf.insert(0, "strategy", strat.name)
+            traces.append(tf)
+            cashflows[strat.name] = np.concatenate(cash_parts)
+        summary = pd.concat(frames, ignore_index=True)
+        _assert_finite(summary)
+        return MarkovResult(
+            summary=summary,
+            trace=pd.concat(traces, ignore_index=True),
+            cashflows=cashflows,
+            strategies=[s.name for s in self.strategies],
+            effect=self.settings.effect,
+            n_draws=n,
+            parameters={k: np.asarray(v) for k, v in draws.items()},
+        )
+
+
+def _assert_finite(frame: pd.DataFrame) -> None:
+    numeric = frame.select_dtypes("number")
+    if not np.all(np.isfinite(numeric.to_numpy())):
+        bad = numeric.columns[~np.isfinite(numeric.to_numpy()).all(axis=0)].tolist()
+        raise HeconError(f"model produced non-finite results in {bad}; check the inputs")
+
+
+def run_model(spec: ModelSpec, n_draws: int | None = None, seed: int | None = None) -> MarkovResult:
+    """Compile and run a model (deterministic when `n_draws` is None)."""
+    return MarkovModel(spec).run(n_draws=n_draws, seed=seed)

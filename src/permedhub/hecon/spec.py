@@ -1,0 +1,287 @@
+"""The model document: Pydantic schemas for YAML/JSON models (and the Python API).
+
+A model document has ``settings``, ``states``, ``parameters``, ``strategies``, shared
+``transitions``/``state_costs``/``state_utilities``/``transition_rewards``/``initial`` that each
+strategy may override, and ``perspectives`` (which cost categories each perspective sums).
+
+Parameters are one of:
+
+* a number: ``p_death: 0.02``
+* an expression string in the restricted language (:mod:`permedhub.hecon.expressions`):
+  ``p_ab: "n_ab / n_a"``; may read other parameters, ``model_time`` (cycle index 1..T),
+  ``state_time`` (cycles spent in the current state, 1..tunnel length) and ``cycle_length``
+* a distribution (:class:`DistributionSpec`) with an optional base-case ``value``
+* a lookup table (:class:`TableSpec`), called like a function: ``mortality(age)``
+
+Transitions are given per origin state as ``{destination: expression}``; the string ``"C"``
+marks the complement ("rest of the row", at most one per row). Omitted destinations are 0.
+Rows of absorbing states may be omitted (they stay put).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from permedhub.hecon.conventions import CountingMethod, DiscountMethod
+from permedhub.hecon.errors import HeconError, UnknownNameError
+
+Expr = float | int | str
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Settings(_Strict):
+    """Run settings. Counting and discounting methods are required: no silent defaults."""
+
+    cycles: int = Field(ge=1, le=10_000, description="number of model cycles T")
+    cycle_length: float = Field(gt=0, description="cycle length in years (L)")
+    discount_costs: float = Field(ge=0, lt=1, description="annual discount rate for costs")
+    discount_outcomes: float = Field(ge=0, lt=1, description="annual discount rate for outcomes")
+    discount_method: DiscountMethod
+    counting: CountingMethod
+    effect: Literal["qaly", "ly"] = Field(description="outcome used for ICERs and net benefit")
+    allow_negative_costs: bool = Field(
+        default=False, description="allow negative state/transition costs (e.g. refunds)"
+    )
+
+
+class StateSpec(_Strict):
+    name: str
+    dead: bool = Field(default=False, description="dead states count no life-years")
+    tunnel: int = Field(
+        default=1,
+        ge=1,
+        le=1000,
+        description="track residence time up to this many cycles (state_time = 1..tunnel; "
+        "residence beyond the last stays at the last)",
+    )
+    description: str = ""
+
+
+class DistributionSpec(_Strict):
+    """A PSA distribution. Give the natural parameters or (mean, se) for beta/gamma/lognormal."""
+
+    distribution: Literal[
+        "beta",
+        "gamma",
+        "lognormal",
+        "normal",
+        "triangular",
+        "fixed",
+        "dirichlet",
+        "mvnormal",
+        "bootstrap",
+    ]
+    value: float | list[float] | None = Field(
+        default=None, description="base-case value(s); default: the distribution's mean"
+    )
+    alpha: float | list[float] | None = None
+    beta: float | None = None
+    shape: float | None = None
+    scale: float | None = None
+    meanlog: float | None = None
+    sdlog: float | None = None
+    mean: float | list[float] | None = None
+    se: float | None = None
+    sd: float | None = None
+    low: float | None = None
+    mode: float | None = None
+    high: float | None = None
+    cov: list[list[float]] | None = None
+    data: dict[str, list[float]] | None = Field(default=None, description="bootstrap table")
+    outputs: list[str] | None = Field(
+        default=None, description="names of the components (dirichlet, mvnormal, bootstrap)"
+    )
+
+
+class TableSpec(_Strict):
+    """Lookup table called like a function of one key, e.g. a life table by age."""
+
+    table: dict[str, list[float]] | None = Field(
+        default=None, description="{'x': keys (increasing), 'y': values}"
+    )
+    file: str | None = Field(default=None, description="CSV file (relative to the model file)")
+    key: str | None = Field(default=None, description="key column in `file`")
+    column: str | None = Field(default=None, description="value column in `file`")
+    method: Literal["step", "linear"] = Field(
+        description="step: value of the largest key <= x (keys above the last use the last "
+        "row, e.g. an open age band); linear: interpolation (clamped at the ends)"
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> TableSpec:
+        if (self.table is None) == (self.file is None):
+            raise ValueError("give exactly one of 'table' or 'file'")
+        if self.file is not None and (self.key is None or self.column is None):
+            raise ValueError("a table 'file' needs 'key' and 'column'")
+        return self
+
+
+ParameterSpec = DistributionSpec | TableSpec | float | int | str
+
+
+class TransitionReward(_Strict):
+    """One-off reward on the flow from `from_` to `to` (cost by category and/or QALY change)."""
+
+    from_: str = Field(alias="from")
+    to: str
+    costs: dict[str, Expr] = Field(default_factory=dict)
+    qaly: Expr | None = None
+
+
+class StrategySpec(_Strict):
+    description: str = ""
+    parameters: dict[str, float | int | str] = Field(
+        default_factory=dict, description="strategy-specific parameter values/expressions"
+    )
+    transitions: dict[str, dict[str, Expr]] | None = None
+    state_costs: dict[str, dict[str, Expr]] | None = None
+    state_utilities: dict[str, Expr] | None = None
+    transition_rewards: list[TransitionReward] | None = None
+    initial: dict[str, Expr] | None = None
+    initial_costs: dict[str, Expr] | None = None
+
+
+class ModelSpec(_Strict):
+    """A complete Markov cohort model document."""
+
+    name: str
+    description: str = ""
+    source: str = Field(default="", description="citation of the published model")
+    settings: Settings
+    states: list[StateSpec] = Field(min_length=2)
+    parameters: dict[str, ParameterSpec] = Field(default_factory=dict)
+    strategies: dict[str, StrategySpec] = Field(min_length=1)
+    transitions: dict[str, dict[str, Expr]] | None = None
+    state_costs: dict[str, dict[str, Expr]] = Field(
+        default_factory=dict, description="{category: {state: expression}} per cycle in state"
+    )
+    state_utilities: dict[str, Expr] = Field(default_factory=dict)
+    transition_rewards: list[TransitionReward] = Field(default_factory=list)
+    initial: dict[str, Expr] | None = None
+    initial_costs: dict[str, Expr] = Field(
+        default_factory=dict, description="{category: cost} at time 0, not discounted"
+    )
+    perspectives: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="{perspective: [cost categories]}; default: one 'healthcare' perspective "
+        "with all categories",
+    )
+    primary_perspective: str | None = None
+    base_dir: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _check_names(self) -> ModelSpec:
+        state_names = [s.name for s in self.states]
+        dup = {n for n in state_names if state_names.count(n) > 1}
+        if dup:
+            raise ValueError(f"duplicate state names: {sorted(dup)}")
+        known = set(state_names)
+
+        def check_states(where: str, names: Any) -> None:
+            for n in names:
+                if n not in known:
+                    raise ValueError(
+                        f"{where}: unknown state {n!r}; states are {', '.join(state_names)}"
+                    )
+
+        for sname, strat in self.strategies.items():
+            transitions = strat.transitions or self.transitions
+            if transitions is None:
+                raise ValueError(f"strategy {sname!r}: no transitions (neither shared nor own)")
+            for origin, row in transitions.items():
+                check_states(f"strategy {sname!r} transitions", [origin, *row])
+                comps = [d for d, v in row.items() if isinstance(v, str) and v.strip() == "C"]
+                if len(comps) > 1:
+                    raise ValueError(
+                        f"strategy {sname!r}: row {origin!r} has {len(comps)} complement 'C' "
+                        "entries; at most one is allowed"
+                    )
+            initial = strat.initial or self.initial
+            if initial is None:
+                raise ValueError(f"strategy {sname!r}: no initial state distribution")
+            check_states(f"strategy {sname!r} initial", initial)
+            for cat, costs in (strat.state_costs or self.state_costs).items():
+                check_states(f"strategy {sname!r} state_costs[{cat}]", costs)
+            check_states(
+                f"strategy {sname!r} state_utilities", strat.state_utilities or self.state_utilities
+            )
+            for tr in (
+                strat.transition_rewards
+                if strat.transition_rewards is not None
+                else self.transition_rewards
+            ):
+                check_states(f"strategy {sname!r} transition_rewards", [tr.from_, tr.to])
+        categories = self.cost_categories()
+        for pname, cats in self.perspectives.items():
+            for c in cats:
+                if c not in categories:
+                    raise ValueError(
+                        f"perspective {pname!r}: unknown cost category {c!r}; categories are "
+                        f"{', '.join(categories) or '(none)'}"
+                    )
+        if self.primary_perspective is not None and self.primary_perspective not in (
+            self.perspective_map()
+        ):
+            raise ValueError(f"primary_perspective {self.primary_perspective!r} is not defined")
+        return self
+
+    def cost_categories(self) -> list[str]:
+        cats: list[str] = []
+
+        def add(names: Any) -> None:
+            for n in names:
+                if n not in cats:
+                    cats.append(n)
+
+        add(self.state_costs)
+        add(self.initial_costs)
+        for tr in self.transition_rewards:
+            add(tr.costs)
+        for s in self.strategies.values():
+            add(s.state_costs or {})
+            add(s.initial_costs or {})
+            for tr in s.transition_rewards or []:
+                add(tr.costs)
+        return cats
+
+    def perspective_map(self) -> dict[str, list[str]]:
+        return dict(self.perspectives) or {"healthcare": self.cost_categories()}
+
+    def primary(self) -> str:
+        return self.primary_perspective or next(iter(self.perspective_map()))
+
+
+def load_model(source: str | Path | dict[str, Any]) -> ModelSpec:
+    """Load and validate a model from a YAML/JSON file path or a dict."""
+    base: Path | None = None
+    if isinstance(source, dict):
+        data = source
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise HeconError(f"model file {str(path)!r} not found")
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise HeconError(f"model file {str(path)!r} is not valid YAML/JSON: {exc}") from exc
+        base = path.resolve().parent
+    if not isinstance(data, dict):
+        raise HeconError("a model document must be a mapping (YAML/JSON object)")
+    try:
+        spec = ModelSpec.model_validate(data)
+    except ValidationError as exc:
+        msgs = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:8]
+        )
+        if "unknown state" in msgs:
+            raise UnknownNameError(f"invalid model document: {msgs}") from exc
+        raise HeconError(f"invalid model document: {msgs}") from exc
+    spec.base_dir = base
+    return spec
