@@ -1,0 +1,884 @@
+"""Questions the API, the CLI and the portal ask of the graph: one function each.
+
+Every function takes a SQLAlchemy `Session` and returns a view from `graph.views`; a missing
+record raises `NotFound`, a bad filter `InvalidFilter` (a ValueError naming the field).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from permedhub.graph.models import (
+    Call,
+    Country,
+    Initiative,
+    Link,
+    Organisation,
+    Participation,
+    Region,
+    RegionMembership,
+    Topic,
+)
+from permedhub.graph.views import (
+    CallView,
+    CountCountry,
+    CountRegion,
+    CountryInitiative,
+    CountryProfile,
+    CountryRef,
+    Counts,
+    InitiativeCountry,
+    InitiativeDetail,
+    InitiativeSummary,
+    LinkView,
+    Network,
+    NetworkEdge,
+    NetworkNode,
+    OrganisationDetail,
+    OrganisationSummary,
+    Page,
+    ParticipationView,
+    PartnerView,
+    RegionMemberActivity,
+    RegionProfile,
+    RegionRef,
+    Status,
+    SubdivisionActivity,
+    Timeline,
+    TimelineItem,
+    TopicView,
+)
+from permedhub.search.query import matching_ids
+
+MAX_PER_PAGE = 500
+NETWORK_MAX_NODES = 2000
+
+
+class NotFound(LookupError):
+    def __init__(self, entity: str, key: str):
+        self.entity, self.key = entity, key
+        super().__init__(f"no {entity} with id {key!r}")
+
+
+class InvalidFilter(ValueError):
+    def __init__(self, field: str, value: Any, expected: str):
+        self.field, self.value, self.expected = field, value, expected
+        super().__init__(f"{field}={value!r}: expected {expected}")
+
+
+# ---------------------------------------------------------------- helpers
+
+SubCountry = aliased(Country, name="sub_country")
+OrgCountry = aliased(Country, name="org_country")
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _money(value: Any) -> float | None:
+    return float(value) if value is not None else None
+
+
+def status(start: dt.date | None, end: dt.date | None, today: dt.date | None = None) -> Status:
+    today = today or dt.date.today()
+    if start and start > today:
+        return "planned"
+    if end and end < today:
+        return "ended"
+    if start:
+        return "ongoing"
+    return "unknown"
+
+
+def _marks(row: Any) -> dict[str, Any]:
+    return {
+        "source": row.source,
+        "uncertain": row.uncertain or {},
+        "approximate": row.approximate or {},
+    }
+
+
+def initiative_summary(i: Initiative) -> InitiativeSummary:
+    return InitiativeSummary(
+        id=i.id,
+        acronym=i.acronym,
+        name=i.name,
+        kind=i.kind,
+        programme=i.programme,
+        grant_id=i.grant_id,
+        start=_iso(i.start_date),
+        start_precision=i.start_precision,
+        end=_iso(i.end_date),
+        end_precision=i.end_precision,
+        status=status(i.start_date, i.end_date),
+        eu_contribution_eur=_money(i.eu_contribution_eur),
+        total_budget_eur=_money(i.total_budget_eur),
+        website=i.website,
+        summary=i.summary,
+        **_marks(i),
+    )
+
+
+def _organisation_query() -> Select[Organisation, str, str]:
+    return (
+        select(Organisation, OrgCountry.name, SubCountry.name)
+        .outerjoin(OrgCountry, OrgCountry.code == Organisation.country_code)
+        .outerjoin(SubCountry, SubCountry.code == Organisation.subdivision_code)
+    )
+
+
+def _organisation_summary(
+    o: Organisation, country: str | None, sub: str | None
+) -> OrganisationSummary:
+    return OrganisationSummary(
+        id=o.id,
+        name=o.name,
+        acronym=o.acronym,
+        kind=o.kind,
+        country=CountryRef(code=o.country_code, name=country or o.country_code)
+        if o.country_code
+        else None,
+        subdivision=CountryRef(code=o.subdivision_code, name=sub or o.subdivision_code)
+        if o.subdivision_code
+        else None,
+        city=o.city,
+        website=o.website,
+        synthetic=o.synthetic,
+        **_marks(o),
+    )
+
+
+def _page_bounds(page: int, per_page: int) -> tuple[int, int]:
+    if page < 1:
+        raise InvalidFilter("page", page, "a whole number >= 1")
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise InvalidFilter("per_page", per_page, f"a whole number from 1 to {MAX_PER_PAGE}")
+    return (page - 1) * per_page, per_page
+
+
+def _country_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    codes = set(codes)
+    if not codes:
+        return {}
+    return dict(
+        session.execute(select(Country.code, Country.name).where(Country.code.in_(codes)))
+        .tuples()
+        .all()
+    )
+
+
+# ---------------------------------------------------------------- initiatives
+
+
+def list_initiatives(
+    session: Session,
+    *,
+    kind: str | None = None,
+    q: str | None = None,
+    page: int = 1,
+    per_page: int = 100,
+) -> Page[InitiativeSummary]:
+    offset, limit = _page_bounds(page, per_page)
+    stmt = select(Initiative)
+    if kind:
+        stmt = stmt.where(Initiative.kind == kind)
+    if q:
+        stmt = stmt.where(Initiative.id.in_(matching_ids(session, q, "initiative")))
+    total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+    rows = session.execute(
+        stmt.order_by(Initiative.start_date.is_(None), Initiative.start_date, Initiative.id)
+        .offset(offset)
+        .limit(limit)
+    ).scalars()
+    return Page(
+        items=[initiative_summary(i) for i in rows], total=total, page=page, per_page=per_page
+    )
+
+
+def get_initiative(session: Session, initiative_id: str) -> InitiativeDetail:
+    initiative = session.get(Initiative, initiative_id)
+    if initiative is None:
+        raise NotFound("initiative", initiative_id)
+    partners = [
+        PartnerView(
+            organisation=_organisation_summary(o, cn, sn),
+            role=p.role,
+            start=_iso(p.start_date),
+            end=_iso(p.end_date),
+            **_marks(p),
+        )
+        for p, o, cn, sn in session.execute(
+            select(Participation, Organisation, OrgCountry.name, SubCountry.name)
+            .join(Organisation, Organisation.id == Participation.organisation_id)
+            .outerjoin(OrgCountry, OrgCountry.code == Organisation.country_code)
+            .outerjoin(SubCountry, SubCountry.code == Organisation.subdivision_code)
+            .where(Participation.initiative_id == initiative_id)
+            .order_by(Participation.role != "coordinator", Organisation.name)
+        ).tuples()
+    ]
+    by_country: dict[str, int] = defaultdict(int)
+    for partner in partners:
+        if partner.organisation.country:
+            by_country[partner.organisation.country.code] += 1
+    declared = list(initiative.countries or [])
+    names = _country_names(session, [*by_country, *declared])
+    countries = [
+        InitiativeCountry(
+            code=code,
+            name=names.get(code, code),
+            partners=by_country.get(code, 0),
+            via=[
+                v
+                for v, present in (("partner", code in by_country), ("declared", code in declared))
+                if present
+            ],
+        )
+        for code in sorted(set(by_country) | set(declared), key=lambda c: names.get(c, c))
+    ]
+    return InitiativeDetail(
+        **initiative_summary(initiative).model_dump(),
+        call_topic=initiative.call_topic,
+        aims=initiative.aims or [],
+        target_regions=initiative.target_regions or [],
+        topics=_topics_by_id(session, initiative.topics or []),
+        facts=initiative.facts or {},
+        coordinators=[p.organisation for p in partners if p.role == "coordinator"],
+        partners=partners,
+        countries=countries,
+        links=_links_of(session, initiative_id),
+        calls=list_calls(session, initiative=initiative_id),
+    )
+
+
+def _links_of(session: Session, initiative_id: str) -> list[LinkView]:
+    other = aliased(Initiative)
+    views: list[LinkView] = []
+    for link, label, name in session.execute(
+        select(Link, other.acronym, other.name)
+        .join(other, other.id == Link.to_id)
+        .where(Link.from_id == initiative_id)
+    ).tuples():
+        views.append(
+            LinkView(
+                direction="outgoing",
+                kind=link.kind,
+                initiative_id=link.to_id,
+                initiative_label=label or name,
+                **_marks(link),
+            )
+        )
+    for link, label, name in session.execute(
+        select(Link, other.acronym, other.name)
+        .join(other, other.id == Link.from_id)
+        .where(Link.to_id == initiative_id)
+    ).tuples():
+        views.append(
+            LinkView(
+                direction="incoming",
+                kind=link.kind,
+                initiative_id=link.from_id,
+                initiative_label=label or name,
+                **_marks(link),
+            )
+        )
+    return views
+
+
+# ---------------------------------------------------------------- topics and calls
+
+
+def _topic_view(t: Topic) -> TopicView:
+    return TopicView(id=t.id, name=t.name, kind=t.kind, parent_id=t.parent_id, **_marks(t))
+
+
+def _topics_by_id(session: Session, ids: Sequence[str]) -> list[TopicView]:
+    if not ids:
+        return []
+    found = {
+        t.id: _topic_view(t)
+        for t in session.execute(select(Topic).where(Topic.id.in_(ids))).scalars()
+    }
+    return [found[i] for i in ids if i in found]
+
+
+def topic_tree(session: Session) -> list[TopicView]:
+    """The taxonomy as a forest: documents with their areas, perspectives and pillars."""
+    views = {
+        t.id: _topic_view(t)
+        for t in session.execute(select(Topic).order_by(Topic.position, Topic.name)).scalars()
+    }
+    roots: list[TopicView] = []
+    for view in views.values():
+        parent = views.get(view.parent_id or "")
+        (parent.children if parent else roots).append(view)
+    return roots
+
+
+def list_calls(session: Session, *, initiative: str | None = None) -> list[CallView]:
+    stmt = select(Call).order_by(Call.year, Call.id)
+    if initiative:
+        stmt = stmt.where(Call.initiative_id == initiative)
+    calls = list(session.execute(stmt).scalars())
+    org_ids = {c.secretariat_id for c in calls if c.secretariat_id}
+    org_ids |= {f for c in calls for f in (c.funder_ids or [])}
+    orgs = (
+        {
+            o.id: _organisation_summary(o, cn, sn)
+            for o, cn, sn in session.execute(
+                _organisation_query().where(Organisation.id.in_(org_ids))
+            ).tuples()
+        }
+        if org_ids
+        else {}
+    )
+    names = _country_names(session, [code for c in calls for code in (c.countries or [])])
+    return [
+        CallView(
+            id=c.id,
+            initiative_id=c.initiative_id,
+            title=c.title,
+            year=c.year,
+            ec_cofunded=c.ec_cofunded,
+            funders_count=c.funders_count,
+            budget_eur=_money(c.budget_eur),
+            opening=_iso(c.opening),
+            pre_proposal_deadline=_iso(c.pre_proposal_deadline),
+            full_proposal_deadline=_iso(c.full_proposal_deadline),
+            secretariat=orgs.get(c.secretariat_id or ""),
+            funders=[orgs[f] for f in c.funder_ids or [] if f in orgs],
+            procedure=c.procedure,
+            countries=[
+                CountryRef(code=code, name=names.get(code, code)) for code in c.countries or []
+            ],
+            rules=c.rules or {},
+            proposals_submitted=c.proposals_submitted,
+            projects_funded=c.projects_funded,
+            **_marks(c),
+        )
+        for c in calls
+    ]
+
+
+# ---------------------------------------------------------------- organisations
+
+
+def list_organisations(
+    session: Session,
+    *,
+    country: str | None = None,
+    kind: str | None = None,
+    q: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> Page[OrganisationSummary]:
+    offset, limit = _page_bounds(page, per_page)
+    filters = []
+    if country:
+        code = country.upper()
+        filters.append(
+            or_(Organisation.country_code == code, Organisation.subdivision_code == code)
+        )
+    if kind:
+        filters.append(Organisation.kind == kind)
+    if q:
+        filters.append(Organisation.id.in_(matching_ids(session, q, "organisation")))
+    total = session.execute(select(func.count(Organisation.id)).where(*filters)).scalar_one()
+    rows = session.execute(
+        _organisation_query()
+        .where(*filters)
+        .order_by(Organisation.name, Organisation.id)
+        .offset(offset)
+        .limit(limit)
+    ).tuples()
+    return Page(
+        items=[_organisation_summary(*r) for r in rows], total=total, page=page, per_page=per_page
+    )
+
+
+def get_organisation(session: Session, organisation_id: str) -> OrganisationDetail:
+    row = session.execute(_organisation_query().where(Organisation.id == organisation_id)).first()
+    if row is None:
+        raise NotFound("organisation", organisation_id)
+    organisation = row[0]
+    participations = [
+        ParticipationView(
+            initiative=initiative_summary(i),
+            role=p.role,
+            start=_iso(p.start_date),
+            end=_iso(p.end_date),
+            **_marks(p),
+        )
+        for p, i in session.execute(
+            select(Participation, Initiative)
+            .join(Initiative, Initiative.id == Participation.initiative_id)
+            .where(Participation.organisation_id == organisation_id)
+            .order_by(Initiative.start_date, Initiative.id)
+        ).tuples()
+    ]
+    return OrganisationDetail(
+        **_organisation_summary(*row).model_dump(),
+        latitude=organisation.latitude,
+        longitude=organisation.longitude,
+        ror_id=organisation.ror_id,
+        expertise=organisation.expertise or [],
+        notes=organisation.notes,
+        participations=participations,
+    )
+
+
+# ---------------------------------------------------------------- countries and regions
+
+
+def list_regions(session: Session) -> list[RegionRef]:
+    return [
+        RegionRef(id=r.id, name=r.name)
+        for r in session.execute(select(Region).order_by(Region.name)).scalars()
+    ]
+
+
+def country_profile(
+    session: Session, code: str, *, organisations_limit: int = 200
+) -> CountryProfile:
+    country = session.get(Country, code.upper())
+    if country is None:
+        raise NotFound("country", code)
+    code = country.code
+    is_subdivision = country.parent_code is not None
+    in_place = (
+        (Organisation.subdivision_code == code)
+        if is_subdivision
+        else (Organisation.country_code == code)
+    )
+    organisations_total = session.execute(
+        select(func.count(Organisation.id)).where(in_place)
+    ).scalar_one()
+    organisations = [
+        _organisation_summary(*r)
+        for r in session.execute(
+            _organisation_query()
+            .where(in_place)
+            .order_by(Organisation.name)
+            .limit(organisations_limit)
+        ).tuples()
+    ]
+    per_initiative = (
+        session.execute(
+            select(
+                Participation.initiative_id,
+                Participation.role,
+                func.count(func.distinct(Participation.organisation_id)),
+            )
+            .join(Organisation, Organisation.id == Participation.organisation_id)
+            .where(in_place)
+            .group_by(Participation.initiative_id, Participation.role)
+        )
+        .tuples()
+        .all()
+    )
+    roles: dict[str, set[str]] = defaultdict(set)
+    org_counts: dict[str, int] = defaultdict(int)
+    for initiative_id, role, n in per_initiative:
+        roles[initiative_id].add(role)
+        org_counts[initiative_id] += n
+    declared = (
+        {i.id for i in session.execute(select(Initiative)).scalars() if code in (i.countries or [])}
+        if _small_initiative_table(session)
+        else set()
+    )
+    initiative_ids = set(roles) | declared
+    initiatives = {
+        i.id: i
+        for i in session.execute(
+            select(Initiative).where(Initiative.id.in_(initiative_ids))
+        ).scalars()
+    }
+    subdivisions = (
+        []
+        if is_subdivision
+        else [
+            SubdivisionActivity(code=c, name=n, organisations=k)
+            for c, n, k in session.execute(
+                select(Country.code, Country.name, func.count(Organisation.id))
+                .join(Organisation, Organisation.subdivision_code == Country.code)
+                .where(Country.parent_code == code)
+                .group_by(Country.code, Country.name)
+                .order_by(Country.name)
+            ).tuples()
+        ]
+    )
+    parent = session.get(Country, country.parent_code) if is_subdivision else None
+    regions = [
+        RegionRef(id=r.id, name=r.name)
+        for r in session.execute(
+            select(Region)
+            .join(RegionMembership, RegionMembership.region_id == Region.id)
+            .where(RegionMembership.country_code == (country.parent_code or code))
+            .order_by(Region.name)
+        ).scalars()
+    ]
+    return CountryProfile(
+        code=code,
+        name=country.name,
+        official_name=country.official_name,
+        alpha3=country.alpha3,
+        parent=CountryRef(code=parent.code, name=parent.name) if parent else None,
+        regions=regions,
+        subdivisions=subdivisions,
+        organisations_total=organisations_total,
+        organisations=organisations,
+        participations_total=sum(n for *_, n in per_initiative),
+        initiatives=sorted(
+            (
+                CountryInitiative(
+                    initiative=initiative_summary(initiatives[i]),
+                    roles=sorted(roles.get(i, set())),
+                    organisations=org_counts.get(i, 0),
+                    declared=i in declared,
+                )
+                for i in initiative_ids
+                if i in initiatives
+            ),
+            key=lambda ci: (ci.initiative.start or "9999", ci.initiative.id),
+        ),
+    )
+
+
+def _small_initiative_table(session: Session) -> bool:
+    # Declared country lists live in a JSON column; scanning them is fine for a family-sized
+    # table and skipped for synthetic graphs with thousands of initiatives.
+    return session.execute(select(func.count(Initiative.id))).scalar_one() <= 5000
+
+
+def _activity_by_country(
+    session: Session, codes: Sequence[str]
+) -> dict[str, tuple[int, int, set[str]]]:
+    organisations = dict(
+        session.execute(
+            select(Organisation.country_code, func.count(Organisation.id))
+            .where(Organisation.country_code.in_(codes))
+            .group_by(Organisation.country_code)
+        )
+        .tuples()
+        .all()
+    )
+    participations: dict[str, int] = defaultdict(int)
+    initiatives: dict[str, set[str]] = defaultdict(set)
+    for country, initiative_id, n in session.execute(
+        select(Organisation.country_code, Participation.initiative_id, func.count())
+        .join(Participation, Participation.organisation_id == Organisation.id)
+        .where(Organisation.country_code.in_(codes))
+        .group_by(Organisation.country_code, Participation.initiative_id)
+    ).tuples():
+        participations[str(country)] += n
+        initiatives[str(country)].add(initiative_id)
+    if _small_initiative_table(session):
+        for i in session.execute(select(Initiative.id, Initiative.countries)).tuples():
+            for country in i[1] or []:
+                if country in codes:
+                    initiatives[country].add(i[0])
+    return {
+        c: (organisations.get(c, 0), participations.get(c, 0), initiatives.get(c, set()))
+        for c in codes
+    }
+
+
+def region_profile(session: Session, region_id: str) -> RegionProfile:
+    region = session.get(Region, region_id)
+    if region is None:
+        raise NotFound("region", region_id)
+    members = list(
+        session.execute(
+            select(Country.code, Country.name)
+            .join(RegionMembership, RegionMembership.country_code == Country.code)
+            .where(RegionMembership.region_id == region_id)
+            .order_by(Country.name)
+        ).tuples()
+    )
+    activity = _activity_by_country(session, [c for c, _ in members])
+    member_views = [
+        RegionMemberActivity(
+            code=c,
+            name=n,
+            organisations=activity[c][0],
+            participations=activity[c][1],
+            initiatives=sorted(activity[c][2]),
+        )
+        for c, n in members
+    ]
+    initiative_ids = {i for m in member_views for i in m.initiatives}
+    initiatives = [
+        initiative_summary(i)
+        for i in session.execute(
+            select(Initiative)
+            .where(Initiative.id.in_(initiative_ids))
+            .order_by(Initiative.start_date, Initiative.id)
+        ).scalars()
+    ]
+    taking_part = sum(1 for m in member_views if m.takes_part)
+    return RegionProfile(
+        id=region.id,
+        name=region.name,
+        rule=region.rule,
+        members=member_views,
+        taking_part=taking_part,
+        not_yet=len(member_views) - taking_part,
+        initiatives=initiatives,
+    )
+
+
+# ---------------------------------------------------------------- network, timeline, counts
+
+
+def _initiative_filters(
+    kinds: Sequence[str] | None, year_from: int | None, year_to: int | None
+) -> list[Any]:
+    if year_from is not None and year_to is not None and year_to < year_from:
+        raise InvalidFilter("year_to", year_to, f"a year >= year_from ({year_from})")
+    filters: list[Any] = []
+    if kinds:
+        filters.append(Initiative.kind.in_(kinds))
+    if year_from is not None:  # overlaps [year_from, year_to]
+        filters.append(
+            or_(Initiative.end_date.is_(None), Initiative.end_date >= dt.date(year_from, 1, 1))
+        )
+    if year_to is not None:
+        filters.append(
+            or_(Initiative.start_date.is_(None), Initiative.start_date <= dt.date(year_to, 12, 31))
+        )
+    return filters
+
+
+def network(
+    session: Session,
+    *,
+    kinds: Sequence[str] | None = None,
+    region: str | None = None,
+    year_from: int | None = None,
+    year_to: int | None = None,
+    max_nodes: int = NETWORK_MAX_NODES,
+) -> Network:
+    """Initiatives, their organisations and countries as nodes; roles and links as edges.
+
+    When organisations would push the graph past `max_nodes`, they are aggregated into one node
+    per country (weight = organisations) with weighted edges to each initiative.
+    """
+    if region is not None and session.get(Region, region) is None:
+        raise InvalidFilter("region", region, "a region id such as eu27, celac or african-union")
+    initiatives = list(
+        session.execute(
+            select(Initiative)
+            .where(*_initiative_filters(kinds, year_from, year_to))
+            .order_by(Initiative.id)
+        ).scalars()
+    )
+    ids = [i.id for i in initiatives]
+    nodes = [
+        NetworkNode(
+            id=f"initiative:{i.id}",
+            type="initiative",
+            label=i.acronym or i.name,
+            kind=i.kind,
+            url=f"/initiatives/{i.id}",
+        )
+        for i in initiatives
+    ]
+    edges: list[NetworkEdge] = []
+    for link in session.execute(
+        select(Link).where(Link.from_id.in_(ids), Link.to_id.in_(ids))
+    ).scalars():
+        edges.append(
+            NetworkEdge(
+                source=f"initiative:{link.from_id}",
+                target=f"initiative:{link.to_id}",
+                type="link",
+                label=link.kind,
+            )
+        )
+    org_filter = [Participation.initiative_id.in_(ids)]
+    if region:
+        org_filter.append(
+            Organisation.country_code.in_(
+                select(RegionMembership.country_code).where(RegionMembership.region_id == region)
+            )
+        )
+    n_orgs = session.execute(
+        select(func.count(func.distinct(Participation.organisation_id)))
+        .join(Organisation, Organisation.id == Participation.organisation_id)
+        .where(*org_filter)
+    ).scalar_one()
+    aggregated = None
+    countries: dict[str, int] = defaultdict(int)
+    if len(nodes) + n_orgs <= max_nodes:
+        seen_orgs: set[str] = set()
+        for p_role, o_id, o_name, o_acr, o_kind, o_country, i_id in session.execute(
+            select(
+                Participation.role,
+                Organisation.id,
+                Organisation.name,
+                Organisation.acronym,
+                Organisation.kind,
+                Organisation.country_code,
+                Participation.initiative_id,
+            )
+            .join(Organisation, Organisation.id == Participation.organisation_id)
+            .where(*org_filter)
+            .order_by(Organisation.id)
+        ).tuples():
+            if o_id not in seen_orgs:
+                seen_orgs.add(o_id)
+                nodes.append(
+                    NetworkNode(
+                        id=f"organisation:{o_id}",
+                        type="organisation",
+                        label=o_acr or o_name,
+                        kind=o_kind,
+                        country=o_country,
+                        url=f"/organisations/{o_id}",
+                    )
+                )
+                if o_country:
+                    countries[o_country] += 1
+                    edges.append(
+                        NetworkEdge(
+                            source=f"organisation:{o_id}",
+                            target=f"country:{o_country}",
+                            type="location",
+                        )
+                    )
+            edges.append(
+                NetworkEdge(
+                    source=f"organisation:{o_id}",
+                    target=f"initiative:{i_id}",
+                    type="participation",
+                    label=p_role,
+                )
+            )
+    else:
+        aggregated = (
+            f"{n_orgs} organisations aggregated into one node per country "
+            f"(more than {max_nodes} nodes in all)"
+        )
+        for country, initiative_id, n in session.execute(
+            select(
+                Organisation.country_code,
+                Participation.initiative_id,
+                func.count(func.distinct(Organisation.id)),
+            )
+            .join(Participation, Participation.organisation_id == Organisation.id)
+            .where(*org_filter)
+            .group_by(Organisation.country_code, Participation.initiative_id)
+        ).tuples():
+            code = country or "unknown"
+            countries[code] += n
+            edges.append(
+                NetworkEdge(
+                    source=f"aggregate:{code}",
+                    target=f"initiative:{initiative_id}",
+                    type="participation",
+                    weight=n,
+                    label=f"{n} organisations",
+                )
+            )
+    names = _country_names(session, countries)
+    for code, n in sorted(countries.items()):
+        node_type = "aggregate" if aggregated else "country"
+        nodes.append(
+            NetworkNode(
+                id=f"{node_type}:{code}",
+                type=node_type,
+                label=names.get(code, code),
+                country=code,
+                weight=n,
+                url=f"/countries/{code}",
+            )
+        )
+    return Network(nodes=nodes, edges=edges, aggregated=aggregated)
+
+
+def timeline(
+    session: Session, *, kinds: Sequence[str] | None = None, today: dt.date | None = None
+) -> Timeline:
+    today = today or dt.date.today()
+    initiatives = session.execute(
+        select(Initiative)
+        .where(*_initiative_filters(kinds, None, None))
+        .order_by(Initiative.start_date.is_(None), Initiative.start_date, Initiative.id)
+    ).scalars()
+    return Timeline(
+        today=today.isoformat(),
+        items=[
+            TimelineItem(
+                id=i.id,
+                label=i.acronym or i.name,
+                kind=i.kind,
+                start=_iso(i.start_date),
+                end=_iso(i.end_date),
+                start_precision=i.start_precision,
+                end_precision=i.end_precision,
+                status=status(i.start_date, i.end_date, today),
+                uncertain={k: v for k, v in (i.uncertain or {}).items() if k in ("start", "end")},
+            )
+            for i in initiatives
+        ],
+    )
+
+
+def counts(session: Session) -> Counts:
+    codes: list[str] = [
+        str(c)
+        for c in session.execute(
+            select(Organisation.country_code)
+            .where(Organisation.country_code.is_not(None))
+            .distinct()
+        ).scalars()
+    ]
+    if _small_initiative_table(session):
+        for declared in session.execute(select(Initiative.countries)).scalars():
+            codes.extend(c for c in declared or [] if "-" not in c)
+    codes = sorted(set(codes))
+    activity = _activity_by_country(session, codes)
+    names = _country_names(session, codes)
+    by_country = [
+        CountCountry(
+            code=c,
+            name=names.get(c, c),
+            organisations=a[0],
+            participations=a[1],
+            initiatives=len(a[2]),
+        )
+        for c, a in activity.items()
+    ]
+    by_country.sort(key=lambda x: (-x.participations, -x.initiatives, x.name))
+    members: dict[str, list[str]] = defaultdict(list)
+    for region_id, code in session.execute(
+        select(RegionMembership.region_id, RegionMembership.country_code)
+    ).tuples():
+        members[region_id].append(code)
+    by_region = []
+    for region in list_regions(session):
+        inside = [c for c in members[region.id] if c in activity]
+        by_region.append(
+            CountRegion(
+                id=region.id,
+                name=region.name,
+                countries_taking_part=sum(1 for c in inside if activity[c][2]),
+                countries_total=len(members[region.id]),
+                organisations=sum(activity[c][0] for c in inside),
+                participations=sum(activity[c][1] for c in inside),
+            )
+        )
+    return Counts(
+        initiatives=session.execute(select(func.count(Initiative.id))).scalar_one(),
+        organisations=session.execute(select(func.count(Organisation.id))).scalar_one(),
+        participations=session.execute(select(func.count(Participation.id))).scalar_one(),
+        countries=sum(1 for c in by_country if c.initiatives),
+        by_country=by_country,
+        by_region=by_region,
+    )

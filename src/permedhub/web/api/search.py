@@ -1,0 +1,42 @@
+"""`/api/search`: ranked full-text search with facets."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from permedhub.graph.views import SearchHit
+from permedhub.search.query import SearchFilters, search
+from permedhub.web.deps import get_session
+
+router = APIRouter(tags=["search"])
+EntityType = Literal["initiative", "organisation", "topic", "call"]
+
+
+class SearchResults(BaseModel):
+    query: str
+    total: int
+    page: int
+    per_page: int
+    hits: list[SearchHit]
+
+
+@router.get("/search", response_model=SearchResults)
+def search_route(
+    session: Annotated[Session, Depends(get_session)],
+    q: Annotated[str, Query(min_length=1, max_length=200, description="words or acronyms")],
+    type: Annotated[list[EntityType] | None, Query(description="entity types")] = None,
+    country: Annotated[str | None, Query(min_length=2, max_length=8)] = None,
+    region: Annotated[str | None, Query(max_length=40)] = None,
+    kind: Annotated[str | None, Query(max_length=40)] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> SearchResults:
+    filters = SearchFilters(
+        entity_types=tuple(type or ()), country=country, region=region, kind=kind
+    )
+    hits, total = search(session, q, filters, limit=per_page, offset=(page - 1) * per_page)
+    return SearchResults(query=q, total=total, page=page, per_page=per_page, hits=hits)

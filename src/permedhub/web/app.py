@@ -1,0 +1,71 @@
+"""The ASGI application: `create_app()` builds it around one database engine."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+
+from permedhub import __version__
+from permedhub.db import ensure_ready, make_engine
+from permedhub.graph.queries import InvalidFilter, NotFound
+from permedhub.search.query import SearchQueryError
+from permedhub.web.api import graph as graph_api
+from permedhub.web.api import search as search_api
+
+
+def create_app(engine: Engine | None = None, *, prepare_database: bool = True) -> FastAPI:
+    """The app on `engine` (default: the configured database), migrated and seeded when empty."""
+    engine = engine or make_engine()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+
+    if prepare_database:
+        ensure_ready(engine)
+    app = FastAPI(
+        title="PerMed Hub",
+        version=__version__,
+        description="The ICPerMed family's knowledge graph: initiatives, organisations, "
+        "countries, regions, links and calls, with their sources.",
+        lifespan=lifespan,
+    )
+    app.state.engine = engine
+    app.include_router(graph_api.router, prefix="/api")
+    app.include_router(search_api.router, prefix="/api")
+    _add_error_handlers(app)
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotFound)
+    async def not_found(_request: Request, exc: NotFound) -> JSONResponse:
+        return JSONResponse(
+            status_code=404,
+            content={"detail": str(exc), "entity": exc.entity, "id": exc.key},
+        )
+
+    @app.exception_handler(InvalidFilter)
+    async def invalid_filter(_request: Request, exc: InvalidFilter) -> JSONResponse:
+        return JSONResponse(
+            status_code=422,
+            content={
+                "detail": [
+                    {
+                        "loc": ["query", exc.field],
+                        "input": exc.value,
+                        "msg": f"expected {exc.expected}",
+                    }
+                ]
+            },
+        )
+
+    @app.exception_handler(SearchQueryError)
+    async def bad_query(_request: Request, exc: SearchQueryError) -> JSONResponse:
+        return JSONResponse(
+            status_code=422, content={"detail": [{"loc": ["query", "q"], "msg": str(exc)}]}
+        )
