@@ -122,8 +122,11 @@ def discount_weights(
     if rate == 0:
         ones = np.ones(n_cycles)
         return ones, ones
-    avg = (np.exp(-rate * (t - 1) * cycle_length) - np.exp(-rate * t * cycle_length)) / (
-        rate * cycle_length
+    # exp(-r(t-1)L) * (1 - exp(-rL)) / (rL), written with expm1 to stay exact for tiny r
+    avg = (
+        np.exp(-rate * (t - 1) * cycle_length)
+        * (-np.expm1(-rate * cycle_length))
+        / (rate * cycle_length)
     )
     return avg, avg
 

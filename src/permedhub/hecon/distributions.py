@@ -150,12 +150,16 @@ class Triangular:
         return rng.triangular(self.low, self.mode, self.high, size=n)
 
 
+_GRID = 2.0**52
+
+
 @dataclass(frozen=True)
 class Dirichlet:
     """Dirichlet(alpha_1..alpha_k): k probabilities per draw that sum to exactly 1.
 
-    Sampled as normalised gammas; the last component is set to ``1 - sum(others)`` so that
-    each row sums to 1 in floating point, not just to within rounding.
+    Sampled as normalised gammas, rounded to multiples of 2^-52 (a change below 1.2e-16), and
+    the largest component set to 1 minus the others: on that grid all sums are exact, so every
+    row sums to 1.0 exactly in floating point whatever the summation order.
     """
 
     alpha: tuple[float, ...]
@@ -175,10 +179,13 @@ class Dirichlet:
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         g = rng.gamma(np.asarray(self.alpha, dtype=float), 1.0, size=(n, len(self.alpha)))
         p = g / g.sum(axis=1, keepdims=True)
-        p[:, -1] = 1.0 - p[:, :-1].sum(axis=1)
-        # Rounding can leave a tiny negative last component when it is ~0: fold it back.
-        np.clip(p, 0.0, 1.0, out=p)
-        p[:, -1] = 1.0 - p[:, :-1].sum(axis=1)
+        # On the grid of multiples of 2^-52 every partial sum of values in [0, 1] is exactly
+        # representable, so sums are exact in any order; the largest component takes the rest.
+        p = np.round(p * _GRID) / _GRID
+        rows = np.arange(n)
+        largest = p.argmax(axis=1)
+        p[rows, largest] = 0.0
+        p[rows, largest] = 1.0 - p.sum(axis=1)
         return p
 
 

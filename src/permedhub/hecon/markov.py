@@ -225,8 +225,11 @@ class MarkovModel:
                     comp = 1.0 - np.asarray(total)
                     maybe = np.where(np.abs(comp) < PROB_TOL, 0.0, comp)
                 row_values.append(np.asarray(maybe, dtype=float))
-            for (dst, _), v in zip(items, row_values, strict=True):
-                self._check_range(strat, o, dst, tau, v, draw0)
+            # explicit entries first: a bad input is reported before the complement it spoils
+            for is_comp in (False, True):
+                for (dst, raw), v in zip(items, row_values, strict=True):
+                    if (raw is None) == is_comp:
+                        self._check_range(strat, o, dst, tau, v, draw0, is_comp)
             if all(v is not None for _, v in items):
                 self._check_sum(strat, o, tau, np.asarray(total, dtype=float), draw0)
             for (dst, _), v in zip(items, row_values, strict=True):
@@ -259,7 +262,14 @@ class MarkovModel:
         return int(self.offset[dest])
 
     def _check_range(
-        self, strat: _Strategy, o: int, dst: int, tau: int, v: np.ndarray, draw0: int
+        self,
+        strat: _Strategy,
+        o: int,
+        dst: int,
+        tau: int,
+        v: np.ndarray,
+        draw0: int,
+        complement: bool,
     ) -> None:
         bad = (v < -PROB_TOL) | (v > 1 + PROB_TOL)
         if np.any(bad):
@@ -271,7 +281,11 @@ class MarkovModel:
                 f"{ti + 1 if v.shape[1] > 1 else 'all'}, "
                 f"draw {draw0 + di if v.shape[0] > 1 else 'all'}"
                 "; expected a probability in [0, 1]"
-                + (" (complement 'C' of the row is negative)" if np.any(v < 0) else "")
+                + (
+                    " (it is the complement 'C': the other entries sum to more than 1)"
+                    if complement
+                    else ""
+                )
             )
 
     def _check_sum(self, strat: _Strategy, o: int, tau: int, total: np.ndarray, draw0: int) -> None:

@@ -1,0 +1,130 @@
+"""Bad input gives a clear error naming the model element; never NaN in results."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hecon_test_models import THREE_STATE, three_state
+
+from permedhub.hecon.errors import (
+    CircularDefinitionError,
+    DistributionError,
+    ExpressionError,
+    HeconError,
+    ProbabilityError,
+    UnknownNameError,
+)
+from permedhub.hecon.markov import MarkovModel
+from permedhub.hecon.spec import load_model
+
+
+def run(doc, **kw):
+    return MarkovModel(load_model(doc)).run(**kw)
+
+
+def test_reference_model_runs_cleanly() -> None:
+    res = run(THREE_STATE).mean()
+    assert np.all(np.isfinite(res.to_numpy()))
+    assert res.loc["new", "qaly"] > res.loc["usual", "qaly"]
+
+
+def test_probability_above_one_names_strategy_states_and_cycle() -> None:
+    doc = three_state(parameters={**THREE_STATE["parameters"], "p_sd": "0.2 * model_time"})
+    with pytest.raises(ProbabilityError) as err:
+        run(doc)
+    msg = str(err.value)
+    assert "strategy 'usual'" in msg and "sick->dead" in msg and "cycle 6" in msg
+
+
+def test_negative_complement_is_reported() -> None:
+    doc = three_state(parameters={**THREE_STATE["parameters"], "p_hs": 0.7, "p_hd": 0.5})
+    with pytest.raises(ProbabilityError, match=r"healthy->healthy.*complement"):
+        run(doc)
+
+
+def test_row_not_summing_to_one() -> None:
+    doc = three_state(
+        transitions={
+            "healthy": {"healthy": 0.8, "sick": "p_hs", "dead": "p_hd"},
+            "sick": {"sick": "C", "dead": "p_sd"},
+        }
+    )
+    with pytest.raises(ProbabilityError, match=r"from state 'healthy' sum to 0\.92.*expected 1"):
+        run(doc)
+
+
+def test_psa_draw_outside_unit_interval_names_the_draw() -> None:
+    params = {**THREE_STATE["parameters"], "p_sd": {"distribution": "normal", "mean": 0.2, "sd": 1}}
+    with pytest.raises(ProbabilityError, match=r"sick->dead.*draw \d+"):
+        run(three_state(parameters=params), n_draws=200, seed=1)
+
+
+def test_negative_cost_rejected_unless_allowed() -> None:
+    doc = three_state(parameters={**THREE_STATE["parameters"], "c_sick": -5})
+    with pytest.raises(HeconError, match="negative state cost in category 'medical'"):
+        run(doc)
+    doc["settings"]["allow_negative_costs"] = True
+    assert run(doc).mean().loc["usual", "cost"] < 0
+
+
+def test_unknown_state_in_transitions() -> None:
+    doc = three_state(transitions={"healthy": {"healthy": "C", "sik": "p_hs"}})
+    with pytest.raises(UnknownNameError, match="unknown state 'sik'"):
+        load_model(doc)
+
+
+def test_unknown_parameter_suggests_the_close_name() -> None:
+    doc = three_state(state_costs={"medical": {"sick": "c_sik"}})
+    with pytest.raises(UnknownNameError, match=r"unknown parameter 'c_sik'.*did you mean 'c_sick'"):
+        run(doc)
+
+
+def test_circular_parameters_name_the_cycle() -> None:
+    params = {**THREE_STATE["parameters"], "a": "b + 1", "b": "c * 2", "c": "a - 1"}
+    with pytest.raises(CircularDefinitionError, match="a -> b -> c -> a"):
+        run(three_state(parameters=params))
+
+
+def test_impossible_distribution_names_parameter() -> None:
+    params = {**THREE_STATE["parameters"], "p_hs": {"distribution": "beta", "alpha": -1, "beta": 3}}
+    with pytest.raises(DistributionError, match="p_hs: alpha must be"):
+        run(three_state(parameters=params))
+
+
+def test_missing_convention_is_an_error_not_a_default() -> None:
+    doc = three_state()
+    del doc["settings"]["counting"]
+    with pytest.raises(HeconError, match=r"settings\.counting"):
+        load_model(doc)
+
+
+def test_expression_language_rejects_code() -> None:
+    for bad in ("__import__('os')", "p_hs.real", "[1, 2][0]", "(lambda: 1)()", "p_hs if"):
+        params = {**THREE_STATE["parameters"], "x": bad}
+        with pytest.raises(ExpressionError):
+            run(three_state(parameters=params))
+
+
+def test_nan_producing_expression_is_reported() -> None:
+    params = {**THREE_STATE["parameters"], "c_sick": "log(0 - 1)"}
+    with pytest.raises(ExpressionError, match="non-finite"):
+        run(three_state(parameters=params))
+
+
+def test_initial_distribution_must_sum_to_one() -> None:
+    with pytest.raises(ProbabilityError, match=r"initial state distribution sums to 0\.5"):
+        run(three_state(initial={"healthy": 0.5}))
+
+
+def test_two_complements_in_one_row() -> None:
+    doc = three_state(transitions={"healthy": {"healthy": "C", "sick": "C"}})
+    with pytest.raises(HeconError, match="2 complement"):
+        load_model(doc)
+
+
+def test_state_time_needs_a_tunnel() -> None:
+    params = {**THREE_STATE["parameters"], "p_sd": "0.1 * state_time"}
+    doc = three_state(parameters=params)
+    doc["states"][0]["tunnel"] = 3  # some tunnel exists, but not on 'sick'
+    with pytest.raises(HeconError, match="uses state_time but state 'sick' has no tunnel"):
+        run(doc)

@@ -1,0 +1,47 @@
+"""The restricted expression language: vectorised, safe, explicit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from permedhub.hecon.errors import ExpressionError, ProbabilityError
+from permedhub.hecon.expressions import parse_expression
+from permedhub.hecon.rates import prob_to_rate, rate_to_prob, rescale_prob
+
+
+def ev(text: str, **ns):
+    return parse_expression(text).evaluate({k: np.asarray(v, dtype=float) for k, v in ns.items()})
+
+
+def test_arithmetic_comparisons_and_conditionals_are_elementwise() -> None:
+    t = np.arange(1, 6.0)
+    np.testing.assert_allclose(ev("0.5 if t <= 2 else 1", t=t), [0.5, 0.5, 1, 1, 1])
+    np.testing.assert_allclose(ev("where(t > 3, t ** 2, -t)", t=t), [-1, -2, -3, 16, 25])
+    np.testing.assert_allclose(ev("min(t, 3, 2.5)", t=t), [1, 2, 2.5, 2.5, 2.5])
+    np.testing.assert_allclose(ev("(t > 1) and (t < 4)", t=t), [0, 1, 1, 0, 0])
+    np.testing.assert_allclose(ev("1 < t <= 3", t=t), [0, 1, 1, 0, 0])
+
+
+def test_names_and_calls_are_collected_for_dependency_analysis() -> None:
+    e = parse_expression("rate_to_prob(mu * hr, cycle_length) + table(age)")
+    assert e.names == {"mu", "hr", "cycle_length", "age"}
+    assert e.calls == {"rate_to_prob", "table"}
+
+
+def test_rate_probability_round_trip() -> None:
+    """p = 1 - exp(-r t) (Fleurence & Hollenbeak 2007)."""
+    r = np.array([0.0, 0.1, 1.0])
+    np.testing.assert_allclose(prob_to_rate(rate_to_prob(r)), r)
+    assert rescale_prob(0.5, 1.0, 0.5) == pytest.approx(1 - np.sqrt(0.5))
+    with pytest.raises(ProbabilityError):
+        prob_to_rate(1.2)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["open('x')", "a.b", "a[0]", "'text'", "f(x=1)", "[i for i in a]", "a @ b", "a // 2", "True"],
+)
+def test_disallowed_constructs(text: str) -> None:
+    with pytest.raises(ExpressionError):
+        parse_expression(text)
