@@ -2,6 +2,95 @@
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from permedhub import db
+from permedhub.graph.loading import LoadError, LoadReport, load
+from permedhub.graph.seed import seed as seed_family
 
 app = typer.Typer(help="The knowledge graph's database.", no_args_is_help=True)
+err = Console(stderr=True)
+
+
+@app.command()
+def upgrade() -> None:
+    """Run pending migrations on the configured database (PERMEDHUB_DATABASE_URL)."""
+    engine = db.make_engine()
+    db.upgrade(engine)
+    err.print(f"database at {engine.url.render_as_string(hide_password=True)} is up to date")
+
+
+@app.command()
+def seed() -> None:
+    """(Re)load the ICPerMed family seed; records already there are updated, nothing is lost."""
+    engine = db.make_engine()
+    db.upgrade(engine)
+    _print_report(seed_family(engine), as_json=False)
+
+
+@app.command("load")
+def load_files(
+    files: list[Path] = typer.Argument(
+        ..., exists=True, dir_okay=False, readable=True, help="YAML, JSON, JSON Lines or CSV files"
+    ),
+    entity: str | None = typer.Option(None, help="entity of CSV files whose name doesn't say"),
+    actor: str = typer.Option("cli", help="name recorded in the audit trail"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="check and count, store nothing"),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable report on stdout"),
+) -> None:
+    """Load files in ONE transaction: all records are stored, or none and the errors listed."""
+    engine = db.make_engine()
+    db.ensure_ready(engine)
+    try:
+        if sys.stderr.isatty() and not as_json:
+            with Progress(
+                TextColumn("loading"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("records"),
+                TimeElapsedColumn(),
+                console=err,
+            ) as bar:
+                task = bar.add_task("load", total=None)
+                report = load(
+                    engine,
+                    files,
+                    actor=actor,
+                    entity=entity,
+                    dry_run=dry_run,
+                    progress=lambda n: bar.advance(task, n),
+                )
+        else:
+            report = load(engine, files, actor=actor, entity=entity, dry_run=dry_run)
+    except LoadError as exc:
+        if as_json:
+            typer.echo(
+                json.dumps(
+                    {"ok": False, "issues": [issue.__dict__ for issue in exc.issues]}, default=str
+                )
+            )
+        err.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+        raise typer.Exit(code=2) from None
+    _print_report(report, as_json=as_json, dry_run=dry_run)
+
+
+def _print_report(report: LoadReport, *, as_json: bool, dry_run: bool = False) -> None:
+    counts = {entity: c.__dict__ for entity, c in report.counts.items()}
+    if as_json:
+        typer.echo(
+            json.dumps({"ok": True, "dry_run": dry_run, "batch": report.batch, "counts": counts})
+        )
+        return
+    table = Table(title="would load (dry run)" if dry_run else "loaded")
+    for column in ("entity", "created", "changed", "unchanged"):
+        table.add_column(column, justify="left" if column == "entity" else "right")
+    for entity, c in report.counts.items():
+        table.add_row(entity, str(c.created), str(c.changed), str(c.unchanged))
+    Console().print(table)

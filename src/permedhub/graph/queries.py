@@ -168,9 +168,7 @@ def _country_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
     if not codes:
         return {}
     return dict(
-        session.execute(select(Country.code, Country.name).where(Country.code.in_(codes)))
-        .tuples()
-        .all()
+        session.execute(select(Country.code, Country.name).where(Country.code.in_(codes))).all()
     )
 
 
@@ -221,7 +219,7 @@ def get_initiative(session: Session, initiative_id: str) -> InitiativeDetail:
             .outerjoin(SubCountry, SubCountry.code == Organisation.subdivision_code)
             .where(Participation.initiative_id == initiative_id)
             .order_by(Participation.role != "coordinator", Organisation.name)
-        ).tuples()
+        )
     ]
     by_country: dict[str, int] = defaultdict(int)
     for partner in partners:
@@ -264,7 +262,7 @@ def _links_of(session: Session, initiative_id: str) -> list[LinkView]:
         select(Link, other.acronym, other.name)
         .join(other, other.id == Link.to_id)
         .where(Link.from_id == initiative_id)
-    ).tuples():
+    ):
         views.append(
             LinkView(
                 direction="outgoing",
@@ -278,7 +276,7 @@ def _links_of(session: Session, initiative_id: str) -> list[LinkView]:
         select(Link, other.acronym, other.name)
         .join(other, other.id == Link.from_id)
         .where(Link.to_id == initiative_id)
-    ).tuples():
+    ):
         views.append(
             LinkView(
                 direction="incoming",
@@ -333,7 +331,7 @@ def list_calls(session: Session, *, initiative: str | None = None) -> list[CallV
             o.id: _organisation_summary(o, cn, sn)
             for o, cn, sn in session.execute(
                 _organisation_query().where(Organisation.id.in_(org_ids))
-            ).tuples()
+            )
         }
         if org_ids
         else {}
@@ -396,7 +394,7 @@ def list_organisations(
         .order_by(Organisation.name, Organisation.id)
         .offset(offset)
         .limit(limit)
-    ).tuples()
+    )
     return Page(
         items=[_organisation_summary(*r) for r in rows], total=total, page=page, per_page=per_page
     )
@@ -420,7 +418,7 @@ def get_organisation(session: Session, organisation_id: str) -> OrganisationDeta
             .join(Initiative, Initiative.id == Participation.initiative_id)
             .where(Participation.organisation_id == organisation_id)
             .order_by(Initiative.start_date, Initiative.id)
-        ).tuples()
+        )
     ]
     return OrganisationDetail(
         **_organisation_summary(*row).model_dump(),
@@ -466,22 +464,18 @@ def country_profile(
             .where(in_place)
             .order_by(Organisation.name)
             .limit(organisations_limit)
-        ).tuples()
-    ]
-    per_initiative = (
-        session.execute(
-            select(
-                Participation.initiative_id,
-                Participation.role,
-                func.count(func.distinct(Participation.organisation_id)),
-            )
-            .join(Organisation, Organisation.id == Participation.organisation_id)
-            .where(in_place)
-            .group_by(Participation.initiative_id, Participation.role)
         )
-        .tuples()
-        .all()
-    )
+    ]
+    per_initiative = session.execute(
+        select(
+            Participation.initiative_id,
+            Participation.role,
+            func.count(func.distinct(Participation.organisation_id)),
+        )
+        .join(Organisation, Organisation.id == Participation.organisation_id)
+        .where(in_place)
+        .group_by(Participation.initiative_id, Participation.role)
+    ).all()
     roles: dict[str, set[str]] = defaultdict(set)
     org_counts: dict[str, int] = defaultdict(int)
     for initiative_id, role, n in per_initiative:
@@ -510,7 +504,7 @@ def country_profile(
                 .where(Country.parent_code == code)
                 .group_by(Country.code, Country.name)
                 .order_by(Country.name)
-            ).tuples()
+            )
         ]
     )
     parent = session.get(Country, country.parent_code) if is_subdivision else None
@@ -564,9 +558,7 @@ def _activity_by_country(
             select(Organisation.country_code, func.count(Organisation.id))
             .where(Organisation.country_code.in_(codes))
             .group_by(Organisation.country_code)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     participations: dict[str, int] = defaultdict(int)
     initiatives: dict[str, set[str]] = defaultdict(set)
@@ -575,11 +567,11 @@ def _activity_by_country(
         .join(Participation, Participation.organisation_id == Organisation.id)
         .where(Organisation.country_code.in_(codes))
         .group_by(Organisation.country_code, Participation.initiative_id)
-    ).tuples():
+    ):
         participations[str(country)] += n
         initiatives[str(country)].add(initiative_id)
     if _small_initiative_table(session):
-        for i in session.execute(select(Initiative.id, Initiative.countries)).tuples():
+        for i in session.execute(select(Initiative.id, Initiative.countries)):
             for country in i[1] or []:
                 if country in codes:
                     initiatives[country].add(i[0])
@@ -599,7 +591,7 @@ def region_profile(session: Session, region_id: str) -> RegionProfile:
             .join(RegionMembership, RegionMembership.country_code == Country.code)
             .where(RegionMembership.region_id == region_id)
             .order_by(Country.name)
-        ).tuples()
+        )
     )
     activity = _activity_by_country(session, [c for c, _ in members])
     member_views = [
@@ -730,7 +722,7 @@ def network(
             .join(Organisation, Organisation.id == Participation.organisation_id)
             .where(*org_filter)
             .order_by(Organisation.id)
-        ).tuples():
+        ):
             if o_id not in seen_orgs:
                 seen_orgs.add(o_id)
                 nodes.append(
@@ -774,7 +766,7 @@ def network(
             .join(Participation, Participation.organisation_id == Organisation.id)
             .where(*org_filter)
             .group_by(Organisation.country_code, Participation.initiative_id)
-        ).tuples():
+        ):
             code = country or "unknown"
             countries[code] += n
             edges.append(
@@ -859,7 +851,7 @@ def counts(session: Session) -> Counts:
     members: dict[str, list[str]] = defaultdict(list)
     for region_id, code in session.execute(
         select(RegionMembership.region_id, RegionMembership.country_code)
-    ).tuples():
+    ):
         members[region_id].append(code)
     by_region = []
     for region in list_regions(session):

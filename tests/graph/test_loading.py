@@ -1,0 +1,315 @@
+"""Loading files: every bad input gets an error naming file, row, field, value and what was
+expected, and leaves the database exactly as it was."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from permedhub.graph import models
+from permedhub.graph.loading import LoadError, load
+from permedhub.graph.queries import get_organisation
+
+TABLES = [
+    models.Organisation,
+    models.Initiative,
+    models.Participation,
+    models.Link,
+    models.Topic,
+    models.Call,
+    models.AuditEntry,
+    models.SearchDocument,
+]
+
+
+def state(engine: Engine) -> dict[str, int]:
+    """Row counts of every graph table plus the newest audit id: equal before and after means
+    nothing was written."""
+    with Session(engine) as session:
+        counts = {
+            m.__tablename__: session.execute(select(func.count()).select_from(m)).scalar_one()
+            for m in TABLES
+        }
+        counts["max_audit"] = session.execute(select(func.max(models.AuditEntry.id))).scalar_one()
+    return counts
+
+
+def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(textwrap.dedent(content).lstrip(), encoding="utf-8")
+    return path
+
+
+def assert_rejected(
+    engine: Engine,
+    path: Path,
+    *,
+    field: str | None,
+    value: object,
+    says: str,
+    row: int | None = None,
+) -> LoadError:
+    before = state(engine)
+    with pytest.raises(LoadError) as caught:
+        load(engine, [path])
+    issue = caught.value.issues[0]
+    assert issue.file == str(path)
+    if field is not None:
+        assert issue.field is not None and issue.field.endswith(field), issue
+    if value is not None:
+        assert issue.value == value, issue
+    if row is not None:
+        assert issue.row == row, issue
+    assert says in str(issue), str(issue)
+    assert state(engine) == before
+    return caught.value
+
+
+GOOD_ORG = {"id": "org-a", "name": "Organisation A", "country": "FR", "kind": "university"}
+
+
+def test_yaml_upserts_by_stable_id_and_audits_the_change(engine, tmp_path):
+    path = write(tmp_path, "a.yaml", json.dumps({"organisations": [GOOD_ORG]}))
+    first = load(engine, [path], actor="alice")
+    again = load(engine, [path], actor="alice")
+    assert first.counts["organisations"].created == 1
+    assert (
+        again.counts["organisations"].unchanged == 1 and again.counts["organisations"].created == 0
+    )
+    changed = write(
+        tmp_path, "b.yaml", json.dumps({"organisations": [{**GOOD_ORG, "city": "Lyon"}]})
+    )
+    report = load(engine, [changed], actor="bob")
+    assert report.counts["organisations"].changed == 1
+    with Session(engine) as session:
+        entry = (
+            session.execute(
+                select(models.AuditEntry)
+                .where(models.AuditEntry.entity_id == "org-a")
+                .order_by(models.AuditEntry.id.desc())
+            )
+            .scalars()
+            .first()
+        )
+        assert entry is not None
+        assert (entry.actor, entry.action) == ("bob", "update")
+        assert entry.old is not None and entry.old["city"] is None
+        assert entry.new is not None and entry.new["city"] == "Lyon"
+        assert get_organisation(session, "org-a").city == "Lyon"
+
+
+def test_csv_files_of_each_entity(engine, tmp_path):
+    orgs = write(
+        tmp_path,
+        "organisations.csv",
+        """\
+        id,name,acronym,kind,country,subdivision,expertise,uncertain
+        org-b,Organisation B,OB,funder,ES,ES-CT,genomics;data,country
+        """,
+    )
+    parts = write(
+        tmp_path,
+        "participations.csv",
+        """\
+        organisation,initiative,role,source
+        org-b,erapermed,funder,https://example.org/list
+        """,
+    )
+    report = load(engine, [orgs, parts])
+    assert report.counts["organisations"].created == 1
+    assert report.counts["participations"].created == 1
+    with Session(engine) as session:
+        org = get_organisation(session, "org-b")
+    assert org.subdivision and org.subdivision.code == "ES-CT"
+    assert org.uncertain == {"country": ""}
+    assert [p.initiative.id for p in org.participations] == ["erapermed"]
+
+
+def test_malformed_yaml(engine, tmp_path):
+    path = write(tmp_path, "bad.yaml", "organisations:\n  - {id: x, name: [unclosed\n")
+    assert_rejected(engine, path, field=None, value=None, says="malformed YAML")
+
+
+def test_malformed_csv_row_with_missing_cells(engine, tmp_path):
+    path = write(tmp_path, "organisations.csv", "id,name,country\nok-1,One,FR\nbad-2,Two\n")
+    assert_rejected(engine, path, field=None, value=None, row=3, says="expected 3 cells")
+
+
+def test_unknown_country_code(engine, tmp_path):
+    path = write(tmp_path, "organisations.csv", "id,name,country\nok-1,One,FR\nzz-2,Two,ZZ\n")
+    assert_rejected(engine, path, field="country", value="ZZ", row=3, says="unknown country code")
+
+
+def test_duplicate_ids_with_conflicting_data(engine, tmp_path):
+    path = write(
+        tmp_path, "organisations.csv", "id,name,country\ndup,First name,FR\ndup,Second name,FR\n"
+    )
+    assert_rejected(engine, path, field="id", value="dup", row=3, says="already has it at row 2")
+
+
+def test_identical_duplicates_are_accepted_once(engine, tmp_path):
+    path = write(tmp_path, "organisations.csv", "id,name,country\ndup,Same,FR\ndup,Same,FR\n")
+    assert load(engine, [path]).counts["organisations"].created == 1
+
+
+def test_end_date_before_start(engine, tmp_path):
+    doc = {
+        "initiatives": [
+            {"id": "late", "name": "Late", "kind": "csa", "start": "2021-05", "end": "2020-01-31"}
+        ]
+    }
+    path = write(tmp_path, "i.json", json.dumps(doc))
+    assert_rejected(engine, path, field="initiatives", value=None, row=1, says="before start")
+
+
+def test_negative_money(engine, tmp_path):
+    doc = {"initiatives": [{"id": "neg", "name": "Neg", "kind": "csa", "eu_contribution_eur": -5}]}
+    path = write(tmp_path, "i.yaml", json.dumps(doc))
+    assert_rejected(
+        engine, path, field="eu_contribution_eur", value=-5, says="greater than or equal to 0"
+    )
+
+
+def test_participation_naming_an_unknown_organisation(engine, tmp_path):
+    path = write(
+        tmp_path,
+        "participations.csv",
+        "organisation,initiative,role\nisciii,permit,partner\nno-such-org,permit,partner\n",
+    )
+    assert_rejected(
+        engine,
+        path,
+        field="organisation_id",
+        value="no-such-org",
+        row=3,
+        says="existing organisation",
+    )
+
+
+def test_non_utf8_bytes(engine, tmp_path):
+    path = write(tmp_path, "organisations.csv", "id,name,country\nx,Caf\xe9,FR\n".encode("latin-1"))
+    assert_rejected(engine, path, field=None, value=None, says="not valid UTF-8")
+
+
+def test_truncated_json_file(engine, tmp_path):
+    text = json.dumps({"organisations": [GOOD_ORG, {**GOOD_ORG, "id": "org-z"}]})
+    path = write(tmp_path, "cut.json", text[: len(text) // 2])
+    assert_rejected(engine, path, field=None, value=None, says="malformed JSON")
+
+
+def test_truncated_csv_file(engine, tmp_path):
+    path = write(tmp_path, "organisations.csv", 'id,name,country\nok,One,FR\ncut,"Half a na')
+    assert_rejected(engine, path, field=None, value=None, says="malformed CSV")
+
+
+def test_a_bad_second_file_rolls_back_the_first(engine, tmp_path):
+    good = write(tmp_path, "organisations.csv", "id,name,country\nfine,Fine,FR\n")
+    bad = write(tmp_path, "participations.csv", "organisation,initiative,role\nfine,nope,chair\n")
+    before = state(engine)
+    with pytest.raises(LoadError) as caught:
+        load(engine, [good, bad])
+    assert caught.value.issues[0].field == "participations.role"
+    assert state(engine) == before
+
+
+def test_dry_run_counts_but_stores_nothing(engine, tmp_path):
+    path = write(tmp_path, "organisations.csv", "id,name,country\nnew-1,New,FR\n")
+    before = state(engine)
+    report = load(engine, [path], dry_run=True)
+    assert report.counts["organisations"].created == 1
+    assert state(engine) == before
+
+
+def _load_in_process(url: str, path: str, actor: str) -> None:
+    from permedhub.db import make_engine
+    from permedhub.graph.loading import load as load_files
+
+    load_files(make_engine(url), [path], actor=actor)
+
+
+def test_two_loads_at_once_both_land_intact(engine, tmp_path):
+    files = []
+    for n in range(2):
+        rows = "".join(f"conc-{n}-{i},Org {n}-{i},FR\n" for i in range(3000))
+        files.append(write(tmp_path, f"organisations_{n}.csv", "id,name,country\n" + rows))
+    url = engine.url.render_as_string(hide_password=False)
+    context = multiprocessing.get_context("spawn")
+    workers = [
+        context.Process(target=_load_in_process, args=(url, str(f), f"w{n}"))
+        for n, f in enumerate(files)
+    ]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(120)
+        assert w.exitcode == 0
+    with Session(engine) as session:
+        for n in range(2):
+            count = session.execute(
+                select(func.count(models.Organisation.id)).where(
+                    models.Organisation.id.like(f"conc-{n}-%")
+                )
+            ).scalar_one()
+            audits = session.execute(
+                select(func.count(models.AuditEntry.id)).where(models.AuditEntry.actor == f"w{n}")
+            ).scalar_one()
+            assert (count, audits) == (3000, 3000)
+
+
+KILL_SCRIPT = """
+import sys, time
+from pathlib import Path
+from permedhub.db import make_engine
+from permedhub.graph.loading import load
+
+url, path, marker = sys.argv[1:]
+seen = 0
+def progress(n):
+    global seen
+    seen += n
+    if seen == 15000:
+        Path(marker).write_text("half-way")
+        time.sleep(60)
+load(make_engine(url), [path], progress=progress)
+"""
+
+
+def test_a_load_killed_half_way_leaves_nothing(engine, tmp_path):
+    rows = "".join(f"kill-{i},Org {i},DE\n" for i in range(30000))
+    path = write(tmp_path, "organisations.csv", "id,name,country\n" + rows)
+    marker = tmp_path / "marker"
+    before = state(engine)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            KILL_SCRIPT,
+            engine.url.render_as_string(hide_password=False),
+            str(path),
+            str(marker),
+        ],
+    )
+    deadline = time.monotonic() + 120
+    while not marker.exists():
+        assert process.poll() is None, "the loader ended before reaching half-way"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert state(engine) == before
+    # and the database still takes writes
+    load(engine, [write(tmp_path, "organisations_ok.csv", "id,name,country\nafter,After,DE\n")])
