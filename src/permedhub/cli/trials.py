@@ -1,7 +1,391 @@
-"""`permedhub trials ...`: a thin shell over `permedhub.trials`."""
+"""`permedhub trials ...`: a thin shell over `permedhub.trials`.
+
+Each command parses options, calls one library function and renders its result (a Rich table,
+or JSON with ``--json``). Bad input is reported on stderr naming the option, exit code 2.
+"""
 
 from __future__ import annotations
 
-import typer
+import importlib
+import importlib.util
+import json
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any, TypeVar
 
-app = typer.Typer(help="See permedhub.trials.", no_args_is_help=True)
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from permedhub.trials import fixed, gsd, simon
+from permedhub.trials.errors import TrialInputError
+
+app = typer.Typer(
+    help="Trial design: group-sequential, Simon, sample size, PERMIT.", no_args_is_help=True
+)
+_out = Console()
+_err = Console(stderr=True)
+T = TypeVar("T")
+
+# Library field name -> CLI option, so errors name what the user typed.
+_OPTION_NAMES = {
+    "looks": "--looks",
+    "boundary": "--boundary",
+    "alpha": "--alpha",
+    "beta": "--beta",
+    "sided": "--sided",
+    "information_rates": "--timing",
+    "futility": "--futility",
+    "gamma": "--gamma",
+    "rho": "--rho",
+    "delta_wt": "--delta-wt",
+    "hp_interim": "--hp-interim",
+    "beta_spending": "--beta-spending",
+    "p0": "--p0",
+    "p1": "--p1",
+    "n_max": "--n-max",
+    "p_control": "--p-control",
+    "p_treatment": "--p-treatment",
+    "allocation_ratio": "--allocation-ratio",
+    "delta": "--delta",
+    "sd": "--sd",
+    "hazard_ratio": "--hazard-ratio",
+    "events": "--events",
+    "n_control": "--n-control",
+    "accrual_duration": "--accrual",
+    "follow_up": "--follow-up",
+    "hazard rate": "--hazard-rates",
+    "cuts": "--hazard-cuts",
+    "rates/cuts": "--hazard-rates/--hazard-cuts",
+    "median": "--median-control",
+}
+
+
+def _fail(message: str) -> typer.Exit:
+    _err.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
+    return typer.Exit(code=2)
+
+
+def _run(call: Callable[[], T]) -> T:
+    """Call the library; turn a TrialInputError into an error naming the CLI option."""
+    try:
+        return call()
+    except TrialInputError as error:
+        option = _OPTION_NAMES.get(error.field, error.field)
+        raise _fail(f"{option} = {error.value!r} is invalid: expected {error.expected}") from None
+
+
+def _emit_json(payload: Any) -> None:
+    sys.stdout.write(json.dumps(payload, indent=2, allow_nan=False) + "\n")
+
+
+def _floats(option: str, text: str | None) -> list[float] | None:
+    if text is None:
+        return None
+    try:
+        return [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise _fail(f"{option} = {text!r} is invalid: expected comma-separated numbers") from None
+
+
+def _fmt(value: float | None, digits: int = 4) -> str:
+    if value is None:
+        return "-"
+    if value == float("inf"):
+        return "∞"
+    if value == float("-inf"):
+        return "-∞"
+    return f"{value:.{digits}f}"
+
+
+class Boundary(StrEnum):
+    pocock = "pocock"
+    obf = "obf"
+    wt = "wt"
+    hp = "hp"
+    ld_obf = "ld-obf"
+    ld_pocock = "ld-pocock"
+    hsd = "hsd"
+    power = "power"
+
+
+class Futility(StrEnum):
+    none = "none"
+    binding = "binding"
+    nonbinding = "nonbinding"
+
+
+class SimonChoice(StrEnum):
+    optimal = "optimal"
+    minimax = "minimax"
+    admissible = "admissible"
+
+
+class Endpoint(StrEnum):
+    binary = "binary"
+    continuous = "continuous"
+    survival = "survival"
+
+
+@app.command("gsd")
+def gsd_command(
+    looks: int = typer.Option(..., "--looks", help="Number of analyses K."),
+    boundary: Boundary = typer.Option(..., "--boundary", help="Boundary family."),
+    alpha: float = typer.Option(0.025, "--alpha", help="Type I error (two-sided if --sided 2)."),
+    beta: float = typer.Option(0.2, "--beta", help="Type II error."),
+    sided: int = typer.Option(1, "--sided", help="1 or 2."),
+    timing: str | None = typer.Option(
+        None, "--timing", help="Information fractions, e.g. 0.3,0.6,1"
+    ),
+    futility: Futility = typer.Option(Futility.none, "--futility"),
+    gamma: float | None = typer.Option(None, "--gamma", help="Hwang–Shih–DeCani gamma."),
+    rho: float | None = typer.Option(None, "--rho", help="Power-family exponent rho."),
+    delta_wt: float | None = typer.Option(None, "--delta-wt", help="Wang–Tsiatis Delta."),
+    hp_interim: float = typer.Option(3.0, "--hp-interim", help="Haybittle–Peto interim bound."),
+    beta_spending: str | None = typer.Option(
+        None, "--beta-spending", help="ld-obf|ld-pocock|hsd|power (default: as alpha)."
+    ),
+    beta_gamma: float | None = typer.Option(None, "--beta-gamma"),
+    beta_rho: float | None = typer.Option(None, "--beta-rho"),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable JSON on stdout."),
+) -> None:
+    """Group-sequential design: critical values, nominal p-values, alpha spent, inflation."""
+    rates = _floats("--timing", timing)
+    design = _run(
+        lambda: gsd.design_gsd(
+            looks, boundary.value, alpha, beta, sided, rates, futility=futility.value,
+            gamma=gamma, rho=rho, delta_wt=delta_wt, hp_interim=hp_interim,
+            beta_spending=beta_spending, beta_gamma=beta_gamma, beta_rho=beta_rho,
+        )
+    )  # fmt: skip
+    if as_json:
+        _emit_json(design.to_dict())
+        return
+    table = Table(title=f"{boundary.value} design, K={looks}, alpha={alpha:g} ({sided}-sided)")
+    for column in (
+        "look",
+        "t",
+        "efficacy z",
+        "nominal p",
+        "futility z",
+        "cum. alpha",
+        "P(stop|H1)",
+    ):
+        table.add_column(column, justify="right")
+    stop_h1 = design.prob_efficacy_h1 + design.prob_futility_h1
+    for k in range(design.looks):
+        table.add_row(
+            str(k + 1),
+            _fmt(design.information_rates[k], 3),
+            _fmt(design.efficacy_bounds[k]),
+            _fmt(design.nominal_p_efficacy[k], 5),
+            _fmt(design.futility_bounds[k]),
+            _fmt(design.cumulative_alpha_spent[k], 5),
+            _fmt(stop_h1[k]),
+        )
+    _out.print(table)
+    _out.print(
+        f"inflation factor {design.inflation_factor:.4f}; expected sample size / fixed: "
+        f"H0 {design.expected_sample_size_h0:.4f}, H1 {design.expected_sample_size_h1:.4f}; "
+        f"power {design.power:.4f}"
+    )
+
+
+@app.command("simon")
+def simon_command(
+    p0: float = typer.Option(..., "--p0", help="Uninteresting response rate."),
+    p1: float = typer.Option(..., "--p1", help="Target response rate."),
+    alpha: float = typer.Option(0.05, "--alpha"),
+    beta: float = typer.Option(0.2, "--beta"),
+    design: SimonChoice | None = typer.Option(None, "--design", help="Show only this design."),
+    n_max: int | None = typer.Option(None, "--n-max", help="Largest total n searched."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Simon two-stage designs (optimal, minimax, admissible) by exact enumeration."""
+    result = _run(lambda: simon.simon_two_stage(p0, p1, alpha, beta, n_max))
+    rows: list[tuple[str, simon.SimonDesign]] = []
+    if design in (None, SimonChoice.optimal):
+        rows.append(("optimal", result.optimal))
+    if design in (None, SimonChoice.minimax):
+        rows.append(("minimax", result.minimax))
+    if design in (None, SimonChoice.admissible):
+        rows.extend(("admissible", d) for d in result.admissible)
+    if as_json:
+        payload = result.to_dict()
+        if design is not None:
+            payload = {k: v for k, v in payload.items() if k in ("p0", "p1", "alpha", "beta")}
+            chosen = result.design(design.value)
+            payload[design.value] = (
+                [d.to_dict() for d in chosen] if isinstance(chosen, tuple) else chosen.to_dict()
+            )
+        _emit_json(payload)
+        return
+    table = Table(
+        title=f"Simon two-stage designs: p0={p0:g}, p1={p1:g}, alpha={alpha:g}, beta={beta:g}"
+    )
+    for column in ("design", "r1/n1", "r/n", "EN(p0)", "PET(p0)", "alpha", "power", "q range"):
+        table.add_column(column, justify="right")
+    for name, d in rows:
+        q = "-" if d.q_low is None else f"[{d.q_low:.3f}, {d.q_high:.3f}]"
+        table.add_row(
+            name, f"{d.r1}/{d.n1}", f"{d.r}/{d.n}", f"{d.expected_n0:.2f}", f"{d.pet0:.3f}",
+            f"{d.alpha:.4f}", f"{d.power:.4f}", q,
+        )  # fmt: skip
+    _out.print(table)
+
+
+def _need(option: str, value: T | None, endpoint: str) -> T:
+    if value is None:
+        raise _fail(f"{option} is required for --endpoint {endpoint}")
+    return value
+
+
+@app.command("sample-size")
+def sample_size_command(
+    endpoint: Endpoint = typer.Option(..., "--endpoint"),
+    alpha: float = typer.Option(0.05, "--alpha"),
+    beta: float = typer.Option(0.2, "--beta"),
+    sided: int = typer.Option(2, "--sided"),
+    allocation_ratio: float = typer.Option(1.0, "--allocation-ratio", help="n_treatment/n_control"),
+    p_control: float | None = typer.Option(None, "--p-control", help="binary"),
+    p_treatment: float | None = typer.Option(None, "--p-treatment", help="binary"),
+    variance: str = typer.Option("pooled", "--variance", help="binary: pooled|unpooled"),
+    continuity_correction: bool = typer.Option(False, "--continuity-correction", help="binary"),
+    delta: float | None = typer.Option(None, "--delta", help="continuous: mean difference"),
+    sd: float | None = typer.Option(None, "--sd", help="continuous: outcome SD"),
+    method: str | None = typer.Option(
+        None, "--method", help="continuous: normal|t (default t); survival: schoenfeld|freedman"
+    ),
+    hazard_ratio: float | None = typer.Option(None, "--hazard-ratio", help="survival"),
+    median_control: float | None = typer.Option(None, "--median-control", help="survival"),
+    hazard_rates: str | None = typer.Option(
+        None, "--hazard-rates", help="survival, e.g. 0.05,0.03"
+    ),
+    hazard_cuts: str | None = typer.Option(None, "--hazard-cuts", help="survival, e.g. 0,6"),
+    accrual: float | None = typer.Option(None, "--accrual", help="survival: accrual duration"),
+    follow_up: float | None = typer.Option(None, "--follow-up", help="survival: follow-up"),
+    dropout_hazard: float = typer.Option(0.0, "--dropout-hazard", help="survival: per time unit"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Fixed two-arm sample size (binary, continuous or survival endpoint)."""
+    name = endpoint.value
+    result: fixed.FixedDesign
+    if endpoint is Endpoint.binary:
+        pc = _need("--p-control", p_control, name)
+        pt = _need("--p-treatment", p_treatment, name)
+        if variance not in ("pooled", "unpooled"):
+            raise _fail(f"--variance = {variance!r} is invalid: expected pooled or unpooled")
+        result = _run(
+            lambda: fixed.binary_sample_size(
+                pc,
+                pt,
+                alpha,
+                beta,
+                sided,
+                allocation_ratio,
+                "pooled" if variance == "pooled" else "unpooled",
+                continuity_correction,
+            )
+        )
+    elif endpoint is Endpoint.continuous:
+        d = _need("--delta", delta, name)
+        s = _need("--sd", sd, name)
+        chosen = method or "t"
+        if chosen not in ("normal", "t"):
+            raise _fail(f"--method = {chosen!r} is invalid: expected normal or t")
+        result = _run(
+            lambda: fixed.continuous_sample_size(d, s, alpha, beta, sided, allocation_ratio, chosen)  # type: ignore[arg-type]
+        )
+    else:
+        hr = _need("--hazard-ratio", hazard_ratio, name)
+        chosen = method or "schoenfeld"
+        if chosen not in ("schoenfeld", "freedman"):
+            raise _fail(f"--method = {chosen!r} is invalid: expected schoenfeld or freedman")
+        result = _run(
+            lambda: _survival(
+                hr, chosen, alpha, beta, sided, allocation_ratio, median_control, hazard_rates,
+                hazard_cuts, accrual, follow_up, dropout_hazard,
+            )
+        )  # fmt: skip
+    if as_json:
+        _emit_json(result.to_dict())
+        return
+    table = Table(title=f"{name} endpoint: {result.method}")
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    table.add_row("control arm", str(result.n_control))
+    table.add_row("treatment arm", str(result.n_treatment))
+    table.add_row("total", str(result.n_total))
+    if result.events is not None:
+        table.add_row("events", str(result.events))
+    if result.probability_of_event is not None:
+        table.add_row("P(event)", f"{result.probability_of_event:.4f}")
+    table.add_row("power at these sizes", f"{result.power:.4f}")
+    _out.print(table)
+
+
+def _survival(
+    hazard_ratio: float,
+    method: str,
+    alpha: float,
+    beta: float,
+    sided: int,
+    allocation_ratio: float,
+    median_control: float | None,
+    hazard_rates: str | None,
+    hazard_cuts: str | None,
+    accrual: float | None,
+    follow_up: float | None,
+    dropout_hazard: float,
+) -> fixed.FixedDesign:
+    """Events only, or events and patients when the accrual model is given."""
+    has_model = any(v is not None for v in (median_control, hazard_rates, accrual, follow_up))
+    if not has_model:
+        events = fixed.survival_events(
+            hazard_ratio,
+            alpha,
+            beta,
+            sided,
+            allocation_ratio,
+            method,  # type: ignore[arg-type]
+        )
+        whole = int(-(-events // 1))
+        return fixed.FixedDesign(
+            endpoint="survival",
+            method=f"{method} events",
+            n_control=0,
+            n_treatment=0,
+            power=fixed.survival_power(hazard_ratio, whole, alpha, sided, allocation_ratio, method),  # type: ignore[arg-type]
+            events=whole,
+            inputs={"hazard_ratio": hazard_ratio, "events_exact": events},
+        )
+    if accrual is None or follow_up is None:
+        raise TrialInputError("accrual_duration", accrual, "--accrual and --follow-up together")
+    if median_control is not None:
+        control = fixed.PiecewiseExponential.from_median(median_control)
+    elif hazard_rates is not None:
+        rates = _floats("--hazard-rates", hazard_rates) or []
+        cuts = _floats("--hazard-cuts", hazard_cuts) or [0.0]
+        control = fixed.hazard_from_rates(rates, cuts)
+    else:
+        raise TrialInputError("median", None, "--median-control or --hazard-rates")
+    dropout = fixed.PiecewiseExponential.constant(dropout_hazard) if dropout_hazard else None
+    return fixed.survival_sample_size(
+        hazard_ratio, control, accrual, follow_up, alpha, beta, sided, allocation_ratio,
+        method, dropout,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def _register_optional_commands() -> None:
+    """Commands from the simulation part and the PERMIT checklist, when present."""
+    if importlib.util.find_spec("permedhub.cli.trials_sim") is None:
+        return
+    trials_sim = importlib.import_module("permedhub.cli.trials_sim")
+    for name in ("simulate",):
+        command = getattr(trials_sim, name, None)
+        if command is not None:
+            app.command(name)(command)
+
+
+_register_optional_commands()

@@ -1,0 +1,106 @@
+"""`permedhub trials gsd|simon|sample-size`: thin shells over the library, JSON on --json."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from permedhub.cli.main import app
+
+runner = CliRunner()
+
+
+def _json(args: list[str]) -> dict:  # type: ignore[type-arg]
+    result = runner.invoke(app, ["trials", *args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_gsd_json_reports_pocock_constant_and_inflation_factor() -> None:
+    # J&T (2000) Table 2.1: C_P(5, 0.05) = 2.413; Table 2.2: R_P(5, 0.05, 0.1) = 1.207.
+    payload = _json(["gsd", "--looks", "5", "--boundary", "pocock", "--alpha", "0.05",
+                     "--beta", "0.1", "--sided", "2"])  # fmt: skip
+    assert payload["efficacy_z"][0] == pytest.approx(2.413, abs=5e-4)
+    assert payload["inflation_factor"] == pytest.approx(1.207, abs=5e-4)
+    assert payload["cumulative_alpha_spent"][-1] == pytest.approx(0.05, abs=1e-9)
+    assert len(payload["nominal_p_efficacy"]) == 5
+
+
+def test_gsd_with_timing_spending_parameter_and_futility() -> None:
+    payload = _json(["gsd", "--looks", "3", "--boundary", "hsd", "--gamma", "-4",
+                     "--timing", "0.3,0.6,1", "--futility", "nonbinding"])  # fmt: skip
+    assert payload["information_rates"] == [0.3, 0.6, 1.0]
+    assert payload["futility"] == "nonbinding"
+    assert payload["futility_z"][-1] == pytest.approx(payload["efficacy_z"][-1])
+
+
+def test_gsd_table_output() -> None:
+    result = runner.invoke(app, ["trials", "gsd", "--looks", "2", "--boundary", "obf"])
+    assert result.exit_code == 0
+    assert "inflation factor" in result.stdout
+
+
+def test_simon_json_optimal_design() -> None:
+    # Simon (1989) Table 1: p0 0.1, p1 0.3, alpha 0.05, beta 0.2 -> optimal 1/10, 5/29.
+    payload = _json(["simon", "--p0", "0.1", "--p1", "0.3", "--alpha", "0.05", "--beta", "0.2",
+                     "--design", "optimal"])  # fmt: skip
+    optimal = payload["optimal"]
+    assert (optimal["r1"], optimal["n1"], optimal["r"], optimal["n"]) == (1, 10, 5, 29)
+    assert "minimax" not in payload
+
+
+def test_simon_table_lists_admissible_designs() -> None:
+    result = runner.invoke(app, ["trials", "simon", "--p0", "0.1", "--p1", "0.3"])
+    assert result.exit_code == 0
+    assert "admissible" in result.stdout and "5/29" in result.stdout
+
+
+def test_sample_size_each_endpoint() -> None:
+    binary = _json(["sample-size", "--endpoint", "binary", "--p-control", "0.5",
+                    "--p-treatment", "0.75", "--beta", "0.1"])  # fmt: skip
+    assert binary["n_control"] == 77  # R power.prop.test: 76.7
+    continuous = _json(["sample-size", "--endpoint", "continuous", "--delta", "1", "--sd", "1",
+                        "--beta", "0.1"])  # fmt: skip
+    assert continuous["n_control"] == 23  # R power.t.test: 22.02
+    events = _json(["sample-size", "--endpoint", "survival", "--hazard-ratio", "0.7"])
+    assert events["events"] == 247  # Schoenfeld (1983)
+    patients = _json(["sample-size", "--endpoint", "survival", "--hazard-ratio", "0.7",
+                      "--alpha", "0.025", "--sided", "1", "--median-control", "12",
+                      "--accrual", "24", "--follow-up", "12"])  # fmt: skip
+    assert patients["n_total"] == 370  # rpact getSampleSizeSurvival: 369.57
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["gsd", "--looks", "3", "--boundary", "obf", "--alpha", "0.6"], "--alpha"),
+        (["gsd", "--looks", "0", "--boundary", "obf"], "--looks"),
+        (["gsd", "--looks", "3", "--boundary", "obf", "--timing", "0.6,0.3,1"], "--timing"),
+        (["gsd", "--looks", "3", "--boundary", "obf", "--timing", "a,b"], "--timing"),
+        (["gsd", "--looks", "3", "--boundary", "hsd"], "--gamma"),
+        (["simon", "--p0", "0.3", "--p1", "0.2"], "--p1"),
+        (["simon", "--p0", "1.3", "--p1", "0.2"], "--p0"),
+        (["sample-size", "--endpoint", "binary", "--p-control", "0.3"], "--p-treatment"),
+        (["sample-size", "--endpoint", "continuous", "--delta", "1", "--sd", "-2"], "--sd"),
+        (["sample-size", "--endpoint", "survival", "--hazard-ratio", "1"], "--hazard-ratio"),
+        (
+            [
+                "sample-size",
+                "--endpoint",
+                "survival",
+                "--hazard-ratio",
+                "0.7",
+                "--median-control",
+                "12",
+            ],
+            "--accrual",
+        ),
+    ],
+)
+def test_bad_options_are_reported_on_stderr_naming_the_option(args: list[str], option: str) -> None:
+    result = runner.invoke(app, ["trials", *args])
+    assert result.exit_code == 2
+    assert option in result.stderr
+    assert result.stdout == ""
