@@ -35,7 +35,7 @@ def _postgres_engine_or_fail() -> Engine:
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - any connection failure means the same here
+    except Exception as exc:
         message = f"PostgreSQL at {url} cannot be reached: {exc}"
         if os.environ.get("CI"):
             pytest.fail(message)

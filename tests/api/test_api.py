@@ -1,0 +1,161 @@
+"""The JSON API through the ASGI app: every route, its errors and its pagination."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from permedhub.web.app import create_app
+
+
+@pytest.fixture
+def client(engine):
+    with TestClient(create_app(engine)) as test_client:
+        yield test_client
+
+
+def test_initiatives_list_every_family_member_with_facts_and_sources(client):
+    body = client.get("/api/initiatives").json()
+    assert body["total"] == 14
+    era = next(i for i in body["items"] if i["id"] == "erapermed")
+    assert era["grant_id"] == "779282" and era["source"]
+    assert era["uncertain"]["end"].startswith("CORDIS")
+
+
+def test_initiatives_filter_and_paginate(client):
+    body = client.get("/api/initiatives", params={"kind": "csa", "per_page": 3, "page": 2}).json()
+    assert body["total"] == 10 and len(body["items"]) == 3 and body["page"] == 2
+    assert all(i["kind"] == "csa" for i in body["items"])
+
+
+def test_initiative_detail_has_partners_countries_links_and_calls(client):
+    body = client.get("/api/initiatives/eu-africa-permed").json()
+    assert [c["id"] for c in body["coordinators"]] == ["innovatec"]
+    assert {p["organisation"]["id"] for p in body["partners"]} >= {"aphrc", "ecsa-hc", "anr"}
+    assert {c["code"] for c in body["countries"]} >= {"ES", "KE", "TZ", "FR", "IT"}
+    assert body["links"] == [
+        {
+            **body["links"][0],
+            "direction": "outgoing",
+            "kind": "member-of",
+            "initiative_id": "icpermed",
+        }
+    ]
+
+
+def test_organisations_filter_by_country_kind_and_text(client):
+    spanish = client.get("/api/organisations", params={"country": "es"}).json()
+    assert {o["id"] for o in spanish["items"]} >= {"isciii", "aecc", "innovatec", "navarre"}
+    catalan_or_navarrese = client.get("/api/organisations", params={"country": "ES-NC"}).json()
+    assert [o["id"] for o in catalan_or_navarrese["items"]] == ["navarre"]
+    funders = client.get("/api/organisations", params={"kind": "funder", "q": "research"}).json()
+    assert funders["items"] and all(o["kind"] == "funder" for o in funders["items"])
+
+
+def test_organisation_detail_lists_participations(client):
+    body = client.get("/api/organisations/dlr-pt").json()
+    roles = {(p["initiative"]["id"], p["role"]) for p in body["participations"]}
+    assert ("sino-eu-permed", "coordinator") in roles and ("erapermed", "funder") in roles
+
+
+def test_country_profile_and_subdivision(client):
+    spain = client.get("/api/countries/ES").json()
+    assert {r["id"] for r in spain["regions"]} >= {"eu27", "eea", "europe"}
+    assert {s["code"] for s in spain["subdivisions"]} >= {"ES-NC", "ES-GA"}
+    assert any(
+        ci["initiative"]["id"] == "erapermed" and "coordinator" in ci["roles"]
+        for ci in spain["initiatives"]
+    )
+    quebec = client.get("/api/countries/ca-qc").json()
+    assert quebec["parent"] == {"code": "CA", "name": "Canada"}
+
+
+def test_region_profile_says_who_takes_part_and_who_does_not_yet(client):
+    celac = client.get("/api/regions/celac").json()
+    assert len(celac["members"]) == 33
+    uruguay = next(m for m in celac["members"] if m["code"] == "UY")
+    assert "eulac-permed" in uruguay["initiatives"]
+    assert celac["taking_part"] + celac["not_yet"] == 33 and celac["not_yet"] > 0
+
+
+def test_network_filters_by_kind_region_and_years(client):
+    everything = client.get("/api/network").json()
+    types = {n["type"] for n in everything["nodes"]}
+    assert types == {"initiative", "organisation", "country"}
+    csas = client.get("/api/network", params={"kind": "csa"}).json()
+    assert all(n["kind"] == "csa" for n in csas["nodes"] if n["type"] == "initiative")
+    africa = client.get("/api/network", params={"region": "african-union"}).json()
+    assert {n["country"] for n in africa["nodes"] if n["type"] == "organisation"} <= {
+        "KE",
+        "TZ",
+        "EG",
+    }
+    early = client.get("/api/network", params={"year_from": 2016, "year_to": 2017}).json()
+    assert "initiative:ep-permed" not in {n["id"] for n in early["nodes"]}
+    aggregated = client.get("/api/network", params={"max_nodes": 10}).json()
+    assert aggregated["aggregated"] and any(n["type"] == "aggregate" for n in aggregated["nodes"])
+
+
+def test_timeline_marks_status_and_uncertain_dates(client):
+    items = {i["id"]: i for i in client.get("/api/timeline").json()["items"]}
+    assert items["saphire"]["status"] == "ended"
+    assert items["ep-permed"]["status"] == "ongoing"
+    assert "end" in items["regions4permed"]["uncertain"]
+
+
+@pytest.mark.parametrize("query", ["eulac permed", "EULAC-PerMed", "eu-lac", "Eulac"])
+def test_search_is_tolerant_of_case_hyphens_and_spacing(client, query):
+    hits = client.get("/api/search", params={"q": query}).json()["hits"]
+    assert hits[0]["id"] == "eulac-permed"
+
+
+def test_search_ranks_the_initiative_first_and_escapes_snippets(client):
+    body = client.get("/api/search", params={"q": "era permed"}).json()
+    assert body["hits"][0]["id"] == "erapermed"
+    assert "<mark>" in body["hits"][0]["snippet_html"]
+    only_orgs = client.get("/api/search", params={"q": "agency", "type": "organisation"}).json()
+    assert only_orgs["hits"] and {h["entity_type"] for h in only_orgs["hits"]} == {"organisation"}
+
+
+def test_errors_are_json_and_name_the_field(client):
+    missing = client.get("/api/initiatives/no-such-thing")
+    assert missing.status_code == 404 and missing.json()["id"] == "no-such-thing"
+    assert client.get("/api/countries/XX").status_code == 404
+    assert client.get("/api/regions/atlantis").status_code == 404
+    bad_page = client.get("/api/organisations", params={"page": 0})
+    assert bad_page.status_code == 422 and bad_page.json()["detail"][0]["loc"] == ["query", "page"]
+    bad_kind = client.get("/api/initiatives", params={"kind": "club"})
+    assert bad_kind.status_code == 422 and bad_kind.json()["detail"][0]["loc"] == ["query", "kind"]
+    bad_region = client.get("/api/network", params={"region": "atlantis"})
+    assert bad_region.status_code == 422 and bad_region.json()["detail"][0]["loc"][-1] == "region"
+    backwards = client.get("/api/network", params={"year_from": 2022, "year_to": 2019})
+    assert backwards.status_code == 422 and backwards.json()["detail"][0]["loc"][-1] == "year_to"
+    empty = client.get("/api/search", params={"q": "---"})
+    assert empty.status_code == 422 and empty.json()["detail"][0]["loc"] == ["query", "q"]
+    assert client.get("/api/search").status_code == 422
+
+
+def test_openapi_documents_every_route(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    for route in [
+        "/api/initiatives",
+        "/api/initiatives/{initiative_id}",
+        "/api/organisations",
+        "/api/organisations/{organisation_id}",
+        "/api/countries/{code}",
+        "/api/regions/{region_id}",
+        "/api/network",
+        "/api/timeline",
+        "/api/search",
+    ]:
+        assert route in paths
+    assert client.get("/docs").status_code == 200
+
+
+def test_counts_by_country_and_region(client):
+    body = client.get("/api/counts").json()
+    assert body["initiatives"] == 14 and body["organisations"] == 44
+    italy = next(c for c in body["by_country"] if c["code"] == "IT")
+    assert italy["organisations"] == 7
+    eu = next(r for r in body["by_region"] if r["id"] == "eu27")
+    assert eu["countries_total"] == 27 and 0 < eu["countries_taking_part"] <= 27
