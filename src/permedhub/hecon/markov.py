@@ -37,7 +37,7 @@ from permedhub.hecon.parameters import (
 from permedhub.hecon.spec import ModelSpec, Settings, TransitionReward
 
 PROB_TOL = 1e-9
-CHUNK_BYTES = 24_000_000
+CHUNK_BYTES = 40_000_000  # working-set budget per chunk of draws
 
 
 @dataclass
@@ -195,8 +195,8 @@ class MarkovModel:
     def _entry_tables(
         self, strat: _Strategy, ns: Mapping[str, Any], d: int, draw0: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[int], list[tuple[int, int]]]:
-        """Expanded entry values, checked. Returns (const (d, n_c), tv (T, d, n_tv), origins,
-        destinations in constant-then-time-varying order, and the entry keys)."""
+        """Expanded entry values, checked. Returns (const (n_c, d), tv (T, n_tv, d), origins,
+        destinations in constant-then-time-varying order, the order and the entry keys)."""
         t_cycles = self.settings.cycles
         rows: dict[int, list[tuple[int, np.ndarray | None]]] = {}
         for o, dst, e in strat.entries:
@@ -223,7 +223,9 @@ class MarkovModel:
             for _dst, maybe in items:
                 if maybe is None:
                     comp = 1.0 - np.asarray(total)
-                    maybe = np.where(np.abs(comp) < PROB_TOL, 0.0, comp)
+                    if comp.min() < 0:  # rounding can leave -1e-17 where the rest is exactly 1
+                        comp = np.where((comp < 0) & (comp > -PROB_TOL), 0.0, comp)
+                    maybe = comp
                 row_values.append(np.asarray(maybe, dtype=float))
             # explicit entries first: a bad input is reported before the complement it spoils
             for is_comp in (False, True):
@@ -240,12 +242,12 @@ class MarkovModel:
         const_idx = [i for i, v in enumerate(values) if v.shape[1] == 1]
         tv_idx = [i for i, v in enumerate(values) if v.shape[1] > 1]
         order = const_idx + tv_idx
-        const = np.empty((d, len(const_idx)))
+        const = np.empty((len(const_idx), d))
         for j, i in enumerate(const_idx):
-            const[:, j] = values[i][:, 0]
-        tv = np.empty((t_cycles, d, len(tv_idx)))
+            const[j] = values[i][:, 0]
+        tv = np.empty((t_cycles, len(tv_idx), d))
         for j, i in enumerate(tv_idx):
-            tv[:, :, j] = values[i].T
+            tv[:, j, :] = values[i].T
         return (
             const,
             tv,
@@ -271,6 +273,8 @@ class MarkovModel:
         draw0: int,
         complement: bool,
     ) -> None:
+        if v.min() >= -PROB_TOL and v.max() <= 1 + PROB_TOL:
+            return
         bad = (v < -PROB_TOL) | (v > 1 + PROB_TOL)
         if np.any(bad):
             di, ti = np.argwhere(bad)[0]
@@ -289,6 +293,8 @@ class MarkovModel:
             )
 
     def _check_sum(self, strat: _Strategy, o: int, tau: int, total: np.ndarray, draw0: int) -> None:
+        if np.abs(total - 1.0).max() <= PROB_TOL:
+            return
         bad = np.abs(total - 1.0) > PROB_TOL
         if np.any(bad):
             di, ti = np.argwhere(bad)[0]
@@ -349,44 +355,49 @@ class MarkovModel:
     def _run_chunk(
         self, strat: _Strategy, sampled: Mapping[str, np.ndarray], d: int, draw0: int
     ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+        """Run one chunk of `d` draws. Internal layout is (states, draws) so that each cycle
+        works on contiguous rows; returns per-draw outcomes, the summed (over draws) expanded
+        trace (T+1, S_exp) and undiscounted primary-perspective cash flows (d, T+1)."""
         st = self.settings
         t_cycles = st.cycles
         ns = strat.evaluator.namespace(sampled)
         const, tv, origins, dests, _, keys = self._entry_tables(strat, ns, d, draw0)
-        n_c = const.shape[1]
-        incidence = np.zeros((len(origins), self.n_expanded))
-        incidence[np.arange(len(origins)), dests] = 1.0
-        # transition rewards: indices of rewarded entries
+        n_c = const.shape[0]
+        incidence_t = np.zeros((self.n_expanded, len(origins)))
+        incidence_t[dests, np.arange(len(origins))] = 1.0
+        # transition rewards on selected entries: (kind, columns, values (T|1, n_cols, d|1))
         reward_cols: list[tuple[str, np.ndarray, np.ndarray]] = []
         for o, dst, kind, e in strat.rewards:
             cols = np.array([i for i, k in enumerate(keys) if k == (o, dst)])
             v = self._value(strat, e, ns, o, f"transition reward {kind}")  # (d|1, T|1, k_o)
-            taus = origins[cols] - int(self.offset[o])
-            reward_cols.append((kind, cols, v[:, :, taus]))
             if kind.startswith("cost:"):
                 self._check_costs(strat, v, f"transition cost {self.states[o]}->{self.states[dst]}")
+            taus = origins[cols] - int(self.offset[o])
+            reward_cols.append((kind, cols, np.transpose(v[:, :, taus], (1, 2, 0))))
         rewarded = (
             np.unique(np.concatenate([c for _, c, _ in reward_cols]))
             if reward_cols
             else np.zeros(0, dtype=int)
         )
 
-        m = self._initial(strat, ns, d, draw0)
-        trace = np.empty((d, t_cycles + 1, self.n_expanded))
-        trace[:, 0] = m
-        values = np.empty((d, len(origins)))
-        values[:, :n_c] = const
-        flow_store = np.empty((d, t_cycles, len(rewarded))) if len(rewarded) else None
+        m = np.ascontiguousarray(self._initial(strat, ns, d, draw0).T)  # (S_exp, d)
+        trace = np.empty((t_cycles + 1, self.n_expanded, d))
+        trace[0] = m
+        values = np.empty((len(origins), d))
+        values[:n_c] = const
+        flow_store = np.empty((t_cycles, len(rewarded), d)) if len(rewarded) else None
+        has_tv = tv.shape[1] > 0
+        flows = np.empty_like(values)
         for t in range(t_cycles):
-            if tv.shape[2]:
-                values[:, n_c:] = tv[t]
-            flows = m[:, origins] * values
-            m = flows @ incidence
-            trace[:, t + 1] = m
+            if has_tv:
+                values[n_c:] = tv[t]
+            np.take(m, origins, axis=0, out=flows)
+            np.multiply(flows, values, out=flows)
+            np.matmul(incidence_t, flows, out=trace[t + 1])
+            m = trace[t + 1]
             if flow_store is not None:
-                flow_store[:, t] = flows[:, rewarded]
+                flow_store[t] = flows[rewarded]
 
-        out: dict[str, np.ndarray] = {}
         length = st.cycle_length
         cost_op = occupancy_operator(
             st.counting, st.discount_costs, st.discount_method, t_cycles, length
@@ -395,72 +406,92 @@ class MarkovModel:
             st.counting, st.discount_outcomes, st.discount_method, t_cycles, length
         )
         undisc_op = occupancy_operator(st.counting, 0.0, st.discount_method, t_cycles, length)
-
-        def counted(op: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-            return op[0][None, :, None] * trace[:, :-1] + op[1][None, :, None] * trace[:, 1:]
-
-        w_cost, w_out, w_undisc = counted(cost_op), counted(out_op), counted(undisc_op)
         ev_cost = event_discount(st.discount_costs, st.discount_method, t_cycles, length)
         ev_out = event_discount(st.discount_outcomes, st.discount_method, t_cycles, length)
 
+        def streams(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            """Per-cycle reward against m_{t-1} and m_t, each (T, d); v is (d|1, T|1, S)."""
+            vt = np.broadcast_to(np.transpose(v, (1, 2, 0)), (v.shape[1], v.shape[2], d))
+            if vt.shape[0] == 1:
+                per_point = np.einsum("ksd,sd->kd", trace, vt[0])
+                return per_point[:-1], per_point[1:]
+            return (
+                np.einsum("tsd,tsd->td", vt, trace[:-1]),
+                np.einsum("tsd,tsd->td", vt, trace[1:]),
+            )
+
+        def total(op: tuple[np.ndarray, np.ndarray], rp: np.ndarray, rc: np.ndarray) -> np.ndarray:
+            return np.asarray(op[0] @ rp + op[1] @ rc)
+
+        def per_cycle(rp: np.ndarray, rc: np.ndarray) -> np.ndarray:
+            return np.asarray(undisc_op[0][:, None] * rp + undisc_op[1][:, None] * rc)
+
+        def event_stream(kind: str) -> np.ndarray | None:
+            """Undiscounted per-cycle transition rewards of `kind`, (T, d)."""
+            if flow_store is None:
+                return None
+            acc = None
+            for k, cols, rv in reward_cols:
+                if k == kind:
+                    pos = np.searchsorted(rewarded, cols)
+                    part = (flow_store[:, pos, :] * rv).sum(axis=1)
+                    acc = part if acc is None else acc + part
+            return acc
+
+        out: dict[str, np.ndarray] = {}
         cash = np.zeros((d, t_cycles + 1))  # undiscounted primary-perspective costs
         primary_cats = set(self.perspectives[self.primary])
         for cat in self.categories:
-            total = np.zeros(d)
-            total_undisc = np.zeros(d)
+            cost_total = np.zeros(d)
+            cost_undisc = np.zeros(d)
             exprs = strat.state_costs.get(cat, {})
+            flows_cash = np.zeros((t_cycles, d))
             if exprs:
                 v = self._state_values(strat, exprs, ns, f"state cost {cat}")
                 self._check_costs(strat, v, f"state cost in category {cat!r}")
-                total += (v * w_cost).sum(axis=(1, 2))
-                per_cycle = (v * w_undisc).sum(axis=2)
-                total_undisc += per_cycle.sum(axis=1)
-                if cat in primary_cats:
-                    cash[:, 1:] += per_cycle
-            for kind, cols, rv in reward_cols:
-                if kind == f"cost:{cat}" and flow_store is not None:
-                    pos = np.searchsorted(rewarded, cols)
-                    per_cycle = (flow_store[:, :, pos] * rv).sum(axis=2)
-                    total += per_cycle @ ev_cost
-                    total_undisc += per_cycle.sum(axis=1)
-                    if cat in primary_cats:
-                        cash[:, 1:] += per_cycle
+                rp, rc = streams(v)
+                cost_total += total(cost_op, rp, rc)
+                flows_cash += per_cycle(rp, rc)
+            events = event_stream(f"cost:{cat}")
+            if events is not None:
+                cost_total += ev_cost @ events
+                flows_cash += events
+            cost_undisc += flows_cash.sum(axis=0)
+            if cat in primary_cats:
+                cash[:, 1:] += flows_cash.T
             if cat in strat.initial_costs:
                 v0 = strat.initial_costs[cat].evaluate(ns, f"initial cost {cat}").reshape(-1)
                 self._check_costs(strat, v0, f"initial cost {cat!r}")
-                v0 = np.broadcast_to(v0, (d,)) if v0.size == 1 else v0
-                total += v0
-                total_undisc += v0
+                v0 = np.broadcast_to(v0, (d,))
+                cost_total += v0
+                cost_undisc += v0
                 if cat in primary_cats:
                     cash[:, 0] += v0
-            out[f"cost_{cat}"] = total
-            out[f"cost_undiscounted_{cat}"] = total_undisc
+            out[f"cost_{cat}"] = cost_total
+            out[f"cost_undiscounted_{cat}"] = cost_undisc
         for p, cats in self.perspectives.items():
             out[f"cost_{p}"] = sum((out[f"cost_{c}"] for c in cats), np.zeros(d))
         out["cost"] = out[f"cost_{self.primary}"].copy()
         out["cost_undiscounted"] = sum(
             (out[f"cost_undiscounted_{c}"] for c in self.perspectives[self.primary]), np.zeros(d)
         )
-        alive = np.repeat(self.alive, self.tunnel).astype(float)[None, None, :]
-        out["ly"] = (alive * w_out).sum(axis=(1, 2)) * length
-        out["ly_undiscounted"] = (alive * w_undisc).sum(axis=(1, 2)) * length
+        alive_pts = np.einsum("ksd,s->kd", trace, np.repeat(self.alive, self.tunnel).astype(float))
+        out["ly"] = total(out_op, alive_pts[:-1], alive_pts[1:]) * length
+        out["ly_undiscounted"] = total(undisc_op, alive_pts[:-1], alive_pts[1:]) * length
         qaly = np.zeros(d)
         qaly_u = np.zeros(d)
         if strat.utilities:
             u = self._state_values(strat, strat.utilities, ns, "utility")
-            qaly += (u * w_out).sum(axis=(1, 2)) * length
-            qaly_u += (u * w_undisc).sum(axis=(1, 2)) * length
-        for kind, cols, rv in reward_cols:
-            if kind == "qaly" and flow_store is not None:
-                pos = np.searchsorted(rewarded, cols)
-                per_cycle = (flow_store[:, :, pos] * rv).sum(axis=2)
-                qaly += per_cycle @ ev_out
-                qaly_u += per_cycle.sum(axis=1)
+            rp, rc = streams(u)
+            qaly += total(out_op, rp, rc) * length
+            qaly_u += total(undisc_op, rp, rc) * length
+        events = event_stream("qaly")
+        if events is not None:
+            qaly += ev_out @ events
+            qaly_u += events.sum(axis=0)
         out["qaly"] = qaly
         out["qaly_undiscounted"] = qaly_u
-        # collapse tunnel sub-states for the reported trace
-        collapsed = np.add.reduceat(trace, self.offset, axis=2)
-        return out, collapsed, cash
+        return out, trace.sum(axis=2), cash
 
     def run(
         self,
@@ -494,28 +525,27 @@ class MarkovModel:
                 raise HeconError(f"sampled parameter {k!r} has {v.size} values, expected {n}")
             draws[k] = np.broadcast_to(v, (n,))
         if chunk_size is None:
-            per_draw = 8 * (
-                self.settings.cycles * (4 * self.n_expanded + 2 * len(self.strategies[0].entries))
-            )
+            n_entries = max(len(s.entries) for s in self.strategies) * int(self.tunnel.max())
+            per_draw = 8 * (self.settings.cycles + 1) * (n_entries + 3 * self.n_expanded)
             chunk_size = max(64, CHUNK_BYTES // max(per_draw, 1))
         frames = []
         traces = []
         cashflows: dict[str, np.ndarray] = {}
         for strat in self.strategies:
             parts: list[dict[str, np.ndarray]] = []
-            trace_sum = np.zeros((self.settings.cycles + 1, len(self.states)))
+            trace_sum = np.zeros((self.settings.cycles + 1, self.n_expanded))
             cash_parts = []
             for start in range(0, n, chunk_size):
                 stop = min(n, start + chunk_size)
                 chunk = {k: v[start:stop] for k, v in draws.items()}
                 res, tr, cash = self._run_chunk(strat, chunk, stop - start, start)
                 parts.append(res)
-                trace_sum += tr.sum(axis=0)
+                trace_sum += tr
                 cash_parts.append(cash)
             cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
             frame = pd.DataFrame({"strategy": strat.name, "draw": np.arange(n), **cols})
             frames.append(frame)
-            mean_trace = trace_sum / n
+            mean_trace = np.add.reduceat(trace_sum, self.offset, axis=1) / n
             tf = pd.DataFrame(mean_trace, columns=self.states)
             tf.insert(0, "cycle", np.arange(self.settings.cycles + 1))
             tf.insert(0, "strategy", strat.name)
