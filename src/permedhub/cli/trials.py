@@ -12,13 +12,14 @@ import json
 import sys
 from collections.abc import Callable
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from permedhub.trials import fixed, gsd, simon
+from permedhub.trials import checklist, fixed, gsd, simon
 from permedhub.trials.errors import TrialInputError
 
 app = typer.Typer(
@@ -375,6 +376,26 @@ def _survival(
         hazard_ratio, control, accrual, follow_up, alpha, beta, sided, allocation_ratio,
         method, dropout,  # type: ignore[arg-type]
     )  # fmt: skip
+
+
+@app.command("checklist")
+def checklist_command(
+    protocol: Path = typer.Argument(..., help="Protocol YAML (design and addressed items)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """PERMIT checklist: addressed, satisfied by the design's computed results, or missing."""
+    report = _run(lambda: checklist.evaluate_protocol(checklist.load_protocol(protocol)))
+    if as_json:
+        _emit_json(report.to_dict())
+        return
+    table = Table(title=f"PERMIT checklist: {report.title}")
+    for column in ("item", "status", "evidence"):
+        table.add_column(column)
+    for item in report.items:
+        evidence = item.evidence or item.design_evidence or ""
+        table.add_row(item.id, item.status, evidence)
+    _out.print(table)
+    _out.print(", ".join(f"{key}: {value}" for key, value in sorted(report.counts.items())))
 
 
 def _register_optional_commands() -> None:
