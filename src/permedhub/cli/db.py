@@ -76,7 +76,7 @@ def load_files(
                     {"ok": False, "issues": [issue.__dict__ for issue in exc.issues]}, default=str
                 )
             )
-        err.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from None
     _print_report(report, as_json=as_json, dry_run=dry_run)
 
