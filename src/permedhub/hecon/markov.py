@@ -507,6 +507,12 @@ class MarkovModel:
         """
         if sampled is not None:
             draws = {k: np.asarray(v, dtype=float).reshape(-1) for k, v in sampled.items()}
+            unknown = set(draws) - set(self.params.stochastic_names) - set(self.params.expressions)
+            if unknown:
+                raise HeconError(
+                    f"cannot set {sorted(unknown)}: not parameters of the model (tables cannot "
+                    "be set)"
+                )
             missing = set(self.params.stochastic_names) - set(draws)
             base = self.params.base_values()
             n = max((v.size for v in draws.values()), default=1)

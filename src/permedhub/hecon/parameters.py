@@ -309,7 +309,9 @@ class ParameterEvaluator:
         self.order = evaluation_order(self.expressions)
 
     def namespace(self, sampled: Mapping[str, np.ndarray]) -> dict[str, Any]:
-        """Evaluate all parameters; `sampled` maps stochastic names to arrays of shape (d,)."""
+        """Evaluate all parameters; `sampled` maps stochastic names to arrays of shape (d,).
+        It may also fix expression parameters (their expression is then not evaluated), except
+        those a strategy overrides: the strategy's own definition wins."""
         ns: dict[str, Any] = {
             "model_time": np.arange(1, self.n_cycles + 1, dtype=float).reshape(1, -1, 1),
             "state_time": np.arange(1, self.max_state_time + 1, dtype=float).reshape(1, 1, -1),
@@ -320,6 +322,8 @@ class ParameterEvaluator:
             if name not in self.overrides:
                 ns[name] = np.asarray(values, dtype=float).reshape(-1, 1, 1)
         for name in self.order:
+            if name in sampled and name not in self.overrides:
+                continue  # an expression parameter fixed by the caller (e.g. in a DSA)
             ns[name] = _as3d(self.expressions[name].evaluate(ns, f"parameter {name!r}"))
         return ns
 
