@@ -1,6 +1,6 @@
 """Exporting the whole graph: the import format round-trips, JSON-LD and GraphML are well formed.
 
-Each test builds its own SQLite database in tmp_path, seeded with the ICPerMed family (the
+Each test works on its own copy of a SQLite database seeded with the ICPerMed family (the
 package's seed YAML), plus, where a test needs it, a small hostile document whose names are
 `<script>&"'` and whose values carry uncertain and approximate marks.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
@@ -87,11 +88,27 @@ def _hostile_document() -> dict[str, Any]:
     }
 
 
-def _family_engine(tmp_path: Path, *, hostile: bool = False) -> Engine:
-    engine = make_engine(f"sqlite:///{tmp_path / 'family.sqlite'}")
+@pytest.fixture(scope="module")
+def seeded_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database seeded once per module; every test works on its own copy of it."""
+    path = tmp_path_factory.mktemp("seeded") / "family.sqlite"
+    engine = make_engine(f"sqlite:///{path}")
     ensure_ready(engine)
+    engine.dispose()  # the last connection to close checkpoints the WAL into the file
+    return path
+
+
+@pytest.fixture
+def family_file(seeded_file: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "family.sqlite"
+    shutil.copyfile(seeded_file, copy)
+    return copy
+
+
+def _family_engine(family_file: Path, *, hostile: bool = False) -> Engine:
+    engine = make_engine(f"sqlite:///{family_file}")
     if hostile:
-        document = tmp_path / "hostile.json"
+        document = family_file.parent / "hostile.json"
         document.write_text(json.dumps(_hostile_document()), encoding="utf-8")
         load(engine, [document], actor="test")
     return engine
@@ -114,8 +131,8 @@ def _export_bytes(engine: Engine, fmt: str = "json") -> bytes:
 # ------------------------------------------------------------------ json: the import format
 
 
-def test_json_export_loads_into_an_empty_database_and_exports_the_same_bytes(tmp_path):
-    family = _family_engine(tmp_path, hostile=True)
+def test_json_export_loads_into_an_empty_database_and_exports_the_same_bytes(family_file, tmp_path):
+    family = _family_engine(family_file, hostile=True)
     first = tmp_path / "graph.json"
     report = export(family, "json", first)
     assert report.counts["initiatives"] == 15  # the 14 seeded initiatives + the hostile one
@@ -125,8 +142,8 @@ def test_json_export_loads_into_an_empty_database_and_exports_the_same_bytes(tmp
     assert _export_bytes(fresh) == first.read_bytes()
 
 
-def test_json_export_is_the_import_format_with_dates_at_their_precision(tmp_path):
-    document = json.loads(_export_bytes(_family_engine(tmp_path, hostile=True)))
+def test_json_export_is_the_import_format_with_dates_at_their_precision(family_file):
+    document = json.loads(_export_bytes(_family_engine(family_file, hostile=True)))
     assert set(document) == {"meta", *LOAD_ORDER}
     initiatives = {r["id"]: r for r in document["initiatives"]}
     # initiatives.yaml: ICPerMed Secretariat 1 starts 2016-11 and ends 2021-04-30 (uncertain)
@@ -153,15 +170,15 @@ def test_json_export_is_the_import_format_with_dates_at_their_precision(tmp_path
             assert set(record) <= names
 
 
-def test_json_export_to_a_text_stream_equals_the_file(tmp_path):
-    engine = _family_engine(tmp_path)
+def test_json_export_to_a_text_stream_equals_the_file(family_file):
+    engine = _family_engine(family_file)
     text = io.StringIO()
     export(engine, "json", text)
     assert text.getvalue().encode("utf-8") == _export_bytes(engine)
 
 
-def test_progress_counts_every_row_read(tmp_path):
-    engine = _family_engine(tmp_path)
+def test_progress_counts_every_row_read(family_file):
+    engine = _family_engine(family_file)
     seen: list[int] = []
     report = export(engine, "json", io.BytesIO(), progress=seen.append)
     assert sum(seen) == report.rows == 24 + 44 + 14 + 14 + 53 + 7
@@ -170,8 +187,8 @@ def test_progress_counts_every_row_read(tmp_path):
 # ------------------------------------------------------------------ csv
 
 
-def test_csv_export_round_trips_through_the_loader(tmp_path):
-    family = _family_engine(tmp_path, hostile=True)
+def test_csv_export_round_trips_through_the_loader(family_file, tmp_path):
+    family = _family_engine(family_file, hostile=True)
     folder = tmp_path / "csv"
     export(family, "csv", folder)
     assert sorted(p.name for p in folder.iterdir()) == sorted(f"{e}.csv" for e in LOAD_ORDER)
@@ -181,9 +198,11 @@ def test_csv_export_round_trips_through_the_loader(tmp_path):
     assert _export_bytes(fresh) == _export_bytes(family)
 
 
-def test_csv_headers_are_the_import_field_names_and_lists_join_with_semicolons(tmp_path):
+def test_csv_headers_are_the_import_field_names_and_lists_join_with_semicolons(
+    family_file, tmp_path
+):
     folder = tmp_path / "csv"
-    export(_family_engine(tmp_path, hostile=True), "csv", folder)
+    export(_family_engine(family_file, hostile=True), "csv", folder)
     with (folder / "initiatives.csv").open(encoding="utf-8", newline="") as handle:
         rows = {row["id"]: row for row in csv.DictReader(handle)}
     hostile = rows["hostile-project"]
@@ -194,8 +213,8 @@ def test_csv_headers_are_the_import_field_names_and_lists_join_with_semicolons(t
     assert list(rows["erapermed"]) == [spec.name for spec in FIELDS["initiatives"]]
 
 
-def test_csv_export_into_a_zip_file_holds_the_same_files(tmp_path):
-    engine = _family_engine(tmp_path)
+def test_csv_export_into_a_zip_file_holds_the_same_files(family_file, tmp_path):
+    engine = _family_engine(family_file)
     export(engine, "csv", tmp_path / "folder")
     export(engine, "csv", tmp_path / "graph.zip")
     with zipfile.ZipFile(tmp_path / "graph.zip") as archive:
@@ -204,8 +223,8 @@ def test_csv_export_into_a_zip_file_holds_the_same_files(tmp_path):
             assert archive.read(name) == (tmp_path / "folder" / name).read_bytes()
 
 
-def test_csv_refuses_a_list_item_the_loader_would_split(tmp_path):
-    engine = _family_engine(tmp_path)
+def test_csv_refuses_a_list_item_the_loader_would_split(family_file, tmp_path):
+    engine = _family_engine(family_file)
     with engine.begin() as connection:
         connection.execute(
             insert(table_of(models.Initiative)),
@@ -222,8 +241,8 @@ def _nodes(graph: list[dict[str, Any]], node_id: str) -> list[dict[str, Any]]:
     return [node for node in graph if node.get("@id") == node_id]
 
 
-def test_jsonld_uses_schema_org_types_and_the_role_pattern(tmp_path):
-    document = json.loads(_export_bytes(_family_engine(tmp_path, hostile=True), "jsonld"))
+def test_jsonld_uses_schema_org_types_and_the_role_pattern(family_file):
+    document = json.loads(_export_bytes(_family_engine(family_file, hostile=True), "jsonld"))
     assert document["@context"]["@vocab"] == "https://schema.org/"
     graph = document["@graph"]
 
@@ -270,8 +289,8 @@ def test_jsonld_uses_schema_org_types_and_the_role_pattern(tmp_path):
     assert bavaria["containedInPlace"] == {"@id": "urn:permedhub:country:DE"}
 
 
-def test_jsonld_refers_only_to_nodes_it_defines(tmp_path):
-    document = json.loads(_export_bytes(_family_engine(tmp_path, hostile=True), "jsonld"))
+def test_jsonld_refers_only_to_nodes_it_defines(family_file):
+    document = json.loads(_export_bytes(_family_engine(family_file, hostile=True), "jsonld"))
     defined = {n["@id"] for n in document["@graph"] if "@type" in n}
     referenced: set[str] = set()
 
@@ -292,8 +311,8 @@ def test_jsonld_refers_only_to_nodes_it_defines(tmp_path):
 # ------------------------------------------------------------------ GraphML
 
 
-def test_graphml_is_valid_xml_with_declared_keys_and_exact_names(tmp_path):
-    engine = _family_engine(tmp_path, hostile=True)
+def test_graphml_is_valid_xml_with_declared_keys_and_exact_names(family_file):
+    engine = _family_engine(family_file, hostile=True)
     root = ET.fromstring(_export_bytes(engine, "graphml"))
     keys = {key.get("id") for key in root.iter(GRAPHML + "key")}
     used = {data.get("key") for data in root.iter(GRAPHML + "data")}
@@ -323,8 +342,8 @@ def test_graphml_is_valid_xml_with_declared_keys_and_exact_names(tmp_path):
     assert {s for s, *_ in edges} | {t for _, t, _ in edges} <= set(nodes)
 
 
-def test_graphml_replaces_characters_xml_cannot_hold(tmp_path):
-    engine = _family_engine(tmp_path)
+def test_graphml_replaces_characters_xml_cannot_hold(family_file):
+    engine = _family_engine(family_file)
     with engine.begin() as connection:
         connection.execute(
             insert(table_of(models.Organisation)), [{"id": "bell", "name": "Bell\x07 Labs"}]
@@ -338,11 +357,29 @@ def test_graphml_replaces_characters_xml_cannot_hold(tmp_path):
 # ------------------------------------------------------------------ bad requests
 
 
-def test_unknown_format_is_refused_by_name(tmp_path):
+def test_unknown_format_is_refused_by_name(family_file, tmp_path):
     with pytest.raises(ExportError, match=r"format 'xlsx' is not known: expected one of json"):
-        export(_family_engine(tmp_path), "xlsx", tmp_path / "out")
+        export(_family_engine(family_file), "xlsx", tmp_path / "out")
 
 
-def test_csv_needs_a_directory_or_zip_path(tmp_path):
+def test_csv_needs_a_directory_or_zip_path(family_file):
     with pytest.raises(ExportError, match=r"must be a directory path or a path ending in \.zip"):
-        export(_family_engine(tmp_path), "csv", io.BytesIO())
+        export(_family_engine(family_file), "csv", io.BytesIO())
+
+
+# ------------------------------------------------------------------ both backends
+
+
+def test_the_family_exports_to_the_same_bytes_on_every_backend(engine, family_file):
+    """`engine` (tests/conftest.py) is a seeded database on SQLite and, when set up, PostgreSQL."""
+    for fmt in ("json", "jsonld", "graphml"):
+        assert _export_bytes(engine, fmt) == _export_bytes(_family_engine(family_file), fmt)
+
+
+def test_an_export_loads_into_an_empty_database_on_every_backend(empty_engine, family_file):
+    family = _family_engine(family_file, hostile=True)
+    document = family_file.parent / "graph.json"
+    export(family, "json", document)
+    load_geography(empty_engine)
+    load(empty_engine, [document], actor="round-trip")
+    assert _export_bytes(empty_engine) == document.read_bytes()
