@@ -68,27 +68,37 @@ def _mean_basis(standard: FloatArray) -> FloatArray:
 
 def _negative_restricted_loglik(
     log_params: FloatArray, x: FloatArray, y: FloatArray, h: FloatArray
-) -> float:
+) -> tuple[float, FloatArray]:
+    """Negative REML log-likelihood (b integrated out under a flat prior) and its gradient in
+    (log δ_1..d, log τ², log σ²) (Rasmussen & Williams 2006, eq. 2.45 and §5.4.1)."""
     d = x.shape[1]
     length_scales = np.exp(log_params[:d])
     signal, noise = float(np.exp(log_params[d])), float(np.exp(log_params[d + 1]))
-    k = _covariance(x, x, length_scales, signal) + (noise + 1e-10) * np.eye(x.shape[0])
+    n = x.shape[0]
+    squared = (x[:, None, :] - x[None, :, :]) ** 2 / length_scales**2  # n × n × d
+    correlation = np.exp(-squared.sum(axis=2))
+    k = signal * correlation + (noise + 1e-10) * np.eye(n)
+    failure = (1e25, np.zeros(log_params.size))
     try:
         chol = linalg.cho_factor(k, lower=True, check_finite=False)
+        k_inv = linalg.cho_solve(chol, np.eye(n), check_finite=False)
+        k_inv_h = k_inv @ h
+        hkh_chol = linalg.cho_factor(h.T @ k_inv_h, lower=True, check_finite=False)
     except linalg.LinAlgError:
-        return 1e25
-    k_inv_h = linalg.cho_solve(chol, h, check_finite=False)
-    k_inv_y = linalg.cho_solve(chol, y, check_finite=False)
-    hkh = h.T @ k_inv_h
-    try:
-        hkh_chol = linalg.cho_factor(hkh, lower=True, check_finite=False)
-    except linalg.LinAlgError:
-        return 1e25
-    b = linalg.cho_solve(hkh_chol, h.T @ k_inv_y, check_finite=False)
-    quadratic = float(y @ k_inv_y - (h.T @ k_inv_y) @ b)
+        return failure
+    projector = k_inv - k_inv_h @ linalg.cho_solve(hkh_chol, k_inv_h.T, check_finite=False)
+    alpha = projector @ y
     log_det_k = 2.0 * float(np.sum(np.log(np.diag(chol[0]))))
     log_det_hkh = 2.0 * float(np.sum(np.log(np.diag(hkh_chol[0]))))
-    return 0.5 * (log_det_k + log_det_hkh + quadratic)
+    value = 0.5 * (log_det_k + log_det_hkh + float(y @ alpha))
+    weight = projector - np.outer(alpha, alpha)  # d(-l)/dθ = ½ tr(W dK/dθ)
+    gradient = np.empty(log_params.size)
+    signal_part = signal * correlation
+    for i in range(d):
+        gradient[i] = 0.5 * float(np.sum(weight * (signal_part * 2.0 * squared[:, :, i])))
+    gradient[d] = 0.5 * float(np.sum(weight * signal_part))
+    gradient[d + 1] = 0.5 * noise * float(np.trace(weight))
+    return value, gradient
 
 
 def fit_gaussian_process(
@@ -117,6 +127,7 @@ def fit_gaussian_process(
         _negative_restricted_loglik,
         start,
         args=(x_hyper, y_hyper, h_hyper),
+        jac=True,
         method="L-BFGS-B",
         bounds=bounds,
     )
