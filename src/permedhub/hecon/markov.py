@@ -365,20 +365,7 @@ class MarkovModel:
         n_c = const.shape[0]
         incidence_t = np.zeros((self.n_expanded, len(origins)))
         incidence_t[dests, np.arange(len(origins))] = 1.0
-        # transition rewards on selected entries: (kind, columns, values (T|1, n_cols, d|1))
-        reward_cols: list[tuple[str, np.ndarray, np.ndarray]] = []
-        for o, dst, kind, e in strat.rewards:
-            cols = np.array([i for i, k in enumerate(keys) if k == (o, dst)])
-            v = self._value(strat, e, ns, o, f"transition reward {kind}")  # (d|1, T|1, k_o)
-            if kind.startswith("cost:"):
-                self._check_costs(strat, v, f"transition cost {self.states[o]}->{self.states[dst]}")
-            taus = origins[cols] - int(self.offset[o])
-            reward_cols.append((kind, cols, np.transpose(v[:, :, taus], (1, 2, 0))))
-        rewarded = (
-            np.unique(np.concatenate([c for _, c, _ in reward_cols]))
-            if reward_cols
-            else np.zeros(0, dtype=int)
-        )
+        reward_cols, rewarded = self._reward_columns(strat, ns, origins, keys)
 
         m = np.ascontiguousarray(self._initial(strat, ns, d, draw0).T)  # (S_exp, d)
         trace = np.empty((t_cycles + 1, self.n_expanded, d))
@@ -398,6 +385,47 @@ class MarkovModel:
             if flow_store is not None:
                 flow_store[t] = flows[rewarded]
 
+        return self._accumulate(strat, ns, trace, flow_store, rewarded, reward_cols, d)
+
+    def _reward_columns(
+        self,
+        strat: _Strategy,
+        ns: Mapping[str, Any],
+        origins: np.ndarray,
+        keys: list[tuple[int, int]],
+    ) -> tuple[list[tuple[str, np.ndarray, np.ndarray]], np.ndarray]:
+        """Transition rewards on selected entries: (kind, columns, values (T|1, n_cols, d|1))
+        and the sorted union of rewarded entry columns."""
+        reward_cols: list[tuple[str, np.ndarray, np.ndarray]] = []
+        for o, dst, kind, e in strat.rewards:
+            cols = np.array([i for i, k in enumerate(keys) if k == (o, dst)])
+            v = self._value(strat, e, ns, o, f"transition reward {kind}")  # (d|1, T|1, k_o)
+            if kind.startswith("cost:"):
+                self._check_costs(strat, v, f"transition cost {self.states[o]}->{self.states[dst]}")
+            taus = origins[cols] - int(self.offset[o])
+            reward_cols.append((kind, cols, np.transpose(v[:, :, taus], (1, 2, 0))))
+        rewarded = (
+            np.unique(np.concatenate([c for _, c, _ in reward_cols]))
+            if reward_cols
+            else np.zeros(0, dtype=int)
+        )
+
+        return reward_cols, rewarded
+
+    def _accumulate(
+        self,
+        strat: _Strategy,
+        ns: Mapping[str, Any],
+        trace: np.ndarray,
+        flow_store: np.ndarray | None,
+        rewarded: np.ndarray,
+        reward_cols: list[tuple[str, np.ndarray, np.ndarray]],
+        d: int,
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+        """Costs, QALYs and LYs per draw (or patient) from a trace (T+1, S_exp, d) and the
+        flows of rewarded entries (T, n_rewarded, d)."""
+        st = self.settings
+        t_cycles = st.cycles
         length = st.cycle_length
         cost_op = occupancy_operator(
             st.counting, st.discount_costs, st.discount_method, t_cycles, length
