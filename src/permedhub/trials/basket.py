@@ -23,6 +23,7 @@ size per basket:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Sequence
@@ -227,6 +228,16 @@ class FujikawaSettings:
             raise TrialInputError("borrowing", self.borrowing, "'fujikawa' or 'power_prior'")
 
 
+@functools.lru_cache(maxsize=16)
+def _borrowing_model(settings: FujikawaSettings, n: int, n1: int | None) -> _BorrowingModel:
+    """The (cached) weight tables of a single-stage (n1 None) or two-stage design."""
+    if n1 is None:
+        return _BorrowingModel(settings, np.full(n + 1, n), np.arange(n + 1))
+    sizes = np.concatenate([np.full(n1 + 1, n1), np.full(n + 1, n)])
+    responses = np.concatenate([np.arange(n1 + 1), np.arange(n + 1)])
+    return _BorrowingModel(settings, sizes, responses)
+
+
 class _BorrowingModel:
     """Posterior shapes of every basket for batches of outcome states.
 
@@ -245,7 +256,7 @@ class _BorrowingModel:
         weights[weights <= settings.tau] = 0.0
         np.fill_diagonal(weights, 1.0)
         self.weights = weights
-        self._table: np.ndarray | None = None
+        self._tables: dict[tuple[int, tuple[float, ...]], np.ndarray] = {}
 
     def posterior_shapes(self, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """states (M, k) -> borrowed posterior Beta shapes, each (M, k)."""
@@ -271,11 +282,12 @@ class _BorrowingModel:
         n_states, k = len(self.sizes), states.shape[1]
         if n_states**k > _ENUMERATION_ROWS:
             return self.posterior_probability(states, p0) >= self.settings.lambda_
-        if self._table is None:
+        key = (k, tuple(float(p) for p in p0))
+        if key not in self._tables:
             every = _outcome_grid(n_states, k)
-            self._table = self.posterior_probability(every, p0) >= self.settings.lambda_
+            self._tables[key] = self.posterior_probability(every, p0) >= self.settings.lambda_
         code = states @ (n_states ** np.arange(k - 1, -1, -1))
-        return np.asarray(self._table[code])
+        return np.asarray(self._tables[key][code])
 
 
 def fujikawa_posterior(
@@ -286,8 +298,7 @@ def fujikawa_posterior(
     n = check_int_range("n", n, 1, MAX_BASKET_N)
     r = np.array([check_int_range(f"responses[{i}]", x, 0, n) for i, x in enumerate(responses)])
     check_probability("p0", p0)
-    states = np.arange(n + 1)
-    model = _BorrowingModel(settings, np.full(n + 1, n), states)
+    model = _borrowing_model(settings, n, None)
     a, b = model.posterior_shapes(r[None, :])
     nulls = np.full(len(r), p0)
     return {
@@ -380,7 +391,7 @@ def _fujikawa_single_stage(
     settings: FujikawaSettings, rates: np.ndarray, nulls: np.ndarray, n: int
 ) -> tuple[np.ndarray, float, float]:
     k = len(rates)
-    model = _BorrowingModel(settings, np.full(n + 1, n), np.arange(n + 1))
+    model = _borrowing_model(settings, n, None)
     pmf = binom.pmf(np.arange(n + 1)[None, :], n, rates[:, None])  # (k, n + 1)
     null = rates <= nulls
     rejection, fwer, any_correct = np.zeros(k), 0.0, 0.0
@@ -409,9 +420,7 @@ def _fujikawa_two_stage(
     k = len(rates)
     n2 = n - n1
     # States 0..n1: n1 patients with r responses; states n1+1..n1+n+1: n patients.
-    sizes = np.concatenate([np.full(n1 + 1, n1), np.full(n + 1, n)])
-    responses = np.concatenate([np.arange(n1 + 1), np.arange(n + 1)])
-    model = _BorrowingModel(settings, sizes, responses)
+    model = _borrowing_model(settings, n, n1)
     null = rates <= nulls
     baskets = np.arange(k)[None, :]
     pmf1 = binom.pmf(np.arange(n1 + 1)[None, :], n1, rates[:, None])

@@ -1,0 +1,176 @@
+"""`permedhub trials simulate DESIGN.yaml`: design documents, JSON, HTML report, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from permedhub.cli.main import app
+from permedhub.trials.design_spec import EnrichmentSpec, load_design, parse_design
+from permedhub.trials.examples import example_names, example_path
+from permedhub.trials.simulate import simulate_design
+
+runner = CliRunner()
+
+ENRICHMENT = {
+    "design": "adaptive_enrichment",
+    "stage_sample_sizes": [80, 80],
+    "prevalences": [0.4, 0.6],
+    "intersection_test": "simes",
+    "selection": "epsilon",
+    "epsilon": 0.1,
+    "scenarios": [
+        {"name": "null", "effect_s": 0.0, "effect_r": 0.0},
+        {"name": "S", "effect_s": 0.5, "effect_r": 0.1},
+    ],
+}
+
+
+def write(tmp_path: Path, document: dict, name: str = "design.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    return path
+
+
+def run_json(*args: str) -> dict:
+    result = runner.invoke(app, ["trials", "simulate", *args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_json_output_records_inputs_seed_versions_and_mc_errors(tmp_path: Path) -> None:
+    report = run_json(str(write(tmp_path, ENRICHMENT)), "--n-sim", "3000", "--seed", "7")
+    assert report["seed"] == 7 and report["n_sim"] == 3000 and report["engine"] == "summary"
+    assert report["design"]["prevalences"] == [0.4, 0.6]
+    assert report["software"]["permedhub"]
+    null, effect = report["scenarios"]
+    assert null["metrics"]["fwer"]["mc_se"] >= 0
+    assert effect["metrics"]["reject_S"]["estimate"] > 0.3
+    assert effect["metrics"]["reject_S"]["mc_se"] > 0
+    assert report["boundaries"]["efficacy (combination z)"][1] == pytest.approx(1.959964, 1e-6)
+
+
+def test_same_seed_same_bits_for_any_worker_count_and_json_design(tmp_path: Path) -> None:
+    yaml_path = write(tmp_path, ENRICHMENT)
+    json_path = tmp_path / "design.json"
+    json_path.write_text(json.dumps(ENRICHMENT), encoding="utf-8")
+    first = run_json(str(yaml_path), "--n-sim", "25000", "--seed", "3")
+    second = run_json(str(json_path), "--n-sim", "25000", "--seed", "3", "--workers", "2")
+    assert first["scenarios"] == second["scenarios"]
+
+
+def test_patient_level_engine_from_the_cli(tmp_path: Path) -> None:
+    report = run_json(str(write(tmp_path, ENRICHMENT)), "--n-sim", "2000", "--engine", "patient")
+    assert report["engine"] == "patient"
+    assert 0 <= report["scenarios"][0]["metrics"]["fwer"]["estimate"] < 0.1
+
+
+def test_html_report_is_self_contained(tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    result = runner.invoke(
+        app,
+        [
+            "trials",
+            "simulate",
+            str(write(tmp_path, ENRICHMENT)),
+            "--n-sim",
+            "1000",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert "<script src=" not in page  # no external script (the bundle is inlined)
+    assert "Plotly.newPlot" in page  # the library and the figures are inline
+    for recorded in ("seed", "Monte-Carlo SE", "version of permedhub", "stage_sample_sizes"):
+        assert recorded in page
+    assert "Boundaries by stage" in page and "power curves" in page
+
+
+@pytest.mark.parametrize("name", example_names())
+def test_every_shipped_example_validates(name: str) -> None:
+    spec = load_design(example_path(name))
+    assert spec.design in ("adaptive_enrichment", "basket", "platform")
+
+
+def test_basket_and_platform_documents_run_through_the_same_entry_point() -> None:
+    platform = load_design(example_path("platform_mams"))
+    report = simulate_design(platform, 2000, 5)
+    assert report.boundaries["efficacy (z)"][1] < report.boundaries["efficacy (z)"][0]
+    fujikawa = parse_design(
+        {
+            "design": "basket",
+            "method": "fujikawa",
+            "p0": 0.2,
+            "n": 24,
+            "lambda": 0.99,
+            "epsilon": 2,
+            "scenarios": [{"response_rates": [0.2, 0.2, 0.2]}],
+        }
+    )
+    exact = simulate_design(fujikawa, 10, 1).scenarios[0]
+    assert exact.exact
+    # baskexact / Fujikawa et al. (2020) design (i): FWER 0.03600149 (see test_basket_fujikawa)
+    assert exact.metrics["fwer"]["estimate"] == pytest.approx(0.03600149, abs=1e-7)
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"prevalences": [0.4, 0.5]}, "prevalences"),
+        ({"prevalences": [1.4, -0.4]}, "prevalences"),
+        ({"alpha": 0.5}, "alpha"),
+        ({"selection": "bestest"}, "selection"),
+        ({"stage_sample_sizes": [80, -10]}, "stage_sample_sizes"),
+        ({"scenarios": [{"effect_s": 0.1, "effect_r": 0.1, "sd_s": -1}]}, "sd_s"),
+    ],
+)
+def test_bad_design_documents_are_reported_naming_the_field(
+    tmp_path: Path, change: dict, named: str
+) -> None:
+    document = {**ENRICHMENT, **change}
+    result = runner.invoke(app, ["trials", "simulate", str(write(tmp_path, document))])
+    assert result.exit_code == 2
+    assert named in result.stderr and result.stdout == ""
+
+
+@pytest.mark.parametrize(("n_sim", "named"), [("0", "n_sim"), ("100000001", "n_sim")])
+def test_n_sim_of_zero_or_absurd_is_rejected(tmp_path: Path, n_sim: str, named: str) -> None:
+    result = runner.invoke(
+        app, ["trials", "simulate", str(write(tmp_path, ENRICHMENT)), "--n-sim", n_sim]
+    )
+    assert result.exit_code == 2 and named in result.stderr and "100000000" in result.stderr
+
+
+def test_basket_probabilities_outside_zero_one_and_wrong_engine(tmp_path: Path) -> None:
+    basket = {
+        "design": "basket",
+        "p0": 0.2,
+        "n": 10,
+        "scenarios": [{"response_rates": [0.2, 1.5]}],
+    }
+    result = runner.invoke(app, ["trials", "simulate", str(write(tmp_path, basket))])
+    assert result.exit_code == 2 and "response_rates" in result.stderr
+    basket["scenarios"] = [{"response_rates": [0.2, 0.5]}]
+    result = runner.invoke(
+        app, ["trials", "simulate", str(write(tmp_path, basket)), "--engine", "patient"]
+    )
+    assert result.exit_code == 2 and "engine" in result.stderr
+
+
+def test_missing_file_and_unknown_design_family(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["trials", "simulate", str(tmp_path / "absent.yaml")])
+    assert result.exit_code == 2 and "design file" in result.stderr
+    result = runner.invoke(
+        app, ["trials", "simulate", str(write(tmp_path, {"design": "crossover", "scenarios": []}))]
+    )
+    assert result.exit_code == 2 and "design" in result.stderr
+
+
+def test_parse_design_returns_the_enrichment_schema() -> None:
+    assert isinstance(parse_design(ENRICHMENT), EnrichmentSpec)
