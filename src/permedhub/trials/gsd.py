@@ -437,7 +437,18 @@ def _spending_efficacy(spec: _Spec, futility: FloatArray | None) -> FloatArray:
     return bounds
 
 
-def _classical_efficacy(spec: _Spec, futility: FloatArray | None) -> FloatArray:
+def _root_near(func: Any, guess: float | None, lo: float, hi: float, step: float) -> float:
+    """Root of a monotone `func` on [lo, hi], bracketed around `guess` first (warm start)."""
+    if guess is not None and np.isfinite(guess):
+        a, b = max(lo, guess - step), min(hi, guess + step)
+        if func(a) * func(b) <= 0:
+            return float(brentq(func, a, b, xtol=_XTOL))
+    return float(brentq(func, lo, hi, xtol=_XTOL))
+
+
+def _classical_efficacy(
+    spec: _Spec, futility: FloatArray | None, guess: float | None = None
+) -> FloatArray:
     """Efficacy bounds offset + c * slope with c solved for the total level alpha."""
     offset, slope = _classical_shape(spec.boundary, spec.t, spec.delta_wt, spec.hp_interim)
 
@@ -451,14 +462,16 @@ def _classical_efficacy(spec: _Spec, futility: FloatArray | None) -> FloatArray:
         up, down = crossing_probabilities(b, lower, spec.t, 0.0, spec.grid_r)
         return float(up.sum() + (down.sum() if spec.sided == 2 else 0.0))
 
-    c = float(brentq(lambda c: level(c) - spec.alpha, 0.0, _BOUND_LIMIT, xtol=_XTOL))
+    c = _root_near(lambda c: level(c) - spec.alpha, guess, 0.0, _BOUND_LIMIT, 0.02)
     return bounds_for(c)
 
 
-def _efficacy(spec: _Spec, futility: FloatArray | None = None) -> FloatArray:
+def _efficacy(
+    spec: _Spec, futility: FloatArray | None = None, guess: float | None = None
+) -> FloatArray:
     if spec.boundary in SPENDING_FAMILIES:
         return _spending_efficacy(spec, futility)
-    return _classical_efficacy(spec, futility)
+    return _classical_efficacy(spec, futility, guess)
 
 
 def _futility_given(
@@ -496,36 +509,34 @@ def _futility_given(
 def _futility_design(
     spec: _Spec, beta: float, binding: bool
 ) -> tuple[FloatArray, FloatArray, float]:
-    """Efficacy bounds, futility bounds and drift with futility meeting efficacy at look K."""
-    nonbinding_efficacy = None if binding else _efficacy(spec)
+    """Efficacy bounds, futility bounds and drift with futility meeting efficacy at look K.
 
-    def bounds_at(drift: float) -> tuple[FloatArray, FloatArray, float]:
-        if not binding:
-            assert nonbinding_efficacy is not None
-            fut, final = _futility_given(spec, beta, drift, nonbinding_efficacy)
-            return nonbinding_efficacy, fut, final
-        # Binding: efficacy depends on futility and futility on efficacy; iterate to a fixed
-        # point (converges fast because each depends weakly on the other).
-        eff = _efficacy(spec)
-        fut, final = _futility_given(spec, beta, drift, eff)
+    The drift solves a_K(drift) = b_K. With binding futility the efficacy bounds also depend on
+    the futility bounds, so the two steps alternate (drift for the current efficacy bounds,
+    then efficacy bounds for the resulting futility bounds) until the efficacy bounds stop
+    changing; each depends only weakly on the other, so a few rounds suffice.
+    """
+    z_sum = float(ndtri(1.0 - spec.alpha / spec.sided) + ndtri(1.0 - beta))
+
+    def drift_for(efficacy: FloatArray, guess: float) -> float:
+        def gap(drift: float) -> float:
+            return _futility_given(spec, beta, drift, efficacy)[1] - efficacy[-1]
+
+        return _root_near(gap, guess, 0.0, 2.0 * z_sum + 5.0, 0.05 * z_sum)
+
+    eff = _efficacy(spec)
+    drift = drift_for(eff, 1.05 * z_sum)
+    if binding:
         for _ in range(100):
-            new_eff = _efficacy(spec, fut)
-            fut, final = _futility_given(spec, beta, drift, new_eff)
+            fut, _ = _futility_given(spec, beta, drift, eff)
+            new_eff = _efficacy(spec, fut, guess=float(eff[-1]))
             finite = np.isfinite(new_eff) & np.isfinite(eff)
-            converged = np.max(np.abs(new_eff[finite] - eff[finite]), initial=0.0) < 1e-10
+            change = np.max(np.abs(new_eff[finite] - eff[finite]), initial=0.0)
             eff = new_eff
-            if converged:
+            drift = drift_for(eff, drift)
+            if change < 1e-11:
                 break
-        return eff, fut, final
-
-    def gap(drift: float) -> float:
-        eff, _, final = bounds_at(drift)
-        return final - eff[-1]
-
-    z_sum = ndtri(1.0 - spec.alpha / spec.sided) + ndtri(1.0 - beta)
-    hi = 2.0 * z_sum + 5.0
-    drift = float(brentq(gap, 0.0, hi, xtol=_XTOL))
-    eff, fut, _ = bounds_at(drift)
+    fut, _ = _futility_given(spec, beta, drift, eff)
     fut[-1] = eff[-1]
     return eff, fut, drift
 
