@@ -1,0 +1,367 @@
+"""Benchmark: load throughput and API latency on a SYNTHETIC graph, SQLite vs PostgreSQL.
+
+Run:  .venv/bin/python benchmarks/graph_api.py [--orgs 100000] [--participations 1000000]
+      [--initiatives 2000] [--requests 200] [--backends sqlite,postgresql] [--profile]
+
+For each backend it makes a throw-away database (a temporary SQLite file; on PostgreSQL a new
+database `permedhub_bench_<random>` on --pg-url, dropped at the end), migrates and seeds it with
+the family, loads the synthetic CSVs of benchmarks/synthetic_graph.py (generated on first use
+into benchmarks/data/, git-ignored) through `permedhub.graph.loading.load` and reports rows/s.
+Then it sends --requests requests with random synthetic ids, country codes, region ids and
+search words to the FastAPI app in process (httpx + ASGITransport: the time is the server's plus
+about 0.3 ms of client) and reports p50/p95 per endpoint, side by side, against the targets:
+load >= 50,000 rows/s, entity endpoints p95 < 20 ms, search p95 < 50 ms.
+
+The real database is never touched. Without `permedhub.web.app` the API part is skipped (and
+the table says so); with --profile the load runs under cProfile and the top functions print.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import importlib.util
+import io
+import json
+import pstats
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import synthetic_graph
+from permedhub.db import ensure_ready, make_engine
+from permedhub.graph.geography import REGIONS
+from permedhub.graph.loading import load
+
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+TARGET_LOAD_ROWS_PER_S = 50_000
+TARGET_ENTITY_P95_MS = 20.0
+TARGET_SEARCH_P95_MS = 50.0
+# Endpoints whose p95 must stay under the entity target; the others under the search target.
+ENTITY_ENDPOINTS = ("organisation", "country", "network")
+SEARCH_ENDPOINTS = ("search (specific)", "search (broad)")
+BROAD_QUERIES = (
+    "synthetic",
+    "organisation",
+    "university",
+    "hospital",
+    "research institute",
+    "initiative",
+    "Germany",
+    "Horizon 2020",
+)
+TIME_BUDGET_PER_ENDPOINT_S = 120.0
+
+
+@dataclass
+class Measured:
+    backend: str
+    seed_s: float = float("nan")
+    load_rows: int = 0
+    load_s: float = float("nan")
+    database_mb: float = float("nan")
+    latencies_ms: dict[str, np.ndarray] = field(default_factory=dict)
+    statuses: dict[str, Counter[int]] = field(default_factory=dict)
+    note: str = ""
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.load_rows / self.load_s if self.load_s else float("nan")
+
+
+# ---------------------------------------------------------------- data and databases
+
+
+def synthetic_data(args: argparse.Namespace) -> list[Path]:
+    """The synthetic CSVs for these sizes, generated unless a matching set exists."""
+    folder = args.data / f"syn-{args.orgs}-{args.initiatives}-{args.participations}-{args.seed}"
+    manifest = folder / "MANIFEST.json"
+    if not manifest.exists():
+        started = time.perf_counter()
+        synthetic_graph.generate(
+            folder,
+            n_organisations=args.orgs,
+            n_participations=args.participations,
+            n_initiatives=args.initiatives,
+            seed=args.seed,
+        )
+        say(f"generated synthetic CSVs in {folder} ({time.perf_counter() - started:.1f} s)")
+    return [folder / f"{name}.csv" for name in ("organisations", "initiatives", "participations")]
+
+
+@contextmanager
+def sqlite_database() -> Iterator[Engine]:
+    with tempfile.TemporaryDirectory(prefix="permedhub-bench-") as folder:
+        engine = make_engine(f"sqlite:///{Path(folder) / 'bench.sqlite'}")
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+
+@contextmanager
+def postgres_database(admin_url: str) -> Iterator[Engine]:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"permedhub_bench_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(make_url(admin_url).set(database=name).render_as_string(False))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def database_mb(engine: Engine) -> float:
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            size = connection.execute(text("SELECT pg_database_size(current_database())"))
+            return float(size.scalar_one()) / 2**20
+        pages = connection.exec_driver_sql("PRAGMA page_count").scalar_one()
+        page_size = connection.exec_driver_sql("PRAGMA page_size").scalar_one()
+        return float(pages * page_size) / 2**20
+
+
+# ---------------------------------------------------------------- load
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def progress_printer(total: int, backend: str) -> Callable[[int], None]:
+    started = time.perf_counter()
+    done = 0
+    step = max(total // 10, 1)
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if done % step == 0:
+            elapsed = time.perf_counter() - started
+            say(f"  {backend}: {done:,}/{total:,} rows read, {done / elapsed:,.0f} rows/s")
+
+    return tick
+
+
+def measure_load(engine: Engine, files: list[Path], result: Measured, profile: bool) -> None:
+    started = time.perf_counter()
+    ensure_ready(engine)
+    result.seed_s = time.perf_counter() - started
+    total = sum(sum(1 for _ in path.open(encoding="utf-8")) - 1 for path in files)
+    profiler = cProfile.Profile() if profile else None
+    started = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    report = load(
+        engine, files, actor="benchmark", progress=progress_printer(total, result.backend)
+    )
+    if profiler:
+        profiler.disable()
+    result.load_s = time.perf_counter() - started
+    result.load_rows = report.rows
+    result.database_mb = database_mb(engine)
+    say(
+        f"{result.backend}: loaded {report.rows:,} rows in {result.load_s:.1f} s "
+        f"= {result.rows_per_s:,.0f} rows/s"
+    )
+    if profiler:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
+        print(f"\n--- cProfile of the load on {result.backend} (top 30, cumulative) ---")
+        print(out.getvalue())
+
+
+# ---------------------------------------------------------------- API latency
+
+
+Request = tuple[str, dict[str, str]]  # path, query parameters
+
+
+def request_plan(args: argparse.Namespace) -> dict[str, list[Request]]:
+    """The same random requests for every backend (seeded)."""
+    rng = np.random.default_rng(args.seed + 1)
+    n = args.requests
+    orgs = rng.integers(1, args.orgs + 1, n)
+    countries = rng.choice(list(synthetic_graph.COUNTRY_WEIGHTS), n)
+    regions = rng.choice([r.id for r in REGIONS], n)
+    numbers = rng.integers(1, args.orgs + 1, n)
+    initiatives = rng.integers(1, args.initiatives + 1, n)
+    specific = [
+        f"Synthetic Organisation {k}" if i % 2 else f"SYN-I{j}"
+        for i, (k, j) in enumerate(zip(numbers, initiatives, strict=True))
+    ]
+    broad = list(rng.choice(BROAD_QUERIES, n))
+    return {
+        "organisation": [(f"/api/organisations/syn-org-{k:06d}", {}) for k in orgs],
+        "country": [(f"/api/countries/{c}", {}) for c in countries],
+        "network": [("/api/network", {"region": str(r)}) for r in regions],
+        "search (specific)": [("/api/search", {"q": q}) for q in specific],
+        "search (broad)": [("/api/search", {"q": str(q)}) for q in broad],
+    }
+
+
+async def _measure_api(engine: Engine, plan: dict[str, list[Request]], result: Measured) -> None:
+    from permedhub.web.app import create_app
+
+    app = create_app(engine)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        for endpoint, requests in plan.items():
+            for path, params in requests[:3]:  # warm-up: connection pool, statement caches
+                await client.get(path, params=params)
+            timings: list[float] = []
+            statuses: Counter[int] = Counter()
+            budget_end = time.perf_counter() + TIME_BUDGET_PER_ENDPOINT_S
+            for path, params in requests:
+                started = time.perf_counter()
+                response = await client.get(path, params=params)
+                timings.append((time.perf_counter() - started) * 1000)
+                statuses[response.status_code] += 1
+                if time.perf_counter() > budget_end:
+                    break
+            result.latencies_ms[endpoint] = np.array(timings)
+            result.statuses[endpoint] = statuses
+            say(
+                f"  {result.backend} {endpoint}: {len(timings)} requests, "
+                f"p50 {np.percentile(timings, 50):.1f} ms, p95 {np.percentile(timings, 95):.1f} ms"
+            )
+
+
+def web_app_available() -> bool:
+    return importlib.util.find_spec("permedhub.web.app") is not None
+
+
+# ---------------------------------------------------------------- report
+
+
+def table(results: list[Measured]) -> pd.DataFrame:
+    rows: dict[str, dict[str, str]] = {}
+
+    def put(metric: str, target: str, values: Callable[[Measured], str]) -> None:
+        rows[metric] = {"target": target, **{r.backend: values(r) for r in results}}
+
+    put("migrate + seed family (s)", "", lambda r: f"{r.seed_s:.1f}")
+    put("rows loaded", "", lambda r: f"{r.load_rows:,}")
+    put("load time (s)", "", lambda r: f"{r.load_s:.1f}")
+    put("load throughput (rows/s)", f">= {TARGET_LOAD_ROWS_PER_S:,}", lambda r: _rate(r))
+    put("database size (MB)", "", lambda r: f"{r.database_mb:,.0f}")
+    endpoints = sorted({e for r in results for e in r.latencies_ms}, key=list(PLAN_ORDER).index)
+    for endpoint in endpoints:
+        limit = TARGET_SEARCH_P95_MS if endpoint in SEARCH_ENDPOINTS else TARGET_ENTITY_P95_MS
+        for q in (50, 95):
+            put(
+                f"{endpoint} p{q} (ms)",
+                f"< {limit:g}" if q == 95 else "",
+                partial(_latency, endpoint=endpoint, q=q),
+            )
+        put(f"{endpoint} requests / HTTP status", "", partial(_statuses, endpoint=endpoint))
+    return pd.DataFrame(rows).T
+
+
+PLAN_ORDER = ("organisation", "country", "network", "search (specific)", "search (broad)")
+
+
+def _rate(result: Measured) -> str:
+    rate = result.rows_per_s
+    flag = "" if rate >= TARGET_LOAD_ROWS_PER_S else "  (below target)"
+    return f"{rate:,.0f}{flag}"
+
+
+def _latency(result: Measured, endpoint: str, q: int) -> str:
+    values = result.latencies_ms.get(endpoint)
+    if values is None or values.size == 0:
+        return "not measured"
+    value = float(np.percentile(values, q))
+    limit = TARGET_SEARCH_P95_MS if endpoint in SEARCH_ENDPOINTS else TARGET_ENTITY_P95_MS
+    flag = "  (over target)" if q == 95 and value >= limit else ""
+    return f"{value:.1f}{flag}"
+
+
+def _statuses(result: Measured, endpoint: str) -> str:
+    counts = result.statuses.get(endpoint, Counter())
+    return " ".join(f"{n}x{status}" for status, n in sorted(counts.items())) or "-"
+
+
+# ---------------------------------------------------------------- main
+
+
+def run_backend(
+    backend: str,
+    args: argparse.Namespace,
+    files: list[Path],
+    plan: dict[str, list[Request]] | None,
+) -> Measured:
+    result = Measured(backend)
+    database = sqlite_database() if backend == "sqlite" else postgres_database(args.pg_url)
+    with database as engine:
+        measure_load(engine, files, result, args.profile)
+        if plan is not None:
+            asyncio.run(_measure_api(engine, plan, result))
+        else:
+            result.note = "API not measured: permedhub.web.app does not exist"
+    return result
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--orgs", type=int, default=100_000)
+    parser.add_argument("--participations", type=int, default=1_000_000)
+    parser.add_argument("--initiatives", type=int, default=2_000)
+    parser.add_argument("--requests", type=int, default=200, help="requests per endpoint")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="server to create the db on")
+    parser.add_argument("--data", type=Path, default=synthetic_graph.DEFAULT_OUT)
+    parser.add_argument("--seed", type=int, default=synthetic_graph.DEFAULT_SEED)
+    parser.add_argument("--profile", action="store_true", help="cProfile the load")
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    args = parser.parse_args(argv)
+    args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    unknown = set(args.backends) - {"sqlite", "postgresql"}
+    if unknown:
+        parser.error(f"--backends: unknown {sorted(unknown)}; expected sqlite and/or postgresql")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse(argv)
+    files = synthetic_data(args)
+    plan = request_plan(args) if web_app_available() else None
+    if plan is None:
+        say("permedhub.web.app does not exist: measuring load throughput only")
+    results = [run_backend(backend, args, files, plan) for backend in args.backends]
+    frame = table(results)
+    print(
+        f"\nSYNTHETIC graph: {args.orgs:,} organisations, {args.initiatives:,} initiatives, "
+        f"{args.participations:,} participations (seed {args.seed}); "
+        f"{args.requests} requests per endpoint, in process (httpx ASGITransport)\n"
+    )
+    print(frame.to_string())
+    for result in results:
+        if result.note:
+            print(f"{result.backend}: {result.note}")
+    if args.json:
+        figures = {"arguments": vars(args), "table": frame.to_dict(orient="index")}
+        args.json.write_text(json.dumps(figures, indent=2, default=str) + "\n")
+
+
+if __name__ == "__main__":
+    main()
