@@ -403,7 +403,7 @@ def _register_optional_commands() -> None:
     if importlib.util.find_spec("permedhub.cli.trials_sim") is None:
         return
     trials_sim = importlib.import_module("permedhub.cli.trials_sim")
-    for name in ("simulate",):
+    for name in ("simulate", "examples"):
         command = getattr(trials_sim, name, None)
         if command is not None:
             app.command(name)(command)
