@@ -24,9 +24,10 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
-from sqlalchemy import Connection, Engine, bindparam, insert, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, select, text, update
 
 from permedhub.graph import models
+from permedhub.graph.bulk import insert_rows
 from permedhub.graph.geography import REGIONS, known_codes
 from permedhub.graph.models import table_of
 from permedhub.graph.records import ENTITY_TYPE, TABLES, snapshot, to_row
@@ -34,6 +35,7 @@ from permedhub.graph.schemas import LOAD_ORDER, SCHEMAS, GraphDocument, Record
 from permedhub.search.index import write_documents
 
 CHUNK_ROWS = 2000
+MAX_REPORTED_CHANGES = 1000  # a preview lists this many changes; counts cover all
 MAX_ISSUES = 50
 LIST_COLUMNS = {"aims", "countries", "target_regions", "topics", "expertise", "funders"}
 JSON_COLUMNS = {"facts", "rules"}
@@ -447,7 +449,7 @@ class _Loader:
         record = validate(raw, file)
         row = to_row(raw.entity, record)
         key = (raw.entity, str(row["id"]))
-        fingerprint = hash(json.dumps(row, sort_keys=True, default=str))
+        fingerprint = hash(repr(row))
         earlier = self.seen.get(key)
         if earlier is not None and earlier[2] != fingerprint:
             raise LoadError(
@@ -495,33 +497,38 @@ class _Loader:
         audit: list[dict[str, Any]] = []
         entity_type = ENTITY_TYPE[entity]
         for *_, row in items:
-            new = snapshot(row)
             old = existing.get(row["id"])
             if old is None:
                 created.append(row)
-                audit.append(self._audit("create", entity_type, row["id"], None, new))
-            elif old != new:
+                audit.append(self._audit("create", entity_type, row["id"], None, row))
+                continue
+            new = snapshot(row)
+            if old != new:
                 changed.append(row)
                 audit.append(self._audit("update", entity_type, row["id"], old, new))
             else:
                 counts.unchanged += 1
-        if created:
-            self.connection.execute(insert(table), created)
+        insert_rows(self.connection, table, created)
         if changed:
             self.connection.execute(
                 update(table).where(table.c.id == bindparam("b_id")),
                 [{**{k: v for k, v in r.items() if k != "id"}, "b_id": r["id"]} for r in changed],
             )
-        if audit:
-            self.connection.execute(insert(table_of(models.AuditEntry)), audit)
+        insert_rows(self.connection, table_of(models.AuditEntry), audit)
         write_documents(self.connection, entity_type, created, changed)
         counts.created += len(created)
         counts.changed += len(changed)
-        if len(self.report.changes) < 1000:
-            self.report.changes.extend(
-                {k: a[k] for k in ("action", "entity_type", "entity_id", "old", "new")}
-                for a in audit[: 1000 - len(self.report.changes)]
-            )
+        room = MAX_REPORTED_CHANGES - len(self.report.changes)
+        self.report.changes.extend(
+            {
+                "action": a["action"],
+                "entity_type": a["entity_type"],
+                "entity_id": a["entity_id"],
+                "old": a["old"],
+                "new": snapshot(a["new"]),
+            }
+            for a in audit[: max(room, 0)]
+        )
 
     def _audit(
         self,

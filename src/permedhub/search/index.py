@@ -7,8 +7,9 @@ from functools import cache
 from typing import Any
 
 import pycountry
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 
+from permedhub.graph.bulk import insert_rows
 from permedhub.graph.models import SearchDocument, table_of
 from permedhub.search.text import spelling_keys
 
@@ -107,9 +108,7 @@ def write_documents(
     """Index new rows and re-index changed ones (the FTS5 triggers / tsvector follow)."""
     if entity_type not in INDEXED:
         return
-    new_docs = [document(entity_type, row) for row in created]
-    if new_docs:
-        connection.execute(insert(SEARCH_TABLE), new_docs)
+    insert_rows(connection, SEARCH_TABLE, [document(entity_type, row) for row in created])
     changed_docs = [document(entity_type, row) for row in changed]
     if changed_docs:
         connection.execute(

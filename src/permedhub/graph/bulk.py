@@ -1,0 +1,88 @@
+"""Fast multi-row INSERT through the database driver, for loads of millions of rows.
+
+SQLAlchemy's per-row type processing (JSON, dates, numerics) costs more than the insert itself
+at this scale, so rows are turned into driver-ready tuples here once: JSON columns serialised,
+dates as ISO text on SQLite (SQLAlchemy's own storage format there) and native on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Connection, Date, DateTime, Numeric, Table
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"cannot store {type(value).__name__} as JSON")
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+
+
+def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """INSERT `rows` (dicts with the same keys, named after columns) in one executemany."""
+    if not rows:
+        return
+    columns = [c for c in table.columns if c.name in rows[0]]
+    sqlite = connection.dialect.name == "sqlite"
+    names = [c.name for c in columns]
+    # Only the columns whose values the driver cannot take as they are get a converter.
+    conversions = [
+        (index, convert)
+        for index, convert in enumerate(_converter(c.type, sqlite) for c in columns)
+        if convert is not None
+    ]
+    quote = connection.dialect.identifier_preparer.quote
+    placeholder = "?" if sqlite else "%s"
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+        f"VALUES ({', '.join([placeholder] * len(names))})"
+    )
+    values_of = itemgetter(*names)
+    params: list[tuple[Any, ...]] = []
+    for row in rows:
+        values = list(values_of(row)) if len(names) > 1 else [values_of(row)]
+        for index, convert in conversions:
+            values[index] = convert(values[index])
+        params.append(tuple(values))
+    connection.exec_driver_sql(sql, params)
+
+
+def _to_json(value: Any) -> Any:
+    return None if value is None else dumps(value)
+
+
+def _to_iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
+
+
+def _to_int_bool(value: Any) -> Any:
+    return None if value is None else int(bool(value))
+
+
+def _converter(column_type: Any, sqlite: bool) -> Callable[[Any], Any] | None:
+    if isinstance(column_type, JSON):
+        return _to_json
+    if not sqlite:
+        return None
+    if isinstance(column_type, Boolean):
+        return _to_int_bool
+    if isinstance(column_type, Date | DateTime):
+        return _to_iso
+    if isinstance(column_type, Numeric):
+        return float_or_none
+    return None
+
+
+def float_or_none(value: Any) -> Any:
+    return None if value is None else float(value)
