@@ -58,7 +58,9 @@ class MarkovResult:
 
     summary: pd.DataFrame
     trace: pd.DataFrame
-    cashflows: dict[str, np.ndarray]
+    cashflows: dict[str, dict[str, np.ndarray]]
+    """Only with run(keep_cashflows=True): strategy -> cost category -> undiscounted costs
+    per draw and time point, shape (draws, T+1); column 0 holds the time-0 (initial) costs."""
     strategies: list[str]
     effect: str
     n_draws: int
@@ -354,10 +356,10 @@ class MarkovModel:
 
     def _run_chunk(
         self, strat: _Strategy, sampled: Mapping[str, np.ndarray], d: int, draw0: int
-    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
         """Run one chunk of `d` draws. Internal layout is (states, draws) so that each cycle
         works on contiguous rows; returns per-draw outcomes, the summed (over draws) expanded
-        trace (T+1, S_exp) and undiscounted primary-perspective cash flows (d, T+1)."""
+        trace (T+1, S_exp) and undiscounted cash flows per cost category (d, T+1)."""
         st = self.settings
         t_cycles = st.cycles
         ns = strat.evaluator.namespace(sampled)
@@ -421,7 +423,7 @@ class MarkovModel:
         rewarded: np.ndarray,
         reward_cols: list[tuple[str, np.ndarray, np.ndarray]],
         d: int,
-    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
         """Costs, QALYs and LYs per draw (or patient) from a trace (T+1, S_exp, d) and the
         flows of rewarded entries (T, n_rewarded, d)."""
         st = self.settings
@@ -467,8 +469,7 @@ class MarkovModel:
             return acc
 
         out: dict[str, np.ndarray] = {}
-        cash = np.zeros((d, t_cycles + 1))  # undiscounted primary-perspective costs
-        primary_cats = set(self.perspectives[self.primary])
+        cash: dict[str, np.ndarray] = {}  # category -> undiscounted costs (d, T+1)
         for cat in self.categories:
             cost_total = np.zeros(d)
             cost_undisc = np.zeros(d)
@@ -485,16 +486,15 @@ class MarkovModel:
                 cost_total += ev_cost @ events
                 flows_cash += events
             cost_undisc += flows_cash.sum(axis=0)
-            if cat in primary_cats:
-                cash[:, 1:] += flows_cash.T
+            cash[cat] = np.zeros((d, t_cycles + 1))
+            cash[cat][:, 1:] = flows_cash.T
             if cat in strat.initial_costs:
                 v0 = strat.initial_costs[cat].evaluate(ns, f"initial cost {cat}").reshape(-1)
                 self._check_costs(strat, v0, f"initial cost {cat!r}")
                 v0 = np.broadcast_to(v0, (d,))
                 cost_total += v0
                 cost_undisc += v0
-                if cat in primary_cats:
-                    cash[:, 0] += v0
+                cash[cat][:, 0] += v0
             out[f"cost_{cat}"] = cost_total
             out[f"cost_undiscounted_{cat}"] = cost_undisc
         for p, cats in self.perspectives.items():
@@ -527,6 +527,7 @@ class MarkovModel:
         seed: int | None = None,
         chunk_size: int | None = None,
         sampled: Mapping[str, np.ndarray] | None = None,
+        keep_cashflows: bool = False,
     ) -> MarkovResult:
         """Deterministic run (``n_draws=None``: base-case values) or PSA with `n_draws` draws.
 
@@ -564,7 +565,7 @@ class MarkovModel:
             chunk_size = max(64, CHUNK_BYTES // max(per_draw, 1))
         frames = []
         traces = []
-        cashflows: dict[str, np.ndarray] = {}
+        cashflows: dict[str, dict[str, np.ndarray]] = {}
         for strat in self.strategies:
             parts: list[dict[str, np.ndarray]] = []
             trace_sum = np.zeros((self.settings.cycles + 1, self.n_expanded))
@@ -575,7 +576,8 @@ class MarkovModel:
                 res, tr, cash = self._run_chunk(strat, chunk, stop - start, start)
                 parts.append(res)
                 trace_sum += tr
-                cash_parts.append(cash)
+                if keep_cashflows:
+                    cash_parts.append(cash)
             cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
             frame = pd.DataFrame({"strategy": strat.name, "draw": np.arange(n), **cols})
             frames.append(frame)
@@ -584,7 +586,10 @@ class MarkovModel:
             tf.insert(0, "cycle", np.arange(self.settings.cycles + 1))
             tf.insert(0, "strategy", strat.name)
             traces.append(tf)
-            cashflows[strat.name] = np.concatenate(cash_parts)
+            if keep_cashflows:
+                cashflows[strat.name] = {
+                    c: np.concatenate([part[c] for part in cash_parts]) for c in self.categories
+                }
         summary = pd.concat(frames, ignore_index=True)
         _assert_finite(summary)
         return MarkovResult(
