@@ -8,6 +8,7 @@ from permedhub.cli import db as db_cli
 from permedhub.cli import hecon as hecon_cli
 from permedhub.cli import serve as serve_cli
 from permedhub.cli import trials as trials_cli
+from permedhub.cli import users as users_cli
 
 app = typer.Typer(
     name="permedhub",
@@ -19,6 +20,7 @@ app.add_typer(db_cli.app, name="db")
 app.add_typer(hecon_cli.app, name="hecon")
 app.add_typer(trials_cli.app, name="trials")
 app.command("serve")(serve_cli.serve)
+app.add_typer(users_cli.app, name="users")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -283,7 +283,7 @@ def undo_batch_name(entry_id: int) -> str:
     return f"undo:{entry_id}"
 
 
-def _changed_fields(
+def changed_fields(
     old: dict[str, Any] | None, new: dict[str, Any] | None
 ) -> dict[str, tuple[Any, Any]]:
     old, new = old or {}, new or {}
@@ -321,7 +321,7 @@ def audit_log(
             action=e.action,
             entity_type=e.entity_type,
             entity_id=e.entity_id,
-            changed=_changed_fields(e.old, e.new),
+            changed=changed_fields(e.old, e.new),
             batch=e.batch,
             undone_by=undone.get(undo_batch_name(e.id)),
             undoable=e.entity_type in PLURAL and undo_batch_name(e.id) not in undone,

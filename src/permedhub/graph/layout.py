@@ -20,7 +20,7 @@ from permedhub.graph.views import Network, Timeline, TimelineItem
 LAYOUT_SIZE = 1000.0
 # Past this many nodes the all-pairs repulsion (O(n^2) memory per step) gets fewer steps.
 FULL_STEPS_UP_TO = 400
-GRAVITY = 2.0
+GRAVITY = 8.0
 
 
 class LayoutError(ValueError):
@@ -28,21 +28,25 @@ class LayoutError(ValueError):
 
 
 def network_layout(
-    network: Network, *, seed: int = 0, steps: int | None = None
+    network: Network, *, seed: int = 0, steps: int | None = None, aspect: float = 1.6
 ) -> dict[str, tuple[float, float]]:
-    """Node id -> (x, y) in [0, LAYOUT_SIZE]^2 by a seeded Fruchterman-Reingold force layout.
+    """Node id -> (x, y) by a seeded Fruchterman-Reingold force layout.
+
+    y spans [0, LAYOUT_SIZE] and x [0, aspect * LAYOUT_SIZE], to fill a wide screen.
 
     Edges attract (d^2/k), every pair repels (k^2/d); the step length cools linearly. Heavier
     edges (aggregated participations) pull harder, but only logarithmically.
     """
     if seed < 0:
         raise LayoutError(f"seed={seed!r}: expected a whole number >= 0")
+    if not 0.2 <= aspect <= 5:
+        raise LayoutError(f"aspect={aspect!r}: expected a width/height ratio from 0.2 to 5")
     n = len(network.nodes)
     if n == 0:
         return {}
     ids = [node.id for node in network.nodes]
     if n == 1:
-        return {ids[0]: (LAYOUT_SIZE / 2, LAYOUT_SIZE / 2)}
+        return {ids[0]: (aspect * LAYOUT_SIZE / 2, LAYOUT_SIZE / 2)}
     if steps is None:
         steps = 120 if n <= FULL_STEPS_UP_TO else max(20, int(120 * FULL_STEPS_UP_TO / n))
     if steps < 1:
@@ -79,7 +83,7 @@ def network_layout(
         temperature -= cooling
     low, high = position.min(axis=0), position.max(axis=0)
     span = np.where(high - low > 0, high - low, 1.0)
-    scaled = (position - low) / span * (LAYOUT_SIZE * 0.9) + LAYOUT_SIZE * 0.05
+    scaled = ((position - low) / span * 0.9 + 0.05) * LAYOUT_SIZE * np.array([aspect, 1.0])
     return {
         node_id: (round(float(x), 2), round(float(y), 2))
         for node_id, (x, y) in zip(ids, scaled, strict=True)

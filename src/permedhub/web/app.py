@@ -15,6 +15,7 @@ from permedhub.graph.queries import InvalidFilter, NotFound
 from permedhub.search.query import SearchQueryError
 from permedhub.web.api import graph as graph_api
 from permedhub.web.api import search as search_api
+from permedhub.web.pages import install as install_pages
 
 
 def create_app(engine: Engine | None = None, *, prepare_database: bool = True) -> FastAPI:
@@ -38,6 +39,7 @@ def create_app(engine: Engine | None = None, *, prepare_database: bool = True) -
     app.include_router(graph_api.router, prefix="/api")
     app.include_router(search_api.router, prefix="/api")
     _add_error_handlers(app)
+    install_pages(app)
     return app
 
 

@@ -1,0 +1,478 @@
+"""The public pages: home, initiatives, organisations, countries, regions and search.
+
+Each route reads its query parameters, calls one library query, and renders the result (as HTML,
+as a CSV table, or as JSON for the home page's network and map).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import pycountry
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from permedhub.graph import queries
+from permedhub.graph.layout import network_layout, subnational_organisations, timeline_axis
+from permedhub.graph.schemas import InitiativeKind
+from permedhub.graph.views import InitiativeDetail, Network, SearchHit
+from permedhub.search.query import SearchFilters, SearchQueryError, search
+from permedhub.web.deps import get_session
+from permedhub.web.pages import tables
+from permedhub.web.pages.rendering import csv_response, json_script, render
+
+router = APIRouter(include_in_schema=False)
+SessionDep = Annotated[Session, Depends(get_session)]
+Kinds = Annotated[list[InitiativeKind] | None, Query()]
+Year = Annotated[int | None, Query(ge=1900, le=2200)]
+Region = Annotated[str | None, Query(max_length=40)]
+INITIATIVE_KINDS: tuple[str, ...] = InitiativeKind.__args__  # type: ignore[attr-defined]
+SEARCH_TYPES = ("initiative", "organisation", "topic", "call")
+TWIN_ROWS = 500  # the page lists this many connections; the CSV has them all
+NETWORK_SEED = 20161101  # ICPerMed's start: any fixed seed gives the same picture every visit
+
+
+def _blank_to_none(value: str | None) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _network(
+    session: Session,
+    kind: Sequence[str] | None,
+    region: str | None,
+    year_from: int | None,
+    year_to: int | None,
+) -> Network:
+    return queries.network(
+        session, kinds=kind, region=_blank_to_none(region), year_from=year_from, year_to=year_to
+    )
+
+
+# ---------------------------------------------------------------- home
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(
+    request: Request,
+    session: SessionDep,
+    kind: Kinds = None,
+    region: Region = None,
+    year_from: Year = None,
+    year_to: Year = None,
+) -> HTMLResponse:
+    counts = queries.counts(session)
+    timeline = queries.timeline(session)
+    network = _network(session, kind, region, year_from, year_to)
+    return render(
+        request,
+        "home.html",
+        {
+            "counts": counts,
+            "axis": timeline_axis(timeline),
+            "network": network,
+            "edges": tables.network_edges(network).head(TWIN_ROWS).to_dict("records"),
+            "filters": {
+                "kind": kind or [],
+                "region": region or "",
+                "year_from": year_from,
+                "year_to": year_to,
+            },
+            "kinds": INITIATIVE_KINDS,
+            "regions": queries.list_regions(session),
+            "countries": tables.countries(counts).to_dict("records"),
+            "subnational": subnational_organisations(session),
+        },
+    )
+
+
+@router.get("/partials/network-table", response_class=HTMLResponse)
+def network_table(
+    request: Request,
+    session: SessionDep,
+    kind: Kinds = None,
+    region: Region = None,
+    year_from: Year = None,
+    year_to: Year = None,
+) -> HTMLResponse:
+    network = _network(session, kind, region, year_from, year_to)
+    return render(
+        request,
+        "partials/network_table.html",
+        {
+            "network": network,
+            "edges": tables.network_edges(network).head(TWIN_ROWS).to_dict("records"),
+        },
+    )
+
+
+@router.get("/network.json")
+def network_json(
+    session: SessionDep,
+    kind: Kinds = None,
+    region: Region = None,
+    year_from: Year = None,
+    year_to: Year = None,
+) -> JSONResponse:
+    """The network with server-computed, seeded positions, for the home page's drawing."""
+    network = _network(session, kind, region, year_from, year_to)
+    positions = network_layout(network, seed=NETWORK_SEED)
+    payload: dict[str, Any] = network.model_dump()
+    for node in payload["nodes"]:
+        node["x"], node["y"] = positions[node["id"]]
+    return JSONResponse(payload)
+
+
+@router.get("/network.csv")
+def network_csv(
+    session: SessionDep,
+    kind: Kinds = None,
+    region: Region = None,
+    year_from: Year = None,
+    year_to: Year = None,
+) -> Response:
+    network = _network(session, kind, region, year_from, year_to)
+    return csv_response(tables.network_edges(network), "network.csv")
+
+
+def _numeric_code(alpha2: str) -> str | None:
+    country = pycountry.countries.get(alpha_2=alpha2)
+    return str(country.numeric) if country is not None else None
+
+
+@router.get("/map.json")
+def map_json(session: SessionDep) -> JSONResponse:
+    """Participations per country, keyed by ISO numeric code as in the world-atlas outlines."""
+    counts = queries.counts(session)
+    return JSONResponse(
+        {
+            "measure": "participations",
+            "countries": [
+                {**c.model_dump(), "numeric": _numeric_code(c.code), "url": f"/countries/{c.code}"}
+                for c in counts.by_country
+            ],
+        }
+    )
+
+
+@router.get("/countries.csv")
+def countries_csv(session: SessionDep) -> Response:
+    return csv_response(tables.countries(queries.counts(session)), "countries.csv")
+
+
+@router.get("/regions.csv")
+def regions_csv(session: SessionDep) -> Response:
+    return csv_response(tables.regions(queries.counts(session)), "regions.csv")
+
+
+@router.get("/timeline.csv")
+def timeline_csv(session: SessionDep) -> Response:
+    return csv_response(tables.timeline(queries.timeline(session)), "timeline.csv")
+
+
+@router.get("/subnational.csv")
+def subnational_csv(session: SessionDep) -> Response:
+    return csv_response(
+        tables.subnational(subnational_organisations(session)), "subnational-organisations.csv"
+    )
+
+
+# ---------------------------------------------------------------- initiatives
+
+
+@router.get("/initiatives", response_class=HTMLResponse)
+def initiatives_page(request: Request, session: SessionDep) -> HTMLResponse:
+    page = queries.list_initiatives(session, per_page=queries.MAX_PER_PAGE)
+    return render(request, "initiatives.html", {"page": page})
+
+
+@router.get("/initiatives.csv")
+def initiatives_csv(session: SessionDep) -> Response:
+    page = queries.list_initiatives(session, per_page=queries.MAX_PER_PAGE)
+    return csv_response(tables.initiatives(page.items), "initiatives.csv")
+
+
+def _json_ld(detail: InitiativeDetail, request: Request) -> dict[str, Any]:
+    """schema.org description of an initiative (a ResearchProject with its funder and members)."""
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "ResearchProject",
+        "@id": str(request.url_for("initiative_page", initiative_id=detail.id)),
+        "identifier": detail.id,
+        "name": detail.name,
+        "alternateName": detail.acronym,
+        "description": detail.summary,
+        "url": detail.website,
+        "startDate": detail.start,
+        "endDate": detail.end,
+        "funding": {"@type": "Grant", "identifier": detail.grant_id, "name": detail.programme}
+        if detail.grant_id or detail.programme
+        else None,
+        "member": [
+            {
+                "@type": "Organization",
+                "name": p.organisation.name,
+                "roleName": p.role,
+                "address": {"@type": "PostalAddress", "addressCountry": p.organisation.country.code}
+                if p.organisation.country
+                else None,
+            }
+            for p in detail.partners
+        ],
+        "isBasedOn": detail.source,
+    }
+    return {k: v for k, v in data.items() if v not in (None, [], "")}
+
+
+@router.get("/initiatives/{initiative_id}", response_class=HTMLResponse)
+def initiative_page(
+    request: Request, session: SessionDep, initiative_id: Annotated[str, Path(max_length=120)]
+) -> HTMLResponse:
+    detail = queries.get_initiative(session, initiative_id)
+    return render(
+        request,
+        "initiative.html",
+        {
+            "i": detail,
+            "json_ld": json_script(_json_ld(detail, request)),
+            "roles": sorted({p.role for p in detail.partners}),
+            "partner_countries": sorted(
+                {
+                    (p.organisation.country.code, p.organisation.country.name)
+                    for p in detail.partners
+                    if p.organisation.country
+                },
+                key=lambda c: c[1],
+            ),
+        },
+    )
+
+
+@router.get("/initiatives/{initiative_id}/partners.csv")
+def partners_csv(
+    session: SessionDep, initiative_id: Annotated[str, Path(max_length=120)]
+) -> Response:
+    detail = queries.get_initiative(session, initiative_id)
+    return csv_response(tables.partners(detail), f"{detail.id}-partners.csv")
+
+
+@router.get("/initiatives/{initiative_id}/calls.csv")
+def calls_csv(session: SessionDep, initiative_id: Annotated[str, Path(max_length=120)]) -> Response:
+    detail = queries.get_initiative(session, initiative_id)
+    return csv_response(tables.calls(detail), f"{detail.id}-calls.csv")
+
+
+@router.get("/initiatives/{initiative_id}/map.json")
+def initiative_map_json(
+    session: SessionDep, initiative_id: Annotated[str, Path(max_length=120)]
+) -> JSONResponse:
+    """The initiative's countries for its map: partners per country (declared ones count 0)."""
+    detail = queries.get_initiative(session, initiative_id)
+    return JSONResponse(
+        {
+            "measure": "partners",
+            "countries": [
+                {
+                    "code": c.code,
+                    "name": c.name,
+                    "numeric": _numeric_code(c.code),
+                    "participations": c.partners,
+                    "declared": "declared" in c.via,
+                    "url": f"/countries/{c.code}",
+                }
+                for c in detail.countries
+            ],
+        }
+    )
+
+
+@router.get("/calls/{call_id}")
+def call_page(session: SessionDep, call_id: Annotated[str, Path(max_length=120)]) -> Response:
+    """Calls are shown on their initiative's page."""
+    for call in queries.list_calls(session):
+        if call.id == call_id:
+            return RedirectResponse(f"/initiatives/{call.initiative_id}#call-{call.id}", 303)
+    raise queries.NotFound("call", call_id)
+
+
+# ---------------------------------------------------------------- organisations
+
+
+@router.get("/organisations", response_class=HTMLResponse)
+def organisations_page(
+    request: Request,
+    session: SessionDep,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> HTMLResponse:
+    result = queries.list_organisations(session, page=page, per_page=100)
+    return render(request, "organisations.html", {"page": result})
+
+
+@router.get("/organisations.csv")
+def organisations_csv(session: SessionDep, page: Annotated[int, Query(ge=1)] = 1) -> Response:
+    result = queries.list_organisations(session, page=page, per_page=queries.MAX_PER_PAGE)
+    return csv_response(tables.organisations(result.items), f"organisations-{page}.csv")
+
+
+@router.get("/organisations/{organisation_id}", response_class=HTMLResponse)
+def organisation_page(
+    request: Request,
+    session: SessionDep,
+    organisation_id: Annotated[str, Path(max_length=120)],
+) -> HTMLResponse:
+    detail = queries.get_organisation(session, organisation_id)
+    return render(request, "organisation.html", {"o": detail})
+
+
+@router.get("/organisations/{organisation_id}/participations.csv")
+def participations_csv(
+    session: SessionDep, organisation_id: Annotated[str, Path(max_length=120)]
+) -> Response:
+    detail = queries.get_organisation(session, organisation_id)
+    return csv_response(tables.participations(detail), f"{detail.id}-participations.csv")
+
+
+# ---------------------------------------------------------------- countries and regions
+
+
+@router.get("/countries/{code}", response_class=HTMLResponse)
+def country_page(
+    request: Request, session: SessionDep, code: Annotated[str, Path(min_length=2, max_length=8)]
+) -> HTMLResponse:
+    return render(request, "country.html", {"c": queries.country_profile(session, code)})
+
+
+@router.get("/countries/{code}/organisations.csv")
+def country_organisations_csv(
+    session: SessionDep, code: Annotated[str, Path(min_length=2, max_length=8)]
+) -> Response:
+    profile = queries.country_profile(session, code, organisations_limit=100_000)
+    return csv_response(tables.organisations(profile.organisations), f"{profile.code}-orgs.csv")
+
+
+@router.get("/countries/{code}/initiatives.csv")
+def country_initiatives_csv(
+    session: SessionDep, code: Annotated[str, Path(min_length=2, max_length=8)]
+) -> Response:
+    profile = queries.country_profile(session, code)
+    return csv_response(tables.country_initiatives(profile), f"{profile.code}-initiatives.csv")
+
+
+@router.get("/regions", response_class=HTMLResponse)
+def regions_page(request: Request, session: SessionDep) -> HTMLResponse:
+    counts = queries.counts(session)
+    return render(request, "regions.html", {"regions": counts.by_region})
+
+
+@router.get("/regions/{region_id}", response_class=HTMLResponse)
+def region_page(
+    request: Request, session: SessionDep, region_id: Annotated[str, Path(max_length=40)]
+) -> HTMLResponse:
+    return render(request, "region.html", {"r": queries.region_profile(session, region_id)})
+
+
+@router.get("/regions/{region_id}/members.csv")
+def region_members_csv(
+    session: SessionDep, region_id: Annotated[str, Path(max_length=40)]
+) -> Response:
+    profile = queries.region_profile(session, region_id)
+    return csv_response(tables.region_members(profile), f"{profile.id}-members.csv")
+
+
+# ---------------------------------------------------------------- search
+
+
+def _search(
+    session: Session,
+    q: str | None,
+    types: list[str] | None,
+    country: str | None,
+    region: str | None,
+    kind: str | None,
+) -> tuple[list[SearchHit], int, str | None]:
+    query = (q or "").strip()
+    if not query:
+        return [], 0, None
+    filters = SearchFilters(
+        entity_types=tuple(t for t in types or () if t in SEARCH_TYPES),
+        country=_blank_to_none(country),
+        region=_blank_to_none(region),
+        kind=_blank_to_none(kind),
+    )
+    try:
+        hits, total = search(session, query, filters, limit=50)
+    except SearchQueryError as exc:
+        return [], 0, str(exc)
+    return hits, total, None
+
+
+SearchText = Annotated[str | None, Query(max_length=200)]
+Types = Annotated[list[str] | None, Query()]
+Code = Annotated[str | None, Query(max_length=8)]
+Kind = Annotated[str | None, Query(max_length=40)]
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(
+    request: Request,
+    session: SessionDep,
+    q: SearchText = None,
+    type: Types = None,
+    country: Code = None,
+    region: Region = None,
+    kind: Kind = None,
+) -> HTMLResponse:
+    hits, total, problem = _search(session, q, type, country, region, kind)
+    counts = queries.counts(session)
+    return render(
+        request,
+        "search.html",
+        {
+            "q": q or "",
+            "hits": hits,
+            "total": total,
+            "problem": problem,
+            "selected": {
+                "type": type or [],
+                "country": country or "",
+                "region": region or "",
+                "kind": kind or "",
+            },
+            "types": SEARCH_TYPES,
+            "countries": sorted(counts.by_country, key=lambda c: c.name),
+            "regions": queries.list_regions(session),
+            "kinds": INITIATIVE_KINDS,
+        },
+    )
+
+
+@router.get("/search/results", response_class=HTMLResponse)
+def search_results(
+    request: Request,
+    session: SessionDep,
+    q: SearchText = None,
+    type: Types = None,
+    country: Code = None,
+    region: Region = None,
+    kind: Kind = None,
+) -> HTMLResponse:
+    hits, total, problem = _search(session, q, type, country, region, kind)
+    return render(
+        request,
+        "partials/search_results.html",
+        {"q": q or "", "hits": hits, "total": total, "problem": problem},
+    )
+
+
+@router.get("/search.csv")
+def search_csv(
+    session: SessionDep,
+    q: SearchText = None,
+    type: Types = None,
+    country: Code = None,
+    region: Region = None,
+    kind: Kind = None,
+) -> Response:
+    hits, _total, _problem = _search(session, q, type, country, region, kind)
+    return csv_response(tables.search_hits(hits), "search.csv")

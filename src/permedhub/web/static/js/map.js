@@ -1,0 +1,127 @@
+// A choropleth of participations per country, drawn from the vendored world-atlas outlines.
+// Country names are data: they reach the page only through textContent.
+(function () {
+  "use strict";
+  var SVG = "http://www.w3.org/2000/svg";
+  var SHADES = ["#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c"];
+  var DECLARED = "#e8e1f5";
+  var WIDTH = 960, HEIGHT = 480;
+
+  function shade(value, max) {
+    if (!value) return null;
+    var step = Math.ceil(SHADES.length * Math.log(1 + value) / Math.log(1 + max));
+    return SHADES[Math.min(SHADES.length, Math.max(1, step)) - 1];
+  }
+
+  function el(name, attributes) {
+    var node = document.createElementNS(SVG, name);
+    Object.keys(attributes || {}).forEach(function (key) { node.setAttribute(key, attributes[key]); });
+    return node;
+  }
+
+  function legend(list, max, measure, hasDeclared) {
+    if (!list) return;
+    list.textContent = "";
+    var seen = {};
+    for (var v = 1; v <= max; v += 1) {
+      var colour = shade(v, max);
+      if (seen[colour]) { seen[colour][1] = v; continue; }
+      seen[colour] = [v, v];
+    }
+    Object.keys(seen).forEach(function (colour) {
+      var item = document.createElement("li");
+      var swatch = document.createElement("span");
+      swatch.className = "swatch";
+      swatch.style.background = colour;
+      item.appendChild(swatch);
+      var range = seen[colour];
+      item.appendChild(document.createTextNode(
+        (range[0] === range[1] ? range[0] : range[0] + "–" + range[1]) + " " + measure));
+      list.appendChild(item);
+    });
+    if (hasDeclared) {
+      var item = document.createElement("li");
+      var swatch = document.createElement("span");
+      swatch.className = "swatch";
+      swatch.style.background = DECLARED;
+      item.appendChild(swatch);
+      item.appendChild(document.createTextNode("declared, no partner recorded"));
+      list.appendChild(item);
+    }
+  }
+
+  function draw(container, topology, data) {
+    var tooltip = document.getElementById("map-tooltip");
+    var byNumeric = {};
+    var max = 0, hasDeclared = false;
+    data.countries.forEach(function (c) {
+      if (c.numeric) byNumeric[c.numeric] = c;
+      max = Math.max(max, c.participations || 0);
+      if (!c.participations && c.declared) hasDeclared = true;
+    });
+    var land = topojson.feature(topology, topology.objects.countries);
+    var projection = d3.geoNaturalEarth1().fitExtent([[4, 4], [WIDTH - 4, HEIGHT - 4]], { type: "Sphere" });
+    var path = d3.geoPath(projection);
+    var svg = el("svg", { viewBox: "0 0 " + WIDTH + " " + HEIGHT, "aria-hidden": "true", focusable: "false" });
+    svg.appendChild(el("path", { d: path({ type: "Sphere" }), fill: "#eaf2f8" }));
+    var markers = el("g");
+    var coloured = 0;
+
+    land.features.forEach(function (feature) {
+      var info = byNumeric[feature.id];
+      var d = path(feature);
+      if (!d) return;
+      var shape = el("path", { d: d, "class": "land" });
+      if (info) {
+        var colour = shade(info.participations, max) || (info.declared ? DECLARED : null);
+        if (colour) {
+          shape.style.fill = colour;  // a style beats the stylesheet's default land colour
+          shape.setAttribute("class", "land has-data");
+          shape.dataset.code = info.code;
+          coloured += 1;
+          var title = el("title");
+          title.textContent = info.name + ": " + (info.participations || 0) + " " + (data.measure || "participations");
+          shape.appendChild(title);
+          shape.addEventListener("mousemove", function (event) {
+            var box = container.getBoundingClientRect();
+            tooltip.textContent = title.textContent;
+            tooltip.style.left = Math.round(event.clientX - box.left + container.offsetLeft + 12) + "px";
+            tooltip.style.top = Math.round(event.clientY - box.top + container.offsetTop + 12) + "px";
+            tooltip.hidden = false;
+          });
+          shape.addEventListener("mouseleave", function () { tooltip.hidden = true; });
+          shape.addEventListener("click", function () { window.location.assign(info.url); });
+          if (path.area(feature) < 6) {  // too small to see or click: add a marker
+            var centre = path.centroid(feature);
+            var dot = el("circle", { cx: centre[0], cy: centre[1], r: 3.5,
+                                     stroke: "#1b2430", "stroke-width": 0.8, "class": "land has-data" });
+            dot.style.fill = colour;
+            dot.addEventListener("click", function () { window.location.assign(info.url); });
+            markers.appendChild(dot);
+          }
+        }
+      }
+      svg.appendChild(shape);
+    });
+    svg.appendChild(markers);
+    container.textContent = "";
+    container.appendChild(svg);
+    container.dataset.countries = String(coloured);
+    container.dataset.ready = "1";
+    legend(document.getElementById("map-legend"), max, data.measure || "participations", hasDeclared);
+  }
+
+  function init() {
+    var container = document.getElementById("map");
+    if (!container || typeof d3 === "undefined" || typeof topojson === "undefined") return;
+    Promise.all([
+      fetch(container.dataset.outlines).then(function (r) { return r.json(); }),
+      fetch(container.dataset.source).then(function (r) { return r.json(); }),
+    ]).then(function (results) { draw(container, results[0], results[1]); })
+      .catch(function (error) {
+        container.textContent = "The map could not be drawn (" + error.message + "); the table lists the same numbers.";
+      });
+  }
+
+  document.addEventListener("DOMContentLoaded", init);
+})();
