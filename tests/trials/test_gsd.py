@@ -57,14 +57,14 @@ OBF_RB = {
 
 @pytest.mark.parametrize("alpha", sorted(POCOCK_CP))
 def test_pocock_constants_reproduce_jennison_turnbull_table_2_1(alpha: float) -> None:
-    computed = [efficacy_bounds(k, "pocock", alpha, sided=2)[0] for k in range(1, 11)]
+    computed = [efficacy_bounds(k, "pocock", alpha, sided=2, grid_r=16)[0] for k in range(1, 11)]
     np.testing.assert_allclose(computed, POCOCK_CP[alpha], atol=5e-4)
 
 
 @pytest.mark.parametrize("alpha", sorted(OBF_CB))
 def test_obrien_fleming_constants_reproduce_jennison_turnbull_table_2_3(alpha: float) -> None:
     for looks in range(1, 11):
-        bounds = efficacy_bounds(looks, "obf", alpha, sided=2)
+        bounds = efficacy_bounds(looks, "obf", alpha, sided=2, grid_r=16)
         assert bounds[-1] == pytest.approx(OBF_CB[alpha][looks - 1], abs=5e-4)
         np.testing.assert_allclose(bounds, bounds[-1] * np.sqrt(looks / np.arange(1, looks + 1)))
 

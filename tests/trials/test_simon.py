@@ -71,8 +71,9 @@ def test_simon_1989_example_optimal_and_minimax() -> None:
 def test_optimal_minimax_and_admissible_designs_reproduce_qin_2020(
     key: tuple[float, float, float, float],
 ) -> None:
-    result = simon_two_stage(*key)
     published = QIN_2020[key]
+    # Search up to a little beyond the largest published n (the default limit is wider).
+    result = simon_two_stage(*key, n_max=max(row[5] for row in published) + 5)
     assert len(result.admissible) == len(published)
     assert result.admissible[0].n == result.minimax.n
     assert result.admissible[0].expected_n0 == result.minimax.expected_n0
