@@ -481,11 +481,7 @@ def country_profile(
     for initiative_id, role, n in per_initiative:
         roles[initiative_id].add(role)
         org_counts[initiative_id] += n
-    declared = (
-        {i.id for i in session.execute(select(Initiative)).scalars() if code in (i.countries or [])}
-        if _small_initiative_table(session)
-        else set()
-    )
+    declared = _declaring(session, code)
     initiative_ids = set(roles) | declared
     initiatives = {
         i.id: i
@@ -544,10 +540,19 @@ def country_profile(
     )
 
 
-def _small_initiative_table(session: Session) -> bool:
-    # Declared country lists live in a JSON column; scanning them is fine for a family-sized
-    # table and skipped for synthetic graphs with thousands of initiatives.
-    return session.execute(select(func.count(Initiative.id))).scalar_one() <= 5000
+def _declared_countries(session: Session) -> list[tuple[str, list[str]]]:
+    """(initiative id, countries it lists as taking part) for every initiative.
+
+    The lists live in a JSON column read whole: initiatives number in the thousands at most,
+    while organisations and participations (the large tables) are queried in SQL.
+    """
+    return [
+        (i, list(c or [])) for i, c in session.execute(select(Initiative.id, Initiative.countries))
+    ]
+
+
+def _declaring(session: Session, code: str) -> set[str]:
+    return {i for i, countries in _declared_countries(session) if code in countries}
 
 
 def _activity_by_country(
@@ -570,11 +575,11 @@ def _activity_by_country(
     ):
         participations[str(country)] += n
         initiatives[str(country)].add(initiative_id)
-    if _small_initiative_table(session):
-        for i in session.execute(select(Initiative.id, Initiative.countries)):
-            for country in i[1] or []:
-                if country in codes:
-                    initiatives[country].add(i[0])
+    wanted = set(codes)
+    for initiative_id, declared in _declared_countries(session):
+        for country in declared:
+            if country in wanted:
+                initiatives[country].add(initiative_id)
     return {
         c: (organisations.get(c, 0), participations.get(c, 0), initiatives.get(c, set()))
         for c in codes
@@ -831,9 +836,8 @@ def counts(session: Session) -> Counts:
             .distinct()
         ).scalars()
     ]
-    if _small_initiative_table(session):
-        for declared in session.execute(select(Initiative.countries)).scalars():
-            codes.extend(c for c in declared or [] if "-" not in c)
+    for _, declared in _declared_countries(session):
+        codes.extend(c for c in declared if "-" not in c)
     codes = sorted(set(codes))
     activity = _activity_by_country(session, codes)
     names = _country_names(session, codes)
