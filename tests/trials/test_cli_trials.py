@@ -104,3 +104,19 @@ def test_bad_options_are_reported_on_stderr_naming_the_option(args: list[str], o
     assert result.exit_code == 2
     assert option in result.stderr
     assert result.stdout == ""
+
+
+def test_sample_size_inverse_problems_report_power_and_detectable_effect() -> None:
+    # R power.t.test(n = 20, delta = 1): power 0.8689528.
+    continuous = _json(["sample-size", "--endpoint", "continuous", "--sd", "1", "--delta", "1",
+                        "--n-control", "20"])  # fmt: skip
+    assert continuous["power"] == pytest.approx(0.8689528, abs=1e-7)
+    assert 0.8 < continuous["detectable_delta"] < 1.0
+    # Schoenfeld: 247 events detect HR 0.70 with power 0.80 (two-sided 0.05).
+    survival = _json(["sample-size", "--endpoint", "survival", "--events", "247",
+                      "--hazard-ratio", "0.7"])  # fmt: skip
+    assert survival["detectable_hazard_ratio"] == pytest.approx(0.7, abs=1e-3)
+    assert survival["power"] == pytest.approx(0.8, abs=1e-3)
+    binary = _json(["sample-size", "--endpoint", "binary", "--p-control", "0.5",
+                    "--n-control", "50"])  # fmt: skip
+    assert "power" not in binary and binary["detectable_p_treatment"] > 0.5

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import typer
 from rich.console import Console
@@ -267,10 +267,37 @@ def sample_size_command(
     accrual: float | None = typer.Option(None, "--accrual", help="survival: accrual duration"),
     follow_up: float | None = typer.Option(None, "--follow-up", help="survival: follow-up"),
     dropout_hazard: float = typer.Option(0.0, "--dropout-hazard", help="survival: per time unit"),
+    n_control: float | None = typer.Option(
+        None, "--n-control", help="binary/continuous: given size -> power and detectable effect"
+    ),
+    events: float | None = typer.Option(
+        None, "--events", help="survival: given events -> power and detectable hazard ratio"
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Fixed two-arm sample size (binary, continuous or survival endpoint)."""
+    """Fixed two-arm sample size (binary, continuous or survival endpoint).
+
+    With --n-control (or --events for survival) it reports the power at that size and the
+    detectable effect (the inverse problem) instead.
+    """
     name = endpoint.value
+    if n_control is not None or events is not None:
+        inverse = _run(
+            lambda: _power_and_effect(
+                endpoint, n_control, events, alpha, beta, sided, allocation_ratio, p_control,
+                p_treatment, variance, continuity_correction, delta, sd, method, hazard_ratio,
+            )
+        )  # fmt: skip
+        if as_json:
+            _emit_json(inverse)
+            return
+        table = Table(title=f"{name} endpoint: power and detectable effect")
+        table.add_column("quantity")
+        table.add_column("value", justify="right")
+        for key, value in inverse.items():
+            table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
+        _out.print(table)
+        return
     result: fixed.FixedDesign
     if endpoint is Endpoint.binary:
         pc = _need("--p-control", p_control, name)
@@ -324,6 +351,63 @@ def sample_size_command(
         table.add_row("P(event)", f"{result.probability_of_event:.4f}")
     table.add_row("power at these sizes", f"{result.power:.4f}")
     _out.print(table)
+
+
+def _power_and_effect(
+    endpoint: Endpoint,
+    n_control: float | None,
+    events: float | None,
+    alpha: float,
+    beta: float,
+    sided: int,
+    allocation_ratio: float,
+    p_control: float | None,
+    p_treatment: float | None,
+    variance: str,
+    continuity_correction: bool,
+    delta: float | None,
+    sd: float | None,
+    method: str | None,
+    hazard_ratio: float | None,
+) -> dict[str, Any]:
+    """Power at a given size (when the effect is given) and the detectable effect."""
+    name = endpoint.value
+    result: dict[str, Any] = {"endpoint": name, "alpha": alpha, "beta": beta, "sided": sided}
+    if endpoint is Endpoint.survival:
+        d = _need("--events", events, name)
+        tte: Literal["schoenfeld", "freedman"] = (
+            "freedman" if method == "freedman" else "schoenfeld"
+        )
+        result["events"] = d
+        result["detectable_hazard_ratio"] = fixed.survival_detectable_hazard_ratio(
+            d, alpha, beta, sided, allocation_ratio, tte
+        )
+        if hazard_ratio is not None:
+            result["power"] = fixed.survival_power(
+                hazard_ratio, d, alpha, sided, allocation_ratio, tte
+            )
+        return result
+    n = _need("--n-control", n_control, name)
+    result["n_control"] = n
+    if endpoint is Endpoint.binary:
+        pc = _need("--p-control", p_control, name)
+        pooled: Literal["pooled", "unpooled"] = "pooled" if variance == "pooled" else "unpooled"
+        result["detectable_p_treatment"] = fixed.binary_detectable_effect(
+            pc, n, alpha, beta, sided, allocation_ratio, pooled, continuity_correction
+        )
+        if p_treatment is not None:
+            result["power"] = fixed.binary_power(
+                pc, p_treatment, n, alpha, sided, allocation_ratio, pooled, continuity_correction
+            )
+        return result
+    s = _need("--sd", sd, name)
+    kind: Literal["normal", "t"] = "normal" if method == "normal" else "t"
+    result["detectable_delta"] = fixed.continuous_detectable_effect(
+        s, n, alpha, beta, sided, allocation_ratio, kind
+    )
+    if delta is not None:
+        result["power"] = fixed.continuous_power(delta, s, n, alpha, sided, allocation_ratio, kind)
+    return result
 
 
 def _survival(
