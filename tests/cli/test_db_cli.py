@@ -45,3 +45,23 @@ def test_dry_run_stores_nothing(env):
     second = json.loads(runner.invoke(app, ["db", "load", str(good), "--json"]).stdout)
     assert first["counts"]["organisations"]["created"] == 1
     assert second["counts"]["organisations"]["created"] == 1
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonld", "graphml"])
+def test_export_to_stdout_is_the_whole_seeded_graph(env, fmt):
+    result = CliRunner().invoke(app, ["db", "export", "--format", fmt])
+    assert result.exit_code == 0, result.stderr
+    assert "erapermed" in result.stdout and "EULAC-PerMed" in result.stdout
+    if fmt != "graphml":
+        json.loads(result.stdout)
+
+
+def test_export_csv_needs_a_destination_and_unknown_formats_are_refused(env):
+    runner = CliRunner()
+    no_out = runner.invoke(app, ["db", "export", "--format", "csv"])
+    assert no_out.exit_code == 2 and "--out" in no_out.stderr
+    unknown = runner.invoke(app, ["db", "export", "--format", "xlsx"])
+    assert unknown.exit_code == 2 and "expected one of json" in unknown.stderr
+    written = runner.invoke(app, ["db", "export", "--format", "csv", "--out", str(env / "csv")])
+    assert written.exit_code == 0
+    assert (env / "csv" / "organisations.csv").read_text(encoding="utf-8").startswith("id,")

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from permedhub import db
+from permedhub.graph.export import FORMATS, ExportError, export
 from permedhub.graph.loading import LoadError, LoadReport, load
 from permedhub.graph.seed import seed as seed_family
 
@@ -79,6 +80,47 @@ def load_files(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from None
     _print_report(report, as_json=as_json, dry_run=dry_run)
+
+
+@app.command("export")
+def export_graph(
+    fmt: str = typer.Option(..., "--format", "-f", help="json | jsonld | csv | graphml"),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        "-o",
+        help="file to write (csv: a directory or a .zip); default: stdout (not for csv)",
+    ),
+) -> None:
+    """Write the whole graph: the import format (json, csv), schema.org JSON-LD or GraphML."""
+    if fmt not in FORMATS:
+        typer.echo(f"error: --format {fmt!r}: expected one of {', '.join(FORMATS)}", err=True)
+        raise typer.Exit(code=2)
+    engine = db.make_engine()
+    db.ensure_ready(engine)
+    try:
+        if out is None:
+            if fmt == "csv":
+                raise ExportError("csv export writes one file per entity: give --out DIR or .zip")
+            report = export(engine, fmt, sys.stdout)
+        elif sys.stderr.isatty():
+            with Progress(
+                TextColumn("exporting"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("rows"),
+                TimeElapsedColumn(),
+                console=err,
+            ) as bar:
+                task = bar.add_task("export", total=None)
+                report = export(engine, fmt, out, progress=lambda n: bar.advance(task, n))
+        else:
+            report = export(engine, fmt, out)
+    except ExportError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    if out is not None:
+        err.print(f"wrote {sum(report.counts.values())} records as {fmt} to {out}")
 
 
 def _print_report(report: LoadReport, *, as_json: bool, dry_run: bool = False) -> None:
