@@ -271,3 +271,24 @@ def test_bad_input_names_the_field(kwargs: dict[str, object], field: str) -> Non
         design_gsd(**arguments)  # type: ignore[arg-type]
     assert error.value.field == field
     assert "expected" in str(error.value)
+
+
+def test_unequal_timing_and_expected_sample_sizes_match_rpact() -> None:
+    # rpact 3.3.4: typeOfDesign "OF", informationRates 0.3, 0.7, 1, alpha 0.025, beta 0.2;
+    # getDesignCharacteristics: inflation 1.0184438, ASN H1 0.8629198, H0 1.0158790,
+    # at half the effect 0.9834907.
+    design = design_gsd(3, "obf", 0.025, 0.2, information_rates=[0.3, 0.7, 1.0])
+    np.testing.assert_allclose(design.efficacy_bounds, [3.6672591, 2.4007846, 2.0086405], atol=1e-6)
+    assert design.inflation_factor == pytest.approx(1.0184438, abs=1e-6)
+    assert design.expected_sample_size_h1 == pytest.approx(0.8629198, abs=1e-6)
+    assert design.expected_sample_size_h0 == pytest.approx(1.0158790, abs=1e-6)
+    halfway = operating_characteristics(design, design.drift / 2)
+    assert design.inflation_factor * halfway.expected_information == pytest.approx(
+        0.9834907, abs=1e-6
+    )
+    # Two-sided Pocock, K = 4, alpha 0.05, beta 0.1: inflation 1.1831422, ASN H1 0.6974806,
+    # H0 1.1560743; two-sided Haybittle-Peto K = 3: final bound 1.9750976.
+    pocock = design_gsd(4, "pocock", 0.05, 0.1, sided=2)
+    assert pocock.expected_sample_size_h1 == pytest.approx(0.6974806, abs=1e-6)
+    assert pocock.expected_sample_size_h0 == pytest.approx(1.1560743, abs=1e-6)
+    assert efficacy_bounds(3, "hp", 0.05, sided=2)[-1] == pytest.approx(1.9750976, abs=1e-6)
