@@ -181,7 +181,9 @@ def _run_on_dask(
         ) from error
     if scheduler == "local":
         with (
-            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True) as cluster,
+            LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
             Client(cluster) as client,
         ):
             return list(client.gather(client.map(_run_chunk, tasks, pure=False)))
