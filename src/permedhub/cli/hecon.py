@@ -1,7 +1,144 @@
-"""`permedhub hecon ...`: a thin shell over `permedhub.hecon`."""
+"""`permedhub hecon ...`: a thin shell over `permedhub.hecon`.
+
+``run`` evaluates a model document (YAML/JSON): deterministic results, the incremental table
+and, with ``--psa N --seed S``, a probabilistic analysis; ``--json`` prints machine-readable
+results only, ``--out FILE`` writes a self-contained HTML report listing every input.
+``examples`` lists the bundled example models (usable as ``example:<name>``). ``icers``,
+``evpi`` and ``evppi`` come from :mod:`permedhub.cli.hecon_analysis`.
+"""
 
 from __future__ import annotations
 
-import typer
+import json
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
 
-app = typer.Typer(help="See permedhub.hecon.", no_args_is_help=True)
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from permedhub.cli import hecon_analysis
+from permedhub.hecon.errors import HeconError
+from permedhub.hecon.report import render_report
+from permedhub.hecon.run import ModelRun, records, run_analysis, to_json
+from permedhub.hecon.spec import load_model
+
+app = typer.Typer(
+    help="Health-economic models and analyses (permedhub.hecon).", no_args_is_help=True
+)
+app.command("icers")(hecon_analysis.icers)
+app.command("evpi")(hecon_analysis.evpi)
+app.command("evppi")(hecon_analysis.evppi)
+
+_out = Console()
+_err = Console(stderr=True)
+EXAMPLE_PREFIX = "example:"
+
+
+def _examples() -> dict[str, Path]:
+    folder = resources.files("permedhub.hecon") / "examples"
+    return {Path(str(p)).stem: Path(str(p)) for p in folder.iterdir() if str(p).endswith(".yaml")}
+
+
+def _model_path(model: str) -> Path:
+    if model.startswith(EXAMPLE_PREFIX):
+        name = model[len(EXAMPLE_PREFIX) :]
+        examples = _examples()
+        if name not in examples:
+            raise HeconError(f"unknown example {name!r}; available: {', '.join(sorted(examples))}")
+        return examples[name]
+    return Path(model)
+
+
+def _print_tables(run: ModelRun) -> None:
+    det = Table(title=f"{run.spec.name}: base case")
+    cols = ["strategy", "cost", "effect", "qaly", "ly"]
+    for c in cols:
+        det.add_column(c, justify="left" if c == "strategy" else "right")
+    for row in records(run.deterministic.reset_index()):
+        det.add_row(str(row["strategy"]), *[f"{row[c]:,.4f}" for c in cols[1:]])
+    _out.print(det)
+    inc = Table(title=f"Incremental analysis (effect: {run.spec.settings.effect})")
+    for c in ("strategy", "cost", "effect", "inc_cost", "inc_effect", "icer", "status"):
+        inc.add_column(c)
+    for row in records(run.icers):
+        inc.add_row(
+            *[
+                "—"
+                if row[c] is None
+                else (f"{row[c]:,.4f}" if isinstance(row[c], float) else str(row[c]))
+                for c in ("strategy", "cost", "effect", "inc_cost", "inc_effect", "icer", "status")
+            ]
+        )
+    _out.print(inc)
+    if run.psa_summary is not None and run.psa is not None:
+        psa = Table(title=f"PSA: {run.psa.n_draws} draws, seed {run.seed}")
+        for c in ("strategy", "outcome", "mean", "sd", "p2.5", "p97.5"):
+            psa.add_column(c)
+        for row in records(run.psa_summary):
+            psa.add_row(
+                str(row["strategy"]),
+                str(row["outcome"]),
+                *[f"{row[c]:,.4f}" for c in ("mean", "sd", "p2.5", "p97.5")],
+            )
+        _out.print(psa)
+
+
+@app.command("run")
+def run(
+    model: Annotated[str, typer.Argument(help="model YAML/JSON file, or example:<name>")],
+    psa: Annotated[int | None, typer.Option("--psa", min=1, help="number of PSA draws")] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="random seed (needed with --psa)")
+    ] = None,
+    wtp_max: Annotated[
+        float, typer.Option("--wtp-max", min=0, help="CEAC upper threshold")
+    ] = 100_000,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="machine-readable JSON on stdout")
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="write a self-contained HTML report")
+    ] = None,
+) -> None:
+    """Run a model: base case, incremental table and (with --psa) a probabilistic analysis."""
+    try:
+        if psa is not None and seed is None:
+            raise HeconError("--psa needs --seed (the same seed gives identical results)")
+        spec = load_model(_model_path(model))
+        if psa and sys.stderr.isatty():
+            with _err.status(f"running {psa} PSA draws..."):
+                result = run_analysis(spec, psa, seed, wtp_max)
+        else:
+            result = run_analysis(spec, psa, seed, wtp_max)
+        if out is not None:
+            out.write_text(render_report(result), encoding="utf-8")
+    except (HeconError, ValueError, OSError) as exc:
+        _err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(code=2) from exc
+    if as_json:
+        sys.stdout.write(json.dumps(to_json(result), indent=2) + "\n")
+        return
+    _print_tables(result)
+    if out is not None:
+        _out.print(f"report written to {out}")
+
+
+@app.command("examples")
+def examples(
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable JSON")] = False,
+) -> None:
+    """List the bundled example models (run them with `run example:<name>`)."""
+    items = {name: str(path) for name, path in sorted(_examples().items())}
+    if as_json:
+        sys.stdout.write(json.dumps(items, indent=2) + "\n")
+        return
+    table = Table(title="Example models")
+    table.add_column("name")
+    table.add_column("title")
+    for name, path in items.items():
+        table.add_row(name, load_model(path).name)
+    _out.print(table)

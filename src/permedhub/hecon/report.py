@@ -1,0 +1,143 @@
+"""Self-contained HTML report of a model run: every input, the results and the figures
+(Plotly JS inlined once, no CDN)."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from permedhub.hecon import cea, plots
+from permedhub.hecon.run import ModelRun
+from permedhub.hecon.spec import DistributionSpec, TableSpec
+
+_STYLE = """
+body{font-family:system-ui,sans-serif;margin:2rem;max-width:1100px;color:#222}
+table{border-collapse:collapse;margin:0.5rem 0 1.5rem}
+th,td{border:1px solid #ccc;padding:4px 8px;text-align:left;font-size:0.9rem}
+th{background:#f3f3f3} code{font-size:0.85rem} h2{margin-top:2rem}
+"""
+
+
+def _table(frame: pd.DataFrame, digits: int = 4) -> str:
+    return frame.to_html(
+        index=False, float_format=lambda v: f"{v:,.{digits}f}", na_rep="—", border=0
+    )
+
+
+def _parameter_rows(run: ModelRun) -> pd.DataFrame:
+    rows = []
+    for name, p in run.spec.parameters.items():
+        if isinstance(p, DistributionSpec):
+            fields = p.model_dump(exclude_none=True)
+            kind = fields.pop("distribution")
+            rows.append({"parameter": name, "kind": kind, "definition": str(fields)})
+        elif isinstance(p, TableSpec):
+            source: Any = p.table if p.table is not None else f"{p.file} [{p.key} -> {p.column}]"
+            rows.append(
+                {"parameter": name, "kind": f"table ({p.method})", "definition": str(source)}
+            )
+        else:
+            rows.append({"parameter": name, "kind": "value/expression", "definition": str(p)})
+    return pd.DataFrame(rows)
+
+
+def _nested(title: str, data: Any) -> str:
+    return f"<h3>{html.escape(title)}</h3><pre><code>{html.escape(_fmt(data))}</code></pre>"
+
+
+def _fmt(data: Any, indent: int = 0) -> str:
+    pad = "  " * indent
+    if isinstance(data, dict):
+        return "\n".join(
+            f"{pad}{k}:" + ("\n" + _fmt(v, indent + 1) if isinstance(v, dict | list) else f" {v}")
+            for k, v in data.items()
+        )
+    if isinstance(data, list):
+        return "\n".join(f"{pad}- {_fmt(v, 0) if not isinstance(v, dict) else v}" for v in data)
+    return f"{pad}{data}"
+
+
+def _trace_figure(run: ModelRun) -> go.Figure:
+    fig = go.Figure()
+    states = [s.name for s in run.spec.states]
+    for strategy, rows in run.trace.groupby("strategy", sort=False):
+        for state in states:
+            fig.add_trace(
+                go.Scatter(
+                    x=rows["cycle"], y=rows[state], name=f"{strategy}: {state}", mode="lines"
+                )
+            )
+    fig.update_layout(
+        title="State occupancy (deterministic)",
+        xaxis_title="Cycle",
+        yaxis_title="Proportion of cohort",
+    )
+    return fig
+
+
+def render_report(run: ModelRun) -> str:
+    """The complete HTML document."""
+    spec = run.spec
+    figures: list[go.Figure] = [plots.icers_figure(run.icers), _trace_figure(run)]
+    if run.psa is not None and run.ceac is not None:
+        costs, effects = run.psa.matrices()
+        sample = cea.psa_sample(costs, effects, run.psa.strategies)
+        comparator = run.psa.strategies[0]
+        figures.append(
+            plots.ce_plane_figure(cea.ce_plane(sample, comparator), comparator=comparator)
+        )
+        figures.append(plots.ceac_figure(run.ceac))
+    figure_html = [
+        pio.to_html(f, include_plotlyjs=(i == 0), full_html=False) for i, f in enumerate(figures)
+    ]
+    strategies = {
+        name: s.model_dump(exclude_none=True, by_alias=True, exclude_defaults=True)
+        for name, s in spec.strategies.items()
+    }
+    shared = {
+        "transitions": spec.transitions,
+        "initial": spec.initial,
+        "state_costs": spec.state_costs,
+        "state_utilities": spec.state_utilities,
+        "transition_rewards": [r.model_dump(by_alias=True) for r in spec.transition_rewards],
+        "initial_costs": spec.initial_costs,
+        "perspectives": spec.perspective_map(),
+        "primary_perspective": spec.primary(),
+    }
+    states = pd.DataFrame([s.model_dump() for s in spec.states])
+    settings = pd.DataFrame([spec.settings.model_dump()]).T.reset_index()
+    settings.columns = ["setting", "value"]
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>{html.escape(spec.name)}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>{html.escape(spec.name)}</h1>",
+        f"<p>{html.escape(spec.description)}</p>",
+        f"<p><em>Source:</em> {html.escape(spec.source)}</p>" if spec.source else "",
+        "<h2>Results</h2><h3>Deterministic (base case)</h3>",
+        _table(run.deterministic.reset_index()),
+        "<h3>Incremental analysis (ND: non-dominated, ED: extended dominance, D: dominated)</h3>",
+        _table(run.icers),
+    ]
+    if run.psa_summary is not None and run.psa is not None:
+        parts += [
+            f"<h3>Probabilistic analysis ({run.psa.n_draws} draws, seed {run.seed})</h3>",
+            _table(run.psa_summary),
+        ]
+    parts.append("<h2>Figures</h2>")
+    parts += [f"<div>{f}</div>" for f in figure_html]
+    parts += [
+        "<h2>Inputs</h2><h3>Settings</h3>",
+        _table(settings),
+        "<h3>States</h3>",
+        _table(states),
+        "<h3>Parameters</h3>",
+        _table(_parameter_rows(run)),
+        _nested("Shared model structure", shared),
+        _nested("Strategies (overrides)", strategies),
+        "</body></html>",
+    ]
+    return "\n".join(p for p in parts if p)

@@ -1,0 +1,55 @@
+"""`permedhub hecon run` and `examples` (CliRunner on the main app)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from conftest import EXAMPLES
+from permedhub.cli.main import app
+
+runner = CliRunner()
+
+
+def test_run_json_reproduces_briggs_hiv() -> None:
+    """Briggs et al. 2006 Ex. 2.5: ICER GBP 6,276 per life-year gained."""
+    result = runner.invoke(app, ["hecon", "run", str(EXAMPLES / "briggs_hiv.yaml"), "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    icers = {row["strategy"]: row for row in payload["icers"]}
+    assert round(icers["combination"]["icer"]) == 6_276
+    assert icers["monotherapy"]["icer"] is None
+
+
+def test_run_psa_is_seeded_and_writes_a_self_contained_report(tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    args = ["hecon", "run", "example:personalised_medicine", "--psa", "200", "--seed", "9"]
+    first = runner.invoke(app, [*args, "--json", "--out", str(out)])
+    second = runner.invoke(app, [*args, "--json"])
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout)["psa"] == json.loads(second.stdout)["psa"]
+    text = out.read_text()
+    assert "<script src=" not in text  # Plotly inlined, no CDN
+    for needle in ("sensitivity", "price_targeted", "Incremental analysis", "life_table"):
+        assert needle in text
+
+
+def test_run_table_output_and_examples_listing() -> None:
+    result = runner.invoke(app, ["hecon", "run", "example:briggs_thr"])
+    assert result.exit_code == 0, result.output
+    assert "np1" in result.stdout
+    listing = runner.invoke(app, ["hecon", "examples", "--json"])
+    assert {"briggs_hiv", "briggs_thr", "personalised_medicine"} <= set(json.loads(listing.stdout))
+
+
+def test_errors_go_to_stderr_with_nonzero_exit(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((EXAMPLES / "briggs_hiv.yaml").read_text().replace("p_cd * rr_now", "1.5"))
+    result = runner.invoke(app, ["hecon", "run", str(bad), "--json"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "C->D" in result.stderr and "expected a probability" in result.stderr
+    missing_seed = runner.invoke(app, ["hecon", "run", "example:briggs_hiv", "--psa", "10"])
+    assert missing_seed.exit_code == 2 and "--seed" in missing_seed.stderr
