@@ -120,3 +120,17 @@ def test_sample_size_inverse_problems_report_power_and_detectable_effect() -> No
     binary = _json(["sample-size", "--endpoint", "binary", "--p-control", "0.5",
                     "--n-control", "50"])  # fmt: skip
     assert "power" not in binary and binary["detectable_p_treatment"] > 0.5
+
+
+def test_gsd_out_writes_a_self_contained_html_report(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    report = tmp_path / "gsd.html"
+    result = runner.invoke(
+        app,
+        ["trials", "gsd", "--looks", "3", "--boundary", "ld-obf", "--futility", "binding",
+         "--out", str(report), "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    json.loads(result.stdout)  # stdout stays pure JSON
+    text = report.read_text()
+    assert "<script src=\"http" not in text and "plotly" in text.lower()
+    assert "futility bound" in text and "ld-obf" in text and "binding" in text

@@ -150,6 +150,7 @@ def gsd_command(
     beta_gamma: float | None = typer.Option(None, "--beta-gamma"),
     beta_rho: float | None = typer.Option(None, "--beta-rho"),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable JSON on stdout."),
+    out: Path | None = typer.Option(None, "--out", help="Write a self-contained HTML report."),
 ) -> None:
     """Group-sequential design: critical values, nominal p-values, alpha spent, inflation."""
     rates = _floats("--timing", timing)
@@ -160,6 +161,13 @@ def gsd_command(
             beta_spending=beta_spending, beta_gamma=beta_gamma, beta_rho=beta_rho,
         )
     )  # fmt: skip
+    if out is not None:
+        try:
+            out.write_text(design.to_html(), encoding="utf-8")
+        except OSError as error:
+            raise _fail(
+                f"--out = {str(out)!r} is invalid: expected a writable path ({error})"
+            ) from None
     if as_json:
         _emit_json(design.to_dict())
         return

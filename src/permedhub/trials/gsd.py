@@ -357,6 +357,82 @@ class GroupSequentialDesign:
             "type_one_error_futility_obeyed": self.type_one_error_futility_obeyed,
         }
 
+    def to_html(self, title: str | None = None) -> str:
+        """Self-contained HTML report: every input, the per-look table and a boundary plot
+        (Plotly JS inlined, no CDN)."""
+        import html
+
+        import plotly.graph_objects as go
+        import plotly.io as pio
+
+        heading = title or f"Group-sequential design: {self.boundary}, K = {self.looks}"
+        figure = go.Figure()
+        finite = np.isfinite(self.efficacy_bounds)
+        figure.add_trace(
+            go.Scatter(
+                x=self.information_rates[finite],
+                y=self.efficacy_bounds[finite],
+                mode="lines+markers",
+                name="efficacy bound",
+            )
+        )
+        if self.sided == 2:
+            figure.add_trace(
+                go.Scatter(
+                    x=self.information_rates[finite],
+                    y=-self.efficacy_bounds[finite],
+                    mode="lines+markers",
+                    name="lower efficacy bound",
+                )
+            )
+        futile = np.isfinite(self.futility_bounds)
+        if futile.any():
+            figure.add_trace(
+                go.Scatter(
+                    x=self.information_rates[futile],
+                    y=self.futility_bounds[futile],
+                    mode="lines+markers",
+                    name="futility bound",
+                )
+            )
+        figure.update_layout(
+            xaxis_title="information fraction", yaxis_title="z statistic", title=heading
+        )
+        plot = pio.to_html(figure, include_plotlyjs=True, full_html=False)
+        inputs = {
+            "boundary": self.boundary,
+            "looks": self.looks,
+            "alpha": self.alpha,
+            "beta": self.beta,
+            "sided": self.sided,
+            "futility": self.futility,
+            "information rates": ", ".join(f"{t:g}" for t in self.information_rates),
+            **self.parameters,
+        }
+        input_rows = "".join(
+            f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
+            for k, v in inputs.items()
+        )
+        summary = {
+            "inflation factor": f"{self.inflation_factor:.4f}",
+            "drift (mean of Z at full information)": f"{self.drift:.4f}",
+            "expected sample size / fixed, H0": f"{self.expected_sample_size_h0:.4f}",
+            "expected sample size / fixed, H1": f"{self.expected_sample_size_h1:.4f}",
+            "power": f"{self.power:.4f}",
+            "type I error with futility obeyed": f"{self.type_one_error_futility_obeyed:.6f}",
+        }
+        summary_rows = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in summary.items())
+        per_look = self.to_frame().to_html(index=False, float_format=lambda v: f"{v:.5f}")
+        return (
+            "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+            f"<title>{html.escape(heading)}</title></head><body>"
+            f"<h1>{html.escape(heading)}</h1><h2>Inputs</h2><table>{input_rows}</table>"
+            f"<h2>Summary</h2><table>{summary_rows}</table><h2>Per look</h2>{per_look}"
+            f"<h2>Boundaries</h2>{plot}"
+            "<p>Computed by recursive numerical integration (Jennison &amp; Turnbull 2000, "
+            "ch. 19) with permedhub.trials.gsd.</p></body></html>"
+        )
+
 
 @dataclass(frozen=True)
 class OperatingCharacteristics:
