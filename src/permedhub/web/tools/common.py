@@ -1,0 +1,178 @@
+"""What the tool pages share: uploads with a size limit, form validation, figure embedding,
+tables for templates and the Plotly JS bundle served from the installed `plotly` package."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pandas as pd
+import plotly
+import plotly.graph_objects as go
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData, UploadFile
+
+from permedhub.web.pages.rendering import render
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+PLOTLY_JS_URL = "/tools/static/plotly.min.js"
+PLOTLY_JS_PATH = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+
+router = APIRouter(include_in_schema=False)
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class ToolInputError(ValueError):
+    """A form field or an uploaded file is not usable; the message names the field."""
+
+    def __init__(self, field: str, message: str, status_code: int = 422) -> None:
+        self.field = field
+        self.status_code = status_code
+        super().__init__(f"{field}: {message}")
+
+
+@router.get(PLOTLY_JS_URL)
+def plotly_js() -> FileResponse:
+    """The plotly.js bundle that ships inside the installed `plotly` Python package."""
+    if not PLOTLY_JS_PATH.is_file():
+        raise HTTPException(404, "plotly.min.js is not part of the installed plotly package")
+    return FileResponse(
+        PLOTLY_JS_PATH,
+        media_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
+def guard_content_length(request: Request) -> None:
+    """Refuse bodies far beyond the upload limit before reading them (a dependency)."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_UPLOAD_BYTES + 256 * 1024:
+        raise HTTPException(413, f"The upload is too large: at most {max_upload_mb()} MB.")
+
+
+def max_upload_mb() -> int:
+    return MAX_UPLOAD_BYTES // (1024 * 1024)
+
+
+async def read_upload(form: FormData, field: str, required: bool = True) -> str | None:
+    """The text of an uploaded file (UTF-8), at most MAX_UPLOAD_BYTES; None when no file was
+    chosen and `required` is false."""
+    upload = form.get(field)
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        if required:
+            raise ToolInputError(field, "choose a file to upload")
+        return None
+    content = await upload.read(MAX_UPLOAD_BYTES + 1)
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise ToolInputError(
+            field, f"{upload.filename} is too large: at most {max_upload_mb()} MB", 413
+        )
+    if not content.strip():
+        raise ToolInputError(field, f"{upload.filename} is empty")
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ToolInputError(field, f"{upload.filename} is not UTF-8 text") from None
+
+
+def form_fields(form: FormData) -> dict[str, str]:
+    """Text fields of a form, blanks dropped (so model defaults apply), CSRF token excluded."""
+    return {
+        key: value.strip()
+        for key, value in form.items()
+        if isinstance(value, str) and value.strip() and key != "csrf_token"
+    }
+
+
+def validate_form(model: type[ModelT], fields: Mapping[str, Any]) -> ModelT:
+    """Pydantic validation of form fields; the first problem becomes a ToolInputError."""
+    try:
+        return model.model_validate(dict(fields))
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "form"
+        given = fields.get(field)
+        suffix = f", got {given!r}" if given is not None else ""
+        raise ToolInputError(field, f"{first['msg']}{suffix}") from None
+
+
+def split_numbers(field: str, text: str | None) -> list[float] | None:
+    """'0.3, 0.6, 1' -> [0.3, 0.6, 1.0]; None for a blank field."""
+    if text is None or not text.strip():
+        return None
+    try:
+        values = [float(part) for part in text.replace(";", ",").split(",") if part.strip()]
+    except ValueError:
+        raise ToolInputError(field, f"expected comma-separated numbers, got {text!r}") from None
+    if not all(math.isfinite(v) for v in values):
+        raise ToolInputError(field, f"expected finite numbers, got {text!r}")
+    return values
+
+
+def figure_json(figure: go.Figure) -> str:
+    """A figure as JSON safe inside <script type="application/json"> (no '</script>')."""
+    text: str = figure.to_json()
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _cell(value: Any, digits: int) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "—"
+        if math.isinf(value):
+            return "∞" if value > 0 else "−∞"
+        return f"{value:,.{digits}f}"
+    return str(value)
+
+
+def table(frame: pd.DataFrame, digits: Mapping[str, int] | None = None, default: int = 4) -> dict:
+    """A frame as {'columns', 'rows', 'numeric'} of formatted strings for templates."""
+    digits = digits or {}
+    columns = [str(c) for c in frame.columns]
+    rows = [
+        [_cell(v.item() if hasattr(v, "item") else v, digits.get(c, default)) for c, v in
+         zip(columns, record, strict=True)]
+        for record in frame.itertuples(index=False, name=None)
+    ]  # fmt: skip
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+               for c in frame.columns]  # fmt: skip
+    return {"columns": columns, "rows": rows, "numeric": numeric}
+
+
+def json_download(payload: Any, filename: str) -> Response:
+    return Response(
+        content=json.dumps(payload, indent=2, default=str, allow_nan=False),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def html_download(document: str, filename: str) -> Response:
+    return Response(
+        content=document.encode("utf-8"),
+        media_type="text/html; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def render_tool(
+    request: Request, template: str, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    """A tool page: the portal's base template plus the Plotly bundle URL."""
+    return render(
+        request,
+        template,
+        {"plotly_js_url": PLOTLY_JS_URL, "max_mb": max_upload_mb(), **context},
+        status_code=status_code,
+    )

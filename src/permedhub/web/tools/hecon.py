@@ -1,0 +1,153 @@
+"""Health-economics pages (/tools/hecon): run a model document, analyse a PSA sample, or
+rank strategies from a `strategy,cost,effect` table. Thin shells over `permedhub.hecon`."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, Field
+
+from permedhub.hecon.report import render_report
+from permedhub.hecon.run import to_json
+from permedhub.web.auth import check_csrf
+from permedhub.web.tools import hecon_views
+from permedhub.web.tools.common import (
+    ToolInputError,
+    form_fields,
+    guard_content_length,
+    html_download,
+    json_download,
+    read_upload,
+    render_tool,
+    validate_form,
+)
+
+MAX_PSA_DRAWS = 5_000
+router = APIRouter(prefix="/tools/hecon", include_in_schema=False)
+Checked = [Depends(guard_content_length), Depends(check_csrf)]
+
+
+class ModelForm(BaseModel):
+    """Options of a model run (the model comes from `example` or the uploaded `model_file`)."""
+
+    example: str | None = None
+    psa_draws: int = Field(default=0, ge=0, le=MAX_PSA_DRAWS)
+    seed: int = Field(default=1, ge=0, le=2**32 - 1)
+    wtp: float = Field(default=20_000, ge=0, allow_inf_nan=False)
+    wtp_max: float = Field(default=100_000, gt=0, le=1e9, allow_inf_nan=False)
+    output: Literal["page", "report", "json"] = "page"
+
+
+class PsaForm(BaseModel):
+    wtp: float = Field(default=20_000, ge=0, allow_inf_nan=False)
+    wtp_max: float = Field(default=100_000, gt=0, le=1e9, allow_inf_nan=False)
+    parameters: str = ""
+    method: Literal["gam", "gp"] = "gam"
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
+
+
+def _parameter_sets(text: str) -> list[list[str]]:
+    """'a,b; c' -> [['a', 'b'], ['c']] (sets separated by ';', names by ',')."""
+    return [
+        [name.strip() for name in group.split(",") if name.strip()]
+        for group in text.split(";")
+        if group.strip()
+    ]
+
+
+def _problem(
+    request: Request, template: str, error: ValueError, context: dict[str, Any]
+) -> HTMLResponse:
+    status = error.status_code if isinstance(error, ToolInputError) else 422
+    field = error.field if isinstance(error, ToolInputError) else None
+    return render_tool(
+        request, template, {**context, "problem": str(error), "problem_field": field}, status
+    )
+
+
+@router.get("", response_class=HTMLResponse)
+def index(request: Request) -> HTMLResponse:
+    return render_tool(request, "tools/hecon_index.html", {})
+
+
+def _model_context(values: dict[str, str] | None = None) -> dict[str, Any]:
+    return {
+        "examples": sorted(hecon_views.example_models()),
+        "values": values or {},
+        "max_draws": MAX_PSA_DRAWS,
+    }
+
+
+@router.get("/model", response_class=HTMLResponse)
+def model_form(request: Request) -> HTMLResponse:
+    return render_tool(request, "tools/hecon_model.html", _model_context())
+
+
+@router.post("/model", dependencies=Checked, response_model=None)
+async def model_run(request: Request) -> Response:
+    form = await request.form()
+    fields = form_fields(form)
+    context = _model_context(fields)
+    try:
+        options = validate_form(ModelForm, fields)
+        text = await read_upload(form, "model_file", required=options.example is None)
+        if text is not None:
+            spec = hecon_views.parse_model_text(
+                text, str(getattr(form.get("model_file"), "filename", ""))
+            )
+        elif options.example is not None:
+            spec = hecon_views.load_example(options.example)
+        else:
+            raise ToolInputError("model_file", "choose an example or upload a model")
+        run = hecon_views.model_run(spec, options.psa_draws, options.seed, options.wtp_max)
+        if options.output == "report":
+            return html_download(render_report(run), "hecon-report.html")
+        if options.output == "json":
+            return json_download(to_json(run), "hecon-results.json")
+        page = hecon_views.model_page(run, options.wtp)
+    except ValueError as error:
+        return _problem(request, "tools/hecon_model.html", error, context)
+    return render_tool(request, "tools/hecon_model.html", {**context, "result": page})
+
+
+@router.get("/psa", response_class=HTMLResponse)
+def psa_form(request: Request) -> HTMLResponse:
+    return render_tool(request, "tools/hecon_psa.html", {"values": {}})
+
+
+@router.post("/psa", dependencies=Checked, response_class=HTMLResponse)
+async def psa_run(request: Request) -> HTMLResponse:
+    form = await request.form()
+    fields = form_fields(form)
+    context = {"values": fields}
+    try:
+        options = validate_form(PsaForm, fields)
+        text = await read_upload(form, "psa_file")
+        assert text is not None
+        frame = hecon_views.read_csv_text("psa_file", text)
+        page = hecon_views.psa_page(
+            frame, "psa_file", options.wtp, options.wtp_max,
+            _parameter_sets(options.parameters), options.method, options.seed,
+        )  # fmt: skip
+    except ValueError as error:
+        return _problem(request, "tools/hecon_psa.html", error, context)
+    return render_tool(request, "tools/hecon_psa.html", {**context, "result": page})
+
+
+@router.get("/icers", response_class=HTMLResponse)
+def icers_form(request: Request) -> HTMLResponse:
+    return render_tool(request, "tools/hecon_icers.html", {"values": {}})
+
+
+@router.post("/icers", dependencies=Checked, response_class=HTMLResponse)
+async def icers_run(request: Request) -> HTMLResponse:
+    form = await request.form()
+    try:
+        text = await read_upload(form, "icers_file")
+        assert text is not None
+        page = hecon_views.icers_page(hecon_views.read_csv_text("icers_file", text), "icers_file")
+    except ValueError as error:
+        return _problem(request, "tools/hecon_icers.html", error, {"values": {}})
+    return render_tool(request, "tools/hecon_icers.html", {"values": {}, "result": page})

@@ -1,0 +1,239 @@
+"""Arrange `permedhub.hecon` results into tables and figures for the portal.
+
+Only library functions compute here (`run_analysis`, `cea.*`, `voi.*`, `plots.*`); this module
+reads uploads into the library's inputs and picks what each page shows.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import yaml
+
+from permedhub.hecon import cea, plots, voi
+from permedhub.hecon.run import ModelRun, run_analysis
+from permedhub.hecon.spec import ModelSpec, load_model
+from permedhub.web.tools.common import ToolInputError, figure_json, table
+
+COST_PREFIX = "cost_"
+EFFECT_PREFIX = "effect_"
+MONEY = 2
+EFFECT = 4
+
+
+@dataclass
+class PageResult:
+    """What a results page shows: titled tables and Plotly figures (as JSON)."""
+
+    title: str
+    tables: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    figures: list[tuple[str, str]] = field(default_factory=list)  # (id, figure JSON)
+    facts: list[tuple[str, str]] = field(default_factory=list)
+
+    def add_figure(self, key: str, figure: go.Figure) -> None:
+        self.figures.append((key, figure_json(figure)))
+
+
+# --------------------------------------------------------------------------- model documents
+
+
+def example_models() -> dict[str, Path]:
+    """The example model documents shipped with `permedhub.hecon`."""
+    folder = resources.files("permedhub.hecon") / "examples"
+    return {Path(str(p)).stem: Path(str(p)) for p in folder.iterdir() if str(p).endswith(".yaml")}
+
+
+def load_example(name: str) -> ModelSpec:
+    examples = example_models()
+    if name not in examples:
+        raise ToolInputError("example", f"unknown example {name!r}; one of {sorted(examples)}")
+    return load_model(examples[name])
+
+
+def parse_model_text(text: str, filename: str) -> ModelSpec:
+    """Validate an uploaded YAML/JSON model document (JSON is read as YAML)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ToolInputError("model_file", f"{filename} is not valid YAML/JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise ToolInputError("model_file", f"{filename}: a model document must be a mapping")
+    return load_model(data)
+
+
+def model_run(spec: ModelSpec, psa_draws: int, seed: int, wtp_max: float) -> ModelRun:
+    """The library's end-to-end run (deterministic; a seeded PSA when `psa_draws` > 0)."""
+    return run_analysis(spec, n_draws=psa_draws or None, seed=seed, wtp_max=wtp_max)
+
+
+def model_page(run: ModelRun, wtp: float) -> PageResult:
+    """Base case, incremental table and, after a PSA, the CE plane, CEAC, CEAF and EVPI."""
+    spec = run.spec
+    effect = spec.settings.effect
+    page = PageResult(title=spec.name)
+    page.facts += [("Effect measure", effect.upper()), ("Cycles", str(spec.settings.cycles))]
+    base = run.deterministic.reset_index()
+    shown = [c for c in base.columns if "undiscounted" not in str(c)]
+    money = {str(c): MONEY for c in shown if str(c).startswith("cost")}
+    page.tables.append(("Base case per strategy (discounted)", table(base[shown], money, EFFECT)))
+    page.tables.append(
+        ("Incremental analysis (ND non-dominated, ED extended dominance, D dominated)",
+         table(run.icers, {"cost": MONEY, "inc_cost": MONEY, "icer": MONEY}, EFFECT))
+    )  # fmt: skip
+    if wtp > 0:
+        benefit = cea.net_benefit_table(
+            base["cost"].to_numpy(), base["effect"].to_numpy(), list(base["strategy"]), wtp
+        )
+        page.tables.append((f"Net benefit at {wtp:,.0f} per {effect.upper()}", table(benefit)))
+    page.add_figure("frontier", plots.icers_figure(run.icers))
+    if run.psa is not None and run.wtp_grid is not None and run.psa_summary is not None:
+        costs, effects = run.psa.matrices()
+        sample = cea.psa_sample(costs, effects, run.psa.strategies)
+        comparator = sample.strategies[0]
+        page.facts += [("PSA draws", f"{run.psa.n_draws:,}"), ("Seed", str(run.seed))]
+        page.tables.append(("PSA summary", table(run.psa_summary)))
+        page.tables.append(
+            ("Incremental analysis on PSA means",
+             table(cea.icers_from_psa(sample), {"cost": MONEY, "inc_cost": MONEY, "icer": MONEY}))
+        )  # fmt: skip
+        page.add_figure(
+            "ce-plane",
+            plots.ce_plane_figure(
+                cea.ce_plane(sample, comparator), wtp=wtp or None, comparator=comparator
+            ),
+        )
+        page.add_figure("ceac", plots.ceac_figure(run.ceac if run.ceac is not None else
+                                                  cea.ceac(sample, run.wtp_grid)))  # fmt: skip
+        page.add_figure("ceaf", plots.ceaf_figure(cea.ceaf(sample, run.wtp_grid)))
+        page.add_figure("evpi", plots.evpi_figure(voi.evpi(sample, run.wtp_grid)))
+    return page
+
+
+# --------------------------------------------------------------------------- CSV uploads
+
+
+def read_csv_text(field_name: str, text: str) -> pd.DataFrame:
+    """A CSV upload as a frame of strings (cells kept as typed, so errors can quote them)."""
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True
+        )
+    except pd.errors.EmptyDataError:
+        raise ToolInputError(field_name, "the file has no header row") from None
+    except pd.errors.ParserError as error:
+        raise ToolInputError(field_name, f"not a readable CSV file ({error})") from None
+    if frame.empty:
+        raise ToolInputError(field_name, "no data rows under the header")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def numeric_columns(field_name: str, frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """`columns` as floats; the first bad cell is named by column and line of the file."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ToolInputError(
+            field_name, f"missing column(s) {missing}; the file has {list(frame.columns)}"
+        )
+    converted = {}
+    for column in columns:
+        values = pd.to_numeric(frame[column].str.strip(), errors="coerce")
+        bad = values.isna() | values.isin([math.inf, -math.inf])
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise ToolInputError(
+                field_name,
+                f"column {column!r}, line {row + 2}: expected a finite number, "
+                f"got {frame[column].iloc[row]!r}",
+            )
+        converted[column] = values.astype(float)
+    return pd.DataFrame(converted)
+
+
+def icers_page(frame: pd.DataFrame, field_name: str) -> PageResult:
+    """Incremental table of a `strategy,cost,effect` file."""
+    numbers = numeric_columns(field_name, frame, ["cost", "effect"])
+    if "strategy" not in frame.columns:
+        raise ToolInputError(
+            field_name, f"missing column 'strategy'; the file has {list(frame.columns)}"
+        )
+    names = [s.strip() for s in frame["strategy"]]
+    if any(not name for name in names):
+        line = names.index("") + 2
+        raise ToolInputError(field_name, f"column 'strategy', line {line}: the name is empty")
+    icers = cea.calculate_icers(numbers["cost"].to_numpy(), numbers["effect"].to_numpy(), names)
+    page = PageResult(title="Incremental cost-effectiveness")
+    page.tables.append(
+        ("Incremental analysis (ND non-dominated, ED extended dominance, D dominated)",
+         table(icers, {"cost": MONEY, "inc_cost": MONEY, "icer": MONEY}, EFFECT))
+    )  # fmt: skip
+    page.add_figure("frontier", plots.icers_figure(icers))
+    return page
+
+
+def psa_columns(field_name: str, frame: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """(strategies, parameter columns) of a wide PSA file."""
+    columns = list(frame.columns)
+    strategies = [c[len(COST_PREFIX) :] for c in columns if c.startswith(COST_PREFIX)]
+    if len(strategies) < 2:
+        raise ToolInputError(
+            field_name,
+            f"expected cost_<strategy> and effect_<strategy> columns for at least 2 strategies; "
+            f"the file has {columns}",
+        )
+    outcome = {f"{COST_PREFIX}{s}" for s in strategies} | {
+        f"{EFFECT_PREFIX}{s}" for s in strategies
+    }
+    return strategies, [c for c in columns if c not in outcome]
+
+
+def psa_page(
+    frame: pd.DataFrame,
+    field_name: str,
+    wtp: float,
+    wtp_max: float,
+    parameter_sets: list[list[str]],
+    method: str,
+    seed: int,
+) -> PageResult:
+    """EVPI (at `wtp` and over 0..`wtp_max`), EVPPI of the parameter sets, CEAC and CE plane."""
+    strategies, parameters = psa_columns(field_name, frame)
+    outcome_columns = [f"{p}{s}" for p in (COST_PREFIX, EFFECT_PREFIX) for s in strategies]
+    sample = cea.psa_from_wide_frame(
+        numeric_columns(field_name, frame, outcome_columns), COST_PREFIX, EFFECT_PREFIX
+    )
+    grid = np.linspace(0.0, wtp_max, 51)
+    page = PageResult(title="Value of information from a PSA sample")
+    page.facts += [("Draws", f"{sample.n_draws:,}"), ("Strategies", ", ".join(strategies))]
+    page.facts.append(("Parameter columns", ", ".join(parameters) or "none"))
+    at_wtp = voi.evpi(sample, [wtp])
+    page.tables.append((f"EVPI per person at {wtp:,.0f}", table(at_wtp, default=MONEY)))
+    if parameter_sets:
+        unknown = sorted({p for group in parameter_sets for p in group} - set(parameters))
+        if unknown:
+            raise ToolInputError(
+                "parameters", f"unknown parameter column(s) {unknown}; the file has {parameters}"
+            )
+        inputs = numeric_columns(field_name, frame, sorted({p for g in parameter_sets for p in g}))
+        values = voi.evppi(sample, inputs, parameter_sets, wtp=[wtp], method=method, seed=seed)  # type: ignore[arg-type]
+        page.tables.append(
+            (f"EVPPI per person at {wtp:,.0f} ({method.upper()} metamodel, seed {seed})",
+             table(values, default=MONEY))
+        )  # fmt: skip
+        page.add_figure("evppi", plots.evppi_bar_figure(values, wtp=wtp))
+    page.add_figure("evpi", plots.evpi_figure(voi.evpi(sample, grid)))
+    page.add_figure("ceac", plots.ceac_figure(cea.ceac(sample, grid)))
+    page.add_figure(
+        "ce-plane",
+        plots.ce_plane_figure(cea.ce_plane(sample, strategies[0]), wtp=wtp or None,
+                              comparator=strategies[0]),
+    )  # fmt: skip
+    return page
