@@ -27,9 +27,12 @@ def test_hiv_monotherapy_and_combination_match_exercise_2_5(hiv_model) -> None:
     assert round(comb["ly"], 3) == 8.937
     icer = (comb["cost"] - mono["cost"]) / (comb["ly"] - mono["ly"])
     assert round(icer) == 6_276
-    # The unrounded values that the workbook computes (checked by hand: 1000-patient trace)
-    assert mono["cost"] == pytest.approx(44_663.4536, abs=1e-3)
-    assert comb["cost"] == pytest.approx(50_601.6513, abs=1e-3)
+    # Workbook digits as transcribed in heemod's tests/testthat/test_dmhee.R
+    assert mono["cost"] == pytest.approx(44_663.4535637, abs=5e-8)
+    assert comb["cost"] == pytest.approx(50_601.6513312, abs=5e-8)
+    assert mono["ly"] == pytest.approx(7.9912066, abs=5e-8)
+    assert comb["ly"] == pytest.approx(8.9373889, abs=5e-8)
+    assert icer == pytest.approx(6_275.95560, abs=5e-6)
 
 
 def test_hiv_transition_matrix_matches_table_2_2(hiv_model) -> None:
@@ -69,21 +72,41 @@ def _thr_reference(np1: bool) -> tuple[float, float]:
 
 
 def test_thr_matches_exercise_3_5(thr_model) -> None:
-    """Briggs et al. 2006, Exercise 3.5 (women aged 60, 60 annual cycles, costs 6%, outcomes
-    1.5%): the standard prosthesis arm costs £512 per patient as reported in the book. The
-    remaining digits (NP1 cost £610, QALYs 14.653 vs 14.698, ICER ~£2,198) could not be checked
-    against the printed workbook here; they are asserted against an independent scalar
-    re-implementation of the workbook formulas (`_thr_reference`) to 1e-9."""
+    """Briggs et al. 2006, Exercise 3.5 solution workbook (women aged 60, 60 annual cycles,
+    costs 6%, outcomes 1.5%), digits as transcribed from the Excel model in heemod's
+    tests/testthat/test_dmhee.R ("Exactly match THR model"): standard prosthesis cost
+    512.434658 and 14.6531896 QALYs; NP1 610.311818 and 14.69770986 QALYs; ICER 2,198.486665.
+    Also checked against an independent scalar re-implementation (`_thr_reference`)."""
     result = MarkovModel(thr_model).run().mean()
-    assert round(result.loc["standard", "cost"]) == 512
+    assert result.loc["standard", "cost"] == pytest.approx(512.434658, abs=5e-7)
+    assert result.loc["standard", "qaly"] == pytest.approx(14.6531896, abs=5e-8)
+    assert result.loc["np1", "cost"] == pytest.approx(610.311818, abs=5e-7)
+    assert result.loc["np1", "qaly"] == pytest.approx(14.69770986, abs=5e-9)
+    icer = (result.loc["np1", "cost"] - result.loc["standard", "cost"]) / (
+        result.loc["np1", "qaly"] - result.loc["standard", "qaly"]
+    )
+    assert icer == pytest.approx(2_198.486665, abs=5e-7)
     for name, np1 in (("standard", False), ("np1", True)):
         cost, qaly = _thr_reference(np1)
         assert result.loc[name, "cost"] == pytest.approx(cost, rel=1e-12)
         assert result.loc[name, "qaly"] == pytest.approx(qaly, rel=1e-12)
-    icer = (result.loc["np1", "cost"] - result.loc["standard", "cost"]) / (
-        result.loc["np1", "qaly"] - result.loc["standard", "qaly"]
+
+
+def test_thr_trace_matches_the_workbook(thr_model) -> None:
+    """Workbook trace of the standard arm, cycles 1-4 (SuccessP, RevisionTHR, SuccessR, Death),
+    as transcribed in heemod's test_dmhee.R, to 8 decimals."""
+    trace = MarkovModel(thr_model).run().trace
+    std = trace[trace.strategy == "standard"].set_index("cycle")
+    expected = np.array(
+        [
+            [0.98000000, 0.0000000, 0.0000000, 0.0200000],
+            [0.97265720, 0.0007768, 0.0000000, 0.02656600],
+            [0.96516548, 0.00097491, 0.00075606, 0.03310354],
+            [0.95757109, 0.00115802, 0.00166964, 0.03960125],
+        ]
     )
-    assert 2_150 < icer < 2_250
+    got = std.loc[1:4, ["SuccessP", "RevisionTHR", "SuccessR", "Death"]].to_numpy()
+    np.testing.assert_allclose(np.round(got, 8), expected, atol=1e-12)
 
 
 def test_psa_is_reproducible_and_chunking_invariant(hiv_model) -> None:
