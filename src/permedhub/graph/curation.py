@@ -311,7 +311,7 @@ def audit_log(
         batch: entry_id
         for batch, entry_id in session.execute(
             select(AuditEntry.batch, AuditEntry.id).where(AuditEntry.batch.in_(names))
-        ).tuples()
+        ).all()
     }
     return [
         AuditView(

@@ -178,7 +178,7 @@ def subnational_organisations(
         .join(Country, Country.code == Organisation.subdivision_code)
         .order_by(Organisation.subdivision_code, Organisation.name)
         .limit(limit)
-    ).tuples()
+    ).all()
     return [
         SubnationalOrganisation(org_id, name, kind, str(sub_code), sub_name, country)
         for org_id, name, kind, sub_code, sub_name, country in rows

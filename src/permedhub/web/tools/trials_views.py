@@ -1,0 +1,238 @@
+"""Arrange `permedhub.trials` results into tables and figures for the portal.
+
+The numbers come from the library (`design_gsd`, `simon_two_stage`, `fixed.*`,
+`simulate_design`); this module only lays them out and draws them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import yaml
+from pydantic import ValidationError
+
+from permedhub.trials import fixed
+from permedhub.trials.design_spec import BasketSpec, parse_design
+from permedhub.trials.examples import example_names, example_path
+from permedhub.trials.gsd import GroupSequentialDesign
+from permedhub.trials.simon import SimonResult
+from permedhub.trials.simulate import SimulationReport
+from permedhub.web.tools.common import ToolInputError, figure_json, table
+
+
+@dataclass
+class PageResult:
+    title: str
+    facts: list[tuple[str, str]] = field(default_factory=list)
+    tables: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    figures: list[tuple[str, str]] = field(default_factory=list)
+
+    def add_figure(self, key: str, figure: go.Figure) -> None:
+        self.figures.append((key, figure_json(figure)))
+
+
+# --------------------------------------------------------------------------- group-sequential
+
+
+def gsd_page(design: GroupSequentialDesign) -> PageResult:
+    page = PageResult(title=f"{design.boundary} design, K = {design.looks}")
+    page.facts += [
+        ("Alpha", f"{design.alpha:g} ({design.sided}-sided)"),
+        ("Beta", f"{design.beta:g}"),
+        ("Futility", design.futility),
+        ("Inflation factor", f"{design.inflation_factor:.4f}"),
+        ("Expected sample size / fixed under H0", f"{design.expected_sample_size_h0:.4f}"),
+        ("Expected sample size / fixed under H1", f"{design.expected_sample_size_h1:.4f}"),
+        ("Power", f"{design.power:.4f}"),
+        ("Drift (mean of Z at full information)", f"{design.drift:.4f}"),
+    ]
+    page.tables.append(("Boundaries per look (z scale)", table(design.to_frame(), {"look": 0})))
+    page.add_figure("boundaries", gsd_figure(design))
+    return page
+
+
+def gsd_figure(design: GroupSequentialDesign) -> go.Figure:
+    """Efficacy (and futility) bounds against the information fraction."""
+    figure = go.Figure()
+    rates = design.information_rates
+    efficacy = np.isfinite(design.efficacy_bounds)
+    figure.add_trace(
+        go.Scatter(x=rates[efficacy], y=design.efficacy_bounds[efficacy],
+                   mode="lines+markers", name="efficacy bound")
+    )  # fmt: skip
+    if design.sided == 2:
+        figure.add_trace(
+            go.Scatter(x=rates[efficacy], y=-design.efficacy_bounds[efficacy],
+                       mode="lines+markers", name="lower efficacy bound")
+        )  # fmt: skip
+    futility = np.isfinite(design.futility_bounds)
+    if futility.any():
+        figure.add_trace(
+            go.Scatter(x=rates[futility], y=design.futility_bounds[futility],
+                       mode="lines+markers", name="futility bound")
+        )  # fmt: skip
+    figure.update_layout(
+        title="Boundaries", xaxis_title="Information fraction", yaxis_title="z statistic"
+    )
+    return figure
+
+
+# --------------------------------------------------------------------------- Simon
+
+
+def simon_page(result: SimonResult) -> PageResult:
+    page = PageResult(
+        title=f"Simon two-stage designs: p0 = {result.p0:g}, p1 = {result.p1:g}, "
+        f"alpha = {result.alpha:g}, beta = {result.beta:g}"
+    )
+    rows = [("optimal", result.optimal), ("minimax", result.minimax)]
+    rows += [("admissible", d) for d in result.admissible]
+    frame = pd.DataFrame(
+        {
+            "design": [name for name, _ in rows],
+            "r1/n1": [f"{d.r1}/{d.n1}" for _, d in rows],
+            "r/n": [f"{d.r}/{d.n}" for _, d in rows],
+            "EN(p0)": [d.expected_n0 for _, d in rows],
+            "PET(p0)": [d.pet0 for _, d in rows],
+            "alpha": [d.alpha for _, d in rows],
+            "power": [d.power for _, d in rows],
+            "q range": ["—" if d.q_low is None else f"[{d.q_low:.3f}, {d.q_high:.3f}]"
+                        for _, d in rows],
+        }
+    )  # fmt: skip
+    page.tables.append(
+        ("Designs (stop after stage 1 if responses ≤ r1; reject H0 if total > r)",
+         table(frame, {"EN(p0)": 2, "PET(p0)": 3}))
+    )  # fmt: skip
+    figure = go.Figure()
+    for name, _ in rows[:2]:
+        design = result.optimal if name == "optimal" else result.minimax
+        figure.add_trace(
+            go.Scatter(x=[design.n], y=[design.expected_n0], mode="markers", name=name,
+                       marker={"size": 12})
+        )  # fmt: skip
+    if result.admissible:
+        figure.add_trace(
+            go.Scatter(x=[d.n for d in result.admissible],
+                       y=[d.expected_n0 for d in result.admissible],
+                       mode="lines+markers", name="admissible")
+        )  # fmt: skip
+    figure.update_layout(
+        title="Maximum against expected sample size under p0",
+        xaxis_title="Maximum sample size n",
+        yaxis_title="Expected sample size under p0",
+    )
+    page.add_figure("simon", figure)
+    return page
+
+
+# --------------------------------------------------------------------------- fixed designs
+
+
+def fixed_page(design: fixed.FixedDesign) -> PageResult:
+    page = PageResult(title=f"{design.endpoint} endpoint: {design.method}")
+    rows: list[tuple[str, Any]] = []
+    if design.n_total:
+        rows += [("control arm", design.n_control), ("treatment arm", design.n_treatment),
+                 ("total", design.n_total)]  # fmt: skip
+    if design.events is not None:
+        rows.append(("events", design.events))
+    if design.probability_of_event is not None:
+        rows.append(("P(event)", design.probability_of_event))
+    rows.append(("power at these sizes", design.power))
+    frame = pd.DataFrame({"quantity": [r[0] for r in rows], "value": [r[1] for r in rows]})
+    page.tables.append(("Sample size", table(frame.astype({"value": object}))))
+    return page
+
+
+# --------------------------------------------------------------------------- simulation
+
+
+def design_from_text(text: str, filename: str) -> Any:
+    """Validate an uploaded design document (YAML or JSON)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ToolInputError("design_file", f"{filename} is not valid YAML/JSON: {error}") from None
+    return validated_design(data, "design_file")
+
+
+def design_from_example(name: str) -> Any:
+    if name not in example_names():
+        raise ToolInputError("example", f"unknown example {name!r}; one of {example_names()}")
+    data = yaml.safe_load(example_path(name).read_text(encoding="utf-8"))
+    return validated_design(data, "example")
+
+
+def validated_design(data: Any, field_name: str) -> Any:
+    try:
+        return parse_design(data)
+    except ValidationError as error:
+        details = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'][1:]) or 'design'}: {e['msg']}"
+            for e in error.errors()[:6]
+        )
+        raise ToolInputError(field_name, f"invalid design document: {details}") from None
+
+
+def is_bayesian_basket(spec: Any) -> bool:
+    return isinstance(spec, BasketSpec) and spec.method == "bhm"
+
+
+def simulation_page(report: SimulationReport) -> PageResult:
+    title = str(report.design.get("title", report.design.get("design", "Design")))
+    page = PageResult(title=title)
+    page.facts += [
+        ("Design family", str(report.design.get("design"))),
+        ("Simulated trials per scenario", f"{report.n_sim:,}"),
+        ("Seed", str(report.seed)),
+        ("Engine", report.engine),
+        ("Elapsed seconds", f"{report.elapsed_seconds:.2f}"),
+    ]
+    if report.boundaries:
+        frame = pd.DataFrame(
+            {"boundary": list(report.boundaries),
+             "values by stage": [", ".join(f"{v:.4f}" for v in values)
+                                 for values in report.boundaries.values()]}
+        )  # fmt: skip
+        page.tables.append(("Boundaries", table(frame)))
+    for scenario in report.scenarios:
+        kind = "exact" if scenario.exact else "simulated"
+        frame = pd.DataFrame(
+            {"result": list(scenario.metrics),
+             "estimate": [m["estimate"] for m in scenario.metrics.values()],
+             "Monte-Carlo SE": [m["mc_se"] for m in scenario.metrics.values()]}
+        )  # fmt: skip
+        page.tables.append((f"Scenario: {scenario.name} ({kind})", table(frame, default=5)))
+    page.add_figure("rejection", rejection_figure(report))
+    return page
+
+
+def rejection_figure(report: SimulationReport) -> go.Figure:
+    """Rejection probabilities per scenario with ±1.96 Monte-Carlo SE bars."""
+    names = [s.name for s in report.scenarios]
+    metrics = [m for m in report.scenarios[0].metrics
+               if m.startswith(("reject", "fwer", "power", "any_correct"))]  # fmt: skip
+    figure = go.Figure()
+    for metric in metrics:
+        values = [s.metrics.get(metric, {"estimate": math.nan, "mc_se": 0.0}) for s in
+                  report.scenarios]  # fmt: skip
+        figure.add_trace(
+            go.Scatter(
+                x=names, y=[v["estimate"] for v in values], name=metric, mode="lines+markers",
+                error_y={"type": "data", "array": [1.96 * v["mc_se"] for v in values],
+                         "visible": True},
+            )
+        )  # fmt: skip
+    figure.update_layout(
+        title="Rejection probabilities by scenario (bars: ±1.96 Monte-Carlo SE)",
+        xaxis_title="Scenario",
+        yaxis_title="Probability",
+        yaxis_range=[0, 1],
+    )
+    return figure

@@ -1,0 +1,279 @@
+"""The curator area: roles on every write route, CSRF, rate-limited login, edits, uploads, undo."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from permedhub.graph import queries
+from permedhub.graph.models import AuditEntry, Organisation
+from permedhub.web.pages.curator import MAX_UPLOAD_BYTES
+
+CsrfOf = Callable[..., str]
+LogIn = Callable[[TestClient, str], str]
+ORG = "isciii"
+# (method, path, form, the role it needs)
+WRITE_ROUTES = [
+    ("post", f"/curate/organisations/{ORG}", {"name": "Changed"}, "curator"),
+    ("post", "/curate/upload", {}, "curator"),
+    ("post", "/curate/upload/commit", {}, "curator"),
+    ("post", "/curate/audit/1/undo", {}, "curator"),
+    ("post", "/curate/users", {"name": "x", "password": "y" * 12, "role": "admin"}, "admin"),
+]
+READ_ROUTES = [
+    ("/curate", "viewer"),
+    ("/curate/audit", "viewer"),
+    (f"/curate/organisations/{ORG}", "curator"),
+    ("/curate/upload", "curator"),
+    ("/curate/users", "admin"),
+]
+RANK = {"viewer": 0, "curator": 1, "admin": 2}
+
+
+def _audit_count(engine: Engine) -> int:
+    with Session(engine) as session:
+        return session.execute(select(func.count(AuditEntry.id))).scalar_one()
+
+
+def _org_name(engine: Engine, org_id: str = ORG) -> str:
+    with Session(engine) as session:
+        return queries.get_organisation(session, org_id).name
+
+
+@pytest.mark.parametrize(("method", "path", "form", "role"), WRITE_ROUTES)
+def test_anonymous_writes_are_refused_and_change_nothing(
+    client: TestClient,
+    web_engine: Engine,
+    csrf_of: CsrfOf,
+    method: str,
+    path: str,
+    form: dict[str, str],
+    role: str,
+) -> None:
+    before = _audit_count(web_engine)
+    token = csrf_of(client)  # a valid token: the refusal must come from the missing login
+    response = client.request(method, path, data={**form, "csrf_token": token})
+    assert response.status_code == 401
+    assert _audit_count(web_engine) == before and _org_name(web_engine) != "Changed"
+
+
+@pytest.mark.parametrize(("method", "path", "form", "role"), WRITE_ROUTES)
+def test_write_routes_refuse_a_role_below_the_one_they_need(
+    client: TestClient,
+    web_engine: Engine,
+    log_in: LogIn,
+    method: str,
+    path: str,
+    form: dict[str, str],
+    role: str,
+) -> None:
+    below = "viewer" if role == "curator" else "carol"
+    name = {"viewer": "vera"}.get(below, below)
+    token = log_in(client, name)
+    before = _audit_count(web_engine)
+    response = client.request(method, path, data={**form, "csrf_token": token})
+    assert response.status_code == 403
+    assert _audit_count(web_engine) == before
+
+
+def test_read_routes_need_their_role(client: TestClient, log_in: LogIn) -> None:
+    for path, _role in READ_ROUTES:
+        assert client.get(path).status_code == 401, path
+    log_in(client, "vera")
+    for path, role in READ_ROUTES:
+        expected = 200 if RANK[role] <= RANK["viewer"] else 403
+        assert client.get(path).status_code == expected, path
+
+
+def test_a_post_without_the_session_csrf_token_is_refused(
+    client: TestClient, web_engine: Engine, log_in: LogIn
+) -> None:
+    log_in(client, "carol")
+    for token in (None, "forged-token"):
+        data = {"name": "Changed"} | ({"csrf_token": token} if token else {})
+        response = client.post(f"/curate/organisations/{ORG}", data=data)
+        assert response.status_code == 403 and "security token" in response.text
+    assert _org_name(web_engine) == "Instituto de Salud Carlos III"
+
+
+def test_login_without_csrf_token_is_refused(client: TestClient) -> None:
+    response = client.post("/login", data={"name": "carol", "password": "curator-password-1"})
+    assert response.status_code == 403
+
+
+def test_session_cookie_is_secure_httponly_and_samesite(client: TestClient) -> None:
+    cookie = client.get("/login").headers["set-cookie"].lower()
+    assert "httponly" in cookie and "secure" in cookie and "samesite=strict" in cookie
+
+
+def test_login_is_rate_limited_after_five_failures(client: TestClient, csrf_of: CsrfOf) -> None:
+    token = csrf_of(client)
+    for _ in range(5):
+        wrong = client.post(
+            "/login", data={"name": "carol", "password": "nope", "csrf_token": token}
+        )
+        assert wrong.status_code == 401
+    # The sixth attempt is refused even with the right password, without checking it.
+    blocked = client.post(
+        "/login", data={"name": "carol", "password": "curator-password-1", "csrf_token": token}
+    )
+    assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
+
+
+def test_curator_edits_an_organisation_and_undoes_it(
+    client: TestClient, web_engine: Engine, log_in: LogIn
+) -> None:
+    token = log_in(client, "carol")
+    form = client.get(f"/curate/organisations/{ORG}").text
+    assert 'value="Instituto de Salud Carlos III"' in form
+    response = client.post(
+        f"/curate/organisations/{ORG}",
+        data={
+            "csrf_token": token,
+            "name": "ISCIII renamed",
+            "country": "ES",
+            "kind": "funder",
+            "city": "Madrid",
+            "expertise": "genomics; cohorts",
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    page = client.get(f"/organisations/{ORG}").text
+    assert "ISCIII renamed" in page and "genomics; cohorts" in page
+    audit = client.get("/curate/audit").text
+    assert "ISCIII renamed" in audit and "carol" in audit
+    with Session(web_engine) as session:
+        entry_id = session.execute(select(func.max(AuditEntry.id))).scalar_one()
+    undone = client.post(f"/curate/audit/{entry_id}/undo", data={"csrf_token": token})
+    assert undone.status_code == 200 and f"Change {entry_id} was undone" in undone.text
+    assert _org_name(web_engine) == "Instituto de Salud Carlos III"
+    # The search index followed the edit and its undo.
+    assert "ISCIII renamed" not in client.get("/search", params={"q": "renamed"}).text
+    again = client.post(f"/curate/audit/{entry_id}/undo", data={"csrf_token": token})
+    assert again.status_code == 409
+
+
+def test_invalid_edit_shows_errors_per_field_and_saves_nothing(
+    client: TestClient, web_engine: Engine, log_in: LogIn
+) -> None:
+    token = log_in(client, "carol")
+    before = _audit_count(web_engine)
+    response = client.post(
+        f"/curate/organisations/{ORG}",
+        data={"csrf_token": token, "name": "", "country": "XX", "latitude": "123"},
+    )
+    assert response.status_code == 422
+    text = response.text
+    assert 'id="e-name"' in text and 'id="e-country"' in text and 'id="e-latitude"' in text
+    assert "unknown country code" in text and "less than or equal to 90" in text
+    assert 'value="XX"' in text  # the curator's input is kept for correction
+    assert _audit_count(web_engine) == before
+
+
+UPLOAD_YAML = b"""
+organisations:
+  - id: new-funder
+    name: New Funder <b>bold</b>
+    kind: funder
+    country: PT
+  - id: isciii
+    name: Instituto de Salud Carlos III (updated)
+    kind: research-institute
+    country: ES
+    city: Madrid
+"""
+
+
+def test_upload_preview_then_commit(
+    client: TestClient, web_engine: Engine, log_in: LogIn, csrf_of: CsrfOf
+) -> None:
+    token = log_in(client, "carol")
+    before = _audit_count(web_engine)
+    preview = client.post(
+        "/curate/upload",
+        data={"csrf_token": token},
+        files={"file": ("organisations.yaml", UPLOAD_YAML, "application/yaml")},
+    )
+    assert preview.status_code == 200, preview.text[:1000]
+    assert "Import these changes" in preview.text and "new-funder" in preview.text
+    assert "New Funder &lt;b&gt;bold&lt;/b&gt;" in preview.text
+    assert _audit_count(web_engine) == before, "a preview must change nothing"
+    with Session(web_engine) as session:
+        assert session.get(Organisation, "new-funder") is None
+    done = client.post("/curate/upload/commit", data={"csrf_token": csrf_of(client, "/curate")})
+    assert done.status_code == 200 and "imported" in done.text.lower()
+    assert _org_name(web_engine, "new-funder") == "New Funder <b>bold</b>"
+    assert _audit_count(web_engine) == before + 2
+    assert client.post("/curate/upload/commit", data={"csrf_token": token}).status_code == 409
+
+
+def test_a_failed_upload_lists_errors_per_row_and_changes_nothing(
+    client: TestClient, web_engine: Engine, log_in: LogIn
+) -> None:
+    token = log_in(client, "carol")
+    before = _audit_count(web_engine)
+    bad = b"id,name,country\nok-org,Fine,DE\nbad-org,Broken,XX\n"
+    response = client.post(
+        "/curate/upload",
+        data={"csrf_token": token},
+        files={"file": ("organisations.csv", bad, "text/csv")},
+    )
+    assert response.status_code == 422
+    assert 'id="upload-issues"' in response.text and "XX" in response.text
+    assert "<td>3</td>" in response.text  # the CSV line of the bad row
+    assert _audit_count(web_engine) == before
+    with Session(web_engine) as session:
+        assert session.get(Organisation, "ok-org") is None
+
+
+def test_uploads_have_type_and_size_limits(client: TestClient, log_in: LogIn) -> None:
+    token = log_in(client, "carol")
+    wrong_type = client.post(
+        "/curate/upload",
+        data={"csrf_token": token},
+        files={"file": ("graph.exe", b"MZ...", "application/octet-stream")},
+    )
+    assert wrong_type.status_code == 415 and "expected .yaml" in wrong_type.text
+    too_big = client.post(
+        "/curate/upload",
+        data={"csrf_token": token},
+        files={"file": ("organisations.csv", b"x" * (MAX_UPLOAD_BYTES + 200_000), "text/csv")},
+    )
+    assert too_big.status_code == 413 and "at most 5 MB" in too_big.text
+    empty = client.post(
+        "/curate/upload",
+        data={"csrf_token": token},
+        files={"file": ("organisations.csv", b"  \n", "text/csv")},
+    )
+    assert empty.status_code == 422 and "empty" in empty.text
+
+
+def test_admin_creates_a_user_and_curators_cannot(client: TestClient, log_in: LogIn) -> None:
+    token = log_in(client, "ada")
+    short = client.post(
+        "/curate/users",
+        data={"csrf_token": token, "name": "bob", "password": "short", "role": "curator"},
+    )
+    assert short.status_code == 422 and "at least 10 characters" in short.text
+    made = client.post(
+        "/curate/users",
+        data={"csrf_token": token, "name": "bob", "password": "bob-password-1", "role": "curator"},
+        follow_redirects=False,
+    )
+    assert made.status_code == 303
+    assert "bob" in client.get("/curate/users").text
+
+
+def test_logout_ends_the_session(client: TestClient, log_in: LogIn) -> None:
+    token = log_in(client, "vera")
+    assert client.get("/curate").status_code == 200
+    assert (
+        client.post("/logout", data={"csrf_token": token}, follow_redirects=False).status_code
+        == 303
+    )
+    assert client.get("/curate").status_code == 401
