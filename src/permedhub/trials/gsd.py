@@ -132,17 +132,33 @@ class _State:
         shift = self.points * np.sqrt(self.t) + drift * dt
         return (np.sqrt(t) * np.atleast_1d(z)[:, None] - shift[None, :]) / np.sqrt(dt)
 
+    def _scaled_shift(self, t: float, drift: float) -> tuple[float, FloatArray]:
+        """(sqrt(t / dt), shift / sqrt(dt)) so that u = bound * first - second."""
+        root_dt = np.sqrt(t - self.t)
+        shift = (self.points * np.sqrt(self.t) + drift * (t - self.t)) / root_dt
+        return float(np.sqrt(t) / root_dt), shift
+
     def exit_above(self, bound: float, t: float, drift: float) -> float:
         if bound == np.inf or self.points.size == 0:
             return 0.0
-        u = self._standardised(np.array([bound]), t, drift)[0]
-        return float(self.weighted_density @ ndtr(-u))
+        scale, shift = self._scaled_shift(t, drift)
+        return float(self.weighted_density @ ndtr(shift - bound * scale))
 
     def exit_below(self, bound: float, t: float, drift: float) -> float:
         if bound == -np.inf or self.points.size == 0:
             return 0.0
-        u = self._standardised(np.array([bound]), t, drift)[0]
-        return float(self.weighted_density @ ndtr(u))
+        scale, shift = self._scaled_shift(t, drift)
+        return float(self.weighted_density @ ndtr(bound * scale - shift))
+
+    def exit_function(self, t: float, drift: float, below: bool) -> Any:
+        """P(exit beyond a bound) as a fast function of the bound (for root finding)."""
+        if self.points.size == 0:
+            return lambda bound: 0.0
+        scale, shift = self._scaled_shift(t, drift)
+        weights = self.weighted_density
+        if below:
+            return lambda bound: float(weights @ ndtr(bound * scale - shift))
+        return lambda bound: float(weights @ ndtr(shift - bound * scale))
 
     def advance(self, t: float, drift: float, lower: float, upper: float, r: int) -> _State:
         points, weights = _grid(drift * np.sqrt(t), lower, upper, r)
@@ -493,17 +509,11 @@ def _spending_efficacy(spec: _Spec, futility: FloatArray | None) -> FloatArray:
         if spec.efficacy_active[k]:
             target = cumulative[k] - spent
             if spec.sided == 2:
-
-                def exit_both(b: float, s: _State = state, tk: float = t[k]) -> float:
-                    return s.exit_above(b, tk, 0.0) + s.exit_below(-b, tk, 0.0)
-
-                bounds[k] = _solve_bound(exit_both, target)
+                above = state.exit_function(t[k], 0.0, below=False)
+                below = state.exit_function(t[k], 0.0, below=True)
+                bounds[k] = _solve_bound(lambda b, u=above, d=below: u(b) + d(-b), target)
             else:
-
-                def exit_up(b: float, s: _State = state, tk: float = t[k]) -> float:
-                    return s.exit_above(b, tk, 0.0)
-
-                bounds[k] = _solve_bound(exit_up, target)
+                bounds[k] = _solve_bound(state.exit_function(t[k], 0.0, below=False), target)
         lower = -bounds[k] if spec.sided == 2 else lower_fut[k]
         spent += state.exit_above(bounds[k], t[k], 0.0) + state.exit_below(lower, t[k], 0.0) * (
             spec.sided == 2
@@ -569,10 +579,8 @@ def _futility_given(
         if spec.futility_active[k] or last:
             target = (beta if last else cumulative[k]) - spent
 
-            def exit_down(a: float, s: _State = state, tk: float = t[k]) -> float:
-                return s.exit_below(a, tk, drift)
-
-            a = -_solve_bound(lambda x: exit_down(-x), target) if target > 0 else -np.inf
+            exit_down = state.exit_function(t[k], drift, below=True)
+            a = -_solve_bound(lambda x, f=exit_down: f(-x), target) if target > 0 else -np.inf
             if last:
                 final = a
             bounds[k] = min(a, efficacy[k])
