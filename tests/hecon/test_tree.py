@@ -161,3 +161,41 @@ def test_cascade_testing_matches_combined_accuracy(rule: str) -> None:
 def test_invalid_test_accuracy_is_rejected() -> None:
     with pytest.raises(ProbabilityError, match="test 'cdx': sensitivity"):
         dt.DiagnosticTest("cdx", 1.2, 0.9)
+
+
+@pytest.mark.parametrize("rule", ["single", "serial", "parallel"])
+def test_yaml_test_and_treat_step_matches_the_tree(rule: str) -> None:
+    """The model-document construct (closed forms) and the explicit decision tree agree on
+    TP/FN/FP/TN probabilities and the expected testing cost."""
+    from permedhub.hecon.expressions import parse_expression
+    from permedhub.hecon.parameters import test_and_treat_expressions
+    from permedhub.hecon.spec import DiagnosticStepSpec
+
+    tests = [("screen", 0.95, 0.7, 10.0), ("confirm", 0.9, 0.98, 200.0)]
+    if rule == "single":
+        tests = tests[:1]
+    spec = DiagnosticStepSpec.model_validate(
+        {
+            "test_and_treat": {
+                "prevalence": 0.2,
+                "rule": rule,
+                "tests": [
+                    {"name": n, "sensitivity": se, "specificity": sp, "cost": c}
+                    for n, se, sp, c in tests
+                ],
+            }
+        }
+    )
+    values = {
+        k: float(parse_expression(v).evaluate({}))
+        for k, v in test_and_treat_expressions("cdx", spec).items()
+    }
+    zero = {k: dt.Outcome() for k in dt.OUTCOME_KEYS}
+    diag = [dt.DiagnosticTest(n, se, sp, c) for n, se, sp, c in tests]
+    t = dt.test_and_treat(0.2, diag, zero, rule=rule)  # type: ignore[arg-type]
+    leaves = t.leaf_probabilities()["test_and_treat"]
+    for key in ("tp", "fn", "fp", "tn"):
+        assert values[f"cdx_{key}"] == pytest.approx(float(leaves[key.upper()][0]))
+    cost = t.evaluate().set_index("strategy").loc["test_and_treat", "cost"]
+    assert values["cdx_test_cost"] == pytest.approx(cost)
+    assert values["cdx_positive"] == pytest.approx(values["cdx_tp"] + values["cdx_fp"])

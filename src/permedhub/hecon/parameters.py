@@ -28,7 +28,7 @@ from permedhub.hecon.errors import (
     UnknownNameError,
 )
 from permedhub.hecon.expressions import FUNCTIONS, Expression, parse_expression
-from permedhub.hecon.spec import DistributionSpec, TableSpec
+from permedhub.hecon.spec import DiagnosticStepSpec, DistributionSpec, TableSpec
 
 RESERVED = ("model_time", "state_time", "cycle_length")
 
@@ -233,6 +233,11 @@ def compile_parameters(
             out.stochastic.append(Stochastic(name, distribution, outputs, base))
         elif isinstance(spec, TableSpec):
             out.tables[name] = _load_table(name, spec, base_dir)
+        elif isinstance(spec, DiagnosticStepSpec):
+            for out_name, text in test_and_treat_expressions(name, spec).items():
+                if out_name in parameters:
+                    raise HeconError(f"parameter {out_name!r} is defined twice (by {name!r})")
+                out.expressions[out_name] = parse_expression(text, f"parameter {out_name!r}")
         elif isinstance(spec, bool):
             raise HeconError(f"parameter {name!r}: expected a number or expression, got a boolean")
         else:
@@ -334,3 +339,53 @@ def _as3d(value: np.ndarray) -> np.ndarray:
     if value.ndim == 0:
         return value.reshape(1, 1, 1)
     raise ExpressionError(f"unexpected value shape {value.shape}")  # pragma: no cover
+
+
+def test_and_treat_expressions(name: str, spec: DiagnosticStepSpec) -> dict[str, str]:
+    """Closed-form expressions of a test-and-treat step (conditionally independent tests).
+
+    With prevalence p and tests i = 1..k: serial testing (confirm positives) is positive when
+    all tests are, sens = prod sens_i, spec = 1 - prod (1 - spec_i), and test i+1 is done when
+    tests 1..i were positive; parallel testing (re-test negatives) is positive when any test
+    is, sens = 1 - prod (1 - sens_i), spec = prod spec_i, and test i+1 is done when tests 1..i
+    were negative. Expected test cost = sum_i c_i P(test i is done)."""
+    body = spec.test_and_treat
+    prev = f"({body.prevalence})"
+    sens = [f"({t.sensitivity})" for t in body.tests]
+    spec_ = [f"({t.specificity})" for t in body.tests]
+    costs = [f"({t.cost})" for t in body.tests]
+    if body.rule == "single" and len(body.tests) != 1:
+        raise HeconError(f"test_and_treat {name!r}: rule 'single' needs exactly one test")
+
+    def prod(items: list[str]) -> str:
+        return " * ".join(items) if items else "1"
+
+    if body.rule == "parallel":
+        se = f"(1 - {prod([f'(1 - {x})' for x in sens])})"
+        sp = f"({prod(spec_)})"
+        # test i (0-based) is done if tests before it were all negative
+        done = [
+            f"({prev} * {prod([f'(1 - {x})' for x in sens[:i]])} + (1 - {prev}) * "
+            f"{prod(spec_[:i])})"
+            for i in range(len(body.tests))
+        ]
+    else:
+        se = f"({prod(sens)})"
+        sp = f"(1 - {prod([f'(1 - {x})' for x in spec_])})"
+        done = [
+            f"({prev} * {prod(sens[:i])} + (1 - {prev}) * "
+            f"{prod([f'(1 - {x})' for x in spec_[:i]])})"
+            for i in range(len(body.tests))
+        ]
+    cost = " + ".join(f"{c} * {d}" for c, d in zip(costs, done, strict=True))
+    return {
+        f"{name}_tp": f"{prev} * {se}",
+        f"{name}_fn": f"{prev} * (1 - {se})",
+        f"{name}_fp": f"(1 - {prev}) * (1 - {sp})",
+        f"{name}_tn": f"(1 - {prev}) * {sp}",
+        f"{name}_positive": f"{prev} * {se} + (1 - {prev}) * (1 - {sp})",
+        f"{name}_test_cost": cost,
+    }
+
+
+test_and_treat_expressions.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

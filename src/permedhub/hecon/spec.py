@@ -12,6 +12,7 @@ Parameters are one of:
   ``state_time`` (cycles spent in the current state, 1..tunnel length) and ``cycle_length``
 * a distribution (:class:`DistributionSpec`) with an optional base-case ``value``
 * a lookup table (:class:`TableSpec`), called like a function: ``mortality(age)``
+* a test-and-treat step (:class:`DiagnosticStepSpec`) defining ``<name>_tp`` etc.
 
 Transitions are given per origin state as ``{destination: expression}``; the string ``"C"``
 marks the complement ("rest of the row", at most one per row). Omitted destinations are 0.
@@ -123,7 +124,33 @@ class TableSpec(_Strict):
         return self
 
 
-ParameterSpec = DistributionSpec | TableSpec | float | int | str
+class DiagnosticTestSpec(_Strict):
+    name: str
+    sensitivity: Expr
+    specificity: Expr
+    cost: Expr = 0
+
+
+class DiagnosticStepBody(_Strict):
+    prevalence: Expr
+    tests: list[DiagnosticTestSpec] = Field(min_length=1)
+    rule: Literal["single", "serial", "parallel"] = Field(
+        description="single test; serial = confirm positives (positive if all positive); "
+        "parallel = re-test negatives (positive if any positive); tests conditionally "
+        "independent given the true biomarker status"
+    )
+
+
+class DiagnosticStepSpec(_Strict):
+    """A companion-diagnostic step producing parameters ``<name>_tp``, ``_fn``, ``_fp``, ``_tn``
+    (joint probabilities of true status and test result), ``<name>_positive`` (share treated)
+    and ``<name>_test_cost`` (expected testing cost per patient; later tests are only done
+    when the rule needs them). Feed them into a Markov model's ``initial`` distribution."""
+
+    test_and_treat: DiagnosticStepBody
+
+
+ParameterSpec = DistributionSpec | TableSpec | DiagnosticStepSpec | float | int | str
 
 
 class TransitionReward(_Strict):
