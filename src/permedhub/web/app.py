@@ -16,6 +16,7 @@ from permedhub.search.query import SearchQueryError
 from permedhub.web.api import graph as graph_api
 from permedhub.web.api import search as search_api
 from permedhub.web.pages import install as install_pages
+from permedhub.web.tools import router as tools_router
 
 
 def create_app(engine: Engine | None = None, *, prepare_database: bool = True) -> FastAPI:
@@ -38,6 +39,7 @@ def create_app(engine: Engine | None = None, *, prepare_database: bool = True) -
     app.state.engine = engine
     app.include_router(graph_api.router, prefix="/api")
     app.include_router(search_api.router, prefix="/api")
+    app.include_router(tools_router)
     _add_error_handlers(app)
     install_pages(app)
     return app

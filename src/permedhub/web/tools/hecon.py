@@ -8,6 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from permedhub.hecon.report import render_report
 from permedhub.hecon.run import to_json
@@ -101,7 +102,9 @@ async def model_run(request: Request) -> Response:
             spec = hecon_views.load_example(options.example)
         else:
             raise ToolInputError("model_file", "choose an example or upload a model")
-        run = hecon_views.model_run(spec, options.psa_draws, options.seed, options.wtp_max)
+        run = await run_in_threadpool(
+            hecon_views.model_run, spec, options.psa_draws, options.seed, options.wtp_max
+        )
         if options.output == "report":
             return html_download(render_report(run), "hecon-report.html")
         if options.output == "json":
@@ -127,7 +130,8 @@ async def psa_run(request: Request) -> HTMLResponse:
         text = await read_upload(form, "psa_file")
         assert text is not None
         frame = hecon_views.read_csv_text("psa_file", text)
-        page = hecon_views.psa_page(
+        page = await run_in_threadpool(
+            hecon_views.psa_page,
             frame, "psa_file", options.wtp, options.wtp_max,
             _parameter_sets(options.parameters), options.method, options.seed,
         )  # fmt: skip

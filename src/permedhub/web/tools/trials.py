@@ -1,0 +1,268 @@
+"""Trial-design pages (/tools/trials): group-sequential designs, Simon two-stage designs,
+fixed two-arm sample sizes (GET forms: pure calculations, shareable URLs) and simulation of a
+design document (POST with CSRF: it uploads a file). Thin shells over `permedhub.trials`."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypeVar
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from permedhub.trials import fixed
+from permedhub.trials.errors import TrialInputError
+from permedhub.trials.examples import example_names
+from permedhub.trials.gsd import design_gsd
+from permedhub.trials.report import render_html
+from permedhub.trials.simon import simon_two_stage
+from permedhub.trials.simulate import simulate_design
+from permedhub.web.auth import check_csrf
+from permedhub.web.tools import trials_views
+from permedhub.web.tools.common import (
+    ToolInputError,
+    form_fields,
+    guard_content_length,
+    html_download,
+    json_download,
+    read_upload,
+    render_tool,
+    split_numbers,
+    validate_form,
+)
+
+T = TypeVar("T")
+MAX_LOOKS = 20
+MAX_N_SIM = 100_000
+MAX_N_SIM_BAYESIAN = 5_000  # each Bayesian hierarchical trial integrates a posterior grid
+router = APIRouter(prefix="/tools/trials", include_in_schema=False)
+Checked = [Depends(guard_content_length), Depends(check_csrf)]
+
+# Library field name -> form field, so that errors point at what the user typed.
+FIELD_OF = {
+    "information_rates": "timing",
+    "accrual_duration": "accrual",
+    "median": "median_control",
+}
+
+Boundary = Literal["pocock", "obf", "wt", "hp", "ld-obf", "ld-pocock", "hsd", "power"]
+BOUNDARIES: list[tuple[str, str]] = [
+    ("obf", "O'Brien–Fleming"), ("pocock", "Pocock"), ("wt", "Wang–Tsiatis (Δ)"),
+    ("hp", "Haybittle–Peto"), ("ld-obf", "Lan–DeMets, O'Brien–Fleming type"),
+    ("ld-pocock", "Lan–DeMets, Pocock type"), ("hsd", "Hwang–Shih–DeCani (γ)"),
+    ("power", "Power family (ρ)"),
+]  # fmt: skip
+
+
+class GsdForm(BaseModel):
+    looks: int = Field(default=3, ge=1, le=MAX_LOOKS)
+    boundary: Boundary = "obf"
+    alpha: float = 0.025
+    beta: float = 0.2
+    sided: Literal[1, 2] = 1
+    timing: str | None = None
+    futility: Literal["none", "binding", "nonbinding"] = "none"
+    gamma: float | None = None
+    rho: float | None = None
+    delta_wt: float | None = None
+    hp_interim: float = 3.0
+    beta_spending: Literal["ld-obf", "ld-pocock", "hsd", "power"] | None = None
+    output: Literal["page", "report", "json"] = "page"
+
+
+class SimonForm(BaseModel):
+    p0: float
+    p1: float
+    alpha: float = 0.05
+    beta: float = 0.2
+    n_max: int | None = Field(default=None, ge=2, le=300)
+
+
+class SampleSizeForm(BaseModel):
+    endpoint: Literal["binary", "continuous", "survival"] = "binary"
+    alpha: float = 0.05
+    beta: float = 0.2
+    sided: Literal[1, 2] = 2
+    allocation_ratio: float = 1.0
+    p_control: float | None = None
+    p_treatment: float | None = None
+    variance: Literal["pooled", "unpooled"] = "pooled"
+    continuity_correction: bool = False
+    delta: float | None = None
+    sd: float | None = None
+    continuous_method: Literal["normal", "t"] = "t"
+    hazard_ratio: float | None = None
+    survival_method: Literal["schoenfeld", "freedman"] = "schoenfeld"
+    median_control: float | None = None
+    accrual: float | None = None
+    follow_up: float | None = None
+    dropout_hazard: float = Field(default=0.0, ge=0)
+
+
+class SimulateForm(BaseModel):
+    example: str | None = None
+    n_sim: int = Field(default=2_000, ge=1, le=MAX_N_SIM)
+    seed: int = Field(default=1, ge=0, le=2**32 - 1)
+    engine: Literal["summary", "patient"] = "summary"
+    output: Literal["page", "report", "json"] = "page"
+
+
+def _tool_error(error: ValueError) -> ToolInputError:
+    if isinstance(error, ToolInputError):
+        return error
+    if isinstance(error, TrialInputError):
+        return ToolInputError(FIELD_OF.get(error.field, error.field), str(error))
+    return ToolInputError("form", str(error))
+
+
+def _page(
+    request: Request, template: str, context: dict[str, Any], error: ValueError | None = None
+) -> HTMLResponse:
+    if error is None:
+        return render_tool(request, template, context)
+    problem = _tool_error(error)
+    return render_tool(
+        request,
+        template,
+        {**context, "problem": str(problem), "problem_field": problem.field},
+        problem.status_code,
+    )
+
+
+def _need(name: str, value: T | None, endpoint: str) -> T:
+    if value is None:
+        raise ToolInputError(name, f"required for the {endpoint} endpoint")
+    return value
+
+
+@router.get("", response_class=HTMLResponse)
+def index(request: Request) -> HTMLResponse:
+    return render_tool(request, "tools/trials_index.html", {})
+
+
+@router.get("/gsd", response_model=None)
+def gsd(request: Request) -> Response:
+    values = dict(request.query_params)
+    context: dict[str, Any] = {"values": values, "boundaries": BOUNDARIES, "max_looks": MAX_LOOKS}
+    if "run" not in values:
+        return _page(request, "tools/trials_gsd.html", context)
+    try:
+        form = validate_form(GsdForm, form_fields_of(values))
+        design = design_gsd(
+            form.looks, form.boundary, form.alpha, form.beta, form.sided,
+            split_numbers("timing", form.timing), futility=form.futility, gamma=form.gamma,
+            rho=form.rho, delta_wt=form.delta_wt, hp_interim=form.hp_interim,
+            beta_spending=form.beta_spending,
+        )  # fmt: skip
+    except ValueError as error:
+        return _page(request, "tools/trials_gsd.html", context, error)
+    if form.output == "report":
+        return html_download(design.to_html(), "gsd-report.html")
+    if form.output == "json":
+        return json_download(design.to_dict(), "gsd-design.json")
+    context["result"] = trials_views.gsd_page(design)
+    return _page(request, "tools/trials_gsd.html", context)
+
+
+def form_fields_of(values: dict[str, str]) -> dict[str, str]:
+    return {k: v.strip() for k, v in values.items() if v.strip() and k != "run"}
+
+
+@router.get("/simon", response_class=HTMLResponse)
+def simon(request: Request) -> HTMLResponse:
+    values = dict(request.query_params)
+    context: dict[str, Any] = {"values": values}
+    if "run" not in values:
+        return _page(request, "tools/trials_simon.html", context)
+    try:
+        form = validate_form(SimonForm, form_fields_of(values))
+        result = simon_two_stage(form.p0, form.p1, form.alpha, form.beta, form.n_max)
+    except ValueError as error:
+        return _page(request, "tools/trials_simon.html", context, error)
+    context["result"] = trials_views.simon_page(result)
+    return _page(request, "tools/trials_simon.html", context)
+
+
+@router.get("/sample-size", response_class=HTMLResponse)
+def sample_size(request: Request) -> HTMLResponse:
+    values = dict(request.query_params)
+    context: dict[str, Any] = {"values": values}
+    if "run" not in values:
+        return _page(request, "tools/trials_sample_size.html", context)
+    try:
+        form = validate_form(SampleSizeForm, form_fields_of(values))
+        design = _fixed_design(form)
+    except ValueError as error:
+        return _page(request, "tools/trials_sample_size.html", context, error)
+    context["result"] = trials_views.fixed_page(design)
+    return _page(request, "tools/trials_sample_size.html", context)
+
+
+def _fixed_design(form: SampleSizeForm) -> fixed.FixedDesign:
+    """The one library call that matches the chosen endpoint."""
+    name = form.endpoint
+    if name == "binary":
+        return fixed.binary_sample_size(
+            _need("p_control", form.p_control, name), _need("p_treatment", form.p_treatment, name),
+            form.alpha, form.beta, form.sided, form.allocation_ratio, form.variance,
+            form.continuity_correction,
+        )  # fmt: skip
+    if name == "continuous":
+        return fixed.continuous_sample_size(
+            _need("delta", form.delta, name), _need("sd", form.sd, name), form.alpha,
+            form.beta, form.sided, form.allocation_ratio, form.continuous_method,
+        )  # fmt: skip
+    return trials_views.survival_design(
+        _need("hazard_ratio", form.hazard_ratio, name), form.survival_method, form.alpha,
+        form.beta, form.sided, form.allocation_ratio, form.median_control, form.accrual,
+        form.follow_up, form.dropout_hazard,
+    )  # fmt: skip
+
+
+def _simulate_context(values: dict[str, str] | None = None) -> dict[str, Any]:
+    return {
+        "values": values or {},
+        "examples": example_names(),
+        "max_n_sim": MAX_N_SIM,
+        "max_n_sim_bayesian": MAX_N_SIM_BAYESIAN,
+    }
+
+
+@router.get("/simulate", response_class=HTMLResponse)
+def simulate_form(request: Request) -> HTMLResponse:
+    return _page(request, "tools/trials_simulate.html", _simulate_context())
+
+
+@router.post("/simulate", dependencies=Checked, response_model=None)
+async def simulate(request: Request) -> Response:
+    form = await request.form()
+    fields = form_fields(form)
+    context = _simulate_context(fields)
+    try:
+        options = validate_form(SimulateForm, fields)
+        text = await read_upload(form, "design_file", required=options.example is None)
+        if text is not None:
+            upload = form.get("design_file")
+            spec = trials_views.design_from_text(text, str(getattr(upload, "filename", "")))
+        elif options.example is not None:
+            spec = trials_views.design_from_example(options.example)
+        else:
+            raise ToolInputError("design_file", "choose an example or upload a design")
+        if trials_views.is_bayesian_basket(spec) and options.n_sim > MAX_N_SIM_BAYESIAN:
+            raise ToolInputError(
+                "n_sim",
+                f"{options.n_sim} is too many for a Bayesian hierarchical basket design on the "
+                f"web: at most {MAX_N_SIM_BAYESIAN:,} (use permedhub trials simulate for more)",
+            )
+        report = await run_in_threadpool(
+            simulate_design, spec, options.n_sim, options.seed, engine=options.engine
+        )
+    except ValueError as error:
+        return _page(request, "tools/trials_simulate.html", context, error)
+    if options.output == "report":
+        return html_download(render_html(report), "trial-simulation-report.html")
+    if options.output == "json":
+        return json_download(report.to_dict(), "trial-simulation.json")
+    context["result"] = trials_views.simulation_page(report)
+    return _page(request, "tools/trials_simulate.html", context)
