@@ -262,6 +262,10 @@ def test_to_dict_is_json_ready_without_nan() -> None:
         ({"futility": "binding", "sided": 2, "alpha": 0.05}, "futility"),
         ({"efficacy_looks": [True, True, False]}, "efficacy_looks"),
         ({"efficacy_looks": [True]}, "efficacy_looks"),
+        ({"boundary": "hp", "hp_interim": 1.0}, "hp_interim"),  # interim alone spends > alpha
+        ({"boundary": "hp", "hp_interim": -3.0}, "hp_interim"),
+        ({"looks": 2.5}, "looks"),
+        ({"alpha": float("nan")}, "alpha"),
     ],
 )
 def test_bad_input_names_the_field(kwargs: dict[str, object], field: str) -> None:

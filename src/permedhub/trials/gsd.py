@@ -523,12 +523,25 @@ def _spending_efficacy(spec: _Spec, futility: FloatArray | None) -> FloatArray:
     return bounds
 
 
-def _root_near(func: Any, guess: float | None, lo: float, hi: float, step: float) -> float:
-    """Root of a monotone `func` on [lo, hi], bracketed around `guess` first (warm start)."""
+def _root_near(
+    func: Any,
+    guess: float | None,
+    lo: float,
+    hi: float,
+    step: float,
+    failure: tuple[str, Any, str] = ("beta", None, "a power target these bounds can reach"),
+) -> float:
+    """Root of a monotone `func` on [lo, hi], bracketed around `guess` first (warm start).
+
+    Raises TrialInputError(*failure) when [lo, hi] does not bracket a root (an impossible
+    design), never a bare SciPy error.
+    """
     if guess is not None and np.isfinite(guess):
         a, b = max(lo, guess - step), min(hi, guess + step)
         if func(a) * func(b) <= 0:
             return float(brentq(func, a, b, xtol=_XTOL))
+    if func(lo) * func(hi) > 0:
+        raise TrialInputError(*failure)
     return float(brentq(func, lo, hi, xtol=_XTOL))
 
 
@@ -548,7 +561,12 @@ def _classical_efficacy(
         up, down = crossing_probabilities(b, lower, spec.t, 0.0, spec.grid_r)
         return float(up.sum() + (down.sum() if spec.sided == 2 else 0.0))
 
-    c = _root_near(lambda c: level(c) - spec.alpha, guess, 0.0, _BOUND_LIMIT, 0.02)
+    failure = (
+        ("hp_interim", spec.hp_interim, "interim bounds that spend less than alpha")
+        if spec.boundary == "hp"
+        else ("alpha", spec.alpha, "a level these boundary shapes can attain")
+    )
+    c = _root_near(lambda c: level(c) - spec.alpha, guess, 0.0, _BOUND_LIMIT, 0.02, failure)
     return bounds_for(c)
 
 
@@ -606,7 +624,8 @@ def _futility_design(
         def gap(drift: float) -> float:
             return _futility_given(spec, beta, drift, efficacy)[1] - efficacy[-1]
 
-        return _root_near(gap, guess, 0.0, 2.0 * z_sum + 5.0, 0.05 * z_sum)
+        failure = ("beta", beta, "a power target these efficacy and futility bounds can reach")
+        return _root_near(gap, guess, 0.0, 2.0 * z_sum + 5.0, 0.05 * z_sum, failure)
 
     eff = _efficacy(spec)
     drift = drift_for(eff, 1.05 * z_sum)
@@ -635,7 +654,10 @@ def _drift_for_power(
         return float(up.sum())
 
     z_sum = ndtri(1.0 - spec.alpha / spec.sided) + ndtri(power)
-    return float(brentq(lambda d: reject(d) - power, 0.0, 2.0 * z_sum + 5.0, xtol=_XTOL))
+    return _root_near(
+        lambda d: reject(d) - power, None, 0.0, 2.0 * z_sum + 5.0, 0.0,
+        ("beta", 1.0 - power, "a power target these bounds can reach"),
+    )  # fmt: skip
 
 
 def _flags(name: str, values: Sequence[bool] | None, looks: int) -> NDArray[np.bool_]:
@@ -763,7 +785,7 @@ def efficacy_bounds(
     ``information_rates = cumsum(w**2) / sum(w**2)``.
     """
     spec = _make_spec(
-        looks, boundary, alpha, 0.2 if alpha < 0.4 else 0.05, sided, information_rates, "none",
+        looks, boundary, alpha, 0.2, sided, information_rates, "none",
         gamma, rho, delta_wt, hp_interim, None, None, None, efficacy_looks, None, grid_r,
     )  # fmt: skip
     return _efficacy(spec)
