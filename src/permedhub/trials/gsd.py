@@ -729,15 +729,12 @@ def _make_spec(
     fut_flags = _flags("futility_looks", futility_looks, looks)
     if boundary == "hp":
         check_positive("hp_interim", hp_interim)
-    if beta_spending is None:
-        family = boundary if boundary in SPENDING_FAMILIES else "ld-obf"
-        b_gamma, b_rho = (gamma, rho) if beta_spending is None else (beta_gamma, beta_rho)
-        if beta_gamma is not None:
-            b_gamma = beta_gamma
-        if beta_rho is not None:
-            b_rho = beta_rho
-    else:
-        family, b_gamma, b_rho = beta_spending, beta_gamma, beta_rho
+    # Beta spending defaults to the alpha-spending family (and its parameter) for spending
+    # designs and to the O'Brien-Fleming type for classical boundaries.
+    inherit = beta_spending is None and boundary in SPENDING_FAMILIES
+    family = beta_spending or (boundary if inherit else "ld-obf")
+    b_gamma = beta_gamma if beta_gamma is not None else (gamma if inherit else None)
+    b_rho = beta_rho if beta_rho is not None else (rho if inherit else None)
     if futility != "none":
         if family not in SPENDING_FAMILIES:
             raise TrialInputError(
