@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from conftest import EXAMPLES
@@ -53,3 +54,73 @@ def test_errors_go_to_stderr_with_nonzero_exit(tmp_path: Path) -> None:
     assert "C->D" in result.stderr and "expected a probability" in result.stderr
     missing_seed = runner.invoke(app, ["hecon", "run", "example:briggs_hiv", "--psa", "10"])
     assert missing_seed.exit_code == 2 and "--seed" in missing_seed.stderr
+
+
+def test_tornado_and_threshold_commands(tmp_path: Path) -> None:
+    out = tmp_path / "tornado.html"
+    result = runner.invoke(
+        app,
+        [
+            "hecon",
+            "tornado",
+            "example:briggs_hiv",
+            "--range",
+            "rr=0.365:0.71",
+            "--range",
+            "c_lam=1500:2500",
+            "--intervention",
+            "combination",
+            "--comparator",
+            "monotherapy",
+            "--wtp",
+            "10000",
+            "--json",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["rows"]
+    assert rows[0]["parameter"] == "rr" and rows[0]["swing"] >= rows[1]["swing"]
+    assert "Tornado" in out.read_text()
+    result = runner.invoke(
+        app,
+        [
+            "hecon",
+            "threshold",
+            "example:briggs_hiv",
+            "--parameter",
+            "c_lam",
+            "--low",
+            "0",
+            "--high",
+            "10000",
+            "--intervention",
+            "combination",
+            "--comparator",
+            "monotherapy",
+            "--wtp",
+            "6275.9556",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    # at WTP = the base-case ICER (Briggs Ex. 2.5), the break-even price is the list price
+    assert json.loads(result.stdout)["threshold"] == pytest.approx(2086.5, abs=0.01)
+    bad = runner.invoke(
+        app,
+        [
+            "hecon",
+            "tornado",
+            "example:briggs_hiv",
+            "--range",
+            "rr",
+            "--intervention",
+            "combination",
+            "--comparator",
+            "monotherapy",
+            "--wtp",
+            "1",
+        ],
+    )
+    assert bad.exit_code == 2 and "name=low:high" in bad.stderr

@@ -21,8 +21,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from permedhub.cli import hecon_analysis
+from permedhub.hecon import dsa
 from permedhub.hecon.errors import HeconError
-from permedhub.hecon.report import render_report
+from permedhub.hecon.markov import MarkovModel
+from permedhub.hecon.report import render_report, render_tornado_report
 from permedhub.hecon.run import ModelRun, records, run_analysis, to_json
 from permedhub.hecon.spec import load_model
 
@@ -142,3 +144,96 @@ def examples(
     for name, path in items.items():
         table.add_row(name, load_model(path).name)
     _out.print(table)
+
+
+def _parse_range(text: str) -> tuple[str, tuple[float, float]]:
+    """'name=low:high' -> (name, (low, high)); errors name the option and value."""
+    name, sep, bounds = text.partition("=")
+    low, sep2, high = bounds.partition(":")
+    try:
+        if not (sep and sep2 and name.strip()):
+            raise ValueError
+        return name.strip(), (float(low), float(high))
+    except ValueError:
+        raise HeconError(f"--range {text!r}: expected name=low:high, e.g. rr=0.4:0.7") from None
+
+
+@app.command("tornado")
+def tornado(
+    model: Annotated[str, typer.Argument(help="model YAML/JSON file, or example:<name>")],
+    ranges: Annotated[
+        list[str], typer.Option("--range", help="parameter range name=low:high (repeatable)")
+    ],
+    intervention: Annotated[str, typer.Option("--intervention", help="strategy to evaluate")],
+    comparator: Annotated[str, typer.Option("--comparator", help="reference strategy")],
+    wtp: Annotated[float, typer.Option("--wtp", min=0, help="willingness to pay per effect")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="machine-readable JSON on stdout")
+    ] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="write an HTML tornado report")] = None,
+) -> None:
+    """One-way DSA: incremental net monetary benefit with each parameter at its low/high value."""
+    try:
+        parsed = dict(_parse_range(r) for r in ranges)
+        spec = load_model(_model_path(model))
+        table, base = dsa.tornado(MarkovModel(spec), parsed, intervention, comparator, wtp)
+        if out is not None:
+            out.write_text(
+                render_tornado_report(spec.name, table, base, intervention, comparator, wtp),
+                encoding="utf-8",
+            )
+    except (HeconError, ValueError, OSError) as exc:
+        _err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(code=2) from exc
+    if as_json:
+        payload = {"base_inmb": base, "wtp": wtp, "rows": records(table)}
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        return
+    t = Table(title=f"Tornado: INMB of {intervention} vs {comparator} at WTP {wtp:,.0f}")
+    for c in ("parameter", "low_value", "high_value", "low", "high", "swing"):
+        t.add_column(c)
+    for row in records(table):
+        t.add_row(
+            row["parameter"],
+            *[f"{row[c]:,.4f}" for c in ("low_value", "high_value", "low", "high", "swing")],
+        )
+    _out.print(t)
+    _out.print(f"base-case INMB: {base:,.4f}")
+
+
+@app.command("threshold")
+def threshold(
+    model: Annotated[str, typer.Argument(help="model YAML/JSON file, or example:<name>")],
+    parameter: Annotated[str, typer.Option("--parameter", help="parameter to solve for")],
+    low: Annotated[float, typer.Option("--low", help="lower end of the search bracket")],
+    high: Annotated[float, typer.Option("--high", help="upper end of the search bracket")],
+    intervention: Annotated[str, typer.Option("--intervention", help="strategy to evaluate")],
+    comparator: Annotated[str, typer.Option("--comparator", help="reference strategy")],
+    wtp: Annotated[float, typer.Option("--wtp", min=0, help="willingness to pay per effect")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="machine-readable JSON on stdout")
+    ] = False,
+) -> None:
+    """Threshold analysis: the parameter value (e.g. a price) at which INMB = 0 (brentq)."""
+    try:
+        spec = load_model(_model_path(model))
+        value = dsa.threshold(
+            MarkovModel(spec), parameter, (low, high), intervention, comparator, wtp
+        )
+    except (HeconError, ValueError, OSError) as exc:
+        _err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(code=2) from exc
+    if as_json:
+        payload = {
+            "parameter": parameter,
+            "threshold": value,
+            "wtp": wtp,
+            "intervention": intervention,
+            "comparator": comparator,
+        }
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        return
+    _out.print(
+        f"{parameter} = {value:,.6f} makes {intervention} vs {comparator} break even at "
+        f"WTP {wtp:,.0f}"
+    )

@@ -141,3 +141,35 @@ def render_report(run: ModelRun) -> str:
         "</body></html>",
     ]
     return "\n".join(p for p in parts if p)
+
+
+def render_tornado_report(
+    spec_name: str,
+    table: pd.DataFrame,
+    base: float,
+    intervention: str,
+    comparator: str,
+    wtp: float,
+) -> str:
+    """Self-contained HTML page: tornado diagram of the incremental NMB and its table."""
+    fig = plots.tornado_figure(table, base, outcome=f"Incremental NMB at WTP {wtp:,.0f}")
+    body = pio.to_html(fig, include_plotlyjs=True, full_html=False)
+    inputs = pd.DataFrame(
+        {
+            "input": ["model", "intervention", "comparator", "willingness to pay", "base INMB"],
+            "value": [spec_name, intervention, comparator, f"{wtp:,.2f}", f"{base:,.4f}"],
+        }
+    )
+    return "\n".join(
+        [
+            "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+            f"<title>Tornado: {html.escape(spec_name)}</title><style>{_STYLE}</style></head>",
+            f"<body><h1>One-way sensitivity analysis: {html.escape(spec_name)}</h1>",
+            "<h2>Inputs</h2>",
+            _table(inputs),
+            "<h2>Tornado</h2>",
+            body,
+            _table(table),
+            "</body></html>",
+        ]
+    )
