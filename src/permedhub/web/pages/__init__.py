@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -62,6 +63,16 @@ def _html_errors(app: FastAPI) -> None:
             response.headers.update(exc.headers)
         return response
 
+    async def invalid_request(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        if _is_api(request):
+            return await request_validation_exception_handler(request, exc)
+        message = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors()
+        )
+        return _error_page(request, 422, "Invalid request", message)
+
+    app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(NotFound, not_found)
     app.add_exception_handler(InvalidFilter, invalid_filter)
     app.add_exception_handler(StarletteHTTPException, http_error)

@@ -26,7 +26,8 @@ from permedhub.web.pages.rendering import csv_response, json_script, render
 router = APIRouter(include_in_schema=False)
 SessionDep = Annotated[Session, Depends(get_session)]
 Kinds = Annotated[list[InitiativeKind] | None, Query()]
-Year = Annotated[int | None, Query(ge=1900, le=2200)]
+# Years come as text: a filter form sends an empty field for "any year".
+Year = Annotated[str | None, Query(max_length=4, pattern=r"^\d{0,4}$")]
 Region = Annotated[str | None, Query(max_length=40)]
 INITIATIVE_KINDS: tuple[str, ...] = InitiativeKind.__args__  # type: ignore[attr-defined]
 SEARCH_TYPES = ("initiative", "organisation", "topic", "call")
@@ -38,15 +39,28 @@ def _blank_to_none(value: str | None) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
+def _year(field: str, value: str | None) -> int | None:
+    if not value:
+        return None
+    year = int(value)
+    if not 1900 <= year <= 2200:
+        raise queries.InvalidFilter(field, value, "a year from 1900 to 2200")
+    return year
+
+
 def _network(
     session: Session,
     kind: Sequence[str] | None,
     region: str | None,
-    year_from: int | None,
-    year_to: int | None,
+    year_from: str | None,
+    year_to: str | None,
 ) -> Network:
     return queries.network(
-        session, kinds=kind, region=_blank_to_none(region), year_from=year_from, year_to=year_to
+        session,
+        kinds=kind,
+        region=_blank_to_none(region),
+        year_from=_year("year_from", year_from),
+        year_to=_year("year_to", year_to),
     )
 
 

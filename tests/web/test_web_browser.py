@@ -1,0 +1,342 @@
+"""The portal in a real headless Chromium: network, filters, map, timeline, search, curation.
+
+Every request to a host other than the test server is blocked and recorded, so these tests also
+prove that nothing (scripts, map outlines, fonts) loads from a CDN. Screenshots of every page go
+to test-artifacts/ for a human to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from sqlalchemy import Engine
+
+from permedhub.graph.curation import update_record
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCRIPT = "<script>alert(1)</script>"
+
+
+def _chromium_or_skip() -> None:
+    problem = None
+    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
+        problem = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            problem = "the playwright Python package is not installed"
+    if problem:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"browser tests cannot run under CI: {problem}")
+        pytest.skip(f"browser tests skipped: {problem}")
+
+
+@dataclass
+class LiveServer:
+    url: str
+    engine: Engine
+
+
+@pytest.fixture(scope="module")
+def live_server(
+    portal_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """uvicorn in a background thread on 127.0.0.1 (a free port), on a fresh SQLite copy."""
+    _chromium_or_skip()
+    from permedhub.db import make_engine
+    from permedhub.web.app import create_app
+
+    folder = tmp_path_factory.mktemp("browser")
+    shutil.copyfile(portal_template, folder / "portal.sqlite")
+    engine = make_engine(f"sqlite:///{folder / 'portal.sqlite'}")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PERMEDHUB_SECRET_KEY", "browser-test-secret")
+        patch.setenv("PERMEDHUB_DATA_DIR", str(folder / "data"))
+        app = create_app(engine, prepare_database=False)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            pytest.fail("the test server did not start within 20 s")
+        time.sleep(0.05)
+    yield LiveServer(f"http://127.0.0.1:{port}", engine)
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+    engine.dispose()
+
+
+@dataclass
+class Browser:
+    playwright: Any
+    chromium: Any
+
+
+@pytest.fixture(scope="module")
+def browser(live_server: LiveServer) -> Iterator[Browser]:
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+    yield Browser(playwright, chromium)
+    chromium.close()
+    playwright.stop()
+
+
+@dataclass
+class Tab:
+    page: Any
+    base: str
+    outside_requests: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+    def go(self, path: str) -> Any:
+        return self.page.goto(self.base + path)
+
+    def shot(self, name: str) -> None:
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def tab(browser: Browser, live_server: LiveServer) -> Iterator[Tab]:
+    """A fresh browser context (no cookies) whose requests may reach only the test server."""
+    context = browser.chromium.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    result = Tab(page, live_server.url)
+
+    def route(request_route: Any) -> None:
+        url = request_route.request.url
+        if url.startswith(live_server.url) or url.startswith("data:"):
+            request_route.continue_()
+        else:
+            result.outside_requests.append(url)
+            request_route.abort()
+
+    page.route("**/*", route)
+    page.on("console", lambda m: m.type == "error" and result.errors.append(m.text))
+    page.on("pageerror", lambda e: result.errors.append(str(e)))
+
+    def on_dialog(dialog: Any) -> None:
+        result.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    yield result
+    context.close()
+    assert not result.outside_requests, f"requests left the test server: {result.outside_requests}"
+    assert not result.errors, f"browser console errors: {result.errors}"
+    assert not result.dialogs, f"a script ran and opened a dialog: {result.dialogs}"
+
+
+def _network_ready(tab: Tab) -> int:
+    tab.page.wait_for_selector('#network[data-ready="1"]', timeout=15_000)
+    return int(tab.page.evaluate("window.permedhubNetwork.nodes().length"))
+
+
+def _node_on_screen(tab: Tab, node_id: str) -> tuple[float, float]:
+    """Viewport coordinates of a network node (the network scrolled into view first)."""
+    tab.page.locator("#network").scroll_into_view_if_needed()
+    box = tab.page.locator("#network").bounding_box()
+    position = tab.page.evaluate(
+        f"window.permedhubNetwork.getElementById('{node_id}').renderedPosition()"
+    )
+    return box["x"] + position["x"], box["y"] + position["y"]
+
+
+def test_network_renders_its_nodes_and_a_click_opens_the_page(tab: Tab) -> None:
+    tab.go("/")
+    nodes = _network_ready(tab)
+    assert nodes == int(tab.page.get_attribute("#network", "data-nodes")) > 20
+    tab.shot("home")
+    x, y = _node_on_screen(tab, "initiative:erapermed")
+    tab.page.mouse.move(x, y)
+    # Hover highlights the initiative's partners and shows its name in the tooltip.
+    tab.page.wait_for_selector("#network-tooltip:not([hidden])")
+    assert "ERA PerMed" in tab.page.text_content("#network-tooltip")
+    highlighted = tab.page.evaluate("window.permedhubNetwork.$('node.highlight').length")
+    assert highlighted > 5
+    tab.page.mouse.click(x, y)
+    tab.page.wait_for_url("**/initiatives/erapermed", timeout=10_000)
+    assert "ERA PerMed" in tab.page.text_content("h1")
+
+
+def test_filters_change_what_the_network_and_its_table_show(tab: Tab) -> None:
+    tab.go("/")
+    everything = _network_ready(tab)
+    tab.page.check('input[name="kind"][value="csa"]')
+    tab.page.wait_for_function(
+        f"() => window.permedhubNetwork.nodes().length !== {everything}", timeout=15_000
+    )
+    tab.page.wait_for_selector('#network[data-ready="1"]')
+    kinds = tab.page.evaluate(
+        "[...new Set(window.permedhubNetwork.nodes('[type = \"initiative\"]')"
+        ".map(n => n.data('kind')))]"
+    )
+    assert kinds == ["csa"]
+    tab.page.click("summary:has-text('The network as a table')")
+    tab.page.wait_for_function(
+        "() => !document.querySelector('#network-table a[href=\"/initiatives/erapermed\"]')"
+    )
+    tab.shot("home-filtered-csa")
+
+
+def test_map_and_timeline_render_with_the_network_off(tab: Tab) -> None:
+    tab.go("/")
+    tab.page.wait_for_selector('#map[data-ready="1"]', timeout=15_000)
+    assert int(tab.page.get_attribute("#map", "data-countries")) >= 10
+    assert tab.page.locator("#map svg path").count() > 200  # world-atlas 50m outlines
+    spain = tab.page.locator('#map path[data-code="ES"]')
+    assert spain.count() == 1
+    bars = tab.page.locator("#timeline rect.tl-bar").count()
+    assert bars >= 10
+    assert tab.page.locator("#timeline .tl-today").count() == bars
+    assert tab.page.locator("#timeline rect.tl-uncertain").count() >= 1
+    tab.page.locator("#map").scroll_into_view_if_needed()
+    tab.shot("home-map-timeline")
+    # outside_requests is checked empty when the tab closes
+
+
+def test_names_with_markup_stay_text_in_network_tooltips(tab: Tab, live_server: LiveServer) -> None:
+    update_record(
+        live_server.engine,
+        "organisation",
+        "isciii",
+        {"name": SCRIPT, "acronym": None},
+        actor="test",
+    )
+    try:
+        tab.go("/")
+        _network_ready(tab)
+        x, y = _node_on_screen(tab, "organisation:isciii")
+        tab.page.mouse.move(x, y)
+        tab.page.wait_for_selector("#network-tooltip:not([hidden])")
+        assert SCRIPT in tab.page.text_content("#network-tooltip")
+        assert tab.page.locator("#network-tooltip script").count() == 0
+        tab.go("/organisations/isciii")
+        assert tab.page.text_content("h1").strip() == SCRIPT
+    finally:
+        update_record(
+            live_server.engine,
+            "organisation",
+            "isciii",
+            {"name": "Instituto de Salud Carlos III", "acronym": "ISCIII"},
+            actor="test",
+        )
+
+
+def test_search_finds_era_permed_as_you_type(tab: Tab) -> None:
+    tab.go("/search")
+    tab.page.focus("#q")
+    tab.page.keyboard.type("era permed", delay=40)
+    first = tab.page.locator("#results .result-title").first
+    first.wait_for(timeout=10_000)
+    assert first.get_attribute("href") == "/initiatives/erapermed"
+    assert tab.page.locator("#results mark").count() >= 1
+    # Keyboard: the facets follow the search box in tab order and update the results.
+    tab.page.keyboard.press("Tab")
+    focused = tab.page.evaluate("document.activeElement.name")
+    assert focused == "type"
+    tab.shot("search")
+
+
+def test_curator_logs_in_edits_sees_the_audit_and_undoes(tab: Tab) -> None:
+    tab.go("/login")
+    tab.page.fill("#name", "carol")
+    tab.page.fill("#password", "curator-password-1")
+    tab.shot("login")
+    tab.page.click("button:has-text('Log in')")
+    tab.page.wait_for_url("**/curate")
+    tab.go("/curate/organisations/anr")
+    tab.page.fill("#f-name", "Agence Nationale de la Recherche (edited in browser)")
+    tab.shot("curate-edit")
+    tab.page.click("button:has-text('Save')")
+    tab.page.wait_for_url("**/organisations/anr?saved=1")
+    assert "(edited in browser)" in tab.page.text_content("h1")
+    tab.shot("organisation-after-edit")
+    tab.go("/curate/audit")
+    row = tab.page.locator("#audit-table tbody tr").first
+    assert "(edited in browser)" in row.text_content()
+    assert "carol" in row.text_content()
+    tab.shot("audit")
+    row.locator("button:has-text('Undo')").click()
+    tab.page.wait_for_selector("text=was undone")
+    tab.go("/organisations/anr")
+    assert tab.page.text_content("h1").strip() == "Agence Nationale de la Recherche (ANR)"
+
+
+def test_an_anonymous_user_is_refused(tab: Tab) -> None:
+    response = tab.go("/curate/organisations/anr")
+    assert response.status == 401
+    assert tab.page.locator("a:has-text('Log in')").count() >= 1
+    tab.shot("refused")
+    response = tab.go("/curate/audit")
+    assert response.status == 401
+    # Chromium logs every refused page load as a console error: those two are the point here.
+    assert all("401" in e for e in tab.errors)
+    tab.errors.clear()
+
+
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [
+        ("initiative", "/initiatives/erapermed"),
+        ("organisation", "/organisations/isciii"),
+        ("country", "/countries/ES"),
+        ("region", "/regions/celac"),
+        ("initiatives", "/initiatives"),
+    ],
+)
+def test_pages_render_and_fit_a_375px_phone(tab: Tab, name: str, path: str) -> None:
+    tab.go(path)
+    if name == "initiative":
+        tab.page.wait_for_selector('#map[data-ready="1"]', timeout=15_000)
+        tab.page.fill("#p-text", "ministry")
+        assert tab.page.locator("#partners-table tbody tr:not([hidden])").count() >= 1
+        tab.page.fill("#p-text", "")
+        tab.page.click("#partners-table th >> text=Country")
+        assert tab.page.get_attribute("#partners-table th:nth-child(3)", "aria-sort") == "ascending"
+    tab.shot(name)
+    tab.page.set_viewport_size({"width": 375, "height": 800})
+    tab.page.wait_for_timeout(200)
+    width = tab.page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"{path} is {width}px wide on a 375px screen"
+    tab.shot(f"{name}-375")
+
+
+def test_home_fits_a_375px_phone(tab: Tab) -> None:
+    tab.page.set_viewport_size({"width": 375, "height": 800})
+    tab.go("/")
+    _network_ready(tab)
+    width = tab.page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"the home page is {width}px wide on a 375px screen"
+    tab.shot("home-375")
