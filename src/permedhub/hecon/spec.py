@@ -25,7 +25,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from permedhub.hecon.conventions import CountingMethod, DiscountMethod
 from permedhub.hecon.errors import HeconError, UnknownNameError
@@ -202,6 +209,44 @@ class ModelSpec(_Strict):
     )
     primary_perspective: str | None = None
     base_dir: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("parameters", mode="before")
+    @classmethod
+    def _dispatch_parameters(cls, value: Any) -> Any:
+        """Pick the parameter kind from its keys so errors name one kind, not every union arm."""
+        if not isinstance(value, dict):
+            return value
+        out: dict[str, Any] = {}
+        for name, spec in value.items():
+            if isinstance(spec, dict):
+                kind: type[BaseModel]
+                if "distribution" in spec:
+                    kind = DistributionSpec
+                elif "test_and_treat" in spec:
+                    kind = DiagnosticStepSpec
+                elif "table" in spec or "file" in spec:
+                    kind = TableSpec
+                else:
+                    raise ValueError(
+                        f"parameter {name!r}: a mapping needs 'distribution', 'table'/'file' or "
+                        f"'test_and_treat'; got keys {sorted(spec)}"
+                    )
+                try:
+                    out[name] = kind.model_validate(spec)
+                except ValidationError as exc:
+                    detail = "; ".join(
+                        f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}"
+                        for e in exc.errors()[:4]
+                    )
+                    raise ValueError(f"parameter {name!r}: {detail}") from None
+            elif isinstance(spec, bool) or not isinstance(spec, int | float | str | BaseModel):
+                raise ValueError(
+                    f"parameter {name!r}: expected a number, an expression string or a mapping, "
+                    f"got {type(spec).__name__}"
+                )
+            else:
+                out[name] = spec
+        return out
 
     @model_validator(mode="after")
     def _check_names(self) -> ModelSpec:
