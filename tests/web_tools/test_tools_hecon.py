@@ -1,0 +1,271 @@
+"""Health-economics pages (/tools/hecon): they show exactly what `permedhub.hecon` computes,
+and bad uploads get a 4xx answer that names the field, the column or the model element."""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from tools_pages import csrf_token, figures, problem, table_rows, values
+
+from permedhub.hecon import cea, voi
+from permedhub.hecon.run import run_analysis
+from permedhub.hecon.spec import load_model
+from permedhub.web.tools.hecon_views import example_models
+
+NO_FILE = {"model_file": ("", b"", "application/octet-stream")}
+
+
+def _money(value: float) -> str:
+    return f"{value:,.2f}"
+
+
+def _effect(value: float) -> str:
+    return f"{value:,.4f}"
+
+
+def _post_model(client: TestClient, files: dict | None = None, **fields: str):  # type: ignore[no-untyped-def]
+    data = {"csrf_token": csrf_token(client, "/tools/hecon/model"), **fields}
+    return client.post("/tools/hecon/model", data=data, files=files or NO_FILE)
+
+
+@pytest.mark.parametrize(
+    "path", ["/tools/hecon", "/tools/hecon/model", "/tools/hecon/psa", "/tools/hecon/icers"]
+)
+def test_every_page_renders_with_the_portal_layout(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 200
+    assert 'href="/tools/hecon" aria-current="page"' in response.text  # nav link, current
+    assert "/tools/static/plotly.min.js" in response.text
+
+
+def test_plotly_js_is_served_from_the_installed_plotly_package(client: TestClient) -> None:
+    response = client.get("/tools/static/plotly.min.js")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/javascript")
+    assert response.content.lstrip().startswith(b"/**\n* plotly.js v")
+
+
+def test_the_briggs_hiv_example_shows_the_library_incremental_table(client: TestClient) -> None:
+    """Briggs, Claxton & Sculpher (2006), Exercise 2.5, as shipped with permedhub.hecon."""
+    response = _post_model(client, example="briggs_hiv", psa_draws="0")
+    assert response.status_code == 200, response.text
+    expected = run_analysis(load_model(example_models()["briggs_hiv"]))
+    rows = table_rows(response.text, "Incremental analysis (ND")
+    assert [row[0] for row in rows] == list(expected.icers["strategy"])
+    combination = expected.icers.set_index("strategy").loc["combination"]
+    shown = {row[0]: row for row in rows}["combination"]
+    assert shown[1] == _money(combination["cost"])
+    assert shown[2] == _effect(combination["effect"])
+    assert shown[5] == _money(combination["icer"])
+    assert shown[6] == combination["status"] == "ND"
+    assert set(figures(response.text)) == {"frontier"}
+
+
+def test_a_psa_run_shows_the_library_ceac_and_ce_plane(client: TestClient) -> None:
+    response = _post_model(
+        client, example="personalised_medicine", psa_draws="300", seed="7", wtp_max="50000"
+    )
+    assert response.status_code == 200, response.text
+    run = run_analysis(
+        load_model(example_models()["personalised_medicine"]), 300, 7, wtp_max=50_000
+    )
+    assert run.ceac is not None and run.psa is not None
+    shown = figures(response.text)
+    assert {"frontier", "ce-plane", "ceac", "ceaf", "evpi"} <= set(shown)
+    for trace in shown["ceac"]["data"]:
+        if trace["name"] == "Frontier":
+            continue
+        expected = run.ceac[run.ceac["strategy"] == trace["name"]]["probability"]
+        assert values(trace["y"]) == pytest.approx(expected.to_numpy())
+    costs, effects = run.psa.matrices()
+    plane = cea.ce_plane(cea.psa_sample(costs, effects, run.psa.strategies), run.psa.strategies[0])
+    plotted = np.concatenate([values(t["y"]) for t in shown["ce-plane"]["data"]
+                              if t["name"] != "WTP 20,000"])  # fmt: skip
+    assert np.sort(plotted) == pytest.approx(np.sort(plane["inc_cost"].to_numpy()))
+    summary = table_rows(response.text, "PSA summary")
+    mean_cost = run.psa_summary.iloc[0]["mean"]  # type: ignore[union-attr]
+    assert summary[0][2] == f"{mean_cost:,.4f}"
+
+
+def test_the_report_downloads_as_one_self_contained_html_file(client: TestClient) -> None:
+    response = _post_model(client, example="briggs_thr", output="report")
+    assert response.status_code == 200
+    assert "attachment" in response.headers["content-disposition"]
+    assert html.escape(load_model(example_models()["briggs_thr"]).name) in response.text
+    assert "plotly.js v" in response.text  # Plotly inlined, no CDN
+    assert not re.search(r"<script[^>]+src=", response.text)  # nothing loaded from elsewhere
+
+
+def test_an_uploaded_model_runs_like_the_same_file_on_disk(client: TestClient) -> None:
+    path = example_models()["briggs_thr"]
+    files = {"model_file": ("thr.yaml", path.read_bytes(), "application/yaml")}
+    response = _post_model(client, files=files)
+    assert response.status_code == 200, response.text
+    expected = run_analysis(load_model(path)).icers
+    shown = table_rows(response.text, "Incremental analysis (ND")
+    assert [row[1] for row in shown] == [_money(c) for c in expected["cost"]]
+
+
+@pytest.mark.parametrize(
+    ("content", "named"),
+    [
+        (b"name: [unclosed", "model_file"),
+        (b"- just\n- a list\n", "must be a mapping"),
+        (b"name: x\nsettings: {cycles: 0}\n", "settings.cycles"),
+    ],
+)
+def test_a_bad_model_document_is_refused_naming_the_problem(
+    client: TestClient, content: bytes, named: str
+) -> None:
+    response = _post_model(client, files={"model_file": ("bad.yaml", content, "text/yaml")})
+    assert response.status_code == 422
+    assert named in problem(response.text)
+
+
+def test_an_unknown_state_is_named(client: TestClient) -> None:
+    text = example_models()["briggs_hiv"].read_text(encoding="utf-8")
+    broken = text.replace("  A: {A: C,", "  Q: {A: C,", 1)
+    assert broken != text
+    response = _post_model(client, files={"model_file": ("hiv.yaml", broken.encode(), "text/yaml")})
+    assert response.status_code == 422
+    assert "unknown state 'Q'" in problem(response.text)
+
+
+def test_options_out_of_range_are_named(client: TestClient) -> None:
+    response = _post_model(client, example="briggs_hiv", psa_draws="1000000")
+    assert response.status_code == 422
+    assert problem(response.text).startswith("psa_draws:")
+
+
+def test_posting_without_the_csrf_token_is_refused(client: TestClient) -> None:
+    response = client.post("/tools/hecon/model", data={"example": "briggs_hiv"}, files=NO_FILE)
+    assert response.status_code == 403
+
+
+# --------------------------------------------------------------------------- ICER table
+
+
+def _post_csv(client: TestClient, path: str, field: str, text: str, **fields: str):  # type: ignore[no-untyped-def]
+    data = {"csrf_token": csrf_token(client, path), **fields}
+    return client.post(path, data=data, files={field: ("data.csv", text.encode(), "text/csv")})
+
+
+def test_the_icer_table_marks_strong_and_extended_dominance(client: TestClient) -> None:
+    # C costs more than B for less effect (D). E's ICER versus B (3,000) exceeds D's versus E
+    # (1,500), so E is extended-dominated (ED) and D is compared with B directly.
+    text = "strategy,cost,effect\nA,0,0\nB,100,0.5\nC,150,0.4\nD,1000,1.0\nE,400,0.6\n"
+    response = _post_csv(client, "/tools/hecon/icers", "icers_file", text)
+    assert response.status_code == 200, response.text
+    rows = {row[0]: row for row in table_rows(response.text, "Incremental analysis")}
+    assert {name: row[-1] for name, row in rows.items()} == {
+        "A": "ND", "B": "ND", "D": "ND", "C": "D", "E": "ED"
+    }  # fmt: skip
+    expected = cea.calculate_icers([0, 100, 150, 1000, 400], [0, 0.5, 0.4, 1, 0.6], list("ABCDE"))
+    assert rows["D"][5] == _money(expected.set_index("strategy").loc["D", "icer"]) == "1,800.00"
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("strategy,cost\nA,1\nB,2\n", "missing column(s) ['effect']"),
+        ("strategy,cost,effect\nA,1,0.5\nB,lots,0.7\n", "column 'cost', line 3"),
+        ("name,cost,effect\nA,1,0.5\n", "missing column 'strategy'"),
+        ("strategy,cost,effect\n", "no data rows"),
+    ],
+)
+def test_a_bad_icer_file_is_refused_naming_the_column(
+    client: TestClient, text: str, named: str
+) -> None:
+    response = _post_csv(client, "/tools/hecon/icers", "icers_file", text)
+    assert response.status_code == 422
+    assert named in problem(response.text)
+    assert problem(response.text).startswith("icers_file:")
+
+
+def test_an_upload_over_five_megabytes_is_refused(client: TestClient) -> None:
+    text = "strategy,cost,effect\n" + "A,1,1\n" * 1_000_000
+    response = _post_csv(client, "/tools/hecon/icers", "icers_file", text)
+    assert response.status_code == 413
+
+
+# --------------------------------------------------------------------------- PSA / VOI
+
+
+def _psa_frame(draws: int = 400, seed: int = 11) -> pd.DataFrame:
+    """A two-strategy PSA where the new treatment's benefit depends on `p_response` only."""
+    rng = np.random.default_rng(seed)
+    p_response = rng.beta(20, 30, draws)
+    c_drug = rng.gamma(25, 40, draws)
+    return pd.DataFrame(
+        {
+            "cost_old": rng.normal(5_000, 300, draws),
+            "effect_old": rng.normal(2.0, 0.05, draws),
+            "cost_new": 5_000 + c_drug,
+            "effect_new": 2.0 + 0.3 * (p_response - 0.35),
+            "p_response": p_response,
+            "c_drug": c_drug,
+        }
+    )
+
+
+def test_voi_page_shows_the_library_evpi_and_evppi(client: TestClient) -> None:
+    frame = _psa_frame()
+    response = _post_csv(
+        client, "/tools/hecon/psa", "psa_file", frame.to_csv(index=False),
+        wtp="20000", parameters="p_response; c_drug; p_response,c_drug",
+    )  # fmt: skip
+    assert response.status_code == 200, response.text
+    sample = cea.psa_from_wide_frame(frame)
+    evpi = voi.evpi(sample, [20_000])["evpi"].iloc[0]
+    assert table_rows(response.text, "EVPI per person at 20,000")[0][1] == _money(evpi)
+    expected = voi.evppi(
+        sample, frame[["c_drug", "p_response"]], [["p_response"], ["c_drug"],
+        ["p_response", "c_drug"]], wtp=[20_000], method="gam", seed=0,
+    )  # fmt: skip
+    shown = {row[0]: row for row in table_rows(response.text, "EVPPI per person")}
+    for _, row in expected.iterrows():
+        assert shown[row["parameters"]][2] == _money(row["evppi"])
+    assert {"evppi", "evpi", "ceac", "ce-plane"} <= set(figures(response.text))
+
+
+def _with_text_cell(frame: pd.DataFrame) -> pd.DataFrame:
+    """'n/a' in column cost_old of draw 5 (line 6 of the file)."""
+    return frame.astype({"cost_old": object}).assign(
+        cost_old=lambda g: g["cost_old"].where(g.index != 4, "n/a")
+    )
+
+
+@pytest.mark.parametrize(
+    ("mutate", "named"),
+    [
+        (lambda f: f.drop(columns=["effect_new"]), "effect_new"),
+        (lambda f: f.drop(columns=["cost_new", "effect_new"]), "at least 2 strategies"),
+        (_with_text_cell, "column 'cost_old', line 6"),
+    ],
+)  # fmt: skip
+def test_a_bad_psa_file_is_refused_naming_the_column(client: TestClient, mutate, named) -> None:  # type: ignore[no-untyped-def]
+    text = mutate(_psa_frame(60)).to_csv(index=False)
+    response = _post_csv(client, "/tools/hecon/psa", "psa_file", text, wtp="20000")
+    assert response.status_code == 422
+    assert named in problem(response.text)
+
+
+def test_an_unknown_evppi_parameter_is_named(client: TestClient) -> None:
+    text = _psa_frame(60).to_csv(index=False)
+    response = _post_csv(
+        client, "/tools/hecon/psa", "psa_file", text, wtp="20000", parameters="p_respnse"
+    )
+    assert response.status_code == 422
+    assert "unknown parameter column(s) ['p_respnse']" in problem(response.text)
+
+
+def test_the_csv_helper_reads_what_pandas_writes() -> None:
+    # The PSA page reads the same CSV text pandas writes (guards the test fixture above).
+    frame = _psa_frame(5)
+    assert pd.read_csv(io.StringIO(frame.to_csv(index=False))).shape == frame.shape
