@@ -219,13 +219,14 @@ def _synthetic(seed: int, n: int = 600) -> tuple[NetBenefitSample, pd.DataFrame]
     return net_benefit_sample(nb), pd.DataFrame(theta, columns=["a", "b", "c"])
 
 
-@settings(max_examples=5, deadline=None)
+@settings(max_examples=4, deadline=None)
 @given(seed=st.integers(0, 10_000), method=st.sampled_from(["gam", "gp"]))
 def test_evppi_properties(seed: int, method: str) -> None:
     """0 <= EVPPI <= EVPI and EVPPI(set) >= EVPPI(subset), whatever the sample."""
     outputs, inputs = _synthetic(seed)
     sets = [["a"], ["b"], ["a", "b"], ["a", "b", "c"]]
-    result = evppi(outputs, inputs, sets, method=method, seed=seed)  # type: ignore[arg-type]
+    # k = 4 keeps the 3-parameter tensor small (64 coefficients) so the example runs fast.
+    result = evppi(outputs, inputs, sets, method=method, seed=seed, n_knots=4)  # type: ignore[arg-type]
     values = result.set_index("parameters")["evppi"]
     total = evpi(outputs)["evpi"].item()
     assert (values >= 0).all()

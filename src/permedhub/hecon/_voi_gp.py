@@ -105,8 +105,8 @@ def fit_gaussian_process(
     inputs: FloatArray,
     y: FloatArray,
     rng: np.random.Generator,
-    n_hyper: int = 250,
-    n_inducing: int = 300,
+    n_hyper: int = 200,
+    n_inducing: int = 200,
 ) -> GPFit:
     """Fit the GP metamodel of y on the columns of ``inputs`` (n × d)."""
     n, d = inputs.shape

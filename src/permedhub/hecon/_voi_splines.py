@@ -217,10 +217,27 @@ def n_coefficients(n_inputs: int, structure: GamStructure, n_knots: int) -> int:
     return 1 + n_inputs * (n_knots - 1)
 
 
-def fit_penalised_spline(
-    inputs: FloatArray, y: FloatArray, structure: GamStructure, n_knots: int
-) -> SplineFit:
-    """Fit y on the columns of ``inputs`` (n × d) with GCV-chosen smoothing parameters."""
+@dataclass(frozen=True)
+class PenalisedSplineDesign:
+    """Everything about the metamodel that depends on the inputs only: built once per
+    parameter set and reused for every output regressed on it."""
+
+    terms: tuple[_Term, ...]
+    design: FloatArray
+    q: FloatArray
+    u: FloatArray
+    to_beta: FloatArray
+    penalties: tuple[FloatArray, ...]
+
+    def fit(self, y: FloatArray) -> SplineFit:
+        """Fit y with GCV-chosen smoothing parameters."""
+        return _fit_design(self, y)
+
+
+def spline_design(
+    inputs: FloatArray, structure: GamStructure, n_knots: int
+) -> PenalisedSplineDesign:
+    """Basis, penalties and factorisations for a regression on the columns of ``inputs``."""
     n, d = inputs.shape
     groups: list[tuple[int, ...]] = (
         [tuple(range(d))] if structure == "tensor" else [(j,) for j in range(d)]
@@ -238,10 +255,7 @@ def fit_penalised_spline(
             full[offset : offset + width, offset : offset + width] = s
             penalties.append(full)
         offset += width
-
     q, r = linalg.qr(design, mode="economic")
-    z = q.T @ y
-    rss_outside = float(np.sum((y - q @ z) ** 2))
     # Work in the coordinates gamma = Sigma V^T beta of the SVD R = U Sigma V^T, dropping
     # directions the data cannot identify: the penalised system becomes I + sum lambda_j S~_j,
     # positive definite and well conditioned for every lambda.
@@ -249,8 +263,6 @@ def fit_penalised_spline(
     keep = sigma > 1e-9 * sigma[0]
     u, sigma, vt = u[:, keep], sigma[keep], vt[keep]
     to_beta = vt.T / sigma[None, :]
-    z_kept = u.T @ z
-    rss_base = rss_outside + float(np.sum(z * z) - np.sum(z_kept * z_kept))
     transformed = []
     for penalty in penalties:
         s_tilde = to_beta.T @ penalty @ to_beta
@@ -258,7 +270,24 @@ def fit_penalised_spline(
         top = float(np.linalg.eigvalsh(s_tilde)[-1])
         if top > 0:
             transformed.append(s_tilde / top)
-    identity = np.eye(sigma.size)
+    return PenalisedSplineDesign(terms, design, q, u, to_beta, tuple(transformed))
+
+
+def fit_penalised_spline(
+    inputs: FloatArray, y: FloatArray, structure: GamStructure, n_knots: int
+) -> SplineFit:
+    """Fit y on the columns of ``inputs`` (n × d) with GCV-chosen smoothing parameters."""
+    return spline_design(inputs, structure, n_knots).fit(y)
+
+
+def _fit_design(spec: PenalisedSplineDesign, y: FloatArray) -> SplineFit:
+    n = spec.design.shape[0]
+    z = spec.q.T @ y
+    rss_outside = float(np.sum((y - spec.q @ z) ** 2))
+    z_kept = spec.u.T @ z
+    rss_base = rss_outside + float(np.sum(z * z) - np.sum(z_kept * z_kept))
+    transformed = list(spec.penalties)
+    identity = np.eye(z_kept.size)
 
     def solve(log_lambdas: FloatArray) -> tuple[FloatArray, float, float]:
         system = identity.copy()
@@ -325,10 +354,10 @@ def fit_penalised_spline(
     else:
         best = np.zeros(0)
     gamma, trace, rss = solve(best)
-    beta = to_beta @ gamma
-    fitted = design @ beta
+    beta = spec.to_beta @ gamma
+    fitted = spec.design @ beta
     return SplineFit(
-        terms=terms,
+        terms=spec.terms,
         coefficients=beta,
         log_lambdas=best,
         effective_df=trace,

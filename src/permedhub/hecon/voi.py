@@ -53,9 +53,10 @@ from typing import Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from permedhub.hecon._voi_gp import fit_gaussian_process
-from permedhub.hecon._voi_splines import GamStructure, fit_penalised_spline, n_coefficients
+from permedhub.hecon._voi_splines import GamStructure, n_coefficients, spline_design
 from permedhub.hecon.cea import (
     AnalysisInputError,
     PSASample,
@@ -209,8 +210,8 @@ class MetamodelSettings:
     method: EVPPIMethod = "gam"
     structure: GamStructure = "tensor"
     n_knots: int | None = None
-    n_hyper: int = 250
-    n_inducing: int = 300
+    n_hyper: int = 200
+    n_inducing: int = 200
 
     def knots_for(self, n_inputs: int) -> int:
         if self.n_knots is not None:
@@ -251,12 +252,15 @@ def _check_metamodel(settings: MetamodelSettings, n_draws: int, n_inputs: int, w
         )
 
 
-def _fit(
-    x: FloatArray, y: FloatArray, settings: MetamodelSettings, rng: np.random.Generator
-) -> _Regression:
+def _regressor(
+    x: FloatArray, settings: MetamodelSettings, rng: np.random.Generator
+) -> Callable[[FloatArray], _Regression]:
+    """A function fitting one output on ``x``. For the GAM the basis and its factorisations
+    are built once and shared by every output regressed on the same inputs."""
     if settings.method == "gam":
-        return fit_penalised_spline(x, y, settings.structure, settings.knots_for(x.shape[1]))
-    return fit_gaussian_process(x, y, rng, settings.n_hyper, settings.n_inducing)
+        design = spline_design(x, settings.structure, settings.knots_for(x.shape[1]))
+        return design.fit
+    return lambda y: fit_gaussian_process(x, y, rng, settings.n_hyper, settings.n_inducing)
 
 
 @dataclass(frozen=True)
@@ -271,22 +275,26 @@ class _IncrementalFits:
 def _fit_increments(
     outputs: Outputs, x: FloatArray, settings: MetamodelSettings, rng: np.random.Generator
 ) -> _IncrementalFits:
+    # The metamodels factorise many small matrices (p x p, a few hundred rows at most): one
+    # BLAS thread is faster there, and several threads thrash when cores are shared (e.g.
+    # pytest -n 2 on two cores made them 10-50 times slower).
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _fit_increments_single_thread(outputs, x, settings, rng)
+
+
+def _fit_increments_single_thread(
+    outputs: Outputs, x: FloatArray, settings: MetamodelSettings, rng: np.random.Generator
+) -> _IncrementalFits:
+    fit = _regressor(x, settings, rng)
     if isinstance(outputs, NetBenefitSample):
         nb = outputs.values
         return _IncrementalFits(
-            net_benefit_fits=[
-                _fit(x, nb[:, d] - nb[:, 0], settings, rng) for d in range(1, nb.shape[1])
-            ]
+            net_benefit_fits=[fit(nb[:, d] - nb[:, 0]) for d in range(1, nb.shape[1])]
         )
     costs, effects = outputs.costs, outputs.effects
     return _IncrementalFits(
-        cost_fits=[
-            _fit(x, costs[:, d] - costs[:, 0], settings, rng) for d in range(1, costs.shape[1])
-        ],
-        effect_fits=[
-            _fit(x, effects[:, d] - effects[:, 0], settings, rng)
-            for d in range(1, effects.shape[1])
-        ],
+        cost_fits=[fit(costs[:, d] - costs[:, 0]) for d in range(1, costs.shape[1])],
+        effect_fits=[fit(effects[:, d] - effects[:, 0]) for d in range(1, effects.shape[1])],
     )
 
 
@@ -384,8 +392,8 @@ def evppi(
     structure: GamStructure = "tensor",
     n_knots: int | None = None,
     seed: int = 0,
-    n_hyper: int = 250,
-    n_inducing: int = 300,
+    n_hyper: int = 200,
+    n_inducing: int = 200,
 ) -> pd.DataFrame:
     """Per-person EVPPI of one or several parameter sets by a regression metamodel.
 
