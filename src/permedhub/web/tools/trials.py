@@ -60,7 +60,7 @@ class GsdForm(BaseModel):
     boundary: Boundary = "obf"
     alpha: float = 0.025
     beta: float = 0.2
-    sided: Literal[1, 2] = 1
+    sided: int = Field(default=1, ge=1, le=2)
     timing: str | None = None
     futility: Literal["none", "binding", "nonbinding"] = "none"
     gamma: float | None = None
@@ -83,7 +83,7 @@ class SampleSizeForm(BaseModel):
     endpoint: Literal["binary", "continuous", "survival"] = "binary"
     alpha: float = 0.05
     beta: float = 0.2
-    sided: Literal[1, 2] = 2
+    sided: int = Field(default=2, ge=1, le=2)
     allocation_ratio: float = 1.0
     p_control: float | None = None
     p_treatment: float | None = None

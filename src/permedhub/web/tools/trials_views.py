@@ -145,8 +145,9 @@ def fixed_page(design: fixed.FixedDesign) -> PageResult:
     if design.probability_of_event is not None:
         rows.append(("P(event)", design.probability_of_event))
     rows.append(("power at these sizes", design.power))
-    frame = pd.DataFrame({"quantity": [r[0] for r in rows], "value": [r[1] for r in rows]})
-    page.tables.append(("Sample size", table(frame.astype({"value": object}))))
+    shown = [f"{v:,}" if isinstance(v, int) else f"{v:.4f}" for _, v in rows]
+    frame = pd.DataFrame({"quantity": [r[0] for r in rows], "value": shown})
+    page.tables.append(("Sample size", table(frame)))
     return page
 
 
