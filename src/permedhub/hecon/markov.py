@@ -212,51 +212,68 @@ class MarkovModel:
             v = self._value(strat, e, ns, o, where)
             for tau in range(int(self.tunnel[o])):
                 rows[int(self.offset[o]) + tau].append((dst, v[:, :, tau]))
-        origins: list[int] = []
-        dests: list[int] = []
-        values: list[np.ndarray] = []
-        keys: list[tuple[int, int]] = []
+        # Pass 1: check explicit entries and give every expanded entry a slot, constant
+        # (n_c, d) or time-varying (T, n_tv, d); a complement is time-varying when any entry of
+        # its row is. Complements and row sums are then computed in the packed layout
+        # (contiguous rows of draws) to avoid transposing (draws, T) arrays.
+        layout: list[tuple[int, int, int, int, np.ndarray | None, bool]] = []
         for row_exp, items in rows.items():
             o = int(np.searchsorted(self.offset, row_exp, side="right") - 1)
             tau = row_exp - int(self.offset[o])
-            known = [v for _, v in items if v is not None]
-            total = sum(known) if known else np.zeros((1, 1))
-            row_values: list[np.ndarray] = []
-            for _dst, maybe in items:
-                if maybe is None:
-                    comp = 1.0 - np.asarray(total)
-                    if comp.min() < 0:  # rounding can leave -1e-17 where the rest is exactly 1
-                        comp = np.where((comp < 0) & (comp > -PROB_TOL), 0.0, comp)
-                    maybe = comp
-                row_values.append(np.asarray(maybe, dtype=float))
-            # explicit entries first: a bad input is reported before the complement it spoils
-            for is_comp in (False, True):
-                for (dst, raw), v in zip(items, row_values, strict=True):
-                    if (raw is None) == is_comp:
-                        self._check_range(strat, o, dst, tau, v, draw0, is_comp)
-            if all(v is not None for _, v in items):
-                self._check_sum(strat, o, tau, np.asarray(total, dtype=float), draw0)
-            for (dst, _), v in zip(items, row_values, strict=True):
-                origins.append(row_exp)
-                dests.append(self._destination(o, tau, dst))
-                values.append(v)
-                keys.append((o, dst))
-        const_idx = [i for i, v in enumerate(values) if v.shape[1] == 1]
-        tv_idx = [i for i, v in enumerate(values) if v.shape[1] > 1]
-        order = const_idx + tv_idx
-        const = np.empty((len(const_idx), d))
-        for j, i in enumerate(const_idx):
-            const[j] = values[i][:, 0]
-        tv = np.empty((t_cycles, len(tv_idx), d))
-        for j, i in enumerate(tv_idx):
-            tv[:, j, :] = values[i].T
+            for dst, val in items:
+                if val is not None:
+                    self._check_range(strat, o, dst, tau, val, draw0, False)
+            row_tv = any(val is not None and val.shape[1] > 1 for _, val in items)
+            for dst, val in items:
+                is_tv = (val.shape[1] > 1) if val is not None else row_tv
+                layout.append((row_exp, o, tau, dst, val, is_tv))
+        const_pos = [i for i, item in enumerate(layout) if not item[5]]
+        tv_pos = [i for i, item in enumerate(layout) if item[5]]
+        order = const_pos + tv_pos
+        slot = {i: j for j, i in enumerate(const_pos)} | {i: j for j, i in enumerate(tv_pos)}
+        const = np.empty((len(const_pos), d))
+        tv = np.empty((t_cycles, len(tv_pos), d))
+        for i, (_, _, _, _, val, is_tv) in enumerate(layout):
+            if val is None:
+                continue
+            if is_tv:
+                tv[:, slot[i], :] = val.T
+            else:
+                const[slot[i]] = val[:, 0]
+        # Pass 2: per row, the complement (if any) or the check that the row sums to 1.
+        by_row: dict[int, list[int]] = {}
+        for i, item in enumerate(layout):
+            by_row.setdefault(item[0], []).append(i)
+        for members in by_row.values():
+            _, o, tau, _, _, _ = layout[members[0]]
+            comp = [i for i in members if layout[i][4] is None]
+            known = [i for i in members if layout[i][4] is not None]
+            row_tv = any(layout[i][5] for i in members)
+            total = np.zeros((t_cycles, d)) if row_tv else np.zeros(d)
+            for i in known:
+                total += tv[:, slot[i], :] if layout[i][5] else const[slot[i]]
+            if comp:
+                i = comp[0]
+                rest = 1.0 - total
+                if rest.min() < 0:  # rounding can leave -1e-17 where the rest is exactly 1
+                    rest = np.where((rest < 0) & (rest > -PROB_TOL), 0.0, rest)
+                if row_tv:
+                    tv[:, slot[i], :] = rest
+                    self._check_range(strat, o, layout[i][3], tau, rest.T, draw0, True)
+                else:
+                    const[slot[i]] = rest
+                    self._check_range(strat, o, layout[i][3], tau, rest[:, None], draw0, True)
+            else:
+                self._check_sum(strat, o, tau, total.T if row_tv else total[:, None], draw0)
         return (
             const,
             tv,
-            np.asarray(origins)[order],
-            np.asarray(dests)[order],
+            np.asarray([layout[i][0] for i in order]),
+            np.asarray(
+                [self._destination(layout[i][1], layout[i][2], layout[i][3]) for i in order]
+            ),
             order,
-            [keys[i] for i in order],
+            [(layout[i][1], layout[i][3]) for i in order],
         )
 
     def _destination(self, origin: int, tau: int, dest: int) -> int:
