@@ -71,35 +71,27 @@ class PatientLevelEngine:
         self, rng: np.random.Generator, n_stage: np.ndarray, s_only: np.ndarray
     ) -> StageData:
         n_trials = len(n_stage)
-        enrolled = np.rint(n_stage).astype(np.int64)
+        enrolled = np.rint(n_stage).astype(np.int32)
         n_max = int(enrolled.max()) if n_trials else 0
-        patient = np.arange(n_max)
+        patient = np.arange(n_max, dtype=np.int32)
         recruited = patient[None, :] < enrolled[:, None]
         prevalence = np.where(s_only, 1.0, self.design.prevalence)
         if self.design.subgroup_sizes == "expected":
-            positives = np.rint(enrolled * prevalence)
+            positives = np.rint(enrolled * prevalence).astype(np.int32)
             marker = patient[None, :] < positives[:, None]
         else:
-            marker = rng.random((n_trials, n_max)) < prevalence[:, None]
-        stratum = np.where(marker, 0, 1)
-        arm = self._stratified_block_allocation(rng, stratum, recruited)
+            uniform = rng.random((n_trials, n_max), dtype=np.float32)
+            marker = uniform < prevalence.astype(np.float32)[:, None]
+        arm = self._stratified_block_allocation(rng, marker)
         analysed = recruited
         if self.options.dropout > 0.0:
-            analysed = recruited & (rng.random((n_trials, n_max)) >= self.options.dropout)
-        means = self.scenario.means()
-        if isinstance(self.scenario, BinaryScenario):
-            outcome = (rng.random((n_trials, n_max)) < means[stratum, arm]).astype(float)
-            known_variance = np.zeros((2, 2))
-        else:
-            sds = self.scenario.sds()
-            outcome = means[stratum, arm] + sds[stratum, arm] * rng.standard_normal(
-                (n_trials, n_max)
-            )
-            beta = self.options.covariate_effect
-            if beta != 0.0:
-                outcome += beta * rng.standard_normal((n_trials, n_max))
-            known_variance = sds**2 + beta**2
-        data = self._summarise(outcome, stratum, arm, analysed, known_variance)
+            kept = rng.random((n_trials, n_max), dtype=np.float32) >= self.options.dropout
+            analysed = recruited & kept
+        # cell = 2 * stratum + arm (stratum 0 = S); patients not analysed go to a spare bin.
+        cell = np.where(marker, 0, 2).astype(np.int8) + arm
+        key = np.arange(n_trials, dtype=np.int64)[:, None] * 4 + cell
+        key = np.where(analysed, key, 4 * n_trials).ravel()
+        data = self._summarise(rng, key, cell, n_trials)
         if self.options.accrual_rate is None:
             return data
         gaps_total = rng.gamma(np.maximum(enrolled, 1), 1.0 / self.options.accrual_rate)
@@ -107,45 +99,58 @@ class PatientLevelEngine:
         return StageData(data.n, data.mean, data.variance, accrual_time)
 
     @staticmethod
-    def _stratified_block_allocation(
-        rng: np.random.Generator, stratum: np.ndarray, recruited: np.ndarray
-    ) -> np.ndarray:
+    def _stratified_block_allocation(rng: np.random.Generator, marker: np.ndarray) -> np.ndarray:
         """Arm (0/1) per patient: within each stratum consecutive patients form pairs and each
         pair gets one control and one treated patient in random order."""
-        n_trials, n_max = stratum.shape
-        in_s = recruited & (stratum == 0)
-        in_r = recruited & (stratum == 1)
-        rank = np.where(stratum == 0, np.cumsum(in_s, axis=1), np.cumsum(in_r, axis=1)) - 1
-        rank = np.maximum(rank, 0)
-        pair_first = rng.integers(0, 2, size=(n_trials, 2, n_max // 2 + 1))
-        rows = np.arange(n_trials)[:, None]
-        first_arm = pair_first[rows, stratum, rank // 2]
-        return np.asarray(first_arm ^ (rank % 2))
+        n_trials, n_max = marker.shape
+        positives_so_far = np.cumsum(marker, axis=1, dtype=np.int32)
+        index = np.arange(n_max, dtype=np.int32)[None, :]
+        rank = np.where(marker, positives_so_far - 1, index - positives_so_far)  # within stratum
+        pairs = n_max // 2 + 1
+        coins = rng.integers(0, 2, size=(n_trials, 2 * pairs), dtype=np.int8)
+        column = np.where(marker, 0, pairs) + (rank >> 1)
+        first_arm = np.take_along_axis(coins, column, axis=1)
+        return np.asarray(first_arm ^ (rank & 1).astype(np.int8))
 
     def _summarise(
-        self,
-        outcome: np.ndarray,
-        stratum: np.ndarray,
-        arm: np.ndarray,
-        analysed: np.ndarray,
-        known_variance: np.ndarray,
+        self, rng: np.random.Generator, key: np.ndarray, cell: np.ndarray, n_trials: int
     ) -> StageData:
-        n_trials = outcome.shape[0]
-        cell = (np.arange(n_trials)[:, None] * 4 + stratum * 2 + arm)[analysed]
-        values = outcome[analysed]
-        size = n_trials * 4
-        n = np.bincount(cell, minlength=size).reshape(n_trials, 2, 2).astype(float)
-        sums = np.bincount(cell, weights=values, minlength=size).reshape(n_trials, 2, 2)
+        """Draw every patient's outcome and reduce to per-(trial, stratum, arm) statistics."""
+        size = 4 * n_trials + 1
+        shape = (n_trials, 2, 2)
+
+        def per_cell(weights: np.ndarray | None = None) -> np.ndarray:
+            counts = np.bincount(key, weights=None if weights is None else weights.ravel(),
+                                 minlength=size)  # fmt: skip
+            return np.asarray(counts[:-1], dtype=float).reshape(shape)
+
+        n = per_cell()
         safe_n = np.where(n > 0, n, 1.0)
-        mean = sums / safe_n
-        if self.options.variance == "estimated" and not isinstance(self.scenario, BinaryScenario):
-            squares = np.bincount(cell, weights=values**2, minlength=size).reshape(n_trials, 2, 2)
-            within = (squares - n * mean**2).sum(axis=2)
+        means = self.scenario.means()
+        if isinstance(self.scenario, BinaryScenario):
+            probability = np.take(means.ravel().astype(np.float32), cell)
+            responses = rng.random(cell.shape, dtype=np.float32) < probability
+            mean = per_cell(responses) / safe_n
+            return StageData(n=n, mean=np.where(n > 0, mean, 0.0), variance=np.zeros(shape))
+        sds = self.scenario.sds()
+        beta = self.options.covariate_effect
+        z = rng.standard_normal(cell.shape, dtype=np.float32)
+        if beta == 0.0:
+            noise, scale = z, sds  # sd is constant within a cell: scale the cell sums
+        else:
+            covariate = rng.standard_normal(cell.shape, dtype=np.float32)
+            noise, scale = np.take(sds.ravel(), cell) * z + beta * covariate, np.ones((2, 2))
+        noise_sum = per_cell(noise)
+        mean = means + scale * noise_sum / safe_n
+        if self.options.variance == "estimated":
+            squares = per_cell(np.square(noise, dtype=np.float64))
+            within_cell = scale**2 * (squares - noise_sum**2 / safe_n)
             n_stratum = n.sum(axis=2)
             enough = n_stratum >= 3
+            within = within_cell.sum(axis=2)
             pooled = np.where(enough, within / np.where(enough, n_stratum - 2, 1.0), 0.0)
             variance = np.repeat(np.maximum(pooled, 0.0)[:, :, None], 2, axis=2)
             n = np.where(enough[:, :, None], n, 0.0)
         else:
-            variance = np.broadcast_to(known_variance, n.shape).copy()
+            variance = np.broadcast_to(sds**2 + beta**2, shape).copy()
         return StageData(n=n, mean=np.where(n > 0, mean, 0.0), variance=variance)
