@@ -67,15 +67,17 @@ def _mean_basis(standard: FloatArray) -> FloatArray:
 
 
 def _negative_restricted_loglik(
-    log_params: FloatArray, x: FloatArray, y: FloatArray, h: FloatArray
+    log_params: FloatArray, differences: FloatArray, y: FloatArray, h: FloatArray
 ) -> tuple[float, FloatArray]:
     """Negative REML log-likelihood (b integrated out under a flat prior) and its gradient in
-    (log δ_1..d, log τ², log σ²) (Rasmussen & Williams 2006, eq. 2.45 and §5.4.1)."""
-    d = x.shape[1]
+    (log δ_1..d, log τ², log σ²) (Rasmussen & Williams 2006, eq. 2.45 and §5.4.1).
+
+    ``differences[i, j, k] = (x_ik - x_jk)²`` is computed once by the caller."""
+    d = differences.shape[2]
     length_scales = np.exp(log_params[:d])
     signal, noise = float(np.exp(log_params[d])), float(np.exp(log_params[d + 1]))
-    n = x.shape[0]
-    squared = (x[:, None, :] - x[None, :, :]) ** 2 / length_scales**2  # n × n × d
+    n = differences.shape[0]
+    squared = differences / length_scales**2  # n × n × d
     correlation = np.exp(-squared.sum(axis=2))
     k = signal * correlation + (noise + 1e-10) * np.eye(n)
     failure = (1e25, np.zeros(log_params.size))
@@ -126,7 +128,7 @@ def fit_gaussian_process(
     result = optimize.minimize(
         _negative_restricted_loglik,
         start,
-        args=(x_hyper, y_hyper, h_hyper),
+        args=((x_hyper[:, None, :] - x_hyper[None, :, :]) ** 2, y_hyper, h_hyper),
         jac=True,
         method="L-BFGS-B",
         bounds=bounds,
