@@ -209,3 +209,14 @@ def test_registered_on_the_main_app_when_available(tmp_path: Path) -> None:
     result = runner.invoke(app, ["hecon", "icers", str(path), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["icers"][1]["icer"] == 10.0
+    psa = _psa_file(tmp_path)
+    result = runner.invoke(app, ["hecon", "evpi", str(psa), "--wtp", "10000", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["evpi"][0]["evpi"] > 0
+    result = runner.invoke(
+        app, ["hecon", "evppi", str(psa), "--wtp", "10000", "--params", "theta", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["evppi"][0]["parameters"] == "theta"
+    result = runner.invoke(app, ["hecon", "evpi", str(tmp_path / "missing.csv"), "--wtp", "1"])
+    assert result.exit_code == 2 and "no such file" in result.stderr
