@@ -143,13 +143,19 @@ class _Term:
     centring: FloatArray  # (prod k, prod k - 1)
     penalties: tuple[FloatArray, ...]
 
-    def raw_basis(self, inputs: FloatArray) -> FloatArray:
-        bases = [
-            margin.basis(inputs[:, column]) @ reparam
-            for column, margin, reparam in zip(
-                self.columns, self.margins, self.reparameterisations, strict=True
-            )
-        ]
+    def raw_basis(self, inputs: FloatArray, shrink: FloatArray | None = None) -> FloatArray:
+        """Tensor-product basis at ``inputs``. With ``shrink`` (one factor per input column),
+        each marginal basis function is first pulled towards its mean over the rows,
+        ``v B + (1 - v) mean(B)`` (the preposterior basis of Jalal & Alarid-Escudero 2018)."""
+        bases = []
+        for column, margin, reparam in zip(
+            self.columns, self.margins, self.reparameterisations, strict=True
+        ):
+            marginal = margin.basis(inputs[:, column]) @ reparam
+            if shrink is not None:
+                factor = shrink[column]
+                marginal = factor * marginal + (1.0 - factor) * marginal.mean(axis=0)
+            bases.append(marginal)
         design = bases[0]
         for marginal in bases[1:]:
             design = (design[:, :, None] * marginal[:, None, :]).reshape(design.shape[0], -1)
@@ -208,6 +214,14 @@ class SplineFit:
 
     def predict(self, inputs: FloatArray) -> FloatArray:
         return self.design(inputs) @ self.coefficients
+
+    def predict_preposterior(self, inputs: FloatArray, shrink: FloatArray) -> FloatArray:
+        """Fitted values with every marginal basis function shrunk towards its mean by the
+        factor ``shrink[j]`` of its input (see :meth:`_Term.raw_basis`)."""
+        blocks = [np.ones((inputs.shape[0], 1))] + [
+            t.raw_basis(inputs, shrink) @ t.centring for t in self.terms
+        ]
+        return np.hstack(blocks) @ self.coefficients
 
 
 def n_coefficients(n_inputs: int, structure: GamStructure, n_knots: int) -> int:

@@ -38,8 +38,8 @@ those of its subsets. The unadjusted estimate is kept in the ``raw_evppi`` colum
   incremental net benefit on it. Built-in designs follow voi (``binary``, ``trial_binary``,
   ``normal_known``); any :class:`StudyDesign` can be supplied.
 - :func:`evsi_gaussian_approximation` — Jalal & Alarid-Escudero (2018, *Med Decis Making*
-  38(2):174-188): the EVPPI metamodel evaluated at the parameters shrunk towards their mean by
-  ``sqrt(n / (n + n0))``, with ``n0`` the prior effective sample size.
+  38(2):174-188), as in dampack: the GAM EVPPI metamodel with each basis function shrunk
+  towards its mean by ``sqrt(n / (n + n0))``, ``n0`` being the prior effective sample size.
 
 All randomness (GP subsamples, simulated studies) comes from ``numpy.random.default_rng(seed)``.
 """
@@ -56,7 +56,12 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from permedhub.hecon._voi_gp import fit_gaussian_process
-from permedhub.hecon._voi_splines import GamStructure, n_coefficients, spline_design
+from permedhub.hecon._voi_splines import (
+    GamStructure,
+    SplineFit,
+    n_coefficients,
+    spline_design,
+)
 from permedhub.hecon.cea import (
     AnalysisInputError,
     PSASample,
@@ -301,12 +306,16 @@ def _fit_increments_single_thread(
 def _value_from_fits(
     fits: _IncrementalFits,
     wtp: FloatArray | None,
-    predict_at: FloatArray | None = None,
+    shrink: FloatArray | None = None,
+    inputs: FloatArray | None = None,
 ) -> FloatArray:
-    """EVPPI-type value per threshold from fitted (or predicted) incremental outcomes."""
+    """EVPPI-type value per threshold from fitted (or preposterior) incremental outcomes."""
 
     def values(model: _Regression) -> FloatArray:
-        return model.fitted if predict_at is None else model.predict(predict_at)
+        if shrink is None or inputs is None:
+            return model.fitted
+        assert isinstance(model, SplineFit)
+        return model.predict_preposterior(inputs, shrink)
 
     if wtp is None:
         increments = np.column_stack([values(m) for m in fits.net_benefit_fits])
@@ -604,18 +613,19 @@ def evsi_gaussian_approximation(
     prior_sample_size: float | Sequence[float],
     sample_sizes: int | Sequence[int],
     wtp: object | None = None,
-    method: EVPPIMethod = "gam",
     *,
-    seed: int = 0,
+    structure: GamStructure = "tensor",
     n_knots: int | None = None,
 ) -> pd.DataFrame:
-    """Per-person EVSI by the Gaussian approximation of Jalal & Alarid-Escudero (2018).
+    """Per-person EVSI by the Gaussian approximation of Jalal & Alarid-Escudero (2018), as
+    implemented in dampack ``calc_evsi``/``predict_ga``.
 
-    The EVPPI metamodel of ``parameters`` is evaluated at
-    ``θ̃ = E[θ] + sqrt(n / (n + n0)) (θ - E[θ])``: the preposterior distribution of the posterior
-    mean after a study of size ``n``, for a parameter whose current information is worth ``n0``
-    observations (``prior_sample_size``, one per parameter or shared). As ``n → ∞`` it tends to
-    the EVPPI. Columns as :func:`evsi`.
+    The fitted GAM EVPPI metamodel of ``parameters`` is evaluated with each marginal basis function
+    ``B`` of parameter ``j`` replaced by its preposterior ``v_j B + (1 - v_j) mean(B)``, with the
+    variance-reduction factor ``v_j = sqrt(n / (n + n0_j))`` for a study of size ``n`` and a
+    parameter whose current information is worth ``n0_j`` observations
+    (``prior_sample_size``, one per parameter or shared). As ``n → ∞`` it tends to the EVPPI.
+    GAM metamodel only (the approximation acts on basis functions). Columns as :func:`evsi`.
     """
     thresholds = _wtp_for(outputs, wtp)
     sizes = _sample_sizes(sample_sizes)
@@ -629,15 +639,14 @@ def evsi_gaussian_approximation(
         raise AnalysisInputError(
             f"prior_sample_size: expected 1 or {len(names)} finite values > 0, got {prior.tolist()}"
         )
-    settings = MetamodelSettings(method=method, n_knots=n_knots)
+    settings = MetamodelSettings(method="gam", structure=structure, n_knots=n_knots)
     _check_metamodel(settings, n_draws, len(names), f"parameters {list(names)}")
-    fits = _fit_increments(outputs, x, settings, np.random.default_rng(seed))
+    fits = _fit_increments(outputs, x, settings, np.random.default_rng(0))
     evpi_values = evpi(outputs, thresholds).loc[:, "evpi"].to_numpy()
-    centre = x.mean(axis=0)
     results = []
     for size in sizes:
-        shrunk = centre + np.sqrt(size / (size + prior)) * (x - centre)
-        results.append(_value_from_fits(fits, thresholds, predict_at=shrunk))
+        shrink = np.sqrt(size / (size + prior))
+        results.append(_value_from_fits(fits, thresholds, shrink=shrink, inputs=x))
     return _evsi_frame(sizes, results, thresholds, evpi_values)
 
 
