@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,11 +19,19 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData, UploadFile
 
-from permedhub.web.pages.rendering import render
+from permedhub.web.pages.rendering import CONTENT_SECURITY_POLICY, render
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 PLOTLY_JS_URL = "/tools/static/plotly.min.js"
 PLOTLY_JS_PATH = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+
+# Plotly adds its stylesheet rules through the CSS object model into one empty <style>
+# element. CSP governs the element (its content is "", whose SHA-256 is below), not the rules
+# inserted afterwards, so allowing the empty element keeps every other inline style blocked.
+EMPTY_STYLE_HASH = "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
+TOOLS_CSP = CONTENT_SECURITY_POLICY.replace(
+    "style-src 'self'", f"style-src 'self' {EMPTY_STYLE_HASH}", 1
+)
 
 router = APIRouter(include_in_schema=False)
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -166,13 +176,32 @@ def html_download(document: str, filename: str) -> Response:
     )
 
 
+@cache
+def bundled_stylesheet_ids() -> tuple[str, ...]:
+    """Ids of the <style> elements that the Plotly bundle injects at load time unless an
+    element with that id already exists (the MapLibre map stylesheet; the tool pages draw no
+    maps). Pages declare them as empty placeholders so that nothing inline is injected."""
+    if not PLOTLY_JS_PATH.is_file():
+        return ()
+    text = PLOTLY_JS_PATH.read_text(encoding="utf-8", errors="replace")
+    return tuple(sorted(set(re.findall(r'getElementById\("([0-9a-f]{64})"\)', text))))
+
+
 def render_tool(
     request: Request, template: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
-    """A tool page: the portal's base template plus the Plotly bundle URL."""
-    return render(
+    """A tool page: the portal's base template plus the Plotly bundle URL, with a CSP that
+    differs from the portal's only by allowing Plotly's empty <style> element."""
+    response = render(
         request,
         template,
-        {"plotly_js_url": PLOTLY_JS_URL, "max_mb": max_upload_mb(), **context},
+        {
+            "plotly_js_url": PLOTLY_JS_URL,
+            "plotly_style_placeholders": bundled_stylesheet_ids(),
+            "max_mb": max_upload_mb(),
+            **context,
+        },
         status_code=status_code,
     )
+    response.headers["Content-Security-Policy"] = TOOLS_CSP
+    return response
