@@ -496,13 +496,12 @@ def _solve_bound(func: Any, target: float) -> float:
     return float(brentq(lambda b: func(b) - target, lo, hi, xtol=_XTOL))
 
 
-def _spending_efficacy(spec: _Spec, futility: FloatArray | None) -> FloatArray:
-    """Efficacy bounds from alpha spending, look by look (futility in place if given)."""
+def _spending_efficacy(spec: _Spec) -> FloatArray:
+    """Efficacy bounds from alpha spending, look by look (no futility bounds)."""
     t = spec.t
     cumulative = spending_function(spec.boundary, spec.alpha, t, spec.gamma, spec.rho)
     cumulative[-1] = spec.alpha
     bounds = np.full(t.size, np.inf)
-    lower_fut = np.full(t.size, -np.inf) if futility is None else futility
     state = _State.start()
     spent = 0.0
     for k in range(t.size):
@@ -514,7 +513,7 @@ def _spending_efficacy(spec: _Spec, futility: FloatArray | None) -> FloatArray:
                 bounds[k] = _solve_bound(lambda b, u=above, d=below: u(b) + d(-b), target)
             else:
                 bounds[k] = _solve_bound(state.exit_function(t[k], 0.0, below=False), target)
-        lower = -bounds[k] if spec.sided == 2 else lower_fut[k]
+        lower = -bounds[k] if spec.sided == 2 else -np.inf
         spent += state.exit_above(bounds[k], t[k], 0.0) + state.exit_below(lower, t[k], 0.0) * (
             spec.sided == 2
         )
@@ -545,67 +544,82 @@ def _root_near(
     return float(brentq(func, lo, hi, xtol=_XTOL))
 
 
-def _classical_efficacy(
-    spec: _Spec, futility: FloatArray | None, guess: float | None = None
-) -> FloatArray:
+def _classical_efficacy(spec: _Spec) -> FloatArray:
     """Efficacy bounds offset + c * slope with c solved for the total level alpha."""
-    offset, slope = _classical_shape(spec.boundary, spec.t, spec.delta_wt, spec.hp_interim)
-
-    def bounds_for(c: float) -> FloatArray:
-        b = offset + c * slope
-        return np.where(spec.efficacy_active, b, np.inf)
+    bounds_for = _classical_bounds(spec)
 
     def level(c: float) -> float:
         b = bounds_for(c)
-        lower = _lower_of(b, spec.sided) if futility is None else futility
-        up, down = crossing_probabilities(b, lower, spec.t, 0.0, spec.grid_r)
+        up, down = crossing_probabilities(b, _lower_of(b, spec.sided), spec.t, 0.0, spec.grid_r)
         return float(up.sum() + (down.sum() if spec.sided == 2 else 0.0))
 
-    failure = (
-        ("hp_interim", spec.hp_interim, "interim bounds that spend less than alpha")
-        if spec.boundary == "hp"
-        else ("alpha", spec.alpha, "a level these boundary shapes can attain")
-    )
-    c = _root_near(lambda c: level(c) - spec.alpha, guess, 0.0, _BOUND_LIMIT, 0.02, failure)
-    return bounds_for(c)
+    failure = _level_failure(spec)
+    c = _root_near(lambda c: level(c) - spec.alpha, None, 0.0, _BOUND_LIMIT, 0.02, failure)
+    return np.asarray(bounds_for(c), dtype=float)
 
 
-def _efficacy(
-    spec: _Spec, futility: FloatArray | None = None, guess: float | None = None
-) -> FloatArray:
+def _efficacy(spec: _Spec) -> FloatArray:
+    """Efficacy bounds without futility (for non-binding and no-futility designs)."""
     if spec.boundary in SPENDING_FAMILIES:
-        return _spending_efficacy(spec, futility)
-    return _classical_efficacy(spec, futility, guess)
+        return _spending_efficacy(spec)
+    return _classical_efficacy(spec)
 
 
-def _futility_given(
-    spec: _Spec, beta: float, drift: float, efficacy: FloatArray
-) -> tuple[FloatArray, float]:
-    """Futility bounds from beta spending at `drift` given efficacy bounds.
+def _futility_pass(
+    spec: _Spec, beta: float, drift: float, efficacy: FloatArray | None, binding: bool
+) -> tuple[FloatArray, FloatArray, float, float]:
+    """One look-by-look pass computing futility bounds by beta spending at `drift`.
 
-    Returns the bounds (interim ones clipped to the efficacy bound) and the unclipped final
-    futility bound a_K, which equals b_K at the drift that gives power 1 - beta.
+    With ``efficacy=None`` the efficacy bounds are computed in the same pass by alpha spending
+    (under H0, with the futility bounds in place when ``binding``); otherwise they are taken as
+    given. Returns (efficacy, futility, unclipped final futility bound a_K, type I error with
+    the futility bounds in place when binding, else without). Interim futility bounds are
+    clipped to the efficacy bound; a_K equals b_K at the drift that gives power 1 - beta.
     """
     t = spec.t
-    cumulative = spending_function(spec.beta_family, beta, t, spec.beta_gamma, spec.beta_rho)
-    bounds = np.full(t.size, -np.inf)
-    state = _State.start()
-    spent = 0.0
+    last_look = t.size - 1
+    beta_cumulative = spending_function(spec.beta_family, beta, t, spec.beta_gamma, spec.beta_rho)
+    alpha_cumulative = (
+        spending_function(spec.boundary, spec.alpha, t, spec.gamma, spec.rho)
+        if efficacy is None
+        else None
+    )
+    eff = np.full(t.size, np.inf) if efficacy is None else efficacy.astype(float, copy=True)
+    fut = np.full(t.size, -np.inf)
+    null_state, alt_state = _State.start(), _State.start()
+    alpha_spent = beta_spent = 0.0
     final = -np.inf
     for k in range(t.size):
-        last = k + 1 == t.size
+        last = k == last_look
+        if alpha_cumulative is not None and spec.efficacy_active[k]:
+            target = (spec.alpha if last else alpha_cumulative[k]) - alpha_spent
+            eff[k] = _solve_bound(null_state.exit_function(t[k], 0.0, below=False), target)
         if spec.futility_active[k] or last:
-            target = (beta if last else cumulative[k]) - spent
-
-            exit_down = state.exit_function(t[k], drift, below=True)
+            target = (beta if last else beta_cumulative[k]) - beta_spent
+            exit_down = alt_state.exit_function(t[k], drift, below=True)
             a = -_solve_bound(lambda x, f=exit_down: f(-x), target) if target > 0 else -np.inf
             if last:
                 final = a
-            bounds[k] = min(a, efficacy[k])
-        spent += state.exit_below(bounds[k], t[k], drift)
+            fut[k] = min(a, eff[k])
+        null_lower = fut[k] if binding else -np.inf
+        alpha_spent += null_state.exit_above(eff[k], t[k], 0.0)
+        beta_spent += alt_state.exit_below(fut[k], t[k], drift)
         if not last:
-            state = state.advance(t[k], drift, bounds[k], efficacy[k], spec.grid_r)
-    return bounds, final
+            null_state = null_state.advance(t[k], 0.0, null_lower, eff[k], spec.grid_r)
+            alt_state = alt_state.advance(t[k], drift, fut[k], eff[k], spec.grid_r)
+    return eff, fut, final, alpha_spent
+
+
+def _classical_bounds(spec: _Spec) -> Any:
+    """c -> efficacy bounds offset + c * slope (inactive looks get no bound)."""
+    offset, slope = _classical_shape(spec.boundary, spec.t, spec.delta_wt, spec.hp_interim)
+    return lambda c: np.where(spec.efficacy_active, offset + c * slope, np.inf)
+
+
+def _level_failure(spec: _Spec) -> tuple[str, Any, str]:
+    if spec.boundary == "hp":
+        return ("hp_interim", spec.hp_interim, "interim bounds that spend less than alpha")
+    return ("alpha", spec.alpha, "a level these boundary shapes can attain")
 
 
 def _futility_design(
@@ -613,35 +627,91 @@ def _futility_design(
 ) -> tuple[FloatArray, FloatArray, float]:
     """Efficacy bounds, futility bounds and drift with futility meeting efficacy at look K.
 
-    The drift solves a_K(drift) = b_K. With binding futility the efficacy bounds also depend on
-    the futility bounds, so the two steps alternate (drift for the current efficacy bounds,
-    then efficacy bounds for the resulting futility bounds) until the efficacy bounds stop
-    changing; each depends only weakly on the other, so a few rounds suffice.
+    The drift solves a_K(drift) = b_K. Non-binding: efficacy bounds from alpha spending
+    without futility, then one futility pass per trial drift. Binding spending designs: both
+    bounds in one pass (b_k depends on a_1..a_(k-1), a_k on b_1..b_(k-1)). Binding classical
+    designs: for each trial drift, the boundary constant c is solved with the futility bounds
+    that b(c) implies.
     """
     z_sum = float(ndtri(1.0 - spec.alpha / spec.sided) + ndtri(1.0 - beta))
+    failure = ("beta", beta, "a power target these efficacy and futility bounds can reach")
+    fixed_efficacy = None if binding else _efficacy(spec)
+    bounds_for = None if spec.boundary in SPENDING_FAMILIES else _classical_bounds(spec)
+    last_c: list[float | None] = [None]
 
-    def drift_for(efficacy: FloatArray, guess: float) -> float:
-        def gap(drift: float) -> float:
-            return _futility_given(spec, beta, drift, efficacy)[1] - efficacy[-1]
+    def solve(drift: float) -> tuple[FloatArray, FloatArray, float]:
+        if fixed_efficacy is not None:
+            eff, fut, final, _ = _futility_pass(spec, beta, drift, fixed_efficacy, False)
+        elif bounds_for is None:
+            eff, fut, final, _ = _futility_pass(spec, beta, drift, None, True)
+        else:
 
-        failure = ("beta", beta, "a power target these efficacy and futility bounds can reach")
-        return _root_near(gap, guess, 0.0, 2.0 * z_sum + 5.0, 0.05 * z_sum, failure)
+            def level(c: float) -> float:
+                return _futility_pass(spec, beta, drift, bounds_for(c), True)[3] - spec.alpha
 
-    eff = _efficacy(spec)
-    drift = drift_for(eff, 1.05 * z_sum)
-    if binding:
-        for _ in range(100):
-            fut, _ = _futility_given(spec, beta, drift, eff)
-            new_eff = _efficacy(spec, fut, guess=float(eff[-1]))
-            finite = np.isfinite(new_eff) & np.isfinite(eff)
-            change = np.max(np.abs(new_eff[finite] - eff[finite]), initial=0.0)
-            eff = new_eff
-            drift = drift_for(eff, drift)
-            if change < 1e-11:
-                break
-    fut, _ = _futility_given(spec, beta, drift, eff)
+            c = _root_near(level, last_c[0], 0.0, _BOUND_LIMIT, 0.01, _level_failure(spec))
+            last_c[0] = c
+            eff, fut, final, _ = _futility_pass(spec, beta, drift, bounds_for(c), True)
+        return eff, fut, final
+
+    def gap(drift: float) -> float:
+        eff, _, final = solve(drift)
+        return final - eff[-1]
+
+    if bounds_for is not None and binding:
+        # Fast path: Newton on (c, drift) from the non-binding solution; the nested solve
+        # below is the fallback should Newton not converge.
+        start_eff = _efficacy(spec)
+        start_drift = _root_near(
+            lambda d: _futility_pass(spec, beta, d, start_eff, False)[2] - start_eff[-1],
+            1.05 * z_sum, 0.0, 2.0 * z_sum + 5.0, 0.05 * z_sum, failure,
+        )  # fmt: skip
+        newton = _newton_binding(spec, beta, bounds_for, float(start_eff[-1]), start_drift)
+        if newton is not None:
+            c, drift = newton
+            eff, fut, _, _ = _futility_pass(spec, beta, drift, bounds_for(c), True)
+            fut[-1] = eff[-1]
+            return eff, fut, drift
+    drift = _root_near(gap, 1.05 * z_sum, 0.0, 2.0 * z_sum + 5.0, 0.05 * z_sum, failure)
+    eff, fut, _ = solve(drift)
     fut[-1] = eff[-1]
     return eff, fut, drift
+
+
+def _newton_binding(
+    spec: _Spec, beta: float, bounds_for: Any, c: float, drift: float
+) -> tuple[float, float] | None:
+    """Solve level(c, drift) = alpha and a_K(c, drift) = b_K(c) by damped Newton steps with a
+    forward-difference Jacobian; None if it does not converge."""
+
+    def residual(x: FloatArray) -> FloatArray:
+        eff, _, final, level = _futility_pass(spec, beta, float(x[1]), bounds_for(x[0]), True)
+        return np.array([level - spec.alpha, final - eff[-1]])
+
+    x = np.array([c, drift])
+    f = residual(x)
+    scale = np.array([1e-3, 1.0])  # alpha-scale vs z-scale residuals
+    for _ in range(25):
+        if abs(f[0]) < 1e-12 and abs(f[1]) < 1e-9:
+            return float(x[0]), float(x[1])
+        h = 1e-6
+        jacobian = np.column_stack([(residual(x + h * np.eye(2)[j]) - f) / h for j in range(2)])
+        try:
+            step = np.linalg.solve(jacobian, -f)
+        except np.linalg.LinAlgError:
+            return None
+        damping = 1.0
+        while damping > 1e-3:
+            trial = x + damping * step
+            if trial[0] > 0 and trial[1] > 0:
+                f_trial = residual(trial)
+                if np.linalg.norm(f_trial / scale) < np.linalg.norm(f / scale):
+                    x, f = trial, f_trial
+                    break
+            damping /= 2.0
+        else:
+            return None
+    return None
 
 
 def _drift_for_power(
