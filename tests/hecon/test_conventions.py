@@ -28,14 +28,14 @@ def _constant_stream_total(method: str, n: int, rate: float = 0.0, disc: str = "
 @settings(deadline=None)  # timing varies on a shared machine
 @given(n=cycles)
 def test_constant_stream_undiscounted_totals(n: int) -> None:
-    """With nobody leaving, every exact rule counts T cycles; DARTH's Simpson weights count
-    T for even T and T - 1/3 for odd T (their weights 1/3, 4/3, 2/3, ..., 1/3 are only a
-    Simpson rule for even T)."""
+    """With nobody leaving, every exact rule counts T cycles. darthtools::gen_wcc
+    "Simpson1/3" weights (1/3, 2/3, 4/3, 2/3, ..., 1/3; R source of darthtools) sum to
+    T - 2/3 for even T and T - 1/3 for odd T."""
     for method in ("beginning", "end", "life_table", "half_cycle"):
         assert _constant_stream_total(method, n) == pytest.approx(n)
     if n % 2 == 0:
         assert _constant_stream_total("simpson", n) == pytest.approx(n)
-        assert _constant_stream_total("simpson_darth", n) == pytest.approx(n)
+        assert _constant_stream_total("simpson_darth", n) == pytest.approx(n - 2 / 3)
     else:
         with pytest.raises(ConventionError, match="even number of cycles"):
             _constant_stream_total("simpson", n)
@@ -94,6 +94,12 @@ def test_half_cycle_and_life_table_agree_for_constant_rewards() -> None:
     assert (a1 * trace[:-1] + b1 * trace[1:]).sum() == pytest.approx(
         (a2 * trace[:-1] + b2 * trace[1:]).sum()
     )
+
+
+def test_darth_simpson_weights_as_published() -> None:
+    """darthtools::gen_wcc(4, "Simpson1/3") = c(1/3, 2/3, 4/3, 2/3, 1/3)."""
+    a, b = counting_weights("simpson_darth", 4)
+    np.testing.assert_allclose(np.r_[a[0], b], np.array([1, 2, 4, 2, 1]) / 3)
 
 
 def test_simpson_textbook_weights() -> None:

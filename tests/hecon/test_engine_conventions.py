@@ -50,8 +50,10 @@ def _weights(counting: str) -> tuple[np.ndarray, np.ndarray]:
         return np.full(t, 0.5), np.full(t, 0.5)
     if counting == "half_cycle":
         w = np.r_[0.5, np.ones(t - 1), 0.5]
-    else:  # both Simpson variants coincide for even T
+    elif counting == "simpson":
         w = np.r_[1, np.tile([4, 2], t // 2)[:-1], 1] / 3
+    else:  # darthtools::gen_wcc "Simpson1/3": 2/3 on odd, 4/3 on even interior points
+        w = np.r_[1, np.tile([2, 4], t // 2)[:-1], 1] / 3
     a = np.zeros(t)
     a[0] = w[0]
     return a, w[1:]

@@ -16,9 +16,11 @@ with (a_t, b_t) given by the counting method:
                     point weights (1/2, 1, ..., 1, 1/2) (Sonnenberg & Beck 1993)
 ``simpson``         Simpson's 1/3 rule, textbook weights (1, 4, 2, 4, ..., 2, 4, 1)/3 on the
                     points m_0..m_T; requires an even number of cycles (else an error)
-``simpson_darth``   DARTH ``gen_wcc(n, "Simpson1/3")`` weights: 1/3 at both ends, 4/3 at odd
-                    and 2/3 at even interior points, for any T (not an exact Simpson rule
-                    when T is odd)
+``simpson_darth``   the weights of ``darthtools::gen_wcc(n, "Simpson1/3")`` as published:
+                    1/3 at both ends, 2/3 at odd and 4/3 at even interior points (R's 1-based
+                    ``v_cycles %% 2`` puts 2/3 on point 1, the reverse of the textbook), for
+                    any T; the weights sum to T - 2/3 (T even) or T - 1/3 (T odd), so a
+                    constant stream is not integrated exactly -- kept to reproduce DARTH
 ==================  ====================================================================
 
 For the point-weight rules (half_cycle, simpson, simpson_darth) weight w_k of point k >= 1
@@ -70,7 +72,8 @@ def point_weights(method: str, n_cycles: int) -> np.ndarray:
         w[0] = w[-1] = 1 / 3
         return w
     if method == "simpson_darth":
-        w = np.where(np.arange(t + 1) % 2 == 1, 4.0, 2.0) / 3
+        # darthtools: v_cycles = 1..n+1; even v_cycles (odd points k) get 2/3, odd get 4/3
+        w = np.where(np.arange(t + 1) % 2 == 1, 2.0, 4.0) / 3
         w[0] = w[-1] = 1 / 3
         return w
     raise ConventionError(f"{method!r} is not a point-weight counting method")
