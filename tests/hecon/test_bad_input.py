@@ -128,3 +128,19 @@ def test_state_time_needs_a_tunnel() -> None:
     doc["states"][0]["tunnel"] = 3  # some tunnel exists, but not on 'sick'
     with pytest.raises(HeconError, match="uses state_time but state 'sick' has no tunnel"):
         run(doc)
+
+
+def test_lookup_below_the_first_key_names_the_table() -> None:
+    params = {
+        **THREE_STATE["parameters"],
+        "mort": {"method": "step", "table": {"x": [40, 50], "y": [0.01, 0.02]}},
+        "p_hd": "mort(30 + model_time)",
+    }
+    with pytest.raises(HeconError, match="table 'mort': lookup key 31"):
+        run(three_state(parameters=params))
+
+
+def test_unknown_function_is_rejected() -> None:
+    params = {**THREE_STATE["parameters"], "p_hs": "sigmoid(0.1)"}
+    with pytest.raises(ExpressionError, match="unknown function 'sigmoid'"):
+        run(three_state(parameters=params))

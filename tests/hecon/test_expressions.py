@@ -45,3 +45,14 @@ def test_rate_probability_round_trip() -> None:
 def test_disallowed_constructs(text: str) -> None:
     with pytest.raises(ExpressionError):
         parse_expression(text)
+
+
+def test_weibull_cycle_probability() -> None:
+    """P(event in cycle t | survived to t-1) for S(t) = exp(-lambda t^gamma), as in the
+    Briggs THR revision risk: 1 - exp(lambda ((t-1)^gamma - t^gamma))."""
+    t = np.arange(1, 6.0)
+    lam, gam = 0.0012, 1.45
+    np.testing.assert_allclose(
+        ev("weibull_cycle_prob(lam, gam, t)", lam=lam, gam=gam, t=t),
+        1 - np.exp(lam * ((t - 1) ** gam - t**gam)),
+    )

@@ -66,7 +66,7 @@ def point_weights(method: str, n_cycles: int) -> np.ndarray:
         if t % 2:
             raise ConventionError(
                 f"counting 'simpson' (textbook 1/3 rule) needs an even number of cycles, got {t}; "
-                "use 'simpson_darth' or change the number of cycles"
+                "use an even number of cycles or another counting method"
             )
         w = np.where(np.arange(t + 1) % 2 == 1, 4.0, 2.0) / 3
         w[0] = w[-1] = 1 / 3
