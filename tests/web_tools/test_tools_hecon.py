@@ -269,3 +269,41 @@ def test_the_csv_helper_reads_what_pandas_writes() -> None:
     # The PSA page reads the same CSV text pandas writes (guards the test fixture above).
     frame = _psa_frame(5)
     assert pd.read_csv(io.StringIO(frame.to_csv(index=False))).shape == frame.shape
+
+
+def test_a_models_psa_sample_downloads_and_feeds_the_voi_page(client: TestClient) -> None:
+    response = _post_model(
+        client, example="briggs_hiv", psa_draws="250", seed="4", output="psa_csv"
+    )
+    assert response.status_code == 200, response.text
+    assert "attachment" in response.headers["content-disposition"]
+    sample = pd.read_csv(io.StringIO(response.content.decode("utf-8-sig")))
+    run = run_analysis(load_model(example_models()["briggs_hiv"]), 250, 4)
+    assert run.psa is not None
+    costs, _ = run.psa.matrices()
+    assert sample["cost_monotherapy"].to_numpy() == pytest.approx(costs[:, 0])
+    assert {"rr", "p_ab", "dmca"} <= set(sample.columns)
+    voi_page = _post_csv(
+        client, "/tools/hecon/psa", "psa_file", response.content.decode("utf-8-sig"),
+        wtp="10000", parameters="rr",
+    )  # fmt: skip
+    assert voi_page.status_code == 200, voi_page.text
+    expected = voi.evpi(cea.psa_from_wide_frame(sample), [10_000])["evpi"].iloc[0]
+    assert table_rows(voi_page.text, "EVPI per person at 10,000")[0][1] == _money(expected)
+
+
+def test_shipped_examples_download_for_editing(client: TestClient) -> None:
+    response = client.get("/tools/hecon/examples/briggs_thr.yaml")
+    assert response.status_code == 200
+    assert response.content == example_models()["briggs_thr"].read_bytes()
+    assert client.get("/tools/hecon/examples/nothing.yaml").status_code == 404
+
+
+def test_tool_pages_keep_the_portal_csp_except_plotlys_empty_style_element(
+    client: TestClient,
+) -> None:
+    portal = client.get("/search").headers["content-security-policy"]
+    tools = client.get("/tools/hecon/model").headers["content-security-policy"]
+    empty_style = "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"  # SHA-256 of ""
+    assert tools == portal.replace("style-src 'self'", f"style-src 'self' {empty_style}")
+    assert "unsafe-inline" not in tools and "unsafe-eval" not in tools

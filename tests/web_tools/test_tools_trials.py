@@ -185,3 +185,10 @@ def test_simulating_without_the_csrf_token_is_refused(client: TestClient) -> Non
         "/tools/trials/simulate", data={"example": "enrichment_ssr"}, files=NO_FILE
     )
     assert response.status_code == 403
+
+
+def test_shipped_designs_download_for_editing(client: TestClient) -> None:
+    response = client.get("/tools/trials/examples/platform_mams.yaml")
+    assert response.status_code == 200
+    assert response.content == example_path("platform_mams").read_bytes()
+    assert client.get("/tools/trials/examples/nothing.yaml").status_code == 404

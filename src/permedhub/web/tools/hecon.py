@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from permedhub.hecon.report import render_report
 from permedhub.hecon.run import to_json
 from permedhub.web.auth import check_csrf
+from permedhub.web.pages.rendering import csv_response
 from permedhub.web.tools import hecon_views
 from permedhub.web.tools.common import (
     ToolInputError,
@@ -38,7 +39,7 @@ class ModelForm(BaseModel):
     seed: int = Field(default=1, ge=0, le=2**32 - 1)
     wtp: float = Field(default=20_000, ge=0, allow_inf_nan=False)
     wtp_max: float = Field(default=100_000, gt=0, le=1e9, allow_inf_nan=False)
-    output: Literal["page", "report", "json"] = "page"
+    output: Literal["page", "report", "json", "psa_csv"] = "page"
 
 
 class PsaForm(BaseModel):
@@ -109,10 +110,25 @@ async def model_run(request: Request) -> Response:
             return html_download(render_report(run), "hecon-report.html")
         if options.output == "json":
             return json_download(to_json(run), "hecon-results.json")
+        if options.output == "psa_csv":
+            return csv_response(hecon_views.psa_sample_frame(run), "hecon-psa-sample.csv")
         page = hecon_views.model_page(run, options.wtp)
     except ValueError as error:
         return _problem(request, "tools/hecon_model.html", error, context)
     return render_tool(request, "tools/hecon_model.html", {**context, "result": page})
+
+
+@router.get("/examples/{name}.yaml")
+def example_document(name: str) -> Response:
+    """A shipped example model, to download, edit and upload again."""
+    examples = hecon_views.example_models()
+    if name not in examples:
+        raise HTTPException(404, f"No example model {name!r}; examples: {sorted(examples)}")
+    return Response(
+        examples[name].read_bytes(),
+        media_type="application/yaml",
+        headers={"Content-Disposition": f'attachment; filename="{name}.yaml"'},
+    )
 
 
 @router.get("/psa", response_class=HTMLResponse)

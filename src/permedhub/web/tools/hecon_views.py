@@ -117,6 +117,23 @@ def model_page(run: ModelRun, wtp: float) -> PageResult:
     return page
 
 
+def psa_sample_frame(run: ModelRun) -> pd.DataFrame:
+    """The PSA of a run in the layout the value-of-information page reads: one row per draw,
+    ``cost_<strategy>``, ``effect_<strategy>`` and one column per sampled parameter."""
+    if run.psa is None:
+        raise ToolInputError("psa_draws", "the PSA sample needs PSA draws > 0")
+    costs, effects = run.psa.matrices()
+    columns: dict[str, np.ndarray] = {}
+    for index, strategy in enumerate(run.psa.strategies):
+        columns[f"{COST_PREFIX}{strategy}"] = costs[:, index]
+    for index, strategy in enumerate(run.psa.strategies):
+        columns[f"{EFFECT_PREFIX}{strategy}"] = effects[:, index]
+    for name, draws in run.psa.parameters.items():
+        if name not in columns and np.ndim(draws) == 1 and len(draws) == run.psa.n_draws:
+            columns[name] = np.asarray(draws)
+    return pd.DataFrame(columns)
+
+
 # --------------------------------------------------------------------------- CSV uploads
 
 

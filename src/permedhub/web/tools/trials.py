@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypeVar
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from permedhub.trials import fixed
 from permedhub.trials.errors import TrialInputError
-from permedhub.trials.examples import example_names
+from permedhub.trials.examples import example_names, example_path
 from permedhub.trials.gsd import design_gsd
 from permedhub.trials.report import render_html
 from permedhub.trials.simon import simon_two_stage
@@ -227,6 +227,18 @@ def _simulate_context(values: dict[str, str] | None = None) -> dict[str, Any]:
         "max_n_sim": MAX_N_SIM,
         "max_n_sim_bayesian": MAX_N_SIM_BAYESIAN,
     }
+
+
+@router.get("/examples/{name}.yaml")
+def example_document(name: str) -> Response:
+    """A shipped example design, to download, edit and upload again."""
+    if name not in example_names():
+        raise HTTPException(404, f"No example design {name!r}; examples: {example_names()}")
+    return Response(
+        example_path(name).read_bytes(),
+        media_type="application/yaml",
+        headers={"Content-Disposition": f'attachment; filename="{name}.yaml"'},
+    )
 
 
 @router.get("/simulate", response_class=HTMLResponse)
