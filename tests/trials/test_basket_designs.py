@@ -70,10 +70,10 @@ def test_bhm_posterior_matches_importance_sampling_under_a_proper_prior() -> Non
 
 
 def test_bhm_borrowing_raises_power_and_error_relative_to_separate_analyses() -> None:
-    result = bhm_design([0.2, 0.2, 0.2, 0.4], 0.2, 20, threshold=0.975, n_sim=4_000, seed=5)
+    result = bhm_design([0.2, 0.2, 0.2, 0.4], 0.2, 20, threshold=0.975, n_sim=2_500, seed=5)
     assert not result.exact and all(se > 0 for se in result.rejection_se)
     assert result.fwer_se == pytest.approx(
-        np.sqrt(result.fwer * (1 - result.fwer) / 4000), rel=1e-3
+        np.sqrt(result.fwer * (1 - result.fwer) / 2500), rel=1e-3
     )
     # Borrowing from three null baskets pulls the active basket towards them: with 20 patients
     # its power stays far from 1, and the null baskets pick up some of its signal.

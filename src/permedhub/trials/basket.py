@@ -228,6 +228,21 @@ class FujikawaSettings:
             raise TrialInputError("borrowing", self.borrowing, "'fujikawa' or 'power_prior'")
 
 
+@functools.lru_cache(maxsize=32)
+def _cached_jsd(
+    sizes: tuple[int, ...],
+    responses: tuple[int, ...],
+    shape1: float,
+    shape2: float,
+    logbase: float,
+) -> np.ndarray:
+    """JSD table of the states' unborrowed posteriors (independent of epsilon, tau, lambda)."""
+    r, n = np.asarray(responses, dtype=float), np.asarray(sizes, dtype=float)
+    table = jensen_shannon_matrix(shape1 + r, shape2 + n - r, logbase)
+    table.setflags(write=False)
+    return table
+
+
 @functools.lru_cache(maxsize=16)
 def _borrowing_model(settings: FujikawaSettings, n: int, n1: int | None) -> _BorrowingModel:
     """The (cached) weight tables of a single-stage (n1 None) or two-stage design."""
@@ -249,9 +264,10 @@ class _BorrowingModel:
         self.settings = settings
         self.sizes = sizes.astype(float)
         self.responses = responses.astype(float)
-        shape1 = settings.shape1 + self.responses
-        shape2 = settings.shape2 + self.sizes - self.responses
-        jsd = jensen_shannon_matrix(shape1, shape2, settings.logbase)
+        jsd = _cached_jsd(
+            tuple(sizes.tolist()), tuple(responses.tolist()), settings.shape1, settings.shape2,
+            settings.logbase,
+        )  # fmt: skip
         weights = (1.0 - jsd) ** settings.epsilon
         weights[weights <= settings.tau] = 0.0
         np.fill_diagonal(weights, 1.0)

@@ -22,6 +22,7 @@ Shapes: ``"pocock"`` (shape_j = 1) and ``"obf"`` (shape_j = sqrt(I_J / I_j)).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -145,6 +146,7 @@ def _null_z_paths(design: PlatformDesign, arms: int, draws: int, seed: int) -> n
     return difference / np.sqrt(1.0 / n_arm + 1.0 / n_control)
 
 
+@functools.lru_cache(maxsize=32)
 def _calibrated_constant(design: PlatformDesign, arms: int, level: float) -> float:
     z = _null_z_paths(design, arms, design.calibration_draws, design.calibration_seed)
     maximum = (z / design.shape()).max(axis=(1, 2))
