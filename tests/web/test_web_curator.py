@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from permedhub.db import make_engine
 from permedhub.graph import queries
 from permedhub.graph.models import AuditEntry, Organisation
+from permedhub.web.app import create_app
 from permedhub.web.pages.curator import MAX_UPLOAD_BYTES
 
 CsrfOf = Callable[..., str]
@@ -19,6 +23,21 @@ ORG = "isciii"
 # (method, path, form, the role it needs)
 WRITE_ROUTES = [
     ("post", f"/curate/organisations/{ORG}", {"name": "Changed"}, "curator"),
+    ("post", "/curate/organisations/new", {"id": "changed", "name": "Changed"}, "curator"),
+    ("post", "/curate/initiatives/erapermed", {"name": "Changed", "kind": "csa"}, "curator"),
+    (
+        "post",
+        "/curate/initiatives/new",
+        {"id": "changed", "name": "Changed", "kind": "csa"},
+        "curator",
+    ),
+    ("post", "/curate/participations/erapermed:anr:funder", {"role": "partner"}, "curator"),
+    (
+        "post",
+        "/curate/participations/new",
+        {"organisation": "anr", "initiative": "permit", "role": "partner"},
+        "curator",
+    ),
     ("post", "/curate/upload", {}, "curator"),
     ("post", "/curate/upload/commit", {}, "curator"),
     ("post", "/curate/audit/1/undo", {}, "curator"),
@@ -28,6 +47,8 @@ READ_ROUTES = [
     ("/curate", "viewer"),
     ("/curate/audit", "viewer"),
     (f"/curate/organisations/{ORG}", "curator"),
+    ("/curate/initiatives/erapermed", "curator"),
+    ("/curate/participations/new", "curator"),
     ("/curate/upload", "curator"),
     ("/curate/users", "admin"),
 ]
@@ -61,23 +82,45 @@ def test_anonymous_writes_are_refused_and_change_nothing(
     assert _audit_count(web_engine) == before and _org_name(web_engine) != "Changed"
 
 
+@pytest.fixture(scope="module")
+def below_role_clients(
+    portal_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Engine, dict[str, tuple[TestClient, str]]]]:
+    """A viewer and a curator, logged in once for the module (their writes are all refused)."""
+    folder = tmp_path_factory.mktemp("roles")
+    shutil.copyfile(portal_template, folder / "portal.sqlite")
+    engine = make_engine(f"sqlite:///{folder / 'portal.sqlite'}")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PERMEDHUB_SECRET_KEY", "test-secret-key")
+        patch.setenv("PERMEDHUB_DATA_DIR", str(folder / "data"))
+        app = create_app(engine, prepare_database=False)
+    clients: dict[str, tuple[TestClient, str]] = {}
+    for role, name in (("viewer", "vera"), ("curator", "carol")):
+        client = TestClient(app, base_url="https://testserver")
+        login_page = client.get("/login").text
+        token = login_page.split('name="csrf_token" value="')[1].split('"')[0]
+        password = {"vera": "viewer-password-1", "carol": "curator-password-1"}[name]
+        client.post("/login", data={"name": name, "password": password, "csrf_token": token})
+        curate = client.get("/curate").text
+        clients[role] = (client, curate.split('name="csrf_token" value="')[1].split('"')[0])
+    yield engine, clients
+    engine.dispose()
+
+
 @pytest.mark.parametrize(("method", "path", "form", "role"), WRITE_ROUTES)
 def test_write_routes_refuse_a_role_below_the_one_they_need(
-    client: TestClient,
-    web_engine: Engine,
-    log_in: LogIn,
+    below_role_clients: tuple[Engine, dict[str, tuple[TestClient, str]]],
     method: str,
     path: str,
     form: dict[str, str],
     role: str,
 ) -> None:
-    below = "viewer" if role == "curator" else "carol"
-    name = {"viewer": "vera"}.get(below, below)
-    token = log_in(client, name)
-    before = _audit_count(web_engine)
+    engine, clients = below_role_clients
+    client, token = clients["viewer" if role == "curator" else "curator"]
+    before = _audit_count(engine)
     response = client.request(method, path, data={**form, "csrf_token": token})
     assert response.status_code == 403
-    assert _audit_count(web_engine) == before
+    assert _audit_count(engine) == before
 
 
 def test_read_routes_need_their_role(client: TestClient, log_in: LogIn) -> None:
@@ -277,3 +320,84 @@ def test_logout_ends_the_session(client: TestClient, log_in: LogIn) -> None:
         == 303
     )
     assert client.get("/curate").status_code == 401
+
+
+def test_curator_edits_an_initiative_with_list_and_date_fields(
+    client: TestClient, web_engine: Engine, log_in: LogIn
+) -> None:
+    token = log_in(client, "carol")
+    form = client.get("/curate/initiatives/erapermed").text
+    assert 'name="aims"' in form and 'value="2017-12-01"' in form
+    values = {
+        "csrf_token": token,
+        "name": "ERA-Net Cofund in Personalised Medicine",
+        "kind": "era-net-cofund",
+        "acronym": "ERA PerMed",
+        "start": "2017-12",
+        "end": "2023-11",
+        "aims": "Fund research\nAlign programmes",
+        "countries": "ES; FR",
+        "target_regions": "europe",
+    }
+    response = client.post("/curate/initiatives/erapermed", data=values, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"].startswith(
+        "/initiatives/erapermed"
+    )
+    with Session(web_engine) as session:
+        detail = queries.get_initiative(session, "erapermed")
+    assert detail.aims == ["Fund research", "Align programmes"]
+    assert (detail.start, detail.start_precision) == ("2017-12-01", "month")
+    bad_kind = client.post("/curate/initiatives/erapermed", data={**values, "kind": "club"})
+    assert bad_kind.status_code == 422 and 'id="e-kind"' in bad_kind.text
+    bad_dates = client.post("/curate/initiatives/erapermed", data={**values, "end": "2010"})
+    assert bad_dates.status_code == 422 and "is before start" in bad_dates.text
+
+
+def test_curator_adds_a_partner_from_an_initiative_page(
+    client: TestClient, web_engine: Engine, log_in: LogIn
+) -> None:
+    token = log_in(client, "carol")
+    page = client.get("/initiatives/permit").text
+    assert 'href="/curate/participations/new?initiative=permit"' in page
+    form = client.get("/curate/participations/new?initiative=permit").text
+    assert 'value="permit"' in form
+    missing = client.post(
+        "/curate/participations/new",
+        data={
+            "csrf_token": token,
+            "organisation": "nobody",
+            "initiative": "permit",
+            "role": "partner",
+        },
+    )
+    assert missing.status_code == 422 and "existing organisation" in missing.text
+    made = client.post(
+        "/curate/participations/new",
+        data={
+            "csrf_token": token,
+            "organisation": "anr",
+            "initiative": "permit",
+            "role": "observer",
+        },
+        follow_redirects=False,
+    )
+    assert made.status_code == 303 and made.headers["location"] == "/initiatives/permit?saved=1"
+    assert "/organisations/anr" in client.get("/initiatives/permit").text
+
+
+def test_curator_creates_an_organisation_and_its_id_must_be_free(
+    client: TestClient, log_in: LogIn
+) -> None:
+    token = log_in(client, "carol")
+    taken = client.post(
+        "/curate/organisations/new",
+        data={"csrf_token": token, "id": "anr", "name": "Another ANR"},
+    )
+    assert taken.status_code == 422 and "no other organisation" in taken.text
+    made = client.post(
+        "/curate/organisations/new",
+        data={"csrf_token": token, "id": "new-agency", "name": "New Agency", "country": "PT"},
+        follow_redirects=False,
+    )
+    assert made.status_code == 303
+    assert "New Agency" in client.get("/organisations/new-agency").text

@@ -19,7 +19,6 @@ from starlette.datastructures import UploadFile
 
 from permedhub.graph import curation
 from permedhub.graph.loading import LoadError, load
-from permedhub.graph.schemas import OrganisationKind
 from permedhub.web.auth import (
     Admin,
     CsrfChecked,
@@ -31,30 +30,13 @@ from permedhub.web.auth import (
     rate_limiter,
 )
 from permedhub.web.deps import engine_of, get_session
+from permedhub.web.pages import forms
 from permedhub.web.pages.rendering import render
 
 router = APIRouter(include_in_schema=False)
 SessionDep = Annotated[Session, Depends(get_session)]
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 UPLOAD_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl", ".csv")
-ORGANISATION_KINDS: tuple[str, ...] = OrganisationKind.__args__  # type: ignore[attr-defined]
-# (field, label, input type, hint) of the organisation form; names are OrganisationIn's fields.
-ORGANISATION_FIELDS = (
-    ("name", "Name", "text", "Full official name"),
-    ("acronym", "Acronym", "text", ""),
-    ("kind", "Kind", "select", ""),
-    ("country", "Country", "text", "ISO 3166-1 code, e.g. DE"),
-    ("subdivision", "Region or province", "text", "ISO 3166-2 code, e.g. ES-NC"),
-    ("city", "City", "text", ""),
-    ("latitude", "Latitude", "text", "decimal degrees, -90 to 90"),
-    ("longitude", "Longitude", "text", "decimal degrees, -180 to 180"),
-    ("website", "Website", "url", ""),
-    ("ror_id", "ROR id", "text", ""),
-    ("expertise", "Expertise", "text", "separate topics with ';'"),
-    ("notes", "Notes", "textarea", ""),
-    ("source", "Source", "text", "URL or citation the facts come from"),
-)
-LIST_FIELDS = {"expertise"}
 
 
 def _client(request: Request) -> str:
@@ -120,90 +102,6 @@ def logout(request: Request) -> Response:
 def dashboard(request: Request, user: Viewer, session: SessionDep) -> HTMLResponse:
     entries, total = curation.audit_log(session, limit=10)
     return render(request, "curate/dashboard.html", {"entries": entries, "total": total})
-
-
-# ---------------------------------------------------------------- organisation form
-
-
-def _form_values(record: dict[str, Any]) -> dict[str, str]:
-    values = {}
-    for field, *_ in ORGANISATION_FIELDS:
-        value = record.get(field)
-        if isinstance(value, list):
-            value = "; ".join(value)
-        values[field] = "" if value is None else str(value)
-    return values
-
-
-def _changes_from_form(form: dict[str, str]) -> dict[str, Any]:
-    """Form text to schema input: blank -> None, ';'-lists -> lists; the schema does the rest."""
-    changes: dict[str, Any] = {}
-    for field, *_ in ORGANISATION_FIELDS:
-        text = form.get(field, "").strip()
-        if field in LIST_FIELDS:
-            changes[field] = [part.strip() for part in text.split(";") if part.strip()]
-        else:
-            changes[field] = text or None
-    return changes
-
-
-def _organisation_form(
-    request: Request,
-    organisation_id: str,
-    values: dict[str, str],
-    errors: dict[str, str],
-    status_code: int = 200,
-) -> HTMLResponse:
-    return render(
-        request,
-        "curate/organisation_form.html",
-        {
-            "organisation_id": organisation_id,
-            "fields": ORGANISATION_FIELDS,
-            "kinds": ORGANISATION_KINDS,
-            "values": values,
-            "errors": errors,
-        },
-        status_code=status_code,
-    )
-
-
-@router.get("/curate/organisations/{organisation_id}", response_class=HTMLResponse)
-def edit_organisation_form(
-    request: Request, user: Curator, session: SessionDep, organisation_id: str
-) -> HTMLResponse:
-    try:
-        record = curation.record_input(session, "organisation", organisation_id)
-    except curation.CurationError as exc:
-        raise HTTPException(404, f"no organisation with id {organisation_id!r}") from exc
-    return _organisation_form(request, organisation_id, _form_values(record), {})
-
-
-@router.post("/curate/organisations/{organisation_id}", response_class=HTMLResponse)
-async def edit_organisation(
-    request: Request, user: Curator, _csrf: CsrfOk, organisation_id: str
-) -> Response:
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    try:
-        curation.update_record(
-            engine_of(request),
-            "organisation",
-            organisation_id,
-            _changes_from_form(form),
-            actor=user.name,
-        )
-    except curation.CurationError as exc:
-        errors = {p.field.split(".")[0]: p.expected for p in exc.problems}
-        if any(field == "id" for field in errors) and len(errors) == 1:
-            raise HTTPException(404, f"no organisation with id {organisation_id!r}") from exc
-        return _organisation_form(
-            request,
-            organisation_id,
-            {k: form.get(k, "") for k, *_ in ORGANISATION_FIELDS},
-            errors,
-            status_code=422,
-        )
-    return RedirectResponse(f"/organisations/{organisation_id}?saved=1", status_code=303)
 
 
 # ---------------------------------------------------------------- import with preview
@@ -401,3 +299,116 @@ def create_user(
             status_code=422,
         )
     return RedirectResponse("/curate/users", status_code=303)
+
+
+# ---------------------------------------------------------------- record forms
+# Last in the file: /curate/{plural}/{id} would otherwise shadow /curate/upload/commit.
+
+
+def _entity(plural: str) -> str:
+    if plural not in forms.SINGULAR:
+        raise HTTPException(404, f"no form for {plural!r}: expected " + ", ".join(forms.SINGULAR))
+    return forms.SINGULAR[plural]
+
+
+def _page_of(entity_type: str, entity_id: str, data: dict[str, Any]) -> str:
+    if entity_type == "participation":
+        return f"/initiatives/{data.get('initiative') or entity_id.split(':')[0]}"
+    return f"/{forms.PLURAL[entity_type]}/{entity_id}"
+
+
+def _record_form(
+    request: Request,
+    entity_type: str,
+    entity_id: str | None,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> HTMLResponse:
+    plural = forms.PLURAL[entity_type]
+    return render(
+        request,
+        "curate/record_form.html",
+        {
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+            "action": f"/curate/{plural}/{entity_id}" if entity_id else f"/curate/{plural}/new",
+            "cancel": _page_of(entity_type, entity_id, values) if entity_id else "/curate",
+            "fields": forms.fields_for(entity_type, creating=entity_id is None),
+            "values": values,
+            "errors": errors,
+        },
+        status_code=status_code,
+    )
+
+
+def _errors(exc: curation.CurationError) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for p in exc.problems:
+        errors.setdefault(p.field.split(".")[0], p.expected)
+    return errors
+
+
+async def _text_form(request: Request) -> dict[str, str]:
+    return {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+
+
+@router.get("/curate/{plural}/new", response_class=HTMLResponse)
+def new_record_form(request: Request, user: Curator, plural: str) -> HTMLResponse:
+    entity_type = _entity(plural)
+    # Links may prefill fields, e.g. "add a partner" from an initiative's page.
+    prefill = {k: v for k, v in request.query_params.items() if len(v) <= 200}
+    values = forms.to_text(entity_type, prefill, creating=True)
+    return _record_form(request, entity_type, None, values, {})
+
+
+@router.post("/curate/{plural}/new", response_class=HTMLResponse)
+async def create_record(request: Request, user: Curator, _csrf: CsrfOk, plural: str) -> Response:
+    entity_type = _entity(plural)
+    form = await _text_form(request)
+    data = forms.to_input(entity_type, form, creating=True)
+    try:
+        result = curation.create_record(engine_of(request), entity_type, data, actor=user.name)
+    except curation.CurationError as exc:
+        values = {
+            f.name: form.get(f.name, "") for f in forms.fields_for(entity_type, creating=True)
+        }
+        return _record_form(request, entity_type, None, values, _errors(exc), status_code=422)
+    target = _page_of(entity_type, result.entity_id, data)
+    return RedirectResponse(f"{target}?saved=1", status_code=303)
+
+
+@router.get("/curate/{plural}/{entity_id}", response_class=HTMLResponse)
+def edit_record_form(
+    request: Request, user: Curator, session: SessionDep, plural: str, entity_id: str
+) -> HTMLResponse:
+    entity_type = _entity(plural)
+    try:
+        record = curation.record_input(session, entity_type, entity_id)
+    except curation.CurationError as exc:
+        raise HTTPException(404, f"no {entity_type} with id {entity_id!r}") from exc
+    values = forms.to_text(entity_type, record, creating=False)
+    return _record_form(request, entity_type, entity_id, values, {})
+
+
+@router.post("/curate/{plural}/{entity_id}", response_class=HTMLResponse)
+async def edit_record(
+    request: Request, user: Curator, _csrf: CsrfOk, plural: str, entity_id: str
+) -> Response:
+    entity_type = _entity(plural)
+    form = await _text_form(request)
+    data = forms.to_input(entity_type, form, creating=False)
+    try:
+        result = curation.update_record(
+            engine_of(request), entity_type, entity_id, data, actor=user.name
+        )
+    except curation.CurationError as exc:
+        errors = _errors(exc)
+        if list(errors) == ["id"]:
+            raise HTTPException(404, f"no {entity_type} with id {entity_id!r}") from exc
+        values = {
+            f.name: form.get(f.name, "") for f in forms.fields_for(entity_type, creating=False)
+        }
+        return _record_form(request, entity_type, entity_id, values, errors, status_code=422)
+    target = _page_of(entity_type, result.entity_id, data)
+    return RedirectResponse(f"{target}?saved=1", status_code=303)
