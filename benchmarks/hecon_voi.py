@@ -4,9 +4,9 @@ WTP grid.
 Run on demand: ``.venv/bin/python benchmarks/hecon_voi.py [--draws N] [--repeats R]``.
 
 The PSA is synthetic (seeded): strategies whose incremental costs and effects depend
-non-linearly on 6 parameters plus noise, as cost/effect samples, so each EVPPI fits
-2 x (D - 1) metamodels (incremental costs and effects versus the first strategy): 2 fits for
-D = 2 strategies, 6 for D = 4. Prints the median wall time over the repeats. Target: <= 1 s per
+non-linearly on 6 parameters plus noise. At one threshold each EVPPI fits D - 1 metamodels (the
+incremental net benefit of each strategy versus the first): 1 fit for D = 2 strategies, 3 for
+D = 4. Prints the median wall time over the repeats. Target: <= 1 s per
 parameter set.
 """
 
@@ -82,7 +82,7 @@ def main() -> None:
     two = psa_sample(full.costs[:, [0, 3]], full.effects[:, [0, 3]], ["soc", "high"])
     print(f"{args.draws} draws, median of {args.repeats}; cost/effect samples at one WTP")
     for psa in (two, full):
-        fits = 2 * (psa.n_strategies - 1)
+        fits = psa.n_strategies - 1  # one threshold: incremental net benefit regressed
         for method in ("gam", "gp"):
             for label, names in sets.items():
                 seconds = timed(
@@ -91,7 +91,7 @@ def main() -> None:
                 )
                 value = evppi(psa, theta, names, wtp=wtp, method=method, seed=1)["evppi"].item()
                 print(
-                    f"EVPPI {psa.n_strategies} strategies ({fits} fits) {method:3s} "
+                    f"EVPPI {psa.n_strategies} strategies ({fits} fit(s)) {method:3s} "
                     f"{label:12s}: {seconds}  (EVPPI = {value:,.1f})"
                 )
     psa = full

@@ -14,7 +14,8 @@ Decis Making* 34(3):311-326): the incremental net benefit of each strategy versu
 regressed on the parameters of interest θ; with fitted values ``g_d(θ)``,
 ``EVPPI = mean_i max_d g_d(θ_i) - max_d mean_i g_d(θ_i)``. For a cost/effect sample the
 incremental costs and effects are regressed separately and combined per threshold (as voi does),
-so a whole grid needs only ``2 (D - 1)`` fits. Two metamodels:
+so a whole grid needs only ``2 (D - 1)`` fits; at a single threshold the incremental net benefit
+is regressed directly (``D - 1`` fits). Two metamodels:
 
 - ``method="gam"``: penalised cubic regression splines with GCV-chosen smoothing parameters,
   a tensor product for parameter sets, as mgcv's ``te(..., bs = "cr")`` used by default in voi
@@ -303,6 +304,18 @@ def _fit_increments_single_thread(
     )
 
 
+def _regression_target(
+    outputs: Outputs, thresholds: FloatArray | None
+) -> tuple[Outputs, FloatArray | None]:
+    """What to regress: at a single threshold the incremental net benefit itself (D - 1 fits,
+    as for a net-benefit sample); over a grid the incremental costs and effects separately
+    (2 (D - 1) fits, combined per threshold)."""
+    if isinstance(outputs, PSASample) and thresholds is not None and thresholds.size == 1:
+        net_benefit = thresholds[0] * outputs.effects - outputs.costs
+        return NetBenefitSample(net_benefit, outputs.strategies), None
+    return outputs, thresholds
+
+
 def _value_from_fits(
     fits: _IncrementalFits,
     wtp: FloatArray | None,
@@ -420,8 +433,9 @@ def evppi(
     for group in sets:
         x = _input_matrix(inputs, group, n_draws)
         _check_metamodel(settings, n_draws, len(group), f"parameters {list(group)}")
-        fits = _fit_increments(outputs, x, settings, np.random.default_rng(seed))
-        raw.append(_value_from_fits(fits, thresholds))
+        target, grid = _regression_target(outputs, thresholds)
+        fits = _fit_increments(target, x, settings, np.random.default_rng(seed))
+        raw.append(_value_from_fits(fits, grid))
     adjusted = _enforce_bounds(sets, raw, evpi_values)
     frames = []
     for group, raw_values, values in zip(sets, raw, adjusted, strict=True):
@@ -601,8 +615,9 @@ def evsi(
             )
         settings = MetamodelSettings(method=method, n_knots=n_knots)
         _check_metamodel(settings, n_draws, statistics.shape[1], "study statistics")
-        fits = _fit_increments(outputs, statistics, settings, rng)
-        results.append(_value_from_fits(fits, thresholds))
+        target, grid = _regression_target(outputs, thresholds)
+        fits = _fit_increments(target, statistics, settings, rng)
+        results.append(_value_from_fits(fits, grid))
     return _evsi_frame(sizes, results, thresholds, evpi_values)
 
 
