@@ -88,6 +88,11 @@ def test_a_psa_run_shows_the_library_ceac_and_ce_plane(client: TestClient) -> No
     plotted = np.concatenate([values(t["y"]) for t in shown["ce-plane"]["data"]
                               if t["name"] != "WTP 20,000"])  # fmt: skip
     assert np.sort(plotted) == pytest.approx(np.sort(plane["inc_cost"].to_numpy()))
+    # The CEAC's data table (its twin for screen readers): one row per WTP of the grid.
+    twin = table_rows(response.text, "Cost-effectiveness acceptability curves")
+    assert len(twin) == len(run.wtp_grid)  # type: ignore[arg-type]
+    last = run.ceac[run.ceac["wtp"] == 50_000].set_index("strategy")["probability"]
+    assert twin[-1][1:] == [f"{last[s]:,.4f}" for s in run.psa.strategies]
     summary = table_rows(response.text, "PSA summary")
     mean_cost = run.psa_summary.iloc[0]["mean"]  # type: ignore[union-attr]
     assert summary[0][2] == f"{mean_cost:,.4f}"

@@ -7,6 +7,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -122,6 +123,29 @@ def split_numbers(field: str, text: str | None) -> list[float] | None:
     if not all(math.isfinite(v) for v in values):
         raise ToolInputError(field, f"expected finite numbers, got {text!r}")
     return values
+
+
+@dataclass
+class PageResult:
+    """What a results page shows: facts, titled tables and Plotly figures (as JSON), each
+    figure optionally with a data-table twin for screen readers and copying."""
+
+    title: str
+    facts: list[tuple[str, str]] = field(default_factory=list)
+    tables: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    figures: list[dict[str, Any]] = field(default_factory=list)
+
+    def add_figure(
+        self, key: str, figure: go.Figure, twin: pd.DataFrame | None = None, digits: int = 4
+    ) -> None:
+        self.figures.append(
+            {
+                "key": key,
+                "json": figure_json(figure),
+                "title": figure.layout.title.text or key,
+                "twin": None if twin is None else table(twin, default=digits),
+            }
+        )
 
 
 def figure_json(figure: go.Figure) -> str:

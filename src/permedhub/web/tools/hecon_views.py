@@ -8,38 +8,22 @@ from __future__ import annotations
 
 import io
 import math
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import yaml
 
 from permedhub.hecon import cea, plots, voi
 from permedhub.hecon.run import ModelRun, run_analysis
 from permedhub.hecon.spec import ModelSpec, load_model
-from permedhub.web.tools.common import ToolInputError, figure_json, table
+from permedhub.web.tools.common import PageResult, ToolInputError, table
 
 COST_PREFIX = "cost_"
 EFFECT_PREFIX = "effect_"
 MONEY = 2
 EFFECT = 4
-
-
-@dataclass
-class PageResult:
-    """What a results page shows: titled tables and Plotly figures (as JSON)."""
-
-    title: str
-    tables: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    figures: list[tuple[str, str]] = field(default_factory=list)  # (id, figure JSON)
-    facts: list[tuple[str, str]] = field(default_factory=list)
-
-    def add_figure(self, key: str, figure: go.Figure) -> None:
-        self.figures.append((key, figure_json(figure)))
 
 
 # --------------------------------------------------------------------------- model documents
@@ -110,11 +94,27 @@ def model_page(run: ModelRun, wtp: float) -> PageResult:
                 cea.ce_plane(sample, comparator), wtp=wtp or None, comparator=comparator
             ),
         )
-        page.add_figure("ceac", plots.ceac_figure(run.ceac if run.ceac is not None else
-                                                  cea.ceac(sample, run.wtp_grid)))  # fmt: skip
-        page.add_figure("ceaf", plots.ceaf_figure(cea.ceaf(sample, run.wtp_grid)))
-        page.add_figure("evpi", plots.evpi_figure(voi.evpi(sample, run.wtp_grid)))
+        curves = run.ceac if run.ceac is not None else cea.ceac(sample, run.wtp_grid)
+        add_curve_figures(page, sample, curves, run.wtp_grid)
     return page
+
+
+def add_curve_figures(
+    page: PageResult, sample: cea.PSASample, curves: pd.DataFrame, grid: np.ndarray
+) -> None:
+    """CEAC, CEAF and EVPI over the WTP grid, each with its data table."""
+    page.add_figure("ceac", plots.ceac_figure(curves), twin=ceac_table(curves))
+    frontier = cea.ceaf(sample, grid)
+    page.add_figure("ceaf", plots.ceaf_figure(frontier), twin=frontier)
+    evpi = voi.evpi(sample, grid)
+    page.add_figure("evpi", plots.evpi_figure(evpi), twin=evpi, digits=MONEY)
+
+
+def ceac_table(curves: pd.DataFrame) -> pd.DataFrame:
+    """CEAC probabilities as one row per WTP and one column per strategy."""
+    wide = curves.pivot(index="wtp", columns="strategy", values="probability")
+    strategies = list(dict.fromkeys(curves["strategy"]))
+    return wide[strategies].reset_index().rename_axis(columns=None)
 
 
 def psa_sample_frame(run: ModelRun) -> pd.DataFrame:
@@ -246,8 +246,7 @@ def psa_page(
              table(values, default=MONEY))
         )  # fmt: skip
         page.add_figure("evppi", plots.evppi_bar_figure(values, wtp=wtp))
-    page.add_figure("evpi", plots.evpi_figure(voi.evpi(sample, grid)))
-    page.add_figure("ceac", plots.ceac_figure(cea.ceac(sample, grid)))
+    add_curve_figures(page, sample, cea.ceac(sample, grid), grid)
     page.add_figure(
         "ce-plane",
         plots.ce_plane_figure(cea.ce_plane(sample, strategies[0]), wtp=wtp or None,

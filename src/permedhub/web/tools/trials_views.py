@@ -7,7 +7,6 @@ The numbers come from the library (`design_gsd`, `simon_two_stage`, `fixed.*`,
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -22,19 +21,7 @@ from permedhub.trials.examples import example_names, example_path
 from permedhub.trials.gsd import GroupSequentialDesign
 from permedhub.trials.simon import SimonResult
 from permedhub.trials.simulate import SimulationReport
-from permedhub.web.tools.common import ToolInputError, figure_json, table
-
-
-@dataclass
-class PageResult:
-    title: str
-    facts: list[tuple[str, str]] = field(default_factory=list)
-    tables: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    figures: list[tuple[str, str]] = field(default_factory=list)
-
-    def add_figure(self, key: str, figure: go.Figure) -> None:
-        self.figures.append((key, figure_json(figure)))
-
+from permedhub.web.tools.common import PageResult, ToolInputError, table
 
 # --------------------------------------------------------------------------- group-sequential
 
