@@ -372,7 +372,12 @@ class MarkovModel:
             )
 
     def _run_chunk(
-        self, strat: _Strategy, sampled: Mapping[str, np.ndarray], d: int, draw0: int
+        self,
+        strat: _Strategy,
+        sampled: Mapping[str, np.ndarray],
+        d: int,
+        draw0: int,
+        keep_cash: bool = False,
     ) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
         """Run one chunk of `d` draws. Internal layout is (states, draws) so that each cycle
         works on contiguous rows; returns per-draw outcomes, the summed (over draws) expanded
@@ -404,7 +409,7 @@ class MarkovModel:
             if flow_store is not None:
                 flow_store[t] = flows[rewarded]
 
-        return self._accumulate(strat, ns, trace, flow_store, rewarded, reward_cols, d)
+        return self._accumulate(strat, ns, trace, flow_store, rewarded, reward_cols, d, keep_cash)
 
     def _reward_columns(
         self,
@@ -440,6 +445,7 @@ class MarkovModel:
         rewarded: np.ndarray,
         reward_cols: list[tuple[str, np.ndarray, np.ndarray]],
         d: int,
+        keep_cash: bool = False,
     ) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
         """Costs, QALYs and LYs per draw (or patient) from a trace (T+1, S_exp, d) and the
         flows of rewarded entries (T, n_rewarded, d)."""
@@ -491,27 +497,32 @@ class MarkovModel:
             cost_total = np.zeros(d)
             cost_undisc = np.zeros(d)
             exprs = strat.state_costs.get(cat, {})
-            flows_cash = np.zeros((t_cycles, d))
+            flows_cash = np.zeros((t_cycles, d)) if keep_cash else None
             if exprs:
                 v = self._state_values(strat, exprs, ns, f"state cost {cat}")
                 self._check_costs(strat, v, f"state cost in category {cat!r}")
                 rp, rc = streams(v)
                 cost_total += total(cost_op, rp, rc)
-                flows_cash += per_cycle(rp, rc)
+                cost_undisc += total(undisc_op, rp, rc)
+                if flows_cash is not None:
+                    flows_cash += per_cycle(rp, rc)
             events = event_stream(f"cost:{cat}")
             if events is not None:
                 cost_total += ev_cost @ events
-                flows_cash += events
-            cost_undisc += flows_cash.sum(axis=0)
-            cash[cat] = np.zeros((d, t_cycles + 1))
-            cash[cat][:, 1:] = flows_cash.T
+                cost_undisc += events.sum(axis=0)
+                if flows_cash is not None:
+                    flows_cash += events
+            if flows_cash is not None:
+                cash[cat] = np.zeros((d, t_cycles + 1))
+                cash[cat][:, 1:] = flows_cash.T
             if cat in strat.initial_costs:
                 v0 = strat.initial_costs[cat].evaluate(ns, f"initial cost {cat}").reshape(-1)
                 self._check_costs(strat, v0, f"initial cost {cat!r}")
                 v0 = np.broadcast_to(v0, (d,))
                 cost_total += v0
                 cost_undisc += v0
-                cash[cat][:, 0] += v0
+                if cat in cash:
+                    cash[cat][:, 0] += v0
             out[f"cost_{cat}"] = cost_total
             out[f"cost_undiscounted_{cat}"] = cost_undisc
         for p, cats in self.perspectives.items():
@@ -590,7 +601,7 @@ class MarkovModel:
             for start in range(0, n, chunk_size):
                 stop = min(n, start + chunk_size)
                 chunk = {k: v[start:stop] for k, v in draws.items()}
-                res, tr, cash = self._run_chunk(strat, chunk, stop - start, start)
+                res, tr, cash = self._run_chunk(strat, chunk, stop - start, start, keep_cashflows)
                 parts.append(res)
                 trace_sum += tr
                 if keep_cashflows:

@@ -272,7 +272,6 @@ def coverage_with_evidence_development(
     horizon_years: int,
     discount_rate: float,
     study_cost: float,
-    seed: int = 0,
 ) -> dict[str, float | str]:
     """Is it worth collecting more data (coverage with evidence development) before a final
     decision? Expected net gain of sampling = population EVSI - study cost, with the per-person
@@ -282,7 +281,7 @@ def coverage_with_evidence_development(
 
     psa = cea.psa_sample(costs, effects, list(strategies))
     frame = voi.evsi_gaussian_approximation(
-        psa, inputs, list(parameters), prior_sample_size, [sample_size], wtp=[wtp], seed=seed
+        psa, inputs, list(parameters), prior_sample_size, [sample_size], wtp=[wtp]
     )
     per_person = float(frame["evsi"].iloc[0])
     evpi_value = float(frame["evpi"].iloc[0])
