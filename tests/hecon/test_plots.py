@@ -90,6 +90,10 @@ def test_tornado_sorted_by_swing_relative_to_base() -> None:
     np.testing.assert_allclose(low.x, [-1.0, -10.0, -30.0])
     np.testing.assert_allclose(high.x, [1.0, 10.0, 40.0])
     assert low.base == 100.0
+    assert low.hovertext is None
+    with_settings = rows.assign(low_value=[0.1, 5.0, 0.5], high_value=[0.3, 15.0, 0.9])
+    hovered = tornado_figure(with_settings, base=100.0).data[1]
+    assert list(hovered.hovertext) == ["c = 15", "p = 0.3", "u = 0.9"]
     with pytest.raises(AnalysisInputError, match="rows: column 'high' must be finite; row 0"):
         tornado_figure(rows.assign(high=[np.nan, 1.0, 2.0]), base=100.0)
 

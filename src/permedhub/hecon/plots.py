@@ -175,8 +175,9 @@ def evppi_bar_figure(values: pd.DataFrame, wtp: float | None = None) -> go.Figur
 
 def tornado_figure(rows: pd.DataFrame, base: float, outcome: str = "Outcome") -> go.Figure:
     """Tornado diagram from one-way DSA rows with columns ``parameter, low, high`` (the
-    outcome with the parameter at its low and high value). Bars are drawn relative to the base
-    case and sorted with the widest swing on top."""
+    outcome with the parameter at its low and high value; optional ``low_value, high_value``,
+    the parameter settings, shown on hover), as returned by ``dsa.tornado``. Bars are drawn
+    relative to the base case and sorted with the widest swing on top."""
     _require(rows, ["parameter", "low", "high"], "rows")
     if not np.isfinite(base):
         raise AnalysisInputError(f"base: expected a finite base-case outcome, got {base}")
@@ -189,24 +190,24 @@ def tornado_figure(rows: pd.DataFrame, base: float, outcome: str = "Outcome") ->
             )
     ordered = rows.assign(swing=(rows["high"] - rows["low"]).abs()).sort_values("swing")
     figure = go.Figure()
-    figure.add_trace(
-        go.Bar(
-            y=ordered["parameter"],
-            x=ordered["low"] - base,
-            base=base,
-            orientation="h",
-            name="Low value",
+    for bound, label in (("low", "Low value"), ("high", "High value")):
+        # dsa.tornado also gives the parameter values used (low_value / high_value).
+        setting = f"{bound}_value"
+        hover = (
+            [f"{p} = {v:g}" for p, v in zip(ordered["parameter"], ordered[setting], strict=True)]
+            if setting in ordered.columns
+            else None
         )
-    )
-    figure.add_trace(
-        go.Bar(
-            y=ordered["parameter"],
-            x=ordered["high"] - base,
-            base=base,
-            orientation="h",
-            name="High value",
+        figure.add_trace(
+            go.Bar(
+                y=ordered["parameter"],
+                x=ordered[bound] - base,
+                base=base,
+                orientation="h",
+                name=label,
+                hovertext=hover,
+            )
         )
-    )
     figure.add_vline(x=base, line_color="black")
     figure.update_layout(
         title="Tornado diagram", barmode="overlay", xaxis_title=outcome, yaxis_title="Parameter"
