@@ -8,7 +8,15 @@ import pytest
 from fastapi.testclient import TestClient
 from tools_pages import csrf_token, figures, problem, table_rows, values
 
-from permedhub.trials import binary_sample_size, design_gsd, load_design, simulate_design
+from permedhub.trials import (
+    Assay,
+    binary_outcomes,
+    binary_sample_size,
+    design_gsd,
+    load_design,
+    simulate_design,
+    targeted_vs_untargeted,
+)
 from permedhub.trials.examples import example_path
 
 NO_FILE = {"design_file": ("", b"", "application/octet-stream")}
@@ -21,6 +29,7 @@ NO_FILE = {"design_file": ("", b"", "application/octet-stream")}
         "/tools/trials/gsd",
         "/tools/trials/simon",
         "/tools/trials/sample-size",
+        "/tools/trials/biomarker",
         "/tools/trials/simulate",
     ],
 )
@@ -192,3 +201,37 @@ def test_shipped_designs_download_for_editing(client: TestClient) -> None:
     assert response.status_code == 200
     assert response.content == example_path("platform_mams").read_bytes()
     assert client.get("/tools/trials/examples/nothing.yaml").status_code == 404
+
+
+BIOMARKER = (
+    "run=1&prevalence=0.3&sensitivity=0.9&specificity=0.95&p_control_pos=0.2"
+    "&p_control_neg=0.2&p_treatment_pos=0.5&p_treatment_neg=0.2"
+)
+
+
+def test_biomarker_designs_show_the_library_sizes(client: TestClient) -> None:
+    response = client.get(f"/tools/trials/biomarker?{BIOMARKER}")
+    assert response.status_code == 200, response.text
+    expected = targeted_vs_untargeted(
+        binary_outcomes(0.2, 0.2, 0.5, 0.2), Assay(0.3, 0.9, 0.95), 0.05, 0.2, 2
+    )
+    rows = {row[0]: row for row in table_rows(response.text, "Patients by design")}
+    assert rows["targeted (enrichment)"][2] == f"{expected.targeted.n_randomised:,}"
+    assert rows["untargeted (randomise all)"][2] == f"{expected.untargeted.n_randomised:,}"
+    assert "marker-stratified (interaction)" in rows
+    assert "biomarker" in figures(response.text)
+
+
+def test_a_design_that_does_not_apply_is_explained_not_hidden(client: TestClient) -> None:
+    # Equal effects in marker-positive and -negative patients: no interaction to size for.
+    query = "run=1&prevalence=0.3&endpoint=continuous&effect_pos=0.5&effect_neg=0.5&sd=1"
+    response = client.get(f"/tools/trials/biomarker?{query}")
+    assert response.status_code == 200
+    assert "expected an effect differing by marker" in response.text
+    assert "marker-stratified" not in str(table_rows(response.text, "Patients by design"))
+
+
+def test_a_bad_prevalence_is_named(client: TestClient) -> None:
+    response = client.get(f"/tools/trials/biomarker?{BIOMARKER.replace('0.3', '1.3', 1)}")
+    assert response.status_code == 422
+    assert problem(response.text).startswith("prevalence:")

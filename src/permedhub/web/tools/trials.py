@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from permedhub.trials import fixed
+from permedhub.trials import biomarker, fixed
 from permedhub.trials.errors import TrialInputError
 from permedhub.trials.examples import example_names, example_path
 from permedhub.trials.gsd import design_gsd
@@ -98,6 +98,23 @@ class SampleSizeForm(BaseModel):
     accrual: float | None = None
     follow_up: float | None = None
     dropout_hazard: float = Field(default=0.0, ge=0)
+
+
+class BiomarkerForm(BaseModel):
+    endpoint: Literal["binary", "continuous"] = "binary"
+    prevalence: float
+    sensitivity: float = 1.0
+    specificity: float = 1.0
+    alpha: float = 0.05
+    beta: float = 0.2
+    sided: int = Field(default=2, ge=1, le=2)
+    p_control_pos: float | None = None
+    p_control_neg: float | None = None
+    p_treatment_pos: float | None = None
+    p_treatment_neg: float | None = None
+    effect_pos: float | None = None
+    effect_neg: float | None = None
+    sd: float | None = None
 
 
 class SimulateForm(BaseModel):
@@ -218,6 +235,36 @@ def _fixed_design(form: SampleSizeForm) -> fixed.FixedDesign:
         form.beta, form.sided, form.allocation_ratio, form.median_control, form.accrual,
         form.follow_up, form.dropout_hazard,
     )  # fmt: skip
+
+
+@router.get("/biomarker", response_class=HTMLResponse)
+def biomarker_designs(request: Request) -> HTMLResponse:
+    values = dict(request.query_params)
+    context: dict[str, Any] = {"values": values}
+    if "run" not in values:
+        return _page(request, "tools/trials_biomarker.html", context)
+    try:
+        form = validate_form(BiomarkerForm, form_fields_of(values))
+        name = form.endpoint
+        if name == "binary":
+            outcomes = biomarker.binary_outcomes(
+                _need("p_control_pos", form.p_control_pos, name),
+                _need("p_control_neg", form.p_control_neg, name),
+                _need("p_treatment_pos", form.p_treatment_pos, name),
+                _need("p_treatment_neg", form.p_treatment_neg, name),
+            )
+        else:
+            outcomes = biomarker.continuous_outcomes(
+                _need("effect_pos", form.effect_pos, name),
+                _need("effect_neg", form.effect_neg, name),
+                _need("sd", form.sd, name),
+            )
+        assay = biomarker.Assay(form.prevalence, form.sensitivity, form.specificity)
+        page = trials_views.biomarker_page(outcomes, assay, form.alpha, form.beta, form.sided)
+    except ValueError as error:
+        return _page(request, "tools/trials_biomarker.html", context, error)
+    context["result"] = page
+    return _page(request, "tools/trials_biomarker.html", context)
 
 
 def _simulate_context(values: dict[str, str] | None = None) -> dict[str, Any]:

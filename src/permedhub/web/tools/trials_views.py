@@ -15,8 +15,9 @@ import plotly.graph_objects as go
 import yaml
 from pydantic import ValidationError
 
-from permedhub.trials import fixed
+from permedhub.trials import biomarker, fixed
 from permedhub.trials.design_spec import BasketSpec, parse_design
+from permedhub.trials.errors import TrialInputError
 from permedhub.trials.examples import example_names, example_path
 from permedhub.trials.gsd import GroupSequentialDesign
 from permedhub.trials.simon import SimonResult
@@ -264,3 +265,60 @@ def survival_design(
         hazard_ratio, fixed.PiecewiseExponential.from_median(median_control), accrual,
         follow_up, alpha, beta, sided, allocation_ratio, tte, dropout,
     )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- biomarker designs
+
+
+def biomarker_page(
+    outcomes: biomarker.CellOutcomes, assay: biomarker.Assay, alpha: float, beta: float,
+    sided: int,
+) -> PageResult:  # fmt: skip
+    """The four biomarker design families side by side for one set of cell outcomes and one
+    assay: targeted vs untargeted, marker-stratified (interaction) and biomarker-strategy."""
+    comparison = biomarker.targeted_vs_untargeted(outcomes, assay, alpha, beta, sided)
+    designs: list[biomarker.BiomarkerDesign] = [comparison.targeted, comparison.untargeted]
+    others = [
+        lambda: biomarker.marker_stratified_interaction(outcomes, assay, alpha, beta, sided),
+        lambda: biomarker.biomarker_strategy(outcomes, assay, alpha, beta, sided, "control"),
+        lambda: biomarker.biomarker_strategy(outcomes, assay, alpha, beta, sided, "randomised"),
+        lambda: biomarker.biomarker_strategy(
+            outcomes, assay, alpha, beta, sided, "control", marker_in_control=True
+        ),
+    ]
+    skipped: list[str] = []
+    for make in others:
+        try:
+            designs.append(make())
+        except TrialInputError as error:  # e.g. no treatment-by-marker interaction to detect
+            skipped.append(str(error))
+    page = PageResult(title="Biomarker designs compared")
+    page.facts += [
+        ("Test-positive rate", f"{assay.test_positive_rate:.4f}"),
+        ("Positive predictive value", f"{assay.ppv:.4f}"),
+        ("Randomised: untargeted / targeted", f"{comparison.ratio_randomised:.3f}"),
+        ("Untargeted randomised / targeted screened", f"{comparison.ratio_screened:.3f}"),
+    ]
+    page.facts += [("Not applicable", reason) for reason in skipped]
+    frame = pd.DataFrame(
+        {
+            "design": [d.design for d in designs],
+            "effect": [d.effect for d in designs],
+            "randomised": [d.n_randomised for d in designs],
+            "screened (expected)": [d.n_screened for d in designs],
+        }
+    )
+    page.tables.append(
+        ("Patients by design (totals over arms)", table(frame, {"screened (expected)": 1}))
+    )
+    figure = go.Figure(
+        [
+            go.Bar(name="randomised", x=frame["design"], y=frame["randomised"]),
+            go.Bar(name="screened (expected)", x=frame["design"], y=frame["screened (expected)"]),
+        ]
+    )
+    figure.update_layout(
+        title="Patients randomised and screened", barmode="group", yaxis_title="Patients"
+    )
+    page.add_figure("biomarker", figure)
+    return page
