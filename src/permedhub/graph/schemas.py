@@ -135,6 +135,10 @@ class Record(BaseModel):
         """Turn `{value, uncertain, note, approx}` facts into plain values plus marks."""
         if not isinstance(data, dict):
             return data
+        if not ("uncertain" in data or "approximate" in data) and not any(
+            type(value) is dict for value in data.values()
+        ):
+            return data  # the common case in bulk files: nothing to lift
         data = dict(data)
         uncertain = _uncertain_mapping(data.get("uncertain"))
         approximate = _uncertain_mapping(data.get("approximate"))
@@ -157,7 +161,9 @@ class Record(BaseModel):
 
     @model_validator(mode="after")
     def _marks_name_fields(self) -> Record:
-        fields = set(type(self).model_fields)
+        if not (self.uncertain or self.approximate):
+            return self
+        fields = type(self).__pydantic_fields__
         for name in [*self.uncertain, *self.approximate]:
             if name not in fields and name != "record":
                 raise ValueError(
