@@ -35,7 +35,14 @@ def _post_model(client: TestClient, files: dict | None = None, **fields: str):  
 
 
 @pytest.mark.parametrize(
-    "path", ["/tools/hecon", "/tools/hecon/model", "/tools/hecon/psa", "/tools/hecon/icers"]
+    "path",
+    [
+        "/tools/hecon",
+        "/tools/hecon/model",
+        "/tools/hecon/psa",
+        "/tools/hecon/icers",
+        "/tools/hecon/budget",
+    ],
 )
 def test_every_page_renders_with_the_portal_layout(client: TestClient, path: str) -> None:
     response = client.get(path)
@@ -312,3 +319,46 @@ def test_tool_pages_keep_the_portal_csp_except_plotlys_empty_style_element(
     empty_style = "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"  # SHA-256 of ""
     assert tools == portal.replace("style-src 'self'", f"style-src 'self' {empty_style}")
     assert "unsafe-inline" not in tools and "unsafe-eval" not in tools
+
+
+# --------------------------------------------------------------------------- budget impact
+
+
+def _post_budget(client: TestClient, document: str):  # type: ignore[no-untyped-def]
+    data = {"csrf_token": csrf_token(client, "/tools/hecon/budget"), "document": document}
+    return client.post(
+        "/tools/hecon/budget", data=data, files={"budget_file": ("", b"", "text/yaml")}
+    )
+
+
+def test_the_example_budget_impact_matches_a_hand_calculation(client: TestClient) -> None:
+    from permedhub.web.tools.hecon_budget import EXAMPLE_DOCUMENT
+
+    assert EXAMPLE_DOCUMENT in client.get("/tools/hecon/budget").text
+    response = _post_budget(client, EXAMPLE_DOCUMENT)
+    assert response.status_code == 200, response.text
+    year_one = table_rows(response.text, "Budget impact by year")[0]
+    # Year 1: 1,200 prevalent + 400 incident patients. Reference: all on chemotherapy at
+    # 12,000 = 19,200,000. Scenario: 20% (320) on test + targeted at 31,000 and 1,280 on
+    # chemotherapy = 25,280,000. Budget impact 6,080,000.
+    assert year_one[:4] == ["1", "25,280,000.00", "19,200,000.00", "6,080,000.00"]
+    assert "budget" in figures(response.text)
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "named"),
+    [
+        ("test_and_targeted: [0.2,", "test_and_targeted: [0.3,", "year 1 sums to 1.1"),
+        ("discount_rate: 0.0", "discount_rate: 0.0\nhorizon: 3", "horizon: Extra inputs"),
+        ("horizon_years: 5", "horizon_years: 0", "horizon_years: Input should be greater"),
+    ],
+)
+def test_a_bad_budget_document_is_refused_naming_the_key(
+    client: TestClient, replace: str, by: str, named: str
+) -> None:
+    from permedhub.web.tools.hecon_budget import EXAMPLE_DOCUMENT
+
+    assert replace in EXAMPLE_DOCUMENT
+    response = _post_budget(client, EXAMPLE_DOCUMENT.replace(replace, by, 1))
+    assert response.status_code == 422
+    assert named in problem(response.text)

@@ -14,7 +14,7 @@ from permedhub.hecon.report import render_report
 from permedhub.hecon.run import to_json
 from permedhub.web.auth import check_csrf
 from permedhub.web.pages.rendering import csv_response
-from permedhub.web.tools import hecon_views
+from permedhub.web.tools import hecon_budget, hecon_views
 from permedhub.web.tools.common import (
     ToolInputError,
     form_fields,
@@ -171,3 +171,30 @@ async def icers_run(request: Request) -> HTMLResponse:
     except ValueError as error:
         return _problem(request, "tools/hecon_icers.html", error, {"values": {}})
     return render_tool(request, "tools/hecon_icers.html", {"values": {}, "result": page})
+
+
+@router.get("/budget", response_class=HTMLResponse)
+def budget_form(request: Request) -> HTMLResponse:
+    return render_tool(
+        request, "tools/hecon_budget.html", {"document": hecon_budget.EXAMPLE_DOCUMENT}
+    )
+
+
+@router.post("/budget", dependencies=Checked, response_class=HTMLResponse)
+async def budget_run(request: Request) -> HTMLResponse:
+    form = await request.form()
+    document_text = form.get("document")
+    text = document_text if isinstance(document_text, str) else ""
+    context: dict[str, Any] = {"document": text}
+    try:
+        uploaded = await read_upload(form, "budget_file", required=False)
+        field = "budget_file" if uploaded is not None else "document"
+        if uploaded is not None:
+            context["document"] = uploaded
+        source = uploaded if uploaded is not None else text
+        if not source.strip():
+            raise ToolInputError("document", "write a budget document or upload one")
+        page = hecon_budget.budget_page(hecon_budget.parse_document(source, field))
+    except ValueError as error:
+        return _problem(request, "tools/hecon_budget.html", error, context)
+    return render_tool(request, "tools/hecon_budget.html", {**context, "result": page})
