@@ -33,7 +33,14 @@ def test_run_psa_is_seeded_and_writes_a_self_contained_report(tmp_path: Path) ->
     assert json.loads(first.stdout)["psa"] == json.loads(second.stdout)["psa"]
     text = out.read_text()
     assert "<script src=" not in text  # Plotly inlined, no CDN
-    for needle in ("sensitivity", "price_targeted", "Incremental analysis", "life_table"):
+    assert "evpi" in json.loads(first.stdout)["psa"]
+    for needle in (
+        "sensitivity",
+        "price_targeted",
+        "Incremental analysis",
+        "life_table",
+        "perfect",
+    ):
         assert needle in text
 
 

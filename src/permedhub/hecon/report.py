@@ -91,6 +91,8 @@ def render_report(run: ModelRun) -> str:
             plots.ce_plane_figure(cea.ce_plane(sample, comparator), comparator=comparator)
         )
         figures.append(plots.ceac_figure(run.ceac))
+        if run.evpi is not None:
+            figures.append(plots.evpi_figure(run.evpi))
     figure_html = [
         pio.to_html(f, include_plotlyjs=(i == 0), full_html=False) for i, f in enumerate(figures)
     ]

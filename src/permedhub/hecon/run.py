@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from permedhub.hecon import cea
+from permedhub.hecon import cea, voi
 from permedhub.hecon.markov import MarkovModel, MarkovResult
 from permedhub.hecon.spec import ModelSpec
 
@@ -24,6 +24,7 @@ class ModelRun:
     psa: MarkovResult | None = None
     psa_summary: pd.DataFrame | None = None  # per strategy mean, sd, 2.5%, 97.5%
     ceac: pd.DataFrame | None = None
+    evpi: pd.DataFrame | None = None  # per-person EVPI over the WTP grid
     wtp_grid: np.ndarray | None = None
     seed: int | None = None
 
@@ -32,7 +33,7 @@ def run_analysis(
     spec: ModelSpec, n_draws: int | None = None, seed: int | None = None, wtp_max: float = 100_000
 ) -> ModelRun:
     """Deterministic run, incremental table (strong/extended dominance), and with `n_draws` a
-    seeded PSA with summary statistics and the CEAC over 0..`wtp_max`."""
+    seeded PSA with summary statistics, the CEAC and the per-person EVPI over 0..`wtp_max`."""
     model = MarkovModel(spec)
     base = model.run()
     effect = spec.settings.effect
@@ -64,6 +65,7 @@ def run_analysis(
         out.psa = psa
         out.psa_summary = pd.DataFrame(rows)
         out.ceac = cea.ceac(sample, grid)
+        out.evpi = voi.evpi(sample, grid)
         out.wtp_grid = grid
         out.seed = seed
     return out
@@ -100,5 +102,6 @@ def to_json(run: ModelRun) -> dict[str, Any]:
             "seed": run.seed,
             "summary": records(run.psa_summary),
             "ceac": records(run.ceac) if run.ceac is not None else [],
+            "evpi": records(run.evpi) if run.evpi is not None else [],
         }
     return payload
