@@ -362,3 +362,20 @@ def test_a_bad_budget_document_is_refused_naming_the_key(
     response = _post_budget(client, EXAMPLE_DOCUMENT.replace(replace, by, 1))
     assert response.status_code == 422
     assert named in problem(response.text)
+
+
+def test_too_many_evppi_sets_are_refused(client: TestClient) -> None:
+    text = _psa_frame(60).to_csv(index=False)
+    sets = "; ".join(["p_response"] * 11)
+    response = _post_csv(client, "/tools/hecon/psa", "psa_file", text, parameters=sets)
+    assert response.status_code == 422
+    assert problem(response.text) == "parameters: 11 parameter sets; at most 10 per request"
+
+
+def test_results_download_as_json_like_the_cli(client: TestClient) -> None:
+    response = _post_model(client, example="briggs_hiv", output="json")
+    assert response.status_code == 200
+    payload = response.json()
+    expected = run_analysis(load_model(example_models()["briggs_hiv"])).icers
+    assert [row["strategy"] for row in payload["icers"]] == list(expected["strategy"])
+    assert payload["icers"][1]["icer"] == pytest.approx(expected["icer"].iloc[1])

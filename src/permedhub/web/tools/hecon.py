@@ -50,13 +50,21 @@ class PsaForm(BaseModel):
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
 
 
+MAX_PARAMETER_SETS = 10
+
+
 def _parameter_sets(text: str) -> list[list[str]]:
     """'a,b; c' -> [['a', 'b'], ['c']] (sets separated by ';', names by ',')."""
-    return [
+    sets = [
         [name.strip() for name in group.split(",") if name.strip()]
         for group in text.split(";")
         if group.strip()
     ]
+    if len(sets) > MAX_PARAMETER_SETS:
+        raise ToolInputError(
+            "parameters", f"{len(sets)} parameter sets; at most {MAX_PARAMETER_SETS} per request"
+        )
+    return sets
 
 
 def _problem(
