@@ -131,3 +131,43 @@ def test_tornado_and_threshold_commands(tmp_path: Path) -> None:
         ],
     )
     assert bad.exit_code == 2 and "name=low:high" in bad.stderr
+
+
+def test_payment_command_refund_and_instalments() -> None:
+    base = [
+        "hecon",
+        "payment",
+        "example:personalised_medicine",
+        "--strategy",
+        "test_and_treat",
+        "--category",
+        "drug",
+        "--json",
+    ]
+    refund = runner.invoke(
+        app,
+        [
+            *base,
+            "--scheme",
+            "refund",
+            "--amount",
+            "price_targeted",
+            "--from",
+            "assess_targeted",
+            "--to",
+            "no_response",
+            "--until-cycle",
+            "1",
+        ],
+    )
+    assert refund.exit_code == 0, refund.output
+    payload = json.loads(refund.stdout)
+    assert payload["after"]["expected_cost"] < payload["before"]["expected_cost"]
+    instal = runner.invoke(
+        app, [*base, "--scheme", "instalments", "--amount", "3000", "--n-cycles", "5"]
+    )
+    assert instal.exit_code == 0, instal.output
+    flows = json.loads(instal.stdout)["after"]["cashflows"]
+    assert flows[0]["mean"] == 0 and flows[1]["mean"] > 0
+    missing = runner.invoke(app, [*base, "--scheme", "refund", "--amount", "1"])
+    assert missing.exit_code == 2 and "--from and --to" in missing.stderr

@@ -3,7 +3,8 @@
 ``run`` evaluates a model document (YAML/JSON): deterministic results, the incremental table
 and, with ``--psa N --seed S``, a probabilistic analysis; ``--json`` prints machine-readable
 results only, ``--out FILE`` writes a self-contained HTML report listing every input.
-``examples`` lists the bundled example models (usable as ``example:<name>``). ``icers``,
+``examples`` lists the bundled example models (usable as ``example:<name>``); ``tornado``,
+``threshold`` and ``payment`` run DSA, value-based price and payment schemes. ``icers``,
 ``evpi`` and ``evppi`` come from :mod:`permedhub.cli.hecon_analysis`.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
@@ -21,7 +23,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from permedhub.cli import hecon_analysis
-from permedhub.hecon import dsa
+from permedhub.hecon import dsa, payment
 from permedhub.hecon.errors import HeconError
 from permedhub.hecon.markov import MarkovModel
 from permedhub.hecon.report import render_report, render_tornado_report
@@ -237,3 +239,91 @@ def threshold(
         f"{parameter} = {value:,.6f} makes {intervention} vs {comparator} break even at "
         f"WTP {wtp:,.0f}"
     )
+
+
+class PaymentScheme(StrEnum):
+    refund = "refund"
+    pay_on_response = "pay-on-response"
+    instalments = "instalments"
+
+
+@app.command("payment")
+def payment_cmd(
+    model: Annotated[str, typer.Argument(help="model YAML/JSON file, or example:<name>")],
+    scheme: Annotated[PaymentScheme, typer.Option("--scheme", help="payment scheme")],
+    strategy: Annotated[str, typer.Option("--strategy", help="strategy the scheme applies to")],
+    category: Annotated[str, typer.Option("--category", help="cost category paid (e.g. drug)")],
+    amount: Annotated[str, typer.Option("--amount", help="amount (number or expression)")],
+    from_state: Annotated[
+        str | None, typer.Option("--from", help="origin of the outcome flow (refund/pay)")
+    ] = None,
+    to_state: Annotated[
+        str | None, typer.Option("--to", help="destination of the outcome flow (refund/pay)")
+    ] = None,
+    until_cycle: Annotated[
+        int | None, typer.Option("--until-cycle", min=1, help="assessment window (cycles)")
+    ] = None,
+    n_cycles: Annotated[
+        int | None, typer.Option("--n-cycles", min=1, help="number of instalments")
+    ] = None,
+    unconditional: Annotated[
+        bool, typer.Option("--unconditional", help="instalments also after death")
+    ] = False,
+    psa: Annotated[int | None, typer.Option("--psa", min=2, help="PSA draws for the risk")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="random seed (with --psa)")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="machine-readable JSON on stdout")
+    ] = False,
+) -> None:
+    """Apply a payment scheme and report the payer's cash flows, expected cost, risk and the
+    equivalent up-front price, before and after."""
+    try:
+        if psa is not None and seed is None:
+            raise HeconError("--psa needs --seed (the same seed gives identical results)")
+        spec = load_model(_model_path(model))
+        if scheme is PaymentScheme.instalments:
+            if n_cycles is None:
+                raise HeconError("--scheme instalments needs --n-cycles")
+            changed = payment.with_instalments(
+                spec, strategy, amount, n_cycles, category, conditional_on_alive=not unconditional
+            )
+        else:
+            if from_state is None or to_state is None:
+                raise HeconError(f"--scheme {scheme.value} needs --from and --to (the flow)")
+            transform = (
+                payment.with_outcome_refund
+                if scheme is PaymentScheme.refund
+                else payment.with_payment_on_outcome
+            )
+            changed = transform(spec, strategy, from_state, to_state, amount, category, until_cycle)
+        before = payment.payment_profile(spec, strategy, category, psa, seed)
+        after = payment.payment_profile(changed, strategy, category, psa, seed)
+    except (HeconError, ValueError, OSError) as exc:
+        _err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(code=2) from exc
+
+    def summary(p: payment.PaymentProfile) -> dict[str, float]:
+        return {
+            "expected_cost": p.expected_cost,
+            "equivalent_upfront_price": p.equivalent_upfront_price,
+            "sd": p.sd,
+            "p05": p.p05,
+            "p95": p.p95,
+        }
+
+    if as_json:
+        payload = {
+            "scheme": scheme.value,
+            "strategy": strategy,
+            "category": category,
+            "before": {**summary(before), "cashflows": records(before.cashflows)},
+            "after": {**summary(after), "cashflows": records(after.cashflows)},
+        }
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        return
+    table = Table(title=f"{scheme.value} for {strategy} ({category}), discounted per patient")
+    for c in ("", "expected cost", "sd", "p05", "p95"):
+        table.add_column(c)
+    for label, p in (("current", before), (scheme.value, after)):
+        table.add_row(label, *[f"{v:,.2f}" for v in (p.expected_cost, p.sd, p.p05, p.p95)])
+    _out.print(table)
