@@ -156,7 +156,7 @@ def instalment_for_price(
     price: float, rate: float, n_cycles: int, cycle_length: float = 1.0
 ) -> float:
     """Instalment paid at the end of each of `n_cycles` cycles whose present value equals
-    `price` (annuity-immediate): A = P v_c / (1 - v_c^n) * (1 - v_c), v_c = (1+r)^-L."""
+    `price` (annuity-immediate): A = P (1 - v) / (v (1 - v^n)), v = (1 + r)^-L."""
     if n_cycles < 1 or price < 0:
         raise HeconError("instalment_for_price: need n_cycles >= 1 and price >= 0")
     v = (1 + rate) ** (-cycle_length)
