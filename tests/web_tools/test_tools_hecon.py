@@ -379,3 +379,39 @@ def test_results_download_as_json_like_the_cli(client: TestClient) -> None:
     expected = run_analysis(load_model(example_models()["briggs_hiv"])).icers
     assert [row["strategy"] for row in payload["icers"]] == list(expected["strategy"])
     assert payload["icers"][1]["icer"] == pytest.approx(expected["icer"].iloc[1])
+
+
+def test_a_tornado_diagram_shows_the_library_one_way_analysis(client: TestClient) -> None:
+    from permedhub.hecon import dsa
+    from permedhub.hecon.markov import MarkovModel
+
+    response = _post_model(
+        client, example="briggs_hiv", wtp="10000", ranges="rr=0.365:0.71, c_lam=1500:2500"
+    )
+    assert response.status_code == 200, response.text
+    rows, base = dsa.tornado(
+        MarkovModel(load_model(example_models()["briggs_hiv"])),
+        {"rr": (0.365, 0.71), "c_lam": (1500.0, 2500.0)},
+        "combination",
+        "monotherapy",
+        10_000,
+    )
+    shown = table_rows(response.text, "One-way sensitivity: incremental NMB of combination")
+    assert [row[0] for row in shown] == list(rows["parameter"]) == ["rr", "c_lam"]
+    assert [row[1] for row in shown] == [_money(v) for v in rows["low"]]
+    assert f"<dd>{base:,.2f}</dd>" in response.text
+    assert "tornado" in figures(response.text)
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ({"ranges": "rr"}, "ranges: 'rr': expected name=low:high"),
+        ({"ranges": "zz=1:2"}, "unknown parameters ['zz']"),
+        ({"ranges": "rr=0.4:0.7", "intervention": "placebo"}, "unknown strategy 'placebo'"),
+    ],
+)
+def test_bad_tornado_input_is_named(client: TestClient, fields: dict[str, str], named: str) -> None:
+    response = _post_model(client, example="briggs_hiv", **fields)
+    assert response.status_code == 422
+    assert named in problem(response.text)

@@ -40,6 +40,9 @@ class ModelForm(BaseModel):
     wtp: float = Field(default=20_000, ge=0, allow_inf_nan=False)
     wtp_max: float = Field(default=100_000, gt=0, le=1e9, allow_inf_nan=False)
     output: Literal["page", "report", "json", "psa_csv"] = "page"
+    ranges: str = ""
+    intervention: str | None = None
+    comparator: str | None = None
 
 
 class PsaForm(BaseModel):
@@ -121,6 +124,12 @@ async def model_run(request: Request) -> Response:
         if options.output == "psa_csv":
             return csv_response(hecon_views.psa_sample_frame(run), "hecon-psa-sample.csv")
         page = hecon_views.model_page(run, options.wtp)
+        ranges = hecon_views.parse_ranges(options.ranges)
+        if ranges:
+            await run_in_threadpool(
+                hecon_views.add_tornado, page, run, ranges, options.intervention,
+                options.comparator, options.wtp,
+            )  # fmt: skip
     except ValueError as error:
         return _problem(request, "tools/hecon_model.html", error, context)
     return render_tool(request, "tools/hecon_model.html", {**context, "result": page})

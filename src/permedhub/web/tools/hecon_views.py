@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -15,7 +16,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from permedhub.hecon import cea, plots, voi
+from permedhub.hecon import cea, dsa, plots, voi
+from permedhub.hecon.markov import MarkovModel
 from permedhub.hecon.run import ModelRun, run_analysis
 from permedhub.hecon.spec import ModelSpec, load_model
 from permedhub.web.tools.common import PageResult, ToolInputError, table
@@ -115,6 +117,49 @@ def ceac_table(curves: pd.DataFrame) -> pd.DataFrame:
     wide = curves.pivot(index="wtp", columns="strategy", values="probability")
     strategies = list(dict.fromkeys(curves["strategy"]))
     return wide[strategies].reset_index().rename_axis(columns=None)
+
+
+def parse_ranges(text: str) -> dict[str, tuple[float, float]]:
+    """'rr=0.365:0.71, c_lam=1500:2500' -> {'rr': (0.365, 0.71), ...} (as `hecon tornado`)."""
+    ranges: dict[str, tuple[float, float]] = {}
+    for part in re.split(r"[,;\n]+", text):
+        if not part.strip():
+            continue
+        name, _, bounds = part.partition("=")
+        low, _, high = bounds.partition(":")
+        try:
+            ranges[name.strip()] = (float(low), float(high))
+        except ValueError:
+            raise ToolInputError(
+                "ranges", f"{part.strip()!r}: expected name=low:high, e.g. rr=0.4:0.7"
+            ) from None
+        if not name.strip():
+            raise ToolInputError("ranges", f"{part.strip()!r}: the parameter name is missing")
+    return ranges
+
+
+def add_tornado(
+    page: PageResult,
+    run: ModelRun,
+    ranges: dict[str, tuple[float, float]],
+    intervention: str | None,
+    comparator: str | None,
+    wtp: float,
+) -> None:
+    """One-way DSA of the incremental NMB of `intervention` vs `comparator` (default: the
+    last and first strategies of the model) as a table and a tornado diagram."""
+    strategies = list(run.spec.strategies)
+    if len(strategies) < 2:
+        raise ToolInputError("ranges", "a tornado diagram needs at least two strategies")
+    chosen = intervention or strategies[-1]
+    reference = comparator or strategies[0]
+    rows, base = dsa.tornado(MarkovModel(run.spec), ranges, chosen, reference, wtp)
+    caption = f"One-way sensitivity: incremental NMB of {chosen} vs {reference} at {wtp:,.0f}"
+    page.facts.append(("Base-case incremental NMB", f"{base:,.2f}"))
+    page.tables.append((caption, table(rows, default=MONEY)))
+    page.add_figure(
+        "tornado", plots.tornado_figure(rows, base, outcome=f"Incremental NMB ({chosen})")
+    )
 
 
 def psa_sample_frame(run: ModelRun) -> pd.DataFrame:
