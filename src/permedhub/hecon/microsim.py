@@ -90,6 +90,11 @@ def _columns(characteristics: pd.DataFrame | Mapping[str, Any] | None, n: int) -
     return {c: frame[c].to_numpy(dtype=float) for c in frame.columns}
 
 
+PATIENT_BLOCK = 5_000
+"""Patients are simulated in blocks of this size (bounded memory); block b uses child b of
+SeedSequence(seed), so results depend on the seed only, not on available memory."""
+
+
 def microsimulate(
     model: MarkovModel,
     n_patients: int,
@@ -108,45 +113,29 @@ def microsimulate(
         sampled[k] = v
     history = _history_states(model)
     t_cycles = model.settings.cycles
+    starts = list(range(0, n_patients, PATIENT_BLOCK))
+    streams = np.random.SeedSequence(seed).spawn(len(starts))
     frames, occupancy = [], []
     for strat in model.strategies:
         _check_history_only_in_transitions(model, strat, set(history))
-        rng = make_rng(seed)  # common random numbers across strategies
-        visits = {name: np.zeros(n_patients) for name in history}
-        inputs = {**sampled, **visits}
-        ns = strat.evaluator.namespace(inputs)
-        const, tv, origins, dests, _, keys = model._entry_tables(strat, ns, n_patients, 0)
-        reward_cols, rewarded = model._reward_columns(strat, ns, origins, keys)
-        init = model._initial(strat, ns, n_patients, 0)  # (P, S_exp)
-        state = _choose(np.cumsum(init.T, axis=0), rng.random(n_patients))
-        for name, s in history.items():
-            visits[name] += _in_state(model, state, s)
-        trace = np.zeros((t_cycles + 1, model.n_expanded, n_patients))
-        patients = np.arange(n_patients)
-        trace[0, state, patients] = 1.0
-        flow_store = np.zeros((t_cycles, len(rewarded), n_patients)) if len(rewarded) else None
-        for t in range(t_cycles):
-            if history and t > 0:
-                inputs = {**sampled, **visits}
-                ns_t = strat.evaluator.namespace(inputs)
-                const, tv, *_ = model._entry_tables(strat, ns_t, n_patients, 0)
-            values = np.concatenate([const, tv[t]]) if tv.shape[1] else const
-            mass = np.where(origins[:, None] == state[None, :], values[: len(origins)], 0.0)
-            chosen = _choose(np.cumsum(mass, axis=0), rng.random(n_patients))
-            new_state = dests[chosen]
-            for name, s in history.items():
-                entered = _in_state(model, new_state, s) & ~_in_state(model, state, s)
-                visits[name] += entered
-            state = new_state
-            trace[t + 1, state, patients] = 1.0
-            if flow_store is not None:
-                flow_store[t] = chosen[None, :] == rewarded[:, None]
-        out, _, _ = model._accumulate(
-            strat, ns, trace, flow_store, rewarded, reward_cols, n_patients
+        outs: list[dict[str, np.ndarray]] = []
+        shares = np.zeros((t_cycles + 1, model.n_expanded))
+        for start, stream in zip(starts, streams, strict=True):
+            stop = min(n_patients, start + PATIENT_BLOCK)
+            block = {k: v[start:stop] for k, v in sampled.items()}
+            # the same stream for every strategy: common random numbers
+            out, occ_sum = _simulate_block(
+                model, strat, block, stop - start, history, make_rng(stream)
+            )
+            outs.append(out)
+            shares += occ_sum
+        cols = {k: np.concatenate([o[k] for o in outs]) for k in outs[0]}
+        frames.append(
+            pd.DataFrame({"strategy": strat.name, "patient": np.arange(n_patients), **cols})
         )
-        frames.append(pd.DataFrame({"strategy": strat.name, "patient": patients, **out}))
-        shares = np.add.reduceat(trace.mean(axis=2), model.offset, axis=1)
-        occ = pd.DataFrame(shares, columns=model.states)
+        occ = pd.DataFrame(
+            np.add.reduceat(shares, model.offset, axis=1) / n_patients, columns=model.states
+        )
         occ.insert(0, "cycle", np.arange(t_cycles + 1))
         occ.insert(0, "strategy", strat.name)
         occupancy.append(occ)
@@ -158,6 +147,46 @@ def microsimulate(
             se = float(x.std(ddof=1) / np.sqrt(x.size)) if x.size > 1 else float("inf")
             rows.append({"strategy": name, "outcome": outcome, "mean": x.mean(), "mc_se": se})
     return MicrosimResult(per_patient, pd.DataFrame(rows), pd.concat(occupancy, ignore_index=True))
+
+
+def _simulate_block(
+    model: MarkovModel,
+    strat: _Strategy,
+    sampled: Mapping[str, np.ndarray],
+    n: int,
+    history: Mapping[str, int],
+    rng: np.random.Generator,
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """One block of `n` patients: per-patient outcomes and the summed occupancy (T+1, S_exp)."""
+    t_cycles = model.settings.cycles
+    visits = {name: np.zeros(n) for name in history}
+    ns = strat.evaluator.namespace({**sampled, **visits})
+    const, tv, origins, dests, _, keys = model._entry_tables(strat, ns, n, 0)
+    reward_cols, rewarded = model._reward_columns(strat, ns, origins, keys)
+    init = model._initial(strat, ns, n, 0)  # (P, S_exp)
+    state = _choose(np.cumsum(init.T, axis=0), rng.random(n))
+    for name, s in history.items():
+        visits[name] += _in_state(model, state, s)
+    trace = np.zeros((t_cycles + 1, model.n_expanded, n))
+    patients = np.arange(n)
+    trace[0, state, patients] = 1.0
+    flow_store = np.zeros((t_cycles, len(rewarded), n)) if len(rewarded) else None
+    for t in range(t_cycles):
+        if history and t > 0:
+            ns_t = strat.evaluator.namespace({**sampled, **visits})
+            const, tv, *_ = model._entry_tables(strat, ns_t, n, 0)
+        values = np.concatenate([const, tv[t]]) if tv.shape[1] else const
+        mass = np.where(origins[:, None] == state[None, :], values, 0.0)
+        chosen = _choose(np.cumsum(mass, axis=0), rng.random(n))
+        new_state = dests[chosen]
+        for name, s in history.items():
+            visits[name] += _in_state(model, new_state, s) & ~_in_state(model, state, s)
+        state = new_state
+        trace[t + 1, state, patients] = 1.0
+        if flow_store is not None:
+            flow_store[t] = chosen[None, :] == rewarded[:, None]
+    out, occupancy, _ = model._accumulate(strat, ns, trace, flow_store, rewarded, reward_cols, n)
+    return out, occupancy
 
 
 def _choose(cumulative: np.ndarray, u: np.ndarray) -> np.ndarray:
