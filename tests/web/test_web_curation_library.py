@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -14,6 +16,9 @@ from permedhub.graph import curation, queries
 from permedhub.graph.layout import LayoutError, network_layout, timeline_axis
 from permedhub.graph.models import AuditEntry, Participation
 from permedhub.graph.views import Network, NetworkEdge, NetworkNode, Timeline, TimelineItem
+from permedhub.web.pages.cache import PageCache
+
+LogIn = Callable[[TestClient, str], str]
 
 
 def _name(engine: Engine, org_id: str) -> str:
@@ -202,3 +207,31 @@ def test_timeline_axis_spans_every_date_and_today() -> None:
     assert a.x == 0.0 and not a.uncertain and not a.open_end
     assert b.uncertain and b.open_end and b.x + b.width == pytest.approx(100, abs=0.01)
     assert 80 < axis.today_x < 90  # mid-2026 on a 2018-2027 axis
+
+
+def test_page_cache_keeps_answers_for_its_ttl_and_clears_on_demand() -> None:
+    now = [0.0]
+    cache = PageCache(ttl_s=30, clock=lambda: now[0])
+    calls: list[int] = []
+
+    def compute() -> int:
+        calls.append(1)
+        return len(calls)
+
+    assert cache.get("counts", compute) == 1
+    now[0] = 29.9
+    assert cache.get("counts", compute) == 1
+    now[0] = 30.1
+    assert cache.get("counts", compute) == 2
+    cache.clear()
+    assert cache.get("counts", compute) == 3
+
+
+def test_a_portal_edit_shows_at_once_on_cached_pages(client: TestClient, log_in: LogIn) -> None:
+    assert "/organisations/isciii" in client.get("/partials/network-table").text
+    token = log_in(client, "carol")
+    client.post(
+        "/curate/organisations/isciii",
+        data={"csrf_token": token, "name": "ISCIII", "acronym": "NEW-ACRONYM"},
+    )
+    assert "NEW-ACRONYM" in client.get("/partials/network-table").text

@@ -16,6 +16,7 @@ from permedhub import config
 from permedhub.graph.queries import InvalidFilter, NotFound
 from permedhub.web.auth import LoginRateLimiter, session_settings
 from permedhub.web.pages import curator, public
+from permedhub.web.pages.cache import PageCache
 from permedhub.web.pages.rendering import STATIC_DIR, SecurityHeaders, render
 
 
@@ -26,6 +27,7 @@ def _is_api(request: Request) -> bool:
 def install(app: FastAPI) -> None:
     """Add the pages, static files, sessions, security headers and HTML error pages to `app`."""
     app.state.login_limiter = LoginRateLimiter()
+    app.state.page_cache = PageCache()
     app.state.upload_dir = config.data_dir() / "uploads"
     app.include_router(public.router)
     app.include_router(curator.router)

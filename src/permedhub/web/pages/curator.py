@@ -31,6 +31,7 @@ from permedhub.web.auth import (
 )
 from permedhub.web.deps import engine_of, get_session
 from permedhub.web.pages import forms
+from permedhub.web.pages.cache import page_cache
 from permedhub.web.pages.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -237,6 +238,7 @@ def upload_commit(request: Request, user: Curator, _csrf: CsrfOk) -> Response:
             request, "curate/upload.html", _upload_context(issues=issues), status_code=422
         )
     _discard_staged(request)
+    page_cache(request).clear()
     return render(request, "curate/upload_done.html", {"report": report})
 
 
@@ -260,6 +262,7 @@ def undo_entry(request: Request, user: Curator, _csrf: CsrfOk, entry_id: int) ->
         curation.undo(engine_of(request), entry_id, actor=user.name)
     except curation.CurationError as exc:
         raise HTTPException(409, str(exc)) from exc
+    page_cache(request).clear()
     return RedirectResponse("/curate/audit?undone=" + str(entry_id), status_code=303)
 
 
@@ -374,6 +377,7 @@ async def create_record(request: Request, user: Curator, _csrf: CsrfOk, plural: 
             f.name: form.get(f.name, "") for f in forms.fields_for(entity_type, creating=True)
         }
         return _record_form(request, entity_type, None, values, _errors(exc), status_code=422)
+    page_cache(request).clear()
     target = _page_of(entity_type, result.entity_id, data)
     return RedirectResponse(f"{target}?saved=1", status_code=303)
 
@@ -410,5 +414,6 @@ async def edit_record(
             f.name: form.get(f.name, "") for f in forms.fields_for(entity_type, creating=False)
         }
         return _record_form(request, entity_type, entity_id, values, errors, status_code=422)
+    page_cache(request).clear()
     target = _page_of(entity_type, result.entity_id, data)
     return RedirectResponse(f"{target}?saved=1", status_code=303)

@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 from permedhub.graph import queries
 from permedhub.graph.layout import network_layout, subnational_organisations, timeline_axis
 from permedhub.graph.schemas import InitiativeKind
-from permedhub.graph.views import InitiativeDetail, Network, SearchHit
+from permedhub.graph.views import Counts, InitiativeDetail, Network, SearchHit, Timeline
 from permedhub.search.query import SearchFilters, SearchQueryError, search
 from permedhub.web.deps import get_session
 from permedhub.web.pages import tables
+from permedhub.web.pages.cache import page_cache
 from permedhub.web.pages.rendering import csv_response, json_script, render
 
 router = APIRouter(include_in_schema=False)
@@ -32,6 +33,7 @@ Region = Annotated[str | None, Query(max_length=40)]
 INITIATIVE_KINDS: tuple[str, ...] = InitiativeKind.__args__  # type: ignore[attr-defined]
 SEARCH_TYPES = ("initiative", "organisation", "topic", "call")
 TWIN_ROWS = 500  # the page lists this many connections; the CSV has them all
+TIMELINE_BARS = 150  # the home page draws this many initiatives; the CSV lists them all
 NETWORK_SEED = 20161101  # ICPerMed's start: any fixed seed gives the same picture every visit
 
 
@@ -48,20 +50,48 @@ def _year(field: str, value: str | None) -> int | None:
     return year
 
 
+NetworkFilters = tuple[tuple[str, ...], str | None, int | None, int | None]
+
+
+def _filters(
+    kind: Sequence[str] | None, region: str | None, year_from: str | None, year_to: str | None
+) -> NetworkFilters:
+    return (
+        tuple(sorted(set(kind or ()))),
+        _blank_to_none(region),
+        _year("year_from", year_from),
+        _year("year_to", year_to),
+    )
+
+
 def _network(
+    request: Request,
     session: Session,
     kind: Sequence[str] | None,
     region: str | None,
     year_from: str | None,
     year_to: str | None,
 ) -> Network:
-    return queries.network(
-        session,
-        kinds=kind,
-        region=_blank_to_none(region),
-        year_from=_year("year_from", year_from),
-        year_to=_year("year_to", year_to),
+    filters = _filters(kind, region, year_from, year_to)
+    kinds = filters[0]
+    return page_cache(request).get(
+        ("network", filters),
+        lambda: queries.network(
+            session,
+            kinds=list(kinds) or None,
+            region=filters[1],
+            year_from=filters[2],
+            year_to=filters[3],
+        ),
     )
+
+
+def _counts(request: Request, session: Session) -> Counts:
+    return page_cache(request).get("counts", lambda: queries.counts(session))
+
+
+def _timeline(request: Request, session: Session) -> Timeline:
+    return page_cache(request).get("timeline", lambda: queries.timeline(session))
 
 
 # ---------------------------------------------------------------- home
@@ -76,17 +106,20 @@ def home(
     year_from: Year = None,
     year_to: Year = None,
 ) -> HTMLResponse:
-    counts = queries.counts(session)
-    timeline = queries.timeline(session)
-    network = _network(session, kind, region, year_from, year_to)
+    counts = _counts(request, session)
+    timeline = _timeline(request, session)
+    _filters(kind, region, year_from, year_to)  # a bad filter is refused here, not by a fetch
+    regions = queries.list_regions(session)
+    if region and region not in {r.id for r in regions}:
+        raise queries.InvalidFilter("region", region, "a region id such as eu27 or celac")
+    shown = Timeline(today=timeline.today, items=timeline.items[:TIMELINE_BARS])
     return render(
         request,
         "home.html",
         {
             "counts": counts,
-            "axis": timeline_axis(timeline),
-            "network": network,
-            "edges": tables.network_edges(network).head(TWIN_ROWS).to_dict("records"),
+            "axis": timeline_axis(shown),
+            "timeline_total": len(timeline.items),
             "filters": {
                 "kind": kind or [],
                 "region": region or "",
@@ -94,7 +127,7 @@ def home(
                 "year_to": year_to,
             },
             "kinds": INITIATIVE_KINDS,
-            "regions": queries.list_regions(session),
+            "regions": regions,
             "countries": tables.countries(counts).to_dict("records"),
             "subnational": subnational_organisations(session),
         },
@@ -110,7 +143,7 @@ def network_table(
     year_from: Year = None,
     year_to: Year = None,
 ) -> HTMLResponse:
-    network = _network(session, kind, region, year_from, year_to)
+    network = _network(request, session, kind, region, year_from, year_to)
     return render(
         request,
         "partials/network_table.html",
@@ -123,6 +156,7 @@ def network_table(
 
 @router.get("/network.json")
 def network_json(
+    request: Request,
     session: SessionDep,
     kind: Kinds = None,
     region: Region = None,
@@ -130,23 +164,29 @@ def network_json(
     year_to: Year = None,
 ) -> JSONResponse:
     """The network with server-computed, seeded positions, for the home page's drawing."""
-    network = _network(session, kind, region, year_from, year_to)
-    positions = network_layout(network, seed=NETWORK_SEED)
-    payload: dict[str, Any] = network.model_dump()
-    for node in payload["nodes"]:
-        node["x"], node["y"] = positions[node["id"]]
-    return JSONResponse(payload)
+
+    def payload() -> dict[str, Any]:
+        network = _network(request, session, kind, region, year_from, year_to)
+        positions = network_layout(network, seed=NETWORK_SEED)
+        data: dict[str, Any] = network.model_dump()
+        for node in data["nodes"]:
+            node["x"], node["y"] = positions[node["id"]]
+        return data
+
+    key = ("network.json", _filters(kind, region, year_from, year_to))
+    return JSONResponse(page_cache(request).get(key, payload))
 
 
 @router.get("/network.csv")
 def network_csv(
+    request: Request,
     session: SessionDep,
     kind: Kinds = None,
     region: Region = None,
     year_from: Year = None,
     year_to: Year = None,
 ) -> Response:
-    network = _network(session, kind, region, year_from, year_to)
+    network = _network(request, session, kind, region, year_from, year_to)
     return csv_response(tables.network_edges(network), "network.csv")
 
 
@@ -156,9 +196,9 @@ def _numeric_code(alpha2: str) -> str | None:
 
 
 @router.get("/map.json")
-def map_json(session: SessionDep) -> JSONResponse:
+def map_json(request: Request, session: SessionDep) -> JSONResponse:
     """Participations per country, keyed by ISO numeric code as in the world-atlas outlines."""
-    counts = queries.counts(session)
+    counts = _counts(request, session)
     return JSONResponse(
         {
             "measure": "participations",
@@ -171,18 +211,18 @@ def map_json(session: SessionDep) -> JSONResponse:
 
 
 @router.get("/countries.csv")
-def countries_csv(session: SessionDep) -> Response:
-    return csv_response(tables.countries(queries.counts(session)), "countries.csv")
+def countries_csv(request: Request, session: SessionDep) -> Response:
+    return csv_response(tables.countries(_counts(request, session)), "countries.csv")
 
 
 @router.get("/regions.csv")
-def regions_csv(session: SessionDep) -> Response:
-    return csv_response(tables.regions(queries.counts(session)), "regions.csv")
+def regions_csv(request: Request, session: SessionDep) -> Response:
+    return csv_response(tables.regions(_counts(request, session)), "regions.csv")
 
 
 @router.get("/timeline.csv")
-def timeline_csv(session: SessionDep) -> Response:
-    return csv_response(tables.timeline(queries.timeline(session)), "timeline.csv")
+def timeline_csv(request: Request, session: SessionDep) -> Response:
+    return csv_response(tables.timeline(_timeline(request, session)), "timeline.csv")
 
 
 @router.get("/subnational.csv")
@@ -375,7 +415,7 @@ def country_initiatives_csv(
 
 @router.get("/regions", response_class=HTMLResponse)
 def regions_page(request: Request, session: SessionDep) -> HTMLResponse:
-    counts = queries.counts(session)
+    counts = _counts(request, session)
     return render(request, "regions.html", {"regions": counts.by_region})
 
 
@@ -438,7 +478,7 @@ def search_page(
     kind: Kind = None,
 ) -> HTMLResponse:
     hits, total, problem = _search(session, q, type, country, region, kind)
-    counts = queries.counts(session)
+    counts = _counts(request, session)
     return render(
         request,
         "search.html",
