@@ -30,6 +30,7 @@ NO_FILE = {"design_file": ("", b"", "application/octet-stream")}
         "/tools/trials/simon",
         "/tools/trials/sample-size",
         "/tools/trials/biomarker",
+        "/tools/trials/checklist",
         "/tools/trials/simulate",
     ],
 )
@@ -235,3 +236,33 @@ def test_a_bad_prevalence_is_named(client: TestClient) -> None:
     response = client.get(f"/tools/trials/biomarker?{BIOMARKER.replace('0.3', '1.3', 1)}")
     assert response.status_code == 422
     assert problem(response.text).startswith("prevalence:")
+
+
+def _post_checklist(client: TestClient, document: str):  # type: ignore[no-untyped-def]
+    data = {"csrf_token": csrf_token(client, "/tools/trials/checklist"), "document": document}
+    return client.post(
+        "/tools/trials/checklist", data=data, files={"protocol_file": ("", b"", "text/yaml")}
+    )
+
+
+def test_the_permit_checklist_is_the_librarys_report(client: TestClient) -> None:
+    import yaml
+
+    from permedhub.trials import evaluate_protocol, parse_protocol
+    from permedhub.web.tools.trials_views import EXAMPLE_PROTOCOL
+
+    assert "FOSSE2023-R7" in client.get("/tools/trials/checklist").text
+    response = _post_checklist(client, EXAMPLE_PROTOCOL)
+    assert response.status_code == 200, response.text
+    report = evaluate_protocol(parse_protocol(yaml.safe_load(EXAMPLE_PROTOCOL)))
+    rows = {row[0]: row for row in table_rows(response.text, "Items")}
+    assert {item: row[1] for item, row in rows.items()} == {i.id: i.status for i in report.items}
+    assert rows["FOSSE2023-R7"][1] == "addressed"
+
+
+def test_an_unknown_checklist_item_is_named(client: TestClient) -> None:
+    from permedhub.web.tools.trials_views import EXAMPLE_PROTOCOL
+
+    response = _post_checklist(client, EXAMPLE_PROTOCOL.replace("FOSSE2023-R7", "NOPE-1"))
+    assert response.status_code == 422
+    assert "addressed[0].id" in problem(response.text) and "NOPE-1" in problem(response.text)

@@ -325,3 +325,29 @@ async def simulate(request: Request) -> Response:
         return json_download(report.to_dict(), "trial-simulation.json")
     context["result"] = trials_views.simulation_page(report)
     return _page(request, "tools/trials_simulate.html", context)
+
+
+@router.get("/checklist", response_class=HTMLResponse)
+def checklist_form(request: Request) -> HTMLResponse:
+    return _page(
+        request, "tools/trials_checklist.html", {"document": trials_views.EXAMPLE_PROTOCOL}
+    )
+
+
+@router.post("/checklist", dependencies=Checked, response_class=HTMLResponse)
+async def checklist_run(request: Request) -> HTMLResponse:
+    form = await request.form()
+    typed = form.get("document")
+    context: dict[str, Any] = {"document": typed if isinstance(typed, str) else ""}
+    try:
+        uploaded = await read_upload(form, "protocol_file", required=False)
+        if uploaded is not None:
+            context["document"] = uploaded
+        text = uploaded if uploaded is not None else context["document"]
+        if not text.strip():
+            raise ToolInputError("document", "write a protocol document or upload one")
+        field = "protocol_file" if uploaded is not None else "document"
+        page = trials_views.checklist_page(text, field)
+    except ValueError as error:
+        return _page(request, "tools/trials_checklist.html", context, error)
+    return _page(request, "tools/trials_checklist.html", {**context, "result": page})

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import yaml
 from pydantic import ValidationError
 
-from permedhub.trials import biomarker, fixed
+from permedhub.trials import biomarker, checklist, fixed
 from permedhub.trials.design_spec import BasketSpec, parse_design
 from permedhub.trials.errors import TrialInputError
 from permedhub.trials.examples import example_names, example_path
@@ -321,4 +321,42 @@ def biomarker_page(
         title="Patients randomised and screened", barmode="group", yaxis_title="Patients"
     )
     page.add_figure("biomarker", figure)
+    return page
+
+
+# --------------------------------------------------------------------------- PERMIT checklist
+
+EXAMPLE_PROTOCOL = """\
+title: My trial
+stages: [clinical-trial]          # preclinical and/or clinical-trial
+design:
+  kind: gsd                       # gsd | fixed | simon | biomarker-targeted |
+                                  # biomarker-stratified | biomarker-strategy | basket |
+                                  # platform | adaptive-enrichment | other
+  parameters: {looks: 3, boundary: ld-obf, alpha: 0.025, beta: 0.1}
+addressed:
+  - id: FOSSE2023-R7
+    evidence: "Data sharing plan, protocol section 12"
+"""
+
+
+def checklist_page(text: str, field_name: str) -> PageResult:
+    """The PERMIT checklist for a protocol document (`permedhub trials checklist`)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ToolInputError(field_name, f"not valid YAML/JSON: {error}") from None
+    report = checklist.evaluate_protocol(checklist.parse_protocol(data))
+    page = PageResult(title=f"PERMIT checklist: {report.title}")
+    page.facts += [(status, str(count)) for status, count in sorted(report.counts.items())]
+    frame = pd.DataFrame(
+        {
+            "item": [i.id for i in report.items],
+            "status": [i.status for i in report.items],
+            "recommendation": [i.text for i in report.items],
+            "evidence": [i.evidence or i.design_evidence or "" for i in report.items],
+            "source": [f"{i.citation} ({i.locator})" for i in report.items],
+        }
+    )
+    page.tables.append(("Items (verified PERMIT recommendations)", table(frame)))
     return page
