@@ -524,21 +524,26 @@ def _spending_efficacy(spec: _Spec) -> FloatArray:
 
 def _root_near(
     func: Any,
-    guess: float | None,
+    guess: float | tuple[float, float] | None,
     lo: float,
     hi: float,
     step: float,
     failure: tuple[str, Any, str] = ("beta", None, "a power target these bounds can reach"),
 ) -> float:
-    """Root of a monotone `func` on [lo, hi], bracketed around `guess` first (warm start).
+    """Root of a monotone `func` on [lo, hi], tried first inside a narrow bracket (warm start):
+    ``guess`` +/- ``step``, or an explicit (low, high) pair.
 
     Raises TrialInputError(*failure) when [lo, hi] does not bracket a root (an impossible
     design), never a bare SciPy error.
     """
-    if guess is not None and np.isfinite(guess):
+    if isinstance(guess, tuple):
+        a, b = max(lo, guess[0]), min(hi, guess[1])
+    elif guess is not None and np.isfinite(guess):
         a, b = max(lo, guess - step), min(hi, guess + step)
-        if func(a) * func(b) <= 0:
-            return float(brentq(func, a, b, xtol=_XTOL))
+    else:
+        a = b = lo
+    if a < b and func(a) * func(b) <= 0:
+        return float(brentq(func, a, b, xtol=_XTOL))
     if func(lo) * func(hi) > 0:
         raise TrialInputError(*failure)
     return float(brentq(func, lo, hi, xtol=_XTOL))
@@ -554,7 +559,13 @@ def _classical_efficacy(spec: _Spec) -> FloatArray:
         return float(up.sum() + (down.sum() if spec.sided == 2 else 0.0))
 
     failure = _level_failure(spec)
-    c = _root_near(lambda c: level(c) - spec.alpha, None, 0.0, _BOUND_LIMIT, 0.02, failure)
+    # level(z_a) >= alpha (the final look alone); by Bonferroni level <= alpha once every
+    # bound is at least z_(alpha/K): a tight bracket for all shapes but Haybittle-Peto.
+    z_level = float(ndtri(1.0 - spec.alpha / spec.sided))
+    z_bonferroni = float(ndtri(1.0 - spec.alpha / (spec.sided * spec.t.size)))
+    _, slope = _classical_shape(spec.boundary, spec.t, spec.delta_wt, spec.hp_interim)
+    bracket = None if spec.boundary == "hp" else (z_level, z_bonferroni / float(slope.min()))
+    c = _root_near(lambda c: level(c) - spec.alpha, bracket, 0.0, _BOUND_LIMIT, 0.0, failure)
     return np.asarray(bounds_for(c), dtype=float)
 
 
@@ -724,8 +735,9 @@ def _drift_for_power(
         return float(up.sum())
 
     z_sum = ndtri(1.0 - spec.alpha / spec.sided) + ndtri(power)
+    # A group-sequential design never needs less drift than the fixed design.
     return _root_near(
-        lambda d: reject(d) - power, None, 0.0, 2.0 * z_sum + 5.0, 0.0,
+        lambda d: reject(d) - power, (z_sum, 1.25 * z_sum + 0.5), 0.0, 2.0 * z_sum + 5.0, 0.0,
         ("beta", 1.0 - power, "a power target these bounds can reach"),
     )  # fmt: skip
 
