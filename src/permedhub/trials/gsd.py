@@ -26,6 +26,13 @@ Public API (stable; other modules of `permedhub.trials` build on it):
     under H0 and H1 and stopping probabilities per look.
 ``operating_characteristics(design, drift)``
     Rejection / stopping probabilities and expected information of a design at any drift.
+``GroupSequentialDesign.to_dict() / .to_frame() / .to_html()``
+    JSON-ready summary (infinite bounds as ``None``), one row per look, and a self-contained
+    HTML report with the boundary plot.
+
+Per-look flags (``efficacy_looks`` / ``futility_looks``) remove a bound at a look; its
+spending carries over to the next look with that bound. Power of a two-sided design counts
+rejections in the direction of the effect (the other side is negligible), as in J&T Table 2.2.
 
 Boundary families (``boundary``): ``"pocock"``, ``"obf"`` (O'Brien–Fleming), ``"wt"``
 (Wang–Tsiatis with shape parameter ``delta_wt``: b_k = C t_k^(Delta - 1/2)), ``"hp"``
