@@ -132,5 +132,5 @@ def test_gsd_out_writes_a_self_contained_html_report(tmp_path) -> None:  # type:
     assert result.exit_code == 0, result.output
     json.loads(result.stdout)  # stdout stays pure JSON
     text = report.read_text()
-    assert "<script src=\"http" not in text and "plotly" in text.lower()
+    assert '<script src="http' not in text and "plotly" in text.lower()
     assert "futility bound" in text and "ld-obf" in text and "binding" in text
