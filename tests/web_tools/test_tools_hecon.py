@@ -415,3 +415,39 @@ def test_bad_tornado_input_is_named(client: TestClient, fields: dict[str, str], 
     response = _post_model(client, example="briggs_hiv", **fields)
     assert response.status_code == 422
     assert named in problem(response.text)
+
+
+def test_evsi_of_a_binary_study_is_the_librarys(client: TestClient) -> None:
+    frame = _psa_frame()
+    response = _post_csv(
+        client, "/tools/hecon/psa", "psa_file", frame.to_csv(index=False), wtp="20000",
+        evsi_study="binary", evsi_parameters="p_response", evsi_sizes="20, 200", seed="3",
+    )  # fmt: skip
+    assert response.status_code == 200, response.text
+    expected = voi.evsi(
+        cea.psa_from_wide_frame(frame), frame[["p_response"]],
+        voi.study_from_name("binary", ["p_response"]), [20, 200], wtp=[20_000], seed=3,
+    )  # fmt: skip
+    rows = table_rows(response.text, "EVSI per person at 20,000: binary study of p_response")
+    assert [row[2] for row in rows] == [_money(v) for v in expected["evsi"]]
+    # More data is worth more, and never more than perfect information.
+    assert expected["evsi"].iloc[0] <= expected["evsi"].iloc[1] <= expected["evpi"].iloc[1]
+    assert "evsi" in figures(response.text)
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ({"evsi_study": "binary", "evsi_parameters": "p_response", "evsi_sizes": "0"},
+         "evsi_sizes: expected 1 to 20 whole numbers"),
+        ({"evsi_study": "binary", "evsi_parameters": "p_respnse"},
+         "evsi_parameters: unknown parameter column(s) ['p_respnse']"),
+        ({"evsi_study": "trial_binary", "evsi_parameters": "p_response"},
+         "informs 2 parameter(s)"),
+    ],
+)  # fmt: skip
+def test_bad_evsi_input_is_named(client: TestClient, fields: dict[str, str], named: str) -> None:
+    text = _psa_frame(80).to_csv(index=False)
+    response = _post_csv(client, "/tools/hecon/psa", "psa_file", text, **fields)
+    assert response.status_code == 422
+    assert named in problem(response.text)

@@ -5,6 +5,7 @@ bad input gets a 4xx answer naming the field and the valid range."""
 from __future__ import annotations
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 from tools_pages import csrf_token, figures, problem, table_rows, values
 
@@ -246,8 +247,6 @@ def _post_checklist(client: TestClient, document: str):  # type: ignore[no-untyp
 
 
 def test_the_permit_checklist_is_the_librarys_report(client: TestClient) -> None:
-    import yaml
-
     from permedhub.trials import evaluate_protocol, parse_protocol
     from permedhub.web.tools.trials_views import EXAMPLE_PROTOCOL
 

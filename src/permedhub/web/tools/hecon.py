@@ -51,6 +51,10 @@ class PsaForm(BaseModel):
     parameters: str = ""
     method: Literal["gam", "gp"] = "gam"
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
+    evsi_study: Literal["none", "binary", "trial_binary", "normal_known"] = "none"
+    evsi_parameters: str = ""
+    evsi_sizes: str = "10, 50, 100, 500"
+    evsi_sd: float = Field(default=1.0, gt=0, allow_inf_nan=False)
 
 
 MAX_PARAMETER_SETS = 10
@@ -68,6 +72,21 @@ def _parameter_sets(text: str) -> list[list[str]]:
             "parameters", f"{len(sets)} parameter sets; at most {MAX_PARAMETER_SETS} per request"
         )
     return sets
+
+
+MAX_EVSI_SIZES = 20
+
+
+def _sample_sizes(text: str) -> list[int]:
+    """'10, 50, 100' -> [10, 50, 100]: whole numbers >= 1, at most MAX_EVSI_SIZES of them."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if not parts or len(parts) > MAX_EVSI_SIZES or not all(p.isdigit() and int(p) >= 1
+                                                              for p in parts):  # fmt: skip
+        raise ToolInputError(
+            "evsi_sizes",
+            f"expected 1 to {MAX_EVSI_SIZES} whole numbers >= 1 separated by commas, got {text!r}",
+        )
+    return [int(part) for part in parts]
 
 
 def _problem(
@@ -168,6 +187,12 @@ async def psa_run(request: Request) -> HTMLResponse:
             frame, "psa_file", options.wtp, options.wtp_max,
             _parameter_sets(options.parameters), options.method, options.seed,
         )  # fmt: skip
+        if options.evsi_study != "none":
+            await run_in_threadpool(
+                hecon_views.add_evsi, page, frame, "psa_file", options.evsi_study,
+                [p.strip() for p in options.evsi_parameters.split(",") if p.strip()],
+                _sample_sizes(options.evsi_sizes), options.evsi_sd, options.wtp, options.seed,
+            )  # fmt: skip
     except ValueError as error:
         return _problem(request, "tools/hecon_psa.html", error, context)
     return render_tool(request, "tools/hecon_psa.html", {**context, "result": page})

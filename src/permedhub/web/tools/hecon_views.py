@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import yaml
 
 from permedhub.hecon import cea, dsa, plots, voi
@@ -298,3 +299,49 @@ def psa_page(
                               comparator=strategies[0]),
     )  # fmt: skip
     return page
+
+
+def add_evsi(
+    page: PageResult,
+    frame: pd.DataFrame,
+    field_name: str,
+    study: str,
+    parameters: list[str],
+    sample_sizes: list[int],
+    sd: float,
+    wtp: float,
+    seed: int,
+) -> None:
+    """EVSI of a proposed study (regression method) for each sample size, as a table and a
+    curve against the sample size."""
+    strategies, parameter_columns = psa_columns(field_name, frame)
+    unknown = sorted(set(parameters) - set(parameter_columns))
+    if unknown:
+        raise ToolInputError(
+            "evsi_parameters",
+            f"unknown parameter column(s) {unknown}; the file has {parameter_columns}",
+        )
+    outcome_columns = [f"{p}{s}" for p in (COST_PREFIX, EFFECT_PREFIX) for s in strategies]
+    sample = cea.psa_from_wide_frame(
+        numeric_columns(field_name, frame, outcome_columns), COST_PREFIX, EFFECT_PREFIX
+    )
+    inputs = numeric_columns(field_name, frame, parameters)
+    design = voi.study_from_name(study, parameters, sd)
+    values = voi.evsi(sample, inputs, design, sample_sizes, wtp=[wtp], seed=seed)
+    page.tables.append(
+        (f"EVSI per person at {wtp:,.0f}: {study} study of {', '.join(parameters)} (seed {seed})",
+         table(values, {"n": 0}, MONEY))
+    )  # fmt: skip
+    figure = go.Figure(
+        [
+            go.Scatter(x=values["n"], y=values["evsi"], mode="lines+markers", name="EVSI"),
+            go.Scatter(x=values["n"], y=values["evpi"], mode="lines", name="EVPI",
+                       line={"dash": "dash"}),
+        ]
+    )  # fmt: skip
+    figure.update_layout(
+        title="Expected value of sample information by sample size",
+        xaxis_title="Sample size n",
+        yaxis_title="Value per person",
+    )
+    page.add_figure("evsi", figure)
