@@ -45,6 +45,7 @@ WRITE_ROUTES = [
 ]
 READ_ROUTES = [
     ("/curate", "viewer"),
+    ("/curate/audit.csv", "viewer"),
     ("/curate/audit", "viewer"),
     (f"/curate/organisations/{ORG}", "curator"),
     ("/curate/initiatives/erapermed", "curator"),
@@ -190,6 +191,9 @@ def test_curator_edits_an_organisation_and_undoes_it(
     assert "ISCIII renamed" in page and "genomics; cohorts" in page
     audit = client.get("/curate/audit").text
     assert "ISCIII renamed" in audit and "carol" in audit
+    audit_csv = client.get("/curate/audit.csv")
+    assert audit_csv.headers["content-type"].startswith("text/csv")
+    assert "ISCIII renamed" in audit_csv.text
     with Session(web_engine) as session:
         entry_id = session.execute(select(func.max(AuditEntry.id))).scalar_one()
     undone = client.post(f"/curate/audit/{entry_id}/undo", data={"csrf_token": token})

@@ -30,9 +30,9 @@ from permedhub.web.auth import (
     rate_limiter,
 )
 from permedhub.web.deps import engine_of, get_session
-from permedhub.web.pages import forms
+from permedhub.web.pages import forms, tables
 from permedhub.web.pages.cache import page_cache
-from permedhub.web.pages.rendering import render
+from permedhub.web.pages.rendering import csv_response, render
 
 router = APIRouter(include_in_schema=False)
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -254,6 +254,13 @@ def audit_page(request: Request, user: Viewer, session: SessionDep, page: int = 
         "curate/audit.html",
         {"entries": entries, "total": total, "page": page, "pages": max(1, -(-total // 100))},
     )
+
+
+@router.get("/curate/audit.csv")
+def audit_csv(user: Viewer, session: SessionDep, page: int = 1) -> Response:
+    page = max(1, page)
+    entries, _total = curation.audit_log(session, limit=1000, offset=(page - 1) * 1000)
+    return csv_response(tables.audit(entries), f"audit-{page}.csv")
 
 
 @router.post("/curate/audit/{entry_id}/undo")

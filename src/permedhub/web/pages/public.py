@@ -120,6 +120,8 @@ def home(
             "counts": counts,
             "axis": timeline_axis(shown),
             "timeline_total": len(timeline.items),
+            "timeline_truncated": len(timeline.items) > TIMELINE_BARS,
+            "timeline_undated": [i for i in shown.items if i.start is None],
             "filters": {
                 "kind": kind or [],
                 "region": region or "",

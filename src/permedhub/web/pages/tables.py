@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from permedhub.graph.curation import AuditView
 from permedhub.graph.layout import SubnationalOrganisation
 from permedhub.graph.views import (
     CountryProfile,
@@ -307,4 +308,25 @@ def search_hits(hits: list[SearchHit]) -> pd.DataFrame:
             for h in hits
         ],
         ["type", "id", "title", "url", "score"],
+    )
+
+
+def audit(entries: list[AuditView]) -> pd.DataFrame:
+    return _frame(
+        [
+            {
+                "id": e.id,
+                "at": e.at.isoformat() if e.at else "",
+                "actor": e.actor,
+                "action": e.action,
+                "entity_type": e.entity_type,
+                "entity_id": e.entity_id,
+                "changes": "; ".join(
+                    f"{k}: {old!r} -> {new!r}" for k, (old, new) in e.changed.items()
+                ),
+                "undone_by": e.undone_by or "",
+            }
+            for e in entries
+        ],
+        ["id", "at", "actor", "action", "entity_type", "entity_id", "changes", "undone_by"],
     )
