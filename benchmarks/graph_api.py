@@ -25,6 +25,7 @@ import importlib.util
 import io
 import json
 import pstats
+import signal
 import sys
 import tempfile
 import time
@@ -348,8 +349,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def _exit_on_sigterm(_signum: int, _frame: object) -> None:
+    # SystemExit unwinds the `finally` blocks: the temporary databases are removed.
+    raise SystemExit(143)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     files = synthetic_data(args)
     plan = request_plan(args) if web_app_available() else None
     if plan is None:
