@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import yaml
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -28,7 +29,8 @@ from permedhub.hecon.errors import HeconError
 from permedhub.hecon.markov import MarkovModel
 from permedhub.hecon.report import render_report, render_tornado_report
 from permedhub.hecon.run import ModelRun, records, run_analysis, to_json
-from permedhub.hecon.spec import load_model
+from permedhub.hecon.spec import ModelSpec, load_model
+from permedhub.hecon.tree_spec import TreeModelSpec, is_tree_document, load_tree_model
 
 app = typer.Typer(
     help="Health-economic models and analyses (permedhub.hecon).", no_args_is_help=True
@@ -57,15 +59,27 @@ def _model_path(model: str) -> Path:
     return Path(model)
 
 
+def _load_any(path: Path) -> ModelSpec | TreeModelSpec:
+    """A Markov model document, or a decision-tree document (top-level key ``tree``)."""
+    if not path.is_file():
+        raise HeconError(f"model file {str(path)!r} not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise HeconError(f"model file {str(path)!r} is not valid YAML/JSON: {exc}") from exc
+    return load_tree_model(data) if is_tree_document(data) else load_model(path)
+
+
 def _print_tables(run: ModelRun) -> None:
     det = Table(title=f"{run.spec.name}: base case")
-    cols = ["strategy", "cost", "effect", "qaly", "ly"]
+    cols = ["strategy", "cost", "effect"]
+    cols += [c for c in ("qaly", "ly") if c in run.deterministic.columns]
     for c in cols:
         det.add_column(c, justify="left" if c == "strategy" else "right")
     for row in records(run.deterministic.reset_index()):
         det.add_row(str(row["strategy"]), *[f"{row[c]:,.4f}" for c in cols[1:]])
     _out.print(det)
-    inc = Table(title=f"Incremental analysis (effect: {run.spec.settings.effect})")
+    inc = Table(title=f"Incremental analysis (effect: {run.effect_name})")
     for c in ("strategy", "cost", "effect", "inc_cost", "inc_effect", "icer", "status"):
         inc.add_column(c)
     for row in records(run.icers):
@@ -78,8 +92,8 @@ def _print_tables(run: ModelRun) -> None:
             ]
         )
     _out.print(inc)
-    if run.psa_summary is not None and run.psa is not None:
-        psa = Table(title=f"PSA: {run.psa.n_draws} draws, seed {run.seed}")
+    if run.psa_summary is not None:
+        psa = Table(title=f"PSA: {run.n_draws} draws, seed {run.seed}")
         for c in ("strategy", "outcome", "mean", "sd", "p2.5", "p97.5"):
             psa.add_column(c)
         for row in records(run.psa_summary):
@@ -112,7 +126,7 @@ def run(
     try:
         if psa is not None and seed is None:
             raise HeconError("--psa needs --seed (the same seed gives identical results)")
-        spec = load_model(_model_path(model))
+        spec = _load_any(_model_path(model))
         if psa and sys.stderr.isatty():
             with _err.status(f"running {psa} PSA draws..."):
                 result = run_analysis(spec, psa, seed, wtp_max)
@@ -144,7 +158,7 @@ def examples(
     table.add_column("name")
     table.add_column("title")
     for name, path in items.items():
-        table.add_row(name, load_model(path).name)
+        table.add_row(name, _load_any(Path(path)).name)
     _out.print(table)
 
 

@@ -115,6 +115,7 @@ from permedhub.hecon.tree import (
     pauker_kassirer_thresholds,
     test_and_treat,
 )
+from permedhub.hecon.tree_spec import TreeModel, TreeModelSpec, load_tree_model
 from permedhub.hecon.voi import (
     BinaryStudy,
     MetamodelError,
@@ -182,6 +183,8 @@ __all__ = [
     "TableSpec",
     "Terminal",
     "TransitionReward",
+    "TreeModel",
+    "TreeModelSpec",
     "Triangular",
     "TwoArmBinaryStudy",
     "UnknownNameError",
@@ -215,6 +218,7 @@ __all__ = [
     "icers_from_psa",
     "instalment_for_price",
     "load_model",
+    "load_tree_model",
     "lognormal_from_ci",
     "lognormal_from_mean_se",
     "microsimulate",

@@ -12,7 +12,7 @@ import plotly.io as pio
 
 from permedhub.hecon import cea, plots
 from permedhub.hecon.run import ModelRun
-from permedhub.hecon.spec import DistributionSpec, TableSpec
+from permedhub.hecon.spec import DistributionSpec, ModelSpec, TableSpec
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2rem;max-width:1100px;color:#222}
@@ -61,10 +61,10 @@ def _fmt(data: Any, indent: int = 0) -> str:
     return f"{pad}{data}"
 
 
-def _trace_figure(run: ModelRun) -> go.Figure:
+def _trace_figure(spec: ModelSpec, trace: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
-    states = [s.name for s in run.spec.states]
-    for strategy, rows in run.trace.groupby("strategy", sort=False):
+    states = [s.name for s in spec.states]
+    for strategy, rows in trace.groupby("strategy", sort=False):
         for state in states:
             fig.add_trace(
                 go.Scatter(
@@ -79,23 +79,7 @@ def _trace_figure(run: ModelRun) -> go.Figure:
     return fig
 
 
-def render_report(run: ModelRun) -> str:
-    """The complete HTML document."""
-    spec = run.spec
-    figures: list[go.Figure] = [plots.icers_figure(run.icers), _trace_figure(run)]
-    if run.psa is not None and run.ceac is not None:
-        costs, effects = run.psa.matrices()
-        sample = cea.psa_sample(costs, effects, run.psa.strategies)
-        comparator = run.psa.strategies[0]
-        figures.append(
-            plots.ce_plane_figure(cea.ce_plane(sample, comparator), comparator=comparator)
-        )
-        figures.append(plots.ceac_figure(run.ceac))
-        if run.evpi is not None:
-            figures.append(plots.evpi_figure(run.evpi))
-    figure_html = [
-        pio.to_html(f, include_plotlyjs=(i == 0), full_html=False) for i, f in enumerate(figures)
-    ]
+def _markov_inputs(spec: ModelSpec) -> list[str]:
     strategies = {
         name: s.model_dump(exclude_none=True, by_alias=True, exclude_defaults=True)
         for name, s in spec.strategies.items()
@@ -113,6 +97,35 @@ def render_report(run: ModelRun) -> str:
     states = pd.DataFrame([s.model_dump() for s in spec.states])
     settings = pd.DataFrame([spec.settings.model_dump()]).T.reset_index()
     settings.columns = ["setting", "value"]
+    return [
+        "<h3>Settings</h3>",
+        _table(settings),
+        "<h3>States</h3>",
+        _table(states),
+        _nested("Shared model structure", shared),
+        _nested("Strategies (overrides)", strategies),
+    ]
+
+
+def render_report(run: ModelRun) -> str:
+    """The complete HTML document (Markov or decision-tree run)."""
+    spec = run.spec
+    figures: list[go.Figure] = [plots.icers_figure(run.icers)]
+    if isinstance(spec, ModelSpec) and run.trace is not None:
+        figures.append(_trace_figure(spec, run.trace))
+    if run.psa_costs is not None and run.psa_effects is not None and run.strategies:
+        sample = cea.psa_sample(run.psa_costs, run.psa_effects, run.strategies)
+        comparator = run.strategies[0]
+        figures.append(
+            plots.ce_plane_figure(cea.ce_plane(sample, comparator), comparator=comparator)
+        )
+        if run.ceac is not None:
+            figures.append(plots.ceac_figure(run.ceac))
+        if run.evpi is not None:
+            figures.append(plots.evpi_figure(run.evpi))
+    figure_html = [
+        pio.to_html(f, include_plotlyjs=(i == 0), full_html=False) for i, f in enumerate(figures)
+    ]
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>{html.escape(spec.name)}</title><style>{_STYLE}</style></head><body>",
@@ -124,24 +137,19 @@ def render_report(run: ModelRun) -> str:
         "<h3>Incremental analysis (ND: non-dominated, ED: extended dominance, D: dominated)</h3>",
         _table(run.icers),
     ]
-    if run.psa_summary is not None and run.psa is not None:
+    if run.psa_summary is not None:
         parts += [
-            f"<h3>Probabilistic analysis ({run.psa.n_draws} draws, seed {run.seed})</h3>",
+            f"<h3>Probabilistic analysis ({run.n_draws} draws, seed {run.seed})</h3>",
             _table(run.psa_summary),
         ]
     parts.append("<h2>Figures</h2>")
     parts += [f"<div>{f}</div>" for f in figure_html]
-    parts += [
-        "<h2>Inputs</h2><h3>Settings</h3>",
-        _table(settings),
-        "<h3>States</h3>",
-        _table(states),
-        "<h3>Parameters</h3>",
-        _table(_parameter_rows(run)),
-        _nested("Shared model structure", shared),
-        _nested("Strategies (overrides)", strategies),
-        "</body></html>",
-    ]
+    parts.append("<h2>Inputs</h2>")
+    if isinstance(spec, ModelSpec):
+        parts += _markov_inputs(spec)
+    else:
+        parts.append(_nested("Decision tree", spec.tree.model_dump(exclude_defaults=True)))
+    parts += ["<h3>Parameters</h3>", _table(_parameter_rows(run)), "</body></html>"]
     return "\n".join(p for p in parts if p)
 
 

@@ -13,27 +13,90 @@ import pandas as pd
 from permedhub.hecon import cea, voi
 from permedhub.hecon.markov import MarkovModel, MarkovResult
 from permedhub.hecon.spec import ModelSpec
+from permedhub.hecon.tree_spec import TreeModel, TreeModelSpec
 
 
 @dataclass
 class ModelRun:
-    spec: ModelSpec
-    deterministic: pd.DataFrame  # per strategy: cost, effect, qaly, ly, cost_<category>...
+    spec: ModelSpec | TreeModelSpec
+    deterministic: pd.DataFrame  # per strategy: cost, effect (+ qaly, ly, cost_<category>...)
     icers: pd.DataFrame  # strategy, cost, effect, inc_cost, inc_effect, icer, status
-    trace: pd.DataFrame  # deterministic trace
-    psa: MarkovResult | None = None
+    trace: pd.DataFrame | None = None  # deterministic Markov trace
+    psa: MarkovResult | None = None  # Markov PSA (per-draw frame, parameters)
+    psa_costs: np.ndarray | None = None  # (draws, strategies)
+    psa_effects: np.ndarray | None = None
+    strategies: list[str] | None = None
     psa_summary: pd.DataFrame | None = None  # per strategy mean, sd, 2.5%, 97.5%
     ceac: pd.DataFrame | None = None
     evpi: pd.DataFrame | None = None  # per-person EVPI over the WTP grid
     wtp_grid: np.ndarray | None = None
     seed: int | None = None
 
+    @property
+    def n_draws(self) -> int:
+        return 0 if self.psa_costs is None else int(self.psa_costs.shape[0])
+
+    @property
+    def effect_name(self) -> str:
+        if isinstance(self.spec, TreeModelSpec):
+            return self.spec.effect
+        return self.spec.settings.effect
+
+
+def _add_psa(
+    out: ModelRun, costs: np.ndarray, effects: np.ndarray, strategies: list[str], wtp_max: float
+) -> None:
+    rows = []
+    for j, strategy in enumerate(strategies):
+        for outcome, x in (("cost", costs[:, j]), ("effect", effects[:, j])):
+            rows.append(
+                {
+                    "strategy": strategy,
+                    "outcome": outcome,
+                    "mean": x.mean(),
+                    "sd": x.std(ddof=1) if x.size > 1 else 0.0,
+                    "p2.5": np.percentile(x, 2.5),
+                    "p97.5": np.percentile(x, 97.5),
+                }
+            )
+    sample = cea.psa_sample(costs, effects, strategies)
+    grid = np.linspace(0, wtp_max, 51)
+    out.psa_costs, out.psa_effects, out.strategies = costs, effects, strategies
+    out.psa_summary = pd.DataFrame(rows)
+    out.ceac = cea.ceac(sample, grid)
+    out.evpi = voi.evpi(sample, grid)
+    out.wtp_grid = grid
+
 
 def run_analysis(
-    spec: ModelSpec, n_draws: int | None = None, seed: int | None = None, wtp_max: float = 100_000
+    spec: ModelSpec | TreeModelSpec,
+    n_draws: int | None = None,
+    seed: int | None = None,
+    wtp_max: float = 100_000,
 ) -> ModelRun:
     """Deterministic run, incremental table (strong/extended dominance), and with `n_draws` a
-    seeded PSA with summary statistics, the CEAC and the per-person EVPI over 0..`wtp_max`."""
+    seeded PSA with summary statistics, the CEAC and the per-person EVPI over 0..`wtp_max`.
+    Works for Markov and decision-tree documents."""
+    if isinstance(spec, TreeModelSpec):
+        tree = TreeModel(spec)
+        det = tree.evaluate().drop(columns="draw").set_index("strategy")
+        icers = cea.calculate_icers(
+            det["cost"].to_numpy(), det["effect"].to_numpy(), list(det.index)
+        )
+        out = ModelRun(spec, det, icers)
+        if n_draws:
+            frame = tree.evaluate(n_draws, seed)
+            wide = frame.pivot(index="draw", columns="strategy")
+            names = list(det.index)
+            _add_psa(
+                out,
+                wide["cost"][names].to_numpy(),
+                wide["effect"][names].to_numpy(),
+                names,
+                wtp_max,
+            )
+            out.seed = seed
+        return out
     model = MarkovModel(spec)
     base = model.run()
     effect = spec.settings.effect
@@ -45,28 +108,9 @@ def run_analysis(
     out = ModelRun(spec, det, icers, base.trace)
     if n_draws:
         psa = model.run(n_draws=n_draws, seed=seed)
-        rows = []
-        for strategy, group in psa.summary.groupby("strategy", sort=False):
-            for outcome in ("cost", effect):
-                x = group[outcome].to_numpy()
-                rows.append(
-                    {
-                        "strategy": strategy,
-                        "outcome": outcome,
-                        "mean": x.mean(),
-                        "sd": x.std(ddof=1) if x.size > 1 else 0.0,
-                        "p2.5": np.percentile(x, 2.5),
-                        "p97.5": np.percentile(x, 97.5),
-                    }
-                )
         costs, effects = psa.matrices()
-        sample = cea.psa_sample(costs, effects, psa.strategies)
-        grid = np.linspace(0, wtp_max, 51)
         out.psa = psa
-        out.psa_summary = pd.DataFrame(rows)
-        out.ceac = cea.ceac(sample, grid)
-        out.evpi = voi.evpi(sample, grid)
-        out.wtp_grid = grid
+        _add_psa(out, costs, effects, psa.strategies, wtp_max)
         out.seed = seed
     return out
 
@@ -91,14 +135,16 @@ def to_json(run: ModelRun) -> dict[str, Any]:
     det = run.deterministic.reset_index()
     payload: dict[str, Any] = {
         "model": run.spec.name,
-        "settings": run.spec.settings.model_dump(),
-        "effect": run.spec.settings.effect,
+        "type": "decision_tree" if isinstance(run.spec, TreeModelSpec) else "markov",
+        "effect": run.effect_name,
         "deterministic": records(det),
         "icers": records(run.icers),
     }
-    if run.psa is not None and run.psa_summary is not None:
+    if isinstance(run.spec, ModelSpec):
+        payload["settings"] = run.spec.settings.model_dump()
+    if run.psa_summary is not None:
         payload["psa"] = {
-            "draws": run.psa.n_draws,
+            "draws": run.n_draws,
             "seed": run.seed,
             "summary": records(run.psa_summary),
             "ceac": records(run.ceac) if run.ceac is not None else [],

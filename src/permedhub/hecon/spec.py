@@ -182,6 +182,43 @@ class StrategySpec(_Strict):
     initial_costs: dict[str, Expr] | None = None
 
 
+def dispatch_parameters(value: Any) -> Any:
+    """Pick the parameter kind from its keys so errors name one kind, not every union arm."""
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for name, spec in value.items():
+        if isinstance(spec, dict):
+            kind: type[BaseModel]
+            if "distribution" in spec:
+                kind = DistributionSpec
+            elif "test_and_treat" in spec:
+                kind = DiagnosticStepSpec
+            elif "table" in spec or "file" in spec:
+                kind = TableSpec
+            else:
+                raise ValueError(
+                    f"parameter {name!r}: a mapping needs 'distribution', 'table'/'file' or "
+                    f"'test_and_treat'; got keys {sorted(spec)}"
+                )
+            try:
+                out[name] = kind.model_validate(spec)
+            except ValidationError as exc:
+                detail = "; ".join(
+                    f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}"
+                    for e in exc.errors()[:4]
+                )
+                raise ValueError(f"parameter {name!r}: {detail}") from None
+        elif isinstance(spec, bool) or not isinstance(spec, int | float | str | BaseModel):
+            raise ValueError(
+                f"parameter {name!r}: expected a number, an expression string or a mapping, "
+                f"got {type(spec).__name__}"
+            )
+        else:
+            out[name] = spec
+    return out
+
+
 class ModelSpec(_Strict):
     """A complete Markov cohort model document."""
 
@@ -213,40 +250,7 @@ class ModelSpec(_Strict):
     @field_validator("parameters", mode="before")
     @classmethod
     def _dispatch_parameters(cls, value: Any) -> Any:
-        """Pick the parameter kind from its keys so errors name one kind, not every union arm."""
-        if not isinstance(value, dict):
-            return value
-        out: dict[str, Any] = {}
-        for name, spec in value.items():
-            if isinstance(spec, dict):
-                kind: type[BaseModel]
-                if "distribution" in spec:
-                    kind = DistributionSpec
-                elif "test_and_treat" in spec:
-                    kind = DiagnosticStepSpec
-                elif "table" in spec or "file" in spec:
-                    kind = TableSpec
-                else:
-                    raise ValueError(
-                        f"parameter {name!r}: a mapping needs 'distribution', 'table'/'file' or "
-                        f"'test_and_treat'; got keys {sorted(spec)}"
-                    )
-                try:
-                    out[name] = kind.model_validate(spec)
-                except ValidationError as exc:
-                    detail = "; ".join(
-                        f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}"
-                        for e in exc.errors()[:4]
-                    )
-                    raise ValueError(f"parameter {name!r}: {detail}") from None
-            elif isinstance(spec, bool) or not isinstance(spec, int | float | str | BaseModel):
-                raise ValueError(
-                    f"parameter {name!r}: expected a number, an expression string or a mapping, "
-                    f"got {type(spec).__name__}"
-                )
-            else:
-                out[name] = spec
-        return out
+        return dispatch_parameters(value)
 
     @model_validator(mode="after")
     def _check_names(self) -> ModelSpec:
