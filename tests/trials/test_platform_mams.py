@@ -109,3 +109,29 @@ def test_bad_input_names_the_field(call: object, field: str) -> None:
     with pytest.raises(TrialInputError) as error:
         call()  # type: ignore[operator]
     assert error.value.field == field
+
+
+def test_staggered_entry_uses_concurrent_controls_and_keeps_the_fwer() -> None:
+    design = PlatformDesign(
+        arms=3, stage_sizes_per_arm=(50, 50), futility_bounds=(0.0,), arm_entry_stages=(0, 0, 1)
+    )
+    assert design.control_stage_sizes().tolist() == [50, 50, 50]  # three calendar stages
+    result = simulate_platform(design, PlatformScenario((0.0, 0.0, 0.0)), N_SIM, seed=13)
+    fwer = result.summary["fwer"]
+    assert fwer.mean <= ALPHA + 3 * math.sqrt(ALPHA * (1 - ALPHA) / N_SIM)
+    late = simulate_platform(design, PlatformScenario((0.0, 0.0, 0.45)), N_SIM, seed=13)
+    assert late.summary["reject_arm_3"].mean > 0.7
+
+
+def test_arms_with_disjoint_concurrent_controls_get_the_sidak_bound() -> None:
+    """One look each, the second arm opening when the first has finished: the two z's share
+    no controls, are independent, and the bound is Šidák's z_{(1 - alpha)^(1/2)} = 2.2390."""
+    design = PlatformDesign(arms=2, stage_sizes_per_arm=(60,), arm_entry_stages=(0, 1))
+    assert design.bounds()[0] == pytest.approx(2.2390, abs=0.01)
+
+
+def test_staggered_entry_needs_equal_stage_sizes_and_one_entry_per_arm() -> None:
+    with pytest.raises(TrialInputError, match="stage_sizes_per_arm"):
+        PlatformDesign(arms=2, stage_sizes_per_arm=(40, 60), arm_entry_stages=(0, 1))
+    with pytest.raises(TrialInputError, match="arm_entry_stages"):
+        PlatformDesign(arms=2, stage_sizes_per_arm=(40, 40), arm_entry_stages=(0,))

@@ -179,6 +179,7 @@ class PlatformSpec(_Strict):
     futility_bounds: list[float] | None = None
     efficacy_bounds: list[float] | None = None
     control_ratio: Annotated[float, Field(gt=0.0)] = 1.0
+    arm_entry_stages: list[Annotated[int, Field(ge=0)]] | None = None
     scenarios: Annotated[list[PlatformScenarioSpec], Field(min_length=1)]
 
 

@@ -18,6 +18,13 @@ Multiplicity (one-sided, strong FWER control of the efficacy bounds, futility no
   for one arm by the same quantile with K = 1).
 * ``"none"``: level alpha per arm (no multiplicity control; for comparison only).
 Shapes: ``"pocock"`` (shape_j = 1) and ``"obf"`` (shape_j = sqrt(I_J / I_j)).
+
+Platform trials: `arm_entry_stages[k]` lets arm k join at a later calendar stage; each arm
+then has its own J looks and is compared with CONCURRENT controls only (control patients
+randomised while it was open), as recommended for platform trials. Staggered entry needs equal
+stage sizes; the control recruits `control_ratio` x that size per calendar stage while any
+arm is open. The Dunnett-type constant is then calibrated on the staggered correlation
+structure (arms share only the controls of their overlapping stages).
 """
 
 from __future__ import annotations
@@ -78,6 +85,7 @@ class PlatformDesign:
     futility_bounds: tuple[float, ...] | None = None
     efficacy_bounds: tuple[float, ...] | None = None
     control_ratio: float = 1.0
+    arm_entry_stages: tuple[int, ...] | None = None
     calibration_draws: int = 400_000
     calibration_seed: int = 20120494
 
@@ -103,6 +111,35 @@ class PlatformDesign:
             raise TrialInputError("efficacy_bounds", self.efficacy_bounds, f"{stages} values")
         check_positive("control_ratio", self.control_ratio)
         check_int_range("calibration_draws", self.calibration_draws, 10_000, 10**8)
+        if self.arm_entry_stages is not None:
+            if len(self.arm_entry_stages) != self.arms:
+                raise TrialInputError(
+                    "arm_entry_stages", self.arm_entry_stages, f"{self.arms} calendar stages"
+                )
+            for k, entry in enumerate(self.arm_entry_stages):
+                check_int_range(f"arm_entry_stages[{k}]", entry, 0, 50)
+            if max(self.arm_entry_stages) > 0 and len(set(self.stage_sizes_per_arm)) > 1:
+                raise TrialInputError(
+                    "stage_sizes_per_arm", self.stage_sizes_per_arm,
+                    "equal stage sizes when arms enter at different stages",
+                )  # fmt: skip
+
+    def entries(self) -> np.ndarray:
+        """Calendar stage at which each arm opens (0 = at the start)."""
+        if self.arm_entry_stages is None:
+            return np.zeros(self.arms, dtype=int)
+        return np.asarray(self.arm_entry_stages, dtype=int)
+
+    @property
+    def staggered(self) -> bool:
+        return bool(self.entries().max() > 0)
+
+    def control_stage_sizes(self) -> np.ndarray:
+        """Control patients per calendar stage (while any arm is open)."""
+        sizes = np.asarray(self.stage_sizes_per_arm, dtype=float)
+        if not self.staggered:
+            return sizes * self.control_ratio
+        return np.full(int(self.entries().max()) + self.stages, sizes[0] * self.control_ratio)
 
     @property
     def stages(self) -> int:
@@ -125,25 +162,36 @@ class PlatformDesign:
         arms = self.arms if self.multiplicity == "dunnett" else 1
         level = self.alpha / self.arms if self.multiplicity == "bonferroni" else self.alpha
         rho = 1.0 / (1.0 + self.control_ratio)
-        if self.stages == 1:
+        if self.stages == 1 and not self.staggered:
             return np.array([dunnett_critical_value(level, arms, rho)])
         return _calibrated_constant(self, arms, level) * self.shape()
 
 
 def _null_z_paths(design: PlatformDesign, arms: int, draws: int, seed: int) -> np.ndarray:
-    """Global-null cumulative z-statistics (draws, arms, stages) for a normal endpoint."""
+    """Global-null z-statistics (draws, arms, looks), normal endpoint, concurrent controls.
+
+    With `arms` equal to the design's arms the arms keep their entry stages (Dunnett); with
+    one arm (Bonferroni / unadjusted) it opens at stage 0.
+    """
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed)))
-    n_arm, n_control = design.cumulative_sizes()
+    entries = design.entries() if arms == design.arms else np.zeros(arms, dtype=int)
+    control_sizes = design.control_stage_sizes()
+    control = np.cumsum(rng.standard_normal((draws, len(control_sizes))) * np.sqrt(control_sizes),
+                        axis=1)  # fmt: skip
+    control_n = np.cumsum(control_sizes)
+    n_arm, _ = design.cumulative_sizes()
     increments_arm = np.diff(np.concatenate([[0.0], n_arm]))
-    increments_control = np.diff(np.concatenate([[0.0], n_control]))
-    control = np.cumsum(
-        rng.standard_normal((draws, design.stages)) * np.sqrt(increments_control), axis=1
-    )
     treated = np.cumsum(
         rng.standard_normal((draws, arms, design.stages)) * np.sqrt(increments_arm), axis=2
     )
-    difference = treated / n_arm - (control / n_control)[:, None, :]
-    return difference / np.sqrt(1.0 / n_arm + 1.0 / n_control)
+    z = np.empty_like(treated)
+    for k, entry in enumerate(entries):
+        looks = entry + np.arange(design.stages)
+        concurrent = control[:, looks] - (control[:, [entry - 1]] if entry else 0.0)
+        concurrent_n = control_n[looks] - (control_n[entry - 1] if entry else 0.0)
+        difference = treated[:, k, :] / n_arm - concurrent / concurrent_n
+        z[:, k, :] = difference / np.sqrt(1.0 / n_arm + 1.0 / concurrent_n)
+    return z
 
 
 @functools.lru_cache(maxsize=32)
@@ -186,57 +234,64 @@ class PlatformSimulator:
     def __call__(self, rng: np.random.Generator, n_trials: int) -> dict[str, np.ndarray]:
         design, scenario = self.design, self.scenario
         arms, stages = design.arms, design.stages
-        n_arm_stage = np.asarray(design.stage_sizes_per_arm, dtype=float)
-        n_control_stage = n_arm_stage * design.control_ratio
+        sizes = np.asarray(design.stage_sizes_per_arm, dtype=float)
+        control_sizes = design.control_stage_sizes()
+        entries = design.entries()
         futility = (
             np.full(stages - 1, -math.inf)
             if design.futility_bounds is None
             else np.asarray(design.futility_bounds, dtype=float)
         )
+        futility = np.concatenate([futility, [-math.inf]])  # no futility stop at the last look
         means = np.asarray(scenario.arm_means, dtype=float)
         null = means <= scenario.control_mean
-        active = np.ones((n_trials, arms), dtype=bool)
+        open_ = np.ones((n_trials, arms), dtype=bool)  # not stopped for efficacy or futility
         rejected = np.zeros((n_trials, arms), dtype=bool)
         dropped = np.zeros((n_trials, arms), dtype=bool)
         sums_arm = np.zeros((n_trials, arms))
-        sums_control = np.zeros(n_trials)
         n_arm = np.zeros((n_trials, arms))
-        n_control = np.zeros(n_trials)
-        for stage in range(stages):
-            running = active.any(axis=1)
-            add_arm = np.where(active, n_arm_stage[stage], 0.0)
-            add_control = np.where(running, n_control_stage[stage], 0.0)
+        control_sum = np.zeros(n_trials)
+        control_n = np.zeros(n_trials)
+        base_sum = np.zeros((n_trials, arms))  # control totals when each arm opened
+        base_n = np.zeros((n_trials, arms))
+        for calendar in range(len(control_sizes)):
+            look = calendar - entries
+            in_window = (look >= 0) & (look < stages)
+            look_index = np.clip(look, 0, stages - 1)
+            opening = look == 0
+            base_sum[:, opening] = control_sum[:, None]
+            base_n[:, opening] = control_n[:, None]
+            now = open_ & in_window[None, :]
+            recruiting = now.any(axis=1)
+            add_arm = np.where(now, sizes[look_index], 0.0)
+            add_control = np.where(recruiting, control_sizes[calendar], 0.0)
             if design.endpoint == "binary":
                 sums_arm += rng.binomial(add_arm.astype(np.int64), means)
-                sums_control += rng.binomial(add_control.astype(np.int64), scenario.control_mean)
+                control_sum += rng.binomial(add_control.astype(np.int64), scenario.control_mean)
             else:
-                sums_arm += add_arm * means + np.sqrt(add_arm) * scenario.sd * rng.standard_normal(
-                    (n_trials, arms)
-                )
-                sums_control += add_control * scenario.control_mean + np.sqrt(
-                    add_control
-                ) * scenario.sd * rng.standard_normal(n_trials)
+                noise_arm = np.sqrt(add_arm) * rng.standard_normal((n_trials, arms))
+                noise_control = np.sqrt(add_control) * rng.standard_normal(n_trials)
+                sums_arm += add_arm * means + scenario.sd * noise_arm
+                control_sum += add_control * scenario.control_mean + scenario.sd * noise_control
             n_arm += add_arm
-            n_control += add_control
-            mean_arm = sums_arm / np.maximum(n_arm, 1.0)
-            mean_control = (sums_control / np.maximum(n_control, 1.0))[:, None]
-            inverse = 1.0 / np.maximum(n_arm, 1.0) + 1.0 / np.maximum(n_control, 1.0)[:, None]
+            control_n += add_control
+            concurrent_sum = control_sum[:, None] - base_sum
+            concurrent_n = np.maximum(control_n[:, None] - base_n, 1.0)
+            safe_arm_n = np.maximum(n_arm, 1.0)
+            inverse = 1.0 / safe_arm_n + 1.0 / concurrent_n
             if design.endpoint == "binary":
-                pooled = (sums_arm + sums_control[:, None]) / (n_arm + n_control[:, None])
+                pooled = (sums_arm + concurrent_sum) / (safe_arm_n + concurrent_n)
                 variance = pooled * (1.0 - pooled) * inverse
             else:
                 variance = scenario.sd**2 * inverse
-            z = np.where(
-                variance > 0, (mean_arm - mean_control) / np.sqrt(np.maximum(variance, 1e-300)), 0.0
-            )
-            crossed = active & (z >= self.efficacy[stage])
+            difference = sums_arm / safe_arm_n - concurrent_sum / concurrent_n
+            z = np.where(variance > 0, difference / np.sqrt(np.maximum(variance, 1e-300)), 0.0)
+            crossed = now & (z >= self.efficacy[look_index][None, :])
             rejected |= crossed
-            active &= ~crossed
-            if stage < stages - 1:
-                futile = active & (z < futility[stage])
-                dropped |= futile
-                active &= ~futile
-        total = n_arm.sum(axis=1) + n_control
+            futile = now & ~crossed & (z < futility[look_index][None, :])
+            dropped |= futile
+            open_ &= ~(crossed | futile)
+        total = n_arm.sum(axis=1) + control_n
         metrics = {f"reject_arm_{k + 1}": rejected[:, k].astype(float) for k in range(arms)}
         metrics.update({f"futility_arm_{k + 1}": dropped[:, k].astype(float) for k in range(arms)})
         metrics["fwer"] = (rejected & null).any(axis=1).astype(float)

@@ -281,6 +281,7 @@ def simulate_design(
             futility_bounds=tuple(spec.futility_bounds) if spec.futility_bounds else None,
             efficacy_bounds=tuple(spec.efficacy_bounds) if spec.efficacy_bounds else None,
             control_ratio=spec.control_ratio,
+            arm_entry_stages=tuple(spec.arm_entry_stages) if spec.arm_entry_stages else None,
         )
         results = []
         for index, scenario_spec in enumerate(spec.scenarios):
