@@ -591,8 +591,9 @@ def _futility_pass(
     With ``efficacy=None`` the efficacy bounds are computed in the same pass by alpha spending
     (under H0, with the futility bounds in place when ``binding``); otherwise they are taken as
     given. Returns (efficacy, futility, unclipped final futility bound a_K, type I error with
-    the futility bounds in place when binding, else without). Interim futility bounds are
-    clipped to the efficacy bound; a_K equals b_K at the drift that gives power 1 - beta.
+    the futility bounds in place - 0 when not needed: given efficacy, non-binding). Interim
+    futility bounds are clipped to the efficacy bound; a_K equals b_K at the drift that gives
+    power 1 - beta.
     """
     t = spec.t
     last_look = t.size - 1
@@ -603,6 +604,8 @@ def _futility_pass(
         else None
     )
     eff = np.full(t.size, np.inf) if efficacy is None else efficacy.astype(float, copy=True)
+    # The H0 sub-density is needed for spending efficacy bounds or the binding level only.
+    track_null = efficacy is None or binding
     fut = np.full(t.size, -np.inf)
     null_state, alt_state = _State.start(), _State.start()
     alpha_spent = beta_spent = 0.0
@@ -620,10 +623,12 @@ def _futility_pass(
                 final = a
             fut[k] = min(a, eff[k])
         null_lower = fut[k] if binding else -np.inf
-        alpha_spent += null_state.exit_above(eff[k], t[k], 0.0)
+        if track_null:
+            alpha_spent += null_state.exit_above(eff[k], t[k], 0.0)
         beta_spent += alt_state.exit_below(fut[k], t[k], drift)
         if not last:
-            null_state = null_state.advance(t[k], 0.0, null_lower, eff[k], spec.grid_r)
+            if track_null:
+                null_state = null_state.advance(t[k], 0.0, null_lower, eff[k], spec.grid_r)
             alt_state = alt_state.advance(t[k], drift, fut[k], eff[k], spec.grid_r)
     return eff, fut, final, alpha_spent
 
@@ -682,7 +687,7 @@ def _futility_design(
         start_eff = _efficacy(spec)
         start_drift = _root_near(
             lambda d: _futility_pass(spec, beta, d, start_eff, False)[2] - start_eff[-1],
-            1.05 * z_sum, 0.0, 2.0 * z_sum + 5.0, 0.05 * z_sum, failure,
+            (z_sum, 1.6 * z_sum + 0.5), 0.0, 2.0 * z_sum + 5.0, 0.0, failure,
         )  # fmt: skip
         newton = _newton_binding(spec, beta, bounds_for, float(start_eff[-1]), start_drift)
         if newton is not None:
@@ -690,7 +695,9 @@ def _futility_design(
             eff, fut, _, _ = _futility_pass(spec, beta, drift, bounds_for(c), True)
             fut[-1] = eff[-1]
             return eff, fut, drift
-    drift = _root_near(gap, 1.05 * z_sum, 0.0, 2.0 * z_sum + 5.0, 0.05 * z_sum, failure)
+    # Futility bounds cost power, so the drift exceeds the fixed design's.
+    bracket = (z_sum, 1.6 * z_sum + 0.5)
+    drift = _root_near(gap, bracket, 0.0, 2.0 * z_sum + 5.0, 0.0, failure)
     eff, fut, _ = solve(drift)
     fut[-1] = eff[-1]
     return eff, fut, drift
