@@ -174,3 +174,14 @@ def test_missing_file_and_unknown_design_family(tmp_path: Path) -> None:
 
 def test_parse_design_returns_the_enrichment_schema() -> None:
     assert isinstance(parse_design(ENRICHMENT), EnrichmentSpec)
+
+
+def test_examples_command_lists_and_prints_shipped_designs() -> None:
+    listing = runner.invoke(app, ["trials", "examples", "--json"])
+    assert listing.exit_code == 0
+    names = json.loads(listing.stdout)
+    assert "enrichment_simes_epsilon" in names and "basket_fujikawa" in names
+    printed = runner.invoke(app, ["trials", "examples", "platform_mams"])
+    assert printed.exit_code == 0 and "design: platform" in printed.stdout
+    missing = runner.invoke(app, ["trials", "examples", "no_such_design"])
+    assert missing.exit_code == 2 and "example" in missing.stderr
