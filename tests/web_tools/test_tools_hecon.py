@@ -451,3 +451,34 @@ def test_bad_evsi_input_is_named(client: TestClient, fields: dict[str, str], nam
     response = _post_csv(client, "/tools/hecon/psa", "psa_file", text, **fields)
     assert response.status_code == 422
     assert named in problem(response.text)
+
+
+def test_an_uploaded_model_cannot_read_files_on_the_server(client: TestClient) -> None:
+    text = example_models()["briggs_hiv"].read_text(encoding="utf-8")
+    leaking = text.replace(
+        "  c_azt: 2278",
+        "  c_azt: 2278\n  secret: {file: /etc/passwd, key: root, column: x, method: step}",
+        1,
+    )
+    assert leaking != text
+    files = {"model_file": ("leak.yaml", leaking.encode(), "text/yaml")}
+    response = _post_model(client, files=files)
+    assert response.status_code == 422
+    assert "parameter(s) ['secret'] read a table from a file" in problem(response.text)
+
+
+def test_the_migraine_decision_tree_runs_like_the_library(client: TestClient) -> None:
+    """Evans et al. (1997) migraine tree, as in Briggs, Claxton & Sculpher (2006), Box 2.3."""
+    from permedhub.hecon.tree_spec import load_tree_model
+
+    response = _post_model(client, example="migraine_tree", psa_draws="200", seed="2")
+    assert response.status_code == 200, response.text
+    expected = run_analysis(load_tree_model(example_models()["migraine_tree"]), 200, 2)
+    rows = table_rows(response.text, "Incremental analysis (ND")
+    assert [row[0] for row in rows] == list(expected.icers["strategy"])
+    assert [row[1] for row in rows] == [_money(c) for c in expected.icers["cost"]]
+    assert "<dd>decision tree</dd>" in response.text
+    assert {"ce-plane", "ceac", "ceaf", "evpi"} <= set(figures(response.text))
+    tornado = _post_model(client, example="migraine_tree", ranges="p_x=0.1:0.2")
+    assert tornado.status_code == 422
+    assert "needs a Markov model" in problem(tornado.text)

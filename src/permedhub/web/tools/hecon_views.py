@@ -11,6 +11,7 @@ import math
 import re
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,8 @@ import yaml
 from permedhub.hecon import cea, dsa, plots, voi
 from permedhub.hecon.markov import MarkovModel
 from permedhub.hecon.run import ModelRun, run_analysis
-from permedhub.hecon.spec import ModelSpec, load_model
+from permedhub.hecon.spec import ModelSpec, TableSpec, load_model
+from permedhub.hecon.tree_spec import TreeModelSpec, is_tree_document, load_tree_model
 from permedhub.web.tools.common import PageResult, ToolInputError, table
 
 COST_PREFIX = "cost_"
@@ -38,14 +40,23 @@ def example_models() -> dict[str, Path]:
     return {Path(str(p)).stem: Path(str(p)) for p in folder.iterdir() if str(p).endswith(".yaml")}
 
 
-def load_example(name: str) -> ModelSpec:
+AnyModel = ModelSpec | TreeModelSpec
+
+
+def load_document(data: dict[str, Any]) -> AnyModel:
+    """A Markov or decision-tree document (a tree document has a `tree:` key)."""
+    return load_tree_model(data) if is_tree_document(data) else load_model(data)
+
+
+def load_example(name: str) -> AnyModel:
     examples = example_models()
     if name not in examples:
         raise ToolInputError("example", f"unknown example {name!r}; one of {sorted(examples)}")
-    return load_model(examples[name])
+    data = yaml.safe_load(examples[name].read_text(encoding="utf-8"))
+    return load_tree_model(examples[name]) if is_tree_document(data) else load_model(examples[name])
 
 
-def parse_model_text(text: str, filename: str) -> ModelSpec:
+def parse_model_text(text: str, filename: str) -> AnyModel:
     """Validate an uploaded YAML/JSON model document (JSON is read as YAML)."""
     try:
         data = yaml.safe_load(text)
@@ -53,10 +64,22 @@ def parse_model_text(text: str, filename: str) -> ModelSpec:
         raise ToolInputError("model_file", f"{filename} is not valid YAML/JSON: {error}") from None
     if not isinstance(data, dict):
         raise ToolInputError("model_file", f"{filename}: a model document must be a mapping")
-    return load_model(data)
+    spec = load_document(data)
+    # A lookup table read from `file:` would open a path on the server: uploads must carry
+    # their tables inline.
+    from_files = sorted(
+        name for name, p in spec.parameters.items() if isinstance(p, TableSpec) and p.file
+    )
+    if from_files:
+        raise ToolInputError(
+            "model_file",
+            f"{filename}: parameter(s) {from_files} read a table from a file, which an uploaded "
+            "model cannot do; give the table inline (table: {x: [...], y: [...]})",
+        )
+    return spec
 
 
-def model_run(spec: ModelSpec, psa_draws: int, seed: int, wtp_max: float) -> ModelRun:
+def model_run(spec: AnyModel, psa_draws: int, seed: int, wtp_max: float) -> ModelRun:
     """The library's end-to-end run (deterministic; a seeded PSA when `psa_draws` > 0)."""
     return run_analysis(spec, n_draws=psa_draws or None, seed=seed, wtp_max=wtp_max)
 
@@ -64,9 +87,13 @@ def model_run(spec: ModelSpec, psa_draws: int, seed: int, wtp_max: float) -> Mod
 def model_page(run: ModelRun, wtp: float) -> PageResult:
     """Base case, incremental table and, after a PSA, the CE plane, CEAC, CEAF and EVPI."""
     spec = run.spec
-    effect = spec.settings.effect
+    effect = run.effect_name
     page = PageResult(title=spec.name)
-    page.facts += [("Effect measure", effect.upper()), ("Cycles", str(spec.settings.cycles))]
+    page.facts.append(("Effect measure", effect.upper() if effect in ("qaly", "ly") else effect))
+    if isinstance(spec, ModelSpec):
+        page.facts += [("Model", "Markov cohort"), ("Cycles", str(spec.settings.cycles))]
+    else:
+        page.facts.append(("Model", "decision tree"))
     base = run.deterministic.reset_index()
     shown = [c for c in base.columns if "undiscounted" not in str(c)]
     money = {str(c): MONEY for c in shown if str(c).startswith("cost")}
@@ -79,13 +106,18 @@ def model_page(run: ModelRun, wtp: float) -> PageResult:
         benefit = cea.net_benefit_table(
             base["cost"].to_numpy(), base["effect"].to_numpy(), list(base["strategy"]), wtp
         )
-        page.tables.append((f"Net benefit at {wtp:,.0f} per {effect.upper()}", table(benefit)))
+        page.tables.append((f"Net benefit at {wtp:,.0f} per unit of effect", table(benefit)))
     page.add_figure("frontier", plots.icers_figure(run.icers))
-    if run.psa is not None and run.wtp_grid is not None and run.psa_summary is not None:
-        costs, effects = run.psa.matrices()
-        sample = cea.psa_sample(costs, effects, run.psa.strategies)
+    if (
+        run.psa_costs is not None
+        and run.psa_effects is not None
+        and run.strategies is not None
+        and run.wtp_grid is not None
+        and run.psa_summary is not None
+    ):
+        sample = cea.psa_sample(run.psa_costs, run.psa_effects, run.strategies)
         comparator = sample.strategies[0]
-        page.facts += [("PSA draws", f"{run.psa.n_draws:,}"), ("Seed", str(run.seed))]
+        page.facts += [("PSA draws", f"{run.n_draws:,}"), ("Seed", str(run.seed))]
         page.tables.append(("PSA summary", table(run.psa_summary)))
         page.tables.append(
             ("Incremental analysis on PSA means",
@@ -149,6 +181,8 @@ def add_tornado(
 ) -> None:
     """One-way DSA of the incremental NMB of `intervention` vs `comparator` (default: the
     last and first strategies of the model) as a table and a tornado diagram."""
+    if not isinstance(run.spec, ModelSpec):
+        raise ToolInputError("ranges", "one-way sensitivity analysis needs a Markov model")
     strategies = list(run.spec.strategies)
     if len(strategies) < 2:
         raise ToolInputError("ranges", "a tornado diagram needs at least two strategies")
@@ -166,16 +200,16 @@ def add_tornado(
 def psa_sample_frame(run: ModelRun) -> pd.DataFrame:
     """The PSA of a run in the layout the value-of-information page reads: one row per draw,
     ``cost_<strategy>``, ``effect_<strategy>`` and one column per sampled parameter."""
-    if run.psa is None:
+    if run.psa_costs is None or run.psa_effects is None or run.strategies is None:
         raise ToolInputError("psa_draws", "the PSA sample needs PSA draws > 0")
-    costs, effects = run.psa.matrices()
     columns: dict[str, np.ndarray] = {}
-    for index, strategy in enumerate(run.psa.strategies):
-        columns[f"{COST_PREFIX}{strategy}"] = costs[:, index]
-    for index, strategy in enumerate(run.psa.strategies):
-        columns[f"{EFFECT_PREFIX}{strategy}"] = effects[:, index]
-    for name, draws in run.psa.parameters.items():
-        if name not in columns and np.ndim(draws) == 1 and len(draws) == run.psa.n_draws:
+    for index, strategy in enumerate(run.strategies):
+        columns[f"{COST_PREFIX}{strategy}"] = run.psa_costs[:, index]
+    for index, strategy in enumerate(run.strategies):
+        columns[f"{EFFECT_PREFIX}{strategy}"] = run.psa_effects[:, index]
+    parameters = run.psa.parameters if run.psa is not None else {}
+    for name, draws in parameters.items():
+        if name not in columns and np.ndim(draws) == 1 and len(draws) == run.n_draws:
             columns[name] = np.asarray(draws)
     return pd.DataFrame(columns)
 
