@@ -394,16 +394,17 @@ class MarkovModel:
         m = np.ascontiguousarray(self._initial(strat, ns, d, draw0).T)  # (S_exp, d)
         trace = np.empty((t_cycles + 1, self.n_expanded, d))
         trace[0] = m
-        values = np.empty((len(origins), d))
-        values[:n_c] = const
         flow_store = np.empty((t_cycles, len(rewarded), d)) if len(rewarded) else None
-        has_tv = tv.shape[1] > 0
-        flows = np.empty_like(values)
+        flows = np.empty((len(origins), d))
+        const_flows, tv_flows = flows[:n_c], flows[n_c:]
+        const_origins, tv_origins = origins[:n_c], origins[n_c:]
         for t in range(t_cycles):
-            if has_tv:
-                values[n_c:] = tv[t]
-            np.take(m, origins, axis=0, out=flows)
-            np.multiply(flows, values, out=flows)
+            # flows of every entry = occupancy of its origin x its probability this cycle
+            np.take(m, const_origins, axis=0, out=const_flows)
+            np.multiply(const_flows, const, out=const_flows)
+            if tv_flows.shape[0]:
+                np.take(m, tv_origins, axis=0, out=tv_flows)
+                np.multiply(tv_flows, tv[t], out=tv_flows)
             np.matmul(incidence_t, flows, out=trace[t + 1])
             m = trace[t + 1]
             if flow_store is not None:
