@@ -5,9 +5,10 @@ Design (why it is fast and lean):
 * Parameters are sampled once for all draws (reproducible for any chunking); the model is then
   evaluated per chunk of draws.
 * Transition matrices are never stored as dense ``(draws, cycles, S, S)`` tensors. Each
-  non-zero entry (origin, destination) is one column of an entry table: constant entries are a
-  ``(d, n_const)`` block, time-varying entries a ``(T, d, n_tv)`` block. One cycle is then
-  ``flows = m[:, origin] * values`` and ``m' = flows @ incidence`` (a BLAS product).
+  non-zero entry (origin, destination) is one row of an entry table laid out (entries, draws):
+  constant entries are a ``(n_const, d)`` block, time-varying entries a ``(T, n_tv, d)`` block.
+  With the cohort ``m`` as (states, draws), one cycle is ``flows = m[origin] * values`` and
+  ``m' = incidence @ flows`` (a BLAS product with a 0/1 matrix), all draws at once.
 * Tunnel states (``tunnel: k``) track residence time 1..k as k sub-states. Their rows are the
   same expressions evaluated at ``state_time = 1..k``; a self-transition moves sub-state tau to
   tau+1 (the last one stays) and entries from other states land in sub-state 1. Only the
