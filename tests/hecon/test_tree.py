@@ -199,3 +199,28 @@ def test_yaml_test_and_treat_step_matches_the_tree(rule: str) -> None:
     cost = t.evaluate().set_index("strategy").loc["test_and_treat", "cost"]
     assert values["cdx_test_cost"] == pytest.approx(cost)
     assert values["cdx_positive"] == pytest.approx(values["cdx_tp"] + values["cdx_fp"])
+
+
+def test_pharmacogenetic_test_and_treat_reproduces_tonk_2017_table_1() -> None:
+    """Tonk ECM, Gurwitz D, Maitland-van der Zee AH, Janssens ACJW. Pharmacogenomics J
+    2017;17:386-392, Table 1 (abacavir, HLA-B*5701, empirical data of Mallal et al.):
+    hypersensitivity frequency 8.5%, sensitivity 48%, specificity 97% give a risk-genotype
+    frequency of 6.7% (6.8% from the rounded inputs), PPV 60%, NPV 95%, population
+    attributable fraction 44%, number needed to treat 2 and number needed to genotype 27
+    (both rounded up). Computed from the test-and-treat tree's terminal probabilities."""
+    zero = {k: dt.Outcome() for k in dt.OUTCOME_KEYS}
+    hla = dt.DiagnosticTest("HLA-B*5701", sensitivity=0.48, specificity=0.97)
+    leaves = dt.test_and_treat(0.085, [hla], zero).leaf_probabilities()["test_and_treat"]
+    tp, fn, fp, tn = (float(leaves[k][0]) for k in ("TP", "FN", "FP", "TN"))
+    positive = tp + fp
+    ppv, npv = tp / positive, tn / (tn + fn)
+    risk_negative = fn / (tn + fn)
+    paf = (0.085 - risk_negative) / 0.085
+    nnt = 1 / (ppv - risk_negative)
+    nng = nnt / positive
+    assert positive == pytest.approx(0.067, abs=0.002)
+    assert round(100 * ppv) == 60
+    assert round(100 * npv) == 95
+    assert round(100 * paf) == 44
+    assert int(np.ceil(nnt)) == 2
+    assert int(np.ceil(nng)) == 27
