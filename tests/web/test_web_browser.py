@@ -258,6 +258,7 @@ def test_search_finds_era_permed_as_you_type(tab: Tab) -> None:
     first.wait_for(timeout=10_000)
     assert first.get_attribute("href") == "/initiatives/erapermed"
     assert tab.page.locator("#results mark").count() >= 1
+    tab.page.wait_for_function("() => location.search.includes('q=era%20permed')")
     # Keyboard: the facets follow the search box in tab order and update the results.
     tab.page.keyboard.press("Tab")
     focused = tab.page.evaluate("document.activeElement.name")

@@ -140,6 +140,7 @@ def test_search_page_highlights_matches_and_partial_updates(read_client: TestCli
     assert "<mark>" in page
     partial = read_client.get("/search/results", params={"q": "era permed", "type": "initiative"})
     assert "<html" not in partial.text and "/initiatives/erapermed" in partial.text
+    assert partial.headers["hx-replace-url"] == "/search?q=era+permed&type=initiative"
 
 
 def test_names_with_markup_display_as_text_everywhere(

@@ -514,11 +514,16 @@ def search_results(
     kind: Kind = None,
 ) -> HTMLResponse:
     hits, total, problem = _search(session, q, type, country, region, kind)
-    return render(
+    response = render(
         request,
         "partials/search_results.html",
         {"q": q or "", "hits": hits, "total": total, "problem": problem},
     )
+    # The address bar follows the search as it is typed, so it can be bookmarked or shared.
+    response.headers["HX-Replace-Url"] = "/search" + (
+        f"?{request.url.query}" if request.url.query else ""
+    )
+    return response
 
 
 @router.get("/search.csv")
