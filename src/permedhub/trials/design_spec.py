@@ -66,6 +66,7 @@ class PatientLevelSpec(_Strict):
     dropout: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
     accrual_rate: Annotated[float, Field(gt=0.0)] | None = None
     covariate_effect: float = 0.0
+    covariate_adjustment: bool = False
     variance: Literal["known", "estimated"] = "known"
 
 

@@ -6,7 +6,9 @@ marker-positive when only S is recruited), an arm by stratified permuted blocks 
 optional prognostic baseline covariate X ~ N(0, 1) with effect `covariate_effect`, an outcome
 (normal: mu + beta X + sigma e; binary: Bernoulli(p)) and an optional dropout (outcome missing
 completely at random with probability `dropout`; dropouts still count towards the enrolled
-sample size). With an accrual rate the stage's enrolment time (sum of exponential gaps, i.e.
+sample size). With `covariate_adjustment` the analysis is a stratified ANCOVA (common slope
+per stratum; known variance sigma^2, or the residual variance with `variance="estimated"`).
+With an accrual rate the stage's enrolment time (sum of exponential gaps, i.e.
 Gamma(n, 1 / rate)) is accumulated as the trial's accrual duration.
 
 The patients are then reduced to the same per-stratum, per-arm `StageData` the summary engine
@@ -39,6 +41,7 @@ class PatientOptions:
     dropout: float = 0.0
     accrual_rate: float | None = None
     covariate_effect: float = 0.0
+    covariate_adjustment: bool = False
     variance: Literal["known", "estimated"] = "known"
 
     def __post_init__(self) -> None:
@@ -142,15 +145,31 @@ class PatientLevelEngine:
             noise, scale = np.take(sds.ravel(), cell) * z + beta * covariate, np.ones((2, 2))
         noise_sum = per_cell(noise)
         mean = means + scale * noise_sum / safe_n
+        within: np.ndarray | None = None  # within-cell sums of squares, pooled per stratum
         if self.options.variance == "estimated":
-            squares = per_cell(np.square(noise, dtype=np.float64))
-            within_cell = scale**2 * (squares - noise_sum**2 / safe_n)
+            squares = scale**2 * per_cell(np.square(noise, dtype=np.float64))
+            within = (squares - n * (mean - means) ** 2).sum(axis=2)
+        parameters = 2  # two arm means per stratum
+        if beta != 0.0 and self.options.covariate_adjustment:
+            x = covariate.astype(np.float64)
+            x_sum = per_cell(x)
+            x_mean = x_sum / safe_n
+            sxx = (per_cell(x * x) - x_sum * x_mean).sum(axis=2)
+            sxy = (per_cell(x * noise) - x_sum * (mean - means)).sum(axis=2)
+            slope = np.where(sxx > 0, sxy / np.where(sxx > 0, sxx, 1.0), 0.0)
+            stratum_x_mean = x_sum.sum(axis=2) / np.maximum(n.sum(axis=2), 1.0)
+            # ANCOVA: arm means adjusted to the stratum's covariate mean with a common slope.
+            mean = mean - slope[:, :, None] * (x_mean - stratum_x_mean[:, :, None])
+            if within is not None:
+                within = within - slope**2 * sxx
+            parameters = 3  # and the slope
+        if within is not None:
             n_stratum = n.sum(axis=2)
-            enough = n_stratum >= 3
-            within = within_cell.sum(axis=2)
-            pooled = np.where(enough, within / np.where(enough, n_stratum - 2, 1.0), 0.0)
+            enough = n_stratum > parameters
+            pooled = np.where(enough, within / np.where(enough, n_stratum - parameters, 1.0), 0.0)
             variance = np.repeat(np.maximum(pooled, 0.0)[:, :, None], 2, axis=2)
             n = np.where(enough[:, :, None], n, 0.0)
         else:
-            variance = np.broadcast_to(sds**2 + beta**2, shape).copy()
+            residual = 0.0 if self.options.covariate_adjustment else beta**2
+            variance = np.broadcast_to(sds**2 + residual, shape).copy()
         return StageData(n=n, mean=np.where(n > 0, mean, 0.0), variance=variance)
