@@ -482,3 +482,63 @@ def test_the_migraine_decision_tree_runs_like_the_library(client: TestClient) ->
     tornado = _post_model(client, example="migraine_tree", ranges="p_x=0.1:0.2")
     assert tornado.status_code == 422
     assert "needs a Markov model" in problem(tornado.text)
+
+
+# --------------------------------------------------------------------------- payment strategies
+
+
+def _post_payment(client: TestClient, **fields: str):  # type: ignore[no-untyped-def]
+    from permedhub.web.tools.hecon_payment import EXAMPLE_VALUES
+
+    data = {
+        "csrf_token": csrf_token(client, "/tools/hecon/payment"),
+        **EXAMPLE_VALUES,
+        **fields,
+    }
+    return client.post("/tools/hecon/payment", data=data, files=NO_FILE)
+
+
+def test_a_refund_scheme_shows_the_librarys_payment_profiles(client: TestClient) -> None:
+    from permedhub.hecon import payment
+
+    response = _post_payment(client, psa_draws="200", seed="5")
+    assert response.status_code == 200, response.text
+    spec = load_model(example_models()["personalised_medicine"])
+    refund = payment.with_outcome_refund(
+        spec, "test_and_treat", "assess_targeted", "no_response", "price_targeted", "drug", 1
+    )
+    before = payment.payment_profile(spec, "test_and_treat", "drug", 200, 5)
+    after = payment.payment_profile(refund, "test_and_treat", "drug", 200, 5)
+    rows = table_rows(response.text, "Payer's payments per patient")
+    assert rows[0][1:3] == [_money(before.expected_cost), _money(before.sd)]
+    assert rows[1][1:3] == [_money(after.expected_cost), _money(after.sd)]
+    assert after.expected_cost < before.expected_cost  # refunds lower the expected payment
+    assert "cashflows" in figures(response.text)
+
+
+def test_unconditional_instalments_cost_their_present_value(client: TestClient) -> None:
+    # Three instalments of 10,000 at the ends of cycles 1-3, discounted at 3.5% a year by
+    # cycle index (the example's cycle_end convention): 10,000 x (1.035^-1 + 1.035^-2 +
+    # 1.035^-3) = 28,016.37 for every draw.
+    response = _post_payment(client, scheme="instalments", amount="10000", n_cycles="3")
+    assert response.status_code == 200, response.text
+    rows = table_rows(response.text, "Payer's payments per patient")
+    assert rows[1][:3] == ["instalments", "28,016.37", "0.00"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ({"to_state": "progressed"}, "no transition assess_targeted->progressed"),
+        ({"strategy": "placebo"}, "unknown strategy 'placebo'"),
+        ({"to_state": ""}, "to_state: the refund scheme needs the flow's states"),
+        ({"example": "migraine_tree"}, "payment schemes rewrite Markov models only"),
+        ({"psa_draws": "999999"}, "psa_draws:"),
+    ],
+)
+def test_a_bad_payment_scheme_is_named(
+    client: TestClient, fields: dict[str, str], named: str
+) -> None:
+    response = _post_payment(client, **fields)
+    assert response.status_code == 422
+    assert named in problem(response.text)

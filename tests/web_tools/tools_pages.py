@@ -42,7 +42,7 @@ def table_rows(page: str, caption_start: str) -> list[list[str]]:
     """Cells of the table whose caption starts with `caption_start`."""
     for block in re.findall(r"<table.*?</table>", page, re.S):
         caption = re.search(r"<caption>(.*?)</caption>", block, re.S)
-        if caption and caption.group(1).strip().startswith(caption_start):
+        if caption and html.unescape(caption.group(1)).strip().startswith(caption_start):
             body = re.search(r"<tbody>(.*?)</tbody>", block, re.S)
             assert body is not None
             return [

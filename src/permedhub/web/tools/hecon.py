@@ -12,9 +12,10 @@ from starlette.concurrency import run_in_threadpool
 
 from permedhub.hecon.report import render_report
 from permedhub.hecon.run import to_json
+from permedhub.hecon.spec import ModelSpec
 from permedhub.web.auth import check_csrf
 from permedhub.web.pages.rendering import csv_response
-from permedhub.web.tools import hecon_budget, hecon_views
+from permedhub.web.tools import hecon_budget, hecon_payment, hecon_views
 from permedhub.web.tools.common import (
     ToolInputError,
     form_fields,
@@ -240,3 +241,39 @@ async def budget_run(request: Request) -> HTMLResponse:
     except ValueError as error:
         return _problem(request, "tools/hecon_budget.html", error, context)
     return render_tool(request, "tools/hecon_budget.html", {**context, "result": page})
+
+
+def _payment_context(values: dict[str, str] | None = None) -> dict[str, Any]:
+    return {
+        "examples": sorted(hecon_views.example_models()),
+        "values": values if values is not None else hecon_payment.EXAMPLE_VALUES,
+        "max_draws": hecon_payment.MAX_DRAWS,
+    }
+
+
+@router.get("/payment", response_class=HTMLResponse)
+def payment_form(request: Request) -> HTMLResponse:
+    return render_tool(request, "tools/hecon_payment.html", _payment_context())
+
+
+@router.post("/payment", dependencies=Checked, response_class=HTMLResponse)
+async def payment_run(request: Request) -> HTMLResponse:
+    form = await request.form()
+    fields = form_fields(form)
+    context = _payment_context(fields)
+    try:
+        options = validate_form(hecon_payment.PaymentForm, fields)
+        text = await read_upload(form, "model_file", required=options.example is None)
+        if text is not None:
+            upload = form.get("model_file")
+            spec = hecon_views.parse_model_text(text, str(getattr(upload, "filename", "")))
+        elif options.example is not None:
+            spec = hecon_views.load_example(options.example)
+        else:
+            raise ToolInputError("model_file", "choose an example or upload a model")
+        if not isinstance(spec, ModelSpec):
+            raise ToolInputError("model_file", "payment schemes rewrite Markov models only")
+        page = await run_in_threadpool(hecon_payment.payment_page, spec, options)
+    except ValueError as error:
+        return _problem(request, "tools/hecon_payment.html", error, context)
+    return render_tool(request, "tools/hecon_payment.html", {**context, "result": page})
