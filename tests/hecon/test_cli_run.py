@@ -171,3 +171,26 @@ def test_payment_command_refund_and_instalments() -> None:
     assert flows[0]["mean"] == 0 and flows[1]["mean"] > 0
     missing = runner.invoke(app, [*base, "--scheme", "refund", "--amount", "1"])
     assert missing.exit_code == 2 and "--from and --to" in missing.stderr
+
+
+def test_run_reports_evppi_of_each_input() -> None:
+    """EVPPI of every univariate input (GAM metamodel of hecon.voi): 0 <= EVPPI <= EVPI."""
+    result = runner.invoke(
+        app,
+        [
+            "hecon",
+            "run",
+            "example:briggs_hiv",
+            "--psa",
+            "400",
+            "--seed",
+            "2",
+            "--evppi-wtp",
+            "10000",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["psa"]["evppi"]
+    assert {r["parameters"] for r in rows} == {"rr", "dmca", "dmcb", "dmcc", "ccca", "cccb", "cccc"}
+    assert all(0 <= r["evppi"] <= r["evpi"] + 1e-9 for r in rows)

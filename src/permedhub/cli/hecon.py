@@ -115,6 +115,10 @@ def run(
     wtp_max: Annotated[
         float, typer.Option("--wtp-max", min=0, help="CEAC upper threshold")
     ] = 100_000,
+    evppi_wtp: Annotated[
+        float | None,
+        typer.Option("--evppi-wtp", min=0, help="with --psa: EVPPI of each input at this WTP"),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="machine-readable JSON on stdout")
     ] = False,
@@ -129,9 +133,9 @@ def run(
         spec = _load_any(_model_path(model))
         if psa and sys.stderr.isatty():
             with _err.status(f"running {psa} PSA draws..."):
-                result = run_analysis(spec, psa, seed, wtp_max)
+                result = run_analysis(spec, psa, seed, wtp_max, evppi_wtp)
         else:
-            result = run_analysis(spec, psa, seed, wtp_max)
+            result = run_analysis(spec, psa, seed, wtp_max, evppi_wtp)
         if out is not None:
             out.write_text(render_report(result), encoding="utf-8")
     except (HeconError, ValueError, OSError) as exc:

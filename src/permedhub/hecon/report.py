@@ -123,6 +123,8 @@ def render_report(run: ModelRun) -> str:
             figures.append(plots.ceac_figure(run.ceac))
         if run.evpi is not None:
             figures.append(plots.evpi_figure(run.evpi))
+        if run.evppi is not None and run.evppi_wtp is not None:
+            figures.append(plots.evppi_bar_figure(run.evppi, run.evppi_wtp))
     figure_html = [
         pio.to_html(f, include_plotlyjs=(i == 0), full_html=False) for i, f in enumerate(figures)
     ]

@@ -12,6 +12,7 @@ import pandas as pd
 
 from permedhub.hecon import cea, voi
 from permedhub.hecon.markov import MarkovModel, MarkovResult
+from permedhub.hecon.parameters import CompiledParameters
 from permedhub.hecon.spec import ModelSpec
 from permedhub.hecon.tree_spec import TreeModel, TreeModelSpec
 
@@ -29,6 +30,8 @@ class ModelRun:
     psa_summary: pd.DataFrame | None = None  # per strategy mean, sd, 2.5%, 97.5%
     ceac: pd.DataFrame | None = None
     evpi: pd.DataFrame | None = None  # per-person EVPI over the WTP grid
+    evppi: pd.DataFrame | None = None  # per-person EVPI of each univariate input at evppi_wtp
+    evppi_wtp: float | None = None
     wtp_grid: np.ndarray | None = None
     seed: int | None = None
 
@@ -73,10 +76,12 @@ def run_analysis(
     n_draws: int | None = None,
     seed: int | None = None,
     wtp_max: float = 100_000,
+    evppi_wtp: float | None = None,
 ) -> ModelRun:
     """Deterministic run, incremental table (strong/extended dominance), and with `n_draws` a
     seeded PSA with summary statistics, the CEAC and the per-person EVPI over 0..`wtp_max`.
-    Works for Markov and decision-tree documents."""
+    Works for Markov and decision-tree documents. With `evppi_wtp` (and a PSA), the EVPPI of
+    every univariate stochastic input at that threshold (GAM metamodel of :mod:`.voi`)."""
     if isinstance(spec, TreeModelSpec):
         tree = TreeModel(spec)
         det = tree.evaluate().drop(columns="draw").set_index("strategy")
@@ -112,7 +117,26 @@ def run_analysis(
         out.psa = psa
         _add_psa(out, costs, effects, psa.strategies, wtp_max)
         out.seed = seed
+        if evppi_wtp is not None:
+            _add_evppi(out, model.params, psa.parameters, evppi_wtp)
     return out
+
+
+def _add_evppi(
+    out: ModelRun, params: CompiledParameters, draws: dict[str, np.ndarray], wtp: float
+) -> None:
+    """EVPPI of each univariate stochastic input that varies across draws."""
+    names = [
+        s.outputs[0]
+        for s in params.stochastic
+        if len(s.outputs) == 1 and np.ptp(draws[s.outputs[0]]) > 0
+    ]
+    if not names or out.psa_costs is None or out.psa_effects is None or not out.strategies:
+        return
+    sample = cea.psa_sample(out.psa_costs, out.psa_effects, out.strategies)
+    inputs = pd.DataFrame({n: np.asarray(draws[n], dtype=float) for n in names})
+    out.evppi = voi.evppi(sample, inputs, [[n] for n in names], wtp=[wtp])
+    out.evppi_wtp = wtp
 
 
 def _clean(value: Any) -> Any:
@@ -149,5 +173,6 @@ def to_json(run: ModelRun) -> dict[str, Any]:
             "summary": records(run.psa_summary),
             "ceac": records(run.ceac) if run.ceac is not None else [],
             "evpi": records(run.evpi) if run.evpi is not None else [],
+            "evppi": records(run.evppi) if run.evppi is not None else [],
         }
     return payload
