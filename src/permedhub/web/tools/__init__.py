@@ -8,12 +8,14 @@ Routes (all HTML unless noted):
 - ``/tools/hecon`` — index; ``/model`` (POST, CSRF: example or uploaded model document, PSA
   draws, seed, WTP, optional tornado ranges; ``output=report|json|psa_csv`` downloads),
   ``/psa`` (POST: PSA sample CSV -> EVPI, EVPPI, CEAC, CE plane), ``/icers`` (POST:
-  ``strategy,cost,effect`` CSV), ``/budget`` (POST: budget impact document),
+  ``strategy,cost,effect`` CSV), ``/budget`` (POST: budget impact document), ``/payment``
+  (POST: refund / payment on outcome / instalments rewrite of a Markov model),
   ``/examples/{name}.yaml``.
 - ``/tools/trials`` — index; ``/gsd``, ``/simon``, ``/sample-size``, ``/biomarker`` (GET
   calculators with shareable URLs; ``/gsd?output=report`` downloads the HTML report),
   ``/simulate`` (POST, CSRF: example or uploaded design, n-sim <= 100,000, seed;
-  ``output=report|json``), ``/examples/{name}.yaml``.
+  ``output=report|json``), ``/checklist`` (POST: PERMIT checklist of a protocol),
+  ``/examples/{name}.yaml``.
 
 Charts are drawn by ``static/js/tools-plots.js`` from JSON in ``<script
 type="application/json">`` blocks; tool pages send the portal's CSP with one addition, the
