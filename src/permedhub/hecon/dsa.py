@@ -98,7 +98,7 @@ def tornado(
     for s in (intervention, comparator):
         if s not in base_res.index:
             raise HeconError(f"tornado: unknown strategy {s!r}; strategies: {list(base_res.index)}")
-    base_value = inmb(base_res.rename(columns={}))
+    base_value = inmb(base_res)
     ow = one_way(model, ranges)
     rows = []
     for n in ranges:
@@ -131,10 +131,9 @@ def two_way(
     (n1, v1), (n2, v2) = first, second
     if n1 == n2:
         raise HeconError("two-way DSA needs two different parameters")
-    base = _base_inputs(model, [n1, n2])
+    _base_inputs(model, [n1, n2])  # validates the names
     g1, g2 = np.meshgrid(np.asarray(v1, float), np.asarray(v2, float), indexing="ij")
     columns = {n1: g1.reshape(-1), n2: g2.reshape(-1)}
-    del base
     summary = _run_scenarios(model, columns)
     effect = model.settings.effect
     out = summary[["strategy", "draw", "cost", effect]].rename(columns={effect: "effect"})
