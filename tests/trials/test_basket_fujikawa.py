@@ -23,7 +23,12 @@ import pytest
 from scipy.stats import beta as beta_distribution
 from scipy.stats import binom
 
-from permedhub.trials.basket import FujikawaSettings, fujikawa_design, fujikawa_posterior
+from permedhub.trials.basket import (
+    FujikawaSettings,
+    calibrate_lambda,
+    fujikawa_design,
+    fujikawa_posterior,
+)
 from permedhub.trials.errors import TrialInputError
 
 PRINTED = 1e-7  # baskexact prints 7 significant digits
@@ -152,3 +157,12 @@ def test_bad_input_names_the_field(call: object, field: str) -> None:
     with pytest.raises(TrialInputError) as error:
         call()  # type: ignore[operator]
     assert error.value.field == field
+
+
+def test_lambda_calibrated_to_the_fwer_matches_adjust_lambda_of_baskexact() -> None:
+    # baskexact README, adjust_lambda(alpha = 0.025, n = 15, epsilon = 1, tau = 0, logbase = 2,
+    # prec_digits = 4): lambda = 0.9942 with a type 1 error rate of 0.02451947.
+    settings = FujikawaSettings(epsilon=1, tau=0, logbase=2)
+    cutoff, fwer = calibrate_lambda(0.025, 3, 0.2, 15, settings, digits=4)
+    assert cutoff == 0.9942
+    assert fwer == pytest.approx(0.02451947, abs=PRINTED)

@@ -185,3 +185,22 @@ def test_examples_command_lists_and_prints_shipped_designs() -> None:
     assert printed.exit_code == 0 and "design: platform" in printed.stdout
     missing = runner.invoke(app, ["trials", "examples", "no_such_design"])
     assert missing.exit_code == 2 and "example" in missing.stderr
+
+
+def test_basket_document_can_calibrate_lambda_to_a_fwer(tmp_path: Path) -> None:
+    document = {
+        "design": "basket",
+        "method": "fujikawa",
+        "p0": 0.2,
+        "n": 15,
+        "epsilon": 1,
+        "tau": 0,
+        "logbase": 2,
+        "calibrate_lambda_to_fwer": 0.025,
+        "scenarios": [{"name": "null", "response_rates": [0.2, 0.2, 0.2]}],
+    }
+    report = run_json(str(write(tmp_path, document)))
+    scenario = report["scenarios"][0]
+    # baskexact README: adjust_lambda -> lambda 0.9942, type 1 error rate 0.02451947
+    assert scenario["parameters"]["lambda"] == 0.9942
+    assert scenario["metrics"]["fwer"]["estimate"] == pytest.approx(0.02451947, abs=1e-7)

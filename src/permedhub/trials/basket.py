@@ -23,6 +23,7 @@ size per basket:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import math
@@ -392,6 +393,51 @@ def fujikawa_design(
         f"fujikawa ({settings.borrowing})", rates, nulls, rejection, fwer, any_correct, ess,
         details,
     )  # fmt: skip
+
+
+def calibrate_lambda(
+    alpha: float,
+    k: int,
+    p0: float,
+    n: int,
+    settings: FujikawaSettings | None = None,
+    *,
+    digits: int = 4,
+    n1: int | None = None,
+    interim: InterimRule = "postpred",
+    futility: float = 0.1,
+    efficacy: float = 0.9,
+) -> tuple[float, float]:
+    """Smallest posterior cut-off lambda (on a grid of `digits` decimals) whose exact FWER
+    under the global null (all k baskets at p0) is at most `alpha`; returns (lambda, FWER).
+    The FWER does not increase with lambda, so the grid is bisected exactly."""
+    settings = settings or FujikawaSettings()
+    if not 0.0 < alpha < 0.5:
+        raise TrialInputError("alpha", alpha, "a number in (0, 0.5)")
+    check_int_range("k", k, 1, 20)
+    check_int_range("digits", digits, 1, 8)
+    scale = 10**digits
+
+    def fwer(step: int) -> float:
+        candidate = dataclasses.replace(settings, lambda_=step / scale)
+        result = fujikawa_design([p0] * k, p0, n, candidate, n1=n1, interim=interim,
+                                 futility=futility, efficacy=efficacy)  # fmt: skip
+        return result.fwer
+
+    low, high = scale // 2, scale - 1  # fwer(high) is the smallest attainable
+    if fwer(high) > alpha:
+        raise TrialInputError(
+            "alpha", alpha, f"a level the design can reach (FWER at lambda = {high / scale})"
+        )
+    if fwer(low) <= alpha:
+        return low / scale, fwer(low)
+    while high - low > 1:
+        middle = (low + high) // 2
+        if fwer(middle) <= alpha:
+            high = middle
+        else:
+            low = middle
+    return high / scale, fwer(high)
 
 
 def _accumulate(

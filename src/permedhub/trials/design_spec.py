@@ -133,6 +133,7 @@ class BasketSpec(_Strict):
     n: PositiveInt | None = None
     n1: PositiveInt | None = None
     lambda_: Annotated[Probability, Field(alias="lambda")] = 0.99
+    calibrate_lambda_to_fwer: Alpha | None = None
     epsilon: Annotated[float, Field(ge=0.0)] = 2.0
     tau: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
     logbase: Annotated[float, Field(gt=1.0)] = math.e

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import platform as python_platform
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from typing import Any, Literal
 
@@ -207,6 +207,13 @@ def _basket_results(spec: BasketSpec, n_sim: int, seed: int, workers: int) -> li
                 lambda_=spec.lambda_, epsilon=spec.epsilon, tau=spec.tau, logbase=spec.logbase,
                 shape1=spec.shape1, shape2=spec.shape2, borrowing=spec.method,
             )  # fmt: skip
+            if spec.calibrate_lambda_to_fwer is not None:
+                cutoff, _ = basket.calibrate_lambda(
+                    spec.calibrate_lambda_to_fwer, len(rates), spec.p0, spec.n, settings,
+                    n1=spec.n1, interim=spec.interim, futility=spec.futility,
+                    efficacy=spec.efficacy,
+                )  # fmt: skip
+                settings = replace(settings, lambda_=cutoff)
             oc = basket.fujikawa_design(
                 rates, spec.p0, spec.n, settings, n1=spec.n1, interim=spec.interim,
                 futility=spec.futility, efficacy=spec.efficacy,
@@ -237,9 +244,10 @@ def _basket_results(spec: BasketSpec, n_sim: int, seed: int, workers: int) -> li
         for k, ess in enumerate(data["expected_sample_size"]):
             metrics[f"expected_n_basket_{k + 1}"] = {"estimate": ess, "mc_se": 0.0}
         name = scenario.name or f"scenario {index + 1}"
-        results.append(
-            ScenarioResult(name, {"response_rates": list(rates)}, metrics, exact=oc.exact)
-        )
+        parameters: dict[str, Any] = {"response_rates": list(rates)}
+        if "lambda_" in oc.details:
+            parameters["lambda"] = oc.details["lambda_"]
+        results.append(ScenarioResult(name, parameters, metrics, exact=oc.exact))
     return results
 
 
