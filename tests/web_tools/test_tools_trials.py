@@ -265,3 +265,12 @@ def test_an_unknown_checklist_item_is_named(client: TestClient) -> None:
     response = _post_checklist(client, EXAMPLE_PROTOCOL.replace("FOSSE2023-R7", "NOPE-1"))
     assert response.status_code == 422
     assert "addressed[0].id" in problem(response.text) and "NOPE-1" in problem(response.text)
+
+
+def test_calculators_download_json_like_the_cli(client: TestClient) -> None:
+    simon = client.get("/tools/trials/simon?run=1&p0=0.1&p1=0.3&output=json")
+    assert simon.status_code == 200
+    assert simon.json()["optimal"]["n"] == 29 and simon.json()["minimax"]["n"] == 25
+    query = "run=1&endpoint=binary&p_control=0.3&p_treatment=0.5&output=json"
+    size = client.get(f"/tools/trials/sample-size?{query}")
+    assert size.json()["n_total"] == binary_sample_size(0.3, 0.5).n_total

@@ -77,6 +77,7 @@ class SimonForm(BaseModel):
     alpha: float = 0.05
     beta: float = 0.2
     n_max: int | None = Field(default=None, ge=2, le=300)
+    output: Literal["page", "json"] = "page"
 
 
 class SampleSizeForm(BaseModel):
@@ -98,6 +99,7 @@ class SampleSizeForm(BaseModel):
     accrual: float | None = None
     follow_up: float | None = None
     dropout_hazard: float = Field(default=0.0, ge=0)
+    output: Literal["page", "json"] = "page"
 
 
 class BiomarkerForm(BaseModel):
@@ -186,8 +188,8 @@ def form_fields_of(values: dict[str, str]) -> dict[str, str]:
     return {k: v.strip() for k, v in values.items() if v.strip() and k != "run"}
 
 
-@router.get("/simon", response_class=HTMLResponse)
-def simon(request: Request) -> HTMLResponse:
+@router.get("/simon", response_model=None)
+def simon(request: Request) -> Response:
     values = dict(request.query_params)
     context: dict[str, Any] = {"values": values}
     if "run" not in values:
@@ -197,12 +199,14 @@ def simon(request: Request) -> HTMLResponse:
         result = simon_two_stage(form.p0, form.p1, form.alpha, form.beta, form.n_max)
     except ValueError as error:
         return _page(request, "tools/trials_simon.html", context, error)
+    if form.output == "json":
+        return json_download(result.to_dict(), "simon-designs.json")
     context["result"] = trials_views.simon_page(result)
     return _page(request, "tools/trials_simon.html", context)
 
 
-@router.get("/sample-size", response_class=HTMLResponse)
-def sample_size(request: Request) -> HTMLResponse:
+@router.get("/sample-size", response_model=None)
+def sample_size(request: Request) -> Response:
     values = dict(request.query_params)
     context: dict[str, Any] = {"values": values}
     if "run" not in values:
@@ -212,6 +216,8 @@ def sample_size(request: Request) -> HTMLResponse:
         design = _fixed_design(form)
     except ValueError as error:
         return _page(request, "tools/trials_sample_size.html", context, error)
+    if form.output == "json":
+        return json_download(design.to_dict(), "sample-size.json")
     context["result"] = trials_views.fixed_page(design)
     return _page(request, "tools/trials_sample_size.html", context)
 
