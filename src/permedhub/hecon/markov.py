@@ -66,11 +66,31 @@ class MarkovResult:
     effect: str
     n_draws: int
     parameters: dict[str, np.ndarray] = field(default_factory=dict)
+    cycle_length: float = 1.0
 
     def mean(self) -> pd.DataFrame:
         """Mean over draws per strategy (the deterministic result when n_draws == 1)."""
         cols = [c for c in self.summary.columns if c not in ("strategy", "draw")]
         return self.summary.groupby("strategy", sort=False)[cols].mean()
+
+    def annual_costs(self, strategy: str, categories: list[str] | None = None) -> np.ndarray:
+        """Mean undiscounted cost per starting patient in each year since the start (year 1
+        includes the time-0 costs); cycles are assigned to the year in which they end. Feeds
+        ``budget.budget_impact(annual_costs=...)`` (with persistence left at 1, as deaths are
+        already in these expected costs). Needs ``run(keep_cashflows=True)``."""
+        if strategy not in self.cashflows:
+            raise HeconError(
+                f"no cash flows for strategy {strategy!r}: run the model with keep_cashflows=True"
+            )
+        flows = self.cashflows[strategy]
+        cats = categories if categories is not None else list(flows)
+        unknown = [c for c in cats if c not in flows]
+        if unknown:
+            raise HeconError(f"unknown cost categories {unknown}; categories: {list(flows)}")
+        per_point = sum(flows[c].mean(axis=0) for c in cats)  # (T+1,)
+        times = np.arange(len(per_point)) * self.cycle_length
+        year = np.maximum(np.ceil(times - 1e-9).astype(int), 1)  # point 0 -> year 1
+        return np.bincount(year - 1, weights=per_point)
 
     def matrices(self) -> tuple[np.ndarray, np.ndarray]:
         """(costs, effects) as arrays of shape (draws, strategies) in strategy order."""
@@ -630,6 +650,7 @@ class MarkovModel:
             effect=self.settings.effect,
             n_draws=n,
             parameters={k: np.asarray(v) for k, v in draws.items()},
+            cycle_length=self.settings.cycle_length,
         )
 
 
