@@ -1,5 +1,6 @@
-"""Health-economics pages (/tools/hecon): run a model document, analyse a PSA sample, or
-rank strategies from a `strategy,cost,effect` table. Thin shells over `permedhub.hecon`."""
+"""Health-economics pages (/tools/hecon): run a model document (with an optional tornado),
+analyse a PSA sample (EVPI, EVPPI, EVSI), rank strategies from a `strategy,cost,effect` table,
+budget impact and payment strategies. Thin shells over `permedhub.hecon`."""
 
 from __future__ import annotations
 
