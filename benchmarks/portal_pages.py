@@ -8,7 +8,9 @@ benchmarks/synthetic_graph.py loaded through the importer) — or reuses `--db` 
 already holds them, so repeated runs skip the load — then requests each HTML page, CSV table and
 the home page's network/map JSON in process (httpx + ASGITransport, so the time is the server's
 plus ~0.3 ms of client) with seeded random ids, and prints p50/p95 per page against the issue's
-target: p95 < 100 ms. The real database is never touched.
+target: p95 < 100 ms. Pages built on whole-graph aggregates are measured twice: with the portal's
+30-second cache warm (what visitors normally get) and cold (cleared before each request). The
+real database is never touched.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ from permedhub.graph.loading import load
 
 TARGET_P95_MS = 100.0
 TIME_BUDGET_PER_PAGE_S = 60.0
+# Whole-graph aggregates (counts, network, timeline) are cached for 30 s; "cold" rows clear the
+# cache before every request, so they show what the first visitor after a change waits.
+COLD = "(cache cold)"
 
 
 def say(message: str) -> None:
@@ -69,6 +74,9 @@ def plan(args: argparse.Namespace) -> dict[str, list[str]]:
         "home /": ["/"] * n,
         "home network.json": ["/network.json"] * n,
         "home map.json": ["/map.json"] * n,
+        f"home / {COLD}": ["/"] * max(5, n // 4),
+        f"home network.json {COLD}": ["/network.json"] * max(5, n // 4),
+        f"search page {COLD}": [f"/search?q={w}" for w in words[: max(5, n // 4)]],
         "initiative": [f"/initiatives/syn-ini-{k:05d}" for k in initiatives],
         "initiative partners.csv": [
             f"/initiatives/syn-ini-{k:05d}/partners.csv" for k in initiatives
@@ -98,6 +106,8 @@ async def measure(engine: Engine, pages: dict[str, list[str]]) -> pd.DataFrame:
             statuses: dict[int, int] = {}
             budget_end = time.perf_counter() + TIME_BUDGET_PER_PAGE_S
             for path in paths:
+                if COLD in page:
+                    app.state.page_cache.clear()
                 started = time.perf_counter()
                 response = await client.get(path)
                 timings.append((time.perf_counter() - started) * 1000)

@@ -199,6 +199,11 @@ def test_network_renders_its_nodes_and_a_click_opens_the_page(tab: Tab) -> None:
 def test_filters_change_what_the_network_and_its_table_show(tab: Tab) -> None:
     tab.go("/")
     everything = _network_ready(tab)
+    # Keyboard users highlight an initiative's partners from a list instead of hovering.
+    tab.page.focus("#network-focus")
+    tab.page.select_option("#network-focus", "initiative:erapermed")
+    assert tab.page.evaluate("window.permedhubNetwork.$('node.highlight').length") > 5
+    assert tab.page.get_attribute("#network-open", "href") == "/initiatives/erapermed"
     tab.page.check('input[name="kind"][value="csa"]')
     tab.page.wait_for_function(
         f"() => window.permedhubNetwork.nodes().length !== {everything}", timeout=15_000

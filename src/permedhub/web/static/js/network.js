@@ -85,16 +85,56 @@
       tooltip.hidden = true;
     }
 
+    function highlight(node) {
+      if (node.data("type") !== "initiative") return;
+      var around = node.closedNeighborhood();
+      cy.elements().not(around).addClass("faded");
+      around.addClass("highlight");
+    }
+
     cy.on("mouseover", "node", function (event) {
       var node = event.target;
       showTooltip(node);
-      if (node.data("type") === "initiative") {
-        var around = node.closedNeighborhood();
-        cy.elements().not(around).addClass("faded");
-        around.addClass("highlight");
-      }
+      highlight(node);
       container.style.cursor = "pointer";
     });
+
+    // The same highlight from the keyboard: a list of the initiatives drawn.
+    var chooser = document.getElementById("network-focus");
+    var opener = document.getElementById("network-open");
+    function fillChooser() {
+      if (!chooser) return;
+      var chosen = chooser.value;
+      while (chooser.options.length > 1) chooser.remove(1);
+      cy.nodes('[type = "initiative"]').sort(function (a, b) {
+        return a.data("label").localeCompare(b.data("label"));
+      }).forEach(function (node) {
+        var option = document.createElement("option");
+        option.value = node.id();
+        option.textContent = node.data("label");
+        chooser.appendChild(option);
+      });
+      chooser.disabled = false;
+      chooser.value = cy.getElementById(chosen).length ? chosen : "";
+      chooser.dispatchEvent(new Event("input"));
+    }
+    if (chooser) {
+      chooser.addEventListener("input", function () {
+        clearHighlight();
+        var node = chooser.value ? cy.getElementById(chooser.value) : null;
+        if (node && node.length) {
+          highlight(node);
+          showTooltip(node);
+          opener.href = node.data("url");
+          opener.removeAttribute("aria-disabled");
+          status.textContent = node.data("label") + ": " + (node.closedNeighborhood().nodes().length - 1) +
+            " connected nodes highlighted.";
+        } else {
+          opener.href = "/initiatives";
+          opener.setAttribute("aria-disabled", "true");
+        }
+      });
+    }
     cy.on("mouseout", "node", function () { clearHighlight(); container.style.cursor = ""; });
     cy.on("tap", "node", function (event) {
       var url = event.target.data("url");
@@ -114,6 +154,7 @@
           cy.elements().remove();
           cy.add(elements(data));
           cy.fit(undefined, 20);
+          fillChooser();
           container.dataset.nodes = String(data.nodes.length);
           container.dataset.ready = "1";
           var message = data.nodes.length + " nodes and " + data.edges.length + " connections shown.";
