@@ -25,6 +25,7 @@ PAGES = [
     "/regions/celac",
     "/search",
     "/search?q=era+permed",
+    "/topics/action-plan-2017",
     "/login",
 ]
 CSVS = [
@@ -125,6 +126,14 @@ def test_initiative_page_marks_uncertain_values_and_embeds_json_ld(read_client: 
     assert data["@type"] == "ResearchProject" and data["alternateName"] == "ERA PerMed"
     assert any(m["name"] == "Instituto de Salud Carlos III" for m in data["member"])
     assert 'id="partners-table"' in page and 'data-filter="role"' in page
+
+
+def test_every_search_hit_links_to_a_page(read_client: TestClient) -> None:
+    for query in ("era permed", "personalised medicine", "research area"):
+        hits = read_client.get("/api/search", params={"q": query, "per_page": 50}).json()["hits"]
+        for hit in hits:
+            response = read_client.get(hit["url"])
+            assert response.status_code == 200, hit["url"]
 
 
 def test_unknown_pages_are_html_404_while_the_api_stays_json(read_client: TestClient) -> None:

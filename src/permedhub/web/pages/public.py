@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session
 from permedhub.graph import queries
 from permedhub.graph.layout import network_layout, subnational_organisations, timeline_axis
 from permedhub.graph.schemas import InitiativeKind
-from permedhub.graph.views import Counts, InitiativeDetail, Network, SearchHit, Timeline
+from permedhub.graph.views import (
+    Counts,
+    InitiativeDetail,
+    Network,
+    SearchHit,
+    Timeline,
+    TopicView,
+)
 from permedhub.search.query import SearchFilters, SearchQueryError, search
 from permedhub.web.deps import get_session
 from permedhub.web.pages import tables
@@ -341,6 +348,30 @@ def initiative_map_json(
             ],
         }
     )
+
+
+def _find_topic(
+    forest: list[TopicView], topic_id: str, trail: tuple[TopicView, ...] = ()
+) -> tuple[TopicView, tuple[TopicView, ...]] | None:
+    for topic in forest:
+        if topic.id == topic_id:
+            return topic, trail
+        found = _find_topic(topic.children, topic_id, (*trail, topic))
+        if found:
+            return found
+    return None
+
+
+@router.get("/topics/{topic_id}", response_class=HTMLResponse)
+def topic_page(
+    request: Request, session: SessionDep, topic_id: Annotated[str, Path(max_length=120)]
+) -> HTMLResponse:
+    """A topic of the ICPerMed taxonomy with its place in the tree."""
+    found = _find_topic(queries.topic_tree(session), topic_id)
+    if found is None:
+        raise queries.NotFound("topic", topic_id)
+    topic, trail = found
+    return render(request, "topic.html", {"t": topic, "trail": trail})
 
 
 @router.get("/calls/{call_id}")
