@@ -274,3 +274,24 @@ def test_calculators_download_json_like_the_cli(client: TestClient) -> None:
     query = "run=1&endpoint=binary&p_control=0.3&p_treatment=0.5&output=json"
     size = client.get(f"/tools/trials/sample-size?{query}")
     assert size.json()["n_total"] == binary_sample_size(0.3, 0.5).n_total
+
+
+def test_power_and_detectable_effect_at_a_given_size(client: TestClient) -> None:
+    from permedhub.trials import binary_power, survival_detectable_hazard_ratio
+
+    query = "run=1&endpoint=survival&hazard_ratio=0.7&events=247"
+    rows = dict(
+        (row[0], row[1])
+        for row in table_rows(client.get(f"/tools/trials/sample-size?{query}").text, "Power")
+    )
+    # 247 events are the Schoenfeld size for HR 0.7 (rounded up from 246.8), so the
+    # detectable HR is 0.7 or just closer to 1.
+    detectable = survival_detectable_hazard_ratio(247, 0.05, 0.2, 2)
+    assert rows["detectable hazard ratio"] == f"{detectable:,.4f}" and 0.7 <= detectable < 0.701
+    assert float(rows["power"]) >= 0.8
+    query = "run=1&endpoint=binary&p_control=0.3&p_treatment=0.5&n_control=93"
+    rows = dict(
+        (row[0], row[1])
+        for row in table_rows(client.get(f"/tools/trials/sample-size?{query}").text, "Power")
+    )
+    assert rows["power"] == f"{binary_power(0.3, 0.5, 93, 0.05, 2):,.4f}"

@@ -99,6 +99,8 @@ class SampleSizeForm(BaseModel):
     accrual: float | None = None
     follow_up: float | None = None
     dropout_hazard: float = Field(default=0.0, ge=0)
+    n_control: float | None = Field(default=None, gt=0)
+    events: float | None = Field(default=None, gt=0)
     output: Literal["page", "json"] = "page"
 
 
@@ -213,6 +215,13 @@ def sample_size(request: Request) -> Response:
         return _page(request, "tools/trials_sample_size.html", context)
     try:
         form = validate_form(SampleSizeForm, form_fields_of(values))
+        size = form.events if form.endpoint == "survival" else form.n_control
+        if size is not None:
+            context["result"] = trials_views.power_and_effect(
+                form.endpoint, size, form.alpha, form.beta, form.sided, form.allocation_ratio,
+                form.model_dump(),
+            )  # fmt: skip
+            return _page(request, "tools/trials_sample_size.html", context)
         design = _fixed_design(form)
     except ValueError as error:
         return _page(request, "tools/trials_sample_size.html", context, error)
