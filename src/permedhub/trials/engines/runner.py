@@ -9,6 +9,7 @@ on the chunking either) and reports mean and Monte-Carlo standard error sqrt(var
 
 from __future__ import annotations
 
+import atexit
 import math
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -170,25 +171,39 @@ def run_simulation(
     return summarise(moments, n_sim, seed, block_size)
 
 
+_LOCAL_CLIENTS: dict[int, Any] = {}
+
+
+def _local_dask_client(workers: int) -> Any:
+    """One local Dask cluster per process and worker count, reused by later runs (starting a
+    cluster takes seconds) and closed when the interpreter exits."""
+    if workers not in _LOCAL_CLIENTS:
+        from dask.distributed import Client, LocalCluster
+
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        client = Client(cluster)
+        atexit.register(cluster.close)
+        atexit.register(client.close)
+        _LOCAL_CLIENTS[workers] = client
+    return _LOCAL_CLIENTS[workers]
+
+
 def _run_on_dask(
     tasks: list[tuple[BlockSimulator, int, BlockPlan, range]], scheduler: str, workers: int
 ) -> list[list[BlockMoments]]:
     try:
-        from dask.distributed import Client, LocalCluster
+        from dask.distributed import Client
     except ImportError as error:  # pragma: no cover - depends on the optional extra
         raise TrialInputError(
             "scheduler", scheduler, "Dask installed: pip install 'permedhub[dask]'"
         ) from error
     if scheduler == "local":
-        with (
-            LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-            ) as cluster,
-            Client(cluster) as client,
-        ):
-            return list(client.gather(client.map(_run_chunk, tasks, pure=False)))
-    with Client(scheduler) as client:
+        client = _local_dask_client(workers)
         return list(client.gather(client.map(_run_chunk, tasks, pure=False)))
+    with Client(scheduler) as remote:
+        return list(remote.gather(remote.map(_run_chunk, tasks, pure=False)))
 
 
 def proportion_se(p: float, n: int) -> float:
