@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import yaml
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -28,9 +27,9 @@ from permedhub.hecon import dsa, payment
 from permedhub.hecon.errors import HeconError
 from permedhub.hecon.markov import MarkovModel
 from permedhub.hecon.report import render_report, render_tornado_report
-from permedhub.hecon.run import ModelRun, records, run_analysis, to_json
+from permedhub.hecon.run import ModelRun, load_document, records, run_analysis, to_json
 from permedhub.hecon.spec import ModelSpec, load_model
-from permedhub.hecon.tree_spec import TreeModelSpec, is_tree_document, load_tree_model
+from permedhub.hecon.tree_spec import TreeModelSpec
 
 app = typer.Typer(
     help="Health-economic models and analyses (permedhub.hecon).", no_args_is_help=True
@@ -60,14 +59,7 @@ def _model_path(model: str) -> Path:
 
 
 def _load_any(path: Path) -> ModelSpec | TreeModelSpec:
-    """A Markov model document, or a decision-tree document (top-level key ``tree``)."""
-    if not path.is_file():
-        raise HeconError(f"model file {str(path)!r} not found")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise HeconError(f"model file {str(path)!r} is not valid YAML/JSON: {exc}") from exc
-    return load_tree_model(data) if is_tree_document(data) else load_model(path)
+    return load_document(path)
 
 
 def _print_tables(run: ModelRun) -> None:

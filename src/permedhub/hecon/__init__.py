@@ -90,7 +90,7 @@ from permedhub.hecon.psm import (
 )
 from permedhub.hecon.rates import prob_to_rate, rate_to_prob, rescale_prob
 from permedhub.hecon.report import render_report, render_tornado_report
-from permedhub.hecon.run import ModelRun, run_analysis, to_json
+from permedhub.hecon.run import ModelRun, load_document, run_analysis, to_json
 from permedhub.hecon.spec import (
     DiagnosticStepSpec,
     DistributionSpec,
@@ -217,6 +217,7 @@ __all__ = [
     "icers_figure",
     "icers_from_psa",
     "instalment_for_price",
+    "load_document",
     "load_model",
     "load_tree_model",
     "lognormal_from_ci",

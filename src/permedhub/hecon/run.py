@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from permedhub.hecon import cea, voi
+from permedhub.hecon.errors import HeconError
 from permedhub.hecon.markov import MarkovModel, MarkovResult
 from permedhub.hecon.parameters import CompiledParameters
-from permedhub.hecon.spec import ModelSpec
-from permedhub.hecon.tree_spec import TreeModel, TreeModelSpec
+from permedhub.hecon.spec import ModelSpec, load_model
+from permedhub.hecon.tree_spec import TreeModel, TreeModelSpec, is_tree_document, load_tree_model
 
 
 @dataclass
@@ -44,6 +47,21 @@ class ModelRun:
         if isinstance(self.spec, TreeModelSpec):
             return self.spec.effect
         return self.spec.settings.effect
+
+
+def load_document(source: str | Path | dict[str, Any]) -> ModelSpec | TreeModelSpec:
+    """A Markov model document, or a decision-tree document (top-level key ``tree``), from a
+    YAML/JSON file or an already-parsed mapping (e.g. an upload in the portal)."""
+    if isinstance(source, dict):
+        return load_tree_model(source) if is_tree_document(source) else load_model(source)
+    path = Path(source)
+    if not path.is_file():
+        raise HeconError(f"model file {str(path)!r} not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise HeconError(f"model file {str(path)!r} is not valid YAML/JSON: {exc}") from exc
+    return load_tree_model(data) if is_tree_document(data) else load_model(path)
 
 
 def _add_psa(
