@@ -48,7 +48,7 @@ def test_every_page_renders_with_the_portal_layout(client: TestClient, path: str
     response = client.get(path)
     assert response.status_code == 200
     assert 'href="/tools/hecon" aria-current="page"' in response.text  # nav link, current
-    assert "/tools/static/plotly.min.js" in response.text
+    assert "/tools/static/plotly.min.js" not in response.text  # no charts yet, no 4.8 MB
 
 
 def test_plotly_js_is_served_from_the_installed_plotly_package(client: TestClient) -> None:
@@ -72,6 +72,7 @@ def test_the_briggs_hiv_example_shows_the_library_incremental_table(client: Test
     assert shown[5] == _money(combination["icer"])
     assert shown[6] == combination["status"] == "ND"
     assert set(figures(response.text)) == {"frontier"}
+    assert '<script src="/tools/static/plotly.min.js" defer></script>' in response.text
 
 
 def test_a_psa_run_shows_the_library_ceac_and_ce_plane(client: TestClient) -> None:
