@@ -543,3 +543,20 @@ def test_a_bad_payment_scheme_is_named(
     response = _post_payment(client, **fields)
     assert response.status_code == 422
     assert named in problem(response.text)
+
+
+def test_names_from_an_upload_are_escaped_in_tables_and_charts(client: TestClient) -> None:
+    script = "<script>alert(1)</script>"
+    text = example_models()["briggs_thr"].read_text(encoding="utf-8")
+    lines = text.splitlines()
+    assert lines[0].startswith("name:")
+    hostile = "\n".join([f"name: '{script}'", *lines[1:]]).replace(
+        "  standard:", "  'std<img src=x>':", 1
+    )
+    assert "std<img" in hostile
+    files = {"model_file": ("x.yaml", hostile.encode(), "text/yaml")}
+    response = _post_model(client, files=files, psa_draws="20", seed="1")
+    assert response.status_code == 200, response.text
+    assert script not in response.text and "<img src=x>" not in response.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
+    assert any(t.get("name") == "std<img src=x>" for t in figures(response.text)["ceac"]["data"])
