@@ -295,3 +295,16 @@ def test_power_and_detectable_effect_at_a_given_size(client: TestClient) -> None
         for row in table_rows(client.get(f"/tools/trials/sample-size?{query}").text, "Power")
     )
     assert rows["power"] == f"{binary_power(0.3, 0.5, 93, 0.05, 2):,.4f}"
+
+
+def test_binding_futility_with_hsd_beta_spending_is_the_librarys(client: TestClient) -> None:
+    query = "run=1&looks=3&boundary=hsd&gamma=-4&futility=binding&beta_spending=hsd&beta_gamma=-2"
+    response = client.get(f"/tools/trials/gsd?{query}")
+    assert response.status_code == 200, response.text
+    design = design_gsd(
+        3, "hsd", 0.025, 0.2, 1, None, futility="binding", gamma=-4,
+        beta_spending="hsd", beta_gamma=-2,
+    )  # fmt: skip
+    rows = table_rows(response.text, "Boundaries per look")
+    assert [row[3] for row in rows] == [f"{z:,.4f}" for z in design.futility_bounds]
+    assert len(figures(response.text)["boundaries"]["data"]) == 2  # efficacy and futility

@@ -68,6 +68,8 @@ class GsdForm(BaseModel):
     delta_wt: float | None = None
     hp_interim: float = 3.0
     beta_spending: Literal["ld-obf", "ld-pocock", "hsd", "power"] | None = None
+    beta_gamma: float | None = None
+    beta_rho: float | None = None
     output: Literal["page", "report", "json"] = "page"
 
 
@@ -174,7 +176,7 @@ def gsd(request: Request) -> Response:
             form.looks, form.boundary, form.alpha, form.beta, form.sided,
             split_numbers("timing", form.timing), futility=form.futility, gamma=form.gamma,
             rho=form.rho, delta_wt=form.delta_wt, hp_interim=form.hp_interim,
-            beta_spending=form.beta_spending,
+            beta_spending=form.beta_spending, beta_gamma=form.beta_gamma, beta_rho=form.beta_rho,
         )  # fmt: skip
     except ValueError as error:
         return _page(request, "tools/trials_gsd.html", context, error)
