@@ -77,6 +77,8 @@ def plan(args: argparse.Namespace) -> dict[str, list[str]]:
         f"home / {COLD}": ["/"] * max(5, n // 4),
         f"home network.json {COLD}": ["/network.json"] * max(5, n // 4),
         f"search page {COLD}": [f"/search?q={w}" for w in words[: max(5, n // 4)]],
+        f"country {COLD}": [f"/countries/{c}" for c in countries[: max(5, n // 4)]],
+        f"region {COLD}": [f"/regions/{r}" for r in regions[: max(5, n // 4)]],
         "initiative": [f"/initiatives/syn-ini-{k:05d}" for k in initiatives],
         "initiative partners.csv": [
             f"/initiatives/syn-ini-{k:05d}/partners.csv" for k in initiatives

@@ -1,9 +1,10 @@
-"""A short-lived cache of the portal's whole-graph aggregates (counts, network, timeline).
+"""A short-lived cache of the portal's aggregate views (counts, network, timeline, countries,
+regions).
 
 These few queries read the whole graph and every visitor of the home page asks the same ones, so
 their answers are kept for `TTL_S` seconds. Writes made through the portal clear the cache at
 once; a file loaded from the command line shows on the home page within `TTL_S` seconds.
-Entity pages (an initiative, an organisation...) are never cached.
+Pages of one initiative or organisation are never cached.
 """
 
 from __future__ import annotations

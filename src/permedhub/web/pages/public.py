@@ -427,7 +427,10 @@ def participations_csv(
 def country_page(
     request: Request, session: SessionDep, code: Annotated[str, Path(min_length=2, max_length=8)]
 ) -> HTMLResponse:
-    return render(request, "country.html", {"c": queries.country_profile(session, code)})
+    profile = page_cache(request).get(
+        ("country", code.upper()), lambda: queries.country_profile(session, code)
+    )
+    return render(request, "country.html", {"c": profile})
 
 
 @router.get("/countries/{code}/organisations.csv")
@@ -456,7 +459,10 @@ def regions_page(request: Request, session: SessionDep) -> HTMLResponse:
 def region_page(
     request: Request, session: SessionDep, region_id: Annotated[str, Path(max_length=40)]
 ) -> HTMLResponse:
-    return render(request, "region.html", {"r": queries.region_profile(session, region_id)})
+    profile = page_cache(request).get(
+        ("region", region_id), lambda: queries.region_profile(session, region_id)
+    )
+    return render(request, "region.html", {"r": profile})
 
 
 @router.get("/regions/{region_id}/members.csv")
