@@ -31,6 +31,7 @@ from permedhub.trials.fixed import (
     hazard_from_rates,
     probability_of_event,
     survival_detectable_hazard_ratio,
+    survival_event_design,
     survival_events,
     survival_power,
     survival_sample_size,
@@ -94,6 +95,13 @@ def test_schoenfeld_and_freedman_event_counts() -> None:
     assert survival_events(0.7, method="freedman") == pytest.approx(252.036, abs=1e-3)
     # rpact 3.3.4 getSampleSizeSurvival(hazardRatio = 0.7, allocationRatioPlanned = 2): 277.6355
     assert survival_events(0.7, 0.025, 0.2, 1, 2.0) == pytest.approx(277.6355, abs=1e-4)
+
+
+def test_events_only_design_reports_no_patient_numbers() -> None:
+    design = survival_event_design(0.7)
+    assert design.events == 247  # Schoenfeld (1983)
+    assert design.n_control is None and design.n_total is None
+    assert design.power >= 0.8
 
 
 def test_survival_power_and_detectable_hazard_ratio_invert_the_event_count() -> None:

@@ -350,9 +350,10 @@ def sample_size_command(
     table = Table(title=f"{name} endpoint: {result.method}")
     table.add_column("quantity")
     table.add_column("value", justify="right")
-    table.add_row("control arm", str(result.n_control))
-    table.add_row("treatment arm", str(result.n_treatment))
-    table.add_row("total", str(result.n_total))
+    if result.n_total is not None:
+        table.add_row("control arm", str(result.n_control))
+        table.add_row("treatment arm", str(result.n_treatment))
+        table.add_row("total", str(result.n_total))
     if result.events is not None:
         table.add_row("events", str(result.events))
     if result.probability_of_event is not None:
@@ -435,23 +436,13 @@ def _survival(
     """Events only, or events and patients when the accrual model is given."""
     has_model = any(v is not None for v in (median_control, hazard_rates, accrual, follow_up))
     if not has_model:
-        events = fixed.survival_events(
+        return fixed.survival_event_design(
             hazard_ratio,
             alpha,
             beta,
             sided,
             allocation_ratio,
             method,  # type: ignore[arg-type]
-        )
-        whole = int(-(-events // 1))
-        return fixed.FixedDesign(
-            endpoint="survival",
-            method=f"{method} events",
-            n_control=0,
-            n_treatment=0,
-            power=fixed.survival_power(hazard_ratio, whole, alpha, sided, allocation_ratio, method),  # type: ignore[arg-type]
-            events=whole,
-            inputs={"hazard_ratio": hazard_ratio, "events_exact": events},
         )
     if accrual is None or follow_up is None:
         raise TrialInputError("accrual_duration", accrual, "--accrual and --follow-up together")

@@ -47,15 +47,17 @@ class FixedDesign:
 
     endpoint: str
     method: str
-    n_control: int
-    n_treatment: int
+    n_control: int | None  # None for an events-only (time-to-event) calculation
+    n_treatment: int | None
     power: float
     events: int | None = None
     probability_of_event: float | None = None
     inputs: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def n_total(self) -> int:
+    def n_total(self) -> int | None:
+        if self.n_control is None or self.n_treatment is None:
+            return None
         return self.n_control + self.n_treatment
 
     def to_dict(self) -> dict[str, Any]:
@@ -520,6 +522,31 @@ def survival_detectable_hazard_ratio(
         return survival_power(hr, d, alpha, sided, allocation_ratio, method) - target
 
     return float(brentq(gap, 1e-9, 1.0 - 1e-12, xtol=1e-14))
+
+
+def survival_event_design(
+    hazard_ratio: float,
+    alpha: float = 0.05,
+    beta: float = 0.2,
+    sided: int = 2,
+    allocation_ratio: float = 1.0,
+    method: TTEMethod = "schoenfeld",
+) -> FixedDesign:
+    """Events only (no accrual model): the whole number of events and its power."""
+    events = survival_events(hazard_ratio, alpha, beta, sided, allocation_ratio, method)
+    whole = math.ceil(events - 1e-9)
+    return FixedDesign(
+        endpoint="survival",
+        method=f"{method} events",
+        n_control=None,
+        n_treatment=None,
+        power=survival_power(hazard_ratio, whole, alpha, sided, allocation_ratio, method),
+        events=whole,
+        inputs={
+            "hazard_ratio": hazard_ratio, "alpha": alpha, "beta": beta, "sided": sided,
+            "allocation_ratio": allocation_ratio, "events_exact": events,
+        },
+    )  # fmt: skip
 
 
 def survival_sample_size(
