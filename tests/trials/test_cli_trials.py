@@ -134,3 +134,14 @@ def test_gsd_out_writes_a_self_contained_html_report(tmp_path) -> None:  # type:
     text = report.read_text()
     assert '<script src="http' not in text and "plotly" in text.lower()
     assert "futility bound" in text and "ld-obf" in text and "binding" in text
+
+
+def test_gsd_per_look_flags() -> None:
+    payload = _json(["gsd", "--looks", "3", "--boundary", "ld-obf", "--futility", "nonbinding",
+                     "--efficacy-looks", "0,1,1", "--futility-looks", "1,0,1"])  # fmt: skip
+    assert payload["efficacy_z"][0] is None
+    assert payload["futility_z"][1] is None and payload["futility_z"][0] is not None
+    result = runner.invoke(app, ["trials", "gsd", "--looks", "3", "--boundary", "obf",
+                                 "--efficacy-looks", "1,1,0"])  # fmt: skip
+    assert result.exit_code == 2
+    assert "--efficacy-looks = [True, True, False]" in result.stderr

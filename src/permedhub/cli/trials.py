@@ -17,6 +17,7 @@ from typing import Any, Literal, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from permedhub.trials import checklist, fixed, gsd, simon
@@ -43,6 +44,8 @@ _OPTION_NAMES = {
     "delta_wt": "--delta-wt",
     "hp_interim": "--hp-interim",
     "beta_spending": "--beta-spending",
+    "efficacy_looks": "--efficacy-looks",
+    "futility_looks": "--futility-looks",
     "p0": "--p0",
     "p1": "--p1",
     "n_max": "--n-max",
@@ -64,7 +67,7 @@ _OPTION_NAMES = {
 
 
 def _fail(message: str) -> typer.Exit:
-    _err.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
+    _err.print(f"[red]error:[/red] {escape(message)}", highlight=False, markup=True)
     return typer.Exit(code=2)
 
 
@@ -88,6 +91,16 @@ def _floats(option: str, text: str | None) -> list[float] | None:
         return [float(part) for part in text.split(",") if part.strip()]
     except ValueError:
         raise _fail(f"{option} = {text!r} is invalid: expected comma-separated numbers") from None
+
+
+def _flags(option: str, text: str | None) -> list[bool] | None:
+    if text is None:
+        return None
+    mapping = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+    parts = [part.strip().lower() for part in text.split(",") if part.strip()]
+    if not parts or any(part not in mapping for part in parts):
+        raise _fail(f"{option} = {text!r} is invalid: expected comma-separated 1/0 flags")
+    return [mapping[part] for part in parts]
 
 
 def _fmt(value: float | None, digits: int = 4) -> str:
@@ -150,15 +163,24 @@ def gsd_command(
     beta_gamma: float | None = typer.Option(None, "--beta-gamma"),
     beta_rho: float | None = typer.Option(None, "--beta-rho"),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable JSON on stdout."),
+    efficacy_looks: str | None = typer.Option(
+        None, "--efficacy-looks", help="Per-look efficacy flags, e.g. 0,1,1 (final must be 1)."
+    ),
+    futility_looks: str | None = typer.Option(
+        None, "--futility-looks", help="Per-look futility flags, e.g. 1,1,1."
+    ),
     out: Path | None = typer.Option(None, "--out", help="Write a self-contained HTML report."),
 ) -> None:
     """Group-sequential design: critical values, nominal p-values, alpha spent, inflation."""
     rates = _floats("--timing", timing)
+    efficacy_flags = _flags("--efficacy-looks", efficacy_looks)
+    futility_flags = _flags("--futility-looks", futility_looks)
     design = _run(
         lambda: gsd.design_gsd(
             looks, boundary.value, alpha, beta, sided, rates, futility=futility.value,
             gamma=gamma, rho=rho, delta_wt=delta_wt, hp_interim=hp_interim,
             beta_spending=beta_spending, beta_gamma=beta_gamma, beta_rho=beta_rho,
+            efficacy_looks=efficacy_flags, futility_looks=futility_flags,
         )
     )  # fmt: skip
     if out is not None:
