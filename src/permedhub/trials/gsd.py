@@ -821,7 +821,9 @@ def _make_spec(
     t = _validate(looks, boundary, alpha, beta, sided, information_rates, futility, grid_r)
     eff_flags = _flags("efficacy_looks", efficacy_looks, looks)
     if not eff_flags[-1]:
-        raise TrialInputError("efficacy_looks", list(eff_flags), "the final look to be active")
+        raise TrialInputError(
+            "efficacy_looks", [bool(f) for f in eff_flags], "the final look to be active"
+        )
     fut_flags = _flags("futility_looks", futility_looks, looks)
     if boundary == "hp":
         check_positive("hp_interim", hp_interim)
