@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, insert
 
-from permedhub.db import ensure_ready, make_engine, upgrade
+from permedhub.db import make_engine, upgrade
 from permedhub.graph import models
 from permedhub.graph.export import FIELDS, ExportError, export
 from permedhub.graph.loading import load
@@ -88,20 +88,11 @@ def _hostile_document() -> dict[str, Any]:
     }
 
 
-@pytest.fixture(scope="module")
-def seeded_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database seeded once per module; every test works on its own copy of it."""
-    path = tmp_path_factory.mktemp("seeded") / "family.sqlite"
-    engine = make_engine(f"sqlite:///{path}")
-    ensure_ready(engine)
-    engine.dispose()  # the last connection to close checkpoints the WAL into the file
-    return path
-
-
 @pytest.fixture
-def family_file(seeded_file: Path, tmp_path: Path) -> Path:
+def family_file(sqlite_template: Path, tmp_path: Path) -> Path:
+    """This test's own copy of the seeded database (`sqlite_template`, tests/conftest.py)."""
     copy = tmp_path / "family.sqlite"
-    shutil.copyfile(seeded_file, copy)
+    shutil.copyfile(sqlite_template, copy)
     return copy
 
 
