@@ -41,6 +41,7 @@ Region = Annotated[str | None, Query(max_length=40)]
 INITIATIVE_KINDS: tuple[str, ...] = InitiativeKind.__args__  # type: ignore[attr-defined]
 SEARCH_TYPES = ("initiative", "organisation", "topic", "call")
 TWIN_ROWS = 500  # the page lists this many connections; the CSV has them all
+PARTNER_ROWS = 500  # an initiative page lists this many partners; its CSV has them all
 TIMELINE_BARS = 150  # the home page draws this many initiatives; the CSV lists them all
 NETWORK_SEED = 20161101  # ICPerMed's start: any fixed seed gives the same picture every visit
 
@@ -283,7 +284,7 @@ def _json_ld(detail: InitiativeDetail, request: Request) -> dict[str, Any]:
                 if p.organisation.country
                 else None,
             }
-            for p in detail.partners
+            for p in detail.partners[:PARTNER_ROWS]
         ],
         "isBasedOn": detail.source,
     }
@@ -300,6 +301,7 @@ def initiative_page(
         "initiative.html",
         {
             "i": detail,
+            "partners_shown": detail.partners[:PARTNER_ROWS],
             "json_ld": json_script(_json_ld(detail, request)),
             "roles": sorted({p.role for p in detail.partners}),
             "partner_countries": sorted(
