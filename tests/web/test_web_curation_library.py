@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,6 +17,7 @@ from permedhub.graph import curation, queries
 from permedhub.graph.layout import LayoutError, network_layout, timeline_axis
 from permedhub.graph.models import AuditEntry, Participation
 from permedhub.graph.views import Network, NetworkEdge, NetworkNode, Timeline, TimelineItem
+from permedhub.web.auth import session_secret
 from permedhub.web.pages.cache import PageCache
 
 LogIn = Callable[[TestClient, str], str]
@@ -235,3 +237,15 @@ def test_a_portal_edit_shows_at_once_on_cached_pages(client: TestClient, log_in:
         data={"csrf_token": token, "name": "ISCIII", "acronym": "NEW-ACRONYM"},
     )
     assert "NEW-ACRONYM" in client.get("/partials/network-table").text
+
+
+def test_session_secret_is_made_once_per_data_dir_and_private(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PERMEDHUB_SECRET_KEY", raising=False)
+    monkeypatch.setenv("PERMEDHUB_DATA_DIR", str(tmp_path))
+    first = session_secret()
+    assert len(first) >= 40 and session_secret() == first
+    assert (tmp_path / "session-secret").stat().st_mode & 0o777 == 0o600
+    monkeypatch.setenv("PERMEDHUB_SECRET_KEY", "from-the-environment")
+    assert session_secret() == "from-the-environment"
