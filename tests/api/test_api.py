@@ -66,6 +66,7 @@ def test_country_profile_and_subdivision(client):
         ci["initiative"]["id"] == "erapermed" and "coordinator" in ci["roles"]
         for ci in spain["initiatives"]
     )
+    assert spain["initiatives_total"] == len(spain["initiatives"])
     quebec = client.get("/api/countries/ca-qc").json()
     assert quebec["parent"] == {"code": "CA", "name": "Canada"}
 
@@ -85,6 +86,8 @@ def test_network_filters_by_kind_region_and_years(client):
     csas = client.get("/api/network", params={"kind": "csa"}).json()
     assert all(n["kind"] == "csa" for n in csas["nodes"] if n["type"] == "initiative")
     africa = client.get("/api/network", params={"region": "african-union"}).json()
+    shown = {n["id"] for n in africa["nodes"] if n["type"] == "initiative"}
+    assert "initiative:eu-africa-permed" in shown and "initiative:saphire" not in shown
     assert {n["country"] for n in africa["nodes"] if n["type"] == "organisation"} <= {
         "KE",
         "TZ",

@@ -11,8 +11,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, Select, func, or_, select, text
+from sqlalchemy.orm import Session, aliased, load_only
 
 from permedhub.graph.models import (
     Call,
@@ -105,6 +105,29 @@ def _marks(row: Any) -> dict[str, Any]:
     }
 
 
+# What an InitiativeSummary needs: lists of many initiatives load only these columns, not the
+# JSON documents (facts, aims, countries) that only a detail page shows.
+SUMMARY_ONLY = load_only(
+    Initiative.id,
+    Initiative.acronym,
+    Initiative.name,
+    Initiative.kind,
+    Initiative.programme,
+    Initiative.grant_id,
+    Initiative.start_date,
+    Initiative.start_precision,
+    Initiative.end_date,
+    Initiative.end_precision,
+    Initiative.eu_contribution_eur,
+    Initiative.total_budget_eur,
+    Initiative.website,
+    Initiative.summary,
+    Initiative.source,
+    Initiative.uncertain,
+    Initiative.approximate,
+)
+
+
 def initiative_summary(i: Initiative) -> InitiativeSummary:
     return InitiativeSummary(
         id=i.id,
@@ -184,7 +207,7 @@ def list_initiatives(
     per_page: int = 100,
 ) -> Page[InitiativeSummary]:
     offset, limit = _page_bounds(page, per_page)
-    stmt = select(Initiative)
+    stmt = select(Initiative).options(SUMMARY_ONLY)
     if kind:
         stmt = stmt.where(Initiative.kind == kind)
     if q:
@@ -415,6 +438,7 @@ def get_organisation(session: Session, organisation_id: str) -> OrganisationDeta
         )
         for p, i in session.execute(
             select(Participation, Initiative)
+            .options(SUMMARY_ONLY)
             .join(Initiative, Initiative.id == Participation.initiative_id)
             .where(Participation.organisation_id == organisation_id)
             .order_by(Initiative.start_date, Initiative.id)
@@ -442,8 +466,10 @@ def list_regions(session: Session) -> list[RegionRef]:
 
 
 def country_profile(
-    session: Session, code: str, *, organisations_limit: int = 200
+    session: Session, code: str, *, organisations_limit: int = 200, initiatives_limit: int = 200
 ) -> CountryProfile:
+    """A country or subdivision: its organisations, the initiatives they take part in (most
+    organisations first; `initiatives_total` counts all) and its region memberships."""
     country = session.get(Country, code.upper())
     if country is None:
         raise NotFound("country", code)
@@ -481,12 +507,17 @@ def country_profile(
     for initiative_id, role, n in per_initiative:
         roles[initiative_id].add(role)
         org_counts[initiative_id] += n
-    declared = _declaring(session, code)
-    initiative_ids = set(roles) | declared
+    declared = set(
+        session.execute(select(Initiative.id).where(_declares_country(session, code))).scalars()
+    )
+    initiative_ids = sorted(
+        set(roles) | declared, key=lambda i: (-org_counts.get(i, 0), i not in declared, i)
+    )
+    shown = initiative_ids[:initiatives_limit]
     initiatives = {
         i.id: i
         for i in session.execute(
-            select(Initiative).where(Initiative.id.in_(initiative_ids))
+            select(Initiative).options(SUMMARY_ONLY).where(Initiative.id.in_(shown))
         ).scalars()
     }
     subdivisions = (
@@ -532,11 +563,12 @@ def country_profile(
                     organisations=org_counts.get(i, 0),
                     declared=i in declared,
                 )
-                for i in initiative_ids
+                for i in shown
                 if i in initiatives
             ),
             key=lambda ci: (ci.initiative.start or "9999", ci.initiative.id),
         ),
+        initiatives_total=len(initiative_ids),
     )
 
 
@@ -551,8 +583,15 @@ def _declared_countries(session: Session) -> list[tuple[str, list[str]]]:
     ]
 
 
-def _declaring(session: Session, code: str) -> set[str]:
-    return {i for i, countries in _declared_countries(session) if code in countries}
+def _declares_country(session: Session, code: str) -> ColumnElement[bool]:
+    """SQL: the initiative lists `code` among its countries (a JSON array column)."""
+    if session.get_bind().dialect.name == "sqlite":
+        clause = text(
+            "EXISTS (SELECT 1 FROM json_each(initiative.countries) WHERE json_each.value = :c)"
+        )
+    else:
+        clause = text("jsonb_exists(CAST(initiative.countries AS jsonb), :c)")
+    return clause.bindparams(c=code)  # type: ignore[return-value]
 
 
 def _activity_by_country(
@@ -614,6 +653,7 @@ def region_profile(session: Session, region_id: str) -> RegionProfile:
         initiative_summary(i)
         for i in session.execute(
             select(Initiative)
+            .options(SUMMARY_ONLY)
             .where(Initiative.id.in_(initiative_ids))
             .order_by(Initiative.start_date, Initiative.id)
         ).scalars()
@@ -698,7 +738,11 @@ def network(
                 label=link.kind,
             )
         )
-    org_filter = [Participation.initiative_id.in_(ids)]
+    # Restrict participations to the chosen initiatives only when a filter chose some: an
+    # IN over every initiative would make the database walk all participations.
+    org_filter: list[ColumnElement[bool]] = []
+    if kinds or year_from is not None or year_to is not None:
+        org_filter.append(Participation.initiative_id.in_(ids))
     if region:
         org_filter.append(
             Organisation.country_code.in_(
@@ -773,7 +817,6 @@ def network(
             .group_by(Organisation.country_code, Participation.initiative_id)
         ):
             code = country or "unknown"
-            countries[code] += n
             edges.append(
                 NetworkEdge(
                     source=f"aggregate:{code}",
@@ -783,6 +826,28 @@ def network(
                     label=f"{n} organisations",
                 )
             )
+        for country, n in session.execute(
+            select(Organisation.country_code, func.count(func.distinct(Organisation.id)))
+            .join(Participation, Participation.organisation_id == Organisation.id)
+            .where(*org_filter)
+            .group_by(Organisation.country_code)
+        ):
+            countries[country or "unknown"] = n
+    if region:
+        # Within a region, show the initiatives its organisations take part in or that list
+        # one of its countries, not the whole family.
+        members = set(
+            session.execute(
+                select(RegionMembership.country_code).where(RegionMembership.region_id == region)
+            ).scalars()
+        )
+        keep = {e.target for e in edges if e.type == "participation"} | {
+            f"initiative:{i}"
+            for i, declared in _declared_countries(session)
+            if members.intersection(declared)
+        }
+        nodes = [n for n in nodes if n.type != "initiative" or n.id in keep]
+        edges = [e for e in edges if e.type != "link" or (e.source in keep and e.target in keep)]
     names = _country_names(session, countries)
     for code, n in sorted(countries.items()):
         node_type = "aggregate" if aggregated else "country"

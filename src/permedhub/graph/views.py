@@ -165,7 +165,10 @@ class CountryProfile(CountryRef):
     organisations_total: int = 0
     organisations: list[OrganisationSummary] = Field(default_factory=list)
     participations_total: int = 0
-    initiatives: list[CountryInitiative] = Field(default_factory=list)
+    initiatives_total: int = 0
+    initiatives: list[CountryInitiative] = Field(
+        default_factory=list, description="the initiatives with most organisations here first"
+    )
 
 
 class RegionMemberActivity(CountryRef):
