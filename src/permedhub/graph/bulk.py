@@ -59,7 +59,11 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, A
 
 
 def _to_json(value: Any) -> Any:
-    return None if value is None else dumps(value)
+    if value is None:
+        return None
+    if not value and isinstance(value, dict | list):  # most marks and lists are empty
+        return "{}" if isinstance(value, dict) else "[]"
+    return dumps(value)
 
 
 def _to_iso(value: Any) -> Any:

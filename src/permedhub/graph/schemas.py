@@ -10,6 +10,7 @@ stored as the last day of its period and the precision is kept.
 from __future__ import annotations
 
 import calendar
+import functools
 import datetime as dt
 import re
 from typing import Annotated, Any, Literal
@@ -92,7 +93,12 @@ def parse_partial_date(value: Any) -> PartialDate | None:
         value = value.date()
     if isinstance(value, dt.date):
         return PartialDate(year=value.year, month=value.month, day=value.day)
-    text = str(value).strip()
+    return _parse_date_text(str(value).strip())
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_date_text(text: str) -> PartialDate:
+    # Bulk files repeat the same few thousand dates; PartialDate is frozen, so sharing is safe.
     match = re.fullmatch(r"(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?", text)
     if not match:
         raise ValueError(f"expected a date as YYYY, YYYY-MM or YYYY-MM-DD, got {text!r}")
