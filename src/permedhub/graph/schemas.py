@@ -10,8 +10,8 @@ stored as the last day of its period and the precision is kept.
 from __future__ import annotations
 
 import calendar
-import functools
 import datetime as dt
+import functools
 import re
 from typing import Annotated, Any, Literal
 
