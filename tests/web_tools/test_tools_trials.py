@@ -308,3 +308,16 @@ def test_binding_futility_with_hsd_beta_spending_is_the_librarys(client: TestCli
     rows = table_rows(response.text, "Boundaries per look")
     assert [row[3] for row in rows] == [f"{z:,.4f}" for z in design.futility_bounds]
     assert len(figures(response.text)["boundaries"]["data"]) == 2  # efficacy and futility
+
+
+def test_per_look_flags_reach_the_library(client: TestClient) -> None:
+    query = "run=1&looks=3&boundary=ld-obf&efficacy_looks=0,1,1"
+    response = client.get(f"/tools/trials/gsd?{query}")
+    assert response.status_code == 200, response.text
+    design = design_gsd(3, "ld-obf", 0.025, 0.2, 1, None, efficacy_looks=[False, True, True])
+    rows = table_rows(response.text, "Boundaries per look")
+    assert rows[0][2] == "∞"  # no efficacy stop at the first look
+    assert [row[2] for row in rows[1:]] == [f"{z:,.4f}" for z in design.efficacy_bounds[1:]]
+    bad = client.get("/tools/trials/gsd?run=1&looks=3&boundary=obf&efficacy_looks=0,maybe,1")
+    assert bad.status_code == 422
+    assert problem(bad.text).startswith("efficacy_looks: expected comma-separated 1/0 flags")

@@ -70,6 +70,8 @@ class GsdForm(BaseModel):
     beta_spending: Literal["ld-obf", "ld-pocock", "hsd", "power"] | None = None
     beta_gamma: float | None = None
     beta_rho: float | None = None
+    efficacy_looks: str | None = None
+    futility_looks: str | None = None
     output: Literal["page", "report", "json"] = "page"
 
 
@@ -177,6 +179,8 @@ def gsd(request: Request) -> Response:
             split_numbers("timing", form.timing), futility=form.futility, gamma=form.gamma,
             rho=form.rho, delta_wt=form.delta_wt, hp_interim=form.hp_interim,
             beta_spending=form.beta_spending, beta_gamma=form.beta_gamma, beta_rho=form.beta_rho,
+            efficacy_looks=_flags("efficacy_looks", form.efficacy_looks),
+            futility_looks=_flags("futility_looks", form.futility_looks),
         )  # fmt: skip
     except ValueError as error:
         return _page(request, "tools/trials_gsd.html", context, error)
@@ -186,6 +190,19 @@ def gsd(request: Request) -> Response:
         return json_download(design.to_dict(), "gsd-design.json")
     context["result"] = trials_views.gsd_page(design)
     return _page(request, "tools/trials_gsd.html", context)
+
+
+def _flags(field: str, text: str | None) -> list[bool] | None:
+    """'0, 1, 1' -> [False, True, True]: per-look flags (1/0, yes/no, true/false)."""
+    if text is None:
+        return None
+    mapping = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+    parts = [part.strip().lower() for part in text.split(",") if part.strip()]
+    if not parts or any(part not in mapping for part in parts):
+        raise ToolInputError(
+            field, f"expected comma-separated 1/0 flags, one per look, got {text!r}"
+        )
+    return [mapping[part] for part in parts]
 
 
 def form_fields_of(values: dict[str, str]) -> dict[str, str]:

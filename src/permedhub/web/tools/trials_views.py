@@ -336,17 +336,7 @@ def survival_design(
     the control median and a dropout hazard — as `permedhub trials sample-size` does."""
     tte: Any = method
     if median_control is None and accrual is None and follow_up is None:
-        events = fixed.survival_events(hazard_ratio, alpha, beta, sided, allocation_ratio, tte)
-        whole = math.ceil(events)
-        return fixed.FixedDesign(
-            endpoint="survival",
-            method=f"{method} events",
-            n_control=0,
-            n_treatment=0,
-            power=fixed.survival_power(hazard_ratio, whole, alpha, sided, allocation_ratio, tte),
-            events=whole,
-            inputs={"hazard_ratio": hazard_ratio, "events_exact": events},
-        )
+        return fixed.survival_event_design(hazard_ratio, alpha, beta, sided, allocation_ratio, tte)
     if median_control is None or accrual is None or follow_up is None:
         missing = [name for name, value in (("median_control", median_control),
                    ("accrual", accrual), ("follow_up", follow_up)) if value is None]  # fmt: skip
