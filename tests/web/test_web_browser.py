@@ -342,3 +342,16 @@ def test_home_fits_a_375px_phone(tab: Tab) -> None:
     width = tab.page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, f"the home page is {width}px wide on a 375px screen"
     tab.shot("home-375")
+
+
+@pytest.mark.parametrize(
+    ("ci", "outcome"), [("true", pytest.fail.Exception), ("", pytest.skip.Exception)]
+)
+def test_a_missing_browser_fails_under_ci_and_skips_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, ci: str, outcome: type[BaseException]
+) -> None:
+    monkeypatch.setattr(f"{__name__}.CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setattr(shutil, "which", lambda _name: None)
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="Chromium is not installed"):
+        _chromium_or_skip()
