@@ -211,22 +211,27 @@ def test_timeline_axis_spans_every_date_and_today() -> None:
     assert 80 < axis.today_x < 90  # mid-2026 on a 2018-2027 axis
 
 
-def test_page_cache_keeps_answers_for_its_ttl_and_clears_on_demand() -> None:
+def test_page_cache_serves_stale_answers_while_refreshing_and_clears_on_demand() -> None:
     now = [0.0]
     cache = PageCache(ttl_s=30, clock=lambda: now[0])
     calls: list[int] = []
 
-    def compute() -> int:
+    def compute(_session: Session) -> int:
         calls.append(1)
         return len(calls)
 
-    assert cache.get("counts", compute) == 1
+    def get() -> int:
+        return cache.get("counts", compute, session=Session(), engine=None)
+
+    assert get() == 1
     now[0] = 29.9
-    assert cache.get("counts", compute) == 1
+    assert get() == 1 and len(calls) == 1
     now[0] = 30.1
-    assert cache.get("counts", compute) == 2
+    assert get() == 1, "an expired answer is served while it is recomputed"
+    cache.wait_for_refreshes()
+    assert len(calls) == 2 and get() == 2
     cache.clear()
-    assert cache.get("counts", compute) == 3
+    assert get() == 3, "after a clear the next visitor waits for a fresh answer"
 
 
 def test_a_portal_edit_shows_at_once_on_cached_pages(client: TestClient, log_in: LogIn) -> None:

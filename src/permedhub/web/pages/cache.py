@@ -1,9 +1,11 @@
 """A short-lived cache of the portal's aggregate views (counts, network, timeline, countries,
-regions).
+regions), refreshed in the background.
 
-These few queries read the whole graph and every visitor of the home page asks the same ones, so
-their answers are kept for `TTL_S` seconds. Writes made through the portal clear the cache at
-once; a file loaded from the command line shows on the home page within `TTL_S` seconds.
+These queries read much of the graph and every visitor asks the same ones. An answer is fresh
+for `TTL_S` seconds; after that the next visitor still gets it at once while a background
+thread recomputes it (stale-while-revalidate), so only the very first visitor after start-up or
+after a portal write waits for the query. Writes made through the portal clear the cache at once;
+a file loaded from the command line shows within about `TTL_S` seconds (plus the refresh time).
 Pages of one initiative or organisation are never cached.
 """
 
@@ -15,6 +17,8 @@ from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from fastapi import Request
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 T = TypeVar("T")
 TTL_S = 30.0
@@ -27,25 +31,77 @@ class PageCache:
             raise ValueError(f"ttl_s={ttl_s!r}: expected seconds >= 0")
         self.ttl_s, self.clock = ttl_s, clock
         self._entries: dict[Hashable, tuple[float, Any]] = {}
+        self._refreshing: dict[Hashable, threading.Thread] = {}
+        self._generation = 0  # bumped by clear(): a refresh started before it is discarded
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
+    def get(
+        self,
+        key: Hashable,
+        compute: Callable[[Session], T],
+        *,
+        session: Session,
+        engine: Engine | None,
+    ) -> T:
+        """The cached answer for `key`; computed now on `session` when there is none at all."""
         now = self.clock()
         with self._lock:
             hit = self._entries.get(key)
-        if hit is not None and hit[0] > now:
+        if hit is not None:
+            if hit[0] <= now:
+                self._refresh(key, compute, engine)
             value: T = hit[1]
             return value
-        value = compute()
         with self._lock:
+            generation = self._generation
+        value = compute(session)
+        self._store(key, value, generation)
+        return value
+
+    def _store(self, key: Hashable, value: Any, generation: int) -> None:
+        with self._lock:
+            if generation != self._generation:
+                return
             if len(self._entries) >= MAX_ENTRIES:
                 self._entries.clear()
-            self._entries[key] = (now + self.ttl_s, value)
-        return value
+            self._entries[key] = (self.clock() + self.ttl_s, value)
+
+    def _refresh(
+        self, key: Hashable, compute: Callable[[Session], Any], engine: Engine | None
+    ) -> None:
+        with self._lock:
+            if key in self._refreshing:
+                return
+            generation = self._generation
+
+            def run() -> None:
+                try:
+                    with Session(engine) as session:
+                        value = compute(session)
+                except Exception:
+                    with self._lock:  # the next visitor recomputes and sees the error
+                        self._entries.pop(key, None)
+                else:
+                    self._store(key, value, generation)
+                finally:
+                    with self._lock:
+                        self._refreshing.pop(key, None)
+
+            thread = threading.Thread(target=run, name=f"page-cache-{key!r}", daemon=True)
+            self._refreshing[key] = thread
+        thread.start()
+
+    def wait_for_refreshes(self, timeout_s: float = 30.0) -> None:
+        """Block until background refreshes end (for tests and orderly shutdown)."""
+        with self._lock:
+            threads = list(self._refreshing.values())
+        for thread in threads:
+            thread.join(timeout_s)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._generation += 1
 
 
 def page_cache(request: Request) -> PageCache:

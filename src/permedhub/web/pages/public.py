@@ -7,8 +7,8 @@ as a CSV table, or as JSON for the home page's network and map).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Annotated, Any
+from collections.abc import Callable, Hashable, Sequence
+from typing import Annotated, Any, TypeVar
 
 import pycountry
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -27,11 +27,12 @@ from permedhub.graph.views import (
     TopicView,
 )
 from permedhub.search.query import SearchFilters, SearchQueryError, search
-from permedhub.web.deps import get_session
+from permedhub.web.deps import engine_of, get_session
 from permedhub.web.pages import tables
 from permedhub.web.pages.cache import page_cache
 from permedhub.web.pages.rendering import csv_response, json_script, render
 
+T = TypeVar("T")
 router = APIRouter(include_in_schema=False)
 SessionDep = Annotated[Session, Depends(get_session)]
 Kinds = Annotated[list[InitiativeKind] | None, Query()]
@@ -73,6 +74,20 @@ def _filters(
     )
 
 
+def _cached(
+    request: Request, session: Session, key: Hashable, compute: Callable[[Session], T]
+) -> T:
+    """An aggregate from the page cache (see `cache.py`), computed on `session` if absent."""
+    return page_cache(request).get(key, compute, session=session, engine=engine_of(request))
+
+
+def _network_query(session: Session, filters: NetworkFilters) -> Network:
+    kinds, region, year_from, year_to = filters
+    return queries.network(
+        session, kinds=list(kinds) or None, region=region, year_from=year_from, year_to=year_to
+    )
+
+
 def _network(
     request: Request,
     session: Session,
@@ -82,25 +97,15 @@ def _network(
     year_to: str | None,
 ) -> Network:
     filters = _filters(kind, region, year_from, year_to)
-    kinds = filters[0]
-    return page_cache(request).get(
-        ("network", filters),
-        lambda: queries.network(
-            session,
-            kinds=list(kinds) or None,
-            region=filters[1],
-            year_from=filters[2],
-            year_to=filters[3],
-        ),
-    )
+    return _cached(request, session, ("network", filters), lambda s: _network_query(s, filters))
 
 
 def _counts(request: Request, session: Session) -> Counts:
-    return page_cache(request).get("counts", lambda: queries.counts(session))
+    return _cached(request, session, "counts", queries.counts)
 
 
 def _timeline(request: Request, session: Session) -> Timeline:
-    return page_cache(request).get("timeline", lambda: queries.timeline(session))
+    return _cached(request, session, "timeline", lambda s: queries.timeline(s))
 
 
 # ---------------------------------------------------------------- home
@@ -176,8 +181,10 @@ def network_json(
 ) -> Response:
     """The network with server-computed, seeded positions, for the home page's drawing."""
 
-    def payload() -> bytes:
-        network = _network(request, session, kind, region, year_from, year_to)
+    filters = _filters(kind, region, year_from, year_to)
+
+    def payload(s: Session) -> bytes:
+        network = _network_query(s, filters)
         positions = network_layout(network, seed=NETWORK_SEED)
         data: dict[str, Any] = network.model_dump()
         for node in data["nodes"]:
@@ -185,8 +192,8 @@ def network_json(
         # Kept encoded: a big network takes longer to serialise than to send.
         return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
-    key = ("network.json", _filters(kind, region, year_from, year_to))
-    return Response(page_cache(request).get(key, payload), media_type="application/json")
+    body = _cached(request, session, ("network.json", filters), payload)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/network.csv")
@@ -431,8 +438,8 @@ def participations_csv(
 def country_page(
     request: Request, session: SessionDep, code: Annotated[str, Path(min_length=2, max_length=8)]
 ) -> HTMLResponse:
-    profile = page_cache(request).get(
-        ("country", code.upper()), lambda: queries.country_profile(session, code)
+    profile = _cached(
+        request, session, ("country", code.upper()), lambda s: queries.country_profile(s, code)
     )
     return render(request, "country.html", {"c": profile})
 
@@ -463,8 +470,8 @@ def regions_page(request: Request, session: SessionDep) -> HTMLResponse:
 def region_page(
     request: Request, session: SessionDep, region_id: Annotated[str, Path(max_length=40)]
 ) -> HTMLResponse:
-    profile = page_cache(request).get(
-        ("region", region_id), lambda: queries.region_profile(session, region_id)
+    profile = _cached(
+        request, session, ("region", region_id), lambda s: queries.region_profile(s, region_id)
     )
     return render(request, "region.html", {"r": profile})
 
