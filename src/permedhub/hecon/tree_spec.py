@@ -174,4 +174,6 @@ class TreeModel:
         root = self._build(self.spec.tree, ns, d)
         assert isinstance(root, Decision)
         return DecisionTree(root).evaluate(wtp)
+
+
 EdgeSpec.model_rebuild()
