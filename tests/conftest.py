@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,8 @@ from sqlalchemy.engine import make_url
 from permedhub.db import ensure_ready, make_engine
 
 POSTGRES_URL_ENV = "PERMEDHUB_TEST_POSTGRES_URL"
+# Nothing a test does (session secrets, default databases) may land in the user's own data dir.
+os.environ.setdefault("PERMEDHUB_DATA_DIR", tempfile.mkdtemp(prefix="permedhub-tests-"))
 BACKENDS = ["sqlite", "postgresql"]
 
 
