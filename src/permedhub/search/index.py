@@ -7,7 +7,7 @@ from functools import cache
 from typing import Any
 
 import pycountry
-from sqlalchemy import Connection, bindparam, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, update
 
 from permedhub.graph.bulk import insert_rows
 from permedhub.graph.models import SearchDocument, table_of
@@ -132,11 +132,3 @@ def remove_document(connection: Connection, entity_type: str, entity_id: str) ->
             SEARCH_TABLE.c.entity_type == entity_type, SEARCH_TABLE.c.entity_id == entity_id
         )
     )
-
-
-def reindex(connection: Connection, entity_type: str, table: Any) -> int:
-    """Rebuild the documents of every row of one entity type; returns how many."""
-    connection.execute(delete(SEARCH_TABLE).where(SEARCH_TABLE.c.entity_type == entity_type))
-    rows = [dict(r) for r in connection.execute(select(table)).mappings()]
-    write_documents(connection, entity_type, rows, [])
-    return len(rows)
