@@ -27,9 +27,8 @@ from permedhub.hecon import dsa, payment
 from permedhub.hecon.errors import HeconError
 from permedhub.hecon.markov import MarkovModel
 from permedhub.hecon.report import render_report, render_tornado_report
-from permedhub.hecon.run import ModelRun, load_document, records, run_analysis, to_json
-from permedhub.hecon.spec import ModelSpec, load_model
-from permedhub.hecon.tree_spec import TreeModelSpec
+from permedhub.hecon.run import AnySpec, ModelRun, load_document, records, run_analysis, to_json
+from permedhub.hecon.spec import load_model
 
 app = typer.Typer(
     help="Health-economic models and analyses (permedhub.hecon).", no_args_is_help=True
@@ -58,7 +57,7 @@ def _model_path(model: str) -> Path:
     return Path(model)
 
 
-def _load_any(path: Path) -> ModelSpec | TreeModelSpec:
+def _load_any(path: Path) -> AnySpec:
     return load_document(path)
 
 

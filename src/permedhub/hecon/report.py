@@ -11,6 +11,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from permedhub.hecon import cea, plots
+from permedhub.hecon.psm import PSM_STATES
+from permedhub.hecon.psm_spec import PSMModelSpec
 from permedhub.hecon.run import ModelRun
 from permedhub.hecon.spec import DistributionSpec, ModelSpec, TableSpec
 
@@ -61,9 +63,8 @@ def _fmt(data: Any, indent: int = 0) -> str:
     return f"{pad}{data}"
 
 
-def _trace_figure(spec: ModelSpec, trace: pd.DataFrame) -> go.Figure:
+def _trace_figure(states: list[str], trace: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
-    states = [s.name for s in spec.states]
     for strategy, rows in trace.groupby("strategy", sort=False):
         for state in states:
             fig.add_trace(
@@ -112,7 +113,9 @@ def render_report(run: ModelRun) -> str:
     spec = run.spec
     figures: list[go.Figure] = [plots.icers_figure(run.icers)]
     if isinstance(spec, ModelSpec) and run.trace is not None:
-        figures.append(_trace_figure(spec, run.trace))
+        figures.append(_trace_figure([s.name for s in spec.states], run.trace))
+    if isinstance(spec, PSMModelSpec) and run.trace is not None:
+        figures.append(_trace_figure(list(PSM_STATES), run.trace))
     if run.psa_costs is not None and run.psa_effects is not None and run.strategies:
         sample = cea.psa_sample(run.psa_costs, run.psa_effects, run.strategies)
         comparator = run.strategies[0]
@@ -149,6 +152,17 @@ def render_report(run: ModelRun) -> str:
     parts.append("<h2>Inputs</h2>")
     if isinstance(spec, ModelSpec):
         parts += _markov_inputs(spec)
+    elif isinstance(spec, PSMModelSpec):
+        settings = pd.DataFrame([spec.settings.model_dump()]).T.reset_index()
+        settings.columns = ["setting", "value"]
+        parts += [
+            "<h3>Settings</h3>",
+            _table(settings),
+            _nested(
+                "Partitioned survival structure",
+                spec.partitioned_survival.model_dump(exclude_none=True),
+            ),
+        ]
     else:
         parts.append(_nested("Decision tree", spec.tree.model_dump(exclude_defaults=True)))
     parts += ["<h3>Parameters</h3>", _table(_parameter_rows(run)), "</body></html>"]

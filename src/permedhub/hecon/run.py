@@ -16,16 +16,25 @@ from permedhub.hecon import cea, voi
 from permedhub.hecon.errors import HeconError
 from permedhub.hecon.markov import MarkovModel, MarkovResult
 from permedhub.hecon.parameters import CompiledParameters
+from permedhub.hecon.psm_spec import (
+    PSMModel,
+    PSMModelSpec,
+    is_psm_document,
+    load_psm_model,
+    psa_matrices,
+)
 from permedhub.hecon.spec import ModelSpec, load_model
 from permedhub.hecon.tree_spec import TreeModel, TreeModelSpec, is_tree_document, load_tree_model
+
+AnySpec = ModelSpec | TreeModelSpec | PSMModelSpec
 
 
 @dataclass
 class ModelRun:
-    spec: ModelSpec | TreeModelSpec
+    spec: AnySpec
     deterministic: pd.DataFrame  # per strategy: cost, effect (+ qaly, ly, cost_<category>...)
     icers: pd.DataFrame  # strategy, cost, effect, inc_cost, inc_effect, icer, status
-    trace: pd.DataFrame | None = None  # deterministic Markov trace
+    trace: pd.DataFrame | None = None  # deterministic Markov / partitioned survival trace
     psa: MarkovResult | None = None  # Markov PSA (per-draw frame, parameters)
     psa_costs: np.ndarray | None = None  # (draws, strategies)
     psa_effects: np.ndarray | None = None
@@ -49,10 +58,13 @@ class ModelRun:
         return self.spec.settings.effect
 
 
-def load_document(source: str | Path | dict[str, Any]) -> ModelSpec | TreeModelSpec:
-    """A Markov model document, or a decision-tree document (top-level key ``tree``), from a
-    YAML/JSON file or an already-parsed mapping (e.g. an upload in the portal)."""
+def load_document(source: str | Path | dict[str, Any]) -> AnySpec:
+    """A Markov model document, a decision-tree document (top-level key ``tree``) or a
+    partitioned survival document (top-level key ``partitioned_survival``), from a YAML/JSON
+    file or an already-parsed mapping (e.g. an upload in the portal)."""
     if isinstance(source, dict):
+        if is_psm_document(source):
+            return load_psm_model(source)
         return load_tree_model(source) if is_tree_document(source) else load_model(source)
     path = Path(source)
     if not path.is_file():
@@ -61,6 +73,8 @@ def load_document(source: str | Path | dict[str, Any]) -> ModelSpec | TreeModelS
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise HeconError(f"model file {str(path)!r} is not valid YAML/JSON: {exc}") from exc
+    if is_psm_document(data):
+        return load_psm_model(path)
     return load_tree_model(data) if is_tree_document(data) else load_model(path)
 
 
@@ -90,7 +104,7 @@ def _add_psa(
 
 
 def run_analysis(
-    spec: ModelSpec | TreeModelSpec,
+    spec: AnySpec,
     n_draws: int | None = None,
     seed: int | None = None,
     wtp_max: float = 100_000,
@@ -98,8 +112,9 @@ def run_analysis(
 ) -> ModelRun:
     """Deterministic run, incremental table (strong/extended dominance), and with `n_draws` a
     seeded PSA with summary statistics, the CEAC and the per-person EVPI over 0..`wtp_max`.
-    Works for Markov and decision-tree documents. With `evppi_wtp` (and a PSA), the EVPPI of
-    every univariate stochastic input at that threshold (GAM metamodel of :mod:`.voi`)."""
+    Works for Markov, decision-tree and partitioned survival documents. With `evppi_wtp` (and
+    a PSA), the EVPPI of every univariate stochastic input at that threshold (GAM metamodel of
+    :mod:`.voi`)."""
     if isinstance(spec, TreeModelSpec):
         tree = TreeModel(spec)
         det = tree.evaluate().drop(columns="draw").set_index("strategy")
@@ -120,13 +135,12 @@ def run_analysis(
             )
             out.seed = seed
         return out
+    if isinstance(spec, PSMModelSpec):
+        return _run_psm(spec, n_draws, seed, wtp_max, evppi_wtp)
     model = MarkovModel(spec)
     base = model.run()
     effect = spec.settings.effect
-    det = base.mean()
-    det["effect"] = det[effect]
-    first = ["cost", "effect", "qaly", "ly"]
-    det = det[first + [c for c in det.columns if c not in first]]
+    det = _deterministic_table(base.mean(), effect)
     icers = cea.calculate_icers(det["cost"].to_numpy(), det["effect"].to_numpy(), list(det.index))
     out = ModelRun(spec, det, icers, base.trace)
     if n_draws:
@@ -137,6 +151,37 @@ def run_analysis(
         out.seed = seed
         if evppi_wtp is not None:
             _add_evppi(out, model.params, psa.parameters, evppi_wtp)
+    return out
+
+
+def _deterministic_table(mean: pd.DataFrame, effect: str) -> pd.DataFrame:
+    det = mean.copy()
+    det["effect"] = det[effect]
+    first = ["cost", "effect", "qaly", "ly"]
+    return det[first + [c for c in det.columns if c not in first]]
+
+
+def _run_psm(
+    spec: PSMModelSpec,
+    n_draws: int | None,
+    seed: int | None,
+    wtp_max: float,
+    evppi_wtp: float | None,
+) -> ModelRun:
+    model = PSMModel(spec)
+    effect = spec.settings.effect
+    base, _ = model.run()
+    mean = base.summary.drop(columns="draw").groupby("strategy", sort=False).mean()
+    det = _deterministic_table(mean, effect)
+    icers = cea.calculate_icers(det["cost"].to_numpy(), det["effect"].to_numpy(), list(det.index))
+    out = ModelRun(spec, det, icers, base.trace)
+    if n_draws:
+        psa, sampled = model.run(n_draws, seed)
+        costs, effects, names = psa_matrices(psa.summary, effect)
+        _add_psa(out, costs, effects, names, wtp_max)
+        out.seed = seed
+        if evppi_wtp is not None:
+            _add_evppi(out, model.params, sampled, evppi_wtp)
     return out
 
 
@@ -172,17 +217,23 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
 
 
+def _document_type(spec: AnySpec) -> str:
+    if isinstance(spec, TreeModelSpec):
+        return "decision_tree"
+    return "partitioned_survival" if isinstance(spec, PSMModelSpec) else "markov"
+
+
 def to_json(run: ModelRun) -> dict[str, Any]:
     """A JSON-serialisable summary (NaN -> null)."""
     det = run.deterministic.reset_index()
     payload: dict[str, Any] = {
         "model": run.spec.name,
-        "type": "decision_tree" if isinstance(run.spec, TreeModelSpec) else "markov",
+        "type": _document_type(run.spec),
         "effect": run.effect_name,
         "deterministic": records(det),
         "icers": records(run.icers),
     }
-    if isinstance(run.spec, ModelSpec):
+    if isinstance(run.spec, ModelSpec | PSMModelSpec):
         payload["settings"] = run.spec.settings.model_dump()
     if run.psa_summary is not None:
         payload["psa"] = {
