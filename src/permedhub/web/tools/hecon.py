@@ -25,6 +25,7 @@ from permedhub.web.tools.common import (
     json_download,
     read_upload,
     render_tool,
+    split_numbers,
     validate_form,
 )
 
@@ -278,3 +279,146 @@ async def payment_run(request: Request) -> HTMLResponse:
     except ValueError as error:
         return _problem(request, "tools/hecon_payment.html", error, context)
     return render_tool(request, "tools/hecon_payment.html", {**context, "result": page})
+
+
+MAX_YEARS = 50
+
+
+class PopulationPaymentForm(BaseModel):
+    """A population-level scheme on yearly spend: price-volume tiers or a budget cap."""
+
+    scheme: Literal["price_volume", "budget_cap"] = "price_volume"
+    new_patients: str
+    discount_rate: float = Field(default=0.035, ge=0, lt=1, allow_inf_nan=False)
+    tiers: str = ""
+    example: str | None = None
+    strategy: str = ""
+    category: str = ""
+    cap: str = ""
+    psa_draws: int = Field(default=0, ge=0, le=hecon_payment.MAX_DRAWS)
+    seed: int = Field(default=1, ge=0, le=2**32 - 1)
+
+
+# The form as first shown: 100 patients a year for 5 years in the shipped personalised-medicine
+# example; a discount on units beyond 120 a year; a yearly cap on the targeted drug's spend.
+POPULATION_EXAMPLE_VALUES = {
+    "scheme": "price_volume",
+    "new_patients": "80, 100, 120, 140, 160",
+    "discount_rate": "0.035",
+    "tiers": "0:30000, 120:24000",
+    "example": "personalised_medicine",
+    "strategy": "test_and_treat",
+    "category": "drug",
+    "cap": "1500000",
+    "psa_draws": "300",
+    "seed": "1",
+}
+
+
+def _yearly_numbers(field: str, text: str, minimum: float) -> list[float]:
+    numbers = split_numbers(field, text)
+    if not numbers or len(numbers) > MAX_YEARS or min(numbers) < minimum:
+        raise ToolInputError(
+            field, f"expected 1 to {MAX_YEARS} numbers >= {minimum:g} (one per year), got {text!r}"
+        )
+    return numbers
+
+
+def _population_context(values: dict[str, str] | None = None) -> dict[str, Any]:
+    return {
+        "examples": sorted(hecon_views.example_models()),
+        "values": values if values is not None else POPULATION_EXAMPLE_VALUES,
+        "max_draws": hecon_payment.MAX_DRAWS,
+    }
+
+
+@router.get("/payment/population", response_class=HTMLResponse)
+def population_payment_form(request: Request) -> HTMLResponse:
+    return render_tool(request, "tools/hecon_payment_population.html", _population_context())
+
+
+@router.post("/payment/population", dependencies=Checked, response_class=HTMLResponse)
+async def population_payment_run(request: Request) -> HTMLResponse:
+    form = await request.form()
+    fields = form_fields(form)
+    context = _population_context(fields)
+    template = "tools/hecon_payment_population.html"
+    try:
+        options = validate_form(PopulationPaymentForm, fields)
+        new_patients = _yearly_numbers("new_patients", options.new_patients, 0)
+        if options.scheme == "price_volume":
+            page = hecon_views.price_volume_page(
+                new_patients, hecon_views.parse_tiers(options.tiers), options.discount_rate
+            )
+        else:
+            cap = _yearly_numbers("cap", options.cap, 0)
+            text = await read_upload(form, "model_file", required=options.example is None)
+            if text is not None:
+                upload = form.get("model_file")
+                spec = hecon_views.parse_model_text(text, str(getattr(upload, "filename", "")))
+            elif options.example is not None:
+                spec = hecon_views.load_example(options.example)
+            else:
+                raise ToolInputError("model_file", "choose an example or upload a model")
+            if not isinstance(spec, ModelSpec):
+                raise ToolInputError("model_file", "a budget cap rewrites Markov models only")
+            page = await run_in_threadpool(
+                hecon_views.budget_cap_page, spec, options.strategy, options.category,
+                new_patients, cap, options.discount_rate, options.psa_draws, options.seed,
+            )  # fmt: skip
+    except ValueError as error:
+        return _problem(request, template, error, context)
+    return render_tool(request, template, {**context, "result": page})
+
+
+class EvidenceForm(BaseModel):
+    """Coverage with evidence development: the proposed study and the population it serves."""
+
+    ced_parameters: str
+    prior_sample_size: float = Field(gt=0, allow_inf_nan=False)
+    sample_size: int = Field(ge=1, le=10_000_000)
+    wtp: float = Field(default=20_000, ge=0, allow_inf_nan=False)
+    annual_population: float = Field(ge=0, allow_inf_nan=False)
+    horizon_years: int = Field(default=10, ge=1, le=MAX_YEARS)
+    discount_rate: float = Field(default=0.035, ge=0, lt=1, allow_inf_nan=False)
+    study_cost: float = Field(ge=0, allow_inf_nan=False)
+
+
+EVIDENCE_EXAMPLE_VALUES = {
+    "prior_sample_size": "50",
+    "sample_size": "200",
+    "wtp": "20000",
+    "annual_population": "1000",
+    "horizon_years": "10",
+    "discount_rate": "0.035",
+    "study_cost": "500000",
+}
+
+
+@router.get("/payment/evidence", response_class=HTMLResponse)
+def evidence_form(request: Request) -> HTMLResponse:
+    return render_tool(
+        request, "tools/hecon_payment_evidence.html", {"values": EVIDENCE_EXAMPLE_VALUES}
+    )
+
+
+@router.post("/payment/evidence", dependencies=Checked, response_class=HTMLResponse)
+async def evidence_run(request: Request) -> HTMLResponse:
+    form = await request.form()
+    fields = form_fields(form)
+    context: dict[str, Any] = {"values": fields}
+    template = "tools/hecon_payment_evidence.html"
+    try:
+        options = validate_form(EvidenceForm, fields)
+        text = await read_upload(form, "psa_file")
+        assert text is not None
+        page = await run_in_threadpool(
+            hecon_views.ced_page, hecon_views.read_csv_text("psa_file", text), "psa_file",
+            [p.strip() for p in options.ced_parameters.split(",") if p.strip()],
+            options.prior_sample_size, options.sample_size, options.wtp,
+            options.annual_population, options.horizon_years, options.discount_rate,
+            options.study_cost,
+        )  # fmt: skip
+    except ValueError as error:
+        return _problem(request, template, error, context)
+    return render_tool(request, template, {**context, "result": page})

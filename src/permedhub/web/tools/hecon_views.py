@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 import yaml
 
 from permedhub.hecon import cea, dsa, plots, voi
+from permedhub.hecon.errors import HeconError
 from permedhub.hecon.markov import MarkovModel
 from permedhub.hecon.run import ModelRun, run_analysis
 from permedhub.hecon.spec import ModelSpec, TableSpec, load_model
@@ -379,3 +380,243 @@ def add_evsi(
         yaxis_title="Value per person",
     )
     page.add_figure("evsi", figure)
+
+
+# --------------------------------------------------------------------------- population payment
+
+
+def parse_tiers(text: str) -> list[tuple[float, float]]:
+    """'0:30000, 100:25000' -> [(0.0, 30000.0), (100.0, 25000.0)]: from-volume:unit price."""
+    tiers: list[tuple[float, float]] = []
+    for part in re.split(r"[,;\n]+", text):
+        if not part.strip():
+            continue
+        volume, _, price = part.partition(":")
+        try:
+            tier = (float(volume), float(price))
+        except ValueError:
+            raise ToolInputError(
+                "tiers", f"{part.strip()!r}: expected from_volume:unit_price, e.g. 0:30000"
+            ) from None
+        if not all(math.isfinite(v) for v in tier):
+            raise ToolInputError("tiers", f"{part.strip()!r}: expected finite numbers")
+        tiers.append(tier)
+    if not tiers:
+        raise ToolInputError("tiers", "give at least one tier, e.g. 0:30000, 100:25000")
+    return tiers
+
+
+def _discount_weights(years: int, rate: float) -> np.ndarray:
+    """Year y (0-based) weighs (1 + rate)^-y: the convention of `voi.population_multiplier`
+    with the first year undiscounted, so spend / patients share one timing."""
+    return np.asarray((1.0 + rate) ** -np.arange(years, dtype=float))
+
+
+def spend_summary(
+    schemes: dict[str, np.ndarray], new_patients: list[float], rate: float
+) -> pd.DataFrame:
+    """Per scheme (label -> spend, draws x years): expected discounted spend, its spread over
+    draws and the equivalent up-front price per patient (discounted spend over discounted
+    patients, `voi.population_multiplier`)."""
+    patients = voi.population_multiplier(new_patients, len(new_patients), rate)
+    rows = []
+    for label, spend in schemes.items():
+        present = spend @ _discount_weights(spend.shape[1], rate)
+        expected = float(present.mean())
+        rows.append(
+            {
+                "payment": label,
+                "expected discounted spend": expected,
+                "sd": float(present.std(ddof=1)) if present.size > 1 else 0.0,
+                "p05": float(np.percentile(present, 5)),
+                "p95": float(np.percentile(present, 95)),
+                "discounted patients": patients,
+                "equivalent up-front price per patient": expected / patients if patients else 0.0,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+SPEND_CAPTION = "Payer's discounted spend over the horizon"
+
+
+def _yearly_figure(frame: pd.DataFrame, columns: list[str], title: str) -> go.Figure:
+    figure = go.Figure(
+        [go.Bar(x=frame["year"], y=frame[column], name=column) for column in columns]
+    )
+    figure.update_layout(title=title, xaxis_title="Year", yaxis_title="Spend", barmode="group")
+    return figure
+
+
+def price_volume_page(
+    new_patients: list[float], tiers: list[tuple[float, float]], rate: float
+) -> PageResult:
+    """Spend per year under a price-volume agreement (`payment.price_volume_spend`) next to
+    the spend at the first tier's (list) price, for a known yearly volume."""
+    from permedhub.hecon import payment
+
+    volume = np.asarray(new_patients, dtype=float)
+    try:
+        agreed = payment.price_volume_spend(new_patients, tiers)
+    except HeconError as error:
+        raise ToolInputError("tiers", str(error)) from None
+    at_list = payment.price_volume_spend(new_patients, [(0.0, tiers[0][1])])
+    yearly = pd.DataFrame(
+        {
+            "year": np.arange(1, volume.size + 1),
+            "volume": volume,
+            "spend at list price": at_list,
+            "spend under the agreement": agreed,
+            "average unit price": np.divide(
+                agreed, volume, out=np.zeros_like(agreed), where=volume > 0
+            ),
+        }
+    )
+    page = PageResult(title="Price-volume agreement")
+    page.facts += [
+        ("Tiers (from volume: unit price)", ", ".join(f"{v:,.0f}: {p:,.2f}" for v, p in tiers)),
+        ("Discount rate", f"{rate:g}"),
+        ("Risk under PSA", "none: the yearly volume is an input, so spend is certain"),
+    ]
+    summary = spend_summary(
+        {"list price": at_list[None, :], "price-volume agreement": agreed[None, :]},
+        new_patients,
+        rate,
+    )
+    page.tables.append((SPEND_CAPTION, table(summary, default=MONEY)))
+    page.add_figure(
+        "cashflows",
+        _yearly_figure(yearly, ["spend at list price", "spend under the agreement"],
+                       "Payer's spend per year (undiscounted)"),
+        twin=yearly,
+        digits=MONEY,
+    )  # fmt: skip
+    return page
+
+
+def budget_cap_page(
+    spec: ModelSpec,
+    strategy: str,
+    category: str,
+    new_patients: list[float],
+    cap: list[float],
+    rate: float,
+    psa_draws: int,
+    seed: int,
+) -> PageResult:
+    """Yearly spend of `category` for `strategy` when `new_patients[y]` start each year
+    (`payment.population_spend` of the model's per-patient cash flows), capped by
+    `payment.budget_cap`; mean and 90% interval over the PSA draws."""
+    from permedhub.hecon import payment
+
+    if spec.settings.cycle_length != 1:
+        raise ToolInputError(
+            "model_file",
+            f"a budget cap works on yearly spend: the model's cycle_length must be 1 (year), "
+            f"got {spec.settings.cycle_length}",
+        )
+    if len(cap) not in (1, len(new_patients)):
+        raise ToolInputError(
+            "cap", f"expected 1 or {len(new_patients)} yearly caps (one per year), got {len(cap)}"
+        )
+    model = MarkovModel(spec)
+    if strategy not in spec.strategies:
+        raise ToolInputError(
+            "strategy", f"unknown strategy {strategy!r}; strategies are {list(spec.strategies)}"
+        )
+    if category not in model.categories:
+        raise ToolInputError(
+            "category", f"unknown cost category {category!r}; categories are {model.categories}"
+        )
+    result = model.run(n_draws=psa_draws or None, seed=seed if psa_draws else None,
+                       keep_cashflows=True)  # fmt: skip
+    per_patient = result.cashflows[strategy][category]
+    spend = payment.population_spend(per_patient, new_patients)
+    paid, rebate = payment.budget_cap(spend, cap if len(cap) > 1 else cap[0])
+    yearly = pd.DataFrame(
+        {
+            "year": np.arange(1, spend.shape[1] + 1),
+            "new patients": np.asarray(new_patients, dtype=float),
+            "cap": np.broadcast_to(np.asarray(cap, dtype=float), (spend.shape[1],)),
+            "spend without cap (mean)": spend.mean(axis=0),
+            "payer pays (mean)": paid.mean(axis=0),
+            "payer pays p05": np.percentile(paid, 5, axis=0),
+            "payer pays p95": np.percentile(paid, 95, axis=0),
+            "rebate (mean)": rebate.mean(axis=0),
+        }
+    )
+    page = PageResult(title=f"Budget cap: {strategy}, cost category {category}")
+    page.facts += [("Model", spec.name), ("PSA draws", f"{psa_draws:,}"),
+                   ("Discount rate", f"{rate:g}")]  # fmt: skip
+    if psa_draws:
+        page.facts.append(("Seed", str(seed)))
+    summary = spend_summary({"without cap": spend, "budget cap (payer)": paid}, new_patients, rate)
+    page.tables.append((SPEND_CAPTION, table(summary, default=MONEY)))
+    page.add_figure(
+        "cashflows",
+        _yearly_figure(yearly, ["spend without cap (mean)", "payer pays (mean)",
+                                "rebate (mean)"], "Payer's spend per year (undiscounted)"),
+        twin=yearly,
+        digits=MONEY,
+    )  # fmt: skip
+    return page
+
+
+def ced_page(
+    frame: pd.DataFrame,
+    field_name: str,
+    parameters: list[str],
+    prior_sample_size: float,
+    sample_size: int,
+    wtp: float,
+    annual_population: float,
+    horizon_years: int,
+    rate: float,
+    study_cost: float,
+) -> PageResult:
+    """Coverage with evidence development: `payment.coverage_with_evidence_development` (EVSI
+    by the Gaussian approximation) on an uploaded PSA sample."""
+    from permedhub.hecon import payment
+
+    strategies, parameter_columns = psa_columns(field_name, frame)
+    unknown = sorted(set(parameters) - set(parameter_columns))
+    if unknown or not parameters:
+        raise ToolInputError(
+            "ced_parameters",
+            f"unknown parameter column(s) {unknown}; the file has {parameter_columns}"
+            if unknown
+            else f"name the parameter(s) the study informs; the file has {parameter_columns}",
+        )
+    costs = numeric_columns(field_name, frame, [f"{COST_PREFIX}{s}" for s in strategies])
+    effects = numeric_columns(field_name, frame, [f"{EFFECT_PREFIX}{s}" for s in strategies])
+    inputs = numeric_columns(field_name, frame, parameters)
+    outcome = payment.coverage_with_evidence_development(
+        costs.to_numpy(), effects.to_numpy(), strategies, inputs, parameters,
+        prior_sample_size, sample_size, wtp, annual_population, horizon_years, rate, study_cost,
+    )  # fmt: skip
+    decision = str(outcome["decision"])
+    page = PageResult(title="Coverage with evidence development")
+    page.facts += [
+        ("Decision", "collect evidence first" if decision == "collect_evidence" else "decide now"),
+        ("Draws", f"{len(frame):,}"),
+        ("Strategies", ", ".join(strategies)),
+        ("Study informs", ", ".join(parameters)),
+    ]
+    numbers = pd.DataFrame(
+        {"quantity": [k for k in outcome if k != "decision"],
+         "value": [float(v) for k, v in outcome.items() if k != "decision"]}
+    )  # fmt: skip
+    page.tables.append(
+        (f"Value of the study at WTP {wtp:,.0f} (n = {sample_size:,})",
+         table(numbers, default=MONEY))
+    )  # fmt: skip
+    figure = go.Figure(
+        go.Bar(
+            x=["population EVSI", "study cost", "expected net gain of sampling"],
+            y=[outcome["evsi_population"], outcome["study_cost"],
+               outcome["expected_net_gain_of_sampling"]],
+        )
+    )  # fmt: skip
+    figure.update_layout(title="Is it worth waiting for more data?", yaxis_title="Value")
+    page.add_figure("ced", figure)
+    return page
