@@ -88,6 +88,7 @@ from permedhub.hecon.psm import (
     PSMStrategy,
     partitioned_survival,
 )
+from permedhub.hecon.psm_spec import PSMModel, PSMModelSpec, load_psm_model
 from permedhub.hecon.rates import prob_to_rate, rate_to_prob, rescale_prob
 from permedhub.hecon.report import render_report, render_tornado_report
 from permedhub.hecon.run import ModelRun, load_document, run_analysis, to_json
@@ -171,6 +172,8 @@ __all__ = [
     "NormalKnownVarianceStudy",
     "Outcome",
     "PSASample",
+    "PSMModel",
+    "PSMModelSpec",
     "PSMResult",
     "PSMStrategy",
     "PaymentProfile",
@@ -219,6 +222,7 @@ __all__ = [
     "instalment_for_price",
     "load_document",
     "load_model",
+    "load_psm_model",
     "load_tree_model",
     "lognormal_from_ci",
     "lognormal_from_mean_se",
