@@ -201,7 +201,13 @@ def test_coverage_with_evidence_development_is_the_librarys(
     decision = "collect evidence first" if study_cost == "1000" else "decide now"
     assert expected["decision"] == ("collect_evidence" if study_cost == "1000" else "decide_now")
     assert f"<dd>{decision}</dd>" in response.text
-    assert "ced" in figures(response.text)
+    assert {"ced", "ced-years"} <= set(figures(response.text))
+    # Over the horizon: year by year the value accrues to the library's population EVSI.
+    years = table_rows(response.text, "Value of the study's information over the decision")
+    assert len(years) == 10
+    assert years[0][1] == _money(1000)  # the first year's patients are not discounted
+    assert years[-1][2] == _money(float(expected["evsi_population"]))
+    assert years[-1][4] == _money(float(expected["expected_net_gain_of_sampling"]))
 
 
 @pytest.mark.parametrize(

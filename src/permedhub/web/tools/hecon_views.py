@@ -619,4 +619,44 @@ def ced_page(
     )  # fmt: skip
     figure.update_layout(title="Is it worth waiting for more data?", yaxis_title="Value")
     page.add_figure("ced", figure)
+    add_ced_years(page, float(outcome["evsi_per_person"]), annual_population, horizon_years,
+                  rate, study_cost)  # fmt: skip
     return page
+
+
+def add_ced_years(
+    page: PageResult,
+    evsi_per_person: float,
+    annual_population: float,
+    horizon_years: int,
+    rate: float,
+    study_cost: float,
+) -> None:
+    """The study's value as the decision's horizon grows: per-person EVSI times the discounted
+    population of the first t years (`voi.population_multiplier`), against the study cost paid
+    up front; its last row is the library's population EVSI."""
+    years = np.arange(1, horizon_years + 1)
+    population = np.array(
+        [voi.population_multiplier(annual_population, int(t), rate) for t in years]
+    )
+    value = evsi_per_person * population
+    frame = pd.DataFrame(
+        {
+            "year": years,
+            "discounted patients so far": population,
+            "population EVSI so far": value,
+            "study cost": np.full(years.size, float(study_cost)),
+            "net gain so far": value - study_cost,
+        }
+    )
+    figure = go.Figure(
+        [go.Scatter(x=years, y=value, mode="lines+markers", name="population EVSI so far"),
+         go.Scatter(x=years, y=frame["study cost"], mode="lines", name="study cost",
+                    line={"dash": "dash"})]
+    )  # fmt: skip
+    figure.update_layout(
+        title="Value of the study's information over the decision horizon",
+        xaxis_title="Years of the decision horizon",
+        yaxis_title="Value (discounted)",
+    )
+    page.add_figure("ced-years", figure, twin=frame, digits=MONEY)
