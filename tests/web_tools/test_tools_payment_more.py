@@ -113,6 +113,39 @@ def test_yearly_caps_apply_year_by_year(client: TestClient) -> None:
     assert yearly[2][4] == yearly[2][3]  # a cap that never binds: the payer pays it all
 
 
+def test_an_uploaded_model_is_capped_like_the_same_file_on_disk(client: TestClient) -> None:
+    path = example_models()["personalised_medicine"]
+    data = {
+        "csrf_token": csrf_token(client, POPULATION),
+        **POPULATION_EXAMPLE_VALUES,
+        "scheme": "budget_cap",
+        "example": "",
+        "psa_draws": "0",
+    }
+    upload = {"model_file": ("pm.yaml", path.read_bytes(), "application/yaml")}
+    uploaded = client.post(POPULATION, data=data, files=upload)
+    shipped = _post_population(client, scheme="budget_cap", psa_draws="0")
+    assert uploaded.status_code == shipped.status_code == 200, uploaded.text
+    assert table_rows(uploaded.text, SPEND) == table_rows(shipped.text, SPEND)
+
+
+def test_a_model_with_monthly_cycles_is_refused_for_yearly_spend(client: TestClient) -> None:
+    path = example_models()["briggs_hiv"]
+    monthly = path.read_text(encoding="utf-8").replace("cycle_length: 1", "cycle_length: 0.5", 1)
+    assert monthly != path.read_text(encoding="utf-8")
+    data = {
+        "csrf_token": csrf_token(client, POPULATION),
+        **POPULATION_EXAMPLE_VALUES,
+        "scheme": "budget_cap",
+        "example": "",
+        "strategy": "monotherapy",
+    }
+    upload = {"model_file": ("hiv.yaml", monthly.encode(), "application/yaml")}
+    response = client.post(POPULATION, data=data, files=upload)
+    assert response.status_code == 422
+    assert problem(response.text).startswith("model_file: a budget cap works on yearly spend")
+
+
 # --------------------------------------------------------------------------- bad input
 
 
