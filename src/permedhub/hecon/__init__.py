@@ -59,6 +59,12 @@ from permedhub.hecon.errors import (
 from permedhub.hecon.expressions import parse_expression
 from permedhub.hecon.markov import MarkovModel, MarkovResult, run_model
 from permedhub.hecon.microsim import MicrosimResult, microsimulate
+from permedhub.hecon.microsim_spec import (
+    MicrosimModelSpec,
+    MicrosimSpec,
+    load_microsim_model,
+    run_microsimulation,
+)
 from permedhub.hecon.parallel import run_psa_dask
 from permedhub.hecon.payment import (
     PaymentProfile,
@@ -163,7 +169,9 @@ __all__ = [
     "MarkovResult",
     "MetamodelError",
     "MetamodelSettings",
+    "MicrosimModelSpec",
     "MicrosimResult",
+    "MicrosimSpec",
     "ModelRun",
     "ModelSpec",
     "MultivariateNormal",
@@ -221,6 +229,7 @@ __all__ = [
     "icers_from_psa",
     "instalment_for_price",
     "load_document",
+    "load_microsim_model",
     "load_model",
     "load_psm_model",
     "load_tree_model",
@@ -247,6 +256,7 @@ __all__ = [
     "render_tornado_report",
     "rescale_prob",
     "run_analysis",
+    "run_microsimulation",
     "run_model",
     "run_psa_dask",
     "sample_all",

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from permedhub.hecon import cea, plots
+from permedhub.hecon.microsim_spec import MicrosimModelSpec
 from permedhub.hecon.psm import PSM_STATES
 from permedhub.hecon.psm_spec import PSMModelSpec
 from permedhub.hecon.run import ModelRun
@@ -152,6 +153,9 @@ def render_report(run: ModelRun) -> str:
     parts.append("<h2>Inputs</h2>")
     if isinstance(spec, ModelSpec):
         parts += _markov_inputs(spec)
+        if isinstance(spec, MicrosimModelSpec):
+            micro = spec.microsimulation.model_dump(exclude_none=True)
+            parts.append(_nested("Microsimulation (patients, seed, characteristics)", micro))
     elif isinstance(spec, PSMModelSpec):
         settings = pd.DataFrame([spec.settings.model_dump()]).T.reset_index()
         settings.columns = ["setting", "value"]

@@ -15,6 +15,12 @@ import yaml
 from permedhub.hecon import cea, voi
 from permedhub.hecon.errors import HeconError
 from permedhub.hecon.markov import MarkovModel, MarkovResult
+from permedhub.hecon.microsim_spec import (
+    MicrosimModelSpec,
+    is_microsim_document,
+    load_microsim_model,
+    run_microsimulation,
+)
 from permedhub.hecon.parameters import CompiledParameters
 from permedhub.hecon.psm_spec import (
     PSMModel,
@@ -61,10 +67,13 @@ class ModelRun:
 def load_document(source: str | Path | dict[str, Any]) -> AnySpec:
     """A Markov model document, a decision-tree document (top-level key ``tree``) or a
     partitioned survival document (top-level key ``partitioned_survival``), from a YAML/JSON
-    file or an already-parsed mapping (e.g. an upload in the portal)."""
+    file or an already-parsed mapping (e.g. an upload in the portal). A Markov document with a
+    top-level ``microsimulation`` block is a :class:`MicrosimModelSpec`."""
     if isinstance(source, dict):
         if is_psm_document(source):
             return load_psm_model(source)
+        if is_microsim_document(source):
+            return load_microsim_model(source)
         return load_tree_model(source) if is_tree_document(source) else load_model(source)
     path = Path(source)
     if not path.is_file():
@@ -75,6 +84,8 @@ def load_document(source: str | Path | dict[str, Any]) -> AnySpec:
         raise HeconError(f"model file {str(path)!r} is not valid YAML/JSON: {exc}") from exc
     if is_psm_document(data):
         return load_psm_model(path)
+    if is_microsim_document(data):
+        return load_microsim_model(path)
     return load_tree_model(data) if is_tree_document(data) else load_model(path)
 
 
@@ -137,6 +148,8 @@ def run_analysis(
         return out
     if isinstance(spec, PSMModelSpec):
         return _run_psm(spec, n_draws, seed, wtp_max, evppi_wtp)
+    if isinstance(spec, MicrosimModelSpec):
+        return _run_microsim(spec, n_draws)
     model = MarkovModel(spec)
     base = model.run()
     effect = spec.settings.effect
@@ -185,6 +198,27 @@ def _run_psm(
     return out
 
 
+def _run_microsim(spec: MicrosimModelSpec, n_draws: int | None) -> ModelRun:
+    """Per-strategy means over the simulated patients, each with its Monte-Carlo standard
+    error (``mc_se_<outcome>``); the trace is the share of patients per state and cycle."""
+    if n_draws:
+        raise HeconError(
+            "microsimulation documents run without --psa/n_draws: a probabilistic analysis "
+            "would nest a patient simulation in every draw (not supported); remove the "
+            "'microsimulation' block to run the PSA on the cohort model"
+        )
+    result = run_microsimulation(spec)
+    patients = result.patients.drop(columns="patient")
+    mean = patients.groupby("strategy", sort=False).mean()
+    det = _deterministic_table(mean, spec.settings.effect)
+    se = result.summary.pivot(index="strategy", columns="outcome", values="mc_se")
+    for outcome in ("cost", "qaly", "ly"):
+        det[f"mc_se_{outcome}"] = se.loc[det.index, outcome].to_numpy()
+    det["mc_se_effect"] = det[f"mc_se_{spec.settings.effect}"]
+    icers = cea.calculate_icers(det["cost"].to_numpy(), det["effect"].to_numpy(), list(det.index))
+    return ModelRun(spec, det, icers, result.occupancy)
+
+
 def _add_evppi(
     out: ModelRun, params: CompiledParameters, draws: dict[str, np.ndarray], wtp: float
 ) -> None:
@@ -220,6 +254,8 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 def _document_type(spec: AnySpec) -> str:
     if isinstance(spec, TreeModelSpec):
         return "decision_tree"
+    if isinstance(spec, MicrosimModelSpec):
+        return "microsimulation"
     return "partitioned_survival" if isinstance(spec, PSMModelSpec) else "markov"
 
 
@@ -235,6 +271,8 @@ def to_json(run: ModelRun) -> dict[str, Any]:
     }
     if isinstance(run.spec, ModelSpec | PSMModelSpec):
         payload["settings"] = run.spec.settings.model_dump()
+    if isinstance(run.spec, MicrosimModelSpec):
+        payload["microsimulation"] = run.spec.microsimulation.model_dump(exclude_none=True)
     if run.psa_summary is not None:
         payload["psa"] = {
             "draws": run.n_draws,
