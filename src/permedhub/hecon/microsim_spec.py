@@ -12,13 +12,13 @@ microsimulation:
   seed: 1                       # random seed (required: same seed => identical results)
   characteristics:              # optional: per-patient values of model parameters
     age0: {distribution: normal, mean: 60, sd: 8}
-    marker: {distribution: bootstrap, data: {marker: [1, 1, 1, 0, 0, 0, 0, 0, 0, 0]},
-             outputs: [marker]}  # resampling a 0/1 column: biomarker-positive with p = 0.3
+    marker: {categories: [1, 0], probabilities: [0.3, 0.7]}   # biomarker-positive: 30%
 ```
 
-Each patient gets one independent draw of every characteristic (the PSA distributions of
-:class:`~permedhub.hecon.spec.DistributionSpec`, sampled ``patients`` times), drawn from a
-random stream independent of the one that moves patients between states. History-dependent
+Each patient gets one independent draw of every characteristic: a distribution of
+:class:`~permedhub.hecon.spec.DistributionSpec` (sampled ``patients`` times; not
+``bootstrap``, whose draw is a resample mean) or a categorical :class:`CategoricalSpec`, from
+random streams independent of the one that moves patients between states. History-dependent
 risks use ``visits_<state>`` parameters as described in :mod:`permedhub.hecon.microsim`.
 Results are per-strategy means with their Monte-Carlo standard errors.
 """
@@ -30,8 +30,16 @@ from typing import Any
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from permedhub.hecon.distributions import make_rng
 from permedhub.hecon.errors import HeconError, UnknownNameError
 from permedhub.hecon.markov import MarkovModel
 from permedhub.hecon.microsim import MicrosimResult, microsimulate
@@ -39,26 +47,65 @@ from permedhub.hecon.parameters import compile_parameters
 from permedhub.hecon.spec import DistributionSpec, ModelSpec, dispatch_parameters
 
 
+class CategoricalSpec(BaseModel):
+    """A per-patient discrete characteristic: ``categories[i]`` with ``probabilities[i]``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    categories: list[float] = Field(min_length=1)
+    probabilities: list[float] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _probabilities(self) -> CategoricalSpec:
+        p = np.asarray(self.probabilities, dtype=float)
+        if len(self.categories) != p.size:
+            raise ValueError(
+                f"{len(self.categories)} categories but {p.size} probabilities; expected one "
+                "probability per category"
+            )
+        if np.any(p < 0) or not np.all(np.isfinite(p)) or abs(p.sum() - 1) > 1e-9:
+            raise ValueError(
+                f"probabilities must be >= 0 and sum to 1, got {self.probabilities} "
+                f"(sum {p.sum():g})"
+            )
+        return self
+
+
 class MicrosimSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     patients: int = Field(ge=1, le=10_000_000, description="number of simulated patients")
     seed: int = Field(description="random seed (same seed => identical results)")
-    characteristics: dict[str, DistributionSpec] = Field(
+    characteristics: dict[str, DistributionSpec | CategoricalSpec] = Field(
         default_factory=dict, description="per-patient parameter values: one draw per patient"
     )
 
     @field_validator("characteristics", mode="before")
     @classmethod
-    def _distributions_only(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            for name, spec in value.items():
-                if not (isinstance(spec, dict) and "distribution" in spec):
-                    raise ValueError(
-                        f"characteristic {name!r}: expected a distribution mapping "
-                        f"({{distribution: ...}}), got {spec!r}"
-                    )
-        return dispatch_parameters(value)
+    def _dispatch(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        out: dict[str, Any] = {}
+        for name, spec in value.items():
+            if isinstance(spec, dict) and "categories" in spec:
+                try:
+                    out[name] = CategoricalSpec.model_validate(spec)
+                except ValidationError as exc:
+                    detail = "; ".join(str(e["msg"]) for e in exc.errors()[:3])
+                    raise ValueError(f"characteristic {name!r}: {detail}") from None
+                continue
+            if not (isinstance(spec, dict) and "distribution" in spec):
+                raise ValueError(
+                    f"characteristic {name!r}: expected {{distribution: ...}} or "
+                    f"{{categories: [...], probabilities: [...]}}, got {spec!r}"
+                )
+            if spec["distribution"] == "bootstrap":
+                raise ValueError(
+                    f"characteristic {name!r}: a bootstrap draw is the mean of a resample, not "
+                    "one patient's value; use {categories: [...], probabilities: [...]}"
+                )
+            out.update(dispatch_parameters({name: spec}))
+        return out
 
 
 class MicrosimModelSpec(ModelSpec):
@@ -98,14 +145,23 @@ def load_microsim_model(source: str | Path | dict[str, Any]) -> MicrosimModelSpe
 
 
 def patient_characteristics(spec: MicrosimModelSpec) -> dict[str, np.ndarray]:
-    """One draw per patient of every characteristic, from a stream independent of the
-    simulation's (SeedSequence([seed, 1]) rather than SeedSequence(seed))."""
+    """One draw per patient of every characteristic, from streams independent of the
+    simulation's: SeedSequence([seed, 1]) for distributions and SeedSequence([seed, 2]) for
+    categorical characteristics (the simulation uses SeedSequence(seed))."""
     micro = spec.microsimulation
-    if not micro.characteristics:
-        return {}
-    compiled = compile_parameters(micro.characteristics)
-    seed = int(np.random.SeedSequence([micro.seed, 1]).generate_state(1)[0])
-    return compiled.sample(micro.patients, seed)
+    distributions = {
+        k: v for k, v in micro.characteristics.items() if isinstance(v, DistributionSpec)
+    }
+    out: dict[str, np.ndarray] = {}
+    if distributions:
+        seed = int(np.random.SeedSequence([micro.seed, 1]).generate_state(1)[0])
+        out.update(compile_parameters(distributions).sample(micro.patients, seed))
+    rng = make_rng(np.random.SeedSequence([micro.seed, 2]))
+    for name, cat in micro.characteristics.items():
+        if isinstance(cat, CategoricalSpec):
+            values = np.asarray(cat.categories, dtype=float)
+            out[name] = values[rng.choice(values.size, size=micro.patients, p=cat.probabilities)]
+    return out
 
 
 def run_microsimulation(spec: MicrosimModelSpec) -> MicrosimResult:
