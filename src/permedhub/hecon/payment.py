@@ -296,3 +296,70 @@ def coverage_with_evidence_development(
         "expected_net_gain_of_sampling": gain,
         "decision": "collect_evidence" if gain > 0 else "decide_now",
     }
+
+
+def discounted_spend_summary(
+    schemes: dict[str, np.ndarray], new_patients: Sequence[float], discount_rate: float
+) -> pd.DataFrame:
+    """Per payment scheme (label -> payer's spend, draws x years): the expected discounted
+    spend, its spread over PSA draws (sd, 5th and 95th percentiles) and the equivalent up-front
+    price per patient = expected discounted spend / discounted patients.
+
+    Year y (0-based) is weighted (1 + r)^-y, the timing of `voi.population_multiplier` (first
+    year undiscounted), so spend and patients are discounted alike and a single list price
+    comes back as itself.
+    """
+    from permedhub.hecon import voi
+
+    if discount_rate < 0:
+        raise HeconError(f"discount_rate = {discount_rate}: expected >= 0")
+    patients = voi.population_multiplier(list(new_patients), len(new_patients), discount_rate)
+    rows = []
+    for label, spend in schemes.items():
+        spend = np.atleast_2d(np.asarray(spend, dtype=float))
+        weights = (1.0 + discount_rate) ** -np.arange(spend.shape[1], dtype=float)
+        present = spend @ weights
+        expected = float(present.mean())
+        rows.append(
+            {
+                "payment": label,
+                "expected discounted spend": expected,
+                "sd": float(present.std(ddof=1)) if present.size > 1 else 0.0,
+                "p05": float(np.percentile(present, 5)),
+                "p95": float(np.percentile(present, 95)),
+                "discounted patients": patients,
+                "equivalent up-front price per patient": expected / patients if patients else 0.0,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def evsi_by_horizon(
+    evsi_per_person: float,
+    annual_population: float,
+    horizon_years: int,
+    discount_rate: float,
+    study_cost: float,
+) -> pd.DataFrame:
+    """The value of a study's information as the decision horizon grows: per-person EVSI times
+    the discounted population of the first t years (`voi.population_multiplier`), against a
+    study cost paid up front. The last row equals `coverage_with_evidence_development`'s
+    population EVSI and net gain for the same inputs."""
+    from permedhub.hecon import voi
+
+    if horizon_years < 1:
+        raise HeconError(f"horizon_years = {horizon_years}: expected >= 1")
+    years = np.arange(1, horizon_years + 1)
+    population = np.array(
+        [voi.population_multiplier(annual_population, int(t), discount_rate) for t in years]
+    )
+    value = evsi_per_person * population
+    return pd.DataFrame(
+        {
+            "year": years,
+            "discounted patients so far": population,
+            "population EVSI so far": value,
+            "study cost": np.full(years.size, float(study_cost)),
+            "net gain so far": value - study_cost,
+        }
+    )

@@ -18,7 +18,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import yaml
 
-from permedhub.hecon import cea, dsa, plots, voi
+from permedhub.hecon import cea, dsa, payment, plots, voi
 from permedhub.hecon.errors import HeconError
 from permedhub.hecon.markov import MarkovModel
 from permedhub.hecon.run import ModelRun, run_analysis
@@ -406,35 +406,11 @@ def parse_tiers(text: str) -> list[tuple[float, float]]:
     return tiers
 
 
-def _discount_weights(years: int, rate: float) -> np.ndarray:
-    """Year y (0-based) weighs (1 + rate)^-y: the convention of `voi.population_multiplier`
-    with the first year undiscounted, so spend / patients share one timing."""
-    return np.asarray((1.0 + rate) ** -np.arange(years, dtype=float))
-
-
 def spend_summary(
     schemes: dict[str, np.ndarray], new_patients: list[float], rate: float
 ) -> pd.DataFrame:
-    """Per scheme (label -> spend, draws x years): expected discounted spend, its spread over
-    draws and the equivalent up-front price per patient (discounted spend over discounted
-    patients, `voi.population_multiplier`)."""
-    patients = voi.population_multiplier(new_patients, len(new_patients), rate)
-    rows = []
-    for label, spend in schemes.items():
-        present = spend @ _discount_weights(spend.shape[1], rate)
-        expected = float(present.mean())
-        rows.append(
-            {
-                "payment": label,
-                "expected discounted spend": expected,
-                "sd": float(present.std(ddof=1)) if present.size > 1 else 0.0,
-                "p05": float(np.percentile(present, 5)),
-                "p95": float(np.percentile(present, 95)),
-                "discounted patients": patients,
-                "equivalent up-front price per patient": expected / patients if patients else 0.0,
-            }
-        )
-    return pd.DataFrame(rows)
+    """The library's discounted spend summary per scheme (`payment.discounted_spend_summary`)."""
+    return payment.discounted_spend_summary(schemes, new_patients, rate)
 
 
 SPEND_CAPTION = "Payer's discounted spend over the horizon"
@@ -453,8 +429,6 @@ def price_volume_page(
 ) -> PageResult:
     """Spend per year under a price-volume agreement (`payment.price_volume_spend`) next to
     the spend at the first tier's (list) price, for a known yearly volume."""
-    from permedhub.hecon import payment
-
     volume = np.asarray(new_patients, dtype=float)
     try:
         agreed = payment.price_volume_spend(new_patients, tiers)
@@ -507,8 +481,6 @@ def budget_cap_page(
     """Yearly spend of `category` for `strategy` when `new_patients[y]` start each year
     (`payment.population_spend` of the model's per-patient cash flows), capped by
     `payment.budget_cap`; mean and 90% interval over the PSA draws."""
-    from permedhub.hecon import payment
-
     if spec.settings.cycle_length != 1:
         raise ToolInputError(
             "model_file",
@@ -576,8 +548,6 @@ def ced_page(
 ) -> PageResult:
     """Coverage with evidence development: `payment.coverage_with_evidence_development` (EVSI
     by the Gaussian approximation) on an uploaded PSA sample."""
-    from permedhub.hecon import payment
-
     strategies, parameter_columns = psa_columns(field_name, frame)
     unknown = sorted(set(parameters) - set(parameter_columns))
     if unknown or not parameters:
@@ -632,23 +602,12 @@ def add_ced_years(
     rate: float,
     study_cost: float,
 ) -> None:
-    """The study's value as the decision's horizon grows: per-person EVSI times the discounted
-    population of the first t years (`voi.population_multiplier`), against the study cost paid
-    up front; its last row is the library's population EVSI."""
-    years = np.arange(1, horizon_years + 1)
-    population = np.array(
-        [voi.population_multiplier(annual_population, int(t), rate) for t in years]
+    """The study's value as the decision's horizon grows (`payment.evsi_by_horizon`)."""
+    frame = payment.evsi_by_horizon(
+        evsi_per_person, annual_population, horizon_years, rate, study_cost
     )
-    value = evsi_per_person * population
-    frame = pd.DataFrame(
-        {
-            "year": years,
-            "discounted patients so far": population,
-            "population EVSI so far": value,
-            "study cost": np.full(years.size, float(study_cost)),
-            "net gain so far": value - study_cost,
-        }
-    )
+    years = frame["year"].to_numpy()
+    value = frame["population EVSI so far"].to_numpy()
     figure = go.Figure(
         [go.Scatter(x=years, y=value, mode="lines+markers", name="population EVSI so far"),
          go.Scatter(x=years, y=frame["study cost"], mode="lines", name="study cost",
