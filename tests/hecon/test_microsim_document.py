@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -133,9 +134,12 @@ def test_bad_input_names_the_element() -> None:
         run_analysis(load_document(_document()), n_draws=10, seed=1)
 
 
-def test_cli_runs_the_example_with_json() -> None:
+def test_cli_runs_the_example_with_json_and_html(tmp_path: Path) -> None:
     runner = CliRunner()
-    result = runner.invoke(app, ["hecon", "run", "example:biomarker_microsim", "--json"])
+    report = tmp_path / "micro.html"
+    result = runner.invoke(
+        app, ["hecon", "run", "example:biomarker_microsim", "--json", "--out", str(report)]
+    )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert payload["type"] == "microsimulation"
@@ -146,3 +150,5 @@ def test_cli_runs_the_example_with_json() -> None:
     assert rows["standard_care"]["mc_se_cost"] > 0
     spec = load_document(EXAMPLES / "biomarker_microsim.yaml")
     assert to_json(run_analysis(spec)) == payload  # the CLI is a thin shell
+    text = report.read_text(encoding="utf-8")
+    assert "Microsimulation (patients, seed, characteristics)" in text and "ILLUSTRATIVE" in text
