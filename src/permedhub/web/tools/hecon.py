@@ -13,7 +13,6 @@ from starlette.concurrency import run_in_threadpool
 
 from permedhub.hecon.report import render_report
 from permedhub.hecon.run import to_json
-from permedhub.hecon.spec import ModelSpec
 from permedhub.web.auth import check_csrf
 from permedhub.web.pages.rendering import csv_response
 from permedhub.web.tools import hecon_budget, hecon_payment, hecon_views
@@ -273,9 +272,8 @@ async def payment_run(request: Request) -> HTMLResponse:
             spec = hecon_views.load_example(options.example)
         else:
             raise ToolInputError("model_file", "choose an example or upload a model")
-        if not isinstance(spec, ModelSpec):
-            raise ToolInputError("model_file", "payment schemes rewrite Markov models only")
-        page = await run_in_threadpool(hecon_payment.payment_page, spec, options)
+        markov = hecon_views.markov_cohort_only(spec, "model_file", "payment schemes")
+        page = await run_in_threadpool(hecon_payment.payment_page, markov, options)
     except ValueError as error:
         return _problem(request, "tools/hecon_payment.html", error, context)
     return render_tool(request, "tools/hecon_payment.html", {**context, "result": page})
@@ -360,10 +358,9 @@ async def population_payment_run(request: Request) -> HTMLResponse:
                 spec = hecon_views.load_example(options.example)
             else:
                 raise ToolInputError("model_file", "choose an example or upload a model")
-            if not isinstance(spec, ModelSpec):
-                raise ToolInputError("model_file", "a budget cap rewrites Markov models only")
+            markov = hecon_views.markov_cohort_only(spec, "model_file", "budget caps")
             page = await run_in_threadpool(
-                hecon_views.budget_cap_page, spec, options.strategy, options.category,
+                hecon_views.budget_cap_page, markov, options.strategy, options.category,
                 new_patients, cap, options.discount_rate, options.psa_draws, options.seed,
             )  # fmt: skip
     except ValueError as error:

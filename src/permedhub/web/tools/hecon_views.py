@@ -11,7 +11,6 @@ import math
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,9 +20,11 @@ import yaml
 from permedhub.hecon import cea, dsa, payment, plots, voi
 from permedhub.hecon.errors import HeconError
 from permedhub.hecon.markov import MarkovModel
-from permedhub.hecon.run import ModelRun, run_analysis
-from permedhub.hecon.spec import ModelSpec, TableSpec, load_model
-from permedhub.hecon.tree_spec import TreeModelSpec, is_tree_document, load_tree_model
+from permedhub.hecon.microsim_spec import MicrosimModelSpec
+from permedhub.hecon.psm_spec import PSMModelSpec
+from permedhub.hecon.run import AnySpec, ModelRun, load_document, run_analysis
+from permedhub.hecon.spec import ModelSpec, TableSpec
+from permedhub.hecon.tree_spec import TreeModelSpec
 from permedhub.web.tools.common import PageResult, ToolInputError, table
 
 COST_PREFIX = "cost_"
@@ -41,20 +42,24 @@ def example_models() -> dict[str, Path]:
     return {Path(str(p)).stem: Path(str(p)) for p in folder.iterdir() if str(p).endswith(".yaml")}
 
 
-AnyModel = ModelSpec | TreeModelSpec
-
-
-def load_document(data: dict[str, Any]) -> AnyModel:
-    """A Markov or decision-tree document (a tree document has a `tree:` key)."""
-    return load_tree_model(data) if is_tree_document(data) else load_model(data)
+AnyModel = AnySpec
 
 
 def load_example(name: str) -> AnyModel:
+    """A shipped example, of any kind the library runs (`run.load_document`)."""
     examples = example_models()
     if name not in examples:
         raise ToolInputError("example", f"unknown example {name!r}; one of {sorted(examples)}")
-    data = yaml.safe_load(examples[name].read_text(encoding="utf-8"))
-    return load_tree_model(examples[name]) if is_tree_document(data) else load_model(examples[name])
+    return load_document(examples[name])
+
+
+def markov_cohort_only(spec: AnyModel, field: str, what: str) -> ModelSpec:
+    """`spec` as a Markov cohort model, or a clear refusal: rewrites such as payment schemes,
+    budget caps and the tornado work on cohort transitions, not on trees, partitioned survival
+    or microsimulation."""
+    if type(spec) is not ModelSpec:
+        raise ToolInputError(field, f"{what} work on Markov cohort models only")
+    return spec
 
 
 def parse_model_text(text: str, filename: str) -> AnyModel:
@@ -68,8 +73,9 @@ def parse_model_text(text: str, filename: str) -> AnyModel:
     spec = load_document(data)
     # A lookup table read from `file:` would open a path on the server: uploads must carry
     # their tables inline.
+    parameters = getattr(spec, "parameters", {}) or {}
     from_files = sorted(
-        name for name, p in spec.parameters.items() if isinstance(p, TableSpec) and p.file
+        name for name, p in parameters.items() if isinstance(p, TableSpec) and p.file
     )
     if from_files:
         raise ToolInputError(
@@ -91,10 +97,16 @@ def model_page(run: ModelRun, wtp: float) -> PageResult:
     effect = run.effect_name
     page = PageResult(title=spec.name)
     page.facts.append(("Effect measure", effect.upper() if effect in ("qaly", "ly") else effect))
-    if isinstance(spec, ModelSpec):
-        page.facts += [("Model", "Markov cohort"), ("Cycles", str(spec.settings.cycles))]
-    else:
-        page.facts.append(("Model", "decision tree"))
+    kind = {
+        ModelSpec: "Markov cohort",
+        MicrosimModelSpec: "individual-level microsimulation",
+        PSMModelSpec: "partitioned survival",
+        TreeModelSpec: "decision tree",
+    }[type(spec)]
+    page.facts.append(("Model", kind))
+    settings = getattr(spec, "settings", None)
+    if settings is not None:
+        page.facts.append(("Cycles", str(settings.cycles)))
     base = run.deterministic.reset_index()
     shown = [c for c in base.columns if "undiscounted" not in str(c)]
     money = {str(c): MONEY for c in shown if str(c).startswith("cost")}
@@ -182,14 +194,13 @@ def add_tornado(
 ) -> None:
     """One-way DSA of the incremental NMB of `intervention` vs `comparator` (default: the
     last and first strategies of the model) as a table and a tornado diagram."""
-    if not isinstance(run.spec, ModelSpec):
-        raise ToolInputError("ranges", "one-way sensitivity analysis needs a Markov model")
-    strategies = list(run.spec.strategies)
+    spec = markov_cohort_only(run.spec, "ranges", "one-way sensitivity analyses")
+    strategies = list(spec.strategies)
     if len(strategies) < 2:
         raise ToolInputError("ranges", "a tornado diagram needs at least two strategies")
     chosen = intervention or strategies[-1]
     reference = comparator or strategies[0]
-    rows, base = dsa.tornado(MarkovModel(run.spec), ranges, chosen, reference, wtp)
+    rows, base = dsa.tornado(MarkovModel(spec), ranges, chosen, reference, wtp)
     caption = f"One-way sensitivity: incremental NMB of {chosen} vs {reference} at {wtp:,.0f}"
     page.facts.append(("Base-case incremental NMB", f"{base:,.2f}"))
     page.tables.append((caption, table(rows, default=MONEY)))
