@@ -482,7 +482,7 @@ def test_the_migraine_decision_tree_runs_like_the_library(client: TestClient) ->
     assert {"ce-plane", "ceac", "ceaf", "evpi"} <= set(figures(response.text))
     tornado = _post_model(client, example="migraine_tree", ranges="p_x=0.1:0.2")
     assert tornado.status_code == 422
-    assert "needs a Markov model" in problem(tornado.text)
+    assert "work on Markov cohort models only" in problem(tornado.text)
 
 
 # --------------------------------------------------------------------------- payment strategies
@@ -533,7 +533,7 @@ def test_unconditional_instalments_cost_their_present_value(client: TestClient) 
         ({"to_state": "progressed"}, "no transition assess_targeted->progressed"),
         ({"strategy": "placebo"}, "unknown strategy 'placebo'"),
         ({"to_state": ""}, "to_state: the refund scheme needs the flow's states"),
-        ({"example": "migraine_tree"}, "payment schemes rewrite Markov models only"),
+        ({"example": "migraine_tree"}, "payment schemes work on Markov cohort models only"),
         ({"psa_draws": "999999"}, "psa_draws:"),
     ],
 )

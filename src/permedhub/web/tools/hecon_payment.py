@@ -77,8 +77,7 @@ def transformed(spec: ModelSpec, form: PaymentForm) -> ModelSpec:
 
 
 def payment_page(spec: ModelSpec, form: PaymentForm) -> PageResult:
-    if not isinstance(spec, ModelSpec):
-        raise ToolInputError("model_file", "payment schemes rewrite Markov models only")
+    """A payment scheme applied to a Markov cohort model (the route checks the kind)."""
     scheme = transformed(spec, form)
     draws = form.psa_draws or None
     seed = form.seed if draws else None
