@@ -21,11 +21,14 @@ from permedhub.web.tools import router as tools_router
 
 def create_app(engine: Engine | None = None, *, prepare_database: bool = True) -> FastAPI:
     """The app on `engine` (default: the configured database), migrated and seeded when empty."""
+    owns_engine = engine is None
     engine = engine or make_engine()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        if owns_engine:  # close the pool of an engine this app made; callers close their own
+            engine.dispose()
 
     if prepare_database:
         ensure_ready(engine)
