@@ -20,7 +20,7 @@ from sqlalchemy import Date, Engine, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from permedhub.db import writing
-from permedhub.graph import models
+from permedhub.graph import activity, models
 from permedhub.graph.models import AuditEntry, UserAccount, table_of
 from permedhub.graph.records import ENTITY_TYPE, TABLES, snapshot, to_row
 from permedhub.graph.schemas import SCHEMAS, Record
@@ -247,6 +247,9 @@ def _audit(
     *,
     batch: str | None,
 ) -> int:
+    # Every curator write passes here after changing its record: keep the aggregate in step.
+    connection = session.connection()
+    activity.refresh(connection, activity.places_touched(connection, entity_type, old, new))
     result = session.connection().execute(
         insert(table_of(AuditEntry)).values(
             actor=actor,

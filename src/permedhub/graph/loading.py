@@ -26,7 +26,7 @@ import yaml
 from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, bindparam, select, text, update
 
-from permedhub.graph import models
+from permedhub.graph import activity, models
 from permedhub.graph.bulk import insert_rows
 from permedhub.graph.geography import REGIONS, known_codes
 from permedhub.graph.models import table_of
@@ -425,6 +425,7 @@ def load(
                     if progress:
                         progress(1)
                 loader.flush_all()
+            activity.refresh(connection, loader.places)
         except BaseException:
             transaction.rollback()
             raise
@@ -442,6 +443,7 @@ class _Loader:
         self.actor = actor
         self.batches: dict[str, _Batch] = {}
         self.seen: dict[tuple[str, str], tuple[str, int, int]] = {}
+        self.places: set[str] = set()  # countries/subdivisions whose activity may have moved
         self.region_ids = {r.id for r in REGIONS}
         self.country_codes = known_codes()
 
@@ -508,6 +510,7 @@ class _Loader:
                 audit.append(self._audit("update", entity_type, row["id"], old, new))
             else:
                 counts.unchanged += 1
+        self._note_places(entity, created, changed, existing)
         insert_rows(self.connection, table, created)
         if changed:
             self.connection.execute(
@@ -529,6 +532,27 @@ class _Loader:
             }
             for a in audit[: max(room, 0)]
         )
+
+    def _note_places(
+        self,
+        entity: str,
+        created: list[dict[str, Any]],
+        changed: list[dict[str, Any]],
+        existing: dict[str, dict[str, Any]],
+    ) -> None:
+        if entity == "organisations":
+            for row in changed:
+                old = existing[row["id"]]
+                self.places.update(
+                    p
+                    for p in (row["country_code"], row["subdivision_code"],
+                              old["country_code"], old["subdivision_code"])
+                    if p
+                )  # fmt: skip
+        elif entity == "participations":
+            organisations = [r["organisation_id"] for r in [*created, *changed]]
+            organisations += [existing[r["id"]]["organisation_id"] for r in changed]
+            self.places |= activity.places_of_organisations(self.connection, organisations)
 
     def _audit(
         self,

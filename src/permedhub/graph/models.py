@@ -248,3 +248,17 @@ class UserAccount(Base):
 def table_of(model: type[Base]) -> Table:
     """The Core table of a mapped class, typed as such for bulk statements."""
     return cast(Table, model.__table__)
+
+
+class CountryActivity(Base):
+    """How many organisations of a place (country or ISO 3166-2 subdivision) take part in an
+    initiative in a role: the aggregate behind country, region and count pages, kept up to date
+    by every write that can change it (`graph.activity`)."""
+
+    __tablename__ = "country_activity"
+    place_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    initiative_id: Mapped[str] = mapped_column(
+        ForeignKey("initiative.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+    organisations: Mapped[int] = mapped_column(Integer)

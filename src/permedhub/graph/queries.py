@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, aliased, load_only
 from permedhub.graph.models import (
     Call,
     Country,
+    CountryActivity,
     Initiative,
     Link,
     Organisation,
@@ -494,13 +495,8 @@ def country_profile(
     ]
     per_initiative = session.execute(
         select(
-            Participation.initiative_id,
-            Participation.role,
-            func.count(func.distinct(Participation.organisation_id)),
-        )
-        .join(Organisation, Organisation.id == Participation.organisation_id)
-        .where(in_place)
-        .group_by(Participation.initiative_id, Participation.role)
+            CountryActivity.initiative_id, CountryActivity.role, CountryActivity.organisations
+        ).where(CountryActivity.place_code == code)
     ).all()
     roles: dict[str, set[str]] = defaultdict(set)
     org_counts: dict[str, int] = defaultdict(int)
@@ -607,12 +603,15 @@ def _activity_by_country(
     participations: dict[str, int] = defaultdict(int)
     initiatives: dict[str, set[str]] = defaultdict(set)
     for country, initiative_id, n in session.execute(
-        select(Organisation.country_code, Participation.initiative_id, func.count())
-        .join(Participation, Participation.organisation_id == Organisation.id)
-        .where(Organisation.country_code.in_(codes))
-        .group_by(Organisation.country_code, Participation.initiative_id)
+        select(
+            CountryActivity.place_code,
+            CountryActivity.initiative_id,
+            func.sum(CountryActivity.organisations),
+        )
+        .where(CountryActivity.place_code.in_(codes))
+        .group_by(CountryActivity.place_code, CountryActivity.initiative_id)
     ):
-        participations[str(country)] += n
+        participations[str(country)] += int(n)
         initiatives[str(country)].add(initiative_id)
     wanted = set(codes)
     for initiative_id, declared in _declared_countries(session):
