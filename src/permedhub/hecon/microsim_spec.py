@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -40,11 +39,15 @@ from pydantic import (
 )
 
 from permedhub.hecon.distributions import make_rng
-from permedhub.hecon.errors import HeconError, UnknownNameError
 from permedhub.hecon.markov import MarkovModel
 from permedhub.hecon.microsim import MicrosimResult, microsimulate
 from permedhub.hecon.parameters import compile_parameters
-from permedhub.hecon.spec import DistributionSpec, ModelSpec, dispatch_parameters
+from permedhub.hecon.spec import (
+    DistributionSpec,
+    ModelSpec,
+    dispatch_parameters,
+    validate_document,
+)
 
 
 class CategoricalSpec(BaseModel):
@@ -120,28 +123,7 @@ def is_microsim_document(data: Any) -> bool:
 
 def load_microsim_model(source: str | Path | dict[str, Any]) -> MicrosimModelSpec:
     """Load and validate a microsimulation document from a YAML/JSON file or a dict."""
-    base: Path | None = None
-    if isinstance(source, dict):
-        data = source
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise HeconError(f"model file {str(path)!r} not found")
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise HeconError(f"model file {str(path)!r} is not valid YAML/JSON: {exc}") from exc
-        base = path.resolve().parent
-    try:
-        spec = MicrosimModelSpec.model_validate(data)
-    except ValidationError as exc:
-        msgs = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:8]
-        )
-        kind = UnknownNameError if "unknown state" in msgs else HeconError
-        raise kind(f"invalid microsimulation document: {msgs}") from exc
-    spec.base_dir = base
-    return spec
+    return validate_document(MicrosimModelSpec, source, "microsimulation document")
 
 
 def patient_characteristics(spec: MicrosimModelSpec) -> dict[str, np.ndarray]:

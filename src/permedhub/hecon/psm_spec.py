@@ -34,14 +34,19 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from permedhub.hecon.errors import HeconError, UnknownNameError
+from permedhub.hecon.errors import HeconError
 from permedhub.hecon.expressions import Expression, parse_expression
 from permedhub.hecon.parameters import ParameterEvaluator, check_names, compile_parameters
 from permedhub.hecon.psm import PSM_STATES, PSMResult, PSMStrategy, partitioned_survival
-from permedhub.hecon.spec import Expr, ParameterSpec, Settings, dispatch_parameters
+from permedhub.hecon.spec import (
+    Expr,
+    ParameterSpec,
+    Settings,
+    dispatch_parameters,
+    validate_document,
+)
 from permedhub.hecon.survival import Survival
 
 CURVE_PARAMETERS: dict[str, tuple[str, ...]] = {
@@ -149,28 +154,7 @@ def is_psm_document(data: Any) -> bool:
 
 def load_psm_model(source: str | Path | dict[str, Any]) -> PSMModelSpec:
     """Load and validate a partitioned survival document from a YAML/JSON file or a dict."""
-    base: Path | None = None
-    if isinstance(source, dict):
-        data = source
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise HeconError(f"model file {str(path)!r} not found")
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise HeconError(f"model file {str(path)!r} is not valid YAML/JSON: {exc}") from exc
-        base = path.resolve().parent
-    try:
-        spec = PSMModelSpec.model_validate(data)
-    except ValidationError as exc:
-        msgs = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:8]
-        )
-        kind = UnknownNameError if "unknown state" in msgs else HeconError
-        raise kind(f"invalid partitioned survival document: {msgs}") from exc
-    spec.base_dir = base
-    return spec
+    return validate_document(PSMModelSpec, source, "partitioned survival document")
 
 
 class PSMModel:

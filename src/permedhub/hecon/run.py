@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from permedhub.hecon import cea, voi
 from permedhub.hecon.errors import HeconError
@@ -29,7 +28,7 @@ from permedhub.hecon.psm_spec import (
     load_psm_model,
     psa_matrices,
 )
-from permedhub.hecon.spec import ModelSpec, load_model
+from permedhub.hecon.spec import ModelSpec, load_model, read_document
 from permedhub.hecon.tree_spec import TreeModel, TreeModelSpec, is_tree_document, load_tree_model
 
 AnySpec = ModelSpec | TreeModelSpec | PSMModelSpec
@@ -69,24 +68,18 @@ def load_document(source: str | Path | dict[str, Any]) -> AnySpec:
     partitioned survival document (top-level key ``partitioned_survival``), from a YAML/JSON
     file or an already-parsed mapping (e.g. an upload in the portal). A Markov document with a
     top-level ``microsimulation`` block is a :class:`MicrosimModelSpec`."""
-    if isinstance(source, dict):
-        if is_psm_document(source):
-            return load_psm_model(source)
-        if is_microsim_document(source):
-            return load_microsim_model(source)
-        return load_tree_model(source) if is_tree_document(source) else load_model(source)
-    path = Path(source)
-    if not path.is_file():
-        raise HeconError(f"model file {str(path)!r} not found")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise HeconError(f"model file {str(path)!r} is not valid YAML/JSON: {exc}") from exc
+    data, base = read_document(source)  # read once; the loaders get the parsed mapping
     if is_psm_document(data):
-        return load_psm_model(path)
-    if is_microsim_document(data):
-        return load_microsim_model(path)
-    return load_tree_model(data) if is_tree_document(data) else load_model(path)
+        spec: AnySpec = load_psm_model(data)
+    elif is_microsim_document(data):
+        spec = load_microsim_model(data)
+    elif is_tree_document(data):
+        spec = load_tree_model(data)
+    else:
+        spec = load_model(data)
+    if base is not None and not isinstance(spec, TreeModelSpec):
+        spec.base_dir = base
+    return spec
 
 
 def _add_psa(

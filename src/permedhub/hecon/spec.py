@@ -22,7 +22,7 @@ Rows of absorbing states may be omitted (they stay put).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import (
@@ -38,6 +38,9 @@ from permedhub.hecon.conventions import CountingMethod, DiscountMethod
 from permedhub.hecon.errors import HeconError, UnknownNameError
 
 Expr = float | int | str
+
+
+DocumentT = TypeVar("DocumentT", bound=BaseModel)
 
 
 class _Strict(BaseModel):
@@ -334,11 +337,12 @@ class ModelSpec(_Strict):
         return self.primary_perspective or next(iter(self.perspective_map()))
 
 
-def load_model(source: str | Path | dict[str, Any]) -> ModelSpec:
-    """Load and validate a model from a YAML/JSON file path or a dict."""
+def read_document(source: str | Path | dict[str, Any]) -> tuple[dict[str, Any], Path | None]:
+    """A model document from a YAML/JSON file path or an already-parsed mapping, and the folder
+    its relative `file:` tables are read from (None for a mapping)."""
     base: Path | None = None
     if isinstance(source, dict):
-        data = source
+        data: Any = source
     else:
         path = Path(source)
         if not path.is_file():
@@ -350,14 +354,28 @@ def load_model(source: str | Path | dict[str, Any]) -> ModelSpec:
         base = path.resolve().parent
     if not isinstance(data, dict):
         raise HeconError("a model document must be a mapping (YAML/JSON object)")
+    return data, base
+
+
+def validate_document(
+    model: type[DocumentT], source: str | Path | dict[str, Any], what: str
+) -> DocumentT:
+    """Read and validate one kind of model document; errors list the first eight problems by
+    location, as "invalid <what>: ..." (UnknownNameError when a state name is unknown)."""
+    data, base = read_document(source)
     try:
-        spec = ModelSpec.model_validate(data)
+        spec = model.model_validate(data)
     except ValidationError as exc:
         msgs = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:8]
         )
-        if "unknown state" in msgs:
-            raise UnknownNameError(f"invalid model document: {msgs}") from exc
-        raise HeconError(f"invalid model document: {msgs}") from exc
-    spec.base_dir = base
+        kind = UnknownNameError if "unknown state" in msgs else HeconError
+        raise kind(f"invalid {what}: {msgs}") from exc
+    if base is not None and "base_dir" in type(spec).model_fields:
+        spec.base_dir = base  # type: ignore[attr-defined]
     return spec
+
+
+def load_model(source: str | Path | dict[str, Any]) -> ModelSpec:
+    """Load and validate a Markov model from a YAML/JSON file path or a dict."""
+    return validate_document(ModelSpec, source, "model document")

@@ -29,13 +29,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from permedhub.hecon.errors import HeconError
 from permedhub.hecon.expressions import parse_expression
 from permedhub.hecon.parameters import ParameterEvaluator, check_names, compile_parameters
-from permedhub.hecon.spec import Expr, ParameterSpec, dispatch_parameters
+from permedhub.hecon.spec import Expr, ParameterSpec, dispatch_parameters, validate_document
 from permedhub.hecon.tree import Branch, Chance, Decision, DecisionTree, Node, Terminal
 
 
@@ -101,20 +100,8 @@ def is_tree_document(data: Any) -> bool:
 
 
 def load_tree_model(source: str | Path | dict[str, Any]) -> TreeModelSpec:
-    if isinstance(source, dict):
-        data = source
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise HeconError(f"model file {str(path)!r} not found")
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    try:
-        return TreeModelSpec.model_validate(data)
-    except ValidationError as exc:
-        msgs = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:8]
-        )
-        raise HeconError(f"invalid decision-tree document: {msgs}") from exc
+    """Load and validate a decision-tree document from a YAML/JSON file or a dict."""
+    return validate_document(TreeModelSpec, source, "decision-tree document")
 
 
 class TreeModel:
