@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from hecon_paths import EXAMPLES
 
 from permedhub.hecon.spec import ModelSpec, load_model
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "src" / "permedhub" / "hecon" / "examples"
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "hecon"
 
 
 @pytest.fixture

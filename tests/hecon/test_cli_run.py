@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from hecon_paths import EXAMPLES
 from typer.testing import CliRunner
 
-from conftest import EXAMPLES
 from permedhub.cli.main import app
 
 runner = CliRunner()

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hecon_paths import SHARED
 
-from conftest import SHARED
 from permedhub.hecon.markov import MarkovModel
 from permedhub.hecon.spec import load_model
 

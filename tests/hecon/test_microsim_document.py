@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hecon_paths import EXAMPLES
 from hecon_test_models import THREE_STATE
 from typer.testing import CliRunner
 
-from conftest import EXAMPLES
 from permedhub.cli.main import app
 from permedhub.hecon.errors import HeconError
 from permedhub.hecon.markov import MarkovModel

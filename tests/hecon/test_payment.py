@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hecon_paths import EXAMPLES
 
-from conftest import EXAMPLES
 from permedhub.hecon import payment
 from permedhub.hecon.markov import MarkovModel
 from permedhub.hecon.spec import load_model

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hecon_paths import EXAMPLES
 from typer.testing import CliRunner
 
-from conftest import EXAMPLES
 from permedhub.cli.main import app
 from permedhub.hecon.errors import DistributionError, HeconError, UnknownNameError
 from permedhub.hecon.psm import CurveCrossingWarning, PSMStrategy, partitioned_survival

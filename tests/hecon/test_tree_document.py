@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from hecon_paths import EXAMPLES
 from typer.testing import CliRunner
 
-from conftest import EXAMPLES
 from permedhub.cli.main import app
 from permedhub.hecon.errors import HeconError
 from permedhub.hecon.tree_spec import TreeModel, load_tree_model
