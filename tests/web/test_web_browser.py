@@ -7,50 +7,21 @@ to test-artifacts/ for a human to look at.
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy import Engine
 
+from browser_support import chromium_or_skip, launched_chromium, screenshot, serve
 from permedhub.graph.curation import update_record
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCRIPT = "<script>alert(1)</script>"
-
-
-def _chromium_or_skip() -> None:
-    problem = None
-    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
-        problem = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            problem = "the playwright Python package is not installed"
-    if problem:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"browser tests cannot run under CI: {problem}")
-        pytest.skip(f"browser tests skipped: {problem}")
 
 
 @dataclass
@@ -70,7 +41,7 @@ def live_server(
     portal_template: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
     """uvicorn in a background thread on 127.0.0.1 (a free port), on a fresh SQLite copy."""
-    _chromium_or_skip()
+    chromium_or_skip()
     from permedhub.db import make_engine
     from permedhub.web.app import create_app
 
@@ -81,39 +52,20 @@ def live_server(
         patch.setenv("PERMEDHUB_SECRET_KEY", "browser-test-secret")
         patch.setenv("PERMEDHUB_DATA_DIR", str(folder / "data"))
         app = create_app(engine, prepare_database=False)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            pytest.fail("the test server did not start within 20 s")
-        time.sleep(0.05)
-    yield LiveServer(f"http://127.0.0.1:{port}", engine, app)
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serve(app) as url:
+        yield LiveServer(url, engine, app)
     engine.dispose()
 
 
 @dataclass
 class Browser:
-    playwright: Any
     chromium: Any
 
 
 @pytest.fixture(scope="module")
 def browser(live_server: LiveServer) -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    playwright = sync_playwright().start()
-    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-    yield Browser(playwright, chromium)
-    chromium.close()
-    playwright.stop()
+    with launched_chromium() as chromium:
+        yield Browser(chromium)
 
 
 @dataclass
@@ -128,8 +80,7 @@ class Tab:
         return self.page.goto(self.base + path)
 
     def shot(self, name: str) -> None:
-        ARTIFACTS.mkdir(exist_ok=True)
-        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        screenshot(self.page, name)
 
 
 @pytest.fixture
@@ -350,8 +301,7 @@ def test_home_fits_a_375px_phone(tab: Tab) -> None:
 def test_a_missing_browser_fails_under_ci_and_skips_elsewhere(
     monkeypatch: pytest.MonkeyPatch, ci: str, outcome: type[BaseException]
 ) -> None:
-    monkeypatch.setattr(f"{__name__}.CHROMIUM", "/nonexistent/chromium")
     monkeypatch.setattr(shutil, "which", lambda _name: None)
     monkeypatch.setenv("CI", ci)
     with pytest.raises(outcome, match="Chromium is not installed"):
-        _chromium_or_skip()
+        chromium_or_skip("/nonexistent/chromium")

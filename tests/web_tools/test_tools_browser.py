@@ -4,52 +4,23 @@ other than the test server blocked. Screenshots go to test-artifacts/ for a huma
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
+
+from browser_support import chromium_or_skip, launched_chromium, screenshot, serve
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def _chromium_or_skip() -> None:
-    problem = None
-    if not Path(CHROMIUM).exists():
-        problem = f"Chromium is not installed at {CHROMIUM}"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            problem = "the playwright Python package is not installed"
-    if problem:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"browser tests cannot run under CI: {problem}")
-        pytest.skip(f"browser tests skipped: {problem}")
 
 
 @pytest.fixture(scope="module")
 def server_url(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """uvicorn in a background thread on 127.0.0.1 (a free port)."""
-    _chromium_or_skip()
+    chromium_or_skip()
     from permedhub.db import make_engine
     from permedhub.web.app import create_app
 
@@ -60,21 +31,8 @@ def server_url(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) 
         patch.setenv("PERMEDHUB_SECRET_KEY", "tools-browser-secret")
         patch.setenv("PERMEDHUB_DATA_DIR", str(folder / "data"))
         app = create_app(engine, prepare_database=False)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            pytest.fail("the test server did not start within 20 s")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serve(app) as url:
+        yield url
     engine.dispose()
 
 
@@ -89,19 +47,13 @@ class Tab:
         self.page.goto(self.base + path)
 
     def shot(self, name: str) -> None:
-        ARTIFACTS.mkdir(exist_ok=True)
-        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        screenshot(self.page, name)
 
 
 @pytest.fixture(scope="module")
 def chromium(server_url: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    playwright = sync_playwright().start()
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-    yield browser
-    browser.close()
-    playwright.stop()
+    with launched_chromium() as browser:
+        yield browser
 
 
 @pytest.fixture
