@@ -114,6 +114,17 @@ def _model_context(values: dict[str, str] | None = None) -> dict[str, Any]:
     }
 
 
+async def _chosen_model(form: Any, example: str | None) -> hecon_views.AnyModel:
+    """The uploaded model document (it wins) or the chosen shipped example."""
+    text = await read_upload(form, "model_file", required=example is None)
+    if text is not None:
+        filename = str(getattr(form.get("model_file"), "filename", ""))
+        return hecon_views.parse_model_text(text, filename)
+    if example is None:
+        raise ToolInputError("model_file", "choose an example or upload a model")
+    return hecon_views.load_example(example)
+
+
 @router.get("/model", response_class=HTMLResponse)
 def model_form(request: Request) -> HTMLResponse:
     return render_tool(request, "tools/hecon_model.html", _model_context())
@@ -126,15 +137,7 @@ async def model_run(request: Request) -> Response:
     context = _model_context(fields)
     try:
         options = validate_form(ModelForm, fields)
-        text = await read_upload(form, "model_file", required=options.example is None)
-        if text is not None:
-            spec = hecon_views.parse_model_text(
-                text, str(getattr(form.get("model_file"), "filename", ""))
-            )
-        elif options.example is not None:
-            spec = hecon_views.load_example(options.example)
-        else:
-            raise ToolInputError("model_file", "choose an example or upload a model")
+        spec = await _chosen_model(form, options.example)
         run = await run_in_threadpool(
             hecon_views.model_run, spec, options.psa_draws, options.seed, options.wtp_max
         )
@@ -264,14 +267,7 @@ async def payment_run(request: Request) -> HTMLResponse:
     context = _payment_context(fields)
     try:
         options = validate_form(hecon_payment.PaymentForm, fields)
-        text = await read_upload(form, "model_file", required=options.example is None)
-        if text is not None:
-            upload = form.get("model_file")
-            spec = hecon_views.parse_model_text(text, str(getattr(upload, "filename", "")))
-        elif options.example is not None:
-            spec = hecon_views.load_example(options.example)
-        else:
-            raise ToolInputError("model_file", "choose an example or upload a model")
+        spec = await _chosen_model(form, options.example)
         markov = hecon_views.markov_cohort_only(spec, "model_file", "payment schemes")
         page = await run_in_threadpool(hecon_payment.payment_page, markov, options)
     except ValueError as error:
@@ -350,14 +346,7 @@ async def population_payment_run(request: Request) -> HTMLResponse:
             )
         else:
             cap = _yearly_numbers("cap", options.cap, 0)
-            text = await read_upload(form, "model_file", required=options.example is None)
-            if text is not None:
-                upload = form.get("model_file")
-                spec = hecon_views.parse_model_text(text, str(getattr(upload, "filename", "")))
-            elif options.example is not None:
-                spec = hecon_views.load_example(options.example)
-            else:
-                raise ToolInputError("model_file", "choose an example or upload a model")
+            spec = await _chosen_model(form, options.example)
             markov = hecon_views.markov_cohort_only(spec, "model_file", "budget caps")
             page = await run_in_threadpool(
                 hecon_views.budget_cap_page, markov, options.strategy, options.category,
