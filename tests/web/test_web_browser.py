@@ -123,6 +123,11 @@ def _network_ready(tab: Tab) -> int:
 def _node_on_screen(tab: Tab, node_id: str) -> tuple[float, float]:
     """Viewport coordinates of a network node (the network scrolled into view first)."""
     tab.page.locator("#network").scroll_into_view_if_needed()
+    # Cytoscape caches where its canvas is and updates that cache on the scroll event, which
+    # fires a frame later: a pointer moved before then hits the wrong spot.
+    tab.page.evaluate(
+        "new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
+    )
     box = tab.page.locator("#network").bounding_box()
     position = tab.page.evaluate(
         f"window.permedhubNetwork.getElementById('{node_id}').renderedPosition()"
