@@ -1,5 +1,6 @@
-"""The country x initiative x role aggregate always equals what the participations say, after
-seeding, loading, a curator's edits and their undo."""
+"""The activity aggregates (country x initiative x role, place totals, region x initiative)
+always equal what the participations say, after seeding, loading, a curator's edits and their
+undo."""
 
 from __future__ import annotations
 
@@ -15,6 +16,53 @@ SELECT o.{column} AS place, p.initiative_id, p.role, count(*) AS n
 FROM participation p JOIN organisation o ON o.id = p.organisation_id
 WHERE o.{column} IS NOT NULL GROUP BY o.{column}, p.initiative_id, p.role
 """
+
+
+PLACE_TOTALS = """
+SELECT o.{column} AS place, count(*) AS n, count(DISTINCT p.initiative_id) AS k
+FROM participation p JOIN organisation o ON o.id = p.organisation_id
+WHERE o.{column} IS NOT NULL GROUP BY o.{column}
+"""
+REGIONS = """
+SELECT m.region_id, p.initiative_id, count(*)
+FROM participation p JOIN organisation o ON o.id = p.organisation_id
+JOIN region_membership m ON m.country_code = o.country_code
+GROUP BY m.region_id, p.initiative_id
+UNION ALL
+SELECT '*', p.initiative_id, count(*)
+FROM participation p JOIN organisation o ON o.id = p.organisation_id
+WHERE o.country_code IS NOT NULL GROUP BY p.initiative_id
+"""
+
+
+def totals(engine: Engine) -> tuple[set[tuple[str, int, int]], set[tuple[str, str, int]]]:
+    """(place_total rows, region_activity rows) as stored."""
+    with engine.connect() as connection:
+        places = connection.execute(
+            text("SELECT place_code, participations, initiatives FROM place_total")
+        )
+        regions = connection.execute(
+            text("SELECT region_id, initiative_id, participations FROM region_activity")
+        )
+        return {(r[0], int(r[1]), int(r[2])) for r in places}, {
+            (r[0], r[1], int(r[2])) for r in regions
+        }
+
+
+def recount_totals(engine: Engine) -> tuple[set[tuple[str, int, int]], set[tuple[str, str, int]]]:
+    """The same, counted from the participations."""
+    with engine.connect() as connection:
+        places = {
+            (r[0], int(r[1]), int(r[2]))
+            for column in ("country_code", "subdivision_code")
+            for r in connection.execute(text(PLACE_TOTALS.format(column=column)))
+        }
+        regions = {(r[0], r[1], int(r[2])) for r in connection.execute(text(REGIONS))}
+        return places, regions
+
+
+def in_step(engine: Engine) -> bool:
+    return aggregate(engine) == recount(engine) and totals(engine) == recount_totals(engine)
 
 
 def aggregate(engine: Engine) -> set[tuple[str, str, str, int]]:
@@ -37,6 +85,10 @@ def recount(engine: Engine) -> set[tuple[str, str, str, int]]:
 def test_the_seeded_aggregate_matches_the_participations(engine):
     assert aggregate(engine) == recount(engine)
     assert ("ES-NC", "erapermed", "funder", 1) in aggregate(engine)
+    assert totals(engine) == recount_totals(engine)
+    places, regions = totals(engine)
+    assert any(r[0] == "celac" and r[1] == "eulac-permed" for r in regions)
+    assert any(r[0] == "ES-NC" for r in places)
 
 
 def test_loads_edits_and_undo_keep_it_in_step(engine, tmp_path):
@@ -47,19 +99,23 @@ def test_loads_edits_and_undo_keep_it_in_step(engine, tmp_path):
         "organisation,initiative,role\nagg-1,permit,partner\nagg-2,permit,partner\n",
         encoding="utf-8",
     )
+    before = {r for r in totals(engine)[1] if r[0] == "*" and r[1] == "permit"}
     load(engine, [orgs, parts])
     assert ("PT", "permit", "partner", 2) in aggregate(engine)
-    assert aggregate(engine) == recount(engine)
+    assert in_step(engine)
+    after = {r for r in totals(engine)[1] if r[0] == "*" and r[1] == "permit"}
+    assert [r[2] for r in after] == [n + 2 for *_, n in before]
 
     moved = curation.update_record(engine, "organisation", "agg-1", {"country": "BR"}, actor="c")
     assert ("BR", "permit", "partner", 1) in aggregate(engine)
     assert ("PT", "permit", "partner", 1) in aggregate(engine)
-    assert aggregate(engine) == recount(engine)
+    assert in_step(engine)
+    assert ("celac", "permit", 1) in totals(engine)[1]
 
     assert moved.audit_id is not None
     curation.undo(engine, moved.audit_id, actor="c")
     assert ("PT", "permit", "partner", 2) in aggregate(engine)
-    assert aggregate(engine) == recount(engine)
+    assert in_step(engine)
     with Session(engine) as session:
         portugal = country_profile(session, "PT")
     permit = next(ci for ci in portugal.initiatives if ci.initiative.id == "permit")

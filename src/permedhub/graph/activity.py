@@ -1,9 +1,12 @@
-"""The country x initiative x role aggregate (`country_activity`), recomputed per place.
+"""The activity aggregates, recomputed per place: `country_activity` (place x initiative x
+role), `place_total` (a place's sums) and `region_activity` (region x initiative).
 
-Country, region and count pages would otherwise group hundreds of thousands of participations
-on every request. Every write that can change the aggregate — a load, a curator's edit, an
-undo — calls `refresh` for the places it touched (an organisation's country and subdivision,
-before and after), inside its own transaction, so the aggregate is never out of step.
+Country, region, count and network pages would otherwise group hundreds of thousands of
+participations on every request. Every write that can change the aggregates — a load, a
+curator's edit, an undo — calls `refresh` for the places it touched (an organisation's country
+and subdivision, before and after), inside its own transaction, so they are never out of step.
+Curation deletes an organisation or initiative only when no participation refers to it, and an
+initiative's aggregate rows go with it (ON DELETE CASCADE), so no other write moves them.
 """
 
 from __future__ import annotations
@@ -11,11 +14,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, select, text
+from sqlalchemy import Connection, bindparam, delete, func, select, text
 
-from permedhub.graph.models import CountryActivity, Organisation, table_of
+from permedhub.graph.models import (
+    ALL_COUNTRIES,
+    Country,
+    CountryActivity,
+    Organisation,
+    PlaceTotal,
+    RegionActivity,
+    RegionMembership,
+    table_of,
+)
 
 ACTIVITY = table_of(CountryActivity)
+PLACE_TOTAL = table_of(PlaceTotal)
+REGION_ACTIVITY = table_of(RegionActivity)
 CHUNK = 500
 
 _REBUILD = """
@@ -27,17 +41,109 @@ GROUP BY o.{column}, p.initiative_id, p.role
 """
 
 
+_PLACE_TOTALS = """
+INSERT INTO place_total (place_code, participations, initiatives)
+SELECT place_code, sum(organisations), count(DISTINCT initiative_id)
+FROM country_activity WHERE place_code IN :places GROUP BY place_code
+"""
+_REGION_REBUILD = """
+INSERT INTO region_activity (region_id, initiative_id, participations)
+SELECT :region, a.initiative_id, sum(a.organisations)
+FROM country_activity a JOIN region_membership m
+  ON m.country_code = a.place_code AND m.region_id = :region
+WHERE a.initiative_id IN :initiatives
+GROUP BY a.initiative_id
+"""
+# Every country, not subdivisions: an organisation of ES-NC is already counted under ES.
+_ALL_COUNTRIES_REBUILD = """
+INSERT INTO region_activity (region_id, initiative_id, participations)
+SELECT :region, a.initiative_id, sum(a.organisations)
+FROM country_activity a JOIN country c ON c.code = a.place_code AND c.parent_code IS NULL
+WHERE a.initiative_id IN :initiatives
+GROUP BY a.initiative_id
+"""
+
+
+def _expanding(sql: str, *names: str) -> Any:
+    return text(sql).bindparams(*(bindparam(n, expanding=True) for n in names))
+
+
+def _sums(connection: Connection, places: list[str]) -> dict[tuple[str, str], int]:
+    """(place, initiative) -> participations, over roles, for these places."""
+    rows = connection.execute(
+        select(ACTIVITY.c.place_code, ACTIVITY.c.initiative_id, func.sum(ACTIVITY.c.organisations))
+        .where(ACTIVITY.c.place_code.in_(places))
+        .group_by(ACTIVITY.c.place_code, ACTIVITY.c.initiative_id)
+    )
+    return {(p, i): int(n) for p, i, n in rows}
+
+
 def refresh(connection: Connection, places: Iterable[str | None]) -> None:
     """Recompute the aggregate rows of these countries / subdivisions from participations."""
     wanted = sorted({p for p in places if p})
+    moved_places: set[str] = set()
+    moved_initiatives: set[str] = set()
     for start in range(0, len(wanted), CHUNK):
         chunk = wanted[start : start + CHUNK]
+        before = _sums(connection, chunk)
         connection.execute(delete(ACTIVITY).where(ACTIVITY.c.place_code.in_(chunk)))
         for column in ("country_code", "subdivision_code"):
-            statement = text(_REBUILD.format(column=column)).bindparams(
-                bindparam("places", expanding=True)
-            )
+            statement = _expanding(_REBUILD.format(column=column), "places")
             connection.execute(statement, {"places": chunk})
+        after = _sums(connection, chunk)
+        for key in before.keys() | after.keys():
+            if before.get(key) != after.get(key):
+                moved_places.add(key[0])
+                moved_initiatives.add(key[1])
+        connection.execute(delete(PLACE_TOTAL).where(PLACE_TOTAL.c.place_code.in_(chunk)))
+        connection.execute(_expanding(_PLACE_TOTALS, "places"), {"places": chunk})
+    _refresh_regions(connection, moved_places, moved_initiatives)
+
+
+def _refresh_regions(connection: Connection, places: set[str], initiatives: set[str]) -> None:
+    """Recompute `region_activity` for these initiatives in the regions of these places.
+
+    Only the initiatives whose per-country sums moved: a curator's edit of one organisation
+    touches a handful of rows, not the region's thousands.
+    """
+    if not places or not initiatives:
+        return
+    countries = {
+        str(code)
+        for start in range(0, len(places), CHUNK)
+        for code in connection.execute(
+            select(Country.code).where(
+                Country.code.in_(sorted(places)[start : start + CHUNK]),
+                Country.parent_code.is_(None),
+            )
+        ).scalars()
+    }
+    if not countries:
+        return
+    regions = sorted(
+        {
+            str(r)
+            for r in connection.execute(
+                select(RegionMembership.region_id)
+                .where(RegionMembership.country_code.in_(sorted(countries)))
+                .distinct()
+            ).scalars()
+        }
+    )
+    ids = sorted(initiatives)
+    for region in [ALL_COUNTRIES, *regions]:
+        rebuild = _ALL_COUNTRIES_REBUILD if region == ALL_COUNTRIES else _REGION_REBUILD
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            connection.execute(
+                delete(REGION_ACTIVITY).where(
+                    REGION_ACTIVITY.c.region_id == region,
+                    REGION_ACTIVITY.c.initiative_id.in_(chunk),
+                )
+            )
+            connection.execute(
+                _expanding(rebuild, "initiatives"), {"region": region, "initiatives": chunk}
+            )
 
 
 def places_of_organisations(connection: Connection, organisation_ids: Iterable[str]) -> set[str]:

@@ -91,7 +91,9 @@ class Organisation(Sourced, Base):
     name: Mapped[str] = mapped_column(String(400))
     acronym: Mapped[str | None] = mapped_column(String(80))
     kind: Mapped[str | None] = mapped_column(String(40), index=True)
-    country_code: Mapped[str | None] = mapped_column(ForeignKey("country.code"), index=True)
+    # Indexed with the name (ix_organisation_country_name): a country's organisations in name
+    # order come straight from the index, a page at a time.
+    country_code: Mapped[str | None] = mapped_column(ForeignKey("country.code"))
     subdivision_code: Mapped[str | None] = mapped_column(ForeignKey("country.code"), index=True)
     city: Mapped[str | None] = mapped_column(String(120))
     latitude: Mapped[float | None] = mapped_column(Float)
@@ -101,6 +103,7 @@ class Organisation(Sourced, Base):
     expertise: Mapped[list[str]] = mapped_column(JSON, default=list)
     notes: Mapped[str | None] = mapped_column(Text)
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    __table_args__ = (Index("ix_organisation_country_name", "country_code", "name"),)
 
 
 class Initiative(Sourced, Base):
@@ -134,9 +137,8 @@ class Participation(Sourced, Base):
 
     __tablename__ = "participation"
     id: Mapped[str] = mapped_column(String(300), primary_key=True)
-    organisation_id: Mapped[str] = mapped_column(
-        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
-    )
+    # No index of its own: the unique constraint's index starts with organisation_id.
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
     initiative_id: Mapped[str] = mapped_column(
         ForeignKey("initiative.id", ondelete="CASCADE"), index=True
     )
@@ -262,3 +264,33 @@ class CountryActivity(Base):
     )
     role: Mapped[str] = mapped_column(String(20), primary_key=True)
     organisations: Mapped[int] = mapped_column(Integer)
+    # An initiative page counts its partners per country from here.
+    __table_args__ = (Index("ix_country_activity_initiative", "initiative_id"),)
+
+
+class PlaceTotal(Base):
+    """A place's participations and initiatives in all (the sums of its `country_activity`
+    rows), so that country lists and network nodes need not add up thousands of rows."""
+
+    __tablename__ = "place_total"
+    place_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    participations: Mapped[int] = mapped_column(Integer)
+    initiatives: Mapped[int] = mapped_column(Integer)
+
+
+# `region_activity.region_id` of the rows that sum every country (ISO 3166-1, not subdivisions).
+ALL_COUNTRIES = "*"
+
+
+class RegionActivity(Base):
+    """Participations of a region's organisations in an initiative (the sum of its member
+    countries' `country_activity`); `region_id` is a region's id or ALL_COUNTRIES. Ranks the
+    initiatives of a region, or of the whole graph, without reading the participations."""
+
+    __tablename__ = "region_activity"
+    region_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    initiative_id: Mapped[str] = mapped_column(
+        ForeignKey("initiative.id", ondelete="CASCADE"), primary_key=True
+    )
+    participations: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (Index("ix_region_activity_rank", "region_id", "participations"),)

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select, text
 from sqlalchemy.orm import Session, aliased, load_only
 
 from permedhub.graph.models import (
+    ALL_COUNTRIES,
     Call,
     Country,
     CountryActivity,
@@ -22,7 +23,9 @@ from permedhub.graph.models import (
     Link,
     Organisation,
     Participation,
+    PlaceTotal,
     Region,
+    RegionActivity,
     RegionMembership,
     Topic,
 )
@@ -59,6 +62,11 @@ from permedhub.search.query import matching_ids
 
 MAX_PER_PAGE = 500
 NETWORK_MAX_NODES = 2000
+# An aggregated network shows this many initiatives one by one, the others as one node.
+NETWORK_TOP_INITIATIVES = 40
+OTHER_INITIATIVES = "aggregate:other-initiatives"
+COUNTRY_ORGANISATIONS_PER_PAGE = 50
+COUNTRY_INITIATIVES = 100
 
 
 class NotFound(LookupError):
@@ -466,70 +474,110 @@ def list_regions(session: Session) -> list[RegionRef]:
     ]
 
 
-def country_profile(
-    session: Session, code: str, *, organisations_limit: int = 200, initiatives_limit: int = 200
-) -> CountryProfile:
-    """A country or subdivision: its organisations, the initiatives they take part in (most
-    organisations first; `initiatives_total` counts all) and its region memberships."""
+def _place(session: Session, code: str) -> Country:
     country = session.get(Country, code.upper())
     if country is None:
         raise NotFound("country", code)
+    return country
+
+
+def _in_place(country: Country) -> ColumnElement[bool]:
+    """SQL: the organisation is in this country (or, for a subdivision, in it)."""
+    if country.parent_code is not None:
+        return Organisation.subdivision_code == country.code
+    return Organisation.country_code == country.code
+
+
+def country_organisations(
+    session: Session, code: str, *, offset: int = 0, limit: int | None = None
+) -> list[OrganisationSummary]:
+    """A country's or subdivision's organisations by name (from the (country, name) index)."""
+    stmt = (
+        _organisation_query()
+        .where(_in_place(_place(session, code)))
+        .order_by(Organisation.name, Organisation.id)
+        .offset(offset)
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [_organisation_summary(*r) for r in session.execute(stmt)]
+
+
+def country_profile(
+    session: Session,
+    code: str,
+    *,
+    page: int = 1,
+    per_page: int = COUNTRY_ORGANISATIONS_PER_PAGE,
+    initiatives_limit: int = COUNTRY_INITIATIVES,
+) -> CountryProfile:
+    """A country or subdivision: a page of its organisations (by name), the initiatives they
+    take part in (most organisations first, at most `initiatives_limit`; `initiatives_total`
+    counts all) and its region memberships.
+
+    Counts come from the activity aggregates and the organisation index, never from the
+    participations: Germany alone has some 90,000 of them on the benchmark graph.
+    """
+    offset, limit = _page_bounds(page, per_page)
+    if initiatives_limit < 0:
+        raise InvalidFilter("initiatives_limit", initiatives_limit, "a whole number >= 0")
+    country = _place(session, code)
     code = country.code
     is_subdivision = country.parent_code is not None
-    in_place = (
-        (Organisation.subdivision_code == code)
-        if is_subdivision
-        else (Organisation.country_code == code)
-    )
     organisations_total = session.execute(
-        select(func.count(Organisation.id)).where(in_place)
+        select(func.count()).select_from(Organisation).where(_in_place(country))
     ).scalar_one()
-    organisations = [
-        _organisation_summary(*r)
-        for r in session.execute(
-            _organisation_query()
-            .where(in_place)
-            .order_by(Organisation.name)
-            .limit(organisations_limit)
+    organisations = country_organisations(session, code, offset=offset, limit=limit)
+    totals = session.get(PlaceTotal, code)
+    per_initiative = func.sum(CountryActivity.organisations)
+    ranked = [
+        (str(i), int(n))
+        for i, n in session.execute(
+            select(CountryActivity.initiative_id, per_initiative)
+            .where(CountryActivity.place_code == code)
+            .group_by(CountryActivity.initiative_id)
+            .order_by(per_initiative.desc(), CountryActivity.initiative_id)
+            .limit(initiatives_limit)
         )
     ]
-    per_initiative = session.execute(
-        select(
-            CountryActivity.initiative_id, CountryActivity.role, CountryActivity.organisations
-        ).where(CountryActivity.place_code == code)
-    ).all()
-    roles: dict[str, set[str]] = defaultdict(set)
-    org_counts: dict[str, int] = defaultdict(int)
-    for initiative_id, role, n in per_initiative:
-        roles[initiative_id].add(role)
-        org_counts[initiative_id] += n
+    org_counts = dict(ranked)
     declared = set(
         session.execute(select(Initiative.id).where(_declares_country(session, code))).scalars()
     )
-    initiative_ids = sorted(
-        set(roles) | declared, key=lambda i: (-org_counts.get(i, 0), i not in declared, i)
+    # Declared initiatives without an organisation here: after the active ones, as before.
+    declared_active = (
+        set(
+            session.execute(
+                select(CountryActivity.initiative_id)
+                .where(
+                    CountryActivity.place_code == code,
+                    CountryActivity.initiative_id.in_(declared),
+                )
+                .distinct()
+            ).scalars()
+        )
+        if declared
+        else set()
     )
-    shown = initiative_ids[:initiatives_limit]
+    declared_only = sorted(declared - declared_active)
+    initiatives_total = (totals.initiatives if totals else 0) + len(declared_only)
+    # Among equally active initiatives the declared ones come first (as the ranking did).
+    shown = sorted(org_counts, key=lambda i: (-org_counts[i], i not in declared, i))
+    shown = [*shown, *declared_only][:initiatives_limit]
+    roles: dict[str, set[str]] = defaultdict(set)
+    if shown:
+        for initiative_id, role in session.execute(
+            select(CountryActivity.initiative_id, CountryActivity.role).where(
+                CountryActivity.place_code == code, CountryActivity.initiative_id.in_(shown)
+            )
+        ):
+            roles[initiative_id].add(role)
     initiatives = {
         i.id: i
         for i in session.execute(
             select(Initiative).options(SUMMARY_ONLY).where(Initiative.id.in_(shown))
         ).scalars()
     }
-    subdivisions = (
-        []
-        if is_subdivision
-        else [
-            SubdivisionActivity(code=c, name=n, organisations=k)
-            for c, n, k in session.execute(
-                select(Country.code, Country.name, func.count(Organisation.id))
-                .join(Organisation, Organisation.subdivision_code == Country.code)
-                .where(Country.parent_code == code)
-                .group_by(Country.code, Country.name)
-                .order_by(Country.name)
-            )
-        ]
-    )
     parent = session.get(Country, country.parent_code) if is_subdivision else None
     regions = [
         RegionRef(id=r.id, name=r.name)
@@ -547,10 +595,12 @@ def country_profile(
         alpha3=country.alpha3,
         parent=CountryRef(code=parent.code, name=parent.name) if parent else None,
         regions=regions,
-        subdivisions=subdivisions,
+        subdivisions=[] if is_subdivision else _subdivisions_with_organisations(session, code),
         organisations_total=organisations_total,
         organisations=organisations,
-        participations_total=sum(n for *_, n in per_initiative),
+        organisations_page=page,
+        organisations_per_page=per_page,
+        participations_total=totals.participations if totals else 0,
         initiatives=sorted(
             (
                 CountryInitiative(
@@ -564,7 +614,29 @@ def country_profile(
             ),
             key=lambda ci: (ci.initiative.start or "9999", ci.initiative.id),
         ),
-        initiatives_total=len(initiative_ids),
+        initiatives_total=initiatives_total,
+    )
+
+
+def _subdivisions_with_organisations(session: Session, code: str) -> list[SubdivisionActivity]:
+    """A country's subdivisions that have organisations, by name.
+
+    The subdivisions are listed first and their organisations counted through the
+    subdivision index: a join lets PostgreSQL hash every organisation of the graph.
+    """
+    names = dict(
+        session.execute(select(Country.code, Country.name).where(Country.parent_code == code)).all()
+    )
+    if not names:
+        return []
+    counts = session.execute(
+        select(Organisation.subdivision_code, func.count())
+        .where(Organisation.subdivision_code.in_(sorted(names)))
+        .group_by(Organisation.subdivision_code)
+    ).all()
+    return sorted(
+        (SubdivisionActivity(code=c, name=names[c], organisations=k) for c, k in counts if c),
+        key=lambda s: (s.name, s.code),
     )
 
 
@@ -702,164 +774,361 @@ def network(
 ) -> Network:
     """Initiatives, their organisations and countries as nodes; roles and links as edges.
 
-    When organisations would push the graph past `max_nodes`, they are aggregated into one node
-    per country (weight = organisations) with weighted edges to each initiative.
+    When initiatives and organisations would push the graph past `max_nodes`, it is drawn from
+    the activity aggregates instead (see `_aggregated_network`): one node per country, the
+    initiatives with most participations, one node for all the other initiatives.
     """
     if region is not None and session.get(Region, region) is None:
         raise InvalidFilter("region", region, "a region id such as eu27, celac or african-union")
-    initiatives = list(
-        session.execute(
-            select(Initiative)
-            .where(*_initiative_filters(kinds, year_from, year_to))
-            .order_by(Initiative.id)
-        ).scalars()
-    )
-    ids = [i.id for i in initiatives]
-    nodes = [
-        NetworkNode(
-            id=f"initiative:{i.id}",
-            type="initiative",
-            label=i.acronym or i.name,
-            kind=i.kind,
-            url=f"/initiatives/{i.id}",
-        )
-        for i in initiatives
-    ]
-    edges: list[NetworkEdge] = []
-    for link in session.execute(
-        select(Link).where(Link.from_id.in_(ids), Link.to_id.in_(ids))
-    ).scalars():
-        edges.append(
-            NetworkEdge(
-                source=f"initiative:{link.from_id}",
-                target=f"initiative:{link.to_id}",
-                type="link",
-                label=link.kind,
-            )
-        )
-    # Restrict participations to the chosen initiatives only when a filter chose some: an
-    # IN over every initiative would make the database walk all participations.
-    org_filter: list[ColumnElement[bool]] = []
-    if kinds or year_from is not None or year_to is not None:
-        org_filter.append(Participation.initiative_id.in_(ids))
-    if region:
-        org_filter.append(
-            Organisation.country_code.in_(
-                select(RegionMembership.country_code).where(RegionMembership.region_id == region)
-            )
-        )
-    n_orgs = session.execute(
-        select(func.count(func.distinct(Participation.organisation_id)))
-        .join(Organisation, Organisation.id == Participation.organisation_id)
-        .where(*org_filter)
-    ).scalar_one()
-    aggregated = None
-    countries: dict[str, int] = defaultdict(int)
-    if len(nodes) + n_orgs <= max_nodes:
-        seen_orgs: set[str] = set()
-        for p_role, o_id, o_name, o_acr, o_kind, o_country, i_id in session.execute(
-            select(
-                Participation.role,
-                Organisation.id,
-                Organisation.name,
-                Organisation.acronym,
-                Organisation.kind,
-                Organisation.country_code,
-                Participation.initiative_id,
-            )
-            .join(Organisation, Organisation.id == Participation.organisation_id)
-            .where(*org_filter)
-            .order_by(Organisation.id)
-        ):
-            if o_id not in seen_orgs:
-                seen_orgs.add(o_id)
-                nodes.append(
-                    NetworkNode(
-                        id=f"organisation:{o_id}",
-                        type="organisation",
-                        label=o_acr or o_name,
-                        kind=o_kind,
-                        country=o_country,
-                        url=f"/organisations/{o_id}",
-                    )
-                )
-                if o_country:
-                    countries[o_country] += 1
-                    edges.append(
-                        NetworkEdge(
-                            source=f"organisation:{o_id}",
-                            target=f"country:{o_country}",
-                            type="location",
-                        )
-                    )
-            edges.append(
-                NetworkEdge(
-                    source=f"organisation:{o_id}",
-                    target=f"initiative:{i_id}",
-                    type="participation",
-                    label=p_role,
-                )
-            )
-    else:
-        aggregated = (
-            f"{n_orgs} organisations aggregated into one node per country "
-            f"(more than {max_nodes} nodes in all)"
-        )
-        for country, initiative_id, n in session.execute(
-            select(
-                Organisation.country_code,
-                Participation.initiative_id,
-                func.count(func.distinct(Organisation.id)),
-            )
-            .join(Participation, Participation.organisation_id == Organisation.id)
-            .where(*org_filter)
-            .group_by(Organisation.country_code, Participation.initiative_id)
-        ):
-            code = country or "unknown"
-            edges.append(
-                NetworkEdge(
-                    source=f"aggregate:{code}",
-                    target=f"initiative:{initiative_id}",
-                    type="participation",
-                    weight=n,
-                    label=f"{n} organisations",
-                )
-            )
-        for country, n in session.execute(
-            select(Organisation.country_code, func.count(func.distinct(Organisation.id)))
-            .join(Participation, Participation.organisation_id == Organisation.id)
-            .where(*org_filter)
-            .group_by(Organisation.country_code)
-        ):
-            countries[country or "unknown"] = n
-    if region:
-        # Within a region, show the initiatives its organisations take part in or that list
-        # one of its countries, not the whole family.
-        members = set(
+    filters = _initiative_filters(kinds, year_from, year_to)
+    filtered = bool(filters)
+    members = (
+        sorted(
             session.execute(
                 select(RegionMembership.country_code).where(RegionMembership.region_id == region)
             ).scalars()
         )
-        keep = {e.target for e in edges if e.type == "participation"} | {
-            f"initiative:{i}"
-            for i, declared in _declared_countries(session)
-            if members.intersection(declared)
-        }
-        nodes = [n for n in nodes if n.type != "initiative" or n.id in keep]
-        edges = [e for e in edges if e.type != "link" or (e.source in keep and e.target in keep)]
-    names = _country_names(session, countries)
-    for code, n in sorted(countries.items()):
-        node_type = "aggregate" if aggregated else "country"
-        nodes.append(
-            NetworkNode(
-                id=f"{node_type}:{code}",
-                type=node_type,
-                label=names.get(code, code),
-                country=code,
-                weight=n,
-                url=f"/countries/{code}",
+        if region
+        else None
+    )
+    n_initiatives = session.execute(
+        select(func.count()).select_from(Initiative).where(*filters)
+    ).scalar_one()
+    room = max_nodes - n_initiatives
+    if room < 0 or _participating_organisations(session, filters, members, room + 1) > room:
+        return _aggregated_network(session, filters, region, members, max_nodes)
+    return _detailed_network(session, filters, filtered, region, members)
+
+
+def _participating_organisations(
+    session: Session, filters: list[Any], members: list[str] | None, cap: int
+) -> int:
+    """How many organisations take part in the chosen initiatives (in the region), counting no
+    further than `cap`: the answer only decides whether they fit the drawing."""
+    takes_part = select(Participation.organisation_id).where(
+        Participation.organisation_id == Organisation.id
+    )
+    if filters:
+        takes_part = takes_part.where(
+            Participation.initiative_id.in_(select(Initiative.id).where(*filters))
+        )
+    found = select(Organisation.id).where(takes_part.exists())
+    if members is not None:
+        found = found.where(Organisation.country_code.in_(members))
+    return int(
+        session.execute(select(func.count()).select_from(found.limit(cap).subquery())).scalar_one()
+    )
+
+
+def _initiative_nodes(session: Session, filters: list[Any]) -> list[NetworkNode]:
+    return [
+        NetworkNode(
+            id=f"initiative:{i}",
+            type="initiative",
+            label=acronym or name,
+            kind=kind,
+            url=f"/initiatives/{i}",
+        )
+        for i, acronym, name, kind in session.execute(
+            select(Initiative.id, Initiative.acronym, Initiative.name, Initiative.kind)
+            .where(*filters)
+            .order_by(Initiative.id)
+        )
+    ]
+
+
+def _link_edges(session: Session, ids: Sequence[str]) -> list[NetworkEdge]:
+    if not ids:
+        return []
+    return [
+        NetworkEdge(
+            source=f"initiative:{source}", target=f"initiative:{target}", type="link", label=kind
+        )
+        for source, target, kind in session.execute(
+            select(Link.from_id, Link.to_id, Link.kind).where(
+                Link.from_id.in_(ids), Link.to_id.in_(ids)
             )
         )
+    ]
+
+
+def _declaring(session: Session, members: Iterable[str]) -> set[str]:
+    """Initiatives that list one of these countries as taking part."""
+    wanted = set(members)
+    return {i for i, declared in _declared_countries(session) if wanted.intersection(declared)}
+
+
+def _detailed_network(
+    session: Session,
+    filters: list[Any],
+    filtered: bool,
+    region: str | None,
+    members: list[str] | None,
+) -> Network:
+    """Every organisation as a node (the graph fits `max_nodes`)."""
+    nodes = _initiative_nodes(session, filters)
+    org_filter: list[ColumnElement[bool]] = []
+    # Restrict participations to the chosen initiatives only when a filter chose some: an
+    # IN over every initiative would make the database walk all participations.
+    if filtered:
+        org_filter.append(Participation.initiative_id.in_([n.id.split(":", 1)[1] for n in nodes]))
+    if members is not None:
+        org_filter.append(Organisation.country_code.in_(members))
+    edges: list[NetworkEdge] = []
+    countries: dict[str, int] = defaultdict(int)
+    seen_orgs: set[str] = set()
+    for p_role, o_id, o_name, o_acr, o_kind, o_country, i_id in session.execute(
+        select(
+            Participation.role,
+            Organisation.id,
+            Organisation.name,
+            Organisation.acronym,
+            Organisation.kind,
+            Organisation.country_code,
+            Participation.initiative_id,
+        )
+        .join(Organisation, Organisation.id == Participation.organisation_id)
+        .where(*org_filter)
+        .order_by(Organisation.id)
+    ):
+        if o_id not in seen_orgs:
+            seen_orgs.add(o_id)
+            nodes.append(
+                NetworkNode(
+                    id=f"organisation:{o_id}",
+                    type="organisation",
+                    label=o_acr or o_name,
+                    kind=o_kind,
+                    country=o_country,
+                    url=f"/organisations/{o_id}",
+                )
+            )
+            if o_country:
+                countries[o_country] += 1
+                edges.append(
+                    NetworkEdge(
+                        source=f"organisation:{o_id}",
+                        target=f"country:{o_country}",
+                        type="location",
+                    )
+                )
+        edges.append(
+            NetworkEdge(
+                source=f"organisation:{o_id}",
+                target=f"initiative:{i_id}",
+                type="participation",
+                label=p_role,
+            )
+        )
+    if members is not None:
+        # Within a region, show the initiatives its organisations take part in or that list
+        # one of its countries, not the whole family.
+        keep = {e.target for e in edges if e.type == "participation"} | {
+            f"initiative:{i}" for i in _declaring(session, members)
+        }
+        nodes = [n for n in nodes if n.type != "initiative" or n.id in keep]
+    shown = [n.id.split(":", 1)[1] for n in nodes if n.type == "initiative"]
+    edges = _link_edges(session, shown) + edges
+    names = _country_names(session, countries)
+    nodes.extend(
+        NetworkNode(
+            id=f"country:{code}",
+            type="country",
+            label=names.get(code, code),
+            country=code,
+            weight=n,
+            url=f"/countries/{code}",
+        )
+        for code, n in sorted(countries.items())
+    )
+    return Network(nodes=nodes, edges=edges, aggregated=None)
+
+
+def _aggregated_network(
+    session: Session,
+    filters: list[Any],
+    region: str | None,
+    members: list[str] | None,
+    max_nodes: int,
+) -> Network:
+    """The network from the activity aggregates, never from the participations.
+
+    One node per country (weight = its organisations' participations in the chosen
+    initiatives); the NETWORK_TOP_INITIATIVES initiatives with most participations (in the
+    region, if one is chosen) with an edge from every country taking part (weight =
+    participations); all other initiatives as one node, with an edge from each country for the
+    rest of its participations. Costs a few thousand aggregate rows whatever the graph's size.
+    """
+    scope = region or ALL_COUNTRIES
+    if members is None:
+        countries = [
+            str(c)
+            for c in session.execute(
+                select(Country.code).where(Country.parent_code.is_(None))
+            ).scalars()
+        ]
+    else:
+        countries = members
+    # Ranking: participations in the scope, then initiatives that only declare a country there.
+    ranked_stmt = (
+        select(RegionActivity.initiative_id, RegionActivity.participations)
+        .where(RegionActivity.region_id == scope)
+        .order_by(RegionActivity.participations.desc(), RegionActivity.initiative_id)
+    )
+    if filters:
+        ranked_stmt = ranked_stmt.join(
+            Initiative, Initiative.id == RegionActivity.initiative_id
+        ).where(*filters)
+    room = max(1, min(NETWORK_TOP_INITIATIVES, max_nodes - len(countries) - 1))
+    ranked = [(str(i), int(n)) for i, n in session.execute(ranked_stmt.limit(room))]
+    active_total = session.execute(
+        select(func.count()).select_from(ranked_stmt.subquery())
+    ).scalar_one()
+    declared_only: list[str] = []
+    if members is not None:
+        declaring = _declaring(session, members)
+        if declaring:
+            active = set(
+                session.execute(
+                    select(RegionActivity.initiative_id).where(
+                        RegionActivity.region_id == scope,
+                        RegionActivity.initiative_id.in_(declaring),
+                    )
+                ).scalars()
+            )
+            declared_only = sorted(
+                session.execute(
+                    select(Initiative.id).where(Initiative.id.in_(declaring - active), *filters)
+                ).scalars()
+            )
+        in_scope = active_total + len(declared_only)
+    else:
+        in_scope = session.execute(
+            select(func.count()).select_from(Initiative).where(*filters)
+        ).scalar_one()
+    top = [i for i, _ in ranked] + declared_only[: max(0, room - len(ranked))]
+    others = in_scope - len(top)
+    # Participations per country in the chosen initiatives, and per (country, top initiative).
+    if filters:
+        per_country = func.sum(CountryActivity.organisations)
+        country_totals = {
+            str(c): int(n)
+            for c, n in session.execute(
+                select(CountryActivity.place_code, per_country)
+                .join(Initiative, Initiative.id == CountryActivity.initiative_id)
+                .where(CountryActivity.place_code.in_(countries), *filters)
+                .group_by(CountryActivity.place_code)
+            )
+        }
+    else:
+        country_totals = {
+            str(c): int(n)
+            for c, n in session.execute(
+                select(PlaceTotal.place_code, PlaceTotal.participations).where(
+                    PlaceTotal.place_code.in_(countries)
+                )
+            )
+        }
+    per_edge = func.sum(CountryActivity.organisations)
+    pairs = (
+        session.execute(
+            select(CountryActivity.place_code, CountryActivity.initiative_id, per_edge)
+            .where(
+                CountryActivity.initiative_id.in_(top),
+                CountryActivity.place_code.in_(countries),
+            )
+            .group_by(CountryActivity.place_code, CountryActivity.initiative_id)
+        ).all()
+        if top
+        else []
+    )
+    labels = {
+        i: (acronym or name, kind)
+        for i, acronym, name, kind in session.execute(
+            select(Initiative.id, Initiative.acronym, Initiative.name, Initiative.kind).where(
+                Initiative.id.in_(top)
+            )
+        )
+    }
+    nodes = [
+        NetworkNode(
+            id=f"initiative:{i}",
+            type="initiative",
+            label=labels[i][0],
+            kind=labels[i][1],
+            url=f"/initiatives/{i}",
+        )
+        for i in top
+    ]
+    edges = _link_edges(session, top)
+    rest = dict(country_totals)
+    for place, initiative_id, n in sorted(pairs, key=lambda r: (r[1], r[0])):
+        rest[place] = rest.get(place, 0) - int(n)
+        edges.append(
+            NetworkEdge(
+                source=f"aggregate:{place}",
+                target=f"initiative:{initiative_id}",
+                type="participation",
+                weight=int(n),
+                label=f"{n} participations",
+            )
+        )
+    if others > 0:
+        nodes.append(
+            NetworkNode(
+                id=OTHER_INITIATIVES,
+                type="aggregate",
+                label=f"{others} other initiatives",
+                weight=sum(n for n in rest.values() if n > 0),
+                url="/initiatives",
+            )
+        )
+        edges.extend(
+            NetworkEdge(
+                source=f"aggregate:{place}",
+                target=OTHER_INITIATIVES,
+                type="participation",
+                weight=n,
+                label=f"{n} participations",
+            )
+            for place, n in sorted(rest.items())
+            if n > 0
+        )
+    names = _country_names(session, country_totals)
+    nodes.extend(
+        NetworkNode(
+            id=f"aggregate:{code}",
+            type="aggregate",
+            label=names.get(code, code),
+            country=code,
+            weight=n,
+            url=f"/countries/{code}",
+        )
+        for code, n in sorted(country_totals.items())
+        if n > 0
+    )
+    participations = sum(n for n in country_totals.values() if n > 0)
+    aggregated = (
+        f"More than {max_nodes} nodes: organisations are aggregated into one node per country "
+        f"({sum(1 for n in country_totals.values() if n > 0)} countries, "
+        f"{participations} participations; weights count participations)"
+    )
+    if others > 0:
+        aggregated += (
+            f", and the {len(top)} initiatives with most participations are shown, "
+            f"the other {others} as one node"
+        )
+    if members is None:
+        stateless = session.execute(
+            select(func.count())
+            .select_from(Participation)
+            .join(Organisation, Organisation.id == Participation.organisation_id)
+            .where(Organisation.country_code.is_(None))
+        ).scalar_one()
+        if stateless:
+            aggregated += (
+                f"; {stateless} participations of organisations without a country are not drawn"
+            )
     return Network(nodes=nodes, edges=edges, aggregated=aggregated)
 
 

@@ -163,12 +163,21 @@ class CountryProfile(CountryRef):
     regions: list[RegionRef] = Field(default_factory=list)
     subdivisions: list[SubdivisionActivity] = Field(default_factory=list)
     organisations_total: int = 0
-    organisations: list[OrganisationSummary] = Field(default_factory=list)
+    organisations: list[OrganisationSummary] = Field(
+        default_factory=list, description="one page of the organisations, by name"
+    )
+    organisations_page: int = 1
+    organisations_per_page: int = 50
     participations_total: int = 0
     initiatives_total: int = 0
     initiatives: list[CountryInitiative] = Field(
-        default_factory=list, description="the initiatives with most organisations here first"
+        default_factory=list,
+        description="the initiatives with most organisations here (at most 100), by start date",
     )
+
+    @property
+    def organisations_pages(self) -> int:
+        return max(1, -(-self.organisations_total // self.organisations_per_page))
 
 
 class RegionMemberActivity(CountryRef):

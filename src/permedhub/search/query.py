@@ -6,6 +6,13 @@ when its words run together are a prefix of an indexed key ("eu-lac" -> "eulac*"
 every matching word: on 100,000 organisations "synthetic* organisation* 4711*" took 200 ms, the
 same query with one prefix under 1 ms. Names and acronyms weigh more than descriptions.
 Snippets come back HTML-escaped with <mark> around matches.
+
+Broad queries ("university", "Germany": tens of thousands of matches) are not ranked whole:
+bm25 / ts_rank over every match cost 100-350 ms. When the whole words alone match more than
+`candidates` records (default 2,000), the hits are the best-ranked among the first `candidates`
+matches in index order, and the total becomes a lower bound (`SearchResults.total_exact` is
+false): counting stops at `count_limit`, and words the last word only begins are not counted.
+A query whose whole words match fewer records is ranked and counted exactly, as before.
 """
 
 from __future__ import annotations
@@ -43,20 +50,39 @@ class SearchFilters:
     kind: str | None = None
 
 
-def fts5_expression(query: str) -> str:
+SEARCH_CANDIDATES = 2000
+COUNT_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    hits: list[SearchHit]
+    total: int
+    # False when `total` is a lower bound (a broad query; see the module's docstring).
+    total_exact: bool = True
+    # A broad query's hits are the best of this many matches (in index order); None: of all.
+    ranked_within: int | None = None
+
+
+def _terms(query: str) -> tuple[list[str], str | None]:
     parts, joined = query_terms(query)
     if not parts:
         raise SearchQueryError(f"q={query!r}: expected at least one letter or digit")
-    all_words = " AND ".join([*(f'"{p}"' for p in parts[:-1]), f'"{parts[-1]}"*'])
-    return f'({all_words}) OR "{joined}"*' if joined else all_words
+    return parts, joined
 
 
-def tsquery_expression(query: str) -> str:
-    parts, joined = query_terms(query)
-    if not parts:
-        raise SearchQueryError(f"q={query!r}: expected at least one letter or digit")
-    all_words = " & ".join([*parts[:-1], f"{parts[-1]}:*"])
-    return f"({all_words}) | {joined}:*" if joined else all_words
+def fts5_expression(query: str, *, prefix: bool = True) -> str:
+    parts, joined = _terms(query)
+    star = "*" if prefix else ""
+    all_words = " AND ".join([*(f'"{p}"' for p in parts[:-1]), f'"{parts[-1]}"{star}'])
+    return f'({all_words}) OR "{joined}"{star}' if joined else all_words
+
+
+def tsquery_expression(query: str, *, prefix: bool = True) -> str:
+    parts, joined = _terms(query)
+    star = ":*" if prefix else ""
+    all_words = " & ".join([*parts[:-1], f"{parts[-1]}{star}"])
+    return f"({all_words}) | {joined}{star}" if joined else all_words
 
 
 def matching_ids(session: Session, query: str, entity_type: str) -> Select[str]:
@@ -87,22 +113,59 @@ def search(
     *,
     limit: int = 20,
     offset: int = 0,
-) -> tuple[list[SearchHit], int]:
-    """Ranked hits for `query` (best first) and the total number of matches."""
+    candidates: int = SEARCH_CANDIDATES,
+    count_limit: int = COUNT_LIMIT,
+) -> SearchResults:
+    """Ranked hits for `query` (best first) and the number of matches.
+
+    Exact for queries that match at most `candidates` records by their whole words; broader
+    ones are ranked among the first `candidates` (or `offset + limit`, if more) matches and
+    counted up to `count_limit` (see the module's docstring).
+    """
+    if limit < 1 or offset < 0 or candidates < 1 or count_limit < candidates:
+        raise ValueError(
+            f"limit={limit}, offset={offset}, candidates={candidates}, "
+            f"count_limit={count_limit}: expected limit >= 1, offset >= 0, "
+            "1 <= candidates <= count_limit"
+        )
     filters = filters or SearchFilters()
     where, params = _filter_sql(filters)
+    window = max(candidates, offset + limit)
+    sqlite = _dialect(session) == "sqlite"
+    expression = fts5_expression if sqlite else tsquery_expression
+    # Whole words first: if they alone fill the window, the prefix expansion (on the benchmark
+    # graph "synthetic*" opens 100,000 distinct keys) would only add cost.
+    whole_words = expression(query, prefix=False)
+    if _count(session, sqlite, whole_words, where, params, window + 1) > window:
+        match = whole_words
+        total = _count(session, sqlite, match, where, params, count_limit)
+        exact = False
+        ranked_within: int | None = window
+    else:
+        match = expression(query)
+        total = _count(session, sqlite, match, where, params, count_limit + 1)
+        exact = total <= count_limit
+        total = min(total, count_limit)
+        ranked_within = window if total > window else None
     # An acronym typed in full ("era permed" for "ERA PerMed") outranks any longer text match.
     parts, joined = query_terms(query)
     params["compact"] = joined or (parts[0] if parts else "")
     exact_acronym = (
         "(replace(replace(replace(lower(d.acronym), ' ', ''), '-', ''), '.', '') = :compact)"
     )
-    if _dialect(session) == "sqlite":
-        params["fts"] = fts5_expression(query)
+    if sqlite:
+        params["fts"] = match
         base = (
             "FROM search_fts JOIN search_document d ON d.rowid = search_fts.rowid "
             f"WHERE search_fts MATCH :fts {where}"
         )
+        if ranked_within is not None:
+            # The window ends at its last match's rowid: FTS5 takes a rowid range natively.
+            params["last_rowid"] = session.execute(
+                text(f"SELECT search_fts.rowid {base} ORDER BY search_fts.rowid LIMIT 1 OFFSET :n"),
+                {**params, "n": window - 1},
+            ).scalar_one()
+            base += " AND search_fts.rowid <= :last_rowid"
         rows_sql = text(
             "SELECT d.entity_type, d.entity_id, d.title, d.acronym, "
             "bm25(search_fts, 5.0, 10.0, 8.0, 1.0) AS rank, "
@@ -111,23 +174,20 @@ def search(
         )
         score_sign = -1.0  # bm25: lower is better
     else:
-        params["tsq"] = tsquery_expression(query)
-        base = f"FROM search_document d, to_tsquery('simple', :tsq) q WHERE d.tsv @@ q {where}"
+        params["tsq"] = match
+        params["window"] = window if ranked_within is not None else None  # LIMIT NULL: all
         rows_sql = text(
+            "WITH q AS (SELECT to_tsquery('simple', :tsq) AS q), "
+            "c AS MATERIALIZED (SELECT d.* FROM search_document d, q "
+            f"WHERE d.tsv @@ q.q {where} LIMIT :window) "
             "SELECT d.entity_type, d.entity_id, d.title, d.acronym, "
-            "ts_rank(d.tsv, q) AS rank, "
-            f"ts_headline('simple', d.title || ' · ' || d.body, q, "
+            "ts_rank(d.tsv, q.q) AS rank, "
+            f"ts_headline('simple', d.title || ' · ' || d.body, q.q, "
             f"'StartSel={OPEN}, StopSel={CLOSE}, MaxWords=24, MinWords=8') AS snip "
-            f"{base} ORDER BY {exact_acronym} DESC, rank DESC, d.title "
+            f"FROM c d, q ORDER BY {exact_acronym} DESC, rank DESC, d.title "
             "LIMIT :limit OFFSET :offset"
         )
         score_sign = 1.0
-    count_params = {k: v for k, v in params.items() if k != "compact"}
-    if not where and "fts" in params:  # no facet: count in the index alone, without the join
-        count_sql = "SELECT count(*) FROM search_fts WHERE search_fts MATCH :fts"
-    else:
-        count_sql = f"SELECT count(*) {base}"
-    total = session.execute(text(count_sql), count_params).scalar_one()
     rows = session.execute(rows_sql, {**params, "limit": limit, "offset": offset})
     hits = [
         SearchHit(
@@ -141,7 +201,36 @@ def search(
         )
         for r in rows
     ]
-    return hits, int(total)
+    return SearchResults(
+        hits=hits, total=int(total), total_exact=exact, ranked_within=ranked_within
+    )
+
+
+def _count(
+    session: Session,
+    sqlite: bool,
+    match: str,
+    where: str,
+    params: dict[str, object],
+    cap: int,
+) -> int:
+    """The number of records matching `match` and the facets, counting no further than `cap`."""
+    if sqlite and not where:  # no facet: count in the index alone, without the join
+        inner = "SELECT 1 FROM search_fts WHERE search_fts MATCH :m LIMIT :cap"
+    elif sqlite:
+        inner = (
+            "SELECT 1 FROM search_fts JOIN search_document d ON d.rowid = search_fts.rowid "
+            f"WHERE search_fts MATCH :m {where} LIMIT :cap"
+        )
+    else:
+        inner = (
+            "SELECT 1 FROM search_document d "
+            f"WHERE d.tsv @@ to_tsquery('simple', :m) {where} LIMIT :cap"
+        )
+    counted = session.execute(
+        text(f"SELECT count(*) FROM ({inner}) AS matches"), {**params, "m": match, "cap": cap}
+    ).scalar_one()
+    return int(counted)
 
 
 def _filter_sql(filters: SearchFilters) -> tuple[str, dict[str, object]]:

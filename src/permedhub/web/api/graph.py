@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import Response
+from pydantic import BaseModel, TypeAdapter
 from sqlalchemy.orm import Session
 
 from permedhub.graph import queries
@@ -34,6 +36,23 @@ Kinds = Annotated[list[InitiativeKind] | None, Query(description="initiative kin
 Year = Annotated[int | None, Query(ge=1900, le=2200)]
 
 
+def as_json(view: BaseModel | list[Any]) -> Response:
+    """The view serialised once, by Pydantic's core.
+
+    Returned as a model, FastAPI would dump it to dicts, validate those against the response
+    model again and only then serialise: three passes, which for a network of thousands of
+    edges cost more than the query. The routes keep `response_model` for the OpenAPI schema.
+    """
+    if isinstance(view, BaseModel):
+        body = view.model_dump_json()
+    else:
+        body = LIST_ADAPTER.dump_json(view).decode()
+    return Response(body, media_type="application/json")
+
+
+LIST_ADAPTER: TypeAdapter[list[Any]] = TypeAdapter(list[Any])
+
+
 @router.get("/initiatives", response_model=Page[InitiativeSummary])
 def initiatives(
     session: SessionDep,
@@ -41,15 +60,15 @@ def initiatives(
     q: str | None = None,
     page: PageNo = 1,
     per_page: PerPage = 100,
-) -> Page[InitiativeSummary]:
-    return queries.list_initiatives(session, kind=kind, q=q, page=page, per_page=per_page)
+) -> Response:
+    return as_json(queries.list_initiatives(session, kind=kind, q=q, page=page, per_page=per_page))
 
 
 @router.get("/initiatives/{initiative_id}", response_model=InitiativeDetail)
 def initiative(
     session: SessionDep, initiative_id: Annotated[str, Path(max_length=120)]
-) -> InitiativeDetail:
-    return queries.get_initiative(session, initiative_id)
+) -> Response:
+    return as_json(queries.get_initiative(session, initiative_id))
 
 
 @router.get("/organisations", response_model=Page[OrganisationSummary])
@@ -62,34 +81,39 @@ def organisations(
     q: Annotated[str | None, Query(max_length=200)] = None,
     page: PageNo = 1,
     per_page: PerPage = 50,
-) -> Page[OrganisationSummary]:
-    return queries.list_organisations(
-        session, country=country, kind=kind, q=q, page=page, per_page=per_page
+) -> Response:
+    return as_json(
+        queries.list_organisations(
+            session, country=country, kind=kind, q=q, page=page, per_page=per_page
+        )
     )
 
 
 @router.get("/organisations/{organisation_id}", response_model=OrganisationDetail)
 def organisation(
     session: SessionDep, organisation_id: Annotated[str, Path(max_length=120)]
-) -> OrganisationDetail:
-    return queries.get_organisation(session, organisation_id)
+) -> Response:
+    return as_json(queries.get_organisation(session, organisation_id))
 
 
 @router.get("/countries/{code}", response_model=CountryProfile)
 def country(
-    session: SessionDep, code: Annotated[str, Path(min_length=2, max_length=8)]
-) -> CountryProfile:
-    return queries.country_profile(session, code)
+    session: SessionDep,
+    code: Annotated[str, Path(min_length=2, max_length=8)],
+    page: Annotated[int, Query(ge=1, description="page of the organisations (by name)")] = 1,
+    per_page: PerPage = queries.COUNTRY_ORGANISATIONS_PER_PAGE,
+) -> Response:
+    return as_json(queries.country_profile(session, code, page=page, per_page=per_page))
 
 
 @router.get("/regions", response_model=list[RegionRef])
-def regions(session: SessionDep) -> list[RegionRef]:
-    return queries.list_regions(session)
+def regions(session: SessionDep) -> Response:
+    return as_json(queries.list_regions(session))
 
 
 @router.get("/regions/{region_id}", response_model=RegionProfile)
-def region(session: SessionDep, region_id: Annotated[str, Path(max_length=40)]) -> RegionProfile:
-    return queries.region_profile(session, region_id)
+def region(session: SessionDep, region_id: Annotated[str, Path(max_length=40)]) -> Response:
+    return as_json(queries.region_profile(session, region_id))
 
 
 @router.get("/network", response_model=Network)
@@ -100,34 +124,36 @@ def network(
     year_from: Year = None,
     year_to: Year = None,
     max_nodes: Annotated[int, Query(ge=10, le=20000)] = queries.NETWORK_MAX_NODES,
-) -> Network:
-    return queries.network(
-        session,
-        kinds=kind,
-        region=region,
-        year_from=year_from,
-        year_to=year_to,
-        max_nodes=max_nodes,
+) -> Response:
+    return as_json(
+        queries.network(
+            session,
+            kinds=kind,
+            region=region,
+            year_from=year_from,
+            year_to=year_to,
+            max_nodes=max_nodes,
+        )
     )
 
 
 @router.get("/timeline", response_model=Timeline)
-def timeline(session: SessionDep, kind: Kinds = None) -> Timeline:
-    return queries.timeline(session, kinds=kind)
+def timeline(session: SessionDep, kind: Kinds = None) -> Response:
+    return as_json(queries.timeline(session, kinds=kind))
 
 
 @router.get("/counts", response_model=Counts)
-def counts(session: SessionDep) -> Counts:
-    return queries.counts(session)
+def counts(session: SessionDep) -> Response:
+    return as_json(queries.counts(session))
 
 
 @router.get("/topics", response_model=list[TopicView])
-def topics(session: SessionDep) -> list[TopicView]:
-    return queries.topic_tree(session)
+def topics(session: SessionDep) -> Response:
+    return as_json(queries.topic_tree(session))
 
 
 @router.get("/calls", response_model=list[CallView])
 def calls(
     session: SessionDep, initiative: Annotated[str | None, Query(max_length=120)] = None
-) -> list[CallView]:
-    return queries.list_calls(session, initiative=initiative)
+) -> Response:
+    return as_json(queries.list_calls(session, initiative=initiative))

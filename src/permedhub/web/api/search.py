@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from permedhub.graph.views import SearchHit
@@ -18,7 +18,15 @@ EntityType = Literal["initiative", "organisation", "topic", "call"]
 
 class SearchResults(BaseModel):
     query: str
-    total: int
+    total: int = Field(
+        description="matches; when total_exact is false, a lower bound (a broad query)"
+    )
+    total_exact: bool = True
+    ranked_within: int | None = Field(
+        None,
+        description="a broad query's hits are the best of this many matches (in index order); "
+        "null: of all matches",
+    )
     page: int
     per_page: int
     hits: list[SearchHit]
@@ -38,5 +46,13 @@ def search_route(
     filters = SearchFilters(
         entity_types=tuple(type or ()), country=country, region=region, kind=kind
     )
-    hits, total = search(session, q, filters, limit=per_page, offset=(page - 1) * per_page)
-    return SearchResults(query=q, total=total, page=page, per_page=per_page, hits=hits)
+    found = search(session, q, filters, limit=per_page, offset=(page - 1) * per_page)
+    return SearchResults(
+        query=q,
+        total=found.total,
+        total_exact=found.total_exact,
+        ranked_within=found.ranked_within,
+        page=page,
+        per_page=per_page,
+        hits=found.hits,
+    )

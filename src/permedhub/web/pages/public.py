@@ -22,11 +22,10 @@ from permedhub.graph.views import (
     Counts,
     InitiativeDetail,
     Network,
-    SearchHit,
     Timeline,
     TopicView,
 )
-from permedhub.search.query import SearchFilters, SearchQueryError, search
+from permedhub.search.query import SearchFilters, SearchQueryError, SearchResults, search
 from permedhub.web.deps import engine_of, get_session
 from permedhub.web.pages import tables
 from permedhub.web.pages.cache import page_cache
@@ -436,10 +435,16 @@ def participations_csv(
 
 @router.get("/countries/{code}", response_class=HTMLResponse)
 def country_page(
-    request: Request, session: SessionDep, code: Annotated[str, Path(min_length=2, max_length=8)]
+    request: Request,
+    session: SessionDep,
+    code: Annotated[str, Path(min_length=2, max_length=8)],
+    page: Annotated[int, Query(ge=1)] = 1,
 ) -> HTMLResponse:
     profile = _cached(
-        request, session, ("country", code.upper()), lambda s: queries.country_profile(s, code)
+        request,
+        session,
+        ("country", code.upper(), page),
+        lambda s: queries.country_profile(s, code, page=page),
     )
     return render(request, "country.html", {"c": profile})
 
@@ -448,15 +453,16 @@ def country_page(
 def country_organisations_csv(
     session: SessionDep, code: Annotated[str, Path(min_length=2, max_length=8)]
 ) -> Response:
-    profile = queries.country_profile(session, code, organisations_limit=100_000)
-    return csv_response(tables.organisations(profile.organisations), f"{profile.code}-orgs.csv")
+    organisations = queries.country_organisations(session, code)
+    return csv_response(tables.organisations(organisations), f"{code.upper()}-orgs.csv")
 
 
 @router.get("/countries/{code}/initiatives.csv")
 def country_initiatives_csv(
     session: SessionDep, code: Annotated[str, Path(min_length=2, max_length=8)]
 ) -> Response:
-    profile = queries.country_profile(session, code)
+    # Every initiative (the page shows the most active ones); one organisation is enough.
+    profile = queries.country_profile(session, code, per_page=1, initiatives_limit=100_000)
     return csv_response(tables.country_initiatives(profile), f"{profile.code}-initiatives.csv")
 
 
@@ -494,10 +500,10 @@ def _search(
     country: str | None,
     region: str | None,
     kind: str | None,
-) -> tuple[list[SearchHit], int, str | None]:
+) -> tuple[SearchResults | None, str | None]:
     query = (q or "").strip()
     if not query:
-        return [], 0, None
+        return None, None
     filters = SearchFilters(
         entity_types=tuple(t for t in types or () if t in SEARCH_TYPES),
         country=_blank_to_none(country),
@@ -505,10 +511,19 @@ def _search(
         kind=_blank_to_none(kind),
     )
     try:
-        hits, total = search(session, query, filters, limit=50)
+        return search(session, query, filters, limit=50), None
     except SearchQueryError as exc:
-        return [], 0, str(exc)
-    return hits, total, None
+        return None, str(exc)
+
+
+def _search_context(found: SearchResults | None, problem: str | None) -> dict[str, Any]:
+    return {
+        "hits": found.hits if found else [],
+        "total": found.total if found else 0,
+        "total_exact": found.total_exact if found else True,
+        "ranked_within": found.ranked_within if found else None,
+        "problem": problem,
+    }
 
 
 SearchText = Annotated[str | None, Query(max_length=200)]
@@ -527,16 +542,14 @@ def search_page(
     region: Region = None,
     kind: Kind = None,
 ) -> HTMLResponse:
-    hits, total, problem = _search(session, q, type, country, region, kind)
+    found, problem = _search(session, q, type, country, region, kind)
     counts = _counts(request, session)
     return render(
         request,
         "search.html",
         {
             "q": q or "",
-            "hits": hits,
-            "total": total,
-            "problem": problem,
+            **_search_context(found, problem),
             "selected": {
                 "type": type or [],
                 "country": country or "",
@@ -561,11 +574,9 @@ def search_results(
     region: Region = None,
     kind: Kind = None,
 ) -> HTMLResponse:
-    hits, total, problem = _search(session, q, type, country, region, kind)
+    found, problem = _search(session, q, type, country, region, kind)
     response = render(
-        request,
-        "partials/search_results.html",
-        {"q": q or "", "hits": hits, "total": total, "problem": problem},
+        request, "partials/search_results.html", {"q": q or "", **_search_context(found, problem)}
     )
     # The address bar follows the search as it is typed, so it can be bookmarked or shared.
     response.headers["HX-Replace-Url"] = "/search" + (
@@ -583,5 +594,5 @@ def search_csv(
     region: Region = None,
     kind: Kind = None,
 ) -> Response:
-    hits, _total, _problem = _search(session, q, type, country, region, kind)
-    return csv_response(tables.search_hits(hits), "search.csv")
+    found, _problem = _search(session, q, type, country, region, kind)
+    return csv_response(tables.search_hits(found.hits if found else []), "search.csv")

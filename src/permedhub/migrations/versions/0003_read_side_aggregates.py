@@ -1,0 +1,96 @@
+"""Read-side aggregates and indexes for a graph of a million participations: per-place totals
+(`place_total`), per-region initiative activity (`region_activity`), organisations by country
+and name, country activity by initiative; drops ix_participation_organisation_id, which the
+unique constraint's index (organisation_id, initiative_id, role) already covers.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-28 15:40:00.000000
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+PLACE_TOTALS = """
+INSERT INTO place_total (place_code, participations, initiatives)
+SELECT place_code, sum(organisations), count(DISTINCT initiative_id)
+FROM country_activity GROUP BY place_code
+"""
+REGION_ACTIVITY = """
+INSERT INTO region_activity (region_id, initiative_id, participations)
+SELECT m.region_id, a.initiative_id, sum(a.organisations)
+FROM country_activity a JOIN region_membership m ON m.country_code = a.place_code
+GROUP BY m.region_id, a.initiative_id
+"""
+# '*' = every country (ISO 3166-1 codes have no parent; subdivisions would count twice).
+ALL_COUNTRIES_ACTIVITY = """
+INSERT INTO region_activity (region_id, initiative_id, participations)
+SELECT '*', a.initiative_id, sum(a.organisations)
+FROM country_activity a JOIN country c ON c.code = a.place_code
+WHERE c.parent_code IS NULL
+GROUP BY a.initiative_id
+"""
+
+
+def upgrade() -> None:
+    op.create_table(
+        "place_total",
+        sa.Column("place_code", sa.String(length=8), nullable=False),
+        sa.Column("participations", sa.Integer(), nullable=False),
+        sa.Column("initiatives", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("place_code", name=op.f("pk_place_total")),
+    )
+    op.create_table(
+        "region_activity",
+        sa.Column("region_id", sa.String(length=40), nullable=False),
+        sa.Column("initiative_id", sa.String(length=120), nullable=False),
+        sa.Column("participations", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["initiative_id"],
+            ["initiative.id"],
+            name=op.f("fk_region_activity_initiative_id_initiative"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("region_id", "initiative_id", name=op.f("pk_region_activity")),
+    )
+    with op.batch_alter_table("region_activity", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_region_activity_rank", ["region_id", "participations"], unique=False
+        )
+    with op.batch_alter_table("country_activity", schema=None) as batch_op:
+        batch_op.create_index("ix_country_activity_initiative", ["initiative_id"], unique=False)
+    with op.batch_alter_table("organisation", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_organisation_country_name", ["country_code", "name"], unique=False
+        )
+        batch_op.drop_index(batch_op.f("ix_organisation_country_code"))
+    with op.batch_alter_table("participation", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_participation_organisation_id"))
+    op.execute(PLACE_TOTALS)
+    op.execute(REGION_ACTIVITY)
+    op.execute(ALL_COUNTRIES_ACTIVITY)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("participation", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_participation_organisation_id"), ["organisation_id"], unique=False
+        )
+    with op.batch_alter_table("organisation", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_organisation_country_code"), ["country_code"], unique=False
+        )
+        batch_op.drop_index("ix_organisation_country_name")
+    with op.batch_alter_table("country_activity", schema=None) as batch_op:
+        batch_op.drop_index("ix_country_activity_initiative")
+    with op.batch_alter_table("region_activity", schema=None) as batch_op:
+        batch_op.drop_index("ix_region_activity_rank")
+    op.drop_table("region_activity")
+    op.drop_table("place_total")
