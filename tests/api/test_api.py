@@ -75,7 +75,12 @@ def test_region_profile_says_who_takes_part_and_who_does_not_yet(client):
     celac = client.get("/api/regions/celac").json()
     assert len(celac["members"]) == 33
     uruguay = next(m for m in celac["members"] if m["code"] == "UY")
-    assert "eulac-permed" in uruguay["initiatives"]
+    assert uruguay["initiatives_total"] >= 1  # the list is on Uruguay's own page
+    uruguay_page = client.get("/api/countries/UY").json()
+    assert "eulac-permed" in {ci["initiative"]["id"] for ci in uruguay_page["initiatives"]}
+    assert uruguay_page["initiatives_total"] == uruguay["initiatives_total"]
+    assert "eulac-permed" in {i["id"] for i in celac["initiatives"]}
+    assert celac["initiatives_total"] == len(celac["initiatives"])
     assert celac["taking_part"] + celac["not_yet"] == 33 and celac["not_yet"] > 0
 
 
@@ -162,3 +167,93 @@ def test_counts_by_country_and_region(client):
     assert italy["organisations"] == 7
     eu = next(r for r in body["by_region"] if r["id"] == "eu27")
     assert eu["countries_total"] == 27 and 0 < eu["countries_taking_part"] <= 27
+
+
+def test_country_organisations_come_a_page_at_a_time_by_name(client):
+    whole = client.get("/api/countries/ES", params={"per_page": 500}).json()
+    names = [o["name"] for o in whole["organisations"]]
+    assert len(names) == whole["organisations_total"] > 3 and names == sorted(names)
+    first = client.get("/api/countries/ES", params={"per_page": 2}).json()
+    second = client.get("/api/countries/ES", params={"per_page": 2, "page": 2}).json()
+    assert (first["organisations_page"], first["organisations_per_page"]) == (1, 2)
+    assert first["organisations_total"] == second["organisations_total"] == len(names)
+    assert [o["name"] for o in first["organisations"] + second["organisations"]] == names[:4]
+    beyond = client.get("/api/countries/ES", params={"per_page": 500, "page": 2}).json()
+    assert beyond["organisations"] == [] and beyond["organisations_total"] == len(names)
+    assert client.get("/api/countries/ES", params={"per_page": 501}).status_code == 422
+
+
+def test_country_and_region_totals_agree_with_the_participations(client):
+    spain = client.get("/api/countries/ES").json()
+    initiatives = client.get("/api/initiatives", params={"per_page": 500}).json()["items"]
+    partners = [
+        p
+        for i in initiatives
+        for p in client.get(f"/api/initiatives/{i['id']}").json()["partners"]
+        if p["organisation"]["country"] and p["organisation"]["country"]["code"] == "ES"
+    ]
+    assert spain["participations_total"] == len(partners)
+    counts = client.get("/api/counts").json()
+    es = next(c for c in counts["by_country"] if c["code"] == "ES")
+    assert (es["participations"], es["initiatives"]) == (
+        len(partners),
+        spain["initiatives_total"],
+    )
+    assert counts["participations"] == sum(
+        client.get(f"/api/initiatives/{i['id']}").json()["partners_total"] for i in initiatives
+    )
+
+
+def test_a_large_network_is_drawn_from_the_aggregates(client):
+    full = client.get("/api/network").json()
+    located = {n["id"] for n in full["nodes"] if n["type"] == "organisation" and n["country"]}
+    # Few nodes allowed: one node per country, the most active initiatives, the rest as one.
+    small = client.get("/api/network", params={"max_nodes": 30}).json()
+    assert small["aggregated"] and "one node per country" in small["aggregated"]
+    countries = {
+        n["country"]: n for n in small["nodes"] if n["type"] == "aggregate" and n["country"]
+    }
+    shown = [n for n in small["nodes"] if n["type"] == "initiative"]
+    other = next(n for n in small["nodes"] if n["id"] == "aggregate:other-initiatives")
+    total_initiatives = client.get("/api/counts").json()["initiatives"]
+    assert other["label"] == f"{total_initiatives - len(shown)} other initiatives"
+    assert shown and len(shown) <= 30 - len(countries) - 1
+    # Every participation of an organisation with a country is on exactly one edge.
+    participation_edges = [e for e in small["edges"] if e["type"] == "participation"]
+    by_country: dict[str, int] = {}
+    for edge in participation_edges:
+        code = edge["source"].removeprefix("aggregate:")
+        by_country[code] = by_country.get(code, 0) + edge["weight"]
+    assert by_country == {code: n["weight"] for code, n in countries.items()}
+    # ... as many as the detailed network draws from organisations with a country.
+    drawn = [e for e in full["edges"] if e["type"] == "participation" and e["source"] in located]
+    assert sum(by_country.values()) == len(drawn)
+    celac = client.get("/api/network", params={"max_nodes": 10, "region": "celac"}).json()
+    assert {n["country"] for n in celac["nodes"] if n["type"] == "aggregate" and n["country"]} <= {
+        m["code"] for m in client.get("/api/regions/celac").json()["members"]
+    }
+    assert "initiative:eulac-permed" in {n["id"] for n in celac["nodes"]}
+
+
+def test_broad_searches_rank_within_a_window_and_say_the_total_is_a_lower_bound(engine):
+    from sqlalchemy.orm import Session
+
+    from permedhub.search.query import search
+
+    with Session(engine) as session:
+        exact = search(session, "research", limit=5)
+        assert exact.total_exact and exact.ranked_within is None and exact.total > 6
+        broad = search(session, "research", limit=5, candidates=3, count_limit=4)
+        assert not broad.total_exact and broad.ranked_within == 5 and broad.total == 4
+        assert len(broad.hits) == 5
+        # The window grows with the page asked for, so paging still reaches later hits.
+        later = search(session, "research", limit=2, offset=4, candidates=3, count_limit=4)
+        assert later.ranked_within == 6 and len(later.hits) == 2
+        # Fewer whole-word matches than the window: ranked and counted exactly, prefixes too.
+        typed = search(session, "resea", limit=5, candidates=1000)
+        assert typed.total_exact and typed.total == exact.total
+
+
+def test_search_api_reports_whether_the_total_is_exact(client):
+    body = client.get("/api/search", params={"q": "era permed"}).json()
+    assert body["total_exact"] is True and body["ranked_within"] is None

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, text
+from sqlalchemy import ColumnElement, Select, Text, cast, func, or_, select, text
 from sqlalchemy.orm import Session, aliased, load_only
 
 from permedhub.graph.models import (
@@ -67,6 +67,7 @@ NETWORK_TOP_INITIATIVES = 40
 OTHER_INITIATIVES = "aggregate:other-initiatives"
 COUNTRY_ORGANISATIONS_PER_PAGE = 50
 COUNTRY_INITIATIVES = 100
+REGION_INITIATIVES = 100
 
 
 class NotFound(LookupError):
@@ -232,11 +233,21 @@ def list_initiatives(
     )
 
 
-def get_initiative(session: Session, initiative_id: str) -> InitiativeDetail:
-    initiative = session.get(Initiative, initiative_id)
-    if initiative is None:
-        raise NotFound("initiative", initiative_id)
-    partners = [
+def _partners_query(initiative_id: str) -> Select[Participation, Organisation, str, str]:
+    return (
+        select(Participation, Organisation, OrgCountry.name, SubCountry.name)
+        .join(Organisation, Organisation.id == Participation.organisation_id)
+        .outerjoin(OrgCountry, OrgCountry.code == Organisation.country_code)
+        .outerjoin(SubCountry, SubCountry.code == Organisation.subdivision_code)
+        .where(Participation.initiative_id == initiative_id)
+        .order_by(Participation.role != "coordinator", Organisation.name, Organisation.id)
+    )
+
+
+def _partner_views(
+    session: Session, stmt: Select[Participation, Organisation, str, str]
+) -> list[PartnerView]:
+    return [
         PartnerView(
             organisation=_organisation_summary(o, cn, sn),
             role=p.role,
@@ -244,19 +255,56 @@ def get_initiative(session: Session, initiative_id: str) -> InitiativeDetail:
             end=_iso(p.end_date),
             **_marks(p),
         )
-        for p, o, cn, sn in session.execute(
-            select(Participation, Organisation, OrgCountry.name, SubCountry.name)
-            .join(Organisation, Organisation.id == Participation.organisation_id)
-            .outerjoin(OrgCountry, OrgCountry.code == Organisation.country_code)
-            .outerjoin(SubCountry, SubCountry.code == Organisation.subdivision_code)
-            .where(Participation.initiative_id == initiative_id)
-            .order_by(Participation.role != "coordinator", Organisation.name)
+        for p, o, cn, sn in session.execute(stmt)
+    ]
+
+
+def initiative_partners(session: Session, initiative_id: str) -> list[PartnerView]:
+    """Every partner of an initiative, coordinators first, then by name (for its CSV)."""
+    if session.get(Initiative, initiative_id) is None:
+        raise NotFound("initiative", initiative_id)
+    return _partner_views(session, _partners_query(initiative_id))
+
+
+def get_initiative(
+    session: Session, initiative_id: str, *, page: int = 1, per_page: int = MAX_PER_PAGE
+) -> InitiativeDetail:
+    """An initiative with one page of its partners (coordinators first, then by name);
+    `partners_total`, the roles and the countries cover all of them."""
+    offset, limit = _page_bounds(page, per_page)
+    initiative = session.get(Initiative, initiative_id)
+    if initiative is None:
+        raise NotFound("initiative", initiative_id)
+    partners = _partner_views(session, _partners_query(initiative_id).offset(offset).limit(limit))
+    coordinators = [
+        p.organisation
+        for p in _partner_views(
+            session, _partners_query(initiative_id).where(Participation.role == "coordinator")
         )
     ]
-    by_country: dict[str, int] = defaultdict(int)
-    for partner in partners:
-        if partner.organisation.country:
-            by_country[partner.organisation.country.code] += 1
+    partners_total = session.execute(
+        select(func.count())
+        .select_from(Participation)
+        .where(Participation.initiative_id == initiative_id)
+    ).scalar_one()
+    roles = sorted(
+        session.execute(
+            select(Participation.role)
+            .where(Participation.initiative_id == initiative_id)
+            .distinct()
+        ).scalars()
+    )
+    # Partners per country from the aggregate (country rows, not subdivisions): an initiative
+    # of the benchmark graph has up to 8,000 partners.
+    by_country = {
+        str(place): int(n)
+        for place, n in session.execute(
+            select(CountryActivity.place_code, func.sum(CountryActivity.organisations))
+            .join(Country, Country.code == CountryActivity.place_code)
+            .where(CountryActivity.initiative_id == initiative_id, Country.parent_code.is_(None))
+            .group_by(CountryActivity.place_code)
+        )
+    }
     declared = list(initiative.countries or [])
     names = _country_names(session, [*by_country, *declared])
     countries = [
@@ -279,8 +327,12 @@ def get_initiative(session: Session, initiative_id: str) -> InitiativeDetail:
         target_regions=initiative.target_regions or [],
         topics=_topics_by_id(session, initiative.topics or []),
         facts=initiative.facts or {},
-        coordinators=[p.organisation for p in partners if p.role == "coordinator"],
+        coordinators=coordinators,
         partners=partners,
+        partners_total=partners_total,
+        partners_page=page,
+        partners_per_page=per_page,
+        roles=roles,
         countries=countries,
         links=_links_of(session, initiative_id),
         calls=list_calls(session, initiative=initiative_id),
@@ -641,13 +693,16 @@ def _subdivisions_with_organisations(session: Session, code: str) -> list[Subdiv
 
 
 def _declared_countries(session: Session) -> list[tuple[str, list[str]]]:
-    """(initiative id, countries it lists as taking part) for every initiative.
+    """(initiative id, countries it lists as taking part) for every initiative that lists any.
 
     The lists live in a JSON column read whole: initiatives number in the thousands at most,
-    while organisations and participations (the large tables) are queried in SQL.
+    while organisations and participations (the large tables) are queried in SQL. Empty lists
+    are left in the database: decoding 2,000 of them in Python cost 25 ms a call.
     """
+    listed = cast(Initiative.countries, Text).not_in(["[]", "null"])
     return [
-        (i, list(c or [])) for i, c in session.execute(select(Initiative.id, Initiative.countries))
+        (i, list(c or []))
+        for i, c in session.execute(select(Initiative.id, Initiative.countries).where(listed))
     ]
 
 
@@ -662,44 +717,68 @@ def _declares_country(session: Session, code: str) -> ColumnElement[bool]:
     return clause.bindparams(c=code)  # type: ignore[return-value]
 
 
-def _activity_by_country(
-    session: Session, codes: Sequence[str]
-) -> dict[str, tuple[int, int, set[str]]]:
+def _declared_only(session: Session, codes: Sequence[str]) -> dict[str, set[str]]:
+    """country -> initiatives that list it as taking part but have no organisation there."""
+    wanted = set(codes)
+    declared: dict[str, set[str]] = defaultdict(set)
+    for initiative_id, countries in _declared_countries(session):
+        for country in wanted.intersection(countries):
+            declared[country].add(initiative_id)
+    if not declared:
+        return {}
+    ids = sorted({i for found in declared.values() for i in found})
+    for place, initiative_id in session.execute(
+        select(CountryActivity.place_code, CountryActivity.initiative_id)
+        .where(
+            CountryActivity.initiative_id.in_(ids),
+            CountryActivity.place_code.in_(sorted(declared)),
+        )
+        .distinct()
+    ):
+        declared[place].discard(initiative_id)
+    return declared
+
+
+def _activity_by_country(session: Session, codes: Sequence[str]) -> dict[str, tuple[int, int, int]]:
+    """country -> (organisations, participations, initiatives it takes part in or is declared
+    in), from the organisation index and the `place_total` aggregate."""
     organisations = dict(
         session.execute(
-            select(Organisation.country_code, func.count(Organisation.id))
+            select(Organisation.country_code, func.count())
             .where(Organisation.country_code.in_(codes))
             .group_by(Organisation.country_code)
         ).all()
     )
-    participations: dict[str, int] = defaultdict(int)
-    initiatives: dict[str, set[str]] = defaultdict(set)
-    for country, initiative_id, n in session.execute(
-        select(
-            CountryActivity.place_code,
-            CountryActivity.initiative_id,
-            func.sum(CountryActivity.organisations),
+    totals = {
+        str(place): (int(n), int(k))
+        for place, n, k in session.execute(
+            select(PlaceTotal.place_code, PlaceTotal.participations, PlaceTotal.initiatives).where(
+                PlaceTotal.place_code.in_(codes)
+            )
         )
-        .where(CountryActivity.place_code.in_(codes))
-        .group_by(CountryActivity.place_code, CountryActivity.initiative_id)
-    ):
-        participations[str(country)] += int(n)
-        initiatives[str(country)].add(initiative_id)
-    wanted = set(codes)
-    for initiative_id, declared in _declared_countries(session):
-        for country in declared:
-            if country in wanted:
-                initiatives[country].add(initiative_id)
+    }
+    declared = _declared_only(session, codes)
     return {
-        c: (organisations.get(c, 0), participations.get(c, 0), initiatives.get(c, set()))
+        c: (
+            organisations.get(c, 0),
+            totals.get(c, (0, 0))[0],
+            totals.get(c, (0, 0))[1] + len(declared.get(c, ())),
+        )
         for c in codes
     }
 
 
-def region_profile(session: Session, region_id: str) -> RegionProfile:
+def region_profile(
+    session: Session, region_id: str, *, initiatives_limit: int = REGION_INITIATIVES
+) -> RegionProfile:
+    """A region's member countries with their activity, and the initiatives with most
+    participations of its organisations (at most `initiatives_limit`; `initiatives_total`
+    counts all, with those that only declare a member country)."""
     region = session.get(Region, region_id)
     if region is None:
         raise NotFound("region", region_id)
+    if initiatives_limit < 0:
+        raise InvalidFilter("initiatives_limit", initiatives_limit, "a whole number >= 0")
     members = list(
         session.execute(
             select(Country.code, Country.name)
@@ -708,24 +787,52 @@ def region_profile(session: Session, region_id: str) -> RegionProfile:
             .order_by(Country.name)
         )
     )
-    activity = _activity_by_country(session, [c for c, _ in members])
+    codes = [c for c, _ in members]
+    activity = _activity_by_country(session, codes)
     member_views = [
         RegionMemberActivity(
             code=c,
             name=n,
             organisations=activity[c][0],
             participations=activity[c][1],
-            initiatives=sorted(activity[c][2]),
+            initiatives_total=activity[c][2],
         )
         for c, n in members
     ]
-    initiative_ids = {i for m in member_views for i in m.initiatives}
+    ranked = list(
+        session.execute(
+            select(RegionActivity.initiative_id)
+            .where(RegionActivity.region_id == region_id)
+            .order_by(RegionActivity.participations.desc(), RegionActivity.initiative_id)
+            .limit(initiatives_limit)
+        ).scalars()
+    )
+    active_total = session.execute(
+        select(func.count())
+        .select_from(RegionActivity)
+        .where(RegionActivity.region_id == region_id)
+    ).scalar_one()
+    declaring = _declaring(session, codes)
+    declared_active = (
+        set(
+            session.execute(
+                select(RegionActivity.initiative_id).where(
+                    RegionActivity.region_id == region_id,
+                    RegionActivity.initiative_id.in_(declaring),
+                )
+            ).scalars()
+        )
+        if declaring
+        else set()
+    )
+    declared_only = sorted(declaring - declared_active)
+    shown = [*ranked, *declared_only][:initiatives_limit]
     initiatives = [
         initiative_summary(i)
         for i in session.execute(
             select(Initiative)
             .options(SUMMARY_ONLY)
-            .where(Initiative.id.in_(initiative_ids))
+            .where(Initiative.id.in_(shown))
             .order_by(Initiative.start_date, Initiative.id)
         ).scalars()
     ]
@@ -738,6 +845,7 @@ def region_profile(session: Session, region_id: str) -> RegionProfile:
         taking_part=taking_part,
         not_yet=len(member_views) - taking_part,
         initiatives=initiatives,
+        initiatives_total=active_total + len(declared_only),
     )
 
 
@@ -979,7 +1087,29 @@ def _aggregated_network(
         ranked_stmt = ranked_stmt.join(
             Initiative, Initiative.id == RegionActivity.initiative_id
         ).where(*filters)
-    room = max(1, min(NETWORK_TOP_INITIATIVES, max_nodes - len(countries) - 1))
+    # Participations per country in the chosen initiatives, and per (country, top initiative).
+    if filters:
+        per_country = func.sum(CountryActivity.organisations)
+        country_totals = {
+            str(c): int(n)
+            for c, n in session.execute(
+                select(CountryActivity.place_code, per_country)
+                .join(Initiative, Initiative.id == CountryActivity.initiative_id)
+                .where(CountryActivity.place_code.in_(countries), *filters)
+                .group_by(CountryActivity.place_code)
+            )
+        }
+    else:
+        country_totals = {
+            str(c): int(n)
+            for c, n in session.execute(
+                select(PlaceTotal.place_code, PlaceTotal.participations).where(
+                    PlaceTotal.place_code.in_(countries)
+                )
+            )
+        }
+    active_countries = sorted(c for c, n in country_totals.items() if n > 0)
+    room = max(1, min(NETWORK_TOP_INITIATIVES, max_nodes - len(active_countries) - 1))
     ranked = [(str(i), int(n)) for i, n in session.execute(ranked_stmt.limit(room))]
     active_total = session.execute(
         select(func.count()).select_from(ranked_stmt.subquery())
@@ -1008,34 +1138,13 @@ def _aggregated_network(
         ).scalar_one()
     top = [i for i, _ in ranked] + declared_only[: max(0, room - len(ranked))]
     others = in_scope - len(top)
-    # Participations per country in the chosen initiatives, and per (country, top initiative).
-    if filters:
-        per_country = func.sum(CountryActivity.organisations)
-        country_totals = {
-            str(c): int(n)
-            for c, n in session.execute(
-                select(CountryActivity.place_code, per_country)
-                .join(Initiative, Initiative.id == CountryActivity.initiative_id)
-                .where(CountryActivity.place_code.in_(countries), *filters)
-                .group_by(CountryActivity.place_code)
-            )
-        }
-    else:
-        country_totals = {
-            str(c): int(n)
-            for c, n in session.execute(
-                select(PlaceTotal.place_code, PlaceTotal.participations).where(
-                    PlaceTotal.place_code.in_(countries)
-                )
-            )
-        }
     per_edge = func.sum(CountryActivity.organisations)
     pairs = (
         session.execute(
             select(CountryActivity.place_code, CountryActivity.initiative_id, per_edge)
             .where(
                 CountryActivity.initiative_id.in_(top),
-                CountryActivity.place_code.in_(countries),
+                CountryActivity.place_code.in_(active_countries),
             )
             .group_by(CountryActivity.place_code, CountryActivity.initiative_id)
         ).all()
@@ -1136,11 +1245,22 @@ def timeline(
     session: Session, *, kinds: Sequence[str] | None = None, today: dt.date | None = None
 ) -> Timeline:
     today = today or dt.date.today()
-    initiatives = session.execute(
-        select(Initiative)
+    # Only the columns a bar needs: whole rows would load every initiative's JSON documents.
+    rows = session.execute(
+        select(
+            Initiative.id,
+            Initiative.acronym,
+            Initiative.name,
+            Initiative.kind,
+            Initiative.start_date,
+            Initiative.end_date,
+            Initiative.start_precision,
+            Initiative.end_precision,
+            Initiative.uncertain,
+        )
         .where(*_initiative_filters(kinds, None, None))
         .order_by(Initiative.start_date.is_(None), Initiative.start_date, Initiative.id)
-    ).scalars()
+    )
     return Timeline(
         today=today.isoformat(),
         items=[
@@ -1155,32 +1275,51 @@ def timeline(
                 status=status(i.start_date, i.end_date, today),
                 uncertain={k: v for k, v in (i.uncertain or {}).items() if k in ("start", "end")},
             )
-            for i in initiatives
+            for i in rows
         ],
     )
 
 
 def counts(session: Session) -> Counts:
-    codes: list[str] = [
-        str(c)
-        for c in session.execute(
-            select(Organisation.country_code)
+    """Headline counts, per country and per region, from the activity aggregates: nothing
+    here reads the participations, which number a million on the benchmark graph."""
+    organisations_by_country = dict(
+        session.execute(
+            select(Organisation.country_code, func.count())
             .where(Organisation.country_code.is_not(None))
-            .distinct()
-        ).scalars()
-    ]
+            .group_by(Organisation.country_code)
+        ).all()
+    )
+    countries = select(Country.code).where(Country.parent_code.is_(None))
+    totals = {
+        str(place): (int(n), int(k))
+        for place, n, k in session.execute(
+            select(PlaceTotal.place_code, PlaceTotal.participations, PlaceTotal.initiatives).where(
+                PlaceTotal.place_code.in_(countries)
+            )
+        )
+    }
+    codes = set(organisations_by_country) | set(totals)
     for _, declared in _declared_countries(session):
-        codes.extend(c for c in declared if "-" not in c)
-    codes = sorted(set(codes))
-    activity = _activity_by_country(session, codes)
-    names = _country_names(session, codes)
+        codes.update(c for c in declared if "-" not in c)
+    ordered = sorted(str(c) for c in codes)
+    declared_only = _declared_only(session, ordered)
+    activity = {
+        c: (
+            int(organisations_by_country.get(c, 0)),
+            totals.get(c, (0, 0))[0],
+            totals.get(c, (0, 0))[1] + len(declared_only.get(c, ())),
+        )
+        for c in ordered
+    }
+    names = _country_names(session, ordered)
     by_country = [
         CountCountry(
             code=c,
             name=names.get(c, c),
             organisations=a[0],
             participations=a[1],
-            initiatives=len(a[2]),
+            initiatives=a[2],
         )
         for c, a in activity.items()
     ]
@@ -1203,10 +1342,18 @@ def counts(session: Session) -> Counts:
                 participations=sum(activity[c][1] for c in inside),
             )
         )
+    # Every participation is counted under its organisation's country in `place_total`; only
+    # those of organisations without a country need the participations (through the index).
+    without_country = session.execute(
+        select(func.count())
+        .select_from(Participation)
+        .join(Organisation, Organisation.id == Participation.organisation_id)
+        .where(Organisation.country_code.is_(None))
+    ).scalar_one()
     return Counts(
-        initiatives=session.execute(select(func.count(Initiative.id))).scalar_one(),
-        organisations=session.execute(select(func.count(Organisation.id))).scalar_one(),
-        participations=session.execute(select(func.count(Participation.id))).scalar_one(),
+        initiatives=session.execute(select(func.count()).select_from(Initiative)).scalar_one(),
+        organisations=session.execute(select(func.count()).select_from(Organisation)).scalar_one(),
+        participations=sum(n for n, _ in totals.values()) + int(without_country),
         countries=sum(1 for c in by_country if c.initiatives),
         by_country=by_country,
         by_region=by_region,

@@ -118,10 +118,21 @@ class InitiativeDetail(InitiativeSummary):
     topics: list[TopicView] = Field(default_factory=list)
     facts: dict[str, Any] = Field(default_factory=dict)
     coordinators: list[OrganisationSummary] = Field(default_factory=list)
-    partners: list[PartnerView] = Field(default_factory=list)
+    partners: list[PartnerView] = Field(
+        default_factory=list,
+        description="one page of the partners: coordinators first, then by name",
+    )
+    partners_total: int = 0
+    partners_page: int = 1
+    partners_per_page: int = 500
+    roles: list[str] = Field(default_factory=list, description="roles of all the partners")
     countries: list[InitiativeCountry] = Field(default_factory=list)
     links: list[LinkView] = Field(default_factory=list)
     calls: list[CallView] = Field(default_factory=list)
+
+    @property
+    def partners_pages(self) -> int:
+        return max(1, -(-self.partners_total // self.partners_per_page))
 
 
 class ParticipationView(Marks):
@@ -183,11 +194,14 @@ class CountryProfile(CountryRef):
 class RegionMemberActivity(CountryRef):
     organisations: int
     participations: int
-    initiatives: list[str] = Field(description="ids of initiatives the country takes part in")
+    initiatives_total: int = Field(
+        description="initiatives the country takes part in or is declared in (listed on its "
+        "country page)"
+    )
 
     @property
     def takes_part(self) -> bool:
-        return bool(self.initiatives)
+        return self.initiatives_total > 0
 
 
 class RegionProfile(RegionRef):
@@ -195,7 +209,12 @@ class RegionProfile(RegionRef):
     members: list[RegionMemberActivity]
     taking_part: int
     not_yet: int
-    initiatives: list[InitiativeSummary] = Field(default_factory=list)
+    initiatives: list[InitiativeSummary] = Field(
+        default_factory=list,
+        description="the initiatives with most participations in the region (at most 100), "
+        "by start date",
+    )
+    initiatives_total: int = 0
 
 
 class NetworkNode(BaseModel):

@@ -66,9 +66,12 @@ def initiatives(
 
 @router.get("/initiatives/{initiative_id}", response_model=InitiativeDetail)
 def initiative(
-    session: SessionDep, initiative_id: Annotated[str, Path(max_length=120)]
+    session: SessionDep,
+    initiative_id: Annotated[str, Path(max_length=120)],
+    page: Annotated[int, Query(ge=1, description="page of the partners")] = 1,
+    per_page: PerPage = queries.MAX_PER_PAGE,
 ) -> Response:
-    return as_json(queries.get_initiative(session, initiative_id))
+    return as_json(queries.get_initiative(session, initiative_id, page=page, per_page=per_page))
 
 
 @router.get("/organisations", response_model=Page[OrganisationSummary])

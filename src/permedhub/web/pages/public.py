@@ -41,7 +41,7 @@ Region = Annotated[str | None, Query(max_length=40)]
 INITIATIVE_KINDS: tuple[str, ...] = InitiativeKind.__args__  # type: ignore[attr-defined]
 SEARCH_TYPES = ("initiative", "organisation", "topic", "call")
 TWIN_ROWS = 500  # the page lists this many connections; the CSV has them all
-PARTNER_ROWS = 500  # an initiative page lists this many partners; its CSV has them all
+PARTNER_ROWS = 200  # an initiative page lists this many partners a page; its CSV has them all
 TIMELINE_BARS = 150  # the home page draws this many initiatives; the CSV lists them all
 NETWORK_SEED = 20161101  # ICPerMed's start: any fixed seed gives the same picture every visit
 
@@ -290,7 +290,7 @@ def _json_ld(detail: InitiativeDetail, request: Request) -> dict[str, Any]:
                 if p.organisation.country
                 else None,
             }
-            for p in detail.partners[:PARTNER_ROWS]
+            for p in detail.partners
         ],
         "isBasedOn": detail.source,
     }
@@ -299,25 +299,19 @@ def _json_ld(detail: InitiativeDetail, request: Request) -> dict[str, Any]:
 
 @router.get("/initiatives/{initiative_id}", response_class=HTMLResponse)
 def initiative_page(
-    request: Request, session: SessionDep, initiative_id: Annotated[str, Path(max_length=120)]
+    request: Request,
+    session: SessionDep,
+    initiative_id: Annotated[str, Path(max_length=120)],
+    page: Annotated[int, Query(ge=1)] = 1,
 ) -> HTMLResponse:
-    detail = queries.get_initiative(session, initiative_id)
+    detail = queries.get_initiative(session, initiative_id, page=page, per_page=PARTNER_ROWS)
     return render(
         request,
         "initiative.html",
         {
             "i": detail,
-            "partners_shown": detail.partners[:PARTNER_ROWS],
             "json_ld": json_script(_json_ld(detail, request)),
-            "roles": sorted({p.role for p in detail.partners}),
-            "partner_countries": sorted(
-                {
-                    (p.organisation.country.code, p.organisation.country.name)
-                    for p in detail.partners
-                    if p.organisation.country
-                },
-                key=lambda c: c[1],
-            ),
+            "partner_countries": [(c.code, c.name) for c in detail.countries if c.partners],
         },
     )
 
@@ -326,13 +320,13 @@ def initiative_page(
 def partners_csv(
     session: SessionDep, initiative_id: Annotated[str, Path(max_length=120)]
 ) -> Response:
-    detail = queries.get_initiative(session, initiative_id)
-    return csv_response(tables.partners(detail), f"{detail.id}-partners.csv")
+    partners = queries.initiative_partners(session, initiative_id)
+    return csv_response(tables.partners(partners), f"{initiative_id}-partners.csv")
 
 
 @router.get("/initiatives/{initiative_id}/calls.csv")
 def calls_csv(session: SessionDep, initiative_id: Annotated[str, Path(max_length=120)]) -> Response:
-    detail = queries.get_initiative(session, initiative_id)
+    detail = queries.get_initiative(session, initiative_id, per_page=1)
     return csv_response(tables.calls(detail), f"{detail.id}-calls.csv")
 
 
@@ -341,7 +335,7 @@ def initiative_map_json(
     session: SessionDep, initiative_id: Annotated[str, Path(max_length=120)]
 ) -> JSONResponse:
     """The initiative's countries for its map: partners per country (declared ones count 0)."""
-    detail = queries.get_initiative(session, initiative_id)
+    detail = queries.get_initiative(session, initiative_id, per_page=1)
     return JSONResponse(
         {
             "measure": "partners",

@@ -14,6 +14,7 @@ from permedhub.graph.views import (
     Network,
     OrganisationDetail,
     OrganisationSummary,
+    PartnerView,
     RegionProfile,
     SearchHit,
     Timeline,
@@ -56,7 +57,7 @@ def initiatives(items: list[InitiativeSummary]) -> pd.DataFrame:
     )
 
 
-def partners(detail: InitiativeDetail) -> pd.DataFrame:
+def partners(items: list[PartnerView]) -> pd.DataFrame:
     return _frame(
         [
             {
@@ -73,7 +74,7 @@ def partners(detail: InitiativeDetail) -> pd.DataFrame:
                 "uncertain": "; ".join(sorted(p.uncertain)),
                 "source": p.source or "",
             }
-            for p in detail.partners
+            for p in items
         ],
         [
             "organisation_id",
@@ -185,7 +186,7 @@ def region_members(profile: RegionProfile) -> pd.DataFrame:
                 "takes_part": m.takes_part,
                 "organisations": m.organisations,
                 "participations": m.participations,
-                "initiatives": "; ".join(m.initiatives),
+                "initiatives": m.initiatives_total,
             }
             for m in profile.members
         ],
