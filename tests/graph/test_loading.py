@@ -65,7 +65,11 @@ def assert_rejected(
 ) -> LoadError:
     before = state(engine)
     with pytest.raises(LoadError) as caught:
-        load(engine, [path])
+        load(engine, [path], background=False)
+    # Big inputs are read by a child process: it must report exactly the same problems.
+    with pytest.raises(LoadError) as caught_in_background:
+        load(engine, [path], background=True)
+    assert caught_in_background.value.issues == caught.value.issues
     issue = caught.value.issues[0]
     assert issue.file == str(path)
     if field is not None:
@@ -137,6 +141,46 @@ def test_csv_files_of_each_entity(engine, tmp_path):
     assert org.subdivision and org.subdivision.code == "ES-CT"
     assert org.uncertain == {"country": ""}
     assert [p.initiative.id for p in org.participations] == ["erapermed"]
+
+
+def test_reading_in_a_child_process_stores_the_same_rows(engine, tmp_path):
+    orgs = "".join(f"bg-{i},Org {i},{'DE' if i % 2 else 'ES'}\n" for i in range(5000))
+    parts = "".join(f"bg-{i},erapermed,partner\n" for i in range(0, 5000, 3))
+    files = [
+        write(tmp_path, "organisations.csv", "id,name,country\n" + orgs + "bg-7,Org 7,DE\n"),
+        write(tmp_path, "participations.csv", "organisation,initiative,role\n" + parts),
+    ]
+    ticks: list[int] = []
+    first = load(engine, files, background=True, progress=ticks.append)
+    assert first.counts["organisations"].created == 5000  # the repeated bg-7 counted once
+    assert first.counts["participations"].created == 1667
+    assert sum(ticks) == 6667
+    # The same files read in this process find every row stored exactly as they say.
+    again = load(engine, files, background=False)
+    assert again.counts["organisations"].unchanged == 5000
+    assert again.counts["participations"].unchanged == 1667
+    assert again.rows == first.rows and not again.changes
+    with Session(engine) as session:
+        assert get_organisation(session, "bg-1").country.code == "DE"
+
+
+def test_a_file_too_big_to_read_in_this_process_goes_to_a_child(engine, tmp_path, monkeypatch):
+    from permedhub.graph import loading, preparing
+
+    started: list[list[str]] = []
+    real = preparing.subprocess.Popen
+
+    def spy(command, **kwargs):
+        started.append(command)
+        return real(command, **kwargs)
+
+    monkeypatch.setattr(preparing.subprocess, "Popen", spy)
+    small = write(tmp_path, "organisations.csv", "id,name,country\nsmall,Small,FR\n")
+    load(engine, [small])
+    assert started == []
+    monkeypatch.setattr(loading, "BACKGROUND_BYTES", small.stat().st_size)
+    load(engine, [small])
+    assert len(started) == 1 and started[0][-1] == str(small)
 
 
 def test_malformed_yaml(engine, tmp_path):
@@ -281,7 +325,7 @@ seen = 0
 def progress(n):
     global seen
     seen += n
-    if seen == 15000:
+    if seen >= 15000:
         Path(marker).write_text("half-way")
         time.sleep(60)
 load(make_engine(url), [path], progress=progress)

@@ -1,4 +1,4 @@
-"""Fast multi-row INSERT through the database driver, for loads of millions of rows.
+"""Fast multi-row INSERT (SQLite) and COPY (PostgreSQL) through the driver, for million-row loads.
 
 SQLAlchemy's per-row type processing (JSON, dates, numerics) costs more than the insert itself
 at this scale, so rows are turned into driver-ready tuples here once: JSON columns serialised,
@@ -8,12 +8,12 @@ dates as ISO text on SQLite (SQLAlchemy's own storage format there) and native o
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, Boolean, Connection, Date, DateTime, Numeric, Table
 
 
@@ -25,8 +25,14 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot store {type(value).__name__} as JSON")
 
 
+def dumps_bytes(value: Any) -> bytes:
+    """Compact UTF-8 JSON (dates as ISO text, money as float); orjson is ~8x json.dumps here,
+    and a million-row load writes one audit document per row."""
+    return orjson.dumps(value, default=_json_default)
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+    return dumps_bytes(value).decode()
 
 
 def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -43,11 +49,7 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, A
         if convert is not None
     ]
     quote = connection.dialect.identifier_preparer.quote
-    placeholder = "?" if sqlite else "%s"
-    sql = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
-        f"VALUES ({', '.join([placeholder] * len(names))})"
-    )
+    target = f"{quote(table.name)} ({', '.join(quote(n) for n in names)})"
     values_of = itemgetter(*names)
     params: list[tuple[Any, ...]] = []
     for row in rows:
@@ -55,7 +57,19 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, A
         for index, convert in conversions:
             values[index] = convert(values[index])
         params.append(tuple(values))
-    connection.exec_driver_sql(sql, params)
+    if sqlite:
+        connection.exec_driver_sql(
+            f"INSERT INTO {target} VALUES ({', '.join(['?'] * len(names))})", params
+        )
+        return
+    # PostgreSQL: COPY, several times faster than INSERT for the server and the driver alike;
+    # it runs inside the connection's transaction like any statement.
+    with (
+        connection.connection.dbapi_connection.cursor() as cursor,  # type: ignore[union-attr]
+        cursor.copy(f"COPY {target} FROM STDIN") as copy,
+    ):
+        for prepared in params:
+            copy.write_row(prepared)
 
 
 def _to_json(value: Any) -> Any:

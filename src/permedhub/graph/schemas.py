@@ -284,7 +284,8 @@ class ParticipationIn(Record):
     @model_validator(mode="after")
     def _stable_id(self) -> ParticipationIn:
         if not self.id:
-            self.id = f"{self.initiative}:{self.organisation}:{self.role}"
+            # Not `self.id = ...`: BaseModel.__setattr__ cost a fifth of a bulk load's validation.
+            self.__dict__["id"] = f"{self.initiative}:{self.organisation}:{self.role}"
         if self.start and self.end and self.end.last_day() < self.start.first_day():
             raise ValueError("end is before start")
         return self
