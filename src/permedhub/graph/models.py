@@ -103,7 +103,11 @@ class Organisation(Sourced, Base):
     expertise: Mapped[list[str]] = mapped_column(JSON, default=list)
     notes: Mapped[str | None] = mapped_column(Text)
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
-    __table_args__ = (Index("ix_organisation_country_name", "country_code", "name"),)
+    __table_args__ = (
+        Index("ix_organisation_country_name", "country_code", "name"),
+        # The organisations list pages through every organisation by name.
+        Index("ix_organisation_name", "name", "id"),
+    )
 
 
 class Initiative(Sourced, Base):

@@ -1,7 +1,9 @@
-"""Read-side aggregates and indexes for a graph of a million participations: per-place totals
-(`place_total`), per-region initiative activity (`region_activity`), organisations by country
-and name, country activity by initiative; drops ix_participation_organisation_id, which the
-unique constraint's index (organisation_id, initiative_id, role) already covers.
+"""Read-side aggregates and indexes for a graph of a million participations: per-place
+totals (`place_total`), per-region initiative activity (`region_activity`), organisations by
+name and by country and name, country activity by initiative. Drops the indexes
+ix_participation_organisation_id, which the unique constraint's index (organisation_id,
+initiative_id, role) covers, and ix_organisation_country_code, which the new (country_code,
+name) index covers.
 
 Revision ID: 0003
 Revises: 0002
@@ -70,6 +72,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_organisation_country_name", ["country_code", "name"], unique=False
         )
+        batch_op.create_index("ix_organisation_name", ["name", "id"], unique=False)
         batch_op.drop_index(batch_op.f("ix_organisation_country_code"))
     with op.batch_alter_table("participation", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_participation_organisation_id"))
@@ -87,6 +90,7 @@ def downgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_organisation_country_code"), ["country_code"], unique=False
         )
+        batch_op.drop_index("ix_organisation_name")
         batch_op.drop_index("ix_organisation_country_name")
     with op.batch_alter_table("country_activity", schema=None) as batch_op:
         batch_op.drop_index("ix_country_activity_initiative")
