@@ -72,16 +72,26 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, A
             copy.write_row(prepared)
 
 
+class JSONText(str):
+    """Text that is JSON already (e.g. a row serialised while it was prepared): stored as is."""
+
+
+_EMPTY_JSON: dict[type, str] = {dict: "{}", list: "[]"}
+
+
 def _to_json(value: Any) -> Any:
-    if value is None:
-        return None
-    if not value and isinstance(value, dict | list):  # most marks and lists are empty
-        return "{}" if isinstance(value, dict) else "[]"
+    if value is None or type(value) is JSONText:
+        return value
+    if not value and type(value) in _EMPTY_JSON:  # most marks and lists are empty
+        return _EMPTY_JSON[type(value)]
     return dumps(value)
 
 
 def _to_iso(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
+    return value.isoformat() if type(value) in _DATE_TYPES else value
+
+
+_DATE_TYPES = {dt.date, dt.datetime}
 
 
 def _to_int_bool(value: Any) -> Any:

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
@@ -35,7 +34,7 @@ from sqlalchemy import (
 )
 
 from permedhub.graph import activity, models
-from permedhub.graph.bulk import insert_rows
+from permedhub.graph.bulk import JSONText, insert_rows
 from permedhub.graph.geography import REGIONS, known_codes
 from permedhub.graph.models import table_of
 from permedhub.graph.preparing import (
@@ -166,7 +165,8 @@ class _Loader:
         which the server parses and plans once and the driver does not split per call."""
         if self.connection.dialect.name == "postgresql":
             return column == any_(bindparam("ids", list(ids), type_=ARRAY(String())))
-        return column.in_(list(ids))
+        # One expanding parameter, not a bound parameter object per id.
+        return column.in_(bindparam("ids", list(ids), expanding=True))
 
     def places(self) -> set[str]:
         return self.moved_places | activity.places_of_organisations(
@@ -260,7 +260,7 @@ class _Loader:
             "entity_type": entity_type,
             "entity_id": row["id"],
             "old": old,
-            "new": orjson.Fragment(new) if isinstance(new, bytes) else new,
+            "new": JSONText(new.decode()) if isinstance(new, bytes) else new,
             "batch": self.report.batch,
         }
 
