@@ -320,7 +320,7 @@ from pathlib import Path
 from permedhub.db import make_engine
 from permedhub.graph.loading import load
 
-url, path, marker = sys.argv[1:]
+url, path, marker, background = sys.argv[1:]
 seen = 0
 def progress(n):
     global seen
@@ -328,11 +328,25 @@ def progress(n):
     if seen >= 15000:
         Path(marker).write_text("half-way")
         time.sleep(60)
-load(make_engine(url), [path], progress=progress)
+load(make_engine(url), [path], progress=progress, background=background == "1")
 """
 
 
-def test_a_load_killed_half_way_leaves_nothing(engine, tmp_path):
+def _readers_of(path: Path) -> list[int]:
+    """Process ids of reading processes (permedhub.graph.preparing) still working on `path`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"permedhub.graph.preparing" in command and str(path).encode() in command:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.parametrize("background", [False, True], ids=["one-process", "with-reader"])
+def test_a_load_killed_half_way_leaves_nothing(engine, tmp_path, background):
     rows = "".join(f"kill-{i},Org {i},DE\n" for i in range(30000))
     path = write(tmp_path, "organisations.csv", "id,name,country\n" + rows)
     marker = tmp_path / "marker"
@@ -345,6 +359,7 @@ def test_a_load_killed_half_way_leaves_nothing(engine, tmp_path):
             engine.url.render_as_string(hide_password=False),
             str(path),
             str(marker),
+            "1" if background else "0",
         ],
     )
     deadline = time.monotonic() + 120
@@ -355,5 +370,10 @@ def test_a_load_killed_half_way_leaves_nothing(engine, tmp_path):
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     assert state(engine) == before
+    # The reading process notices that nobody listens any more and ends too.
+    deadline = time.monotonic() + 30
+    while _readers_of(path):
+        assert time.monotonic() < deadline, "the reading process outlived the loader"
+        time.sleep(0.1)
     # and the database still takes writes
     load(engine, [write(tmp_path, "organisations_ok.csv", "id,name,country\nafter,After,DE\n")])

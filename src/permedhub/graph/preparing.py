@@ -11,10 +11,12 @@ with writing the previous one: on two cores that nearly halves a million-row loa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import gc
 import io
 import json
+import os
 import pickle
 import subprocess
 import sys
@@ -503,7 +505,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("paths", nargs="+")
     arguments = parser.parse_args(argv)
     gc.disable()  # see loading._no_cyclic_gc
-    _prepare_to(sys.stdout.buffer, arguments.paths, arguments.entity or None)
+    # The pipe carries pickles only: anything else printing to stdout goes to stderr instead.
+    out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    try:
+        _prepare_to(out, arguments.paths, arguments.entity or None)
+    finally:
+        with contextlib.suppress(BrokenPipeError):
+            out.close()
 
 
 if __name__ == "__main__":
