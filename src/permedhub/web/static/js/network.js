@@ -70,8 +70,12 @@
     function showTooltip(node) {
       var parts = [node.data("label"), node.data("type")];
       if (node.data("kind")) parts.push(node.data("kind"));
-      if (node.data("type") === "country" || node.data("type") === "aggregate") {
+      // A country counts its organisations; an aggregate (a country, or the initiatives not
+      // shown one by one, of a large network) counts participations.
+      if (node.data("type") === "country") {
         parts.push(node.data("weight") + " organisation(s)");
+      } else if (node.data("type") === "aggregate") {
+        parts.push(node.data("weight") + " participation(s)");
       }
       tooltip.textContent = parts.join(" · ");
       var p = node.renderedPosition();
