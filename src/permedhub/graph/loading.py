@@ -53,6 +53,7 @@ MAX_REPORTED_CHANGES = 1000  # a preview lists this many changes; counts cover a
 # Inputs this big are read and validated in a second process; below it, starting one (about
 # half a second) costs more than it saves.
 BACKGROUND_BYTES = 8 * 1024 * 1024
+REFERENCED = {"organisation", "initiative", "topic"}  # what other records name by id
 
 
 @dataclass
@@ -214,7 +215,8 @@ class _Loader:
                 )
         self._note_places(entity, created, changed, existing)
         insert_rows(self.connection, table, created)
-        self.existing_ids.setdefault(entity_type, set()).update(row["id"] for row in created)
+        if entity_type in REFERENCED:
+            self.existing_ids.setdefault(entity_type, set()).update(row["id"] for row in created)
         if changed:
             self.connection.execute(
                 update(table).where(table.c.id == bindparam("b_id")),
