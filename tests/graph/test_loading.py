@@ -70,6 +70,7 @@ def assert_rejected(
     with pytest.raises(LoadError) as caught_in_background:
         load(engine, [path], background=True)
     assert caught_in_background.value.issues == caught.value.issues
+    assert _readers_of(path) == []  # whichever side found the problem, the reader has ended
     issue = caught.value.issues[0]
     assert issue.file == str(path)
     if field is not None:

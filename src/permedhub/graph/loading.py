@@ -15,7 +15,7 @@ from __future__ import annotations
 import gc
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,10 +108,11 @@ def load(
                 connection.exec_driver_sql("PRAGMA cache_size=-262144")
             loader = _Loader(connection, report, actor)
             chunks = prepare_in_background(files, entity) if background else prepare(files, entity)
-            for chunk in chunks:
-                loader.write(chunk)
-                if progress:
-                    progress(len(chunk.rows))
+            with closing(chunks):  # on a failure here, the reading process stops at once
+                for chunk in chunks:
+                    loader.write(chunk)
+                    if progress:
+                        progress(len(chunk.rows))
             activity.refresh(connection, loader.places())
         except BaseException:
             transaction.rollback()

@@ -21,7 +21,7 @@ import pickle
 import subprocess
 import sys
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -394,7 +394,7 @@ class Chunk:
         self.numbers.append(number)
 
 
-def prepare(paths: Iterable[Path | str], entity: str | None = None) -> Iterator[Chunk]:
+def prepare(paths: Iterable[Path | str], entity: str | None = None) -> Generator[Chunk, None, None]:
     """Validated, de-duplicated rows of all `paths` in chunks; a chunk of an entity comes after
     every chunk of the entities it may refer to (LOAD_ORDER), so one file may hold an
     organisation and its participations. Raises LoadError at the first bad record."""
@@ -448,7 +448,7 @@ class PreparingFailed(RuntimeError):
 
 def prepare_in_background(
     paths: Iterable[Path | str], entity: str | None = None
-) -> Iterator[Chunk]:
+) -> Generator[Chunk, None, None]:
     """`prepare` run by a child Python process (`python -m permedhub.graph.preparing`); the
     chunks arrive pickled through its stdout, whose small pipe buffer keeps the reader at most
     a few chunks ahead of the writer. A plain subprocess rather than multiprocessing: it never
