@@ -1,6 +1,7 @@
 """Countries and regions come from pycountry and country_converter, with CELAC and the African
 Union derived by the rules written in DESIGN.md."""
 
+from permedhub.graph import geography
 from permedhub.graph.geography import country_rows, normalise_country_code, region_members
 
 
@@ -33,3 +34,17 @@ def test_every_iso_country_and_the_funding_regions_are_known():
 def test_alpha3_codes_are_accepted():
     assert normalise_country_code("esp") == "ES"
     assert normalise_country_code(" it-25 ") == "IT-25"
+
+
+def test_every_subdivision_of_the_family_seed_has_a_point_inside_its_country():
+    points = geography.subdivision_points()
+    assert len(points) > 4500  # nearly all of ISO 3166-2
+    # Tuscany, Navarre, Flanders, Northern Ireland, Saxony, Lower Silesia, Quebec
+    assert 42 < points["IT-52"][0] < 45 and 9 < points["IT-52"][1] < 13
+    assert 41 < points["ES-NC"][0] < 44 and -3 < points["ES-NC"][1] < 0
+    assert 50 < points["BE-VLG"][0] < 52 and 2 < points["BE-VLG"][1] < 6
+    assert 54 < points["GB-NIR"][0] < 56 and -9 < points["GB-NIR"][1] < -5
+    assert 50 < points["DE-SN"][0] < 52 and 11 < points["DE-SN"][1] < 16
+    assert 50 < points["PL-02"][0] < 52 and 14 < points["PL-02"][1] < 18
+    assert 45 < points["CA-QC"][0] < 63 and -80 < points["CA-QC"][1] < -57
+    assert "DE" not in points  # countries are drawn as shapes, not points

@@ -1,12 +1,15 @@
 """Countries, ISO 3166-2 subdivisions and region memberships, from maintained classifications.
 
-Countries and subdivisions come from `pycountry` (ISO 3166-1 and 3166-2). Region memberships
-come from `country_converter`'s classification table. CELAC and the African Union are not
-columns there, so they are derived by the explicit rules in `REGIONS` (DESIGN.md).
+Countries and subdivisions come from `pycountry` (ISO 3166-1 and 3166-2), and a point inside
+each subdivision (to mark sub-national funders on the map) from the `iso3166-2` package's data
+file. Region memberships come from `country_converter`'s classification table. CELAC and the
+African Union are not columns there, so they are derived by the explicit rules in `REGIONS`
+(DESIGN.md).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -150,3 +153,21 @@ def normalise_country_code(value: str) -> str:
         if country is not None:
             return str(country.alpha_2)
     return code
+
+
+@cache
+def subdivision_points() -> dict[str, tuple[float, float]]:
+    """ISO 3166-2 code -> (latitude, longitude) of a point in that subdivision.
+
+    Read from the data file of the `iso3166-2` package directly: importing the package would
+    pull in its search and download helpers, which this needs none of.
+    """
+    path = resources.files("iso3166_2") / "iso3166-2.json"
+    with path.open(encoding="utf-8") as handle:
+        data = json.load(handle)
+    return {
+        code: (float(entry["latLng"][0]), float(entry["latLng"][1]))
+        for subdivisions in data.values()
+        for code, entry in subdivisions.items()
+        if isinstance(entry.get("latLng"), list) and len(entry["latLng"]) == 2
+    }
