@@ -4,6 +4,8 @@ undo."""
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
@@ -23,7 +25,15 @@ SELECT o.{column} AS place, count(*) AS n, count(DISTINCT p.initiative_id) AS k
 FROM participation p JOIN organisation o ON o.id = p.organisation_id
 WHERE o.{column} IS NOT NULL GROUP BY o.{column}
 """
-REGIONS = """
+SCOPES = """
+SELECT o.country_code, p.initiative_id, count(*)
+FROM participation p JOIN organisation o ON o.id = p.organisation_id
+WHERE o.country_code IS NOT NULL GROUP BY o.country_code, p.initiative_id
+UNION ALL
+SELECT o.subdivision_code, p.initiative_id, count(*)
+FROM participation p JOIN organisation o ON o.id = p.organisation_id
+WHERE o.subdivision_code IS NOT NULL GROUP BY o.subdivision_code, p.initiative_id
+UNION ALL
 SELECT m.region_id, p.initiative_id, count(*)
 FROM participation p JOIN organisation o ON o.id = p.organisation_id
 JOIN region_membership m ON m.country_code = o.country_code
@@ -36,13 +46,13 @@ WHERE o.country_code IS NOT NULL GROUP BY p.initiative_id
 
 
 def totals(engine: Engine) -> tuple[set[tuple[str, int, int]], set[tuple[str, str, int]]]:
-    """(place_total rows, region_activity rows) as stored."""
+    """(place_total rows, initiative_activity rows) as stored."""
     with engine.connect() as connection:
         places = connection.execute(
             text("SELECT place_code, participations, initiatives FROM place_total")
         )
         regions = connection.execute(
-            text("SELECT region_id, initiative_id, participations FROM region_activity")
+            text("SELECT scope, initiative_id, participations FROM initiative_activity")
         )
         return {(r[0], int(r[1]), int(r[2])) for r in places}, {
             (r[0], r[1], int(r[2])) for r in regions
@@ -57,12 +67,42 @@ def recount_totals(engine: Engine) -> tuple[set[tuple[str, int, int]], set[tuple
             for column in ("country_code", "subdivision_code")
             for r in connection.execute(text(PLACE_TOTALS.format(column=column)))
         }
-        regions = {(r[0], r[1], int(r[2])) for r in connection.execute(text(REGIONS))}
+        regions = {(r[0], r[1], int(r[2])) for r in connection.execute(text(SCOPES))}
         return places, regions
 
 
+def breakdowns_in_step(engine: Engine) -> bool:
+    """Each region / all-country row's per-country JSON sums to its participations and equals
+    the place rows of those countries."""
+    with engine.connect() as connection:
+        places = {
+            (r[0], r[1]): int(r[2])
+            for r in connection.execute(
+                text("SELECT scope, initiative_id, participations FROM initiative_activity")
+            )
+        }
+        rows = connection.execute(
+            text(
+                "SELECT scope, initiative_id, participations, countries FROM initiative_activity "
+                "WHERE countries IS NOT NULL"
+            )
+        ).all()
+    assert rows
+    for _scope, initiative_id, n, countries in rows:
+        breakdown = countries if isinstance(countries, dict) else json.loads(countries)
+        if sum(breakdown.values()) != n:
+            return False
+        if any(places.get((c, initiative_id)) != k for c, k in breakdown.items()):
+            return False
+    return True
+
+
 def in_step(engine: Engine) -> bool:
-    return aggregate(engine) == recount(engine) and totals(engine) == recount_totals(engine)
+    return (
+        aggregate(engine) == recount(engine)
+        and totals(engine) == recount_totals(engine)
+        and breakdowns_in_step(engine)
+    )
 
 
 def aggregate(engine: Engine) -> set[tuple[str, str, str, int]]:
@@ -86,9 +126,11 @@ def test_the_seeded_aggregate_matches_the_participations(engine):
     assert aggregate(engine) == recount(engine)
     assert ("ES-NC", "erapermed", "funder", 1) in aggregate(engine)
     assert totals(engine) == recount_totals(engine)
+    assert breakdowns_in_step(engine)
     places, regions = totals(engine)
     assert any(r[0] == "celac" and r[1] == "eulac-permed" for r in regions)
     assert any(r[0] == "ES-NC" for r in places)
+    assert ("ES-NC", "erapermed", 1) in regions
 
 
 def test_loads_edits_and_undo_keep_it_in_step(engine, tmp_path):

@@ -1,5 +1,6 @@
 """The activity aggregates, recomputed per place: `country_activity` (place x initiative x
-role), `place_total` (a place's sums) and `region_activity` (region x initiative).
+role), `initiative_activity` (participations per initiative in a place, a region or in all) and
+`place_total` (a place's sums).
 
 Country, region, count and network pages would otherwise group hundreds of thousands of
 participations on every request. Every write that can change the aggregates — a load, a
@@ -14,70 +15,82 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, select, text
+from sqlalchemy import Connection, bindparam, delete, select, text
 
 from permedhub.graph.models import (
     ALL_COUNTRIES,
     Country,
     CountryActivity,
+    InitiativeActivity,
     Organisation,
     PlaceTotal,
-    RegionActivity,
     RegionMembership,
     table_of,
 )
 
 ACTIVITY = table_of(CountryActivity)
 PLACE_TOTAL = table_of(PlaceTotal)
-REGION_ACTIVITY = table_of(RegionActivity)
+INITIATIVE_ACTIVITY = table_of(InitiativeActivity)
 CHUNK = 500
 
-# Inserted in initiative order: a network reads the rows of a few initiatives, which then lie
-# together on disk instead of on every page of the table (on PostgreSQL 2,000 heap pages ->
-# ~150 for the 40 most active initiatives of Europe).
+# Inserted in key order, so that a place's rows lie together on disk: a country page reads all
+# of them (Germany: 8,700 rows on ~60 PostgreSQL heap pages instead of ~900 in hash order).
 _REBUILD = """
 INSERT INTO country_activity (place_code, initiative_id, role, organisations)
 SELECT o.{column}, p.initiative_id, p.role, count(*)
 FROM participation p JOIN organisation o ON o.id = p.organisation_id
 WHERE o.{column} IN :places
 GROUP BY o.{column}, p.initiative_id, p.role
-ORDER BY p.initiative_id, o.{column}, p.role
+ORDER BY o.{column}, p.initiative_id, p.role
 """
 
 
+# In key order too: a network reads the rows of a region's countries for a few initiatives.
+_PLACE_ACTIVITY = """
+INSERT INTO initiative_activity (scope, initiative_id, participations)
+SELECT place_code, initiative_id, sum(organisations)
+FROM country_activity WHERE place_code IN :places
+GROUP BY place_code, initiative_id
+ORDER BY place_code, initiative_id
+"""
 _PLACE_TOTALS = """
 INSERT INTO place_total (place_code, participations, initiatives)
-SELECT place_code, sum(organisations), count(DISTINCT initiative_id)
-FROM country_activity WHERE place_code IN :places GROUP BY place_code
+SELECT scope, sum(participations), count(*)
+FROM initiative_activity WHERE scope IN :places GROUP BY scope
 """
+# Regions and all countries from the place rows just rebuilt, with the per-country breakdown
+# (a JSON object: {object_agg} is the dialect's aggregate).
 _REGION_REBUILD = """
-INSERT INTO region_activity (region_id, initiative_id, participations)
-SELECT :region, a.initiative_id, sum(a.organisations)
-FROM country_activity a JOIN region_membership m
-  ON m.country_code = a.place_code AND m.region_id = :region
+INSERT INTO initiative_activity (scope, initiative_id, participations, countries)
+SELECT :region, a.initiative_id, sum(a.participations), {object_agg}(a.scope, a.participations)
+FROM initiative_activity a JOIN region_membership m
+  ON m.country_code = a.scope AND m.region_id = :region
 WHERE a.initiative_id IN :initiatives
 GROUP BY a.initiative_id
 """
 # Every country, not subdivisions: an organisation of ES-NC is already counted under ES.
 _ALL_COUNTRIES_REBUILD = """
-INSERT INTO region_activity (region_id, initiative_id, participations)
-SELECT :region, a.initiative_id, sum(a.organisations)
-FROM country_activity a JOIN country c ON c.code = a.place_code AND c.parent_code IS NULL
+INSERT INTO initiative_activity (scope, initiative_id, participations, countries)
+SELECT :region, a.initiative_id, sum(a.participations), {object_agg}(a.scope, a.participations)
+FROM initiative_activity a JOIN country c ON c.code = a.scope AND c.parent_code IS NULL
 WHERE a.initiative_id IN :initiatives
 GROUP BY a.initiative_id
 """
+_OBJECT_AGG = {"sqlite": "json_group_object", "postgresql": "json_object_agg"}
 
 
 def _expanding(sql: str, *names: str) -> Any:
     return text(sql).bindparams(*(bindparam(n, expanding=True) for n in names))
 
 
-def _sums(connection: Connection, places: list[str]) -> dict[tuple[str, str], int]:
+def _place_rows(connection: Connection, places: list[str]) -> dict[tuple[str, str], int]:
     """(place, initiative) -> participations, over roles, for these places."""
     rows = connection.execute(
-        select(ACTIVITY.c.place_code, ACTIVITY.c.initiative_id, func.sum(ACTIVITY.c.organisations))
-        .where(ACTIVITY.c.place_code.in_(places))
-        .group_by(ACTIVITY.c.place_code, ACTIVITY.c.initiative_id)
+        select(
+            INITIATIVE_ACTIVITY.c.scope,
+            INITIATIVE_ACTIVITY.c.initiative_id,
+            INITIATIVE_ACTIVITY.c.participations,
+        ).where(INITIATIVE_ACTIVITY.c.scope.in_(places))
     )
     return {(p, i): int(n) for p, i, n in rows}
 
@@ -89,12 +102,16 @@ def refresh(connection: Connection, places: Iterable[str | None]) -> None:
     moved_initiatives: set[str] = set()
     for start in range(0, len(wanted), CHUNK):
         chunk = wanted[start : start + CHUNK]
-        before = _sums(connection, chunk)
+        before = _place_rows(connection, chunk)
         connection.execute(delete(ACTIVITY).where(ACTIVITY.c.place_code.in_(chunk)))
         for column in ("country_code", "subdivision_code"):
             statement = _expanding(_REBUILD.format(column=column), "places")
             connection.execute(statement, {"places": chunk})
-        after = _sums(connection, chunk)
+        connection.execute(
+            delete(INITIATIVE_ACTIVITY).where(INITIATIVE_ACTIVITY.c.scope.in_(chunk))
+        )
+        connection.execute(_expanding(_PLACE_ACTIVITY, "places"), {"places": chunk})
+        after = _place_rows(connection, chunk)
         for key in before.keys() | after.keys():
             if before.get(key) != after.get(key):
                 moved_places.add(key[0])
@@ -105,7 +122,8 @@ def refresh(connection: Connection, places: Iterable[str | None]) -> None:
 
 
 def _refresh_regions(connection: Connection, places: set[str], initiatives: set[str]) -> None:
-    """Recompute `region_activity` for these initiatives in the regions of these places.
+    """Recompute the region and all-country rows of `initiative_activity` for these initiatives
+    in the regions of these places.
 
     Only the initiatives whose per-country sums moved: a curator's edit of one organisation
     touches a handful of rows, not the region's thousands.
@@ -135,14 +153,17 @@ def _refresh_regions(connection: Connection, places: set[str], initiatives: set[
         }
     )
     ids = sorted(initiatives)
+    object_agg = _OBJECT_AGG[connection.dialect.name]
     for region in [ALL_COUNTRIES, *regions]:
-        rebuild = _ALL_COUNTRIES_REBUILD if region == ALL_COUNTRIES else _REGION_REBUILD
+        rebuild = (_ALL_COUNTRIES_REBUILD if region == ALL_COUNTRIES else _REGION_REBUILD).format(
+            object_agg=object_agg
+        )
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start : start + CHUNK]
             connection.execute(
-                delete(REGION_ACTIVITY).where(
-                    REGION_ACTIVITY.c.region_id == region,
-                    REGION_ACTIVITY.c.initiative_id.in_(chunk),
+                delete(INITIATIVE_ACTIVITY).where(
+                    INITIATIVE_ACTIVITY.c.scope == region,
+                    INITIATIVE_ACTIVITY.c.initiative_id.in_(chunk),
                 )
             )
             connection.execute(

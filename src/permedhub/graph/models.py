@@ -283,19 +283,26 @@ class PlaceTotal(Base):
     initiatives: Mapped[int] = mapped_column(Integer)
 
 
-# `region_activity.region_id` of the rows that sum every country (ISO 3166-1, not subdivisions).
+# `initiative_activity.scope` of the rows that sum every country (ISO 3166-1, not subdivisions).
 ALL_COUNTRIES = "*"
 
 
-class RegionActivity(Base):
-    """Participations of a region's organisations in an initiative (the sum of its member
-    countries' `country_activity`); `region_id` is a region's id or ALL_COUNTRIES. Ranks the
-    initiatives of a region, or of the whole graph, without reading the participations."""
+class InitiativeActivity(Base):
+    """Participations of the organisations of a scope in an initiative, over all roles.
 
-    __tablename__ = "region_activity"
-    region_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    `scope` is a place code (a country or subdivision: the sum of its `country_activity` rows), a
+    region id (the sum of its member countries) or ALL_COUNTRIES. Ranks the initiatives of a
+    country, a region or the whole graph from an index, and gives a network its country x
+    initiative edges, without reading the participations or adding up roles.
+    """
+
+    __tablename__ = "initiative_activity"
+    scope: Mapped[str] = mapped_column(String(40), primary_key=True)
     initiative_id: Mapped[str] = mapped_column(
         ForeignKey("initiative.id", ondelete="CASCADE"), primary_key=True
     )
     participations: Mapped[int] = mapped_column(Integer)
-    __table_args__ = (Index("ix_region_activity_rank", "region_id", "participations"),)
+    # Region and all-country rows: participations per country ({"DE": 120, ...}), so that a
+    # network's country -> initiative edges come with the ranking, without a lookup per pair.
+    countries: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    __table_args__ = (Index("ix_initiative_activity_rank", "scope", "participations"),)

@@ -35,12 +35,12 @@ from permedhub.graph.models import (
     Country,
     CountryActivity,
     Initiative,
+    InitiativeActivity,
     Link,
     Organisation,
     Participation,
     PlaceTotal,
     Region,
-    RegionActivity,
     RegionMembership,
     Topic,
 )
@@ -671,23 +671,25 @@ def country_profile(
         )
     ).one()
     organisations = country_organisations(session, code, offset=offset, limit=limit)
-    per_initiative = func.sum(CountryActivity.organisations)
-    most_active = (
-        select(CountryActivity.initiative_id)
-        .where(CountryActivity.place_code == code)
-        .group_by(CountryActivity.initiative_id)
-        .order_by(per_initiative.desc(), CountryActivity.initiative_id)
-        .limit(initiatives_limit)
-    )
-    org_counts: dict[str, int] = defaultdict(int)
+    most_active = [
+        (str(i), int(n))
+        for i, n in session.execute(
+            select(InitiativeActivity.initiative_id, InitiativeActivity.participations)
+            .where(InitiativeActivity.scope == code)
+            .order_by(InitiativeActivity.participations.desc(), InitiativeActivity.initiative_id)
+            .limit(initiatives_limit)
+        )
+    ]
+    org_counts = dict(most_active)
     roles: dict[str, set[str]] = defaultdict(set)
-    for initiative_id, role, n in session.execute(
-        select(CountryActivity.initiative_id, CountryActivity.role, CountryActivity.organisations)
-        .where(CountryActivity.place_code == code)
-        .where(CountryActivity.initiative_id.in_(most_active.scalar_subquery()))
-    ):
-        org_counts[initiative_id] += int(n)
-        roles[initiative_id].add(role)
+    if most_active:
+        for initiative_id, role in session.execute(
+            select(CountryActivity.initiative_id, CountryActivity.role).where(
+                CountryActivity.place_code == code,
+                _among(session, CountryActivity.initiative_id, org_counts),
+            )
+        ):
+            roles[initiative_id].add(role)
     declared = set(
         session.execute(select(Initiative.id).where(_declares_country(session, code))).scalars()
     )
@@ -890,24 +892,24 @@ def region_profile(
     ]
     ranked = list(
         session.execute(
-            select(RegionActivity.initiative_id)
-            .where(RegionActivity.region_id == region_id)
-            .order_by(RegionActivity.participations.desc(), RegionActivity.initiative_id)
+            select(InitiativeActivity.initiative_id)
+            .where(InitiativeActivity.scope == region_id)
+            .order_by(InitiativeActivity.participations.desc(), InitiativeActivity.initiative_id)
             .limit(initiatives_limit)
         ).scalars()
     )
     active_total = session.execute(
         select(func.count())
-        .select_from(RegionActivity)
-        .where(RegionActivity.region_id == region_id)
+        .select_from(InitiativeActivity)
+        .where(InitiativeActivity.scope == region_id)
     ).scalar_one()
     declaring = _declaring(session, codes)
     declared_active = (
         set(
             session.execute(
-                select(RegionActivity.initiative_id).where(
-                    RegionActivity.region_id == region_id,
-                    RegionActivity.initiative_id.in_(declaring),
+                select(InitiativeActivity.initiative_id).where(
+                    InitiativeActivity.scope == region_id,
+                    InitiativeActivity.initiative_id.in_(declaring),
                 )
             ).scalars()
         )
@@ -1188,22 +1190,30 @@ def _aggregated_network(
     room = max(1, min(NETWORK_TOP_INITIATIVES, max_nodes - len(active_countries) - 1))
     # Ranking: participations in the scope, then initiatives that only declare a country there.
     ranking = (
-        select(RegionActivity.initiative_id, Initiative.acronym, Initiative.name, Initiative.kind)
-        .join(Initiative, Initiative.id == RegionActivity.initiative_id)
-        .where(RegionActivity.region_id == scope, *filters)
+        select(
+            InitiativeActivity.initiative_id,
+            Initiative.acronym,
+            Initiative.name,
+            Initiative.kind,
+            InitiativeActivity.countries,
+        )
+        .join(Initiative, Initiative.id == InitiativeActivity.initiative_id)
+        .where(InitiativeActivity.scope == scope, *filters)
     )
     ranked_rows = session.execute(
-        ranking.order_by(RegionActivity.participations.desc(), RegionActivity.initiative_id).limit(
-            room
-        )
+        ranking.order_by(
+            InitiativeActivity.participations.desc(), InitiativeActivity.initiative_id
+        ).limit(room)
     ).all()
     ranked = [str(r[0]) for r in ranked_rows]
     labels = {str(r[0]): (r[1] or r[2], r[3]) for r in ranked_rows}
     counted = (
-        select(func.count()).select_from(RegionActivity).where(RegionActivity.region_id == scope)
+        select(func.count())
+        .select_from(InitiativeActivity)
+        .where(InitiativeActivity.scope == scope)
     )
     if filters:
-        counted = counted.join(Initiative, Initiative.id == RegionActivity.initiative_id).where(
+        counted = counted.join(Initiative, Initiative.id == InitiativeActivity.initiative_id).where(
             *filters
         )
     active_total = session.execute(counted).scalar_one()
@@ -1213,9 +1223,9 @@ def _aggregated_network(
         if declaring:
             active = set(
                 session.execute(
-                    select(RegionActivity.initiative_id).where(
-                        RegionActivity.region_id == scope,
-                        RegionActivity.initiative_id.in_(declaring),
+                    select(InitiativeActivity.initiative_id).where(
+                        InitiativeActivity.scope == scope,
+                        InitiativeActivity.initiative_id.in_(declaring),
                     )
                 ).scalars()
             )
@@ -1231,19 +1241,14 @@ def _aggregated_network(
         ).scalar_one()
     top = ranked + declared_only[: max(0, room - len(ranked))]
     others = in_scope - len(top)
-    per_edge = func.sum(CountryActivity.organisations)
-    pairs = (
-        session.execute(
-            select(CountryActivity.place_code, CountryActivity.initiative_id, per_edge)
-            .where(
-                _among(session, CountryActivity.initiative_id, top),
-                _among(session, CountryActivity.place_code, active_countries),
-            )
-            .group_by(CountryActivity.place_code, CountryActivity.initiative_id)
-        ).all()
-        if top
-        else []
-    )
+    # The ranking's rows carry their per-country breakdown: the edges need no other query.
+    shown_countries = set(active_countries)
+    pairs = [
+        (place, str(r[0]), int(n))
+        for r in ranked_rows
+        for place, n in (r[4] or {}).items()
+        if place in shown_countries and n
+    ]
     if len(top) > len(ranked):  # declared-only initiatives are not in the ranking's rows
         labels.update(
             (i, (acronym or name, kind))

@@ -1,5 +1,6 @@
 """Read-side aggregates and indexes for a graph of a million participations: per-place
-totals (`place_total`), per-region initiative activity (`region_activity`), organisations by
+totals (`place_total`), initiative activity per place, region and in all
+(`initiative_activity`), organisations by
 name and by country and name, country activity by initiative. Drops the indexes
 ix_participation_organisation_id, which the unique constraint's index (organisation_id,
 initiative_id, role) covers, and ix_organisation_country_code, which the new (country_code,
@@ -25,20 +26,28 @@ INSERT INTO place_total (place_code, participations, initiatives)
 SELECT place_code, sum(organisations), count(DISTINCT initiative_id)
 FROM country_activity GROUP BY place_code
 """
+PLACE_ACTIVITY = """
+INSERT INTO initiative_activity (scope, initiative_id, participations)
+SELECT place_code, initiative_id, sum(organisations)
+FROM country_activity GROUP BY place_code, initiative_id
+ORDER BY place_code, initiative_id
+"""
+# Regions and all countries ('*': ISO 3166-1 codes have no parent; subdivisions would count
+# twice), from the place rows, with the per-country breakdown as a JSON object.
 REGION_ACTIVITY = """
-INSERT INTO region_activity (region_id, initiative_id, participations)
-SELECT m.region_id, a.initiative_id, sum(a.organisations)
-FROM country_activity a JOIN region_membership m ON m.country_code = a.place_code
+INSERT INTO initiative_activity (scope, initiative_id, participations, countries)
+SELECT m.region_id, a.initiative_id, sum(a.participations), {object_agg}(a.scope, a.participations)
+FROM initiative_activity a JOIN region_membership m ON m.country_code = a.scope
 GROUP BY m.region_id, a.initiative_id
 """
-# '*' = every country (ISO 3166-1 codes have no parent; subdivisions would count twice).
 ALL_COUNTRIES_ACTIVITY = """
-INSERT INTO region_activity (region_id, initiative_id, participations)
-SELECT '*', a.initiative_id, sum(a.organisations)
-FROM country_activity a JOIN country c ON c.code = a.place_code
+INSERT INTO initiative_activity (scope, initiative_id, participations, countries)
+SELECT '*', a.initiative_id, sum(a.participations), {object_agg}(a.scope, a.participations)
+FROM initiative_activity a JOIN country c ON c.code = a.scope
 WHERE c.parent_code IS NULL
 GROUP BY a.initiative_id
 """
+OBJECT_AGG = {"sqlite": "json_group_object", "postgresql": "json_object_agg"}
 
 
 def upgrade() -> None:
@@ -50,21 +59,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("place_code", name=op.f("pk_place_total")),
     )
     op.create_table(
-        "region_activity",
-        sa.Column("region_id", sa.String(length=40), nullable=False),
+        "initiative_activity",
+        sa.Column("scope", sa.String(length=40), nullable=False),
         sa.Column("initiative_id", sa.String(length=120), nullable=False),
         sa.Column("participations", sa.Integer(), nullable=False),
+        sa.Column("countries", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(
             ["initiative_id"],
             ["initiative.id"],
-            name=op.f("fk_region_activity_initiative_id_initiative"),
+            name=op.f("fk_initiative_activity_initiative_id_initiative"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("region_id", "initiative_id", name=op.f("pk_region_activity")),
+        sa.PrimaryKeyConstraint("scope", "initiative_id", name=op.f("pk_initiative_activity")),
     )
-    with op.batch_alter_table("region_activity", schema=None) as batch_op:
+    with op.batch_alter_table("initiative_activity", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_region_activity_rank", ["region_id", "participations"], unique=False
+            "ix_initiative_activity_rank", ["scope", "participations"], unique=False
         )
     with op.batch_alter_table("country_activity", schema=None) as batch_op:
         batch_op.create_index(
@@ -79,8 +89,10 @@ def upgrade() -> None:
     with op.batch_alter_table("participation", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_participation_organisation_id"))
     op.execute(PLACE_TOTALS)
-    op.execute(REGION_ACTIVITY)
-    op.execute(ALL_COUNTRIES_ACTIVITY)
+    op.execute(PLACE_ACTIVITY)
+    object_agg = OBJECT_AGG[op.get_bind().dialect.name]
+    op.execute(REGION_ACTIVITY.format(object_agg=object_agg))
+    op.execute(ALL_COUNTRIES_ACTIVITY.format(object_agg=object_agg))
 
 
 def downgrade() -> None:
@@ -96,7 +108,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_organisation_country_name")
     with op.batch_alter_table("country_activity", schema=None) as batch_op:
         batch_op.drop_index("ix_country_activity_initiative")
-    with op.batch_alter_table("region_activity", schema=None) as batch_op:
-        batch_op.drop_index("ix_region_activity_rank")
-    op.drop_table("region_activity")
+    with op.batch_alter_table("initiative_activity", schema=None) as batch_op:
+        batch_op.drop_index("ix_initiative_activity_rank")
+    op.drop_table("initiative_activity")
     op.drop_table("place_total")
