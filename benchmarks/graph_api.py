@@ -24,6 +24,7 @@ import cProfile
 import importlib.util
 import io
 import json
+import os
 import pstats
 import signal
 import sys
@@ -77,6 +78,9 @@ class Measured:
     database_mb: float = float("nan")
     latencies_ms: dict[str, np.ndarray] = field(default_factory=dict)
     statuses: dict[str, Counter[int]] = field(default_factory=dict)
+    # os.getloadavg() when the requests started and ended: the machine is shared, so every
+    # latency figure is quoted with the load it was measured under.
+    load_average: list[tuple[float, float, float]] = field(default_factory=list)
     note: str = ""
 
     @property
@@ -226,6 +230,7 @@ async def _measure_api(
 
     app = create_app(engine)
     transport = httpx.ASGITransport(app=app)
+    result.load_average.append(os.getloadavg())
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
         for endpoint, requests in plan.items():
             budget_end = time.perf_counter() + budget_s
@@ -246,6 +251,7 @@ async def _measure_api(
                 f"  {result.backend} {endpoint}: {len(timings)} requests, "
                 f"p50 {np.percentile(timings, 50):.1f} ms, p95 {np.percentile(timings, 95):.1f} ms"
             )
+    result.load_average.append(os.getloadavg())
 
 
 def web_app_available() -> bool:
@@ -266,6 +272,8 @@ def table(results: list[Measured]) -> pd.DataFrame:
     put("load time (s)", "", lambda r: f"{r.load_s:.1f}")
     put("load throughput (rows/s)", f">= {TARGET_LOAD_ROWS_PER_S:,}", lambda r: _rate(r))
     put("database size (MB)", "", lambda r: f"{r.database_mb:,.0f}")
+    put("load average 1/5/15 min, API start", "", partial(_load_average, at=0))
+    put("load average 1/5/15 min, API end", "", partial(_load_average, at=-1))
     endpoints = sorted({e for r in results for e in r.latencies_ms}, key=list(PLAN_ORDER).index)
     for endpoint in endpoints:
         limit = TARGET_SEARCH_P95_MS if endpoint in SEARCH_ENDPOINTS else TARGET_ENTITY_P95_MS
@@ -296,6 +304,12 @@ def _latency(result: Measured, endpoint: str, q: int) -> str:
     limit = TARGET_SEARCH_P95_MS if endpoint in SEARCH_ENDPOINTS else TARGET_ENTITY_P95_MS
     flag = "  (over target)" if q == 95 and value >= limit else ""
     return f"{value:.1f}{flag}"
+
+
+def _load_average(result: Measured, at: int) -> str:
+    if not result.load_average:
+        return "-"
+    return " / ".join(f"{x:.2f}" for x in result.load_average[at])
 
 
 def _statuses(result: Measured, endpoint: str) -> str:

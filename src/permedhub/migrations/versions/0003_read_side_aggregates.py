@@ -82,7 +82,7 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("organisation", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_organisation_country_name", ["country_code", "name"], unique=False
+            "ix_organisation_country_name", ["country_code", "name", "id"], unique=False
         )
         batch_op.create_index("ix_organisation_name", ["name", "id"], unique=False)
         batch_op.drop_index(batch_op.f("ix_organisation_country_code"))

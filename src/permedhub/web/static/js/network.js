@@ -11,12 +11,21 @@
     return params.toString();
   }
 
+  // Countries and aggregates are sized by area relative to the heaviest one (14 to 60 px): their
+  // weights run from one organisation to a million participations.
+  function sized(type) { return type === "country" || type === "aggregate"; }
+
   function elements(data) {
+    var heaviest = 1;
+    data.nodes.forEach(function (n) {
+      if (sized(n.type)) heaviest = Math.max(heaviest, n.weight || 1);
+    });
     var nodes = data.nodes.map(function (n) {
+      var weight = n.weight || 1;
       return {
         group: "nodes",
         data: { id: n.id, label: n.label, type: n.type, url: n.url || "", kind: n.kind || "",
-                weight: n.weight || 1 },
+                weight: weight, size: 14 + 46 * Math.sqrt(weight / heaviest) },
         position: { x: n.x, y: n.y },
       };
     });
@@ -40,8 +49,7 @@
           "width": 36, "height": 36, "font-size": 17, "font-weight": "bold", "z-index": 10 } },
       { selector: 'node[type = "country"], node[type = "aggregate"]', style: {
           "shape": "round-rectangle",
-          "width": function (n) { return 14 + 4 * Math.sqrt(n.data("weight")); },
-          "height": function (n) { return 14 + 4 * Math.sqrt(n.data("weight")); } } },
+          "width": "data(size)", "height": "data(size)" } },
       { selector: "edge", style: { "width": 1, "line-color": "#b8c2cf", "curve-style": "haystack",
                                    "opacity": 0.8 } },
       { selector: 'edge[type = "link"]', style: { "line-color": "#0b5394", "width": 2,
