@@ -162,3 +162,30 @@ def test_loads_edits_and_undo_keep_it_in_step(engine, tmp_path):
         portugal = country_profile(session, "PT")
     permit = next(ci for ci in portugal.initiatives if ci.initiative.id == "permit")
     assert (permit.organisations, permit.roles) == (2, ["partner"])
+
+
+def test_a_bulk_load_leaves_postgresql_statistics_current(engine, tmp_path):
+    """Planner statistics follow a load at once (PostgreSQL; SQLite plans well without)."""
+    countries = ["AT", "BE", "BG", "CY", "CZ", "DK", "EE", "FI", "GR", "HR", "HU", "IE", "LT"]
+    countries += ["LU", "LV", "MT", "NL", "PL", "RO", "SE", "SI", "SK", "NO", "IS", "CH"]
+    orgs = tmp_path / "organisations.csv"
+    orgs.write_text(
+        "id,name,country\n" + "".join(f"bulk-{c.lower()},Bulk {c},{c}\n" for c in countries),
+        encoding="utf-8",
+    )
+    parts = tmp_path / "participations.csv"
+    parts.write_text(
+        "organisation,initiative,role\n"
+        + "".join(f"bulk-{c.lower()},permit,partner\n" for c in countries),
+        encoding="utf-8",
+    )
+    load(engine, [orgs, parts])
+    assert in_step(engine)
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect() as connection:
+        organisations = connection.execute(text("SELECT count(*) FROM organisation")).scalar_one()
+        estimated = connection.execute(
+            text("SELECT reltuples FROM pg_class WHERE relname = 'organisation'")
+        ).scalar_one()
+    assert estimated == organisations
