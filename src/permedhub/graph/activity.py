@@ -1,5 +1,5 @@
 """The activity aggregates, recomputed per place: `country_activity` (place x initiative x
-role), `initiative_activity` (participations per initiative in a place, a region or in all) and
+role), `initiative_activity` (participations per initiative in a country, a region or in all) and
 `place_total` (a place's sums).
 
 Country, region, count and network pages would otherwise group hundreds of thousands of
@@ -47,18 +47,20 @@ ORDER BY o.{column}, p.initiative_id, p.role
 """
 
 
-# In key order too: a network reads the rows of a region's countries for a few initiatives.
+# Countries only: regions add up countries, and a subdivision's few rows are ranked directly
+# (all 1,200 places would double the rows a load writes here).
 _PLACE_ACTIVITY = """
 INSERT INTO initiative_activity (scope, initiative_id, participations)
-SELECT place_code, initiative_id, sum(organisations)
-FROM country_activity WHERE place_code IN :places
-GROUP BY place_code, initiative_id
-ORDER BY place_code, initiative_id
+SELECT a.place_code, a.initiative_id, sum(a.organisations)
+FROM country_activity a JOIN country c ON c.code = a.place_code AND c.parent_code IS NULL
+WHERE a.place_code IN :places
+GROUP BY a.place_code, a.initiative_id
+ORDER BY a.place_code, a.initiative_id
 """
 _PLACE_TOTALS = """
 INSERT INTO place_total (place_code, participations, initiatives)
-SELECT scope, sum(participations), count(*)
-FROM initiative_activity WHERE scope IN :places GROUP BY scope
+SELECT place_code, sum(organisations), count(DISTINCT initiative_id)
+FROM country_activity WHERE place_code IN :places GROUP BY place_code
 """
 # Regions and all countries from the place rows just rebuilt, with the per-country breakdown
 # (a JSON object: {object_agg} is the dialect's aggregate).
@@ -86,7 +88,7 @@ def _expanding(sql: str, *names: str) -> Any:
 
 
 def _place_rows(connection: Connection, places: list[str]) -> dict[tuple[str, str], int]:
-    """(place, initiative) -> participations, over roles, for these places."""
+    """(country, initiative) -> participations, over roles, for the countries among places."""
     rows = connection.execute(
         select(
             INITIATIVE_ACTIVITY.c.scope,

@@ -292,10 +292,10 @@ ALL_COUNTRIES = "*"
 class InitiativeActivity(Base):
     """Participations of the organisations of a scope in an initiative, over all roles.
 
-    `scope` is a place code (a country or subdivision: the sum of its `country_activity` rows), a
-    region id (the sum of its member countries) or ALL_COUNTRIES. Ranks the initiatives of a
-    country, a region or the whole graph from an index, and gives a network its country x
-    initiative edges, without reading the participations or adding up roles.
+    `scope` is a country code (the sum of its `country_activity` rows; subdivisions have too few
+    rows to need it), a region id (the sum of its member countries) or ALL_COUNTRIES. Ranks the
+    initiatives of a country, a region or the whole graph from an index, and gives a network its
+    country x initiative edges, without reading the participations or adding up roles.
     """
 
     __tablename__ = "initiative_activity"

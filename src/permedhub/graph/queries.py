@@ -671,15 +671,21 @@ def country_profile(
         )
     ).one()
     organisations = country_organisations(session, code, offset=offset, limit=limit)
-    most_active = [
-        (str(i), int(n))
-        for i, n in session.execute(
+    if is_subdivision:  # a few hundred role rows: ranked directly
+        per_initiative = func.sum(CountryActivity.organisations)
+        ranking = (
+            select(CountryActivity.initiative_id, per_initiative)
+            .where(CountryActivity.place_code == code)
+            .group_by(CountryActivity.initiative_id)
+            .order_by(per_initiative.desc(), CountryActivity.initiative_id)
+        )
+    else:
+        ranking = (
             select(InitiativeActivity.initiative_id, InitiativeActivity.participations)
             .where(InitiativeActivity.scope == code)
             .order_by(InitiativeActivity.participations.desc(), InitiativeActivity.initiative_id)
-            .limit(initiatives_limit)
         )
-    ]
+    most_active = [(str(i), int(n)) for i, n in session.execute(ranking.limit(initiatives_limit))]
     org_counts = dict(most_active)
     roles: dict[str, set[str]] = defaultdict(set)
     if most_active:

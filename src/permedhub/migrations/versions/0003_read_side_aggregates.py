@@ -1,5 +1,5 @@
 """Read-side aggregates and indexes for a graph of a million participations: per-place
-totals (`place_total`), initiative activity per place, region and in all
+totals (`place_total`), initiative activity per country, region and in all
 (`initiative_activity`), organisations by
 name and by country and name, country activity by initiative. Drops the indexes
 ix_participation_organisation_id, which the unique constraint's index (organisation_id,
@@ -28,9 +28,10 @@ FROM country_activity GROUP BY place_code
 """
 PLACE_ACTIVITY = """
 INSERT INTO initiative_activity (scope, initiative_id, participations)
-SELECT place_code, initiative_id, sum(organisations)
-FROM country_activity GROUP BY place_code, initiative_id
-ORDER BY place_code, initiative_id
+SELECT a.place_code, a.initiative_id, sum(a.organisations)
+FROM country_activity a JOIN country c ON c.code = a.place_code AND c.parent_code IS NULL
+GROUP BY a.place_code, a.initiative_id
+ORDER BY a.place_code, a.initiative_id
 """
 # Regions and all countries ('*': ISO 3166-1 codes have no parent; subdivisions would count
 # twice), from the place rows, with the per-country breakdown as a JSON object.
