@@ -657,7 +657,21 @@ def country_profile(
     offset, limit = _page_bounds(page, per_page)
     if initiatives_limit < 0:
         raise InvalidFilter("initiatives_limit", initiatives_limit, "a whole number >= 0")
-    country = _place(session, code)
+    # The place with its region memberships (a subdivision's are its country's): one query.
+    placed = session.execute(
+        select(Country, Region.id, Region.name)
+        .outerjoin(
+            RegionMembership,
+            RegionMembership.country_code == func.coalesce(Country.parent_code, Country.code),
+        )
+        .outerjoin(Region, Region.id == RegionMembership.region_id)
+        .where(Country.code == code.upper())
+        .order_by(Region.name)
+    ).all()
+    if not placed:
+        raise NotFound("country", code)
+    country = placed[0][0]
+    regions = [RegionRef(id=r_id, name=r_name) for _, r_id, r_name in placed if r_id]
     code = country.code
     is_subdivision = country.parent_code is not None
     # One round trip for the three counts (PostgreSQL answers each statement over the socket).
@@ -726,15 +740,6 @@ def country_profile(
         )
     }
     parent = session.get(Country, country.parent_code) if is_subdivision else None
-    regions = [
-        RegionRef(id=r.id, name=r.name)
-        for r in session.execute(
-            select(Region)
-            .join(RegionMembership, RegionMembership.region_id == Region.id)
-            .where(RegionMembership.country_code == (country.parent_code or code))
-            .order_by(Region.name)
-        ).scalars()
-    ]
     return CountryProfile(
         code=code,
         name=country.name,
