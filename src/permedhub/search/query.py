@@ -155,8 +155,11 @@ def search(
     )
     if sqlite:
         params["fts"] = match
+        # CROSS JOIN keeps the index outermost: with a type facet SQLite otherwise walked the
+        # documents of that type and ran the full-text query once for each (30 s for
+        # "synthetic" among 2,000 initiatives, 30 ms this way).
         base = (
-            "FROM search_fts JOIN search_document d ON d.rowid = search_fts.rowid "
+            "FROM search_fts CROSS JOIN search_document d ON d.rowid = search_fts.rowid "
             f"WHERE search_fts MATCH :fts {where}"
         )
         if ranked_within is not None:
@@ -219,7 +222,7 @@ def _count(
         inner = "SELECT 1 FROM search_fts WHERE search_fts MATCH :m LIMIT :cap"
     elif sqlite:
         inner = (
-            "SELECT 1 FROM search_fts JOIN search_document d ON d.rowid = search_fts.rowid "
+            "SELECT 1 FROM search_fts CROSS JOIN search_document d ON d.rowid = search_fts.rowid "
             f"WHERE search_fts MATCH :m {where} LIMIT :cap"
         )
     else:
