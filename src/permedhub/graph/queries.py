@@ -1019,9 +1019,11 @@ def _participating_organisations(
         Participation.organisation_id == Organisation.id
     )
     if filters:
-        takes_part = takes_part.where(
-            Participation.initiative_id.in_(select(Initiative.id).where(*filters))
-        )
+        # A join, not `initiative_id IN (chosen ids)`: SQLite probed (organisation, initiative)
+        # once per chosen initiative for every organisation (50 ms for the 1,400 projects).
+        takes_part = takes_part.join(
+            Initiative, Initiative.id == Participation.initiative_id
+        ).where(*filters)
     found = select(Organisation.id).where(takes_part.exists())
     if members is not None:
         found = found.where(Organisation.country_code.in_(members))
@@ -1167,7 +1169,8 @@ def _aggregated_network(
     initiatives); the NETWORK_TOP_INITIATIVES initiatives with most participations (in the
     region, if one is chosen) with an edge from every country taking part (weight =
     participations); all other initiatives as one node, with an edge from each country for the
-    rest of its participations. Costs a few thousand aggregate rows whatever the graph's size.
+    rest of its participations. Unfiltered it reads about a hundred aggregate rows whatever the
+    graph's size; a kind or year filter adds up the chosen initiatives' country rows.
     """
     scope = region or ALL_COUNTRIES
     # Every country (not subdivisions, whose organisations their country counts already), or
@@ -1177,17 +1180,18 @@ def _aggregated_network(
     )
     # Participations per country in the chosen initiatives, and per (country, top initiative).
     if filters:
-        per_country = func.sum(CountryActivity.organisations)
-        country_totals = {
-            str(c): (int(n), str(name))
-            for c, name, n in session.execute(
-                select(CountryActivity.place_code, Country.name, per_country)
-                .join(Initiative, Initiative.id == CountryActivity.initiative_id)
-                .join(Country, Country.code == CountryActivity.place_code)
-                .where(places, *filters)
-                .group_by(CountryActivity.place_code, Country.name)
-            )
-        }
+        # The chosen initiatives' per-country breakdowns in this scope, added up: a few
+        # thousand small JSON objects instead of grouping a hundred thousand rows in SQL.
+        sums: dict[str, int] = defaultdict(int)
+        for (breakdown,) in session.execute(
+            select(InitiativeActivity.countries)
+            .join(Initiative, Initiative.id == InitiativeActivity.initiative_id)
+            .where(InitiativeActivity.scope == scope, *filters)
+        ):
+            for place, n in (breakdown or {}).items():
+                sums[place] += int(n)
+        names = _country_names(session, sums)
+        country_totals = {c: (n, names.get(c, c)) for c, n in sums.items()}
     else:
         country_totals = {
             str(c): (int(n), str(name))
