@@ -378,3 +378,30 @@ def test_a_load_killed_half_way_leaves_nothing(engine, tmp_path, background):
         time.sleep(0.1)
     # and the database still takes writes
     load(engine, [write(tmp_path, "organisations_ok.csv", "id,name,country\nafter,After,DE\n")])
+
+
+def test_a_big_load_on_postgresql_is_vacuumed_and_analysed_once_committed(
+    engine, tmp_path, monkeypatch
+):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("VACUUM and the visibility map are PostgreSQL's")
+    from permedhub.graph import loading
+
+    def vacuumed(table: str) -> tuple[object, object]:
+        with engine.connect() as connection:
+            return connection.exec_driver_sql(
+                "SELECT last_vacuum, last_analyze FROM pg_stat_user_tables WHERE relname = %s",
+                (table,),
+            ).one()
+
+    monkeypatch.setattr(loading, "VACUUM_ROWS", 3)
+    small = write(tmp_path, "organisations.csv", "id,name,country\nv-1,One,FR\nv-2,Two,FR\n")
+    load(engine, [small])  # 2 rows: below the threshold
+    assert vacuumed("organisation") == (None, None)
+    load(engine, [small], dry_run=True)
+    assert vacuumed("organisation") == (None, None)
+    big = write(tmp_path, "organisations_2.csv", "id,name,country\nv-3,3,FR\nv-4,4,FR\nv-5,5,FR\n")
+    load(engine, [big])
+    for table in ("organisation", "audit_entry", "search_document", "place_total"):
+        last_vacuum, last_analyze = vacuumed(table)
+        assert last_vacuum is not None and last_analyze is not None, table

@@ -54,6 +54,7 @@ MAX_REPORTED_CHANGES = 1000  # a preview lists this many changes; counts cover a
 # half a second) costs more than it saves.
 BACKGROUND_BYTES = 8 * 1024 * 1024
 REFERENCED = {"organisation", "initiative", "topic"}  # what other records name by id
+VACUUM_ROWS = 10_000  # on PostgreSQL, a load writing this many rows is vacuumed afterwards
 
 
 @dataclass
@@ -74,6 +75,10 @@ class LoadReport:
     @property
     def rows(self) -> int:
         return sum(c.created + c.changed + c.unchanged for c in self.counts.values())
+
+    @property
+    def written(self) -> int:
+        return sum(c.created + c.changed for c in self.counts.values())
 
 
 def load(
@@ -124,7 +129,30 @@ def load(
             transaction.rollback()
         else:
             transaction.commit()
+    if not dry_run and engine.dialect.name == "postgresql" and report.written >= VACUUM_ROWS:
+        _vacuum(engine, report)
     return report
+
+
+def _vacuum(engine: Engine, report: LoadReport) -> None:
+    """VACUUM (ANALYZE) what a big load wrote, on PostgreSQL, once it is committed.
+
+    Until autovacuum comes round (a minute or more), freshly loaded pages are not marked
+    all-visible, so counts that could be answered from an index read the table too (a country's
+    organisations: ~5 ms instead of ~0.5 ms), and the planner has no statistics for the new
+    rows. About 1.4 s after the 1.1-million-row benchmark load; VACUUM cannot run inside the
+    load's transaction.
+    """
+    tables = [TABLES[entity].name for entity, c in report.counts.items() if c.created + c.changed]
+    tables += [
+        table_of(models.AuditEntry).name,
+        table_of(models.SearchDocument).name,
+        activity.ACTIVITY.name,
+        activity.PLACE_TOTAL.name,
+        activity.INITIATIVE_ACTIVITY.name,
+    ]
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(tables)}")
 
 
 def _size(path: Path) -> int:
