@@ -182,6 +182,10 @@ def test_map_and_timeline_render_with_the_network_off(tab: Tab) -> None:
     tab.page.wait_for_selector('#map[data-ready="1"]', timeout=15_000)
     assert int(tab.page.get_attribute("#map", "data-countries")) >= 10
     assert tab.page.locator("#map svg path").count() > 200  # world-atlas 50m outlines
+    # Sub-national funders and partners (Navarre, Tuscany, Flanders, ...) as dots.
+    assert int(tab.page.get_attribute("#map", "data-places")) >= 5
+    navarre = tab.page.locator('#map circle.place[data-code="ES-NC"]')
+    assert "Navarr" in navarre.locator("title").text_content()
     spain = tab.page.locator('#map path[data-code="ES"]')
     assert spain.count() == 1
     bars = tab.page.locator("#timeline rect.tl-bar").count()

@@ -116,6 +116,20 @@ def test_map_json_keys_countries_by_iso_numeric_code(read_client: TestClient) ->
     assert countries["ES"]["participations"] > 0
 
 
+def test_map_json_marks_the_regions_that_take_part_through_their_own_organisations(
+    read_client: TestClient,
+) -> None:
+    places = {p["code"]: p for p in read_client.get("/map.json").json()["places"]}
+    # Navarre funds ERA PerMed; Tuscany, Lombardy (FRRB), Flanders, Saxony, ... take part too.
+    assert {"ES-NC", "IT-52", "IT-25", "BE-VLG", "DE-SN"} <= set(places)
+    navarre = places["ES-NC"]
+    assert navarre["country_code"] == "ES" and navarre["participations"] == 1
+    assert 41 < navarre["latitude"] < 44 and -3 < navarre["longitude"] < 0
+    assert navarre["url"] == "/countries/ES-NC"
+    # Tuscany: Regione Toscana (ERA PerMed) and TLS (SINO-EU PerMed, Regions4PerMed)
+    assert (places["IT-52"]["participations"], places["IT-52"]["initiatives"]) == (3, 3)
+
+
 def test_initiative_page_marks_uncertain_values_and_embeds_json_ld(read_client: TestClient) -> None:
     page = read_client.get("/initiatives/erapermed").text
     # The seed marks ERA PerMed's end date uncertain (CORDIS reports run to 2023-11).

@@ -14,7 +14,8 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from permedhub.graph.models import Country, Organisation
+from permedhub.graph.geography import subdivision_points
+from permedhub.graph.models import Country, Organisation, PlaceTotal
 from permedhub.graph.views import Network, Timeline, TimelineItem
 
 LAYOUT_SIZE = 1000.0
@@ -171,9 +172,10 @@ class SubnationalOrganisation:
 
 
 def subnational_organisations(
-    session: Session, *, limit: int = 200
+    session: Session, *, limit: int | None = 200
 ) -> list[SubnationalOrganisation]:
-    """Organisations of a region or province (ISO 3166-2), e.g. regional funders, by place."""
+    """Organisations of a region or province (ISO 3166-2), e.g. regional funders, by place
+    (the first `limit`; None: all)."""
     rows = session.execute(
         select(
             Organisation.id,
@@ -190,4 +192,41 @@ def subnational_organisations(
     return [
         SubnationalOrganisation(org_id, name, kind, str(sub_code), sub_name, country)
         for org_id, name, kind, sub_code, sub_name, country in rows
+    ]
+
+
+@dataclass(frozen=True)
+class SubnationalPlace:
+    """A region or province whose own organisations take part, and where to mark it."""
+
+    code: str
+    name: str
+    country_code: str
+    participations: int
+    initiatives: int
+    latitude: float
+    longitude: float
+
+
+def subnational_places(session: Session) -> list[SubnationalPlace]:
+    """ISO 3166-2 subdivisions with participations, with a point inside each for the map
+    (from `geography.subdivision_points`; a subdivision without one is left off the map but
+    stays in the country table and the list of sub-national organisations)."""
+    points = subdivision_points()
+    rows = session.execute(
+        select(
+            Country.code,
+            Country.name,
+            Country.parent_code,
+            PlaceTotal.participations,
+            PlaceTotal.initiatives,
+        )
+        .join(PlaceTotal, PlaceTotal.place_code == Country.code)
+        .where(Country.parent_code.is_not(None), PlaceTotal.participations > 0)
+        .order_by(PlaceTotal.participations.desc(), Country.code)
+    ).all()
+    return [
+        SubnationalPlace(code, name, str(parent), participations, initiatives, *points[code])
+        for code, name, parent, participations, initiatives in rows
+        if code in points
     ]

@@ -6,6 +6,7 @@ as a CSV table, or as JSON for the home page's network and map).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Hashable, Sequence
 from typing import Annotated, Any, TypeVar
@@ -16,7 +17,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy.orm import Session
 
 from permedhub.graph import queries
-from permedhub.graph.layout import network_layout, subnational_organisations, timeline_axis
+from permedhub.graph.layout import (
+    network_layout,
+    subnational_organisations,
+    subnational_places,
+    timeline_axis,
+)
 from permedhub.graph.schemas import InitiativeKind
 from permedhub.graph.views import (
     Counts,
@@ -43,6 +49,7 @@ SEARCH_TYPES = ("initiative", "organisation", "topic", "call")
 TWIN_ROWS = 500  # the page lists this many connections; the CSV has them all
 PARTNER_ROWS = 200  # an initiative page lists this many partners a page; its CSV has them all
 TIMELINE_BARS = 150  # the home page draws this many initiatives; the CSV lists them all
+SUBNATIONAL_LISTED = 200  # the home page lists this many sub-national organisations; the CSV all
 NETWORK_SEED = 20161101  # ICPerMed's start: any fixed seed gives the same picture every visit
 
 
@@ -144,7 +151,8 @@ def home(
             "kinds": INITIATIVE_KINDS,
             "regions": regions,
             "countries": tables.countries(counts).to_dict("records"),
-            "subnational": subnational_organisations(session),
+            "subnational": subnational_organisations(session, limit=SUBNATIONAL_LISTED),
+            "subnational_listed": SUBNATIONAL_LISTED,
         },
     )
 
@@ -215,7 +223,8 @@ def _numeric_code(alpha2: str) -> str | None:
 
 @router.get("/map.json")
 def map_json(request: Request, session: SessionDep) -> JSONResponse:
-    """Participations per country, keyed by ISO numeric code as in the world-atlas outlines."""
+    """Participations per country, keyed by ISO numeric code as in the world-atlas outlines,
+    and the sub-national regions that take part, with a point to mark each."""
     counts = _counts(request, session)
     return JSONResponse(
         {
@@ -223,6 +232,10 @@ def map_json(request: Request, session: SessionDep) -> JSONResponse:
             "countries": [
                 {**c.model_dump(), "numeric": _numeric_code(c.code), "url": f"/countries/{c.code}"}
                 for c in counts.by_country
+            ],
+            "places": [
+                {**dataclasses.asdict(p), "url": f"/countries/{p.code}"}
+                for p in subnational_places(session)
             ],
         }
     )
@@ -246,7 +259,8 @@ def timeline_csv(request: Request, session: SessionDep) -> Response:
 @router.get("/subnational.csv")
 def subnational_csv(session: SessionDep) -> Response:
     return csv_response(
-        tables.subnational(subnational_organisations(session)), "subnational-organisations.csv"
+        tables.subnational(subnational_organisations(session, limit=None)),
+        "subnational-organisations.csv",
     )
 
 

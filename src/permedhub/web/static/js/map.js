@@ -5,6 +5,7 @@
   var SVG = "http://www.w3.org/2000/svg";
   var SHADES = ["#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c"];
   var DECLARED = "#e8e1f5";
+  var PLACE = "#d95f02";  // sub-national regions: a colour apart from the country shades
   var WIDTH = 960, HEIGHT = 480;
 
   function shade(value, max) {
@@ -19,7 +20,7 @@
     return node;
   }
 
-  function legend(list, max, measure, hasDeclared) {
+  function legend(list, max, measure, hasDeclared, hasPlaces) {
     if (!list) return;
     list.textContent = "";
     var seen = {};
@@ -48,6 +49,48 @@
       item.appendChild(document.createTextNode("declared, no partner recorded"));
       list.appendChild(item);
     }
+    if (hasPlaces) {
+      var placeItem = document.createElement("li");
+      var dot = document.createElement("span");
+      dot.className = "swatch swatch-place";
+      placeItem.appendChild(dot);
+      placeItem.appendChild(document.createTextNode(
+        "region or province taking part through its own organisations (size: " + measure + ")"));
+      list.appendChild(placeItem);
+    }
+  }
+
+  function showTooltip(container, tooltip, event, text) {
+    var box = container.getBoundingClientRect();
+    tooltip.textContent = text;
+    tooltip.style.left = Math.round(event.clientX - box.left + container.offsetLeft + 12) + "px";
+    tooltip.style.top = Math.round(event.clientY - box.top + container.offsetTop + 12) + "px";
+    tooltip.hidden = false;
+  }
+
+  // Sub-national regions (Tuscany, Navarre, Flanders, ...) as dots at a point inside each.
+  function drawPlaces(group, places, projection, container, tooltip, measure) {
+    var most = 1;
+    places.forEach(function (p) { most = Math.max(most, p.participations); });
+    var drawn = 0;
+    places.forEach(function (p) {
+      var xy = projection([p.longitude, p.latitude]);
+      if (!xy) return;
+      var dot = el("circle", { cx: xy[0], cy: xy[1], r: 2.5 + 5.5 * Math.sqrt(p.participations / most),
+                               "class": "place", stroke: "#ffffff", "stroke-width": 0.8 });
+      dot.style.fill = PLACE;
+      dot.dataset.code = p.code;
+      var title = el("title");
+      title.textContent = p.name + " (" + p.country_code + "): " + p.participations + " " + measure +
+        " in " + p.initiatives + " initiative(s)";
+      dot.appendChild(title);
+      dot.addEventListener("mousemove", function (event) { showTooltip(container, tooltip, event, title.textContent); });
+      dot.addEventListener("mouseleave", function () { tooltip.hidden = true; });
+      dot.addEventListener("click", function () { window.location.assign(p.url); });
+      group.appendChild(dot);
+      drawn += 1;
+    });
+    return drawn;
   }
 
   function draw(container, topology, data) {
@@ -83,11 +126,7 @@
           title.textContent = info.name + ": " + (info.participations || 0) + " " + (data.measure || "participations");
           shape.appendChild(title);
           shape.addEventListener("mousemove", function (event) {
-            var box = container.getBoundingClientRect();
-            tooltip.textContent = title.textContent;
-            tooltip.style.left = Math.round(event.clientX - box.left + container.offsetLeft + 12) + "px";
-            tooltip.style.top = Math.round(event.clientY - box.top + container.offsetTop + 12) + "px";
-            tooltip.hidden = false;
+            showTooltip(container, tooltip, event, title.textContent);
           });
           shape.addEventListener("mouseleave", function () { tooltip.hidden = true; });
           shape.addEventListener("click", function () { window.location.assign(info.url); });
@@ -104,11 +143,17 @@
       svg.appendChild(shape);
     });
     svg.appendChild(markers);
+    var places = el("g");
+    var placesDrawn = drawPlaces(places, data.places || [], projection, container, tooltip,
+                                 data.measure || "participations");
+    svg.appendChild(places);
     container.textContent = "";
     container.appendChild(svg);
     container.dataset.countries = String(coloured);
+    container.dataset.places = String(placesDrawn);
     container.dataset.ready = "1";
-    legend(document.getElementById("map-legend"), max, data.measure || "participations", hasDeclared);
+    legend(document.getElementById("map-legend"), max, data.measure || "participations", hasDeclared,
+           placesDrawn > 0);
   }
 
   function init() {
