@@ -380,11 +380,10 @@ def test_a_load_killed_half_way_leaves_nothing(engine, tmp_path, background):
     load(engine, [write(tmp_path, "organisations_ok.csv", "id,name,country\nafter,After,DE\n")])
 
 
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)  # VACUUM is PostgreSQL's
 def test_a_big_load_on_postgresql_is_vacuumed_and_analysed_once_committed(
     engine, tmp_path, monkeypatch
 ):
-    if engine.dialect.name != "postgresql":
-        pytest.skip("VACUUM and the visibility map are PostgreSQL's")
     from permedhub.graph import loading
 
     def vacuumed(table: str) -> tuple[object, object]:
