@@ -130,31 +130,10 @@ def _marks(row: Any) -> dict[str, Any]:
     }
 
 
-# What an InitiativeSummary needs: lists of many initiatives load only these columns, not the
-# JSON documents (facts, aims, countries) that only a detail page shows.
-SUMMARY_ONLY = load_only(
-    Initiative.id,
-    Initiative.acronym,
-    Initiative.name,
-    Initiative.kind,
-    Initiative.programme,
-    Initiative.grant_id,
-    Initiative.start_date,
-    Initiative.start_precision,
-    Initiative.end_date,
-    Initiative.end_precision,
-    Initiative.eu_contribution_eur,
-    Initiative.total_budget_eur,
-    Initiative.website,
-    Initiative.summary,
-    Initiative.source,
-    Initiative.uncertain,
-    Initiative.approximate,
-)
-
-
-# The same columns for Core selects: rows, not ORM objects, where a page lists a hundred or more
-# (building and tracking ORM objects was half the time of a country profile).
+# What an InitiativeSummary needs. Lists of many initiatives read only these columns, not the
+# JSON documents (facts, aims, countries) that only a detail page shows: as Core selects, rows
+# rather than ORM objects where a page lists a hundred or more (building and tracking ORM objects
+# was half the time of a country profile), and as `SUMMARY_ONLY` where ORM objects are wanted.
 SUMMARY_COLUMNS = (
     Initiative.id,
     Initiative.acronym,
@@ -174,6 +153,7 @@ SUMMARY_COLUMNS = (
     Initiative.uncertain,
     Initiative.approximate,
 )
+SUMMARY_ONLY = load_only(*SUMMARY_COLUMNS)
 ORGANISATION_COLUMNS = (
     Organisation.id,
     Organisation.name,

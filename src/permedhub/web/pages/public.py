@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable
 from typing import Annotated, Any, TypeVar
 
 import pycountry
@@ -66,18 +66,29 @@ def _year(field: str, value: str | None) -> int | None:
     return year
 
 
-NetworkFilters = tuple[tuple[str, ...], str | None, int | None, int | None]
+@dataclasses.dataclass(frozen=True)
+class NetworkFilters:
+    """The home network's filters, checked: a bad year or region is refused by the page itself,
+    not later by the fetch that draws the network. Hashable: it keys the page cache."""
+
+    kind: tuple[str, ...]
+    region: str | None
+    year_from: int | None
+    year_to: int | None
 
 
-def _filters(
-    kind: Sequence[str] | None, region: str | None, year_from: str | None, year_to: str | None
+def network_filters(
+    kind: Kinds = None, region: Region = None, year_from: Year = None, year_to: Year = None
 ) -> NetworkFilters:
-    return (
+    return NetworkFilters(
         tuple(sorted(set(kind or ()))),
         _blank_to_none(region),
         _year("year_from", year_from),
         _year("year_to", year_to),
     )
+
+
+NetworkFiltersDep = Annotated[NetworkFilters, Depends(network_filters)]
 
 
 def _cached(
@@ -88,21 +99,16 @@ def _cached(
 
 
 def _network_query(session: Session, filters: NetworkFilters) -> Network:
-    kinds, region, year_from, year_to = filters
     return queries.network(
-        session, kinds=list(kinds) or None, region=region, year_from=year_from, year_to=year_to
+        session,
+        kinds=list(filters.kind) or None,
+        region=filters.region,
+        year_from=filters.year_from,
+        year_to=filters.year_to,
     )
 
 
-def _network(
-    request: Request,
-    session: Session,
-    kind: Sequence[str] | None,
-    region: str | None,
-    year_from: str | None,
-    year_to: str | None,
-) -> Network:
-    filters = _filters(kind, region, year_from, year_to)
+def _network(request: Request, session: Session, filters: NetworkFilters) -> Network:
     return _cached(request, session, ("network", filters), lambda s: _network_query(s, filters))
 
 
@@ -121,17 +127,13 @@ def _timeline(request: Request, session: Session) -> Timeline:
 def home(
     request: Request,
     session: SessionDep,
-    kind: Kinds = None,
-    region: Region = None,
-    year_from: Year = None,
-    year_to: Year = None,
+    filters: NetworkFiltersDep,
 ) -> HTMLResponse:
     counts = _counts(request, session)
     timeline = _timeline(request, session)
-    _filters(kind, region, year_from, year_to)  # a bad filter is refused here, not by a fetch
     regions = queries.list_regions(session)
-    if region and region not in {r.id for r in regions}:
-        raise queries.InvalidFilter("region", region, "a region id such as eu27 or celac")
+    if filters.region and filters.region not in {r.id for r in regions}:
+        raise queries.InvalidFilter("region", filters.region, "a region id such as eu27 or celac")
     shown = Timeline(today=timeline.today, items=timeline.items[:TIMELINE_BARS])
     return render(
         request,
@@ -142,12 +144,7 @@ def home(
             "timeline_total": len(timeline.items),
             "timeline_truncated": len(timeline.items) > TIMELINE_BARS,
             "timeline_undated": [i for i in shown.items if i.start is None],
-            "filters": {
-                "kind": kind or [],
-                "region": region or "",
-                "year_from": year_from,
-                "year_to": year_to,
-            },
+            "filters": filters,
             "kinds": INITIATIVE_KINDS,
             "regions": regions,
             "countries": tables.countries(counts).to_dict("records"),
@@ -161,12 +158,9 @@ def home(
 def network_table(
     request: Request,
     session: SessionDep,
-    kind: Kinds = None,
-    region: Region = None,
-    year_from: Year = None,
-    year_to: Year = None,
+    filters: NetworkFiltersDep,
 ) -> HTMLResponse:
-    network = _network(request, session, kind, region, year_from, year_to)
+    network = _network(request, session, filters)
     return render(
         request,
         "partials/network_table.html",
@@ -181,14 +175,9 @@ def network_table(
 def network_json(
     request: Request,
     session: SessionDep,
-    kind: Kinds = None,
-    region: Region = None,
-    year_from: Year = None,
-    year_to: Year = None,
+    filters: NetworkFiltersDep,
 ) -> Response:
     """The network with server-computed, seeded positions, for the home page's drawing."""
-
-    filters = _filters(kind, region, year_from, year_to)
 
     def payload(s: Session) -> bytes:
         network = _network_query(s, filters)
@@ -207,12 +196,9 @@ def network_json(
 def network_csv(
     request: Request,
     session: SessionDep,
-    kind: Kinds = None,
-    region: Region = None,
-    year_from: Year = None,
-    year_to: Year = None,
+    filters: NetworkFiltersDep,
 ) -> Response:
-    network = _network(request, session, kind, region, year_from, year_to)
+    network = _network(request, session, filters)
     return csv_response(tables.network_edges(network), "network.csv")
 
 
@@ -501,27 +487,55 @@ def region_members_csv(
 # ---------------------------------------------------------------- search
 
 
-def _search(
-    session: Session,
-    q: str | None,
-    types: list[str] | None,
-    country: str | None,
-    region: str | None,
-    kind: str | None,
-) -> tuple[SearchResults | None, str | None]:
-    query = (q or "").strip()
-    if not query:
-        return None, None
-    filters = SearchFilters(
-        entity_types=tuple(t for t in types or () if t in SEARCH_TYPES),
-        country=_blank_to_none(country),
-        region=_blank_to_none(region),
-        kind=_blank_to_none(kind),
+SearchText = Annotated[str | None, Query(max_length=200)]
+Types = Annotated[list[str] | None, Query()]
+Code = Annotated[str | None, Query(max_length=8)]
+Kind = Annotated[str | None, Query(max_length=40)]
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchRequest:
+    """A search as the search form sends it (echoed back into the form) and as it is run."""
+
+    q: str
+    type: tuple[str, ...]
+    country: str
+    region: str
+    kind: str
+
+    def run(self, session: Session) -> tuple[SearchResults | None, str | None]:
+        """The results (None without a query) or the query's problem, said to the user."""
+        if not self.q:
+            return None, None
+        filters = SearchFilters(
+            entity_types=tuple(t for t in self.type if t in SEARCH_TYPES),
+            country=self.country or None,
+            region=self.region or None,
+            kind=self.kind or None,
+        )
+        try:
+            return search(session, self.q, filters, limit=50), None
+        except SearchQueryError as exc:
+            return None, str(exc)
+
+
+def search_request(
+    q: SearchText = None,
+    type: Types = None,
+    country: Code = None,
+    region: Region = None,
+    kind: Kind = None,
+) -> SearchRequest:
+    return SearchRequest(
+        (q or "").strip(),
+        tuple(type or ()),
+        _blank_to_none(country) or "",
+        _blank_to_none(region) or "",
+        _blank_to_none(kind) or "",
     )
-    try:
-        return search(session, query, filters, limit=50), None
-    except SearchQueryError as exc:
-        return None, str(exc)
+
+
+SearchRequestDep = Annotated[SearchRequest, Depends(search_request)]
 
 
 def _search_context(found: SearchResults | None, problem: str | None) -> dict[str, Any]:
@@ -534,36 +548,21 @@ def _search_context(found: SearchResults | None, problem: str | None) -> dict[st
     }
 
 
-SearchText = Annotated[str | None, Query(max_length=200)]
-Types = Annotated[list[str] | None, Query()]
-Code = Annotated[str | None, Query(max_length=8)]
-Kind = Annotated[str | None, Query(max_length=40)]
-
-
 @router.get("/search", response_class=HTMLResponse)
 def search_page(
     request: Request,
     session: SessionDep,
-    q: SearchText = None,
-    type: Types = None,
-    country: Code = None,
-    region: Region = None,
-    kind: Kind = None,
+    asked: SearchRequestDep,
 ) -> HTMLResponse:
-    found, problem = _search(session, q, type, country, region, kind)
+    found, problem = asked.run(session)
     counts = _counts(request, session)
     return render(
         request,
         "search.html",
         {
-            "q": q or "",
+            "q": asked.q,
             **_search_context(found, problem),
-            "selected": {
-                "type": type or [],
-                "country": country or "",
-                "region": region or "",
-                "kind": kind or "",
-            },
+            "selected": asked,
             "types": SEARCH_TYPES,
             "countries": sorted(counts.by_country, key=lambda c: c.name),
             "regions": queries.list_regions(session),
@@ -576,15 +575,11 @@ def search_page(
 def search_results(
     request: Request,
     session: SessionDep,
-    q: SearchText = None,
-    type: Types = None,
-    country: Code = None,
-    region: Region = None,
-    kind: Kind = None,
+    asked: SearchRequestDep,
 ) -> HTMLResponse:
-    found, problem = _search(session, q, type, country, region, kind)
+    found, problem = asked.run(session)
     response = render(
-        request, "partials/search_results.html", {"q": q or "", **_search_context(found, problem)}
+        request, "partials/search_results.html", {"q": asked.q, **_search_context(found, problem)}
     )
     # The address bar follows the search as it is typed, so it can be bookmarked or shared.
     response.headers["HX-Replace-Url"] = "/search" + (
@@ -596,11 +591,7 @@ def search_results(
 @router.get("/search.csv")
 def search_csv(
     session: SessionDep,
-    q: SearchText = None,
-    type: Types = None,
-    country: Code = None,
-    region: Region = None,
-    kind: Kind = None,
+    asked: SearchRequestDep,
 ) -> Response:
-    found, _problem = _search(session, q, type, country, region, kind)
+    found, _problem = asked.run(session)
     return csv_response(tables.search_hits(found.hits if found else []), "search.csv")
