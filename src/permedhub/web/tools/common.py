@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -36,6 +36,7 @@ TOOLS_CSP = CONTENT_SECURITY_POLICY.replace(
 
 router = APIRouter(include_in_schema=False)
 ModelT = TypeVar("ModelT", bound=BaseModel)
+DocumentT = TypeVar("DocumentT")
 
 
 class ToolInputError(ValueError):
@@ -89,6 +90,24 @@ async def read_upload(form: FormData, field: str, required: bool = True) -> str 
         return content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ToolInputError(field, f"{upload.filename} is not UTF-8 text") from None
+
+
+async def upload_or_example(
+    form: FormData,
+    field: str,
+    example: str | None,
+    parse: Callable[[str, str], DocumentT],
+    load_example: Callable[[str], DocumentT],
+    what: str,
+) -> DocumentT:
+    """The document uploaded in `field` (it wins; `parse(text, filename)`) or else the chosen
+    shipped example (`load_example(name)`); neither is a ToolInputError naming `field`."""
+    text = await read_upload(form, field, required=example is None)
+    if text is not None:
+        return parse(text, str(getattr(form.get(field), "filename", "")))
+    if example is None:
+        raise ToolInputError(field, f"choose an example or upload a {what}")
+    return load_example(example)
 
 
 def form_fields(form: FormData) -> dict[str, str]:

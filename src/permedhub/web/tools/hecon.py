@@ -25,6 +25,7 @@ from permedhub.web.tools.common import (
     read_upload,
     render_tool,
     split_numbers,
+    upload_or_example,
     validate_form,
 )
 
@@ -116,13 +117,14 @@ def _model_context(values: dict[str, str] | None = None) -> dict[str, Any]:
 
 async def _chosen_model(form: Any, example: str | None) -> hecon_views.AnyModel:
     """The uploaded model document (it wins) or the chosen shipped example."""
-    text = await read_upload(form, "model_file", required=example is None)
-    if text is not None:
-        filename = str(getattr(form.get("model_file"), "filename", ""))
-        return hecon_views.parse_model_text(text, filename)
-    if example is None:
-        raise ToolInputError("model_file", "choose an example or upload a model")
-    return hecon_views.load_example(example)
+    return await upload_or_example(
+        form,
+        "model_file",
+        example,
+        hecon_views.parse_model_text,
+        hecon_views.load_example,
+        "model",
+    )
 
 
 @router.get("/model", response_class=HTMLResponse)

@@ -29,6 +29,7 @@ from permedhub.web.tools.common import (
     read_upload,
     render_tool,
     split_numbers,
+    upload_or_example,
     validate_form,
 )
 
@@ -334,14 +335,14 @@ async def simulate(request: Request) -> Response:
     context = _simulate_context(fields)
     try:
         options = validate_form(SimulateForm, fields)
-        text = await read_upload(form, "design_file", required=options.example is None)
-        if text is not None:
-            upload = form.get("design_file")
-            spec = trials_views.design_from_text(text, str(getattr(upload, "filename", "")))
-        elif options.example is not None:
-            spec = trials_views.design_from_example(options.example)
-        else:
-            raise ToolInputError("design_file", "choose an example or upload a design")
+        spec = await upload_or_example(
+            form,
+            "design_file",
+            options.example,
+            trials_views.design_from_text,
+            trials_views.design_from_example,
+            "design",
+        )
         if trials_views.is_bayesian_basket(spec) and options.n_sim > MAX_N_SIM_BAYESIAN:
             raise ToolInputError(
                 "n_sim",
