@@ -110,12 +110,17 @@ async def upload_or_example(
     return load_example(example)
 
 
-def form_fields(form: FormData) -> dict[str, str]:
-    """Text fields of a form, blanks dropped (so model defaults apply), CSRF token excluded."""
+# Not model fields: the CSRF token of POST forms, and the button that marks a GET form as run.
+NOT_FIELDS = {"csrf_token", "run"}
+
+
+def form_fields(form: Mapping[str, Any]) -> dict[str, str]:
+    """Text fields of a form (posted, or a GET form's query), blanks dropped (so model defaults
+    apply), NOT_FIELDS excluded."""
     return {
         key: value.strip()
         for key, value in form.items()
-        if isinstance(value, str) and value.strip() and key != "csrf_token"
+        if isinstance(value, str) and value.strip() and key not in NOT_FIELDS
     }
 
 

@@ -174,7 +174,7 @@ def gsd(request: Request) -> Response:
     if "run" not in values:
         return _page(request, "tools/trials_gsd.html", context)
     try:
-        form = validate_form(GsdForm, form_fields_of(values))
+        form = validate_form(GsdForm, form_fields(values))
         design = design_gsd(
             form.looks, form.boundary, form.alpha, form.beta, form.sided,
             split_numbers("timing", form.timing), futility=form.futility, gamma=form.gamma,
@@ -206,10 +206,6 @@ def _flags(field: str, text: str | None) -> list[bool] | None:
     return [mapping[part] for part in parts]
 
 
-def form_fields_of(values: dict[str, str]) -> dict[str, str]:
-    return {k: v.strip() for k, v in values.items() if v.strip() and k != "run"}
-
-
 @router.get("/simon", response_model=None)
 def simon(request: Request) -> Response:
     values = dict(request.query_params)
@@ -217,7 +213,7 @@ def simon(request: Request) -> Response:
     if "run" not in values:
         return _page(request, "tools/trials_simon.html", context)
     try:
-        form = validate_form(SimonForm, form_fields_of(values))
+        form = validate_form(SimonForm, form_fields(values))
         result = simon_two_stage(form.p0, form.p1, form.alpha, form.beta, form.n_max)
     except ValueError as error:
         return _page(request, "tools/trials_simon.html", context, error)
@@ -234,7 +230,7 @@ def sample_size(request: Request) -> Response:
     if "run" not in values:
         return _page(request, "tools/trials_sample_size.html", context)
     try:
-        form = validate_form(SampleSizeForm, form_fields_of(values))
+        form = validate_form(SampleSizeForm, form_fields(values))
         size = form.events if form.endpoint == "survival" else form.n_control
         if size is not None:
             context["result"] = trials_views.power_and_effect(
@@ -279,7 +275,7 @@ def biomarker_designs(request: Request) -> HTMLResponse:
     if "run" not in values:
         return _page(request, "tools/trials_biomarker.html", context)
     try:
-        form = validate_form(BiomarkerForm, form_fields_of(values))
+        form = validate_form(BiomarkerForm, form_fields(values))
         name = form.endpoint
         if name == "binary":
             outcomes = biomarker.binary_outcomes(
