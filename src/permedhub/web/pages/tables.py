@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
 import pandas as pd
 
 from permedhub.graph.curation import AuditView
@@ -20,314 +23,243 @@ from permedhub.graph.views import (
     Timeline,
 )
 
+T = TypeVar("T")
 
-def _frame(rows: list[dict[str, object]], columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=columns)
+
+def _frame(items: Iterable[T], columns: dict[str, Callable[[T], object]]) -> pd.DataFrame:
+    """One row per item, one column per entry of `columns` (name -> how to read it), in order;
+    an empty table keeps its header."""
+    rows = list(items)
+    return pd.DataFrame(
+        {name: [read(item) for item in rows] for name, read in columns.items()},
+        columns=list(columns),
+    )
 
 
 def initiatives(items: list[InitiativeSummary]) -> pd.DataFrame:
     return _frame(
-        [
-            {
-                "id": i.id,
-                "acronym": i.acronym or "",
-                "name": i.name,
-                "kind": i.kind,
-                "programme": i.programme or "",
-                "start": i.start or "",
-                "end": i.end or "",
-                "status": i.status,
-                "uncertain": "; ".join(sorted(i.uncertain)),
-                "source": i.source or "",
-            }
-            for i in items
-        ],
-        [
-            "id",
-            "acronym",
-            "name",
-            "kind",
-            "programme",
-            "start",
-            "end",
-            "status",
-            "uncertain",
-            "source",
-        ],
+        items,
+        {
+            "id": lambda i: i.id,
+            "acronym": lambda i: i.acronym or "",
+            "name": lambda i: i.name,
+            "kind": lambda i: i.kind,
+            "programme": lambda i: i.programme or "",
+            "start": lambda i: i.start or "",
+            "end": lambda i: i.end or "",
+            "status": lambda i: i.status,
+            "uncertain": lambda i: "; ".join(sorted(i.uncertain)),
+            "source": lambda i: i.source or "",
+        },
     )
 
 
 def partners(items: list[PartnerView]) -> pd.DataFrame:
     return _frame(
-        [
-            {
-                "organisation_id": p.organisation.id,
-                "organisation": p.organisation.name,
-                "acronym": p.organisation.acronym or "",
-                "kind": p.organisation.kind or "",
-                "country_code": p.organisation.country.code if p.organisation.country else "",
-                "country": p.organisation.country.name if p.organisation.country else "",
-                "subdivision": p.organisation.subdivision.name
-                if p.organisation.subdivision
-                else "",
-                "role": p.role,
-                "uncertain": "; ".join(sorted(p.uncertain)),
-                "source": p.source or "",
-            }
-            for p in items
-        ],
-        [
-            "organisation_id",
-            "organisation",
-            "acronym",
-            "kind",
-            "country_code",
-            "country",
-            "subdivision",
-            "role",
-            "uncertain",
-            "source",
-        ],
+        items,
+        {
+            "organisation_id": lambda p: p.organisation.id,
+            "organisation": lambda p: p.organisation.name,
+            "acronym": lambda p: p.organisation.acronym or "",
+            "kind": lambda p: p.organisation.kind or "",
+            "country_code": lambda p: p.organisation.country.code if p.organisation.country else "",
+            "country": lambda p: p.organisation.country.name if p.organisation.country else "",
+            "subdivision": lambda p: (
+                p.organisation.subdivision.name if p.organisation.subdivision else ""
+            ),
+            "role": lambda p: p.role,
+            "uncertain": lambda p: "; ".join(sorted(p.uncertain)),
+            "source": lambda p: p.source or "",
+        },
     )
 
 
 def calls(detail: InitiativeDetail) -> pd.DataFrame:
     return _frame(
-        [
-            {
-                "id": c.id,
-                "title": c.title,
-                "year": c.year,
-                "funders": c.funders_count,
-                "budget_eur": c.budget_eur,
-                "proposals_submitted": c.proposals_submitted,
-                "projects_funded": c.projects_funded,
-                "uncertain": "; ".join(sorted(c.uncertain)),
-                "source": c.source or "",
-            }
-            for c in detail.calls
-        ],
-        [
-            "id",
-            "title",
-            "year",
-            "funders",
-            "budget_eur",
-            "proposals_submitted",
-            "projects_funded",
-            "uncertain",
-            "source",
-        ],
+        detail.calls,
+        {
+            "id": lambda c: c.id,
+            "title": lambda c: c.title,
+            "year": lambda c: c.year,
+            "funders": lambda c: c.funders_count,
+            "budget_eur": lambda c: c.budget_eur,
+            "proposals_submitted": lambda c: c.proposals_submitted,
+            "projects_funded": lambda c: c.projects_funded,
+            "uncertain": lambda c: "; ".join(sorted(c.uncertain)),
+            "source": lambda c: c.source or "",
+        },
     )
 
 
 def participations(detail: OrganisationDetail) -> pd.DataFrame:
     return _frame(
-        [
-            {
-                "initiative_id": p.initiative.id,
-                "initiative": p.initiative.acronym or p.initiative.name,
-                "kind": p.initiative.kind,
-                "role": p.role,
-                "start": p.initiative.start or "",
-                "end": p.initiative.end or "",
-                "status": p.initiative.status,
-                "source": p.source or "",
-            }
-            for p in detail.participations
-        ],
-        ["initiative_id", "initiative", "kind", "role", "start", "end", "status", "source"],
+        detail.participations,
+        {
+            "initiative_id": lambda p: p.initiative.id,
+            "initiative": lambda p: p.initiative.acronym or p.initiative.name,
+            "kind": lambda p: p.initiative.kind,
+            "role": lambda p: p.role,
+            "start": lambda p: p.initiative.start or "",
+            "end": lambda p: p.initiative.end or "",
+            "status": lambda p: p.initiative.status,
+            "source": lambda p: p.source or "",
+        },
     )
 
 
 def organisations(items: list[OrganisationSummary]) -> pd.DataFrame:
     return _frame(
-        [
-            {
-                "id": o.id,
-                "name": o.name,
-                "acronym": o.acronym or "",
-                "kind": o.kind or "",
-                "country_code": o.country.code if o.country else "",
-                "subdivision": o.subdivision.name if o.subdivision else "",
-                "city": o.city or "",
-                "source": o.source or "",
-            }
-            for o in items
-        ],
-        ["id", "name", "acronym", "kind", "country_code", "subdivision", "city", "source"],
+        items,
+        {
+            "id": lambda o: o.id,
+            "name": lambda o: o.name,
+            "acronym": lambda o: o.acronym or "",
+            "kind": lambda o: o.kind or "",
+            "country_code": lambda o: o.country.code if o.country else "",
+            "subdivision": lambda o: o.subdivision.name if o.subdivision else "",
+            "city": lambda o: o.city or "",
+            "source": lambda o: o.source or "",
+        },
     )
 
 
 def country_initiatives(profile: CountryProfile) -> pd.DataFrame:
     return _frame(
-        [
-            {
-                "initiative_id": ci.initiative.id,
-                "initiative": ci.initiative.acronym or ci.initiative.name,
-                "kind": ci.initiative.kind,
-                "roles": "; ".join(ci.roles),
-                "organisations": ci.organisations,
-                "declared": ci.declared,
-                "status": ci.initiative.status,
-            }
-            for ci in profile.initiatives
-        ],
-        ["initiative_id", "initiative", "kind", "roles", "organisations", "declared", "status"],
+        profile.initiatives,
+        {
+            "initiative_id": lambda ci: ci.initiative.id,
+            "initiative": lambda ci: ci.initiative.acronym or ci.initiative.name,
+            "kind": lambda ci: ci.initiative.kind,
+            "roles": lambda ci: "; ".join(ci.roles),
+            "organisations": lambda ci: ci.organisations,
+            "declared": lambda ci: ci.declared,
+            "status": lambda ci: ci.initiative.status,
+        },
     )
 
 
 def region_members(profile: RegionProfile) -> pd.DataFrame:
     return _frame(
-        [
-            {
-                "code": m.code,
-                "country": m.name,
-                "takes_part": m.takes_part,
-                "organisations": m.organisations,
-                "participations": m.participations,
-                "initiatives": m.initiatives_total,
-            }
-            for m in profile.members
-        ],
-        ["code", "country", "takes_part", "organisations", "participations", "initiatives"],
+        profile.members,
+        {
+            "code": lambda m: m.code,
+            "country": lambda m: m.name,
+            "takes_part": lambda m: m.takes_part,
+            "organisations": lambda m: m.organisations,
+            "participations": lambda m: m.participations,
+            "initiatives": lambda m: m.initiatives_total,
+        },
     )
 
 
 def countries(counts: Counts) -> pd.DataFrame:
     return _frame(
-        [
-            {
-                "code": c.code,
-                "country": c.name,
-                "organisations": c.organisations,
-                "participations": c.participations,
-                "initiatives": c.initiatives,
-            }
-            for c in counts.by_country
-        ],
-        ["code", "country", "organisations", "participations", "initiatives"],
+        counts.by_country,
+        {
+            "code": lambda c: c.code,
+            "country": lambda c: c.name,
+            "organisations": lambda c: c.organisations,
+            "participations": lambda c: c.participations,
+            "initiatives": lambda c: c.initiatives,
+        },
     )
 
 
 def regions(counts: Counts) -> pd.DataFrame:
     return _frame(
-        [
-            {
-                "id": r.id,
-                "region": r.name,
-                "countries_taking_part": r.countries_taking_part,
-                "countries_total": r.countries_total,
-                "organisations": r.organisations,
-                "participations": r.participations,
-            }
-            for r in counts.by_region
-        ],
-        [
-            "id",
-            "region",
-            "countries_taking_part",
-            "countries_total",
-            "organisations",
-            "participations",
-        ],
+        counts.by_region,
+        {
+            "id": lambda r: r.id,
+            "region": lambda r: r.name,
+            "countries_taking_part": lambda r: r.countries_taking_part,
+            "countries_total": lambda r: r.countries_total,
+            "organisations": lambda r: r.organisations,
+            "participations": lambda r: r.participations,
+        },
     )
 
 
 def network_edges(network: Network) -> pd.DataFrame:
     """The network's table twin: one row per edge, both ends named, with their pages."""
     nodes = {n.id: n for n in network.nodes}
-    rows = []
-    for e in network.edges:
-        source, target = nodes.get(e.source), nodes.get(e.target)
-        if source is None or target is None:
-            continue
-        rows.append(
-            {
-                "from": source.label,
-                "from_type": source.type,
-                "from_url": source.url or "",
-                "relation": e.label or e.type,
-                "to": target.label,
-                "to_type": target.type,
-                "to_url": target.url or "",
-                "weight": e.weight,
-            }
-        )
+    ends = [
+        (nodes[e.source], e, nodes[e.target])
+        for e in network.edges
+        if e.source in nodes and e.target in nodes
+    ]
     frame = _frame(
-        rows, ["from", "from_type", "from_url", "relation", "to", "to_type", "to_url", "weight"]
+        ends,
+        {
+            "from": lambda end: end[0].label,
+            "from_type": lambda end: end[0].type,
+            "from_url": lambda end: end[0].url or "",
+            "relation": lambda end: end[1].label or end[1].type,
+            "to": lambda end: end[2].label,
+            "to_type": lambda end: end[2].type,
+            "to_url": lambda end: end[2].url or "",
+            "weight": lambda end: end[1].weight,
+        },
     )
     return frame.sort_values(["to_type", "to", "from"], kind="stable").reset_index(drop=True)
 
 
 def timeline(data: Timeline) -> pd.DataFrame:
     return _frame(
-        [
-            {
-                "id": i.id,
-                "initiative": i.label,
-                "kind": i.kind,
-                "start": i.start or "",
-                "end": i.end or "",
-                "status": i.status,
-                "uncertain": "; ".join(f"{k}: {v}" if v else k for k, v in i.uncertain.items()),
-            }
-            for i in data.items
-        ],
-        ["id", "initiative", "kind", "start", "end", "status", "uncertain"],
+        data.items,
+        {
+            "id": lambda i: i.id,
+            "initiative": lambda i: i.label,
+            "kind": lambda i: i.kind,
+            "start": lambda i: i.start or "",
+            "end": lambda i: i.end or "",
+            "status": lambda i: i.status,
+            "uncertain": lambda i: "; ".join(
+                f"{k}: {v}" if v else k for k, v in i.uncertain.items()
+            ),
+        },
     )
 
 
 def subnational(items: list[SubnationalOrganisation]) -> pd.DataFrame:
     return _frame(
-        [
-            {
-                "organisation_id": o.id,
-                "organisation": o.name,
-                "kind": o.kind or "",
-                "subdivision_code": o.subdivision_code,
-                "subdivision": o.subdivision_name,
-                "country_code": o.country_code or "",
-            }
-            for o in items
-        ],
-        [
-            "organisation_id",
-            "organisation",
-            "kind",
-            "subdivision_code",
-            "subdivision",
-            "country_code",
-        ],
+        items,
+        {
+            "organisation_id": lambda o: o.id,
+            "organisation": lambda o: o.name,
+            "kind": lambda o: o.kind or "",
+            "subdivision_code": lambda o: o.subdivision_code,
+            "subdivision": lambda o: o.subdivision_name,
+            "country_code": lambda o: o.country_code or "",
+        },
     )
 
 
 def search_hits(hits: list[SearchHit]) -> pd.DataFrame:
     return _frame(
-        [
-            {"type": h.entity_type, "id": h.id, "title": h.title, "url": h.url, "score": h.score}
-            for h in hits
-        ],
-        ["type", "id", "title", "url", "score"],
+        hits,
+        {
+            "type": lambda h: h.entity_type,
+            "id": lambda h: h.id,
+            "title": lambda h: h.title,
+            "url": lambda h: h.url,
+            "score": lambda h: h.score,
+        },
     )
 
 
 def audit(entries: list[AuditView]) -> pd.DataFrame:
     return _frame(
-        [
-            {
-                "id": e.id,
-                "at": e.at.isoformat() if e.at else "",
-                "actor": e.actor,
-                "action": e.action,
-                "entity_type": e.entity_type,
-                "entity_id": e.entity_id,
-                "changes": "; ".join(
-                    f"{k}: {old!r} -> {new!r}" for k, (old, new) in e.changed.items()
-                ),
-                "undone_by": e.undone_by or "",
-            }
-            for e in entries
-        ],
-        ["id", "at", "actor", "action", "entity_type", "entity_id", "changes", "undone_by"],
+        entries,
+        {
+            "id": lambda e: e.id,
+            "at": lambda e: e.at.isoformat() if e.at else "",
+            "actor": lambda e: e.actor,
+            "action": lambda e: e.action,
+            "entity_type": lambda e: e.entity_type,
+            "entity_id": lambda e: e.entity_id,
+            "changes": lambda e: "; ".join(
+                f"{k}: {old!r} -> {new!r}" for k, (old, new) in e.changed.items()
+            ),
+            "undone_by": lambda e: e.undone_by or "",
+        },
     )
