@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, TypeAdapter
-from sqlalchemy.orm import Session
 
 from permedhub.graph import queries
 from permedhub.graph.schemas import InitiativeKind, OrganisationKind
@@ -26,10 +25,9 @@ from permedhub.graph.views import (
     Timeline,
     TopicView,
 )
-from permedhub.web.deps import get_session
+from permedhub.web.deps import EntityId, PlaceCode, RegionId, SessionDep
 
 router = APIRouter(tags=["graph"])
-SessionDep = Annotated[Session, Depends(get_session)]
 PageNo = Annotated[int, Query(ge=1, description="1-based page number")]
 PerPage = Annotated[int, Query(ge=1, le=queries.MAX_PER_PAGE)]
 Kinds = Annotated[list[InitiativeKind] | None, Query(description="initiative kinds")]
@@ -67,7 +65,7 @@ def initiatives(
 @router.get("/initiatives/{initiative_id}", response_model=InitiativeDetail)
 def initiative(
     session: SessionDep,
-    initiative_id: Annotated[str, Path(max_length=120)],
+    initiative_id: EntityId,
     page: Annotated[int, Query(ge=1, description="page of the partners")] = 1,
     per_page: PerPage = queries.MAX_PER_PAGE,
 ) -> Response:
@@ -93,16 +91,14 @@ def organisations(
 
 
 @router.get("/organisations/{organisation_id}", response_model=OrganisationDetail)
-def organisation(
-    session: SessionDep, organisation_id: Annotated[str, Path(max_length=120)]
-) -> Response:
+def organisation(session: SessionDep, organisation_id: EntityId) -> Response:
     return as_json(queries.get_organisation(session, organisation_id))
 
 
 @router.get("/countries/{code}", response_model=CountryProfile)
 def country(
     session: SessionDep,
-    code: Annotated[str, Path(min_length=2, max_length=8)],
+    code: PlaceCode,
     page: Annotated[int, Query(ge=1, description="page of the organisations (by name)")] = 1,
     per_page: PerPage = queries.COUNTRY_ORGANISATIONS_PER_PAGE,
 ) -> Response:
@@ -115,7 +111,7 @@ def regions(session: SessionDep) -> Response:
 
 
 @router.get("/regions/{region_id}", response_model=RegionProfile)
-def region(session: SessionDep, region_id: Annotated[str, Path(max_length=40)]) -> Response:
+def region(session: SessionDep, region_id: RegionId) -> Response:
     return as_json(queries.region_profile(session, region_id))
 
 

@@ -14,7 +14,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from permedhub.graph import curation
@@ -29,13 +28,12 @@ from permedhub.web.auth import (
     log_out,
     rate_limiter,
 )
-from permedhub.web.deps import engine_of, get_session
+from permedhub.web.deps import SessionDep, engine_of
 from permedhub.web.pages import forms, tables
 from permedhub.web.pages.cache import page_cache
 from permedhub.web.pages.rendering import csv_response, render
 
 router = APIRouter(include_in_schema=False)
-SessionDep = Annotated[Session, Depends(get_session)]
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 UPLOAD_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl", ".csv")
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Hashable
 from typing import Annotated, Any, TypeVar
 
 import pycountry
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -32,14 +32,13 @@ from permedhub.graph.views import (
     TopicView,
 )
 from permedhub.search.query import SearchFilters, SearchQueryError, SearchResults, search
-from permedhub.web.deps import engine_of, get_session
+from permedhub.web.deps import EntityId, PlaceCode, RegionId, SessionDep, engine_of
 from permedhub.web.pages import tables
 from permedhub.web.pages.cache import page_cache
 from permedhub.web.pages.rendering import csv_response, json_script, render
 
 T = TypeVar("T")
 router = APIRouter(include_in_schema=False)
-SessionDep = Annotated[Session, Depends(get_session)]
 Kinds = Annotated[list[InitiativeKind] | None, Query()]
 # Years come as text: a filter form sends an empty field for "any year".
 Year = Annotated[str | None, Query(max_length=4, pattern=r"^\d{0,4}$")]
@@ -301,7 +300,7 @@ def _json_ld(detail: InitiativeDetail, request: Request) -> dict[str, Any]:
 def initiative_page(
     request: Request,
     session: SessionDep,
-    initiative_id: Annotated[str, Path(max_length=120)],
+    initiative_id: EntityId,
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> HTMLResponse:
     detail = queries.get_initiative(session, initiative_id, page=page, per_page=PARTNER_ROWS)
@@ -317,23 +316,19 @@ def initiative_page(
 
 
 @router.get("/initiatives/{initiative_id}/partners.csv")
-def partners_csv(
-    session: SessionDep, initiative_id: Annotated[str, Path(max_length=120)]
-) -> Response:
+def partners_csv(session: SessionDep, initiative_id: EntityId) -> Response:
     partners = queries.initiative_partners(session, initiative_id)
     return csv_response(tables.partners(partners), f"{initiative_id}-partners.csv")
 
 
 @router.get("/initiatives/{initiative_id}/calls.csv")
-def calls_csv(session: SessionDep, initiative_id: Annotated[str, Path(max_length=120)]) -> Response:
+def calls_csv(session: SessionDep, initiative_id: EntityId) -> Response:
     detail = queries.get_initiative(session, initiative_id, per_page=1)
     return csv_response(tables.calls(detail), f"{detail.id}-calls.csv")
 
 
 @router.get("/initiatives/{initiative_id}/map.json")
-def initiative_map_json(
-    session: SessionDep, initiative_id: Annotated[str, Path(max_length=120)]
-) -> JSONResponse:
+def initiative_map_json(session: SessionDep, initiative_id: EntityId) -> JSONResponse:
     """The initiative's countries for its map: partners per country (declared ones count 0)."""
     detail = queries.get_initiative(session, initiative_id, per_page=1)
     return JSONResponse(
@@ -367,9 +362,7 @@ def _find_topic(
 
 
 @router.get("/topics/{topic_id}", response_class=HTMLResponse)
-def topic_page(
-    request: Request, session: SessionDep, topic_id: Annotated[str, Path(max_length=120)]
-) -> HTMLResponse:
+def topic_page(request: Request, session: SessionDep, topic_id: EntityId) -> HTMLResponse:
     """A topic of the ICPerMed taxonomy with its place in the tree."""
     found = _find_topic(queries.topic_tree(session), topic_id)
     if found is None:
@@ -379,7 +372,7 @@ def topic_page(
 
 
 @router.get("/calls/{call_id}")
-def call_page(session: SessionDep, call_id: Annotated[str, Path(max_length=120)]) -> Response:
+def call_page(session: SessionDep, call_id: EntityId) -> Response:
     """Calls are shown on their initiative's page."""
     for call in queries.list_calls(session):
         if call.id == call_id:
@@ -410,16 +403,14 @@ def organisations_csv(session: SessionDep, page: Annotated[int, Query(ge=1)] = 1
 def organisation_page(
     request: Request,
     session: SessionDep,
-    organisation_id: Annotated[str, Path(max_length=120)],
+    organisation_id: EntityId,
 ) -> HTMLResponse:
     detail = queries.get_organisation(session, organisation_id)
     return render(request, "organisation.html", {"o": detail})
 
 
 @router.get("/organisations/{organisation_id}/participations.csv")
-def participations_csv(
-    session: SessionDep, organisation_id: Annotated[str, Path(max_length=120)]
-) -> Response:
+def participations_csv(session: SessionDep, organisation_id: EntityId) -> Response:
     detail = queries.get_organisation(session, organisation_id)
     return csv_response(tables.participations(detail), f"{detail.id}-participations.csv")
 
@@ -431,7 +422,7 @@ def participations_csv(
 def country_page(
     request: Request,
     session: SessionDep,
-    code: Annotated[str, Path(min_length=2, max_length=8)],
+    code: PlaceCode,
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> HTMLResponse:
     profile = _cached(
@@ -444,17 +435,13 @@ def country_page(
 
 
 @router.get("/countries/{code}/organisations.csv")
-def country_organisations_csv(
-    session: SessionDep, code: Annotated[str, Path(min_length=2, max_length=8)]
-) -> Response:
+def country_organisations_csv(session: SessionDep, code: PlaceCode) -> Response:
     organisations = queries.country_organisations(session, code)
     return csv_response(tables.organisations(organisations), f"{code.upper()}-orgs.csv")
 
 
 @router.get("/countries/{code}/initiatives.csv")
-def country_initiatives_csv(
-    session: SessionDep, code: Annotated[str, Path(min_length=2, max_length=8)]
-) -> Response:
+def country_initiatives_csv(session: SessionDep, code: PlaceCode) -> Response:
     # Every initiative (the page shows the most active ones); one organisation is enough.
     profile = queries.country_profile(session, code, per_page=1, initiatives_limit=100_000)
     return csv_response(tables.country_initiatives(profile), f"{profile.code}-initiatives.csv")
@@ -467,9 +454,7 @@ def regions_page(request: Request, session: SessionDep) -> HTMLResponse:
 
 
 @router.get("/regions/{region_id}", response_class=HTMLResponse)
-def region_page(
-    request: Request, session: SessionDep, region_id: Annotated[str, Path(max_length=40)]
-) -> HTMLResponse:
+def region_page(request: Request, session: SessionDep, region_id: RegionId) -> HTMLResponse:
     profile = _cached(
         request, session, ("region", region_id), lambda s: queries.region_profile(s, region_id)
     )
@@ -477,9 +462,7 @@ def region_page(
 
 
 @router.get("/regions/{region_id}/members.csv")
-def region_members_csv(
-    session: SessionDep, region_id: Annotated[str, Path(max_length=40)]
-) -> Response:
+def region_members_csv(session: SessionDep, region_id: RegionId) -> Response:
     profile = queries.region_profile(session, region_id)
     return csv_response(tables.region_members(profile), f"{profile.id}-members.csv")
 
