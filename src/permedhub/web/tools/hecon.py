@@ -249,10 +249,13 @@ async def budget_run(request: Request) -> HTMLResponse:
     return render_tool(request, "tools/hecon_budget.html", {**context, "result": page})
 
 
-def _payment_context(values: dict[str, str] | None = None) -> dict[str, Any]:
+def _payment_context(
+    values: dict[str, str] | None = None, shown_first: dict[str, str] = hecon_payment.EXAMPLE_VALUES
+) -> dict[str, Any]:
+    """A payment page's form: its values, or `shown_first` before anything was submitted."""
     return {
         "examples": sorted(hecon_views.example_models()),
-        "values": values if values is not None else hecon_payment.EXAMPLE_VALUES,
+        "values": values if values is not None else shown_first,
         "max_draws": hecon_payment.MAX_DRAWS,
     }
 
@@ -320,24 +323,20 @@ def _yearly_numbers(field: str, text: str, minimum: float) -> list[float]:
     return numbers
 
 
-def _population_context(values: dict[str, str] | None = None) -> dict[str, Any]:
-    return {
-        "examples": sorted(hecon_views.example_models()),
-        "values": values if values is not None else POPULATION_EXAMPLE_VALUES,
-        "max_draws": hecon_payment.MAX_DRAWS,
-    }
-
-
 @router.get("/payment/population", response_class=HTMLResponse)
 def population_payment_form(request: Request) -> HTMLResponse:
-    return render_tool(request, "tools/hecon_payment_population.html", _population_context())
+    return render_tool(
+        request,
+        "tools/hecon_payment_population.html",
+        _payment_context(shown_first=POPULATION_EXAMPLE_VALUES),
+    )
 
 
 @router.post("/payment/population", dependencies=Checked, response_class=HTMLResponse)
 async def population_payment_run(request: Request) -> HTMLResponse:
     form = await request.form()
     fields = form_fields(form)
-    context = _population_context(fields)
+    context = _payment_context(fields)
     template = "tools/hecon_payment_population.html"
     try:
         options = validate_form(PopulationPaymentForm, fields)
