@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
-from browser_support import chromium_or_skip, launched_chromium, screenshot, serve
+from browser_support import Tab, chromium_or_skip, guarded_tab, launched_chromium, served_copy
 from permedhub.graph.curation import update_record
 
 pytestmark = pytest.mark.browser
@@ -42,19 +42,9 @@ def live_server(
 ) -> Iterator[LiveServer]:
     """uvicorn in a background thread on 127.0.0.1 (a free port), on a fresh SQLite copy."""
     chromium_or_skip()
-    from permedhub.db import make_engine
-    from permedhub.web.app import create_app
-
     folder = tmp_path_factory.mktemp("browser")
-    shutil.copyfile(portal_template, folder / "portal.sqlite")
-    engine = make_engine(f"sqlite:///{folder / 'portal.sqlite'}")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PERMEDHUB_SECRET_KEY", "browser-test-secret")
-        patch.setenv("PERMEDHUB_DATA_DIR", str(folder / "data"))
-        app = create_app(engine, prepare_database=False)
-    with serve(app) as url:
+    with served_copy(portal_template, folder, "browser-test-secret") as (url, engine, app):
         yield LiveServer(url, engine, app)
-    engine.dispose()
 
 
 @dataclass
@@ -68,51 +58,10 @@ def browser(live_server: LiveServer) -> Iterator[Browser]:
         yield Browser(chromium)
 
 
-@dataclass
-class Tab:
-    page: Any
-    base: str
-    outside_requests: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    dialogs: list[str] = field(default_factory=list)
-
-    def go(self, path: str) -> Any:
-        return self.page.goto(self.base + path)
-
-    def shot(self, name: str) -> None:
-        screenshot(self.page, name)
-
-
 @pytest.fixture
 def tab(browser: Browser, live_server: LiveServer) -> Iterator[Tab]:
-    """A fresh browser context (no cookies) whose requests may reach only the test server."""
-    context = browser.chromium.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    result = Tab(page, live_server.url)
-
-    def route(request_route: Any) -> None:
-        url = request_route.request.url
-        if url.startswith(live_server.url) or url.startswith("data:"):
-            request_route.continue_()
-        else:
-            result.outside_requests.append(url)
-            request_route.abort()
-
-    page.route("**/*", route)
-    page.on("console", lambda m: m.type == "error" and result.errors.append(m.text))
-    page.on("pageerror", lambda e: result.errors.append(str(e)))
-
-    def on_dialog(dialog: Any) -> None:
-        result.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    page.on("dialog", on_dialog)
-    yield result
-    context.close()
-    assert not result.outside_requests, f"requests left the test server: {result.outside_requests}"
-    assert not result.errors, f"browser console errors: {result.errors}"
-    assert not result.dialogs, f"a script ran and opened a dialog: {result.dialogs}"
+    with guarded_tab(browser.chromium, live_server.url, timeout_ms=15_000) as guarded:
+        yield guarded
 
 
 def _network_ready(tab: Tab) -> int:
