@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from tool_psa_frames import psa_frame
 from tools_pages import csrf_token, figures, problem, table_rows, values
 
 from permedhub.hecon import cea, voi
@@ -210,25 +211,8 @@ def test_an_upload_over_five_megabytes_is_refused(client: TestClient) -> None:
 # --------------------------------------------------------------------------- PSA / VOI
 
 
-def _psa_frame(draws: int = 400, seed: int = 11) -> pd.DataFrame:
-    """A two-strategy PSA where the new treatment's benefit depends on `p_response` only."""
-    rng = np.random.default_rng(seed)
-    p_response = rng.beta(20, 30, draws)
-    c_drug = rng.gamma(25, 40, draws)
-    return pd.DataFrame(
-        {
-            "cost_old": rng.normal(5_000, 300, draws),
-            "effect_old": rng.normal(2.0, 0.05, draws),
-            "cost_new": 5_000 + c_drug,
-            "effect_new": 2.0 + 0.3 * (p_response - 0.35),
-            "p_response": p_response,
-            "c_drug": c_drug,
-        }
-    )
-
-
 def test_voi_page_shows_the_library_evpi_and_evppi(client: TestClient) -> None:
-    frame = _psa_frame()
+    frame = psa_frame()
     response = _post_csv(
         client, "/tools/hecon/psa", "psa_file", frame.to_csv(index=False),
         wtp="20000", parameters="p_response; c_drug; p_response,c_drug",
@@ -263,14 +247,14 @@ def _with_text_cell(frame: pd.DataFrame) -> pd.DataFrame:
     ],
 )  # fmt: skip
 def test_a_bad_psa_file_is_refused_naming_the_column(client: TestClient, mutate, named) -> None:  # type: ignore[no-untyped-def]
-    text = mutate(_psa_frame(60)).to_csv(index=False)
+    text = mutate(psa_frame(60)).to_csv(index=False)
     response = _post_csv(client, "/tools/hecon/psa", "psa_file", text, wtp="20000")
     assert response.status_code == 422
     assert named in problem(response.text)
 
 
 def test_an_unknown_evppi_parameter_is_named(client: TestClient) -> None:
-    text = _psa_frame(60).to_csv(index=False)
+    text = psa_frame(60).to_csv(index=False)
     response = _post_csv(
         client, "/tools/hecon/psa", "psa_file", text, wtp="20000", parameters="p_respnse"
     )
@@ -280,7 +264,7 @@ def test_an_unknown_evppi_parameter_is_named(client: TestClient) -> None:
 
 def test_the_csv_helper_reads_what_pandas_writes() -> None:
     # The PSA page reads the same CSV text pandas writes (guards the test fixture above).
-    frame = _psa_frame(5)
+    frame = psa_frame(5)
     assert pd.read_csv(io.StringIO(frame.to_csv(index=False))).shape == frame.shape
 
 
@@ -366,7 +350,7 @@ def test_a_bad_budget_document_is_refused_naming_the_key(
 
 
 def test_too_many_evppi_sets_are_refused(client: TestClient) -> None:
-    text = _psa_frame(60).to_csv(index=False)
+    text = psa_frame(60).to_csv(index=False)
     sets = "; ".join(["p_response"] * 11)
     response = _post_csv(client, "/tools/hecon/psa", "psa_file", text, parameters=sets)
     assert response.status_code == 422
@@ -419,7 +403,7 @@ def test_bad_tornado_input_is_named(client: TestClient, fields: dict[str, str], 
 
 
 def test_evsi_of_a_binary_study_is_the_librarys(client: TestClient) -> None:
-    frame = _psa_frame()
+    frame = psa_frame()
     response = _post_csv(
         client, "/tools/hecon/psa", "psa_file", frame.to_csv(index=False), wtp="20000",
         evsi_study="binary", evsi_parameters="p_response", evsi_sizes="20, 200", seed="3",
@@ -448,7 +432,7 @@ def test_evsi_of_a_binary_study_is_the_librarys(client: TestClient) -> None:
     ],
 )  # fmt: skip
 def test_bad_evsi_input_is_named(client: TestClient, fields: dict[str, str], named: str) -> None:
-    text = _psa_frame(80).to_csv(index=False)
+    text = psa_frame(80).to_csv(index=False)
     response = _post_csv(client, "/tools/hecon/psa", "psa_file", text, **fields)
     assert response.status_code == 422
     assert named in problem(response.text)

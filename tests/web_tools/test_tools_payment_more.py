@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from tool_psa_frames import psa_frame
 from tools_pages import csrf_token, figures, problem, table_rows
 
 from permedhub.hecon import payment, voi
@@ -182,25 +183,8 @@ def test_posting_without_the_csrf_token_is_refused(client: TestClient) -> None:
 # --------------------------------------------------------------------------- evidence
 
 
-def _psa_frame(draws: int = 400, seed: int = 11) -> pd.DataFrame:
-    """Two strategies; the new treatment's benefit depends on `p_response` only."""
-    rng = np.random.default_rng(seed)
-    p_response = rng.beta(20, 30, draws)
-    c_drug = rng.gamma(25, 40, draws)
-    return pd.DataFrame(
-        {
-            "cost_old": rng.normal(5_000, 300, draws),
-            "effect_old": rng.normal(2.0, 0.05, draws),
-            "cost_new": 5_000 + c_drug,
-            "effect_new": 2.0 + 0.3 * (p_response - 0.35),
-            "p_response": p_response,
-            "c_drug": c_drug,
-        }
-    )
-
-
 def _psa_upload(frame: pd.DataFrame | None = None) -> dict:  # type: ignore[type-arg]
-    text = (_psa_frame() if frame is None else frame).to_csv(index=False)
+    text = (psa_frame() if frame is None else frame).to_csv(index=False)
     return {"psa_file": ("psa.csv", text.encode(), "text/csv")}
 
 
@@ -220,7 +204,7 @@ def test_coverage_with_evidence_development_is_the_librarys(
 ) -> None:
     response = _post_evidence(client, study_cost=study_cost)
     assert response.status_code == 200, response.text
-    frame = _psa_frame()
+    frame = psa_frame()
     expected = payment.coverage_with_evidence_development(
         frame[["cost_old", "cost_new"]].to_numpy(), frame[["effect_old", "effect_new"]].to_numpy(),
         ["old", "new"], frame[["p_response"]], ["p_response"], 50, 200, 20_000, 1000, 10, 0.035,
@@ -252,7 +236,7 @@ def test_coverage_with_evidence_development_is_the_librarys(
         ({"horizon_years": "500"}, None, "horizon_years:"),
         ({"ced_parameters": "p_respnse"}, None, "ced_parameters: unknown parameter column(s)"),
         ({}, {"psa_file": ("", b"", "text/csv")}, "psa_file: choose a file"),
-        ({}, _psa_upload(_psa_frame(60).drop(columns=["effect_new"])), "psa_file: missing"),
+        ({}, _psa_upload(psa_frame(60).drop(columns=["effect_new"])), "psa_file: missing"),
     ],
 )
 def test_bad_evidence_values_are_named(
