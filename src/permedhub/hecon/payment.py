@@ -65,6 +65,23 @@ def _limit(amount: str | float, until_cycle: int | None) -> str:
     return f"(({amount}) if model_time <= {int(until_cycle)} else 0)"
 
 
+def _with_flow_cost(
+    spec: ModelSpec, strategy: str, from_state: str, to_state: str, category: str, cost: str
+) -> tuple[ModelSpec, Any]:
+    """A copy of `spec` whose `strategy` charges `cost` (an expression) to `category` on the
+    flow from_state -> to_state; returns the copy and its strategy, to adjust further."""
+    new, strat = _copy_strategy(spec, strategy)
+    _check_flow(new, strategy, from_state, to_state)
+    rewards = _rewards(new, strat)
+    rewards.append(
+        TransitionReward.model_validate(
+            {"from": from_state, "to": to_state, "costs": {category: cost}}
+        )
+    )
+    strat.transition_rewards = rewards
+    return new, strat
+
+
 def with_outcome_refund(
     spec: ModelSpec,
     strategy: str,
@@ -76,19 +93,9 @@ def with_outcome_refund(
 ) -> ModelSpec:
     """Refund `amount` (expression) per patient on the flow from_state -> to_state (e.g. on to
     a 'non-responder' state), in cycles <= `until_cycle` (the assessment window)."""
-    new, strat = _copy_strategy(spec, strategy)
-    _check_flow(new, strategy, from_state, to_state)
-    rewards = _rewards(new, strat)
-    rewards.append(
-        TransitionReward.model_validate(
-            {
-                "from": from_state,
-                "to": to_state,
-                "costs": {category: f"-{_limit(amount, until_cycle)}"},
-            }
-        )
+    new, _ = _with_flow_cost(
+        spec, strategy, from_state, to_state, category, f"-{_limit(amount, until_cycle)}"
     )
-    strat.transition_rewards = rewards
     new.settings.allow_negative_costs = True
     return ModelSpec.model_validate({**new.model_dump(by_alias=True), "base_dir": new.base_dir})
 
@@ -104,15 +111,9 @@ def with_payment_on_outcome(
 ) -> ModelSpec:
     """Pay `amount` only on the response flow from_state -> to_state and drop the up-front
     (initial) cost of `category` for this strategy."""
-    new, strat = _copy_strategy(spec, strategy)
-    _check_flow(new, strategy, from_state, to_state)
-    rewards = _rewards(new, strat)
-    rewards.append(
-        TransitionReward.model_validate(
-            {"from": from_state, "to": to_state, "costs": {category: _limit(amount, until_cycle)}}
-        )
+    new, strat = _with_flow_cost(
+        spec, strategy, from_state, to_state, category, _limit(amount, until_cycle)
     )
-    strat.transition_rewards = rewards
     initial = dict(strat.initial_costs if strat.initial_costs is not None else new.initial_costs)
     initial[category] = 0
     strat.initial_costs = initial
