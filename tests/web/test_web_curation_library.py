@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 from permedhub.cli.main import app as cli
 from permedhub.graph import curation, queries
 from permedhub.graph.layout import LayoutError, network_layout, timeline_axis
-from permedhub.graph.models import AuditEntry, Participation
+from permedhub.graph.loading import load
+from permedhub.graph.models import AuditEntry, Organisation, Participation
 from permedhub.graph.views import Network, NetworkEdge, NetworkNode, Timeline, TimelineItem
 from permedhub.web.auth import session_secret
 from permedhub.web.pages.cache import PageCache
@@ -81,6 +82,38 @@ def test_undo_refuses_when_the_record_changed_again_since(web_engine: Engine) ->
     assert first.audit_id is not None
     with pytest.raises(curation.CurationError, match="changed again since"):
         curation.undo(web_engine, first.audit_id, actor="a")
+
+
+def test_a_loaded_creation_shows_the_first_values_and_undoes_once_later_edits_are_undone(
+    web_engine: Engine, tmp_path: Path
+) -> None:
+    new_org = tmp_path / "organisations.csv"
+    new_org.write_text("id,name,kind,country,city\nnew-lab,New Lab,university,FR,Paris\n")
+    load(web_engine, [new_org], actor="loader")
+    with Session(web_engine) as session:
+        created = session.execute(
+            select(AuditEntry).where(AuditEntry.entity_id == "new-lab")
+        ).scalar_one()
+        assert (created.action, created.new) == ("create", None)  # no copy of the record
+    edit = curation.update_record(
+        web_engine, "organisation", "new-lab", {"city": "Lyon"}, actor="carol"
+    )
+    assert edit.audit_id is not None
+
+    def creation() -> curation.AuditView:
+        with Session(web_engine) as session:
+            log, _ = curation.audit_log(session, limit=10)
+        return next(e for e in log if e.id == created.id)
+
+    assert creation().changed["city"] == (None, "Paris")  # as created, not as now
+    assert creation().changed["name"] == (None, "New Lab")
+    with pytest.raises(curation.CurationError, match="changed again since"):
+        curation.undo(web_engine, created.id, actor="carol")
+    curation.undo(web_engine, edit.audit_id, actor="carol")
+    assert creation().changed["city"] == (None, "Paris")
+    curation.undo(web_engine, created.id, actor="carol")
+    with Session(web_engine) as session:
+        assert session.get(Organisation, "new-lab") is None
 
 
 def test_creating_a_participation_checks_references_and_undo_deletes_it(

@@ -72,15 +72,11 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, A
             copy.write_row(prepared)
 
 
-class JSONText(str):
-    """Text that is JSON already (e.g. a row serialised while it was prepared): stored as is."""
-
-
 _EMPTY_JSON: dict[type, str] = {dict: "{}", list: "[]"}
 
 
 def _to_json(value: Any) -> Any:
-    if value is None or type(value) is JSONText:
+    if value is None:
         return value
     if not value and type(value) in _EMPTY_JSON:  # most marks and lists are empty
         return _EMPTY_JSON[type(value)]

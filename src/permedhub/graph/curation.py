@@ -297,6 +297,29 @@ def changed_fields(
     }
 
 
+def state_after(session: Session, entry: AuditEntry) -> dict[str, Any] | None:
+    """The snapshot `entry` left its record in: its `new`, or for a load's creation, which
+    stores none, the `old` of the record's next entry or else the record as it is now."""
+    if entry.new is not None or entry.action != "create" or entry.entity_type not in PLURAL:
+        return entry.new
+    later = session.execute(
+        select(AuditEntry.old)
+        .where(
+            AuditEntry.entity_type == entry.entity_type,
+            AuditEntry.entity_id == entry.entity_id,
+            AuditEntry.id > entry.id,
+        )
+        .order_by(AuditEntry.id)
+        .limit(1)
+    ).first()
+    if later is not None:
+        return later[0]
+    table = TABLES[PLURAL[entry.entity_type]]
+    found = session.connection().execute(select(table).where(table.c.id == entry.entity_id))
+    row = found.mappings().first()
+    return snapshot(row) if row is not None else None
+
+
 def audit_log(
     session: Session, *, limit: int = 100, offset: int = 0
 ) -> tuple[list[AuditView], int]:
@@ -324,7 +347,7 @@ def audit_log(
             action=e.action,
             entity_type=e.entity_type,
             entity_id=e.entity_id,
-            changed=changed_fields(e.old, e.new),
+            changed=changed_fields(e.old, state_after(session, e)),
             batch=e.batch,
             undone_by=undone.get(undo_batch_name(e.id)),
             undoable=e.entity_type in PLURAL and undo_batch_name(e.id) not in undone,
@@ -375,7 +398,7 @@ def undo(engine: Engine, entry_id: int, *, actor: str) -> int:
             .first()
         )
         current = snapshot(found) if found is not None else None
-        if current != entry.new:
+        if current != state_after(session, entry):
             raise CurationError(
                 [
                     FieldProblem(

@@ -34,7 +34,7 @@ from sqlalchemy import (
 )
 
 from permedhub.graph import activity, models
-from permedhub.graph.bulk import JSONText, insert_rows
+from permedhub.graph.bulk import insert_rows
 from permedhub.graph.geography import REGIONS, known_codes
 from permedhub.graph.models import table_of
 from permedhub.graph.preparing import (
@@ -219,12 +219,13 @@ class _Loader:
         changed: list[dict[str, Any]] = []
         audit: list[dict[str, Any]] = []
         room = MAX_REPORTED_CHANGES - len(self.report.changes)
-        for row, document in zip(rows, chunk.documents, strict=True):
+        for row in rows:
             old = existing.get(row["id"])
             if old is None:
                 created.append(row)
-                # The prepared JSON goes into the audit entry as it is: no second encoding.
-                audit.append(self._audit("create", entity_type, row, None, document))
+                # No copy of the new record (see models.AuditEntry): a million-row load would
+                # store every row twice.
+                audit.append(self._audit("create", entity_type, row, None, None))
             elif old != (new := snapshot(row)):
                 changed.append(row)
                 audit.append(self._audit("update", entity_type, row, old, new))
@@ -283,7 +284,7 @@ class _Loader:
         entity_type: str,
         row: dict[str, Any],
         old: dict[str, Any] | None,
-        new: dict[str, Any] | bytes,
+        new: dict[str, Any] | None,
     ) -> dict[str, Any]:
         return {
             "actor": self.actor,
@@ -291,7 +292,7 @@ class _Loader:
             "entity_type": entity_type,
             "entity_id": row["id"],
             "old": old,
-            "new": JSONText(new.decode()) if isinstance(new, bytes) else new,
+            "new": new,
             "batch": self.report.batch,
         }
 

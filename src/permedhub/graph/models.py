@@ -204,7 +204,13 @@ class Call(Sourced, Base):
 
 
 class AuditEntry(Base):
-    """One change to one record: who, when, what, old -> new (JSON snapshots)."""
+    """One change to one record: who, when, what, old -> new (JSON snapshots).
+
+    A creation by a load stores no `new` (`None`), as PaperTrail's versions do: the record as
+    created is the `old` of its next entry, or the record itself while nothing has changed it
+    since. A million-row load would otherwise store every row twice.
+    `curation.state_after` reads an entry's `new` either way.
+    """
 
     __tablename__ = "audit_entry"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

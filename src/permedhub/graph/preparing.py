@@ -377,19 +377,16 @@ def validate(raw: RawRecord, file: str) -> Record:
 @dataclass
 class Chunk:
     """Up to CHUNK_ROWS validated records of one entity, to be written together: each as its
-    table row, that row as JSON (its fingerprint, and the audit trail's `new` when the record
-    is created), and where it came from. Parallel lists, not an object per row: they cross
-    the pipe from the reading process at half the unpickling cost."""
+    table row, and where it came from. Parallel lists, not an object per row: they cross the
+    pipe from the reading process at half the unpickling cost."""
 
     entity: str
     rows: list[dict[str, Any]] = field(default_factory=list)
-    documents: list[bytes] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     numbers: list[int] = field(default_factory=list)
 
-    def append(self, file: str, number: int, row: dict[str, Any], document: bytes) -> None:
+    def append(self, file: str, number: int, row: dict[str, Any]) -> None:
         self.rows.append(row)
-        self.documents.append(document)
         self.files.append(file)
         self.numbers.append(number)
 
@@ -405,9 +402,8 @@ def prepare(paths: Iterable[Path | str], entity: str | None = None) -> Generator
         file = str(path)
         for raw in read_file(path, entity):
             values = to_row(raw.entity, validate(raw, file))
-            document = dumps_bytes(values)
             key = (raw.entity, str(values["id"]))
-            fingerprint = hash(document)
+            fingerprint = hash(dumps_bytes(values))
             earlier = seen.get(key)
             if earlier is not None:
                 if earlier[2] != fingerprint:
@@ -431,7 +427,7 @@ def prepare(paths: Iterable[Path | str], entity: str | None = None) -> Generator
                 if pending.get(previous) is not None and pending[previous].rows:
                     yield pending.pop(previous)
             chunk = pending.setdefault(raw.entity, Chunk(raw.entity))
-            chunk.append(file, raw.row, values, document)
+            chunk.append(file, raw.row, values)
             if len(chunk.rows) >= CHUNK_ROWS:
                 yield pending.pop(raw.entity)
         for name in LOAD_ORDER:
