@@ -189,6 +189,13 @@ def test_malformed_yaml(engine, tmp_path):
     assert_rejected(engine, path, field=None, value=None, says="malformed YAML")
 
 
+def test_blank_csv_lines_are_skipped_and_later_rows_keep_their_line_numbers(engine, tmp_path):
+    path = write(tmp_path, "organisations.csv", "id,name,country\n\n , ,\nok-1,One,FR\nzz,Z,ZZ\n")
+    assert_rejected(engine, path, field="country", value="ZZ", row=5, says="unknown country code")
+    path.write_text("id,name,country\n\n , ,\nok-1,One,FR\n")
+    assert load(engine, [path]).counts["organisations"].created == 1
+
+
 def test_malformed_csv_row_with_missing_cells(engine, tmp_path):
     path = write(tmp_path, "organisations.csv", "id,name,country\nok-1,One,FR\nbad-2,Two\n")
     assert_rejected(engine, path, field=None, value=None, row=3, says="expected 3 cells")

@@ -297,7 +297,7 @@ def _read_csv(path: Path, entity: str | None) -> Iterator[RawRecord]:
                     [LoadIssue(str(path), number + 1, None, None, _csv_problem(exc))]
                 ) from None
             number += 1
-            if not any(c.strip() for c in cells):
+            if not "".join(cells).strip():  # a blank line
                 continue
             if len(cells) != len(header):
                 raise LoadError(

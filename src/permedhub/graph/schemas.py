@@ -77,10 +77,16 @@ class PartialDate(BaseModel):
         return dt.date(self.year, self.month or 1, self.day or 1)
 
     def last_day(self) -> dt.date:
-        if self.day:
-            return dt.date(self.year, self.month or 1, self.day)
-        month = self.month or 12
-        return dt.date(self.year, month, calendar.monthrange(self.year, month)[1])
+        return _last_day(self.year, self.month, self.day)
+
+
+@functools.lru_cache(maxsize=65536)
+def _last_day(year: int, month: int | None, day: int | None) -> dt.date:
+    # Cached: a bulk file asks for the same few thousand month ends a million times.
+    if day:
+        return dt.date(year, month or 1, day)
+    month = month or 12
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
 def parse_partial_date(value: Any) -> PartialDate | None:
@@ -141,8 +147,8 @@ class Record(BaseModel):
         """Turn `{value, uncertain, note, approx}` facts into plain values plus marks."""
         if not isinstance(data, dict):
             return data
-        if not ("uncertain" in data or "approximate" in data) and not any(
-            type(value) is dict for value in data.values()
+        if not ("uncertain" in data or "approximate" in data) and dict not in map(
+            type, data.values()
         ):
             return data  # the common case in bulk files: nothing to lift
         data = dict(data)
