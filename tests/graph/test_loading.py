@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from permedhub.graph import models
 from permedhub.graph.loading import LoadError, load
+from permedhub.graph.preparing import CHUNK_ROWS
 from permedhub.graph.queries import get_organisation
 
 TABLES = [
@@ -351,6 +352,19 @@ def _readers_of(path: Path) -> list[int]:
         if b"permedhub.graph.preparing" in command and str(path).encode() in command:
             found.append(int(entry.name))
     return found
+
+
+def test_a_writer_failing_early_stops_a_reader_far_ahead(engine, tmp_path):
+    # Far more chunks than the writer receives ahead: the reader is still busy (or waiting for
+    # room) when the first chunk is refused.
+    rows = "".join(f"nobody-{n},erapermed,partner\n" for n in range(40 * CHUNK_ROWS))
+    path = write(tmp_path, "participations.csv", "organisation,initiative,role\n" + rows)
+    before = state(engine)
+    with pytest.raises(LoadError) as caught:
+        load(engine, [path], background=True)
+    assert caught.value.issues[0].value == "nobody-0"
+    assert _readers_of(path) == []
+    assert state(engine) == before
 
 
 @pytest.mark.parametrize("background", [False, True], ids=["one-process", "with-reader"])
