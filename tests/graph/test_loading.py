@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from permedhub.graph import models
 from permedhub.graph.loading import LoadError, load
-from permedhub.graph.preparing import CHUNK_ROWS
+from permedhub.graph.preparing import CHUNK_ROWS, PreparingFailed, prepare_in_background
 from permedhub.graph.queries import get_organisation
 
 TABLES = [
@@ -365,6 +365,25 @@ def test_a_writer_failing_early_stops_a_reader_far_ahead(engine, tmp_path):
     assert caught.value.issues[0].value == "nobody-0"
     assert _readers_of(path) == []
     assert state(engine) == before
+
+
+@pytest.mark.parametrize(
+    ("child", "says"),
+    [
+        ("printf 'not a pickle'", "cannot read what the file-reading process sent"),
+        ("exit 3", "ended early \\(exit code 3\\)"),
+    ],
+    ids=["garbled", "silent"],
+)
+def test_a_reading_process_that_misbehaves_is_an_error_not_a_hang(
+    tmp_path, monkeypatch, child, says
+):
+    stand_in = tmp_path / "python"  # started instead of `python -m permedhub.graph.preparing`
+    stand_in.write_text(f"#!/bin/sh\n{child}\n")
+    stand_in.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(stand_in))
+    with pytest.raises(PreparingFailed, match=says):
+        list(prepare_in_background([tmp_path / "organisations.csv"]))
 
 
 @pytest.mark.parametrize("background", [False, True], ids=["one-process", "with-reader"])
