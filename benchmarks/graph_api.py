@@ -357,11 +357,21 @@ def run_backend(
     return result
 
 
-def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def add_graph_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every load benchmark shares: the synthetic graph's size and seed, where its
+    CSVs live, and the backends to measure."""
     parser.add_argument("--orgs", type=int, default=100_000)
     parser.add_argument("--participations", type=int, default=1_000_000)
     parser.add_argument("--initiatives", type=int, default=2_000)
+    parser.add_argument("--seed", type=int, default=synthetic_graph.DEFAULT_SEED)
+    parser.add_argument("--data", type=Path, default=synthetic_graph.DEFAULT_OUT)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="server to create the db on")
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_graph_arguments(parser)
     parser.add_argument("--requests", type=int, default=200, help="requests per endpoint")
     parser.add_argument(
         "--budget-s",
@@ -369,10 +379,6 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         default=120.0,
         help="seconds per endpoint after which no new request starts",
     )
-    parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="server to create the db on")
-    parser.add_argument("--data", type=Path, default=synthetic_graph.DEFAULT_OUT)
-    parser.add_argument("--seed", type=int, default=synthetic_graph.DEFAULT_SEED)
     parser.add_argument("--profile", action="store_true", help="cProfile the load")
     parser.add_argument(
         "--vacuum",

@@ -32,7 +32,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sqlalchemy import Connection, Engine, Table
 
 import graph_api
-import synthetic_graph
 from permedhub.db import ensure_ready
 from permedhub.graph import models
 from permedhub.graph.bulk import insert_rows
@@ -44,13 +43,7 @@ CHUNK_ROWS = 2000  # as preparing.CHUNK_ROWS: one executemany / COPY per chunk
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--orgs", type=int, default=100_000)
-    parser.add_argument("--participations", type=int, default=1_000_000)
-    parser.add_argument("--initiatives", type=int, default=2_000)
-    parser.add_argument("--seed", type=int, default=synthetic_graph.DEFAULT_SEED)
-    parser.add_argument("--data", type=Path, default=synthetic_graph.DEFAULT_OUT)
-    parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--pg-url", default=graph_api.DEFAULT_PG_URL)
+    graph_api.add_graph_arguments(parser)
     args = parser.parse_args()
     files = graph_api.synthetic_data(args)
 
