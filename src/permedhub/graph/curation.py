@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -300,24 +301,42 @@ def changed_fields(
 def state_after(session: Session, entry: AuditEntry) -> dict[str, Any] | None:
     """The snapshot `entry` left its record in: its `new`, or for a load's creation, which
     stores none, the `old` of the record's next entry or else the record as it is now."""
-    if entry.new is not None or entry.action != "create" or entry.entity_type not in PLURAL:
-        return entry.new
-    later = session.execute(
-        select(AuditEntry.old)
-        .where(
-            AuditEntry.entity_type == entry.entity_type,
-            AuditEntry.entity_id == entry.entity_id,
-            AuditEntry.id > entry.id,
-        )
-        .order_by(AuditEntry.id)
-        .limit(1)
-    ).first()
-    if later is not None:
-        return later[0]
-    table = TABLES[PLURAL[entry.entity_type]]
-    found = session.connection().execute(select(table).where(table.c.id == entry.entity_id))
-    row = found.mappings().first()
-    return snapshot(row) if row is not None else None
+    return states_after(session, [entry])[entry.id]
+
+
+def states_after(session: Session, entries: list[AuditEntry]) -> dict[int, dict[str, Any] | None]:
+    """`state_after` of each entry (by id), in two queries per entity type, not two per entry."""
+    states: dict[int, dict[str, Any] | None] = {e.id: e.new for e in entries}
+    bare = [
+        e for e in entries if e.new is None and e.action == "create" and e.entity_type in PLURAL
+    ]
+    for entity_type in sorted({e.entity_type for e in bare}):
+        of_type = [e for e in bare if e.entity_type == entity_type]
+        ids = {e.entity_id for e in of_type}
+        # Every later entry of these records, oldest first: the first after each creation
+        # holds the record as created in its `old`.
+        later: dict[str, list[tuple[int, dict[str, Any] | None]]] = defaultdict(list)
+        for entity_id, entry_id, old in session.execute(
+            select(AuditEntry.entity_id, AuditEntry.id, AuditEntry.old)
+            .where(
+                AuditEntry.entity_type == entity_type,
+                AuditEntry.entity_id.in_(ids),
+                AuditEntry.id > min(e.id for e in of_type),
+            )
+            .order_by(AuditEntry.id)
+        ):
+            later[entity_id].append((entry_id, old))
+        table = TABLES[PLURAL[entity_type]]
+        current = {
+            row["id"]: snapshot(row)
+            for row in session.connection()
+            .execute(select(table).where(table.c.id.in_(ids)))
+            .mappings()
+        }
+        for entry in of_type:
+            following = [old for i, old in later[entry.entity_id] if i > entry.id]
+            states[entry.id] = following[0] if following else current.get(entry.entity_id)
+    return states
 
 
 def audit_log(
@@ -332,6 +351,7 @@ def audit_log(
             select(AuditEntry).order_by(AuditEntry.id.desc()).offset(offset).limit(limit)
         ).scalars()
     )
+    after = states_after(session, entries)
     names = [undo_batch_name(e.id) for e in entries]
     undone: dict[str | None, int] = {
         batch: entry_id
@@ -347,7 +367,7 @@ def audit_log(
             action=e.action,
             entity_type=e.entity_type,
             entity_id=e.entity_id,
-            changed=changed_fields(e.old, state_after(session, e)),
+            changed=changed_fields(e.old, after[e.id]),
             batch=e.batch,
             undone_by=undone.get(undo_batch_name(e.id)),
             undoable=e.entity_type in PLURAL and undo_batch_name(e.id) not in undone,
