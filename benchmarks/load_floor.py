@@ -36,9 +36,7 @@ from permedhub.db import ensure_ready
 from permedhub.graph import models
 from permedhub.graph.bulk import insert_rows
 from permedhub.graph.models import table_of
-from permedhub.graph.preparing import prepare
-
-CHUNK_ROWS = 2000  # as preparing.CHUNK_ROWS: one executemany / COPY per chunk
+from permedhub.graph.preparing import CHUNK_ROWS, prepare  # one executemany / COPY a chunk
 
 
 def main() -> None:
