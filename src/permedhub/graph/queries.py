@@ -1321,12 +1321,7 @@ def _aggregated_network(
             f"the other {others} as one node"
         )
     if members is None:
-        stateless = session.execute(
-            select(func.count())
-            .select_from(Participation)
-            .join(Organisation, Organisation.id == Participation.organisation_id)
-            .where(Organisation.country_code.is_(None))
-        ).scalar_one()
+        stateless = _participations_without_country(session)
         if stateless:
             aggregated += (
                 f"; {stateless} participations of organisations without a country are not drawn"
@@ -1370,6 +1365,19 @@ def timeline(
             )
             for i in rows
         ],
+    )
+
+
+def _participations_without_country(session: Session) -> int:
+    """Participations of organisations without a country. `place_total` counts every other
+    one under its organisation's country; these need the participations (through the index)."""
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(Participation)
+            .join(Organisation, Organisation.id == Participation.organisation_id)
+            .where(Organisation.country_code.is_(None))
+        ).scalar_one()
     )
 
 
@@ -1435,14 +1443,7 @@ def counts(session: Session) -> Counts:
                 participations=sum(activity[c][1] for c in inside),
             )
         )
-    # Every participation is counted under its organisation's country in `place_total`; only
-    # those of organisations without a country need the participations (through the index).
-    without_country = session.execute(
-        select(func.count())
-        .select_from(Participation)
-        .join(Organisation, Organisation.id == Participation.organisation_id)
-        .where(Organisation.country_code.is_(None))
-    ).scalar_one()
+    without_country = _participations_without_country(session)
     return Counts(
         initiatives=session.execute(select(func.count()).select_from(Initiative)).scalar_one(),
         organisations=session.execute(select(func.count()).select_from(Organisation)).scalar_one(),
