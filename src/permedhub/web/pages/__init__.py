@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -36,22 +35,6 @@ def install(app: FastAPI) -> None:
     app.add_middleware(SessionMiddleware, **session_settings())
     app.add_middleware(SecurityHeaders)
     _html_errors(app)
-    _freeze_startup_objects()
-
-
-def _freeze_startup_objects() -> None:
-    """Take the objects alive at start-up out of the garbage collector's full passes.
-
-    Importing the app (SQLAlchemy, pandas, SciPy, the tools) leaves some 200,000 long-lived
-    objects; every full (generation 2) collection walked them all, 100-150 ms on the benchmark
-    machine, and pages that build thousands of view objects set one off every few requests:
-    that was most of their p95. Frozen, they are never walked again (nor freed: they live as
-    long as the process anyway). Done once per process, after collecting what is garbage now.
-    """
-    if gc.get_freeze_count():
-        return
-    gc.collect()
-    gc.freeze()
 
 
 def _html_errors(app: FastAPI) -> None:
