@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Engine,
+    String,
+    any_,
+    create_engine,
+    event,
+    func,
+    inspect,
+    literal,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from permedhub import config
@@ -92,3 +105,16 @@ def ensure_ready(engine: Engine) -> bool:
         seed(engine)
         return True
     return False
+
+
+def among(dialect: str, column: Any, values: Iterable[str]) -> ColumnElement[bool]:
+    """SQL: `column` is one of `values`, as one parameter whatever their number.
+
+    An IN list is a new statement for every length (PostgreSQL parses and plans each anew,
+    and psycopg never prepares it); one array (PostgreSQL) or JSON list (SQLite) is not.
+    """
+    listed = sorted(set(values))
+    if dialect == "postgresql":
+        return column == any_(literal(listed, ARRAY(String)))
+    each = func.json_each(literal(json.dumps(listed))).table_valued("value")
+    return column.in_(select(each.c.value))

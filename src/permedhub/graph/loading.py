@@ -21,18 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
-    ColumnElement,
     Connection,
     Engine,
-    String,
-    any_,
     bindparam,
     select,
     text,
     update,
 )
 
+from permedhub.db import among
 from permedhub.graph import activity, models
 from permedhub.graph.bulk import insert_rows
 from permedhub.graph.geography import REGIONS, known_codes
@@ -180,6 +177,7 @@ class _Loader:
 
     def __init__(self, connection: Connection, report: LoadReport, actor: str):
         self.connection = connection
+        self.dialect = connection.dialect.name
         self.report = report
         self.actor = actor
         # Ids known to exist in this transaction, per entity type: bulk participations name the
@@ -189,14 +187,6 @@ class _Loader:
         self.participants: set[str] = set()  # organisations whose participations changed
         self.region_ids = {r.id for r in REGIONS}
         self.country_codes = known_codes()
-
-    def _among(self, column: Any, ids: Iterable[str]) -> ColumnElement[bool]:
-        """`column IN ids`; on PostgreSQL as `= ANY(array)`: one parameter instead of thousands,
-        which the server parses and plans once and the driver does not split per call."""
-        if self.connection.dialect.name == "postgresql":
-            return column == any_(bindparam("ids", list(ids), type_=ARRAY(String())))
-        # One expanding parameter, not a bound parameter object per id.
-        return column.in_(bindparam("ids", list(ids), expanding=True))
 
     def places(self) -> set[str]:
         return self.moved_places | activity.places_of_organisations(
@@ -211,7 +201,7 @@ class _Loader:
         existing = {
             r["id"]: snapshot(r)
             for r in self.connection.execute(
-                select(table).where(self._among(table.c.id, [row["id"] for row in rows]))
+                select(table).where(among(self.dialect, table.c.id, [row["id"] for row in rows]))
             ).mappings()
         }
         counts = self.report.counts.setdefault(entity, EntityCounts())
@@ -328,7 +318,9 @@ class _Loader:
             known = self.existing_ids.setdefault(target, set())
             wanted -= known
             found = set(
-                self.connection.execute(select(column).where(self._among(column, wanted))).scalars()
+                self.connection.execute(
+                    select(column).where(among(self.dialect, column, wanted))
+                ).scalars()
             )
             known |= found
             missing = wanted - found

@@ -7,7 +7,6 @@ record raises `NotFound`, a bad filter `InvalidFilter` (a ValueError naming the 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -16,19 +15,16 @@ from sqlalchemy import (
     ColumnElement,
     Row,
     Select,
-    String,
     Text,
-    any_,
     cast,
     func,
-    literal,
     or_,
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased, load_only
 
+from permedhub.db import among
 from permedhub.graph.models import (
     ALL_COUNTRIES,
     Call,
@@ -244,16 +240,7 @@ def _page_bounds(page: int, per_page: int) -> tuple[int, int]:
 def _among(
     session: Session, column: InstrumentedAttribute[str], values: Iterable[str]
 ) -> ColumnElement[bool]:
-    """SQL: `column` is one of `values`, as one parameter whatever their number.
-
-    An IN list is a new statement for every length (PostgreSQL parses and plans each anew,
-    and psycopg never prepares it); one array (PostgreSQL) or JSON list (SQLite) is not.
-    """
-    listed = sorted(set(values))
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(literal(listed, ARRAY(String)))
-    each = func.json_each(literal(json.dumps(listed))).table_valued("value")
-    return column.in_(select(each.c.value))
+    return among(session.get_bind().dialect.name, column, values)
 
 
 def _country_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
