@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pytest
 
 from permedhub.trials.errors import TrialInputError
@@ -138,3 +139,62 @@ def test_bad_input_names_the_field(kwargs: dict[str, float], field: str) -> None
     with pytest.raises(TrialInputError) as error:
         simon_two_stage(**arguments)  # type: ignore[arg-type]
     assert error.value.field == field
+
+
+def _brute_force_best_per_n(
+    p0: float, p1: float, alpha: float, beta: float, n_max: int
+) -> dict[int, tuple[float, int, int, int]]:
+    """Every (n1, r1, r) with scipy's binomial: the reference for the pruned search."""
+    from scipy.stats import binom
+
+    def reject(p: float, n: int, n1: int, r1: int, r: int) -> float:
+        x1 = np.arange(r1 + 1, n1 + 1)
+        return float(np.sum(binom.pmf(x1, n1, p) * binom.sf(r - x1, n - n1, p)))
+
+    best: dict[int, tuple[float, int, int, int]] = {}
+    for n in range(2, n_max + 1):
+        for n1 in range(1, n):
+            for r1 in range(0, n1):
+                r = next(
+                    (r for r in range(r1, n) if reject(p0, n, n1, r1, r) <= alpha + 1e-12), None
+                )
+                if r is None or reject(p1, n, n1, r1, r) < 1 - beta - 1e-12:
+                    continue
+                en0 = n1 + (1 - binom.cdf(r1, n1, p0)) * (n - n1)
+                if n not in best or en0 < best[n][0] - 1e-12:
+                    best[n] = (en0, n1, r1, r)
+    return best
+
+
+@pytest.mark.parametrize(
+    ("p0", "p1", "alpha", "beta"),
+    [(0.2, 0.5, 0.05, 0.2), (0.5, 0.8, 0.1, 0.1), (0.7, 0.95, 0.05, 0.2), (0.1, 0.45, 0.05, 0.1)],
+)
+def test_the_pruned_search_finds_what_every_design_enumerated_finds(
+    p0: float, p1: float, alpha: float, beta: float
+) -> None:
+    from permedhub.trials.simon import _best_per_n
+
+    n_max = 18
+    reference = _brute_force_best_per_n(p0, p1, alpha, beta, n_max)
+    found = _best_per_n(p0, p1, alpha, beta, n_max)
+    assert reference, "the reference grid must hold feasible designs"
+    assert sorted(found) == sorted(reference)
+    for n, (en0, n1, r1, r) in reference.items():
+        design = found[n]
+        assert (design.n1, design.r1, design.r) == (n1, r1, r)
+        assert design.expected_n0 == pytest.approx(en0, abs=1e-12)
+
+
+def test_an_effect_too_small_for_the_search_cap_says_so_and_names_p1() -> None:
+    with pytest.raises(TrialInputError) as error:
+        simon_two_stage(0.01, 0.02)
+    assert error.value.field == "p1"
+    message = str(error.value)
+    assert "n_max" not in message
+    assert "n <= 300" in message and "single-stage design needs about" in message
+
+
+def test_a_maximum_given_too_small_is_named_as_such() -> None:
+    with pytest.raises(TrialInputError, match=r"n_max = 20 is invalid: expected a larger maximum"):
+        simon_two_stage(0.1, 0.2, n_max=20)

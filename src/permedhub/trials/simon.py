@@ -24,9 +24,9 @@ from dataclasses import asdict, dataclass
 from typing import Literal
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
-from scipy.special import ndtri
-from scipy.stats import binom
+from scipy.special import gammaln, ndtri
 
 from permedhub.trials.errors import TrialInputError, check_alpha, check_int_range, check_probability
 
@@ -86,65 +86,181 @@ class SimonResult:
         }
 
 
-def _rejection_probabilities(n: int, p: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """P(X1 > r1 and X1 + X2 > r) for every n1 in 1..n-1, r1 in 0..n, r in 0..n,
-    and P(X1 <= r1) (early termination) for every n1, r1."""
-    n1 = np.arange(1, n)[:, None]
-    x = np.arange(0, n + 1)[None, :]
-    stage1 = binom.pmf(x, n1, p)  # [n1, x1], zero for x1 > n1
-    # P(X2 > k) for k = -n..n, X2 ~ Bin(n - n1, p).
-    k = np.arange(-n, n + 1)[None, :]
-    tail2 = binom.sf(k, n - n1, p)  # [n1, k + n]
-    r = np.arange(0, n + 1)
-    index = (r[None, :] - x.T) + n  # [x1, r] -> position of k = r - x1
-    joint = stage1[:, :, None] * tail2[:, index]  # [n1, x1, r]
-    # Sum over x1 > r1: reverse cumulative sum, shifted by one.
-    from_above = np.cumsum(joint[:, ::-1, :], axis=1)[:, ::-1, :]
-    reject = np.zeros_like(from_above)
-    reject[:, :-1, :] = from_above[:, 1:, :]
-    early_stop = np.cumsum(stage1, axis=1)  # P(X1 <= r1) [n1, r1]
-    return reject, early_stop
+def _binomial_tables(n_max: int, p: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """pmf[m, k] = P(Bin(m, p) = k) and sf[m, k + 1] = P(Bin(m, p) > k), for m, k in 0..n_max.
+
+    Built once per search from log-gamma terms, with upper tails summed from the top so that small
+    tails keep their relative precision; `sf[:, 0]` (k = -1) is 1.
+    """
+    m = np.arange(n_max + 1)[:, None]
+    k = np.arange(n_max + 1)[None, :]
+    inside = k <= m
+    kk = np.where(inside, k, 0)
+    log_pmf = (
+        gammaln(m + 1)
+        - gammaln(kk + 1)
+        - gammaln(m - kk + 1)
+        + kk * math.log(p)
+        + (m - kk) * math.log1p(-p)
+    )
+    pmf = np.where(inside, np.exp(log_pmf), 0.0)
+    sf = np.zeros((n_max + 1, n_max + 2))
+    sf[:, :-1] = np.cumsum(pmf[:, ::-1], axis=1)[:, ::-1]
+    return pmf, sf
+
+
+def _largest_index_at_least(rows: NDArray[np.float64], level: float) -> NDArray[np.int64]:
+    """Per row of a non-increasing array, the last index whose value is >= level (-1 if none)."""
+    return np.asarray((rows >= level).sum(axis=-1) - 1, dtype=np.int64)
+
+
+# Stage-1 outcomes below this lower-tail mass change no probability at double precision.
+NEGLIGIBLE = 1e-18
 
 
 def _best_per_n(
     p0: float, p1: float, alpha: float, beta: float, n_max: int
 ) -> dict[int, SimonDesign]:
+    """For every total n, the feasible design with the smallest EN0.
+
+    With X = X1 + X2 ~ Bin(n, p), P(reject) = P(X > r) - S(r1, r) where S(r1, r) = sum over
+    x1 <= r1 of P(X1 = x1) P(X2 > r - x1). For one (n, n1) a larger r1 always lowers EN0, and:
+
+    * r1 above the power bound (P1(X1 > r1) < 1 - beta) has too little power whatever r is;
+    * if the largest r1 within it already has P0(X1 > r1) <= alpha, r = r1 controls alpha (every
+      trial that continues succeeds) and no smaller r1 can beat it: that n1 is settled;
+    * otherwise r1 starts where stage 1 has mass (below it S vanishes and a larger r1 is at least
+      as good), and r lies between the r with P0(X > r) <= alpha + P0(X1 <= r1) and the smaller of
+      the single-stage bound (P0(X > r) <= alpha) and the power bound (P1(X > r) >= 1 - beta).
+
+    Only that band of (n1, r1, r) is evaluated; every bound is exact.
+    """
+    power = 1.0 - beta - 1e-12
+    level = alpha + 1e-12
+    pmf0, sf0 = _binomial_tables(n_max, p0)
+    pmf1, sf1 = _binomial_tables(n_max, p1)
+    # sf[:, j] is P(X > j - 1): the last j with sf >= power gives the largest r = j - 1.
+    r1_bound = _largest_index_at_least(sf1, power) - 1
+    first_mass = (np.cumsum(pmf0, axis=1) < NEGLIGIBLE).sum(axis=1)
     best: dict[int, SimonDesign] = {}
     for n in range(2, n_max + 1):
-        reject0, stop0 = _rejection_probabilities(n, p0)
-        reject1, stop1 = _rejection_probabilities(n, p1)
-        n1 = np.arange(1, n)[:, None]
-        r1 = np.arange(0, n + 1)[None, :]
-        r = np.arange(0, n + 1)
-        # Valid: r1 < n1 (a stage-1 stop must be avoidable), r1 <= r < n.
-        valid = (
-            (r[None, None, :] >= r1[:, :, None]) & (r[None, None, :] < n) & (r1 < n1)[:, :, None]
-        )
-        controls_alpha = valid & (reject0 <= alpha + 1e-12)
-        has_r = controls_alpha.any(axis=2)
-        r_choice = np.argmax(controls_alpha, axis=2)  # smallest r controlling alpha
-        power = np.take_along_axis(reject1, r_choice[:, :, None], axis=2)[:, :, 0]
-        feasible = has_r & (power >= 1.0 - beta - 1e-12)
-        if not feasible.any():
+        r_top = min(int(_largest_index_at_least(sf1[n], power)) - 1, n - 1)
+        n1 = np.arange(1, n)
+        r1_top = np.minimum(r1_bound[n1], n1 - 1)
+        keep = r1_top >= 0
+        if r_top < 0 or not keep.any():
             continue
-        en0 = n1 + (1.0 - stop0[:, : n + 1]) * (n - n1)
-        en0 = np.where(feasible, en0, np.inf)
-        i, j = np.unravel_index(np.argmin(en0), en0.shape)
-        chosen_r = int(r_choice[i, j])
-        size1 = int(n1[i, 0])
-        best[n] = SimonDesign(
-            r1=int(j),
-            n1=size1,
-            r=chosen_r,
-            n=n,
-            alpha=float(reject0[i, j, chosen_r]),
-            power=float(reject1[i, j, chosen_r]),
-            expected_n0=float(en0[i, j]),
-            pet0=float(stop0[i, j]),
-            expected_n1=float(size1 + (1.0 - stop1[i, j]) * (n - size1)),
-            pet1=float(stop1[i, j]),
-        )
+        n1, r1_top = n1[keep], r1_top[keep]
+        candidates: list[SimonDesign] = []
+        settled = sf0[n1, r1_top + 1] <= level
+        if settled.any():
+            rows, bounds = n1[settled], r1_top[settled]
+            en0 = rows + sf0[rows, bounds + 1] * (n - rows)
+            k = int(np.argmin(en0))
+            r1 = int(bounds[k])
+            candidates.append(_design(n, int(rows[k]), r1, r1, pmf0, pmf1, sf0, sf1))
+        n1, r1_top = n1[~settled], r1_top[~settled]
+        if n1.size:
+            found = _best_in_band(
+                n, n1, r1_top, r_top, level, power, first_mass, (pmf0, sf0), (pmf1, sf1)
+            )
+            if found is not None:
+                size1, r1, r = found
+                candidates.append(_design(n, size1, r1, r, pmf0, pmf1, sf0, sf1))
+        if candidates:
+            best[n] = min(candidates, key=lambda d: (d.expected_n0, d.n1))
     return best
+
+
+def _best_in_band(
+    n: int,
+    n1: NDArray[np.int64],
+    r1_top: NDArray[np.int64],
+    r_top: int,
+    level: float,
+    power: float,
+    first_mass: NDArray[np.int64],
+    tables0: tuple[NDArray[np.float64], NDArray[np.float64]],
+    tables1: tuple[NDArray[np.float64], NDArray[np.float64]],
+) -> tuple[int, int, int] | None:
+    """The (n1, r1, r) with the smallest EN0 among the unsettled stage-1 sizes, or None."""
+    (pmf0, sf0), (pmf1, sf1) = tables0, tables1
+    n_max = pmf0.shape[0] - 1
+    total0 = sf0[n, 1 : n + 2]  # P0(X > r), r = 0..n
+    below = total0 <= level
+    r_single = int(np.argmax(below)) if below.any() else n
+    top = min(r_top, r_single)
+    r1_low = np.minimum(np.maximum(first_mass[n1] - 1, 0), r1_top)
+    cdf_top = 1.0 - sf0[n1, r1_top + 1]
+    r_low = np.maximum(np.searchsorted(-total0, -(level + cdf_top), side="left") - 1, 0)
+    depth = int((r1_top - r1_low).max()) + 1
+    width = max(int((top - r_low).max()) + 1, 1)
+    r1 = r1_low[:, None] + np.arange(depth)[None, :]  # [n1, j]
+    r = r_low[:, None] + np.arange(width)[None, :]  # [n1, o]
+    x1 = np.minimum(r1, n_max)
+    rows = n1[:, None]
+    # P(X2 > r - x1) depends on o - j only: one row per n1, read as a Toeplitz view.
+    shift = (r_low - r1_low + 1)[:, None] + np.arange(-(depth - 1), width)[None, :]
+    column = np.clip(shift, 0, n_max + 1)
+    r_index = np.minimum(r, n) + 1
+
+    def rejection(pmf: NDArray[np.float64], sf: NDArray[np.float64]) -> NDArray[np.float64]:
+        """P(reject) on the band, laid out [n1, o, j] so the sum over x1 runs along memory."""
+        band = sf[(n - n1)[:, None], column]
+        tail = sliding_window_view(band, depth, axis=1)[:, :, ::-1]  # [n1, o, j]
+        grid = np.multiply(pmf[rows, x1][:, None, :], tail)
+        np.cumsum(grid, axis=2, out=grid)
+        return np.subtract(sf[n, r_index][:, :, None], grid, out=grid)
+
+    reject0 = rejection(pmf0, sf0)
+    valid = (
+        (r[:, :, None] >= r1[:, None, :])
+        & (r[:, :, None] <= top)
+        & (r1 <= r1_top[:, None])[:, None, :]
+    )
+    controls_alpha = valid & (reject0 <= level)
+    offset = np.argmax(controls_alpha, axis=1)  # [n1, j]: smallest r controlling alpha
+    achieved = np.take_along_axis(rejection(pmf1, sf1), offset[:, None, :], axis=1)[:, 0, :]
+    feasible = controls_alpha.any(axis=1) & (achieved >= power)
+    if not feasible.any():
+        return None
+    stop0 = 1.0 - sf0[rows, x1 + 1]
+    en0 = np.where(feasible, n1[:, None] + (1.0 - stop0) * (n - n1)[:, None], np.inf)
+    i, j = np.unravel_index(np.argmin(en0), en0.shape)
+    return int(n1[i]), int(r1[i, j]), int(r[i, offset[i, j]])
+
+
+def _design(
+    n: int,
+    n1: int,
+    r1: int,
+    r: int,
+    pmf0: NDArray[np.float64],
+    pmf1: NDArray[np.float64],
+    sf0: NDArray[np.float64],
+    sf1: NDArray[np.float64],
+) -> SimonDesign:
+    """The exact operating characteristics of (r1/n1, r/n)."""
+
+    def reject(pmf: NDArray[np.float64], sf: NDArray[np.float64]) -> float:
+        x1 = np.arange(r1 + 1, n1 + 1)
+        tail = sf[n - n1, np.clip(r - x1 + 1, 0, None)]
+        return float(np.dot(pmf[n1, x1], tail))
+
+    pet0 = float(1.0 - sf0[n1, r1 + 1])
+    pet1 = float(1.0 - sf1[n1, r1 + 1])
+    return SimonDesign(
+        r1=r1,
+        n1=n1,
+        r=r,
+        n=n,
+        alpha=reject(pmf0, sf0),
+        power=reject(pmf1, sf1),
+        expected_n0=n1 + (1.0 - pet0) * (n - n1),
+        pet0=pet0,
+        expected_n1=n1 + (1.0 - pet1) * (n - n1),
+        pet1=pet1,
+    )
 
 
 def _admissible(best: dict[int, SimonDesign], minimax: SimonDesign) -> tuple[SimonDesign, ...]:
@@ -206,9 +322,20 @@ def simon_two_stage(
     limit = min(MAX_N, math.ceil(2.5 * single) + 10) if n_max is None else n_max
     check_int_range("n_max", limit, 2, MAX_N)
     best = _best_per_n(p0, p1, alpha, beta, limit)
+    if not best and n_max is None and limit < MAX_N:
+        limit = MAX_N
+        best = _best_per_n(p0, p1, alpha, beta, limit)
     if not best:
+        reach = (
+            f"no two-stage design with n <= {limit} reaches power {1 - beta:g} at alpha {alpha:g}"
+        )
+        if n_max is not None and n_max < MAX_N:
+            raise TrialInputError("n_max", n_max, f"a larger maximum (at most {MAX_N}): {reach}")
         raise TrialInputError(
-            "n_max", limit, f"a larger maximum: no design reaches power {1 - beta:g} with n <= it"
+            "p1",
+            p1,
+            f"a target further from p0 = {p0:g}: {reach} (the search stops at {MAX_N}; a "
+            f"single-stage design needs about {math.ceil(single)} patients)",
         )
     optimal = min(best.values(), key=lambda d: (d.expected_n0, d.n))
     minimax = best[min(best)]
