@@ -10,10 +10,11 @@ P(declare promising | p0) <= alpha and P(declare promising | p1) >= 1 - beta.
   expected loss q * n + (1 - q) * EN0 for some q in [0, 1] (the lower convex hull of the
   (n, EN0) points between minimax and optimal), each with its interval of q.
 
-Every (n, n1, r1, r) is enumerated exactly: for one n all n1, r1 and r are handled at once as a
-three-dimensional NumPy array. For each (n, n1, r1) the final bound r is the smallest one that
-keeps the type I error at or below alpha (so it has the largest power); the design is feasible if
-that power reaches 1 - beta.
+Every design is accounted for exactly, without evaluating every (n, n1, r1, r): bounds on r1
+and r that follow from the power and type I error constraints leave a narrow band per (n, n1)
+(see `_best_per_n`), evaluated at once as a NumPy array. For each (n, n1, r1) the final bound r
+is the smallest one that keeps the type I error at or below alpha (so it has the largest power);
+the design is feasible if that power reaches 1 - beta.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from typing import Literal
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
-from scipy.special import gammaln, ndtri
+from scipy.special import ndtri
+from scipy.stats import binom
 
 from permedhub.trials.errors import TrialInputError, check_alpha, check_int_range, check_probability
 
@@ -89,21 +91,11 @@ class SimonResult:
 def _binomial_tables(n_max: int, p: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """pmf[m, k] = P(Bin(m, p) = k) and sf[m, k + 1] = P(Bin(m, p) > k), for m, k in 0..n_max.
 
-    Built once per search from log-gamma terms, with upper tails summed from the top so that small
-    tails keep their relative precision; `sf[:, 0]` (k = -1) is 1.
+    Upper tails are summed from the top so that small tails keep their relative precision;
+    `sf[:, 0]` (k = -1) is 1.
     """
-    m = np.arange(n_max + 1)[:, None]
-    k = np.arange(n_max + 1)[None, :]
-    inside = k <= m
-    kk = np.where(inside, k, 0)
-    log_pmf = (
-        gammaln(m + 1)
-        - gammaln(kk + 1)
-        - gammaln(m - kk + 1)
-        + kk * math.log(p)
-        + (m - kk) * math.log1p(-p)
-    )
-    pmf = np.where(inside, np.exp(log_pmf), 0.0)
+    sizes = np.arange(n_max + 1)
+    pmf = binom.pmf(sizes[None, :], sizes[:, None], p)
     sf = np.zeros((n_max + 1, n_max + 2))
     sf[:, :-1] = np.cumsum(pmf[:, ::-1], axis=1)[:, ::-1]
     return pmf, sf
@@ -119,9 +111,9 @@ NEGLIGIBLE = 1e-18
 
 
 def _best_per_n(
-    p0: float, p1: float, alpha: float, beta: float, n_max: int
+    p0: float, p1: float, alpha: float, beta: float, n_max: int, n_min: int = 2
 ) -> dict[int, SimonDesign]:
-    """For every total n, the feasible design with the smallest EN0.
+    """For every total n from n_min to n_max, the feasible design with the smallest EN0.
 
     With X = X1 + X2 ~ Bin(n, p), P(reject) = P(X > r) - S(r1, r) where S(r1, r) = sum over
     x1 <= r1 of P(X1 = x1) P(X2 > r - x1). For one (n, n1) a larger r1 always lowers EN0, and:
@@ -143,7 +135,7 @@ def _best_per_n(
     r1_bound = _largest_index_at_least(sf1, power) - 1
     first_mass = (np.cumsum(pmf0, axis=1) < NEGLIGIBLE).sum(axis=1)
     best: dict[int, SimonDesign] = {}
-    for n in range(2, n_max + 1):
+    for n in range(n_min, n_max + 1):
         r_top = min(int(_largest_index_at_least(sf1[n], power)) - 1, n - 1)
         n1 = np.arange(1, n)
         r1_top = np.minimum(r1_bound[n1], n1 - 1)
@@ -323,8 +315,8 @@ def simon_two_stage(
     check_int_range("n_max", limit, 2, MAX_N)
     best = _best_per_n(p0, p1, alpha, beta, limit)
     if not best and n_max is None and limit < MAX_N:
+        best = _best_per_n(p0, p1, alpha, beta, MAX_N, n_min=limit + 1)
         limit = MAX_N
-        best = _best_per_n(p0, p1, alpha, beta, limit)
     if not best:
         reach = (
             f"no two-stage design with n <= {limit} reaches power {1 - beta:g} at alpha {alpha:g}"
