@@ -86,6 +86,11 @@ def test_sample_size_each_endpoint() -> None:
         (["sample-size", "--endpoint", "continuous", "--delta", "1", "--sd", "-2"], "--sd"),
         (["sample-size", "--endpoint", "survival", "--hazard-ratio", "1"], "--hazard-ratio"),
         (
+            ["sample-size", "--endpoint", "binary", "--p-control", "0.3", "--n-control", "150.5"],
+            "--n-control",
+        ),
+        (["sample-size", "--endpoint", "survival", "--events", "80.5"], "--events"),
+        (
             [
                 "sample-size",
                 "--endpoint",

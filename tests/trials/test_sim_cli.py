@@ -172,6 +172,61 @@ def test_missing_file_and_unknown_design_family(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "design" in result.stderr
 
 
+MALFORMED = {
+    "design.yaml": ("design: adaptive_enrichment\nstage_sample_sizes: [80, 80\nalpha: 0.025\n",
+                    "valid YAML: line 3, column 6"),
+    "design.json": ('{"design": "basket",\n  "p0": 0.2,,\n}', "valid JSON: line 2, column 13"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("command", ["simulate", "checklist"])
+@pytest.mark.parametrize("name", sorted(MALFORMED))
+def test_every_command_reports_a_malformed_document_with_its_line(
+    tmp_path: Path, command: str, name: str
+) -> None:
+    text, where = MALFORMED[name]
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["trials", command, str(path)])
+    assert result.exit_code == 2, result.output
+    assert where in result.stderr and str(path) in result.stderr
+    assert "Traceback" not in result.output and result.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["simulate", "checklist"])
+def test_unreadable_documents_say_what_is_wrong_with_the_file(tmp_path: Path, command: str) -> None:
+    latin1 = tmp_path / "latin1.yaml"
+    latin1.write_bytes("title: Pr\xe9vention\n".encode("latin-1"))
+    for path, expected in (
+        (tmp_path, "not a regular file"),
+        (latin1, "UTF-8 text (byte 9 is not UTF-8"),
+        (tmp_path / "absent.yaml", "no such file"),
+    ):
+        result = runner.invoke(app, ["trials", command, str(path)])
+        assert result.exit_code == 2 and expected in result.stderr, result.stderr
+
+
+def test_patient_counts_must_be_whole_numbers(tmp_path: Path) -> None:
+    document = {**ENRICHMENT, "stage_sample_sizes": [150.5, 2.7]}
+    result = runner.invoke(app, ["trials", "simulate", str(write(tmp_path, document))])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "stage_sample_sizes[0] = 150.5 is invalid" in result.stderr
+    assert "stage_sample_sizes[1] = 2.7 is invalid" in result.stderr
+    assert "adaptive_enrichment." not in result.stderr  # the tag is not the user's field
+    whole = {**ENRICHMENT, "stage_sample_sizes": [150.0, 80]}  # 150.0 is a whole number
+    assert parse_design(whole).stage_sample_sizes == [150, 80]
+
+
+def test_the_library_refuses_fractional_patient_counts_too() -> None:
+    from permedhub.trials.enrichment import EnrichmentDesign
+    from permedhub.trials.errors import TrialInputError
+
+    with pytest.raises(TrialInputError, match=r"stage_sample_sizes\[1\] = 2\.7 .*whole number"):
+        EnrichmentDesign(stage_sample_sizes=(150, 2.7))
+    with pytest.raises(TrialInputError, match="whole number"):
+        EnrichmentDesign(stage_sample_sizes=(True, 100))
+
+
 def test_parse_design_returns_the_enrichment_schema() -> None:
     assert isinstance(parse_design(ENRICHMENT), EnrichmentSpec)
 

@@ -27,7 +27,7 @@ app = typer.Typer(
     help="Trial design: group-sequential, Simon, sample size, PERMIT.", no_args_is_help=True
 )
 _out = Console()
-_err = Console(stderr=True)
+_err = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 
 # Library field name -> CLI option, so errors name what the user typed.
@@ -297,10 +297,10 @@ def sample_size_command(
     accrual: float | None = typer.Option(None, "--accrual", help="survival: accrual duration"),
     follow_up: float | None = typer.Option(None, "--follow-up", help="survival: follow-up"),
     dropout_hazard: float = typer.Option(0.0, "--dropout-hazard", help="survival: per time unit"),
-    n_control: float | None = typer.Option(
+    n_control: int | None = typer.Option(
         None, "--n-control", help="binary/continuous: given size -> power and detectable effect"
     ),
-    events: float | None = typer.Option(
+    events: int | None = typer.Option(
         None, "--events", help="survival: given events -> power and detectable hazard ratio"
     ),
     as_json: bool = typer.Option(False, "--json"),
@@ -386,8 +386,8 @@ def sample_size_command(
 
 def _power_and_effect(
     endpoint: Endpoint,
-    n_control: float | None,
-    events: float | None,
+    n_control: int | None,
+    events: int | None,
     alpha: float,
     beta: float,
     sided: int,

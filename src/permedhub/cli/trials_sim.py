@@ -20,13 +20,13 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from permedhub.trials.design_spec import load_design
-from permedhub.trials.errors import TrialInputError
+from permedhub.trials.errors import TrialInputError, validation_problems
 from permedhub.trials.examples import example_names, example_path
 from permedhub.trials.report import write_html
 from permedhub.trials.simulate import SimulationReport, simulate_design
 
 _out = Console()
-_err = Console(stderr=True)
+_err = Console(stderr=True, soft_wrap=True)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -82,10 +82,8 @@ def simulate(
     except TrialInputError as error:
         raise _fail(str(error)) from error
     except ValidationError as error:
-        details = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'][1:]) or 'design'}: {e['msg']}"
-            for e in error.errors()
-        )
+        # The locations start with the wrapper's field and the `design:` tag.
+        details = "; ".join(validation_problems(error, skip=2))
         raise _fail(f"invalid design document {design}: {details}") from error
     if out is not None:
         write_html(report, out)

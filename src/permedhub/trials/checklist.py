@@ -33,6 +33,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from permedhub.trials import fixed, gsd, simon
+from permedhub.trials.documents import read_document
 from permedhub.trials.errors import TrialInputError
 
 Stage = Literal["preclinical", "clinical-trial"]
@@ -158,14 +159,7 @@ def load_checklist() -> Checklist:
 
 def load_protocol(path: str | Path) -> Protocol:
     """Read and validate a protocol YAML file."""
-    file = Path(path)
-    if not file.is_file():
-        raise TrialInputError("protocol", str(path), "an existing YAML file")
-    try:
-        data = yaml.safe_load(file.read_text())
-    except yaml.YAMLError as error:
-        raise TrialInputError("protocol", str(path), f"valid YAML ({error})") from None
-    return parse_protocol(data)
+    return parse_protocol(read_document(path, "protocol"))
 
 
 def parse_protocol(data: Any) -> Protocol:

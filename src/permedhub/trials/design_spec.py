@@ -21,14 +21,13 @@ design objects are built (`TrialInputError`).
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from permedhub.trials.documents import read_document
 from permedhub.trials.errors import TrialInputError
 
 Probability = Annotated[float, Field(gt=0.0, lt=1.0)]
@@ -74,7 +73,7 @@ class EnrichmentSpec(_Strict):
     design: Literal["adaptive_enrichment"]
     title: str = "Adaptive enrichment design"
     endpoint: Literal["normal", "binary"] = "normal"
-    stage_sample_sizes: Annotated[list[Annotated[float, Field(ge=2)]], Field(min_length=2)]
+    stage_sample_sizes: Annotated[list[Annotated[int, Field(ge=2)]], Field(min_length=2)]
     prevalences: Annotated[list[Probability], Field(min_length=2, max_length=2)]
     alpha: Alpha = 0.025
     boundary: Literal["no_early_efficacy", "obf", "pocock", "ld-obf", "ld-pocock"] = (
@@ -206,9 +205,4 @@ def parse_design(data: Any) -> EnrichmentSpec | BasketSpec | PlatformSpec:
 
 def load_design(path: str | Path) -> EnrichmentSpec | BasketSpec | PlatformSpec:
     """Read and validate a YAML (.yaml/.yml) or JSON design document."""
-    file = Path(path)
-    if not file.is_file():
-        raise TrialInputError("design file", str(file), "an existing YAML or JSON file")
-    text = file.read_text(encoding="utf-8")
-    data = json.loads(text) if file.suffix.lower() == ".json" else yaml.safe_load(text)
-    return parse_design(data)
+    return parse_design(read_document(path, "design file"))

@@ -151,9 +151,10 @@ class EnrichmentDesign:
         if len(sizes) < 2:
             raise TrialInputError("stage_sample_sizes", sizes, "at least two stages")
         for index, size in enumerate(sizes):
-            if not (isinstance(size, int | float) and math.isfinite(size) and size >= 2):
+            whole = isinstance(size, int | float) and math.isfinite(size) and size == int(size)
+            if isinstance(size, bool) or not whole or size < 2:
                 raise TrialInputError(
-                    f"stage_sample_sizes[{index}]", size, "a number of patients >= 2"
+                    f"stage_sample_sizes[{index}]", size, "a whole number of patients >= 2"
                 )
         if len(self.prevalences) != 2:
             raise TrialInputError("prevalences", self.prevalences, "two values (S, S^c)")

@@ -15,7 +15,10 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 class TrialInputError(ValueError):
@@ -86,3 +89,28 @@ def check_increasing_fractions(field: str, values: Sequence[float]) -> list[floa
         raise TrialInputError(field, values, "strictly increasing values in (0, 1] ending at 1")
     floats[-1] = 1.0
     return floats
+
+
+def validation_problems(error: ValidationError, skip: int = 0) -> list[str]:
+    """One line per problem Pydantic found, as "field = value is invalid: expected ...".
+
+    `skip` drops leading location parts that are not the user's (a wrapper model's field, a
+    discriminator tag); list indices read as `stage_sample_sizes[0]`.
+    """
+    problems = []
+    for problem in error.errors():
+        cause = (problem.get("ctx") or {}).get("error")
+        if isinstance(cause, TrialInputError):
+            problems.append(str(cause))
+            continue
+        field = ""
+        for part in problem["loc"][skip:]:
+            field += f"[{part}]" if isinstance(part, int) else f".{part}" if field else str(part)
+        message = problem["msg"].removeprefix("Value error, ")
+        if problem["type"] == "missing":
+            problems.append(f"{field or 'document'}: {message}")
+        elif field:
+            problems.append(f"{field} = {problem.get('input')!r} is invalid: {message}")
+        else:
+            problems.append(f"document is invalid: {message}")
+    return problems

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from permedhub.trials import biomarker, checklist, fixed
 from permedhub.trials.design_spec import BasketSpec, parse_design
-from permedhub.trials.errors import TrialInputError
+from permedhub.trials.errors import TrialInputError, validation_problems
 from permedhub.trials.examples import example_names, example_path
 from permedhub.trials.gsd import GroupSequentialDesign
 from permedhub.trials.simon import SimonResult
@@ -255,10 +255,7 @@ def validated_design(data: Any, field_name: str) -> Any:
     try:
         return parse_design(data)
     except ValidationError as error:
-        details = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'][1:]) or 'design'}: {e['msg']}"
-            for e in error.errors()[:6]
-        )
+        details = "; ".join(validation_problems(error, skip=2)[:6])
         raise ToolInputError(field_name, f"invalid design document: {details}") from None
 
 
