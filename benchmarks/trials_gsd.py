@@ -1,10 +1,14 @@
-"""Benchmark: group-sequential designs K = 2..10 (Pocock, OBF, Lan-DeMets) with futility.
+"""Benchmark: group-sequential designs against rpact, side by side.
 
 Run:  .venv/bin/python benchmarks/trials_gsd.py
-Prints the time to compute every design (bounds, drift, inflation factor, expected sample sizes,
-stopping probabilities) and, when Rscript with rpact is available, rpact's time for the same
-Lan-DeMets designs (rpact supports beta-spending futility only with alpha-spending designs)
-together with the largest difference in critical values between the two.
+Part 1 (target: faster than rpact for every boundary family and K <= 20): per design, the
+time of the bounds alone (`efficacy_bounds` vs rpact's `getDesignGroupSequential`) and of the
+whole design (`design_gsd`: bounds, drift, inflation, expected sizes, stopping probabilities vs
+`getDesignGroupSequential` + `getDesignCharacteristics`) for O'Brien-Fleming, Pocock,
+Wang-Tsiatis (Delta 0.25), Haybittle-Peto and the Lan-DeMets spending families, K = 2..20,
+with the largest critical-value difference. Part 2: K = 2..10 with beta-spending futility
+(rpact supports it only with alpha-spending designs). Needs Rscript with rpact and jsonlite
+(Debian: r-cran-rpact r-cran-jsonlite) for the rpact columns.
 """
 
 from __future__ import annotations
@@ -14,14 +18,138 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
-from permedhub.trials.gsd import design_gsd
+from permedhub.trials.gsd import design_gsd, efficacy_bounds
+
+FloatArray = NDArray[np.float64]
 
 LOOKS = range(2, 11)
 ALPHA, BETA = 0.025, 0.1
+FAMILY_LOOKS = (2, 5, 10, 15, 20)
+REPEATS = 5
+# permedhub boundary -> (rpact typeOfDesign, extra arguments)
+FAMILIES = {
+    "obf": ("OF", {}),
+    "pocock": ("P", {}),
+    "wt": ("WT", {"delta_wt": 0.25}),
+    "hp": ("HP", {}),
+    "ld-obf": ("asOF", {}),
+    "ld-pocock": ("asP", {}),
+}
+
+FAMILY_SCRIPT = """
+suppressMessages(library(rpact))
+out <- list()
+for (type in c(%(types)s)) for (K in c(%(looks)s)) {
+  make <- function() {
+    if (type == "WT") getDesignGroupSequential(kMax = K, alpha = 0.025, beta = 0.1, sided = 1,
+                                               typeOfDesign = type, deltaWT = 0.25)
+    else getDesignGroupSequential(kMax = K, alpha = 0.025, beta = 0.1, sided = 1,
+                                  typeOfDesign = type)
+  }
+  d <- make()
+  t0 <- Sys.time(); for (i in 1:%(repeats)d) d <- make(); t1 <- Sys.time()
+  for (i in 1:%(repeats)d) getDesignCharacteristics(d); t2 <- Sys.time()
+  out[[paste(type, K)]] <- list(
+    bounds = as.numeric(difftime(t1, t0, units = "secs")) / %(repeats)d,
+    characteristics = as.numeric(difftime(t2, t1, units = "secs")) / %(repeats)d,
+    critical = d$criticalValues)
+}
+cat(jsonlite::toJSON(out, digits = 12, auto_unbox = TRUE))
+"""
+
+
+def _per_call(call: Callable[[], object]) -> float:
+    call()  # warm caches (grids, imports) as rpact's first call does above
+    start = time.perf_counter()
+    for _ in range(REPEATS):
+        call()
+    return (time.perf_counter() - start) / REPEATS
+
+
+def family_timings() -> dict[tuple[str, int], tuple[float, float, FloatArray]]:
+    """(boundary, K) -> (seconds for the bounds, seconds for the whole design, bounds)."""
+    result = {}
+    for boundary, (_, extra) in FAMILIES.items():
+        for looks in FAMILY_LOOKS:
+            bounds = efficacy_bounds(looks, boundary, ALPHA, **extra)  # type: ignore[arg-type]
+            result[boundary, looks] = (
+                _per_call(lambda: efficacy_bounds(looks, boundary, ALPHA, **extra)),  # type: ignore[arg-type]  # noqa: B023
+                _per_call(lambda: design_gsd(looks, boundary, ALPHA, BETA, **extra)),  # type: ignore[arg-type]  # noqa: B023
+                np.asarray(bounds),
+            )
+    return result
+
+
+def rpact_family_timings() -> dict[str, dict[str, object]] | None:
+    script = FAMILY_SCRIPT % {
+        "types": ", ".join(f'"{rpact}"' for rpact, _ in FAMILIES.values()),
+        "looks": ", ".join(str(k) for k in FAMILY_LOOKS),
+        "repeats": REPEATS,
+    }
+    return _rscript(script)
+
+
+def _rscript(script: str) -> Any:
+    if shutil.which("Rscript") is None:
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "bench.R"
+        path.write_text(script)
+        completed = subprocess.run(
+            ["Rscript", str(path)], capture_output=True, text=True, check=False
+        )
+    if completed.returncode != 0:
+        print("rpact run failed:", completed.stderr.strip()[:300])
+        return None
+    return json.loads(completed.stdout)
+
+
+def print_families() -> None:
+    ours = family_timings()
+    theirs = rpact_family_timings()
+    print(
+        f"Part 1: one design, alpha {ALPHA} one-sided, beta {BETA}; ms per call (mean of "
+        f"{REPEATS}); target: permedhub faster than rpact in both columns"
+    )
+    print(
+        f"{'family':10s} {'K':>3s} {'bounds':>8s} {'rpact':>8s} {'design':>8s} "
+        f"{'rpact':>8s} {'|dz| max':>9s}  verdict"
+    )
+    slower = 0
+    for (boundary, looks), (bounds_s, design_s, bounds) in ours.items():
+        rpact_name = FAMILIES[boundary][0]
+        if theirs is None:
+            print(
+                f"{boundary:10s} {looks:3d} {bounds_s * 1e3:8.1f} {'-':>8s} "
+                f"{design_s * 1e3:8.1f} {'-':>8s}"
+            )
+            continue
+        row = theirs[f"{rpact_name} {looks}"]
+        r_bounds = float(row["bounds"])
+        r_design = r_bounds + float(row["characteristics"])
+        critical = np.asarray(row["critical"], dtype=float)
+        # rpact reports a first-look bound beyond 8 as Inf; compare the looks both report.
+        finite = np.isfinite(critical)
+        diff = float(np.max(np.abs(bounds[finite] - critical[finite])))
+        note = "" if finite.all() else f" (rpact: Inf at {int((~finite).sum())} look)"
+        ok = bounds_s < r_bounds and design_s < r_design
+        slower += not ok
+        print(
+            f"{boundary:10s} {looks:3d} {bounds_s * 1e3:8.1f} {r_bounds * 1e3:8.1f} "
+            f"{design_s * 1e3:8.1f} {r_design * 1e3:8.1f} {diff:9.1e}  "
+            f"{'faster' if ok else 'SLOWER'}{note}"
+        )
+    if theirs is None:
+        print("rpact: not available (Rscript or rpact missing)")
+    else:
+        print(f"rows where permedhub is slower than rpact: {slower} of {len(ours)}")
 
 
 def python_designs() -> dict[str, float]:
@@ -63,26 +191,24 @@ cat(jsonlite::toJSON(list(elapsed = elapsed, bounds = bounds), digits = 10, auto
 
 
 def rpact_designs() -> tuple[dict[str, float], dict[str, list[float]]] | None:
-    if shutil.which("Rscript") is None:
+    payload = _rscript(R_SCRIPT)
+    if payload is None:
         return None
-    with tempfile.TemporaryDirectory() as folder:
-        script = Path(folder) / "bench.R"
-        script.write_text(R_SCRIPT)
-        completed = subprocess.run(
-            ["Rscript", str(script)], capture_output=True, text=True, check=False
-        )
-    if completed.returncode != 0:
-        print("rpact run failed:", completed.stderr.strip()[:300])
-        return None
-    payload = json.loads(completed.stdout)
     return {k: float(v) for k, v in payload["elapsed"].items()}, payload["bounds"]
 
 
 def main() -> None:
+    print_families()
+    print()
+    print_futility()
+
+
+def print_futility() -> None:
     timings = python_designs()
     total = sum(timings.values())
     print(
-        f"permedhub.trials.gsd: {4 * 3 * len(LOOKS)} designs, K = 2..10, alpha {ALPHA}, beta {BETA}"
+        f"Part 2: {4 * 3 * len(LOOKS)} designs, K = 2..10, alpha {ALPHA}, beta {BETA}, with "
+        "and without futility"
     )
     for name, seconds in timings.items():
         print(f"  {name:22s} {seconds * 1000:8.1f} ms for K = 2..10")
