@@ -220,3 +220,20 @@ def test_registered_on_the_main_app_when_available(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["evppi"][0]["parameters"] == "theta"
     result = runner.invoke(app, ["hecon", "evpi", str(tmp_path / "missing.csv"), "--wtp", "1"])
     assert result.exit_code == 2 and "no such file" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "options"),
+    [("icers", []), ("evpi", ["--wtp", "1"]), ("evppi", ["--wtp", "1", "--params", "p"])],
+)
+def test_an_existing_file_that_is_not_a_csv_is_not_reported_missing(
+    tmp_path: Path, command: str, options: list[str]
+) -> None:
+    result = runner.invoke(APP, [command, "/dev/null", *options])
+    assert result.exit_code == 2
+    stderr = " ".join(result.stderr.split())
+    assert "FILE /dev/null: the file is empty (a character device, not a regular file)" in stderr
+    assert "no such file" not in stderr
+    result = runner.invoke(APP, [command, str(tmp_path), *options])
+    assert result.exit_code == 2
+    assert f"FILE {tmp_path}: is a directory, not a file" in " ".join(result.stderr.split())

@@ -19,7 +19,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from permedhub.cli import hecon_analysis
@@ -130,8 +129,7 @@ def run(
         if out is not None:
             out.write_text(render_report(result), encoding="utf-8")
     except (HeconError, ValueError, OSError) as exc:
-        _err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(code=2) from exc
+        raise hecon_analysis.fail(str(exc)) from exc
     if as_json:
         sys.stdout.write(json.dumps(to_json(result), indent=2) + "\n")
         return
@@ -194,8 +192,7 @@ def tornado(
                 encoding="utf-8",
             )
     except (HeconError, ValueError, OSError) as exc:
-        _err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(code=2) from exc
+        raise hecon_analysis.fail(str(exc)) from exc
     if as_json:
         payload = {"base_inmb": base, "wtp": wtp, "rows": records(table)}
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
@@ -232,8 +229,7 @@ def threshold(
             MarkovModel(spec), parameter, (low, high), intervention, comparator, wtp
         )
     except (HeconError, ValueError, OSError) as exc:
-        _err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(code=2) from exc
+        raise hecon_analysis.fail(str(exc)) from exc
     if as_json:
         payload = {
             "parameter": parameter,
@@ -308,8 +304,7 @@ def payment_cmd(
         before = payment.payment_profile(spec, strategy, category, psa, seed)
         after = payment.payment_profile(changed, strategy, category, psa, seed)
     except (HeconError, ValueError, OSError) as exc:
-        _err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(code=2) from exc
+        raise hecon_analysis.fail(str(exc)) from exc
 
     def summary(p: payment.PaymentProfile) -> dict[str, float]:
         return {
