@@ -171,12 +171,16 @@ def describe_problems(problems: Sequence[Problem], limit: int = 8, root: str = "
     return text + (f"; and {left} more" if left > 0 else "")
 
 
-def document_error(error: ValidationError, data: Any, what: str, limit: int = 8) -> HeconError:
-    """The HeconError for a document that failed validation: "invalid <what>: <problems>";
-    an UnknownNameError when a validator found an unknown name."""
+def document_error(
+    error: ValidationError, data: Any, what: str, limit: int = 8, where: str = ""
+) -> HeconError:
+    """The HeconError for a document that failed validation: "[<where>: ]invalid <what>:
+    <problems>"; an UnknownNameError when a validator found an unknown name."""
     causes = [item.get("ctx", {}).get("error") for item in error.errors()]
     kind = UnknownNameError if any(isinstance(c, UnknownNameError) for c in causes) else HeconError
-    return kind(f"invalid {what}: {describe_problems(validation_problems(error, data), limit)}")
+    problems = describe_problems(validation_problems(error, data), limit)
+    prefix = f"{where}: " if where else ""
+    return kind(f"{prefix}invalid {what}: {problems}")
 
 
 _FILE_KINDS = (

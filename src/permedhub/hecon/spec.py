@@ -378,21 +378,35 @@ class ModelSpec(_Strict):
 
 
 def parse_yaml(text: str, where: str, what: str) -> dict[str, Any]:
-    """A YAML/JSON mapping from `text`; HeconError "<where>: ..." naming the line and column of
-    a syntax error, or what the document was instead of a mapping."""
+    """A YAML/JSON mapping from `text`; HeconError "[<where>: ]..." naming the line and column
+    of a syntax error, or what the document was instead of a mapping."""
+    prefix = f"{where}: " if where else ""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise HeconError(f"{where}: not valid YAML/JSON: {at}{problem}") from None
+        raise HeconError(f"{prefix}not valid YAML/JSON: {_yaml_problem(exc)}") from None
     if not isinstance(data, dict):
         raise HeconError(
-            f"{where}: a {what} must be a mapping (YAML/JSON object), got "
+            f"{prefix}a {what} must be a mapping (YAML/JSON object), got "
             f"{'nothing' if data is None else type(data).__name__}"
         )
     return data
+
+
+def _at(mark: Any) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}"
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """'line 3, column 1: expected ',' or ']' (while parsing a flow sequence from line 2,
+    column 15)': where the parser stopped, and where the construct it was reading began."""
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None)
+    if mark is None or problem is None:
+        return str(error)
+    context, start = getattr(error, "context", None), getattr(error, "context_mark", None)
+    opened = f" ({context} from {_at(start)})" if context and start is not None else ""
+    return f"{_at(mark)}: {problem}{opened}"
 
 
 def read_document(source: str | Path | dict[str, Any]) -> tuple[dict[str, Any], Path | None]:
