@@ -182,6 +182,13 @@ def test_union_alternatives_become_one_problem_with_the_value_given() -> None:
     )
 
 
+def test_a_number_used_as_a_mapping_key_is_named_as_a_key_not_an_index() -> None:
+    doc = three_state(state_utilities={"healthy": 1, 2: 0.5})
+    assert _message(doc) == (
+        "invalid model document: state_utilities.2: Input should be a valid string, got 2"
+    )
+
+
 def test_a_top_level_problem_is_located_at_document() -> None:
     from pydantic import BaseModel, ValidationError, model_validator
 

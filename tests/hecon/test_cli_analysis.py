@@ -237,3 +237,13 @@ def test_an_existing_file_that_is_not_a_csv_is_not_reported_missing(
     result = runner.invoke(APP, [command, str(tmp_path), *options])
     assert result.exit_code == 2
     assert f"FILE {tmp_path}: is a directory, not a file" in " ".join(result.stderr.split())
+
+
+def test_a_bad_threshold_is_explained_without_pydantic_prefixes(tmp_path: Path) -> None:
+    path = tmp_path / "psa.csv"
+    path.write_text("cost_a,cost_b,effect_a,effect_b\n1,2,3,4\n")
+    result = runner.invoke(APP, ["evpi", str(path), "--wtp=-5"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: --wtp = '-5' is invalid: expected finite thresholds >= 0, got -5.0\n"
+    )

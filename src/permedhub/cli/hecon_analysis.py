@@ -33,7 +33,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from permedhub.hecon.cea import AnalysisInputError, calculate_icers, psa_from_wide_frame
-from permedhub.hecon.errors import HeconError, read_input_file
+from permedhub.hecon.errors import HeconError, read_input_file, validation_problems
 from permedhub.hecon.plots import evpi_figure, evppi_bar_figure, icers_figure
 from permedhub.hecon.voi import evppi as evppi_estimate
 from permedhub.hecon.voi import population_evpi
@@ -195,9 +195,13 @@ def read_psa_file(path: Path) -> tuple[pd.DataFrame, list[str], list[str]]:
 def _parse_wtp(text: str) -> VoiOptions:
     try:
         values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise fail(f"--wtp = {text!r} is invalid: expected comma-separated numbers") from None
+    try:
         return VoiOptions(wtp=values)
-    except ValueError as error:
-        detail = error.errors()[0]["msg"] if isinstance(error, ValidationError) else "not a number"
+    except ValidationError as error:
+        problems = validation_problems(error, {"wtp": values})
+        detail = "; ".join(p.message for p in problems)
         raise fail(f"--wtp = {text!r} is invalid: {detail}") from None
 
 

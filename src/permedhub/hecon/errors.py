@@ -99,11 +99,13 @@ def _document_path(data: Any, loc: Sequence[str | int], last_is_key: bool) -> Lo
     path: list[str | int] = []
     node = data
     for i, part in enumerate(loc):
+        # An int key of a mapping (YAML `1: ...`) is no list index: written as a name.
+        key = str(part) if isinstance(node, dict) else part
         if _has_key(node, part):
             node = node[part]
         elif not (last_is_key and i == len(loc) - 1):
             continue
-        path.append(part)
+        path.append(key)
     return tuple(path)
 
 
