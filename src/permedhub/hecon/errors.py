@@ -127,7 +127,8 @@ def validation_problems(error: ValidationError, data: Any, prefix: Location = ()
     without Pydantic's 'Value error, ' prefix; the alternatives of a union at one location
     become one problem ('... or ...')."""
     problems: list[Problem] = []
-    alternatives: dict[Location, list[Problem]] = {}
+    union_at: dict[Location, int] = {}  # location -> index in `problems` of its union
+    alternatives: dict[int, list[Problem]] = {}
     for item in error.errors():
         loc = tuple(item["loc"])
         path = _document_path(data, loc, last_is_key=item["type"] == "missing")
@@ -143,13 +144,13 @@ def validation_problems(error: ValidationError, data: Any, prefix: Location = ()
             given = None if item["type"] in _NO_GIVEN_VALUE else _given(item.get("input"))
             problem = Problem((*prefix, *path), str(item["msg"]), given)
         if len(path) < len(loc) and cause is None:  # a union member's complaint
-            if problem.location not in alternatives:
-                alternatives[problem.location] = []
+            at = union_at.setdefault(problem.location, len(problems))
+            if at == len(problems):
                 problems.append(problem)
-            alternatives[problem.location].append(problem)
+            alternatives.setdefault(at, []).append(problem)
         else:
             problems.append(problem)
-    return [_merge(alternatives[p.location]) if p.location in alternatives else p for p in problems]
+    return [_merge(alternatives[i]) if i in alternatives else p for i, p in enumerate(problems)]
 
 
 _SHOULD_BE = "Input should be "

@@ -5,7 +5,9 @@ An expression is parsed with :mod:`ast` and only this node set is accepted: numb
 ``a if cond else b`` (element-wise :func:`numpy.where`) and calls of whitelisted functions
 (:data:`FUNCTIONS`) or of lookup tables defined in the model. Anything else (attributes,
 subscripts, lambdas, comprehensions, strings, keyword arguments, ...) is rejected with an
-:class:`~permedhub.hecon.errors.ExpressionError` naming the offending construct.
+:class:`~permedhub.hecon.errors.ExpressionError` naming the offending construct. Python
+keywords the language does not use may be names (a rate called ``lambda``); only
+:data:`LANGUAGE_WORDS` may not.
 
 Values are NumPy arrays that broadcast to ``(draws, model_time, state_time)``; evaluation is
 element-wise so one call evaluates all PSA draws and all cycles at once.
