@@ -144,3 +144,157 @@ def test_unknown_function_is_rejected() -> None:
     params = {**THREE_STATE["parameters"], "p_hs": "sigmoid(0.1)"}
     with pytest.raises(ExpressionError, match="unknown function 'sigmoid'"):
         run(three_state(parameters=params))
+
+
+# --------------------------------------------------------------------------- message wording
+
+
+def _message(doc: dict, error: type[Exception] = HeconError) -> str:
+    with pytest.raises(error) as err:
+        load_model(doc)
+    return str(err.value)
+
+
+def test_document_errors_name_the_location_as_written_without_pydantic_prefixes() -> None:
+    rewards = [{"from": "healthy", "to": "sick"}, {"from": "healthy", "to": "sik"}]
+    own = three_state(strategies={"usual": {}, "new": {"transition_rewards": rewards}})
+    msg = _message(own, UnknownNameError)
+    assert msg == (
+        "invalid model document: strategies.new.transition_rewards[1].to: unknown state 'sik'; "
+        "states are healthy, sick, dead"
+    )
+    shared = _message(three_state(initial={"healthy": 0.5, "sik": 0.5}), UnknownNameError)
+    assert shared.startswith("invalid model document: initial.sik: unknown state 'sik'")
+    for text in (msg, shared):
+        assert "Value error" not in text and ": :" not in text
+
+
+def test_union_alternatives_become_one_problem_with_the_value_given() -> None:
+    params = {**THREE_STATE["parameters"], "p_hs": {"distribution": "beta", "alpha": "many"}}
+    msg = _message(three_state(parameters=params))
+    assert msg == (
+        "invalid model document: parameters.p_hs.alpha: Input should be a valid number, unable "
+        "to parse string as a number or a valid list, got 'many'"
+    )
+    settings = {**THREE_STATE["settings"], "cycles": 0}
+    assert _message(three_state(settings=settings)) == (
+        "invalid model document: settings.cycles: Input should be greater than or equal to 1, got 0"
+    )
+
+
+def test_a_number_used_as_a_mapping_key_is_named_as_a_key_not_an_index() -> None:
+    doc = three_state(state_utilities={"healthy": 1, 2: 0.5})
+    assert _message(doc) == (
+        "invalid model document: state_utilities.2: Input should be a valid string, got 2"
+    )
+
+
+def test_a_top_level_problem_is_located_at_document() -> None:
+    from pydantic import BaseModel, ValidationError, model_validator
+
+    from permedhub.hecon.errors import document_error
+
+    class Pair(BaseModel):
+        low: float
+        high: float
+
+        @model_validator(mode="after")
+        def _ordered(self) -> Pair:
+            if self.low > self.high:
+                raise ValueError(f"low {self.low} is above high {self.high}")
+            return self
+
+    data = {"low": 2, "high": 1}
+    with pytest.raises(ValidationError) as err:
+        Pair.model_validate(data)
+    assert str(document_error(err.value, data, "pair")) == (
+        "invalid pair: document: low 2.0 is above high 1.0"
+    )
+
+
+def test_a_constant_bad_probability_says_nothing_about_cycle_or_draw() -> None:
+    doc = three_state(parameters={**THREE_STATE["parameters"], "p_sd": 1.5})
+    with pytest.raises(ProbabilityError) as err:
+        run(doc)
+    msg = str(err.value)
+    assert "transition probability sick->dead is 1.5; expected a probability in [0, 1]" in msg
+    assert "all" not in msg and "cycle" not in msg and "draw" not in msg
+
+
+def test_a_bad_probability_names_only_what_it_varies_by() -> None:
+    timed = three_state(parameters={**THREE_STATE["parameters"], "p_sd": "0.2 * model_time"})
+    with pytest.raises(ProbabilityError) as err:
+        run(timed)
+    assert "is 1.2 in cycle 6; expected" in str(err.value) and "draw" not in str(err.value)
+    params = {**THREE_STATE["parameters"], "p_sd": {"distribution": "normal", "mean": 0.2, "sd": 1}}
+    with pytest.raises(ProbabilityError, match=r"sick->dead is -?[\d.]+ in draw \d+; expected"):
+        run(three_state(parameters=params), n_draws=200, seed=1)
+    row = three_state(
+        transitions={
+            "healthy": {"healthy": 0.8, "sick": "p_hs", "dead": "p_hd"},
+            "sick": {"sick": "C", "dead": "p_sd"},
+        }
+    )
+    with pytest.raises(ProbabilityError) as err:
+        run(row)
+    assert "from state 'healthy' sum to 0.92; expected 1" in str(err.value)
+
+
+def test_a_non_finite_constant_expression_says_it_reads_no_inputs() -> None:
+    params = {**THREE_STATE["parameters"], "c_sick": "log(0 - 1)"}
+    with pytest.raises(ExpressionError) as err:
+        run(three_state(parameters=params))
+    msg = str(err.value)
+    assert "'log(0 - 1)' gives a non-finite value (nan) and reads no inputs" in msg
+    assert "check the inputs it reads" not in msg
+    params = {**THREE_STATE["parameters"], "c_sick": "log(u_sick - 1)"}
+    with pytest.raises(ExpressionError, match=r"\(nan\); check the inputs it reads: u_sick$"):
+        run(three_state(parameters=params))
+
+
+def test_a_table_file_that_is_a_device_is_reported_as_such() -> None:
+    params = {
+        **THREE_STATE["parameters"],
+        "mort": {"method": "step", "file": "/dev/null", "key": "age", "column": "q"},
+    }
+    with pytest.raises(HeconError) as err:
+        run(three_state(parameters=params))
+    assert str(err.value) == (
+        "table 'mort': file /dev/null: the file is empty (a character device, not a regular file)"
+    )
+
+
+def _exponential_survival(**parameters: object) -> dict:
+    """Alive -> dead with p = 1 - exp(-lambda) per yearly cycle, two cycles, no discounting:
+    QALYs = exp(-lambda) + exp(-2 lambda)."""
+    return {
+        "name": "exponential survival",
+        "settings": {
+            **THREE_STATE["settings"],
+            "cycles": 2,
+            "discount_costs": 0,
+            "discount_outcomes": 0,
+        },
+        "states": [{"name": "alive"}, {"name": "dead", "dead": True}],
+        "parameters": {"lambda": 0.1, "p": "1 - exp(-lambda)", **parameters},
+        "strategies": {"usual": {}, "halved": {"parameters": {"lambda": 0.05}}},
+        "transitions": {"alive": {"alive": "C", "dead": "p"}},
+        "initial": {"alive": 1},
+        "state_utilities": {"alive": 1},
+    }
+
+
+def test_a_parameter_named_lambda_works_in_expressions() -> None:
+    qaly = run(_exponential_survival()).mean()["qaly"]
+    assert qaly["usual"] == pytest.approx(np.exp(-0.1) + np.exp(-0.2), rel=1e-12)
+    assert qaly["halved"] == pytest.approx(np.exp(-0.05) + np.exp(-0.1), rel=1e-12)
+    # other keywords the language does not use work too, and keep their names in messages
+    doc = _exponential_survival(**{"class": 2.0, "p": "1 - exp(-lambda * class) + in"})
+    with pytest.raises(UnknownNameError, match=r"unknown parameter 'in' in '1 - exp"):
+        run(doc)
+
+
+def test_the_words_of_the_expression_language_stay_refused_as_names() -> None:
+    doc = _exponential_survival(**{"if": 0.3})
+    with pytest.raises(HeconError, match=r"parameter name 'if' is not allowed .*and, else"):
+        run(doc)

@@ -220,3 +220,30 @@ def test_registered_on_the_main_app_when_available(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["evppi"][0]["parameters"] == "theta"
     result = runner.invoke(app, ["hecon", "evpi", str(tmp_path / "missing.csv"), "--wtp", "1"])
     assert result.exit_code == 2 and "no such file" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "options"),
+    [("icers", []), ("evpi", ["--wtp", "1"]), ("evppi", ["--wtp", "1", "--params", "p"])],
+)
+def test_an_existing_file_that_is_not_a_csv_is_not_reported_missing(
+    tmp_path: Path, command: str, options: list[str]
+) -> None:
+    result = runner.invoke(APP, [command, "/dev/null", *options])
+    assert result.exit_code == 2
+    stderr = " ".join(result.stderr.split())
+    assert "FILE /dev/null: the file is empty (a character device, not a regular file)" in stderr
+    assert "no such file" not in stderr
+    result = runner.invoke(APP, [command, str(tmp_path), *options])
+    assert result.exit_code == 2
+    assert f"FILE {tmp_path}: is a directory, not a file" in " ".join(result.stderr.split())
+
+
+def test_a_bad_threshold_is_explained_without_pydantic_prefixes(tmp_path: Path) -> None:
+    path = tmp_path / "psa.csv"
+    path.write_text("cost_a,cost_b,effect_a,effect_b\n1,2,3,4\n")
+    result = runner.invoke(APP, ["evpi", str(path), "--wtp=-5"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: --wtp = '-5' is invalid: expected finite thresholds >= 0, got -5.0\n"
+    )

@@ -194,3 +194,20 @@ def test_run_reports_evppi_of_each_input() -> None:
     rows = json.loads(result.stdout)["psa"]["evppi"]
     assert {r["parameters"] for r in rows} == {"rr", "dmca", "dmcb", "dmcc", "ccca", "cccb", "cccc"}
     assert all(0 <= r["evppi"] <= r["evpi"] + 1e-9 for r in rows)
+
+
+def test_a_model_file_that_is_a_device_or_misspells_a_state_is_reported_truthfully(
+    tmp_path: Path,
+) -> None:
+    result = runner.invoke(app, ["hecon", "run", "/dev/null"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: model file /dev/null: the file is empty (a character device, not a regular file)\n"
+    )
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((EXAMPLES / "briggs_hiv.yaml").read_text().replace("  A: {A: C,", "  Q: {A: C,"))
+    result = runner.invoke(app, ["hecon", "run", str(bad), "--json"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "error: invalid model document: transitions.Q: unknown state 'Q' (origin of a row); "
+    )

@@ -4,7 +4,8 @@
 and, with ``--psa N --seed S``, a probabilistic analysis; ``--json`` prints machine-readable
 results only, ``--out FILE`` writes a self-contained HTML report listing every input.
 ``examples`` lists the bundled example models (usable as ``example:<name>``); ``tornado``,
-``threshold`` and ``payment`` run DSA, value-based price and payment schemes. ``icers``,
+``threshold`` and ``payment`` run DSA, value-based price and payment schemes; ``budget`` runs a
+budget impact document (:mod:`permedhub.hecon.budget_spec`). ``icers``,
 ``evpi`` and ``evppi`` come from :mod:`permedhub.cli.hecon_analysis`.
 """
 
@@ -19,11 +20,17 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from permedhub.cli import hecon_analysis
 from permedhub.hecon import dsa, payment
+from permedhub.hecon.budget_spec import (
+    BudgetRun,
+    budget_examples,
+    budget_json,
+    load_budget_document,
+    run_budget,
+)
 from permedhub.hecon.errors import HeconError
 from permedhub.hecon.markov import MarkovModel
 from permedhub.hecon.report import render_report, render_tornado_report
@@ -47,10 +54,12 @@ def _examples() -> dict[str, Path]:
     return {Path(str(p)).stem: Path(str(p)) for p in folder.iterdir() if str(p).endswith(".yaml")}
 
 
-def _model_path(model: str) -> Path:
+def _model_path(model: str, examples: dict[str, Path] | None = None) -> Path:
+    """The file `model` names: a path, or example:<name> among `examples` (default: the
+    example models)."""
     if model.startswith(EXAMPLE_PREFIX):
         name = model[len(EXAMPLE_PREFIX) :]
-        examples = _examples()
+        examples = _examples() if examples is None else examples
         if name not in examples:
             raise HeconError(f"unknown example {name!r}; available: {', '.join(sorted(examples))}")
         return examples[name]
@@ -130,8 +139,7 @@ def run(
         if out is not None:
             out.write_text(render_report(result), encoding="utf-8")
     except (HeconError, ValueError, OSError) as exc:
-        _err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(code=2) from exc
+        raise hecon_analysis.fail(str(exc)) from exc
     if as_json:
         sys.stdout.write(json.dumps(to_json(result), indent=2) + "\n")
         return
@@ -194,8 +202,7 @@ def tornado(
                 encoding="utf-8",
             )
     except (HeconError, ValueError, OSError) as exc:
-        _err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(code=2) from exc
+        raise hecon_analysis.fail(str(exc)) from exc
     if as_json:
         payload = {"base_inmb": base, "wtp": wtp, "rows": records(table)}
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
@@ -232,8 +239,7 @@ def threshold(
             MarkovModel(spec), parameter, (low, high), intervention, comparator, wtp
         )
     except (HeconError, ValueError, OSError) as exc:
-        _err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(code=2) from exc
+        raise hecon_analysis.fail(str(exc)) from exc
     if as_json:
         payload = {
             "parameter": parameter,
@@ -308,8 +314,7 @@ def payment_cmd(
         before = payment.payment_profile(spec, strategy, category, psa, seed)
         after = payment.payment_profile(changed, strategy, category, psa, seed)
     except (HeconError, ValueError, OSError) as exc:
-        _err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(code=2) from exc
+        raise hecon_analysis.fail(str(exc)) from exc
 
     def summary(p: payment.PaymentProfile) -> dict[str, float]:
         return {
@@ -336,3 +341,60 @@ def payment_cmd(
     for label, p in (("current", before), (scheme.value, after)):
         table.add_row(label, *[f"{v:,.2f}" for v in (p.expected_cost, p.sd, p.p05, p.p95)])
     _out.print(table)
+
+
+def _print_budget(result: BudgetRun, title: str) -> None:
+    money = [
+        ("cost_reference", "reference"),
+        ("cost_scenario", "scenario"),
+        ("budget_impact", "budget impact"),
+        ("discounted_budget_impact", "discounted"),
+    ]
+    by_year = Table(title=f"Budget impact (scenario - reference): {title}")
+    by_year.add_column("year", justify="right")
+    for _, header in money:
+        by_year.add_column(header, justify="right")
+    for row in records(result.difference):
+        by_year.add_row(str(row["year"]), *[f"{row[c]:,.2f}" for c, _ in money])
+    by_year.add_section()
+    by_year.add_row(
+        "total",
+        *[f"{float(result.difference[c].sum()):,.2f}" for c, _ in money],
+    )
+    _out.print(by_year)
+    for column, what, digits in (("cost", "cost", 2), ("patients", "patients treated", 1)):
+        frame = result.scenario_by_strategy(column)
+        wide = Table(title=f"Scenario {what} by strategy and year")
+        for c in frame.columns:
+            wide.add_column(str(c), justify="right")
+        for row in records(frame):
+            wide.add_row(str(row["year"]), *[f"{row[c]:,.{digits}f}" for c in frame.columns[1:]])
+        _out.print(wide)
+
+
+@app.command("budget")
+def budget(
+    document: Annotated[
+        str,
+        typer.Argument(metavar="FILE", help="budget impact YAML/JSON file, or example:<name>"),
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="machine-readable JSON on stdout")
+    ] = False,
+) -> None:
+    """Budget impact: yearly cost of a scenario of market shares minus a reference's, for the
+    same eligible population and per-patient costs (ISPOR good practice, Sullivan 2014)."""
+    try:
+        path = _model_path(document, budget_examples())
+        spec = load_budget_document(path)
+    except (HeconError, OSError) as exc:
+        raise hecon_analysis.fail(str(exc)) from exc
+    try:
+        result = run_budget(spec)
+    except ValueError as exc:
+        raise hecon_analysis.fail(f"budget file {path}: {exc}") from exc
+    if as_json:
+        payload = {"file": str(path), **budget_json(result)}
+        sys.stdout.write(json.dumps(payload, indent=2, allow_nan=False) + "\n")
+        return
+    _print_budget(result, f"{spec.horizon_years} years, {path.name}")

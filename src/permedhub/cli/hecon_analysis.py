@@ -15,6 +15,7 @@ File formats:
 from __future__ import annotations
 
 import html
+import io
 import json
 import math
 import sys
@@ -32,6 +33,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from permedhub.hecon.cea import AnalysisInputError, calculate_icers, psa_from_wide_frame
+from permedhub.hecon.errors import HeconError, read_input_file, validation_problems
 from permedhub.hecon.plots import evpi_figure, evppi_bar_figure, icers_figure
 from permedhub.hecon.voi import evppi as evppi_estimate
 from permedhub.hecon.voi import population_evpi
@@ -52,7 +54,9 @@ class CsvInputError(ValueError):
     """A CSV file does not have the expected layout (names the file, column and row)."""
 
 
-def _fail(message: str) -> typer.Exit:
+def fail(message: str) -> typer.Exit:
+    """Print `message` as an error on stderr (unwrapped, so it can be grepped) and return
+    the exit (code 2) to raise."""
     _err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code=2)
 
@@ -100,10 +104,14 @@ class VoiOptions(BaseModel):
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise CsvInputError(f"{path}: no such file")
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        text = read_input_file(path, "FILE")
+    except HeconError as error:
+        raise CsvInputError(str(error)) from None
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True
+        )
     except pd.errors.EmptyDataError:
         raise CsvInputError(f"{path}: the file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
@@ -187,10 +195,14 @@ def read_psa_file(path: Path) -> tuple[pd.DataFrame, list[str], list[str]]:
 def _parse_wtp(text: str) -> VoiOptions:
     try:
         values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise fail(f"--wtp = {text!r} is invalid: expected comma-separated numbers") from None
+    try:
         return VoiOptions(wtp=values)
-    except ValueError as error:
-        detail = error.errors()[0]["msg"] if isinstance(error, ValidationError) else "not a number"
-        raise _fail(f"--wtp = {text!r} is invalid: {detail}") from None
+    except ValidationError as error:
+        problems = validation_problems(error, {"wtp": values})
+        detail = "; ".join(p.message for p in problems)
+        raise fail(f"--wtp = {text!r} is invalid: {detail}") from None
 
 
 # --------------------------------------------------------------------------- report
@@ -215,7 +227,7 @@ def _write_report(
     try:
         path.write_text(document, encoding="utf-8")
     except OSError as error:
-        raise _fail(f"--out {path}: cannot write the report ({error.strerror})") from None
+        raise fail(f"--out {path}: cannot write the report ({error.strerror})") from None
 
 
 def _fmt(value: Any, digits: int = 2) -> str:
@@ -241,7 +253,7 @@ def icers(
             [r.cost for r in rows], [r.effect for r in rows], [r.strategy for r in rows]
         )
     except (CsvInputError, AnalysisInputError) as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     if out is not None:
         _write_report(
             out, "Incremental cost-effectiveness", {"file": file}, table, icers_figure(table)
@@ -291,7 +303,7 @@ def evpi(
             discount_rate,
         )
     except (CsvInputError, AnalysisInputError) as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     if population is None:
         result = result.drop(columns=["population", "evpi_population"])
     inputs = {
@@ -344,7 +356,7 @@ def evppi(
     options = _parse_wtp(wtp)
     sets = [[p.strip() for p in text.split(",") if p.strip()] for text in params]
     if not sets or any(not group for group in sets):
-        raise _fail(f"--params = {params!r} is invalid: expected parameter names")
+        raise fail(f"--params = {params!r} is invalid: expected parameter names")
     try:
         frame, strategies, parameter_columns = read_psa_file(file)
         unknown = sorted({p for group in sets for p in group} - set(parameter_columns))
@@ -358,7 +370,7 @@ def evppi(
             psa, inputs_frame, sets, wtp=options.wtp, method=method.value, seed=seed
         )
     except (CsvInputError, AnalysisInputError) as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     inputs = {
         "file": file,
         "wtp": options.wtp,

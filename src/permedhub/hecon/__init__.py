@@ -8,6 +8,13 @@ value of information, budget impact, plots). Imports nothing else from ``permedh
 from __future__ import annotations
 
 from permedhub.hecon.budget import budget_impact, budget_impact_difference
+from permedhub.hecon.budget_spec import (
+    BudgetDocument,
+    BudgetRun,
+    load_budget_document,
+    parse_budget_document,
+    run_budget,
+)
 from permedhub.hecon.cea import (
     AnalysisInputError,
     PSASample,
@@ -149,6 +156,8 @@ __all__ = [
     "BinaryStudy",
     "Bootstrap",
     "Branch",
+    "BudgetDocument",
+    "BudgetRun",
     "Chance",
     "CircularDefinitionError",
     "ConventionError",
@@ -228,6 +237,7 @@ __all__ = [
     "icers_figure",
     "icers_from_psa",
     "instalment_for_price",
+    "load_budget_document",
     "load_document",
     "load_microsim_model",
     "load_model",
@@ -239,6 +249,7 @@ __all__ = [
     "net_benefit_sample",
     "net_benefit_table",
     "one_way",
+    "parse_budget_document",
     "parse_expression",
     "partitioned_survival",
     "pauker_kassirer_thresholds",
@@ -256,6 +267,7 @@ __all__ = [
     "render_tornado_report",
     "rescale_prob",
     "run_analysis",
+    "run_budget",
     "run_microsimulation",
     "run_model",
     "run_psa_dask",

@@ -91,11 +91,13 @@ def budget_impact(
     persistence: Sequence[float] | None = None,
     discount_rate: float = 0.0,
     discount_first_year: bool = False,
+    shares_name: str = "market_shares",
 ) -> pd.DataFrame:
     """Patients and costs by year and strategy for one scenario of market shares.
 
     Returns a tidy frame with columns ``year, strategy, new_patients, patients, cost,
-    discounted_cost`` (``patients`` = patients treated during the year).
+    discounted_cost`` (``patients`` = patients treated during the year). Errors about the
+    shares call them `shares_name` (e.g. the document key they came from).
     """
     if not isinstance(horizon_years, int | np.integer) or horizon_years < 1:
         raise AnalysisInputError(f"horizon_years: expected an integer >= 1, got {horizon_years!r}")
@@ -108,25 +110,25 @@ def budget_impact(
 
     strategies = list(market_shares)
     if not strategies:
-        raise AnalysisInputError("market_shares: expected at least one strategy, got none")
+        raise AnalysisInputError(f"{shares_name}: expected at least one strategy, got none")
     if set(strategies) != set(annual_costs):
         raise AnalysisInputError(
-            f"annual_costs: strategies {sorted(annual_costs)} do not match market_shares "
+            f"annual_costs: strategies {sorted(annual_costs)} do not match {shares_name} "
             f"strategies {sorted(strategies)}"
         )
     shares = np.vstack(
-        [_per_year(f"market_shares[{s!r}]", market_shares[s], horizon) for s in strategies]
+        [_per_year(f"{shares_name}[{s!r}]", market_shares[s], horizon) for s in strategies]
     )
     over = np.flatnonzero(shares.max(axis=0) > 1.0)
     if over.size:
         raise AnalysisInputError(
-            f"market_shares: a share above 1 in year {over[0] + 1}: {shares[:, over[0]].tolist()}"
+            f"{shares_name}: a share above 1 in year {over[0] + 1}: {shares[:, over[0]].tolist()}"
         )
     totals = shares.sum(axis=0)
     off = np.flatnonzero(np.abs(totals - 1.0) > _SHARE_TOLERANCE)
     if off.size:
         raise AnalysisInputError(
-            f"market_shares: shares must sum to 1 in every year; year {off[0] + 1} sums to "
+            f"{shares_name}: shares must sum to 1 in every year; year {off[0] + 1} sums to "
             f"{totals[off[0]]}"
         )
     costs = np.vstack(

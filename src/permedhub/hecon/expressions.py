@@ -5,7 +5,9 @@ An expression is parsed with :mod:`ast` and only this node set is accepted: numb
 ``a if cond else b`` (element-wise :func:`numpy.where`) and calls of whitelisted functions
 (:data:`FUNCTIONS`) or of lookup tables defined in the model. Anything else (attributes,
 subscripts, lambdas, comprehensions, strings, keyword arguments, ...) is rejected with an
-:class:`~permedhub.hecon.errors.ExpressionError` naming the offending construct.
+:class:`~permedhub.hecon.errors.ExpressionError` naming the offending construct. Python
+keywords the language does not use may be names (a rate called ``lambda``); only
+:data:`LANGUAGE_WORDS` may not.
 
 Values are NumPy arrays that broadcast to ``(draws, model_time, state_time)``; evaluation is
 element-wise so one call evaluates all PSA draws and all cycles at once.
@@ -14,7 +16,9 @@ element-wise so one call evaluates all PSA draws and all cycles at once.
 from __future__ import annotations
 
 import ast
+import keyword
 import operator
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +29,13 @@ from permedhub.hecon.errors import ExpressionError, UnknownNameError
 from permedhub.hecon.rates import prob_to_rate, rate_to_prob, rescale_prob
 
 Array = np.ndarray
+
+LANGUAGE_WORDS = frozenset({"and", "or", "not", "if", "else", "True", "False", "None"})
+"""Python keywords the expression language itself uses: the only keywords that cannot name a
+parameter (``lambda``, a textbook rate, can)."""
+KEYWORD_NAMES = frozenset(keyword.kwlist) - LANGUAGE_WORDS
+_KEYWORD_PLACEHOLDER = "__hecon_keyword_"
+_KEYWORD_NAME = re.compile(r"\b(" + "|".join(sorted(KEYWORD_NAMES)) + r")\b")
 
 
 def _where(cond: Any, a: Any, b: Any) -> Array:
@@ -109,11 +120,19 @@ class Expression:
                 raise ExpressionError(f"{context}: division by zero in {self.source!r}") from exc
         value = np.asarray(value, dtype=float)
         if not np.all(np.isfinite(value)):
-            raise ExpressionError(
-                f"{context}: {self.source!r} gives a non-finite value (NaN or infinity); "
-                "check the inputs it reads: " + ", ".join(sorted(self.names))
-            )
+            raise ExpressionError(f"{context}: {self._non_finite(value)}")
         return value
+
+    def _non_finite(self, value: Array) -> str:
+        """Why the value is not finite: the inputs it reads, or, reading none, the formula."""
+        first = float(value[~np.isfinite(value)].flat[0])
+        said = f"{self.source!r} gives a non-finite value ({first:g})"
+        if self.names:
+            return f"{said}; check the inputs it reads: {', '.join(sorted(self.names))}"
+        return (
+            f"{said} and reads no inputs, so the formula itself is undefined (e.g. the log of "
+            "a negative number, 0/0 or an overflow); expected a formula with a finite value"
+        )
 
 
 def parse_expression(source: str | float | int, context: str = "expression") -> Expression:
@@ -121,10 +140,7 @@ def parse_expression(source: str | float | int, context: str = "expression") -> 
     text = str(source).strip()
     if not text:
         raise ExpressionError(f"{context}: empty expression; expected a number or a formula")
-    try:
-        tree = ast.parse(text, mode="eval")
-    except SyntaxError as exc:
-        raise ExpressionError(f"{context}: cannot parse {text!r}: {exc.msg}") from exc
+    tree = _parse(text, context)
     names: set[str] = set()
     calls: set[str] = set()
     for node in ast.walk(tree):
@@ -166,6 +182,11 @@ def parse_expression(source: str | float | int, context: str = "expression") -> 
             raise ExpressionError(
                 f"{context}: operator {type(node.op).__name__} not allowed in {text!r}"
             )
+        if isinstance(node, ast.Compare) and any(type(op) not in _COMPARE for op in node.ops):
+            bad = next(type(op).__name__ for op in node.ops if type(op) not in _COMPARE)
+            raise ExpressionError(
+                f"{context}: comparison {bad} not allowed in {text!r}; allowed: < <= > >= == !="
+            )
         if isinstance(node, ast.UnaryOp) and not isinstance(node.op, ast.USub | ast.UAdd | ast.Not):
             raise ExpressionError(
                 f"{context}: operator {type(node.op).__name__} not allowed in {text!r}"
@@ -175,6 +196,33 @@ def parse_expression(source: str | float | int, context: str = "expression") -> 
     # A name used both as a call and a variable (e.g. table(x) and table) keeps both roles.
     variables |= {n for n in names & calls if _used_as_variable(tree, n)}
     return Expression(text, tree, frozenset(variables), frozenset(calls))
+
+
+def _parse(text: str, context: str) -> ast.Expression:
+    """The syntax tree of `text`. Python keywords the language does not use (``lambda``,
+    ``in``, ``class``, ...) may name parameters: when `text` only parses with them read as
+    names, they are parsed under a placeholder that the tree then names back, so the rest of
+    the module (and every message) sees the name as written."""
+    try:
+        return ast.parse(text, mode="eval")
+    except SyntaxError as exc:
+        problem = exc
+    protected = _KEYWORD_NAME.sub(lambda m: _KEYWORD_PLACEHOLDER + m.group(1), text)
+    if protected != text:
+        try:
+            tree = ast.parse(protected, mode="eval")
+        except SyntaxError:
+            pass
+        else:
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Name) and _named_back(node.id) in KEYWORD_NAMES:
+                    node.id = _named_back(node.id)
+            return tree
+    raise ExpressionError(f"{context}: cannot parse {text!r}: {problem.msg}") from problem
+
+
+def _named_back(name: str) -> str:
+    return name.removeprefix(_KEYWORD_PLACEHOLDER)
 
 
 def _used_as_variable(tree: ast.AST, name: str) -> bool:

@@ -41,6 +41,14 @@ PROB_TOL = 1e-9
 CHUNK_BYTES = 40_000_000  # working-set budget per chunk of draws
 
 
+def _cycle_and_draw(shape: tuple[int, ...], di: int, ti: int, draw0: int) -> str:
+    """' in cycle 3, draw 7' for the first bad entry of a (draws, cycles) array, naming only
+    what the value varies by: '' when it is the same in every cycle and draw."""
+    parts = [f"cycle {ti + 1}"] if shape[1] > 1 else []
+    parts += [f"draw {draw0 + di}"] if shape[0] > 1 else []
+    return f" in {', '.join(parts)}" if parts else ""
+
+
 @dataclass
 class _Strategy:
     name: str
@@ -321,10 +329,8 @@ class MarkovModel:
             where = f" (state_time {tau + 1})" if self.tunnel[o] > 1 else ""
             raise ProbabilityError(
                 f"strategy {strat.name!r}: transition probability {self.states[o]}->"
-                f"{self.states[dst]}{where} is {float(v[di, ti]):.6g} in cycle "
-                f"{ti + 1 if v.shape[1] > 1 else 'all'}, "
-                f"draw {draw0 + di if v.shape[0] > 1 else 'all'}"
-                "; expected a probability in [0, 1]"
+                f"{self.states[dst]}{where} is {float(v[di, ti]):.6g}"
+                f"{_cycle_and_draw(v.shape, di, ti, draw0)}; expected a probability in [0, 1]"
                 + (
                     " (it is the complement 'C': the other entries sum to more than 1)"
                     if complement
@@ -340,9 +346,8 @@ class MarkovModel:
             di, ti = np.argwhere(bad)[0]
             raise ProbabilityError(
                 f"strategy {strat.name!r}: transitions from state {self.states[o]!r} sum to "
-                f"{float(total[di, ti]):.10g} in cycle {ti + 1 if total.shape[1] > 1 else 'all'}, "
-                f"draw {draw0 + di if total.shape[0] > 1 else 'all'}; expected 1 (use 'C' for "
-                "the rest of the row)"
+                f"{float(total[di, ti]):.10g}{_cycle_and_draw(total.shape, di, ti, draw0)}; "
+                "expected 1 (use 'C' for the rest of the row)"
             )
 
     def _initial(self, strat: _Strategy, ns: Mapping[str, Any], d: int, draw0: int) -> np.ndarray:

@@ -39,6 +39,7 @@ from pydantic import (
 )
 
 from permedhub.hecon.distributions import make_rng
+from permedhub.hecon.errors import HeconError, describe_problems, validation_problems
 from permedhub.hecon.markov import MarkovModel
 from permedhub.hecon.microsim import MicrosimResult, microsimulate
 from permedhub.hecon.parameters import compile_parameters
@@ -94,16 +95,16 @@ class MicrosimSpec(BaseModel):
                 try:
                     out[name] = CategoricalSpec.model_validate(spec)
                 except ValidationError as exc:
-                    detail = "; ".join(str(e["msg"]) for e in exc.errors()[:3])
-                    raise ValueError(f"characteristic {name!r}: {detail}") from None
+                    detail = describe_problems(validation_problems(exc, spec), 3, root="")
+                    raise HeconError(f"characteristic {name!r}: {detail}") from None
                 continue
             if not (isinstance(spec, dict) and "distribution" in spec):
-                raise ValueError(
+                raise HeconError(
                     f"characteristic {name!r}: expected {{distribution: ...}} or "
                     f"{{categories: [...], probabilities: [...]}}, got {spec!r}"
                 )
             if spec["distribution"] == "bootstrap":
-                raise ValueError(
+                raise HeconError(
                     f"characteristic {name!r}: a bootstrap draw is the mean of a resample, not "
                     "one patient's value; use {categories: [...], probabilities: [...]}"
                 )

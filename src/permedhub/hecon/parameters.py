@@ -10,7 +10,7 @@ evaluated in dependency order; a dependency cycle raises
 from __future__ import annotations
 
 import difflib
-import keyword
+import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,8 +26,9 @@ from permedhub.hecon.errors import (
     ExpressionError,
     HeconError,
     UnknownNameError,
+    read_input_file,
 )
-from permedhub.hecon.expressions import FUNCTIONS, Expression, parse_expression
+from permedhub.hecon.expressions import FUNCTIONS, LANGUAGE_WORDS, Expression, parse_expression
 from permedhub.hecon.spec import DiagnosticStepSpec, DistributionSpec, TableSpec
 
 RESERVED = ("model_time", "state_time", "cycle_length")
@@ -187,9 +188,11 @@ def _load_table(name: str, spec: TableSpec, base_dir: Path | None) -> LookupTabl
         path = Path(spec.file)
         if not path.is_absolute() and base_dir is not None:
             path = base_dir / path
-        if not path.is_file():
-            raise HeconError(f"table {name!r}: file {str(path)!r} not found")
-        frame = pd.read_csv(path)
+        text = read_input_file(path, f"table {name!r}: file")
+        try:
+            frame = pd.read_csv(io.StringIO(text))
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+            raise HeconError(f"table {name!r}: file {path}: not a readable CSV ({error})") from None
         for col in (spec.key, spec.column):
             if col not in frame.columns:
                 raise HeconError(f"table {name!r}: column {col!r} not in {str(path)!r}")
@@ -207,13 +210,14 @@ def compile_parameters(
     for name, spec in parameters.items():
         if (
             not name.isidentifier()
-            or keyword.iskeyword(name)
+            or name in LANGUAGE_WORDS
             or name in RESERVED
             or name in FUNCTIONS
         ):
             raise HeconError(
-                f"parameter name {name!r} is not allowed (must be an identifier, not a Python "
-                f"keyword, and not one of {', '.join(RESERVED)} or a function name)"
+                f"parameter name {name!r} is not allowed (must be an identifier, not a word of "
+                f"the expression language ({', '.join(sorted(LANGUAGE_WORDS))}), and not one of "
+                f"{', '.join(RESERVED)} or a function name)"
             )
         if isinstance(spec, DistributionSpec):
             distribution, outputs = build_distribution(name, spec)

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from permedhub.hecon.errors import HeconError
+from permedhub.hecon.errors import HeconError, Location, UnknownNameError
 from permedhub.hecon.expressions import Expression, parse_expression
 from permedhub.hecon.parameters import ParameterEvaluator, check_names, compile_parameters
 from permedhub.hecon.psm import PSM_STATES, PSMResult, PSMStrategy, partitioned_survival
@@ -90,10 +90,13 @@ class CurveSpec(_Strict):
         return {k: getattr(self, k) for k in CURVE_PARAMETERS[self.distribution]}
 
 
-def _check_states(where: str, names: Any) -> None:
+def _check_states(location: Location, names: Any) -> None:
     for n in names:
         if n not in PSM_STATES:
-            raise ValueError(f"{where}: unknown state {n!r}; states are {', '.join(PSM_STATES)}")
+            raise UnknownNameError(
+                f"unknown state {n!r}; states are {', '.join(PSM_STATES)}",
+                location=(*location, n),
+            )
 
 
 class PSMStrategySpec(_Strict):
@@ -120,14 +123,13 @@ class PSMStructureSpec(_Strict):
 
     @model_validator(mode="after")
     def _known_states(self) -> PSMStructureSpec:
+        for cat, per_state in self.state_costs.items():
+            _check_states(("state_costs", cat), per_state)
+        _check_states(("state_utilities",), self.state_utilities)
         for name, strat in self.strategies.items():
-            costs = strat.state_costs if strat.state_costs is not None else self.state_costs
-            for cat, per_state in costs.items():
-                _check_states(f"strategy {name!r} state_costs[{cat}]", per_state)
-            utils = (
-                strat.state_utilities if strat.state_utilities is not None else self.state_utilities
-            )
-            _check_states(f"strategy {name!r} state_utilities", utils)
+            for cat, per_state in (strat.state_costs or {}).items():
+                _check_states(("strategies", name, "state_costs", cat), per_state)
+            _check_states(("strategies", name, "state_utilities"), strat.state_utilities or {})
         return self
 
 

@@ -35,7 +35,14 @@ from pydantic import (
 )
 
 from permedhub.hecon.conventions import CountingMethod, DiscountMethod
-from permedhub.hecon.errors import HeconError, UnknownNameError
+from permedhub.hecon.errors import (
+    DocumentPartError,
+    HeconError,
+    Location,
+    UnknownNameError,
+    document_error,
+    read_input_file,
+)
 
 Expr = float | int | str
 
@@ -200,22 +207,20 @@ def dispatch_parameters(value: Any) -> Any:
             elif "table" in spec or "file" in spec:
                 kind = TableSpec
             else:
-                raise ValueError(
-                    f"parameter {name!r}: a mapping needs 'distribution', 'table'/'file' or "
-                    f"'test_and_treat'; got keys {sorted(spec)}"
+                raise HeconError(
+                    "a mapping needs 'distribution', 'table'/'file' or 'test_and_treat'; got "
+                    f"keys {sorted(spec)}",
+                    location=(name,),
                 )
             try:
                 out[name] = kind.model_validate(spec)
             except ValidationError as exc:
-                detail = "; ".join(
-                    f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}"
-                    for e in exc.errors()[:4]
-                )
-                raise ValueError(f"parameter {name!r}: {detail}") from None
+                raise DocumentPartError((name,), exc, spec) from None
         elif isinstance(spec, bool) or not isinstance(spec, int | float | str | BaseModel):
-            raise ValueError(
-                f"parameter {name!r}: expected a number, an expression string or a mapping, "
-                f"got {type(spec).__name__}"
+            raise HeconError(
+                "expected a number, an expression string or a mapping, got "
+                f"{type(spec).__name__} {spec!r}",
+                location=(name,),
             )
         else:
             out[name] = spec
@@ -258,58 +263,93 @@ class ModelSpec(_Strict):
     @model_validator(mode="after")
     def _check_names(self) -> ModelSpec:
         state_names = [s.name for s in self.states]
-        dup = {n for n in state_names if state_names.count(n) > 1}
-        if dup:
-            raise ValueError(f"duplicate state names: {sorted(dup)}")
-        known = set(state_names)
-
-        def check_states(where: str, names: Any) -> None:
-            for n in names:
-                if n not in known:
-                    raise ValueError(
-                        f"{where}: unknown state {n!r}; states are {', '.join(state_names)}"
-                    )
-
+        for i, n in enumerate(state_names):
+            if n in state_names[:i]:
+                raise HeconError(
+                    f"duplicate state name {n!r} (also states[{state_names.index(n)}])",
+                    location=("states", i, "name"),
+                )
         for sname, strat in self.strategies.items():
-            transitions = strat.transitions or self.transitions
-            if transitions is None:
-                raise ValueError(f"strategy {sname!r}: no transitions (neither shared nor own)")
-            for origin, row in transitions.items():
-                check_states(f"strategy {sname!r} transitions", [origin, *row])
-                comps = [d for d, v in row.items() if isinstance(v, str) and v.strip() == "C"]
-                if len(comps) > 1:
-                    raise ValueError(
-                        f"strategy {sname!r}: row {origin!r} has {len(comps)} complement 'C' "
-                        "entries; at most one is allowed"
-                    )
-            initial = strat.initial or self.initial
-            if initial is None:
-                raise ValueError(f"strategy {sname!r}: no initial state distribution")
-            check_states(f"strategy {sname!r} initial", initial)
-            for cat, costs in (strat.state_costs or self.state_costs).items():
-                check_states(f"strategy {sname!r} state_costs[{cat}]", costs)
-            check_states(
-                f"strategy {sname!r} state_utilities", strat.state_utilities or self.state_utilities
+            self._check_strategy_states(sname, strat, state_names)
+        self._check_perspectives()
+        return self
+
+    def _check_strategy_states(
+        self, sname: str, strat: StrategySpec, state_names: list[str]
+    ) -> None:
+        """Every state a strategy's blocks name exists; a problem is located where the name is
+        written: in the strategy's own block or in the shared one it inherits."""
+        own: Location = ("strategies", sname)
+
+        def check(location: Location, name: str, role: str = "") -> None:
+            if name not in state_names:
+                raise UnknownNameError(
+                    f"unknown state {name!r}{role}; states are {', '.join(state_names)}",
+                    location=location,
+                )
+
+        transitions, where = (
+            (strat.transitions, own) if strat.transitions else (self.transitions, ())
+        )
+        if transitions is None:
+            raise HeconError(
+                "no transitions: neither shared 'transitions' nor the strategy's own",
+                location=own,
             )
-            for tr in (
-                strat.transition_rewards
-                if strat.transition_rewards is not None
-                else self.transition_rewards
-            ):
-                check_states(f"strategy {sname!r} transition_rewards", [tr.from_, tr.to])
+        for origin, row in transitions.items():
+            check((*where, "transitions", origin), origin, " (origin of a row)")
+            for destination in row:
+                check((*where, "transitions", origin, destination), destination)
+            comps = [d for d, v in row.items() if isinstance(v, str) and v.strip() == "C"]
+            if len(comps) > 1:
+                raise HeconError(
+                    f"row {origin!r} has {len(comps)} complement 'C' entries ({', '.join(comps)}); "
+                    "at most one is allowed",
+                    location=(*where, "transitions", origin),
+                )
+        initial, where = (strat.initial, own) if strat.initial else (self.initial, ())
+        if initial is None:
+            raise HeconError(
+                "no initial state distribution: neither shared 'initial' nor the strategy's own",
+                location=own,
+            )
+        for name in initial:
+            check((*where, "initial", name), name)
+        costs, where = (strat.state_costs, own) if strat.state_costs else (self.state_costs, ())
+        for category, per_state in costs.items():
+            for name in per_state:
+                check((*where, "state_costs", category, name), name)
+        utilities, where = (
+            (strat.state_utilities, own) if strat.state_utilities else (self.state_utilities, ())
+        )
+        for name in utilities:
+            check((*where, "state_utilities", name), name)
+        rewards, where = (
+            (strat.transition_rewards, own)
+            if strat.transition_rewards is not None
+            else (self.transition_rewards, ())
+        )
+        for i, reward in enumerate(rewards):
+            check((*where, "transition_rewards", i, "from"), reward.from_)
+            check((*where, "transition_rewards", i, "to"), reward.to)
+
+    def _check_perspectives(self) -> None:
         categories = self.cost_categories()
         for pname, cats in self.perspectives.items():
-            for c in cats:
+            for i, c in enumerate(cats):
                 if c not in categories:
-                    raise ValueError(
-                        f"perspective {pname!r}: unknown cost category {c!r}; categories are "
-                        f"{', '.join(categories) or '(none)'}"
+                    raise HeconError(
+                        f"unknown cost category {c!r}; categories are "
+                        f"{', '.join(categories) or '(none)'}",
+                        location=("perspectives", pname, i),
                     )
-        if self.primary_perspective is not None and self.primary_perspective not in (
-            self.perspective_map()
-        ):
-            raise ValueError(f"primary_perspective {self.primary_perspective!r} is not defined")
-        return self
+        perspectives = self.perspective_map()
+        if self.primary_perspective is not None and self.primary_perspective not in perspectives:
+            raise HeconError(
+                f"{self.primary_perspective!r} is not defined; perspectives are "
+                f"{', '.join(perspectives)}",
+                location=("primary_perspective",),
+            )
 
     def cost_categories(self) -> list[str]:
         cats: list[str] = []
@@ -337,24 +377,46 @@ class ModelSpec(_Strict):
         return self.primary_perspective or next(iter(self.perspective_map()))
 
 
+def parse_yaml(text: str, where: str, what: str) -> dict[str, Any]:
+    """A YAML/JSON mapping from `text`; HeconError "[<where>: ]..." naming the line and column
+    of a syntax error, or what the document was instead of a mapping."""
+    prefix = f"{where}: " if where else ""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise HeconError(f"{prefix}not valid YAML/JSON: {_yaml_problem(exc)}") from None
+    if not isinstance(data, dict):
+        raise HeconError(
+            f"{prefix}a {what} must be a mapping (YAML/JSON object), got "
+            f"{'nothing' if data is None else type(data).__name__}"
+        )
+    return data
+
+
+def _at(mark: Any) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}"
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """'line 3, column 1: expected ',' or ']' (while parsing a flow sequence from line 2,
+    column 15)': where the parser stopped, and where the construct it was reading began."""
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None)
+    if mark is None or problem is None:
+        return str(error)
+    context, start = getattr(error, "context", None), getattr(error, "context_mark", None)
+    opened = f" ({context} from {_at(start)})" if context and start is not None else ""
+    return f"{_at(mark)}: {problem}{opened}"
+
+
 def read_document(source: str | Path | dict[str, Any]) -> tuple[dict[str, Any], Path | None]:
     """A model document from a YAML/JSON file path or an already-parsed mapping, and the folder
     its relative `file:` tables are read from (None for a mapping)."""
-    base: Path | None = None
     if isinstance(source, dict):
-        data: Any = source
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise HeconError(f"model file {str(path)!r} not found")
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise HeconError(f"model file {str(path)!r} is not valid YAML/JSON: {exc}") from exc
-        base = path.resolve().parent
-    if not isinstance(data, dict):
-        raise HeconError("a model document must be a mapping (YAML/JSON object)")
-    return data, base
+        return source, None
+    path = Path(source)
+    text = read_input_file(path, "model file")
+    return parse_yaml(text, f"model file {path}", "model document"), path.resolve().parent
 
 
 def validate_document(
@@ -366,11 +428,7 @@ def validate_document(
     try:
         spec = model.model_validate(data)
     except ValidationError as exc:
-        msgs = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:8]
-        )
-        kind = UnknownNameError if "unknown state" in msgs else HeconError
-        raise kind(f"invalid {what}: {msgs}") from exc
+        raise document_error(exc, data, what) from None
     if base is not None and "base_dir" in type(spec).model_fields:
         spec.base_dir = base  # type: ignore[attr-defined]
     return spec

@@ -89,8 +89,9 @@ class TreeModelSpec(_Strict):
     @model_validator(mode="after")
     def _root_is_decision(self) -> TreeModelSpec:
         if self.tree.decision is None:
-            raise ValueError(
-                "the root of the tree must be a decision node (its options are the strategies)"
+            raise HeconError(
+                "the root of the tree must be a decision node (its options are the strategies)",
+                location=("tree",),
             )
         return self
 

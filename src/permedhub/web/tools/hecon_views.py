@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-import yaml
 
 from permedhub.hecon import cea, dsa, payment, plots, voi
 from permedhub.hecon.errors import HeconError
@@ -23,7 +22,7 @@ from permedhub.hecon.markov import MarkovModel
 from permedhub.hecon.microsim_spec import MicrosimModelSpec
 from permedhub.hecon.psm_spec import PSMModelSpec
 from permedhub.hecon.run import AnySpec, ModelRun, load_document, run_analysis
-from permedhub.hecon.spec import ModelSpec, TableSpec
+from permedhub.hecon.spec import ModelSpec, TableSpec, parse_yaml
 from permedhub.hecon.tree_spec import TreeModelSpec
 from permedhub.web.tools.common import PageResult, ToolInputError, table
 
@@ -65,11 +64,9 @@ def markov_cohort_only(spec: AnyModel, field: str, what: str) -> ModelSpec:
 def parse_model_text(text: str, filename: str) -> AnyModel:
     """Validate an uploaded YAML/JSON model document (JSON is read as YAML)."""
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ToolInputError("model_file", f"{filename} is not valid YAML/JSON: {error}") from None
-    if not isinstance(data, dict):
-        raise ToolInputError("model_file", f"{filename}: a model document must be a mapping")
+        data = parse_yaml(text, filename, "model document")
+    except HeconError as error:
+        raise ToolInputError("model_file", str(error)) from None
     spec = load_document(data)
     # A lookup table read from `file:` would open a path on the server: uploads must carry
     # their tables inline.
