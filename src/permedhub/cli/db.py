@@ -5,16 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from permedhub import db
-from permedhub.graph.export import FORMATS, ExportError, export
-from permedhub.graph.loading import LoadError, LoadReport, load
-from permedhub.graph.seed import seed as seed_family
+if TYPE_CHECKING:
+    from permedhub.graph.loading import LoadReport
 
 app = typer.Typer(help="The knowledge graph's database.", no_args_is_help=True)
 err = Console(stderr=True)
@@ -23,6 +22,8 @@ err = Console(stderr=True)
 @app.command()
 def upgrade() -> None:
     """Run pending migrations on the configured database (PERMEDHUB_DATABASE_URL)."""
+    from permedhub import db
+
     engine = db.make_engine()
     db.upgrade(engine)
     err.print(f"database at {engine.url.render_as_string(hide_password=True)} is up to date")
@@ -31,6 +32,9 @@ def upgrade() -> None:
 @app.command()
 def seed() -> None:
     """(Re)load the ICPerMed family seed; records already there are updated, nothing is lost."""
+    from permedhub import db
+    from permedhub.graph.seed import seed as seed_family
+
     engine = db.make_engine()
     db.upgrade(engine)
     _print_report(seed_family(engine), as_json=False)
@@ -47,6 +51,9 @@ def load_files(
     as_json: bool = typer.Option(False, "--json", help="machine-readable report on stdout"),
 ) -> None:
     """Load files in ONE transaction: all records are stored, or none and the errors listed."""
+    from permedhub import db
+    from permedhub.graph.loading import LoadError, load
+
     engine = db.make_engine()
     db.ensure_ready(engine)
     try:
@@ -93,6 +100,9 @@ def export_graph(
     ),
 ) -> None:
     """Write the whole graph: the import format (json, csv), schema.org JSON-LD or GraphML."""
+    from permedhub import db
+    from permedhub.graph.export import FORMATS, ExportError, export
+
     if fmt not in FORMATS:
         typer.echo(f"error: --format {fmt!r}: expected one of {', '.join(FORMATS)}", err=True)
         raise typer.Exit(code=2)

@@ -16,26 +16,30 @@ import sys
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from permedhub.cli import hecon_analysis
-from permedhub.hecon import dsa, payment
-from permedhub.hecon.budget_spec import (
-    BudgetRun,
-    budget_examples,
-    budget_json,
-    load_budget_document,
-    run_budget,
-)
+from permedhub.cli.lazy import lazy_module
 from permedhub.hecon.errors import HeconError
-from permedhub.hecon.markov import MarkovModel
-from permedhub.hecon.report import render_report, render_tornado_report
-from permedhub.hecon.run import AnySpec, ModelRun, load_document, records, run_analysis, to_json
-from permedhub.hecon.spec import load_model
+
+# The engine (NumPy, SciPy, pandas, Plotly) loads when a command first uses it, so that
+# `permedhub --help` and `permedhub hecon --help` start at once.
+if TYPE_CHECKING:
+    from permedhub.hecon import budget_spec, dsa, markov, payment, report
+    from permedhub.hecon import run as hecon_run
+    from permedhub.hecon import spec as hecon_spec
+else:
+    budget_spec = lazy_module("permedhub.hecon.budget_spec")
+    dsa = lazy_module("permedhub.hecon.dsa")
+    markov = lazy_module("permedhub.hecon.markov")
+    payment = lazy_module("permedhub.hecon.payment")
+    report = lazy_module("permedhub.hecon.report")
+    hecon_spec = lazy_module("permedhub.hecon.spec")
+    hecon_run = lazy_module("permedhub.hecon.run")
 
 app = typer.Typer(
     help="Health-economic models and analyses (permedhub.hecon).", no_args_is_help=True
@@ -66,23 +70,23 @@ def _model_path(model: str, examples: dict[str, Path] | None = None) -> Path:
     return Path(model)
 
 
-def _load_any(path: Path) -> AnySpec:
-    return load_document(path)
+def _load_any(path: Path) -> hecon_run.AnySpec:
+    return hecon_run.load_document(path)
 
 
-def _print_tables(run: ModelRun) -> None:
+def _print_tables(run: hecon_run.ModelRun) -> None:
     det = Table(title=f"{run.spec.name}: base case")
     cols = ["strategy", "cost", "effect"]
     cols += [c for c in ("qaly", "ly") if c in run.deterministic.columns]
     for c in cols:
         det.add_column(c, justify="left" if c == "strategy" else "right")
-    for row in records(run.deterministic.reset_index()):
+    for row in hecon_run.records(run.deterministic.reset_index()):
         det.add_row(str(row["strategy"]), *[f"{row[c]:,.4f}" for c in cols[1:]])
     _out.print(det)
     inc = Table(title=f"Incremental analysis (effect: {run.effect_name})")
     for c in ("strategy", "cost", "effect", "inc_cost", "inc_effect", "icer", "status"):
         inc.add_column(c)
-    for row in records(run.icers):
+    for row in hecon_run.records(run.icers):
         inc.add_row(
             *[
                 "—"
@@ -96,7 +100,7 @@ def _print_tables(run: ModelRun) -> None:
         psa = Table(title=f"PSA: {run.n_draws} draws, seed {run.seed}")
         for c in ("strategy", "outcome", "mean", "sd", "p2.5", "p97.5"):
             psa.add_column(c)
-        for row in records(run.psa_summary):
+        for row in hecon_run.records(run.psa_summary):
             psa.add_row(
                 str(row["strategy"]),
                 str(row["outcome"]),
@@ -133,15 +137,15 @@ def run(
         spec = _load_any(_model_path(model))
         if psa and sys.stderr.isatty():
             with _err.status(f"running {psa} PSA draws..."):
-                result = run_analysis(spec, psa, seed, wtp_max, evppi_wtp)
+                result = hecon_run.run_analysis(spec, psa, seed, wtp_max, evppi_wtp)
         else:
-            result = run_analysis(spec, psa, seed, wtp_max, evppi_wtp)
+            result = hecon_run.run_analysis(spec, psa, seed, wtp_max, evppi_wtp)
         if out is not None:
-            out.write_text(render_report(result), encoding="utf-8")
+            out.write_text(report.render_report(result), encoding="utf-8")
     except (HeconError, ValueError, OSError) as exc:
         raise hecon_analysis.fail(str(exc)) from exc
     if as_json:
-        sys.stdout.write(json.dumps(to_json(result), indent=2) + "\n")
+        sys.stdout.write(json.dumps(hecon_run.to_json(result), indent=2) + "\n")
         return
     _print_tables(result)
     if out is not None:
@@ -194,23 +198,23 @@ def tornado(
     """One-way DSA: incremental net monetary benefit with each parameter at its low/high value."""
     try:
         parsed = dict(_parse_range(r) for r in ranges)
-        spec = load_model(_model_path(model))
-        table, base = dsa.tornado(MarkovModel(spec), parsed, intervention, comparator, wtp)
+        spec = hecon_spec.load_model(_model_path(model))
+        table, base = dsa.tornado(markov.MarkovModel(spec), parsed, intervention, comparator, wtp)
         if out is not None:
             out.write_text(
-                render_tornado_report(spec.name, table, base, intervention, comparator, wtp),
+                report.render_tornado_report(spec.name, table, base, intervention, comparator, wtp),
                 encoding="utf-8",
             )
     except (HeconError, ValueError, OSError) as exc:
         raise hecon_analysis.fail(str(exc)) from exc
     if as_json:
-        payload = {"base_inmb": base, "wtp": wtp, "rows": records(table)}
+        payload = {"base_inmb": base, "wtp": wtp, "rows": hecon_run.records(table)}
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         return
     t = Table(title=f"Tornado: INMB of {intervention} vs {comparator} at WTP {wtp:,.0f}")
     for c in ("parameter", "low_value", "high_value", "low", "high", "swing"):
         t.add_column(c)
-    for row in records(table):
+    for row in hecon_run.records(table):
         t.add_row(
             row["parameter"],
             *[f"{row[c]:,.4f}" for c in ("low_value", "high_value", "low", "high", "swing")],
@@ -234,9 +238,9 @@ def threshold(
 ) -> None:
     """Threshold analysis: the parameter value (e.g. a price) at which INMB = 0 (brentq)."""
     try:
-        spec = load_model(_model_path(model))
+        spec = hecon_spec.load_model(_model_path(model))
         value = dsa.threshold(
-            MarkovModel(spec), parameter, (low, high), intervention, comparator, wtp
+            markov.MarkovModel(spec), parameter, (low, high), intervention, comparator, wtp
         )
     except (HeconError, ValueError, OSError) as exc:
         raise hecon_analysis.fail(str(exc)) from exc
@@ -295,7 +299,7 @@ def payment_cmd(
     try:
         if psa is not None and seed is None:
             raise HeconError("--psa needs --seed (the same seed gives identical results)")
-        spec = load_model(_model_path(model))
+        spec = hecon_spec.load_model(_model_path(model))
         if scheme is PaymentScheme.instalments:
             if n_cycles is None:
                 raise HeconError("--scheme instalments needs --n-cycles")
@@ -330,8 +334,8 @@ def payment_cmd(
             "scheme": scheme.value,
             "strategy": strategy,
             "category": category,
-            "before": {**summary(before), "cashflows": records(before.cashflows)},
-            "after": {**summary(after), "cashflows": records(after.cashflows)},
+            "before": {**summary(before), "cashflows": hecon_run.records(before.cashflows)},
+            "after": {**summary(after), "cashflows": hecon_run.records(after.cashflows)},
         }
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         return
@@ -343,7 +347,7 @@ def payment_cmd(
     _out.print(table)
 
 
-def _print_budget(result: BudgetRun, title: str) -> None:
+def _print_budget(result: budget_spec.BudgetRun, title: str) -> None:
     money = [
         ("cost_reference", "reference"),
         ("cost_scenario", "scenario"),
@@ -354,7 +358,7 @@ def _print_budget(result: BudgetRun, title: str) -> None:
     by_year.add_column("year", justify="right")
     for _, header in money:
         by_year.add_column(header, justify="right")
-    for row in records(result.difference):
+    for row in hecon_run.records(result.difference):
         by_year.add_row(str(row["year"]), *[f"{row[c]:,.2f}" for c, _ in money])
     by_year.add_section()
     by_year.add_row(
@@ -367,7 +371,7 @@ def _print_budget(result: BudgetRun, title: str) -> None:
         wide = Table(title=f"Scenario {what} by strategy and year")
         for c in frame.columns:
             wide.add_column(str(c), justify="right")
-        for row in records(frame):
+        for row in hecon_run.records(frame):
             wide.add_row(str(row["year"]), *[f"{row[c]:,.{digits}f}" for c in frame.columns[1:]])
         _out.print(wide)
 
@@ -385,16 +389,16 @@ def budget(
     """Budget impact: yearly cost of a scenario of market shares minus a reference's, for the
     same eligible population and per-patient costs (ISPOR good practice, Sullivan 2014)."""
     try:
-        path = _model_path(document, budget_examples())
-        spec = load_budget_document(path)
+        path = _model_path(document, budget_spec.budget_examples())
+        spec = budget_spec.load_budget_document(path)
     except (HeconError, OSError) as exc:
         raise hecon_analysis.fail(str(exc)) from exc
     try:
-        result = run_budget(spec)
+        result = budget_spec.run_budget(spec)
     except ValueError as exc:
         raise hecon_analysis.fail(f"budget file {path}: {exc}") from exc
     if as_json:
-        payload = {"file": str(path), **budget_json(result)}
+        payload = {"file": str(path), **budget_spec.budget_json(result)}
         sys.stdout.write(json.dumps(payload, indent=2, allow_nan=False) + "\n")
         return
     _print_budget(result, f"{spec.horizon_years} years, {path.name}")

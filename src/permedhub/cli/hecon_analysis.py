@@ -21,22 +21,28 @@ import math
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
-import plotly.graph_objects as go
-import plotly.io as pio
 import typer
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from permedhub.hecon.cea import AnalysisInputError, calculate_icers, psa_from_wide_frame
+from permedhub.cli.lazy import lazy_module
 from permedhub.hecon.errors import HeconError, read_input_file, validation_problems
-from permedhub.hecon.plots import evpi_figure, evppi_bar_figure, icers_figure
-from permedhub.hecon.voi import evppi as evppi_estimate
-from permedhub.hecon.voi import population_evpi
+
+# pandas, Plotly and the engine load when a command first uses them (fast `--help`).
+if TYPE_CHECKING:
+    import pandas as pd
+    import plotly.graph_objects as go
+
+    from permedhub.hecon import cea, plots, voi
+else:
+    pd = lazy_module("pandas")
+    cea = lazy_module("permedhub.hecon.cea")
+    plots = lazy_module("permedhub.hecon.plots")
+    voi = lazy_module("permedhub.hecon.voi")
 
 COST_PREFIX = "cost_"
 EFFECT_PREFIX = "effect_"
@@ -211,6 +217,8 @@ def _parse_wtp(text: str) -> VoiOptions:
 def _write_report(
     path: Path, title: str, inputs: dict[str, Any], table: pd.DataFrame, figure: go.Figure
 ) -> None:
+    import plotly.io as pio
+
     listing = "".join(
         f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
         for k, v in inputs.items()
@@ -249,14 +257,14 @@ def icers(
     """Incremental cost-effectiveness table with strong (D) and extended (ED) dominance."""
     try:
         rows = read_icer_file(file)
-        table = calculate_icers(
+        table = cea.calculate_icers(
             [r.cost for r in rows], [r.effect for r in rows], [r.strategy for r in rows]
         )
-    except (CsvInputError, AnalysisInputError) as error:
+    except (CsvInputError, cea.AnalysisInputError) as error:
         raise fail(str(error)) from None
     if out is not None:
         _write_report(
-            out, "Incremental cost-effectiveness", {"file": file}, table, icers_figure(table)
+            out, "Incremental cost-effectiveness", {"file": file}, table, plots.icers_figure(table)
         )
     if as_json:
         _emit_json({"file": str(file), "icers": _records(table)})
@@ -294,15 +302,15 @@ def evpi(
     options = _parse_wtp(wtp)
     try:
         frame, strategies, _ = read_psa_file(file)
-        psa = psa_from_wide_frame(frame, COST_PREFIX, EFFECT_PREFIX)
-        result = population_evpi(
+        psa = cea.psa_from_wide_frame(frame, COST_PREFIX, EFFECT_PREFIX)
+        result = voi.population_evpi(
             psa,
             options.wtp,
             population if population is not None else 1.0,
             horizon,
             discount_rate,
         )
-    except (CsvInputError, AnalysisInputError) as error:
+    except (CsvInputError, cea.AnalysisInputError) as error:
         raise fail(str(error)) from None
     if population is None:
         result = result.drop(columns=["population", "evpi_population"])
@@ -315,7 +323,7 @@ def evpi(
     }
     if out is not None:
         _write_report(
-            out, "Expected value of perfect information", inputs, result, evpi_figure(result)
+            out, "Expected value of perfect information", inputs, result, plots.evpi_figure(result)
         )
     if as_json:
         _emit_json(
@@ -365,11 +373,9 @@ def evppi(
                 f"--params: unknown parameter(s) {unknown}; columns of {file}: {parameter_columns}"
             )
         inputs_frame = _numeric(file, frame, sorted({p for g in sets for p in g}))
-        psa = psa_from_wide_frame(frame, COST_PREFIX, EFFECT_PREFIX)
-        result = evppi_estimate(
-            psa, inputs_frame, sets, wtp=options.wtp, method=method.value, seed=seed
-        )
-    except (CsvInputError, AnalysisInputError) as error:
+        psa = cea.psa_from_wide_frame(frame, COST_PREFIX, EFFECT_PREFIX)
+        result = voi.evppi(psa, inputs_frame, sets, wtp=options.wtp, method=method.value, seed=seed)
+    except (CsvInputError, cea.AnalysisInputError) as error:
         raise fail(str(error)) from None
     inputs = {
         "file": file,
@@ -384,7 +390,7 @@ def evppi(
             "Expected value of partial perfect information",
             inputs,
             result,
-            evppi_bar_figure(result, wtp=options.wtp[0]),
+            plots.evppi_bar_figure(result, wtp=options.wtp[0]),
         )
     if as_json:
         _emit_json(

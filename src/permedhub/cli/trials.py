@@ -2,6 +2,8 @@
 
 Each command parses options, calls one library function and renders its result (a Rich table,
 or JSON with ``--json``). Bad input is reported on stderr naming the option, exit code 2.
+The library modules are imported inside the commands: `permedhub --help` must not pay for
+NumPy and SciPy.
 """
 
 from __future__ import annotations
@@ -13,15 +15,17 @@ import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from permedhub.trials import checklist, fixed, gsd, simon
 from permedhub.trials.errors import TrialInputError
+
+if TYPE_CHECKING:
+    from permedhub.trials import fixed, simon
 
 app = typer.Typer(
     help="Trial design: group-sequential, Simon, sample size, PERMIT.", no_args_is_help=True
@@ -172,6 +176,8 @@ def gsd_command(
     out: Path | None = typer.Option(None, "--out", help="Write a self-contained HTML report."),
 ) -> None:
     """Group-sequential design: critical values, nominal p-values, alpha spent, inflation."""
+    from permedhub.trials import gsd
+
     rates = _floats("--timing", timing)
     efficacy_flags = _flags("--efficacy-looks", efficacy_looks)
     futility_flags = _flags("--futility-looks", futility_looks)
@@ -234,6 +240,8 @@ def simon_command(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Simon two-stage designs (optimal, minimax, admissible) by exact enumeration."""
+    from permedhub.trials import simon
+
     result = _run(lambda: simon.simon_two_stage(p0, p1, alpha, beta, n_max))
     rows: list[tuple[str, simon.SimonDesign]] = []
     if design in (None, SimonChoice.optimal):
@@ -310,6 +318,8 @@ def sample_size_command(
     With --n-control (or --events for survival) it reports the power at that size and the
     detectable effect (the inverse problem) instead.
     """
+    from permedhub.trials import fixed
+
     name = endpoint.value
     if n_control is not None or events is not None:
         inverse = _run(
@@ -402,6 +412,8 @@ def _power_and_effect(
     hazard_ratio: float | None,
 ) -> dict[str, Any]:
     """Power at a given size (when the effect is given) and the detectable effect."""
+    from permedhub.trials import fixed
+
     name = endpoint.value
     result: dict[str, Any] = {"endpoint": name, "alpha": alpha, "beta": beta, "sided": sided}
     if endpoint is Endpoint.survival:
@@ -456,6 +468,8 @@ def _survival(
     dropout_hazard: float,
 ) -> fixed.FixedDesign:
     """Events only, or events and patients when the accrual model is given."""
+    from permedhub.trials import fixed
+
     has_model = any(v is not None for v in (median_control, hazard_rates, accrual, follow_up))
     if not has_model:
         return fixed.survival_event_design(
@@ -489,6 +503,8 @@ def checklist_command(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """PERMIT checklist: addressed, satisfied by the design's computed results, or missing."""
+    from permedhub.trials import checklist
+
     report = _run(lambda: checklist.evaluate_protocol(checklist.load_protocol(protocol)))
     if as_json:
         _emit_json(report.to_dict())

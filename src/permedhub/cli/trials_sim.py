@@ -11,19 +11,18 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from permedhub.trials.design_spec import load_design
 from permedhub.trials.errors import TrialInputError, validation_problems
 from permedhub.trials.examples import example_names, example_path
-from permedhub.trials.report import write_html
-from permedhub.trials.simulate import SimulationReport, simulate_design
+
+if TYPE_CHECKING:
+    from permedhub.trials.simulate import SimulationReport
 
 _out = Console()
 _err = Console(stderr=True, soft_wrap=True)
@@ -61,6 +60,12 @@ def simulate(
     out: Annotated[Path | None, typer.Option("--out", help="Write an HTML report.")] = None,
 ) -> None:
     """Simulate a trial design document: operating characteristics with Monte-Carlo SEs."""
+    from pydantic import ValidationError
+
+    from permedhub.trials.design_spec import load_design
+    from permedhub.trials.report import write_html
+    from permedhub.trials.simulate import simulate_design
+
     try:
         spec = load_design(design)
         if sys.stderr.isatty() and not json_output:

@@ -9,10 +9,6 @@ from enum import StrEnum
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.orm import Session
-
-from permedhub import db
-from permedhub.graph.curation import CurationError, create_user, list_users
 
 app = typer.Typer(help="Portal user accounts.", no_args_is_help=True)
 err = Console(stderr=True)
@@ -34,6 +30,9 @@ def add(
     as_json: bool = typer.Option(False, "--json", help="print the new account as JSON"),
 ) -> None:
     """Create an account; the password is prompted for (twice) unless --password-stdin."""
+    from permedhub import db
+    from permedhub.graph.curation import CurationError, create_user
+
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -59,6 +58,11 @@ def list_accounts(
     as_json: bool = typer.Option(False, "--json", help="machine-readable list on stdout"),
 ) -> None:
     """List the accounts and their roles."""
+    from sqlalchemy.orm import Session
+
+    from permedhub import db
+    from permedhub.graph.curation import list_users
+
     engine = db.make_engine()
     db.ensure_ready(engine)
     with Session(engine) as session:
