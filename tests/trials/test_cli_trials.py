@@ -150,3 +150,109 @@ def test_gsd_per_look_flags() -> None:
                                  "--efficacy-looks", "1,1,0"])  # fmt: skip
     assert result.exit_code == 2
     assert "--efficacy-looks = [True, True, False]" in result.stderr
+
+
+def _run_json(*args: str) -> dict:  # type: ignore[type-arg]
+    result = runner.invoke(app, ["trials", *args, "--json"])
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+def test_gsd_size_matches_rpact_for_patients_and_events() -> None:
+    # rpact 4 (getSampleSizeRates / getSampleSizeSurvival on the same designs): fixed 324.6688
+    # patients, expected 329.5031 (H0) and 277.9851 (H1), maximum 330.32 -> 166 per arm; fixed
+    # 246.7871 events, maximum 249.94 -> 250.
+    binary = _run_json(
+        "gsd-size", "--looks", "3", "--boundary", "obf", "--endpoint", "binary",
+        "--p-control", "0.3", "--p-treatment", "0.45",
+    )["size"]  # fmt: skip
+    assert sum(binary["fixed"]) == pytest.approx(324.6688, abs=1e-3)
+    assert binary["maximum_by_part"] == [166, 166] and binary["cumulative"] == [111, 222, 332]
+    assert binary["expected_h0"] == pytest.approx(329.5031, abs=1e-3)
+    assert binary["expected_h1"] == pytest.approx(277.9851, abs=1e-3)
+    events = _run_json(
+        "gsd-size", "--looks", "3", "--boundary", "ld-obf", "--endpoint", "survival",
+        "--hazard-ratio", "0.7",
+    )["size"]  # fmt: skip
+    assert events["unit"] == "events" and events["maximum"] == 250
+    assert events["fixed"][0] == pytest.approx(246.7871, abs=1e-3)
+
+
+def test_gsd_size_keeps_the_allocation_ratio_and_shows_a_table() -> None:
+    size = _run_json(
+        "gsd-size", "--looks", "2", "--boundary", "pocock", "--endpoint", "continuous",
+        "--delta", "0.5", "--sd", "1", "--allocation-ratio", "2",
+    )["size"]  # fmt: skip
+    control, treatment = size["fixed"]
+    assert treatment == pytest.approx(2 * control)
+    assert size["maximum_by_part"][1] >= 2 * size["maximum_by_part"][0] - 1
+    table = runner.invoke(
+        app, ["trials", "gsd-size", "--looks", "2", "--boundary", "pocock", "--endpoint",
+              "continuous", "--delta", "0.5", "--sd", "1"],
+    )  # fmt: skip
+    assert table.exit_code == 0 and "cumulative patients" in table.stdout
+
+
+def test_group_sequential_size_refuses_nonsense_sizes() -> None:
+    from permedhub.trials.errors import TrialInputError
+    from permedhub.trials.gsd import design_gsd, group_sequential_size
+
+    design = design_gsd(2, "obf", 0.025, 0.2)
+    for bad in ([], [0.0], [float("nan")], [True]):
+        with pytest.raises(TrialInputError, match="fixed"):
+            group_sequential_size(design, bad)
+
+
+def test_biomarker_command_reports_every_design_family() -> None:
+    from permedhub.trials import biomarker
+
+    result = _run_json(
+        "biomarker", "--endpoint", "continuous", "--prevalence", "0.3", "--sensitivity", "0.9",
+        "--specificity", "0.85", "--effect-pos", "0.5", "--effect-neg", "0.1", "--sd", "1",
+    )  # fmt: skip
+    expected = biomarker.compare_designs(
+        biomarker.continuous_outcomes(0.5, 0.1, 1.0), biomarker.Assay(0.3, 0.9, 0.85)
+    )
+    assert result == json.loads(json.dumps(expected.to_dict()))
+    assert len(result["designs"]) == 6 and result["ratio_randomised"] > 1
+    binary = _run_json(
+        "biomarker", "--endpoint", "binary", "--prevalence", "0.4", "--control-pos", "0.2",
+        "--control-neg", "0.2", "--treatment-pos", "0.45", "--treatment-neg", "0.2",
+    )  # fmt: skip
+    assert binary["designs"][0]["design"] == "targeted (enrichment)"
+
+
+def test_single_analysis_basket_command_is_exact() -> None:
+    from permedhub.trials import basket
+
+    borrowed = _run_json("basket", "--rates", "0.2,0.2,0.4", "--p0", "0.2", "--n", "15")
+    expected = basket.fujikawa_design((0.2, 0.2, 0.4), 0.2, 15)
+    assert borrowed["rejection_probabilities"] == pytest.approx(expected.rejection_probabilities)
+    assert borrowed["exact"] is True
+    alone = _run_json("basket", "--rates", "0.2,0.4", "--p0", "0.2", "--n", "20", "--method",
+                  "independent")  # fmt: skip
+    # One exact binomial test per basket: reject when X > r, r the smallest with P0 <= 0.05.
+    assert alone["details"]["r"] == 7
+    assert alone["rejection_probabilities"][0] == pytest.approx(0.0321, abs=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["basket", "--rates", "0.2,1.4", "--p0", "0.2", "--n", "10"], "--rates"),
+        (["basket", "--rates", "0.2,x", "--p0", "0.2", "--n", "10"], "--rates"),
+        (["basket", "--rates", "0.2,0.3", "--p0", "0.2", "--n", "10", "--lambda", "1.5"],
+         "--lambda"),
+        (["biomarker", "--endpoint", "continuous", "--prevalence", "0.3"], "--effect-pos"),
+        (["biomarker", "--endpoint", "binary", "--prevalence", "1.3", "--control-pos", "0.2",
+          "--control-neg", "0.2", "--treatment-pos", "0.4", "--treatment-neg", "0.2"],
+         "--prevalence"),
+        (["gsd-size", "--looks", "3", "--boundary", "obf", "--endpoint", "binary",
+          "--p-control", "0.3"], "--p-treatment"),
+        (["gsd-size", "--looks", "3", "--boundary", "obf", "--endpoint", "survival"],
+         "--hazard-ratio"),
+    ],
+)  # fmt: skip
+def test_new_commands_name_the_bad_option(args: list[str], option: str) -> None:
+    result = runner.invoke(app, ["trials", *args])
+    assert result.exit_code == 2 and option in result.stderr and result.stdout == ""

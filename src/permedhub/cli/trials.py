@@ -67,6 +67,21 @@ _OPTION_NAMES = {
     "cuts": "--hazard-cuts",
     "rates/cuts": "--hazard-rates/--hazard-cuts",
     "median": "--median-control",
+    "prevalence": "--prevalence",
+    "sensitivity": "--sensitivity",
+    "specificity": "--specificity",
+    "effect_pos": "--effect-pos",
+    "effect_neg": "--effect-neg",
+    "p_control_pos": "--control-pos",
+    "p_control_neg": "--control-neg",
+    "p_treatment_pos": "--treatment-pos",
+    "p_treatment_neg": "--treatment-neg",
+    "response_rates": "--rates",
+    "n": "--n",
+    "lambda": "--lambda",
+    "epsilon": "--epsilon",
+    "tau": "--tau",
+    "criterion": "--criterion",
 }
 
 
@@ -80,8 +95,18 @@ def _run(call: Callable[[], T]) -> T:
     try:
         return call()
     except TrialInputError as error:
-        option = _OPTION_NAMES.get(error.field, error.field)
-        raise _fail(f"{option} = {error.value!r} is invalid: expected {error.expected}") from None
+        raise _fail(
+            f"{_option_of(error.field)} = {error.value!r} is invalid: expected {error.expected}"
+        ) from None
+
+
+def _option_of(field: str) -> str:
+    """The CLI option for a library field; an item of a list option reads "--rates item 2"."""
+    name, bracket, rest = field.partition("[")
+    index = rest.removesuffix("]")
+    if bracket and index.isdigit() and name in _OPTION_NAMES:
+        return f"{_OPTION_NAMES[name]} item {int(index) + 1}"
+    return _OPTION_NAMES.get(field, field)
 
 
 def _emit_json(payload: Any) -> None:
@@ -495,6 +520,241 @@ def _survival(
         hazard_ratio, control, accrual, follow_up, alpha, beta, sided, allocation_ratio,
         method, dropout,  # type: ignore[arg-type]
     )  # fmt: skip
+
+
+class SizedEndpoint(StrEnum):
+    binary = "binary"
+    continuous = "continuous"
+    survival = "survival"
+
+
+@app.command("gsd-size")
+def gsd_size_command(
+    looks: int = typer.Option(..., "--looks", help="Number of analyses K."),
+    boundary: Boundary = typer.Option(..., "--boundary", help="Boundary family."),
+    endpoint: SizedEndpoint = typer.Option(
+        ..., "--endpoint", help="binary/continuous: patients; survival: events."
+    ),
+    alpha: float = typer.Option(0.025, "--alpha", help="Type I error (two-sided if --sided 2)."),
+    beta: float = typer.Option(0.2, "--beta", help="Type II error."),
+    sided: int = typer.Option(1, "--sided", help="1 or 2."),
+    timing: str | None = typer.Option(None, "--timing", help="Information fractions."),
+    futility: Futility = typer.Option(Futility.none, "--futility"),
+    gamma: float | None = typer.Option(None, "--gamma", help="Hwang–Shih–DeCani gamma."),
+    rho: float | None = typer.Option(None, "--rho", help="Power-family exponent rho."),
+    delta_wt: float | None = typer.Option(None, "--delta-wt", help="Wang–Tsiatis Delta."),
+    hp_interim: float = typer.Option(3.0, "--hp-interim", help="Haybittle–Peto interim bound."),
+    allocation_ratio: float = typer.Option(1.0, "--allocation-ratio", help="n_treatment/n_control"),
+    p_control: float | None = typer.Option(None, "--p-control", help="binary"),
+    p_treatment: float | None = typer.Option(None, "--p-treatment", help="binary"),
+    variance: str = typer.Option("pooled", "--variance", help="binary: pooled|unpooled"),
+    delta: float | None = typer.Option(None, "--delta", help="continuous: mean difference"),
+    sd: float | None = typer.Option(None, "--sd", help="continuous: outcome SD"),
+    hazard_ratio: float | None = typer.Option(None, "--hazard-ratio", help="survival"),
+    method: str | None = typer.Option(
+        None, "--method", help="survival: schoenfeld|freedman (default schoenfeld)"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable JSON on stdout."),
+) -> None:
+    """Group-sequential sample size (patients) or number of events (survival).
+
+    The fixed design of the same alpha, power and sidedness (normal approximation, as the
+    inflation factor assumes) is sized per arm and inflated; each look's planned size is its
+    information fraction of the maximum.
+    """
+    from permedhub.trials import fixed, gsd
+
+    name = endpoint.value
+    rates = _floats("--timing", timing)
+    design = _run(
+        lambda: gsd.design_gsd(
+            looks, boundary.value, alpha, beta, sided, rates, futility=futility.value,
+            gamma=gamma, rho=rho, delta_wt=delta_wt, hp_interim=hp_interim,
+        )
+    )  # fmt: skip
+    base: fixed.FixedDesign
+    if endpoint is SizedEndpoint.binary:
+        pc = _need("--p-control", p_control, name)
+        pt = _need("--p-treatment", p_treatment, name)
+        if variance not in ("pooled", "unpooled"):
+            raise _fail(f"--variance = {variance!r} is invalid: expected pooled or unpooled")
+        pooled: Literal["pooled", "unpooled"] = "pooled" if variance == "pooled" else "unpooled"
+        base = _run(
+            lambda: fixed.binary_sample_size(pc, pt, alpha, beta, sided, allocation_ratio, pooled)
+        )
+    elif endpoint is SizedEndpoint.continuous:
+        d = _need("--delta", delta, name)
+        s = _need("--sd", sd, name)
+        base = _run(
+            lambda: fixed.continuous_sample_size(
+                d, s, alpha, beta, sided, allocation_ratio, "normal"
+            )
+        )
+    else:
+        hr = _need("--hazard-ratio", hazard_ratio, name)
+        chosen = method or "schoenfeld"
+        if chosen not in ("schoenfeld", "freedman"):
+            raise _fail(f"--method = {chosen!r} is invalid: expected schoenfeld or freedman")
+        base = _run(
+            lambda: fixed.survival_event_design(
+                hr,
+                alpha,
+                beta,
+                sided,
+                allocation_ratio,
+                chosen,  # type: ignore[arg-type]
+            )
+        )
+    if endpoint is SizedEndpoint.survival:
+        size = gsd.group_sequential_size(design, [float(base.inputs["events_exact"])], "events")
+    else:
+        control = float(base.inputs["n_control_exact"])
+        ratio = float(base.inputs["allocation_ratio"])
+        size = gsd.group_sequential_size(design, [control, ratio * control])
+    if as_json:
+        _emit_json({"design": design.to_dict(), "fixed": base.to_dict(), "size": size.to_dict()})
+        return
+    table = Table(
+        title=f"{boundary.value} design, K={looks}: {size.unit} ({name} endpoint, {base.method})"
+    )
+    for column in ("look", "t", f"cumulative {size.unit}", "efficacy z", "futility z"):
+        table.add_column(column, justify="right")
+    for k in range(design.looks):
+        table.add_row(
+            str(k + 1), _fmt(design.information_rates[k], 3), str(size.cumulative[k]),
+            _fmt(design.efficacy_bounds[k]), _fmt(design.futility_bounds[k]),
+        )  # fmt: skip
+    _out.print(table)
+    parts = " + ".join(str(n) for n in size.maximum_by_part)
+    _out.print(
+        f"fixed design {sum(size.fixed):.2f} {size.unit}; inflation factor "
+        f"{design.inflation_factor:.4f}; maximum {size.maximum} ({parts}); expected "
+        f"{size.expected_h0:.1f} under H0, {size.expected_h1:.1f} under H1"
+    )
+
+
+class BiomarkerEndpoint(StrEnum):
+    continuous = "continuous"
+    binary = "binary"
+
+
+@app.command("biomarker")
+def biomarker_command(
+    endpoint: BiomarkerEndpoint = typer.Option(..., "--endpoint"),
+    prevalence: float = typer.Option(..., "--prevalence", help="True marker prevalence."),
+    sensitivity: float = typer.Option(1.0, "--sensitivity", help="Assay sensitivity."),
+    specificity: float = typer.Option(1.0, "--specificity", help="Assay specificity."),
+    effect_pos: float | None = typer.Option(
+        None, "--effect-pos", help="continuous: treatment effect in marker+ patients"
+    ),
+    effect_neg: float | None = typer.Option(
+        None, "--effect-neg", help="continuous: treatment effect in marker- patients"
+    ),
+    sd: float | None = typer.Option(None, "--sd", help="continuous: outcome SD"),
+    control_pos: float | None = typer.Option(None, "--control-pos", help="binary: P(response)"),
+    control_neg: float | None = typer.Option(None, "--control-neg", help="binary"),
+    treatment_pos: float | None = typer.Option(None, "--treatment-pos", help="binary"),
+    treatment_neg: float | None = typer.Option(None, "--treatment-neg", help="binary"),
+    alpha: float = typer.Option(0.05, "--alpha"),
+    beta: float = typer.Option(0.2, "--beta"),
+    sided: int = typer.Option(2, "--sided"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Biomarker designs side by side: targeted vs untargeted (enrichment ratios),
+    marker-stratified interaction and biomarker-strategy designs."""
+    from permedhub.trials import biomarker
+
+    name = endpoint.value
+    if endpoint is BiomarkerEndpoint.continuous:
+        ep = _need("--effect-pos", effect_pos, name)
+        en = _need("--effect-neg", effect_neg, name)
+        s = _need("--sd", sd, name)
+        outcomes = _run(lambda: biomarker.continuous_outcomes(ep, en, s))
+    else:
+        cells = (
+            _need("--control-pos", control_pos, name),
+            _need("--control-neg", control_neg, name),
+            _need("--treatment-pos", treatment_pos, name),
+            _need("--treatment-neg", treatment_neg, name),
+        )
+        outcomes = _run(lambda: biomarker.binary_outcomes(*cells))
+    assay = _run(lambda: biomarker.Assay(prevalence, sensitivity, specificity))
+    compared = _run(lambda: biomarker.compare_designs(outcomes, assay, alpha, beta, sided))
+    if as_json:
+        _emit_json(compared.to_dict())
+        return
+    table = Table(title=f"Biomarker designs ({name} endpoint, totals over arms)")
+    for column in ("design", "effect", "randomised", "screened (expected)"):
+        table.add_column(column, justify="left" if column == "design" else "right")
+    for d in compared.designs:
+        table.add_row(d.design, _fmt(d.effect), str(d.n_randomised), f"{d.n_screened:.1f}")
+    _out.print(table)
+    _out.print(
+        f"test-positive rate {assay.test_positive_rate:.4f}, PPV {assay.ppv:.4f}; randomised "
+        f"untargeted/targeted {compared.targeted.ratio_randomised:.3f}, untargeted randomised/"
+        f"targeted screened {compared.targeted.ratio_screened:.3f}"
+    )
+    for reason in compared.not_applicable:
+        _err.print(f"not applicable: {escape(reason)}", highlight=False)
+
+
+class BasketMethod(StrEnum):
+    fujikawa = "fujikawa"
+    power_prior = "power_prior"
+    independent = "independent"
+
+
+@app.command("basket")
+def basket_command(
+    rates: str = typer.Option(..., "--rates", help="True response rate per basket, e.g. 0.2,0.4"),
+    p0: float = typer.Option(..., "--p0", help="Uninteresting response rate (every basket)."),
+    n: int = typer.Option(..., "--n", help="Patients per basket (one analysis)."),
+    method: BasketMethod = typer.Option(BasketMethod.fujikawa, "--method"),
+    lambda_: float = typer.Option(
+        0.99, "--lambda", help="Posterior probability that rejects H0 (borrowing methods)."
+    ),
+    epsilon: float = typer.Option(2.0, "--epsilon", help="Borrowing: similarity exponent."),
+    tau: float = typer.Option(0.0, "--tau", help="Borrowing: similarity threshold."),
+    alpha: float = typer.Option(0.05, "--alpha", help="independent: per-basket level."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Single-analysis basket design: exact rejection probabilities per basket, FWER and the
+    chance of at least one correct rejection (Fujikawa borrowing, power prior or each basket
+    tested alone by an exact binomial test)."""
+    from permedhub.trials import basket
+
+    response_rates = _floats("--rates", rates) or []
+    if method is BasketMethod.independent:
+        result = _run(
+            lambda: basket.independent_baskets(
+                response_rates, p0, None, alpha, criterion="single_stage", n=n
+            )
+        )
+    else:
+        borrowing: Literal["fujikawa", "power_prior"] = (
+            "fujikawa" if method is BasketMethod.fujikawa else "power_prior"
+        )
+        settings = _run(
+            lambda: basket.FujikawaSettings(
+                lambda_=lambda_, epsilon=epsilon, tau=tau, borrowing=borrowing
+            )
+        )
+        result = _run(lambda: basket.fujikawa_design(tuple(response_rates), p0, n, settings))
+    if as_json:
+        _emit_json(result.to_dict())
+        return
+    table = Table(title=f"Basket design: {result.design}, n = {n} per basket, exact")
+    for column in ("basket", "true rate", "P(reject H0)", "H0 true"):
+        table.add_column(column, justify="right")
+    for i, (rate, reject) in enumerate(
+        zip(result.response_rates, result.rejection_probabilities, strict=True)
+    ):
+        table.add_row(str(i + 1), _fmt(rate, 3), _fmt(reject), "yes" if rate <= p0 else "no")
+    _out.print(table)
+    _out.print(
+        f"FWER {result.fwer:.4f}; P(at least one correct rejection) "
+        f"{result.any_correct_rejection:.4f}"
+    )
 
 
 @app.command("checklist")

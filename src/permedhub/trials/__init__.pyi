@@ -9,11 +9,13 @@ from .basket import (
 )
 from .biomarker import (
     Assay,
+    BiomarkerComparison,
     BiomarkerDesign,
     CellOutcomes,
     TargetedComparison,
     binary_outcomes,
     biomarker_strategy,
+    compare_designs,
     continuous_outcomes,
     marker_stratified_interaction,
     targeted_vs_untargeted,
@@ -47,10 +49,12 @@ from .fixed import (
 )
 from .gsd import (
     GroupSequentialDesign,
+    GroupSequentialSize,
     OperatingCharacteristics,
     crossing_probabilities,
     design_gsd,
     efficacy_bounds,
+    group_sequential_size,
     operating_characteristics,
     spending_function,
 )
@@ -61,6 +65,7 @@ from .simulate import SimulationReport, simulate_design
 __all__ = [
     "Assay",
     "BhmPrior",
+    "BiomarkerComparison",
     "BiomarkerDesign",
     "CellOutcomes",
     "ChecklistReport",
@@ -68,6 +73,7 @@ __all__ = [
     "FixedDesign",
     "FujikawaSettings",
     "GroupSequentialDesign",
+    "GroupSequentialSize",
     "OperatingCharacteristics",
     "PiecewiseExponential",
     "PlatformDesign",
@@ -82,6 +88,7 @@ __all__ = [
     "binary_power",
     "binary_sample_size",
     "biomarker_strategy",
+    "compare_designs",
     "continuous_detectable_effect",
     "continuous_outcomes",
     "continuous_power",
@@ -92,6 +99,7 @@ __all__ = [
     "efficacy_bounds",
     "evaluate_protocol",
     "fujikawa_design",
+    "group_sequential_size",
     "hazard_from_rates",
     "independent_baskets",
     "load_checklist",

@@ -131,7 +131,7 @@ def _summarise_exact(
 def independent_baskets(
     response_rates: Sequence[float],
     p0: float,
-    p1: float,
+    p1: float | None,
     alpha: float = 0.05,
     beta: float = 0.2,
     criterion: Literal["optimal", "minimax", "single_stage"] = "optimal",
@@ -145,8 +145,11 @@ def independent_baskets(
 
     if criterion not in ("optimal", "minimax", "single_stage"):
         raise TrialInputError("criterion", criterion, "'optimal', 'minimax' or 'single_stage'")
+    if p1 is None and not (criterion == "single_stage" and n is not None):
+        raise TrialInputError("p1", p1, "a target response rate (it sizes the Simon design)")
     if criterion == "single_stage":
         if n is None:
+            assert p1 is not None
             n = simon_two_stage(p0, p1, alpha, beta).minimax.n
         n = check_int_range("n", n, 1, MAX_BASKET_N)
         r = int(binom.isf(alpha, n, p0))
@@ -158,6 +161,7 @@ def independent_baskets(
         ess = np.full(len(rates), float(n))
         details: dict[str, Any] = {"n": n, "r": r}
     else:
+        assert p1 is not None
         simon = simon_two_stage(p0, p1, alpha, beta)
         chosen = simon.optimal if criterion == "optimal" else simon.minimax
         n1, r1, n_total, r_total = chosen.n1, chosen.r1, chosen.n, chosen.r

@@ -30,6 +30,7 @@ Designs (the biomarker families of the PERMIT scoping review, Superchi et al. 20
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -376,3 +377,52 @@ def biomarker_strategy(
         n_randomised_exact=exact,
         details={"test_positive_rate": pi},
     )
+
+
+@dataclass(frozen=True)
+class BiomarkerComparison:
+    """Every biomarker design family sized for one set of cell outcomes and one assay."""
+
+    assay: Assay
+    targeted: TargetedComparison
+    designs: tuple[BiomarkerDesign, ...]
+    # Designs that cannot be sized for these outcomes, with the reason (e.g. no interaction).
+    not_applicable: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "test_positive_rate": self.assay.test_positive_rate,
+            "ppv": self.assay.ppv,
+            "ratio_randomised": self.targeted.ratio_randomised,
+            "ratio_screened": self.targeted.ratio_screened,
+            "designs": [d.to_dict() for d in self.designs],
+            "not_applicable": list(self.not_applicable),
+        }
+
+
+def compare_designs(
+    outcomes: CellOutcomes,
+    assay: Assay,
+    alpha: float = 0.05,
+    beta: float = 0.2,
+    sided: int = 2,
+) -> BiomarkerComparison:
+    """Targeted vs untargeted, marker-stratified (interaction) and the three biomarker-strategy
+    variants side by side; a design these outcomes cannot size is listed with its reason."""
+    targeted = targeted_vs_untargeted(outcomes, assay, alpha, beta, sided)
+    designs = [targeted.targeted, targeted.untargeted]
+    others: list[Callable[[], BiomarkerDesign]] = [
+        lambda: marker_stratified_interaction(outcomes, assay, alpha, beta, sided),
+        lambda: biomarker_strategy(outcomes, assay, alpha, beta, sided, "control"),
+        lambda: biomarker_strategy(outcomes, assay, alpha, beta, sided, "randomised"),
+        lambda: biomarker_strategy(
+            outcomes, assay, alpha, beta, sided, "control", marker_in_control=True
+        ),
+    ]
+    skipped = []
+    for make in others:
+        try:
+            designs.append(make())
+        except TrialInputError as error:
+            skipped.append(str(error))
+    return BiomarkerComparison(assay, targeted, tuple(designs), tuple(skipped))

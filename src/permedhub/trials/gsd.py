@@ -51,6 +51,7 @@ efficacy bounds then keep the type I error at alpha even if futility stops are o
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -467,6 +468,67 @@ class GroupSequentialDesign:
             "<p>Computed by recursive numerical integration (Jennison &amp; Turnbull 2000, "
             "ch. 19) with permedhub.trials.gsd.</p></body></html>"
         )
+
+
+@dataclass(frozen=True)
+class GroupSequentialSize:
+    """Whole patients (or events) of a group-sequential design: the fixed design's unrounded
+    sizes, part by part (arms, or events), times the inflation factor, rounded up."""
+
+    unit: Literal["patients", "events"]
+    fixed: tuple[float, ...]  # unrounded fixed-design sizes: (control, treatment) or (events,)
+    maximum_by_part: tuple[int, ...]
+    cumulative: tuple[int, ...]  # planned size at each look, ceil(t_k * maximum)
+    expected_h0: float
+    expected_h1: float
+
+    @property
+    def maximum(self) -> int:
+        return sum(self.maximum_by_part)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "unit": self.unit,
+            "fixed": list(self.fixed),
+            "maximum": self.maximum,
+            "maximum_by_part": list(self.maximum_by_part),
+            "cumulative": list(self.cumulative),
+            "expected_h0": self.expected_h0,
+            "expected_h1": self.expected_h1,
+        }
+
+
+def group_sequential_size(
+    design: GroupSequentialDesign,
+    fixed: Sequence[float],
+    unit: Literal["patients", "events"] = "patients",
+) -> GroupSequentialSize:
+    """Sizes of `design` for a fixed design needing `fixed` patients per arm (or events),
+    unrounded as the fixed-design formula gives them.
+
+    Each part is inflated and rounded up on its own, so every arm gets whole patients and the
+    allocation ratio is kept (rpact rounds the same way); expected sizes under H0 and H1 are
+    the design's expected information times the fixed total.
+    """
+    if unit not in ("patients", "events"):
+        raise TrialInputError("unit", unit, "'patients' or 'events'")
+    parts = tuple(fixed)
+    if not parts or any(
+        isinstance(n, bool) or not isinstance(n, int | float) or not 0 < n < 1e9 for n in parts
+    ):
+        raise TrialInputError("fixed", list(parts), f"numbers of {unit} in (0, 1e9)")
+    maximum = tuple(math.ceil(design.inflation_factor * n - 1e-9) for n in parts)
+    total = sum(maximum)
+    cumulative = [math.ceil(rate * total - 1e-9) for rate in design.information_rates[:-1]]
+    fixed_total = float(sum(parts))
+    return GroupSequentialSize(
+        unit=unit,
+        fixed=tuple(float(n) for n in parts),
+        maximum_by_part=maximum,
+        cumulative=(*cumulative, total),
+        expected_h0=design.expected_sample_size_h0 * fixed_total,
+        expected_h1=design.expected_sample_size_h1 * fixed_total,
+    )
 
 
 @dataclass(frozen=True)

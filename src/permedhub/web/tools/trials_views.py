@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from permedhub.trials import biomarker, checklist, fixed
 from permedhub.trials.design_spec import BasketSpec, parse_design
-from permedhub.trials.errors import TrialInputError, validation_problems
+from permedhub.trials.errors import validation_problems
 from permedhub.trials.examples import example_names, example_path
 from permedhub.trials.gsd import GroupSequentialDesign
 from permedhub.trials.simon import SimonResult
@@ -356,22 +356,8 @@ def biomarker_page(
 ) -> PageResult:  # fmt: skip
     """The four biomarker design families side by side for one set of cell outcomes and one
     assay: targeted vs untargeted, marker-stratified (interaction) and biomarker-strategy."""
-    comparison = biomarker.targeted_vs_untargeted(outcomes, assay, alpha, beta, sided)
-    designs: list[biomarker.BiomarkerDesign] = [comparison.targeted, comparison.untargeted]
-    others = [
-        lambda: biomarker.marker_stratified_interaction(outcomes, assay, alpha, beta, sided),
-        lambda: biomarker.biomarker_strategy(outcomes, assay, alpha, beta, sided, "control"),
-        lambda: biomarker.biomarker_strategy(outcomes, assay, alpha, beta, sided, "randomised"),
-        lambda: biomarker.biomarker_strategy(
-            outcomes, assay, alpha, beta, sided, "control", marker_in_control=True
-        ),
-    ]
-    skipped: list[str] = []
-    for make in others:
-        try:
-            designs.append(make())
-        except TrialInputError as error:  # e.g. no treatment-by-marker interaction to detect
-            skipped.append(str(error))
+    compared = biomarker.compare_designs(outcomes, assay, alpha, beta, sided)
+    comparison, designs = compared.targeted, compared.designs
     page = PageResult(title="Biomarker designs compared")
     page.facts += [
         ("Test-positive rate", f"{assay.test_positive_rate:.4f}"),
@@ -379,7 +365,7 @@ def biomarker_page(
         ("Randomised: untargeted / targeted", f"{comparison.ratio_randomised:.3f}"),
         ("Untargeted randomised / targeted screened", f"{comparison.ratio_screened:.3f}"),
     ]
-    page.facts += [("Not applicable", reason) for reason in skipped]
+    page.facts += [("Not applicable", reason) for reason in compared.not_applicable]
     frame = pd.DataFrame(
         {
             "design": [d.design for d in designs],
