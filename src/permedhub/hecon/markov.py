@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from permedhub.hecon.conventions import event_discount, occupancy_operator
+from permedhub.hecon.conventions import event_discount, event_weights, occupancy_operator
 from permedhub.hecon.errors import HeconError, ProbabilityError
 from permedhub.hecon.expressions import Expression, parse_expression
 from permedhub.hecon.parameters import (
@@ -116,6 +116,10 @@ class MarkovModel:
         self.perspectives = spec.perspective_map()
         self.primary = spec.primary()
         self.params = parameters or compile_parameters(spec.parameters, spec.base_dir)
+        # counting weight of each cycle's transition rewards (1 unless 'weighted')
+        self.event_weights = event_weights(
+            self.settings.counting, self.settings.transition_reward_counting, self.settings.cycles
+        )
         self.strategies = [self._compile_strategy(n) for n in spec.strategies]
 
     # --- compilation ---------------------------------------------------------------------
@@ -481,6 +485,7 @@ class MarkovModel:
             st.counting, st.discount_outcomes, st.discount_method, t_cycles, length
         )
         undisc_op = occupancy_operator(st.counting, 0.0, st.discount_method, t_cycles, length)
+        ev_w = self.event_weights
         ev_cost = event_discount(st.discount_costs, st.discount_method, t_cycles, length)
         ev_out = event_discount(st.discount_outcomes, st.discount_method, t_cycles, length)
 
@@ -502,7 +507,8 @@ class MarkovModel:
             return np.asarray(undisc_op[0][:, None] * rp + undisc_op[1][:, None] * rc)
 
         def event_stream(kind: str) -> np.ndarray | None:
-            """Undiscounted per-cycle transition rewards of `kind`, (T, d)."""
+            """Undiscounted per-cycle transition rewards of `kind` (counting weights
+            applied), (T, d)."""
             if flow_store is None:
                 return None
             acc = None
@@ -511,7 +517,7 @@ class MarkovModel:
                     pos = np.searchsorted(rewarded, cols)
                     part = (flow_store[:, pos, :] * rv).sum(axis=1)
                     acc = part if acc is None else acc + part
-            return acc
+            return acc if acc is None else acc * ev_w[:, None]
 
         out: dict[str, np.ndarray] = {}
         cash: dict[str, np.ndarray] = {}  # category -> undiscounted costs (d, T+1)
