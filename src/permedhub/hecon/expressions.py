@@ -9,14 +9,22 @@ subscripts, lambdas, comprehensions, strings, keyword arguments, ...) is rejecte
 
 Values are NumPy arrays that broadcast to ``(draws, model_time, state_time)``; evaluation is
 element-wise so one call evaluates all PSA draws and all cycles at once.
+
+A model evaluates the same subexpressions many times: ``(1 + g) ** (model_time - 1)`` in the
+cost of every state, a parameter that no strategy overrides once per strategy. A
+:class:`Namespace` may carry an :class:`EvalCache` that keeps the values of such repeated
+subtrees for one block of draws: a subtree is found again by its text *and the identity of
+every value it reads*, so a hit is the same computation on the same arrays, never a stale
+value, and the result is bit-identical to evaluating it again.
 """
 
 from __future__ import annotations
 
 import ast
 import operator
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -91,6 +99,35 @@ _COMPARE: dict[type, Callable[[Any, Any], Any]] = {
 }
 
 
+class EvalCache:
+    """Values of repeated subexpressions for one block of draws (see the module doc).
+
+    `shared` holds the texts (``ast.dump``) of the subtrees worth keeping: those that occur in
+    several places of a model (:func:`repeated_subtrees`). Each entry also keeps the values it
+    was computed from alive, so that their identities cannot be reused by other arrays."""
+
+    def __init__(self, shared: frozenset[str]) -> None:
+        self.shared = shared
+        self.values: dict[tuple[str, tuple[int, ...]], tuple[Any, tuple[Any, ...]]] = {}
+        self.leaves: dict[Any, Any] = {}  # base arrays shared by every namespace of the block
+
+
+class Namespace(dict[str, Any]):
+    """Names -> values, optionally with an :class:`EvalCache`; `local` are the names whose
+    values belong to one strategy (overrides and what reads them): subtrees reading them are
+    not kept, as no other strategy can reuse them."""
+
+    def __init__(
+        self,
+        values: Mapping[str, Any] | None = None,
+        cache: EvalCache | None = None,
+        local: frozenset[str] = frozenset(),
+    ) -> None:
+        super().__init__(values or {})
+        self.cache = cache
+        self.local = local
+
+
 @dataclass(frozen=True)
 class Expression:
     """A parsed, validated expression; `names` are the variables it reads."""
@@ -99,12 +136,19 @@ class Expression:
     tree: ast.Expression
     names: frozenset[str]
     calls: frozenset[str]
+    subtrees: dict[int, tuple[str, tuple[str, ...]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """id(node) -> (ast.dump(node), names the node reads) for every operation node."""
 
     def evaluate(self, namespace: Mapping[str, Any], context: str = "expression") -> Array:
         """Evaluate element-wise; `namespace` maps names to arrays or callables (tables)."""
+        memo = None
+        if isinstance(namespace, Namespace) and namespace.cache is not None:
+            memo = _Memo(self.subtrees, namespace.cache, namespace.local)
         with np.errstate(all="ignore"):
             try:
-                value = _eval(self.tree.body, namespace, self.source)
+                value = _eval(self.tree.body, namespace, self.source, memo)
             except ZeroDivisionError as exc:
                 raise ExpressionError(f"{context}: division by zero in {self.source!r}") from exc
         value = np.asarray(value, dtype=float)
@@ -174,7 +218,64 @@ def parse_expression(source: str | float | int, context: str = "expression") -> 
     variables = names - calls
     # A name used both as a call and a variable (e.g. table(x) and table) keeps both roles.
     variables |= {n for n in names & calls if _used_as_variable(tree, n)}
-    return Expression(text, tree, frozenset(variables), frozenset(calls))
+    return Expression(text, tree, frozenset(variables), frozenset(calls), _subtree_table(tree))
+
+
+def _subtree_table(tree: ast.Expression) -> dict[int, tuple[str, tuple[str, ...]]]:
+    table: dict[int, tuple[str, tuple[str, ...]]] = {}
+    for node in ast.walk(tree.body):
+        if isinstance(node, ast.Constant | ast.Name):
+            continue
+        names = sorted({n.id for n in ast.walk(node) if isinstance(n, ast.Name)})
+        table[id(node)] = (ast.dump(node), tuple(names))
+    return table
+
+
+def repeated_subtrees(expressions: Iterable[Expression]) -> frozenset[str]:
+    """Texts of the subtrees worth caching among `expressions` (all that a model evaluates
+    for one block of draws, once per strategy): those occurring at least twice, except
+    subtrees that only ever occur inside the same larger repeated subtree (the larger one is
+    found first, so keeping the inner one would only hold memory)."""
+    counts: Counter[str] = Counter()
+    parents: list[tuple[str, str | None]] = []
+    for expr in expressions:
+        for node in ast.walk(expr.tree.body):
+            key = expr.subtrees.get(id(node))
+            if key is None:
+                continue
+            counts[key[0]] += 1
+            for child in ast.iter_child_nodes(node):
+                child_key = expr.subtrees.get(id(child))
+                if child_key is not None:
+                    parents.append((child_key[0], key[0]))
+            if node is expr.tree.body:
+                parents.append((key[0], None))
+    outer = {d for d, parent in parents if parent is None or counts[parent] < counts[d]}
+    return frozenset(d for d in outer if counts[d] >= 2)
+
+
+@dataclass
+class _Memo:
+    subtrees: dict[int, tuple[str, tuple[str, ...]]]
+    cache: EvalCache
+    local: frozenset[str]
+
+    def key(self, node: ast.AST, ns: Mapping[str, Any]) -> tuple[str, tuple[int, ...]] | None:
+        info = self.subtrees.get(id(node))
+        if info is None or info[0] not in self.cache.shared or not self.local.isdisjoint(info[1]):
+            return None
+        return info[0], tuple(id(ns.get(n)) for n in info[1])
+
+    def store(
+        self,
+        key: tuple[str, tuple[int, ...]],
+        names: tuple[str, ...],
+        ns: Mapping[str, Any],
+        value: Any,
+    ) -> None:
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False  # shared from now on: nobody may change it in place
+        self.cache.values[key] = (value, tuple(ns.get(n) for n in names))
 
 
 def _used_as_variable(tree: ast.AST, name: str) -> bool:
@@ -184,7 +285,21 @@ def _used_as_variable(tree: ast.AST, name: str) -> bool:
     )
 
 
-def _eval(node: ast.AST, ns: Mapping[str, Any], source: str) -> Any:
+def _eval(node: ast.AST, ns: Mapping[str, Any], source: str, memo: _Memo | None = None) -> Any:
+    if memo is None or isinstance(node, ast.Constant | ast.Name):
+        return _eval_node(node, ns, source, memo)
+    key = memo.key(node, ns)
+    if key is None:
+        return _eval_node(node, ns, source, memo)
+    hit = memo.cache.values.get(key)
+    if hit is not None:
+        return hit[0]
+    value = _eval_node(node, ns, source, memo)
+    memo.store(key, memo.subtrees[id(node)][1], ns, value)
+    return value
+
+
+def _eval_node(node: ast.AST, ns: Mapping[str, Any], source: str, memo: _Memo | None) -> Any:
     if isinstance(node, ast.Constant):
         assert isinstance(node.value, int | float)
         return float(node.value)
@@ -193,32 +308,36 @@ def _eval(node: ast.AST, ns: Mapping[str, Any], source: str) -> Any:
             raise UnknownNameError(f"unknown name {node.id!r} in expression {source!r}")
         return ns[node.id]
     if isinstance(node, ast.BinOp):
-        return _BINARY[type(node.op)](_eval(node.left, ns, source), _eval(node.right, ns, source))
+        return _BINARY[type(node.op)](
+            _eval(node.left, ns, source, memo), _eval(node.right, ns, source, memo)
+        )
     if isinstance(node, ast.UnaryOp):
-        operand = _eval(node.operand, ns, source)
+        operand = _eval(node.operand, ns, source, memo)
         if isinstance(node.op, ast.USub):
             return -operand
         if isinstance(node.op, ast.Not):
             return np.logical_not(operand)
         return operand
     if isinstance(node, ast.Compare):
-        left = _eval(node.left, ns, source)
+        left = _eval(node.left, ns, source, memo)
         result: Any = True
         for op, comparator in zip(node.ops, node.comparators, strict=True):
-            right = _eval(comparator, ns, source)
+            right = _eval(comparator, ns, source, memo)
             result = np.logical_and(result, _COMPARE[type(op)](left, right))
             left = right
         return np.asarray(result, dtype=float)
     if isinstance(node, ast.BoolOp):
-        values = [np.asarray(_eval(v, ns, source)) != 0 for v in node.values]
+        values = [np.asarray(_eval(v, ns, source, memo)) != 0 for v in node.values]
         combine = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
         out = values[0]
         for v in values[1:]:
             out = combine(out, v)
         return np.asarray(out, dtype=float)
     if isinstance(node, ast.IfExp):
-        cond = np.asarray(_eval(node.test, ns, source)) != 0
-        return np.where(cond, _eval(node.body, ns, source), _eval(node.orelse, ns, source))
+        cond = np.asarray(_eval(node.test, ns, source, memo)) != 0
+        return np.where(
+            cond, _eval(node.body, ns, source, memo), _eval(node.orelse, ns, source, memo)
+        )
     if isinstance(node, ast.Call):
         assert isinstance(node.func, ast.Name)
         name = node.func.id
@@ -229,5 +348,5 @@ def _eval(node: ast.AST, ns: Mapping[str, Any], source: str) -> Any:
                 + ", ".join(sorted(FUNCTIONS))
                 + " and the model's lookup tables"
             )
-        return func(*[_eval(a, ns, source) for a in node.args])
+        return func(*[_eval(a, ns, source, memo) for a in node.args])
     raise ExpressionError(f"{type(node).__name__} not allowed in {source!r}")  # pragma: no cover

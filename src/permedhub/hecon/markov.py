@@ -26,9 +26,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from permedhub.hecon.conventions import event_discount, event_weights, occupancy_operator
+from permedhub.hecon.conventions import (
+    discount_weights,
+    event_discount,
+    event_weights,
+    occupancy_operator,
+)
 from permedhub.hecon.errors import HeconError, ProbabilityError
-from permedhub.hecon.expressions import Expression, parse_expression
+from permedhub.hecon.expressions import EvalCache, Expression, parse_expression, repeated_subtrees
 from permedhub.hecon.parameters import (
     CompiledParameters,
     ParameterEvaluator,
@@ -121,6 +126,7 @@ class MarkovModel:
             self.settings.counting, self.settings.transition_reward_counting, self.settings.cycles
         )
         self.strategies = [self._compile_strategy(n) for n in spec.strategies]
+        self.repeated = repeated_subtrees(e for s in self.strategies for e in _expressions(s))
 
     # --- compilation ---------------------------------------------------------------------
 
@@ -374,21 +380,6 @@ class MarkovModel:
             )
         return m
 
-    def _state_values(
-        self, strat: _Strategy, exprs: Mapping[int, Expression], ns: Mapping[str, Any], what: str
-    ) -> np.ndarray:
-        """(d|1, T|1, S_exp) array of per-cycle state values."""
-        parts = {
-            s: self._value(strat, e, ns, s, f"{what}[{self.states[s]}]") for s, e in exprs.items()
-        }
-        d = max([p.shape[0] for p in parts.values()], default=1)
-        t = max([p.shape[1] for p in parts.values()], default=1)
-        out = np.zeros((d, t, self.n_expanded))
-        for s, p in parts.items():
-            o = int(self.offset[s])
-            out[:, :, o : o + int(self.tunnel[s])] = p
-        return out
-
     def _check_costs(self, strat: _Strategy, values: np.ndarray, what: str) -> None:
         if not self.settings.allow_negative_costs and np.any(values < 0):
             raise HeconError(
@@ -403,13 +394,14 @@ class MarkovModel:
         d: int,
         draw0: int,
         keep_cash: bool = False,
+        cache: EvalCache | None = None,
     ) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
         """Run one chunk of `d` draws. Internal layout is (states, draws) so that each cycle
         works on contiguous rows; returns per-draw outcomes, the summed (over draws) expanded
         trace (T+1, S_exp) and undiscounted cash flows per cost category (d, T+1)."""
         st = self.settings
         t_cycles = st.cycles
-        ns = strat.evaluator.namespace(sampled)
+        ns = strat.evaluator.namespace(sampled, cache)
         const, tv, origins, dests, _, keys = self._entry_tables(strat, ns, d, draw0)
         n_c = const.shape[0]
         incidence_t = np.zeros((self.n_expanded, len(origins)))
@@ -489,22 +481,76 @@ class MarkovModel:
         ev_cost = event_discount(st.discount_costs, st.discount_method, t_cycles, length)
         ev_out = event_discount(st.discount_outcomes, st.discount_method, t_cycles, length)
 
-        def streams(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            """Per-cycle reward against m_{t-1} and m_t, each (T, d); v is (d|1, T|1, S)."""
-            vt = np.broadcast_to(np.transpose(v, (1, 2, 0)), (v.shape[1], v.shape[2], d))
-            if vt.shape[0] == 1:
-                per_point = np.einsum("ksd,sd->kd", trace, vt[0])
-                return per_point[:-1], per_point[1:]
-            return (
-                np.einsum("tsd,tsd->td", vt, trace[:-1]),
-                np.einsum("tsd,tsd->td", vt, trace[1:]),
-            )
+        # The counted occupancy of the undiscounted operator, (T, S, d); built only when a
+        # state value varies with the cycle. Every operator of the cycle-wise discount
+        # methods is that one times a factor per cycle (delta_t on both points).
+        counted_u: list[np.ndarray] = []
+
+        def counted() -> np.ndarray:
+            if not counted_u:
+                w = trace[1:] * undisc_op[1][:, None, None]
+                rows = np.flatnonzero(undisc_op[0])  # only cycle 1 for the half-cycle rule
+                if rows.size == t_cycles:
+                    w += trace[:-1] * undisc_op[0][:, None, None]
+                elif rows.size:
+                    w[rows] += trace[:-1][rows] * undisc_op[0][rows, None, None]
+                counted_u.append(w)
+            return counted_u[0]
+
+        def cycle_factor(rate: float) -> np.ndarray | None:
+            """delta_t if the operator of `rate` is delta_t times undisc_op on both points of
+            every cycle (all but 'point' discounting), else None."""
+            prev, cur = discount_weights(rate, st.discount_method, t_cycles, length)
+            return prev if np.array_equal(prev, cur) else None
 
         def total(op: tuple[np.ndarray, np.ndarray], rp: np.ndarray, rc: np.ndarray) -> np.ndarray:
             return np.asarray(op[0] @ rp + op[1] @ rc)
 
-        def per_cycle(rp: np.ndarray, rc: np.ndarray) -> np.ndarray:
-            return np.asarray(undisc_op[0][:, None] * rp + undisc_op[1][:, None] * rc)
+        def point_sums(op: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+            """sum_t op_prev[t] m_{t-1} + op_cur[t] m_t, (S, d): weights of constant values."""
+            flat = trace.reshape(t_cycles + 1, -1)
+            return np.asarray(op[0] @ flat[:-1] + op[1] @ flat[1:]).reshape(trace.shape[1:])
+
+        def state_rewards(
+            exprs: Mapping[int, Expression],
+            what: str,
+            rate: float,
+            is_cost: bool,
+            cash: np.ndarray | None = None,
+        ) -> tuple[np.ndarray, np.ndarray]:
+            """Per-draw (discounted with `op`, undiscounted) totals of the state values
+            `exprs`, without building a (d, T, S) array of them; adds the undiscounted
+            per-cycle values to `cash` (T, d) when given."""
+            disc, undisc = np.zeros(d), np.zeros(d)
+            op = cost_op if is_cost else out_op
+            factor = cycle_factor(rate)
+            sums: dict[int, np.ndarray] = {}
+            for s, e in exprs.items():
+                v = self._value(strat, e, ns, s, f"{what}[{self.states[s]}]")  # (d|1, T|1, k)
+                if is_cost:
+                    self._check_costs(strat, v, what)
+                o, k = int(self.offset[s]), int(self.tunnel[s])
+                if v.shape[1] == 1 and cash is None:  # constant: weigh the summed points
+                    if not sums:
+                        sums[0], sums[1] = point_sums(op), point_sums(undisc_op)
+                    disc += _contract(v, sums[0][None, o : o + k])
+                    undisc += _contract(v, sums[1][None, o : o + k])
+                    continue
+                vt = np.broadcast_to(v, (v.shape[0], t_cycles, k))
+                w = counted()[:, o : o + k]
+                stream = (  # undiscounted value per cycle, (d|1 -> d, T)
+                    np.einsum("dtk,tkd->dt", vt, w)
+                    if v.shape[0] > 1
+                    else np.einsum("tk,tkd->dt", vt[0], w)
+                )
+                if cash is not None:
+                    cash += stream.T
+                undisc += stream.sum(axis=1)
+                if factor is not None:
+                    disc += stream @ factor
+                else:  # 'point' discounting: different factors on the two ends of a cycle
+                    disc += _contract_ends(vt, trace, op, o, k)
+            return disc, undisc
 
         def event_stream(kind: str) -> np.ndarray | None:
             """Undiscounted per-cycle transition rewards of `kind` (counting weights
@@ -527,13 +573,11 @@ class MarkovModel:
             exprs = strat.state_costs.get(cat, {})
             flows_cash = np.zeros((t_cycles, d)) if keep_cash else None
             if exprs:
-                v = self._state_values(strat, exprs, ns, f"state cost {cat}")
-                self._check_costs(strat, v, f"state cost in category {cat!r}")
-                rp, rc = streams(v)
-                cost_total += total(cost_op, rp, rc)
-                cost_undisc += total(undisc_op, rp, rc)
-                if flows_cash is not None:
-                    flows_cash += per_cycle(rp, rc)
+                disc, undisc = state_rewards(
+                    exprs, f"state cost in category {cat!r}", st.discount_costs, True, flows_cash
+                )
+                cost_total += disc
+                cost_undisc += undisc
             events = event_stream(f"cost:{cat}")
             if events is not None:
                 cost_total += ev_cost @ events
@@ -565,10 +609,9 @@ class MarkovModel:
         qaly = np.zeros(d)
         qaly_u = np.zeros(d)
         if strat.utilities:
-            u = self._state_values(strat, strat.utilities, ns, "utility")
-            rp, rc = streams(u)
-            qaly += total(out_op, rp, rc) * length
-            qaly_u += total(undisc_op, rp, rc) * length
+            disc, undisc = state_rewards(strat.utilities, "utility", st.discount_outcomes, False)
+            qaly += disc * length
+            qaly_u += undisc * length
         events = event_stream("qaly")
         if events is not None:
             qaly += ev_out @ events
@@ -622,19 +665,29 @@ class MarkovModel:
         frames = []
         traces = []
         cashflows: dict[str, dict[str, np.ndarray]] = {}
-        for strat in self.strategies:
-            parts: list[dict[str, np.ndarray]] = []
-            trace_sum = np.zeros((self.settings.cycles + 1, self.n_expanded))
-            cash_parts = []
-            for start in range(0, n, chunk_size):
-                stop = min(n, start + chunk_size)
-                chunk = {k: v[start:stop] for k, v in draws.items()}
-                res, tr, cash = self._run_chunk(strat, chunk, stop - start, start, keep_cashflows)
-                parts.append(res)
-                trace_sum += tr
+        names = [s.name for s in self.strategies]
+        parts: dict[str, list[dict[str, np.ndarray]]] = {s: [] for s in names}
+        trace_sums = {s: np.zeros((self.settings.cycles + 1, self.n_expanded)) for s in names}
+        cash_parts: dict[str, list[dict[str, np.ndarray]]] = {s: [] for s in names}
+        # chunks outside, strategies inside: the strategies of one chunk share an EvalCache,
+        # so what no strategy overrides (life-table lookups, cost streams) is evaluated once
+        for start in range(0, n, chunk_size):
+            stop = min(n, start + chunk_size)
+            chunk = {k: v[start:stop] for k, v in draws.items()}
+            cache = EvalCache(self.repeated)
+            for strat in self.strategies:
+                res, tr, cash = self._run_chunk(
+                    strat, chunk, stop - start, start, keep_cashflows, cache
+                )
+                parts[strat.name].append(res)
+                trace_sums[strat.name] += tr
                 if keep_cashflows:
-                    cash_parts.append(cash)
-            cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+                    cash_parts[strat.name].append(cash)
+        for strat in self.strategies:
+            trace_sum = trace_sums[strat.name]
+            cols = {
+                k: np.concatenate([p[k] for p in parts[strat.name]]) for k in parts[strat.name][0]
+            }
             frame = pd.DataFrame({"strategy": strat.name, "draw": np.arange(n), **cols})
             frames.append(frame)
             mean_trace = np.add.reduceat(trace_sum, self.offset, axis=1) / n
@@ -644,7 +697,8 @@ class MarkovModel:
             traces.append(tf)
             if keep_cashflows:
                 cashflows[strat.name] = {
-                    c: np.concatenate([part[c] for part in cash_parts]) for c in self.categories
+                    c: np.concatenate([part[c] for part in cash_parts[strat.name]])
+                    for c in self.categories
                 }
         summary = pd.concat(frames, ignore_index=True)
         _assert_finite(summary)
@@ -658,6 +712,36 @@ class MarkovModel:
             parameters={k: np.asarray(v) for k, v in draws.items()},
             cycle_length=self.settings.cycle_length,
         )
+
+
+def _expressions(strat: _Strategy) -> list[Expression]:
+    """Every expression evaluated for `strat` in one block of draws."""
+    exprs = list(strat.evaluator.expressions.values())
+    exprs += [e for _, _, e in strat.entries if e is not None]
+    exprs += [e for values in strat.state_costs.values() for e in values.values()]
+    exprs += list(strat.utilities.values()) + [e for *_, e in strat.rewards]
+    return exprs + list(strat.initial.values()) + list(strat.initial_costs.values())
+
+
+def _contract(v: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """sum over cycles t and sub-states k of v[:, t, k] * w[t, k, :], per draw: v is
+    (d|1, T|1, k), w is (T|1, k, d) with the same (or a summed, length-1) cycle axis."""
+    if v.shape[0] == 1:
+        return np.einsum("tk,tkd->d", v[0], w)
+    return np.einsum("dtk,tkd->d", v, w)
+
+
+def _contract_ends(
+    v: np.ndarray, trace: np.ndarray, op: tuple[np.ndarray, np.ndarray], o: int, k: int
+) -> np.ndarray:
+    """sum_t v[:, t] * (op_prev[t] m_{t-1} + op_cur[t] m_t) over sub-states o..o+k, per draw;
+    v is (d|1, T, k)."""
+    out = np.zeros(trace.shape[2])
+    for weights, points in ((op[0], trace[:-1, o : o + k]), (op[1], trace[1:, o : o + k])):
+        rows = np.flatnonzero(weights)
+        if rows.size:
+            out += _contract(v[:, rows], points[rows] * weights[rows, None, None])
+    return out
 
 
 def _assert_finite(frame: pd.DataFrame) -> None:

@@ -27,7 +27,13 @@ from permedhub.hecon.errors import (
     HeconError,
     UnknownNameError,
 )
-from permedhub.hecon.expressions import FUNCTIONS, Expression, parse_expression
+from permedhub.hecon.expressions import (
+    FUNCTIONS,
+    EvalCache,
+    Expression,
+    Namespace,
+    parse_expression,
+)
 from permedhub.hecon.spec import DiagnosticStepSpec, DistributionSpec, TableSpec
 
 RESERVED = ("model_time", "state_time", "cycle_length")
@@ -312,20 +318,66 @@ class ParameterEvaluator:
         for name, expr in self.expressions.items():
             check_names(expr, known, f"parameter {name!r}")
         self.order = evaluation_order(self.expressions)
+        self.local = self._override_dependent()
 
-    def namespace(self, sampled: Mapping[str, np.ndarray]) -> dict[str, Any]:
+    def _override_dependent(self) -> frozenset[str]:
+        """The overridden names and every parameter that reads one (directly or not)."""
+        local = set(self.overrides)
+        for name in self.order:  # dependencies come first
+            expr = self.expressions[name]
+            if (expr.names | expr.calls) & local:
+                local.add(name)
+        return frozenset(local)
+
+    def _leaf(self, cache: EvalCache | None, key: Any, make: Any) -> Any:
+        """A base array, the same object for every namespace that shares `cache` (so that
+        cached subexpressions reading it are found again)."""
+        if cache is None:
+            return make()
+        if key not in cache.leaves:
+            cache.leaves[key] = make()
+        return cache.leaves[key]
+
+    def _sampled(self, cache: EvalCache | None, name: str, values: np.ndarray) -> np.ndarray:
+        if cache is None:
+            return np.asarray(values, dtype=float).reshape(-1, 1, 1)
+        entry = cache.leaves.get(("sampled", name))
+        if entry is None or entry[0] is not values:
+            entry = (values, np.asarray(values, dtype=float).reshape(-1, 1, 1))
+            cache.leaves[("sampled", name)] = entry
+        return entry[1]
+
+    def namespace(
+        self, sampled: Mapping[str, np.ndarray], cache: EvalCache | None = None
+    ) -> Namespace:
         """Evaluate all parameters; `sampled` maps stochastic names to arrays of shape (d,).
         It may also fix expression parameters (their expression is then not evaluated), except
-        those a strategy overrides: the strategy's own definition wins."""
-        ns: dict[str, Any] = {
-            "model_time": np.arange(1, self.n_cycles + 1, dtype=float).reshape(1, -1, 1),
-            "state_time": np.arange(1, self.max_state_time + 1, dtype=float).reshape(1, 1, -1),
-            "cycle_length": np.asarray(float(self.cycle_length)),
-        }
+        those a strategy overrides: the strategy's own definition wins. With `cache` (one per
+        block of draws, shared by the strategies) repeated subexpressions are evaluated once."""
+        t, k, length = self.n_cycles, self.max_state_time, float(self.cycle_length)
+        ns = Namespace(
+            {
+                "model_time": self._leaf(
+                    cache,
+                    ("model_time", t),
+                    lambda: np.arange(1, t + 1, dtype=float).reshape(1, -1, 1),
+                ),
+                "state_time": self._leaf(
+                    cache,
+                    ("state_time", k),
+                    lambda: np.arange(1, k + 1, dtype=float).reshape(1, 1, -1),
+                ),
+                "cycle_length": self._leaf(
+                    cache, ("cycle_length", length), lambda: np.asarray(length)
+                ),
+            },
+            cache,
+            self.local,
+        )
         ns.update(self.compiled.tables)
         for name, values in sampled.items():
             if name not in self.overrides:
-                ns[name] = np.asarray(values, dtype=float).reshape(-1, 1, 1)
+                ns[name] = self._sampled(cache, name, values)
         for name in self.order:
             if name in sampled and name not in self.overrides:
                 continue  # an expression parameter fixed by the caller (e.g. in a DSA)
