@@ -110,6 +110,18 @@ class EvalCache:
         self.shared = shared
         self.values: dict[tuple[str, tuple[int, ...]], tuple[Any, tuple[Any, ...]]] = {}
         self.leaves: dict[Any, Any] = {}  # base arrays shared by every namespace of the block
+        self._stored: set[int] = set()  # ids of the values held in `values`
+        self._checked: set[tuple[int, str]] = set()
+
+    def checked(self, value: Any, check: str) -> bool:
+        """Whether `value` (a cached array) already passed `check` in this block."""
+        return (id(value), check) in self._checked
+
+    def mark_checked(self, value: Any, check: str) -> None:
+        """Remember that `value` passed `check`; only for cached values, whose identity
+        cannot be reused while the cache lives."""
+        if id(value) in self._stored:
+            self._checked.add((id(value), check))
 
 
 class Namespace(dict[str, Any]):
@@ -152,11 +164,16 @@ class Expression:
             except ZeroDivisionError as exc:
                 raise ExpressionError(f"{context}: division by zero in {self.source!r}") from exc
         value = np.asarray(value, dtype=float)
+        cache = memo.cache if memo is not None else None
+        if cache is not None and cache.checked(value, "finite"):
+            return value
         if not np.all(np.isfinite(value)):
             raise ExpressionError(
                 f"{context}: {self.source!r} gives a non-finite value (NaN or infinity); "
                 "check the inputs it reads: " + ", ".join(sorted(self.names))
             )
+        if cache is not None:
+            cache.mark_checked(value, "finite")
         return value
 
 
@@ -224,34 +241,43 @@ def parse_expression(source: str | float | int, context: str = "expression") -> 
 def _subtree_table(tree: ast.Expression) -> dict[int, tuple[str, tuple[str, ...]]]:
     table: dict[int, tuple[str, tuple[str, ...]]] = {}
     for node in ast.walk(tree.body):
-        if isinstance(node, ast.Constant | ast.Name):
+        if not isinstance(node, ast.expr) or isinstance(node, ast.Constant | ast.Name):
             continue
         names = sorted({n.id for n in ast.walk(node) if isinstance(n, ast.Name)})
         table[id(node)] = (ast.dump(node), tuple(names))
     return table
 
 
-def repeated_subtrees(expressions: Iterable[Expression]) -> frozenset[str]:
+def repeated_subtrees(
+    expressions: Iterable[Expression], unstable: frozenset[str] = frozenset()
+) -> frozenset[str]:
     """Texts of the subtrees worth caching among `expressions` (all that a model evaluates
-    for one block of draws, once per strategy): those occurring at least twice, except
-    subtrees that only ever occur inside the same larger repeated subtree (the larger one is
-    found first, so keeping the inner one would only hold memory)."""
+    for one block of draws, once per strategy): those occurring at least twice and reading
+    no `unstable` name (one whose value differs between strategies), except subtrees that
+    only ever occur inside the same larger cached subtree (the larger one is found first, so
+    keeping the inner one would only hold memory)."""
     counts: Counter[str] = Counter()
     parents: list[tuple[str, str | None]] = []
+    stable: dict[str, bool] = {}
     for expr in expressions:
         for node in ast.walk(expr.tree.body):
             key = expr.subtrees.get(id(node))
             if key is None:
                 continue
             counts[key[0]] += 1
+            stable[key[0]] = unstable.isdisjoint(key[1])
             for child in ast.iter_child_nodes(node):
                 child_key = expr.subtrees.get(id(child))
                 if child_key is not None:
                     parents.append((child_key[0], key[0]))
             if node is expr.tree.body:
                 parents.append((key[0], None))
-    outer = {d for d, parent in parents if parent is None or counts[parent] < counts[d]}
-    return frozenset(d for d in outer if counts[d] >= 2)
+    outer = {
+        d
+        for d, parent in parents
+        if parent is None or not stable[parent] or counts[parent] < counts[d]
+    }
+    return frozenset(d for d in outer if counts[d] >= 2 and stable[d])
 
 
 @dataclass
@@ -276,6 +302,7 @@ class _Memo:
         if isinstance(value, np.ndarray):
             value.flags.writeable = False  # shared from now on: nobody may change it in place
         self.cache.values[key] = (value, tuple(ns.get(n) for n in names))
+        self.cache._stored.add(id(value))
 
 
 def _used_as_variable(tree: ast.AST, name: str) -> bool:

@@ -33,7 +33,13 @@ from permedhub.hecon.conventions import (
     occupancy_operator,
 )
 from permedhub.hecon.errors import HeconError, ProbabilityError
-from permedhub.hecon.expressions import EvalCache, Expression, parse_expression, repeated_subtrees
+from permedhub.hecon.expressions import (
+    EvalCache,
+    Expression,
+    Namespace,
+    parse_expression,
+    repeated_subtrees,
+)
 from permedhub.hecon.parameters import (
     CompiledParameters,
     ParameterEvaluator,
@@ -126,7 +132,10 @@ class MarkovModel:
             self.settings.counting, self.settings.transition_reward_counting, self.settings.cycles
         )
         self.strategies = [self._compile_strategy(n) for n in spec.strategies]
-        self.repeated = repeated_subtrees(e for s in self.strategies for e in _expressions(s))
+        unstable = frozenset().union(*(s.evaluator.local for s in self.strategies))
+        self.repeated = repeated_subtrees(
+            (e for s in self.strategies for e in _expressions(s)), unstable
+        )
 
     # --- compilation ---------------------------------------------------------------------
 
@@ -147,6 +156,7 @@ class MarkovModel:
             int(self.tunnel.max()),
             self.settings.cycle_length,
             overrides,
+            time_major=True,
         )
         known = self.params.all_names() | set(overrides)
 
@@ -210,7 +220,7 @@ class MarkovModel:
     def _value(
         self, strat: _Strategy, e: Expression, ns: Mapping[str, Any], state: int, where: str
     ) -> np.ndarray:
-        """Evaluate `e` for `state`: shape (d|1, T|1, k_state)."""
+        """Evaluate `e` for `state`: shape (T|1, d|1, k_state) (time-major namespace)."""
         v = e.evaluate(ns, f"strategy {strat.name!r} {where}")
         v = v.reshape((1,) * (3 - v.ndim) + v.shape) if v.ndim < 3 else v
         k = int(self.tunnel[state])
@@ -231,6 +241,10 @@ class MarkovModel:
         """Expanded entry values, checked. Returns (const (n_c, d), tv (T, n_tv, d), origins,
         destinations in constant-then-time-varying order, the order and the entry keys)."""
         t_cycles = self.settings.cycles
+        # a value shared with an earlier strategy of the block was checked there already
+        cache = ns.cache if isinstance(ns, Namespace) else None
+        known_ok: set[int] = set()
+        values: list[np.ndarray] = []
         rows: dict[int, list[tuple[int, np.ndarray | None]]] = {}
         for o, dst, e in strat.entries:
             for tau in range(int(self.tunnel[o])):
@@ -241,23 +255,30 @@ class MarkovModel:
                 continue
             where = f"transition {self.states[o]}->{self.states[dst]}"
             v = self._value(strat, e, ns, o, where)
+            checked = cache is not None and cache.checked(v, "probability")
             for tau in range(int(self.tunnel[o])):
-                rows[int(self.offset[o]) + tau].append((dst, v[:, :, tau]))
+                column = v[:, :, tau]  # (T|1, d|1)
+                rows[int(self.offset[o]) + tau].append((dst, column))
+                if checked:
+                    known_ok.add(id(column))
+            values.append(v)
         # Pass 1: check explicit entries and give every expanded entry a slot, constant
         # (n_c, d) or time-varying (T, n_tv, d); a complement is time-varying when any entry of
-        # its row is. Complements and row sums are then computed in the packed layout
-        # (contiguous rows of draws) to avoid transposing (draws, T) arrays.
+        # its row is. Values are time-major (T|1, d|1), the packed layout: no transposes.
         layout: list[tuple[int, int, int, int, np.ndarray | None, bool]] = []
         for row_exp, items in rows.items():
             o = int(np.searchsorted(self.offset, row_exp, side="right") - 1)
             tau = row_exp - int(self.offset[o])
             for dst, val in items:
-                if val is not None:
+                if val is not None and id(val) not in known_ok:
                     self._check_range(strat, o, dst, tau, val, draw0, False)
-            row_tv = any(val is not None and val.shape[1] > 1 for _, val in items)
+            row_tv = any(val is not None and val.shape[0] > 1 for _, val in items)
             for dst, val in items:
-                is_tv = (val.shape[1] > 1) if val is not None else row_tv
+                is_tv = (val.shape[0] > 1) if val is not None else row_tv
                 layout.append((row_exp, o, tau, dst, val, is_tv))
+        if cache is not None:
+            for v in values:
+                cache.mark_checked(v, "probability")
         const_pos = [i for i, item in enumerate(layout) if not item[5]]
         tv_pos = [i for i, item in enumerate(layout) if item[5]]
         order = const_pos + tv_pos
@@ -268,9 +289,9 @@ class MarkovModel:
             if val is None:
                 continue
             if is_tv:
-                tv[:, slot[i], :] = val.T
+                tv[:, slot[i], :] = val
             else:
-                const[slot[i]] = val[:, 0]
+                const[slot[i]] = val[0]
         # Pass 2: per row, the complement (if any) or the check that the row sums to 1.
         by_row: dict[int, list[int]] = {}
         for i, item in enumerate(layout):
@@ -280,22 +301,23 @@ class MarkovModel:
             comp = [i for i in members if layout[i][4] is None]
             known = [i for i in members if layout[i][4] is not None]
             row_tv = any(layout[i][5] for i in members)
-            total = np.zeros((t_cycles, d)) if row_tv else np.zeros(d)
+            total = np.zeros((t_cycles, d)) if row_tv else np.zeros((1, d))
             for i in known:
-                total += tv[:, slot[i], :] if layout[i][5] else const[slot[i]]
+                value = layout[i][4]
+                assert value is not None
+                total += value  # (T|1, d|1)
             if comp:
                 i = comp[0]
-                rest = 1.0 - total
+                rest = np.subtract(1.0, total, out=total)
                 if rest.min() < 0:  # rounding can leave -1e-17 where the rest is exactly 1
-                    rest = np.where((rest < 0) & (rest > -PROB_TOL), 0.0, rest)
+                    rest[(rest < 0) & (rest > -PROB_TOL)] = 0.0
+                self._check_range(strat, o, layout[i][3], tau, rest, draw0, True)
                 if row_tv:
                     tv[:, slot[i], :] = rest
-                    self._check_range(strat, o, layout[i][3], tau, rest.T, draw0, True)
                 else:
-                    const[slot[i]] = rest
-                    self._check_range(strat, o, layout[i][3], tau, rest[:, None], draw0, True)
+                    const[slot[i]] = rest[0]
             else:
-                self._check_sum(strat, o, tau, total.T if row_tv else total[:, None], draw0)
+                self._check_sum(strat, o, tau, total, draw0)
         return (
             const,
             tv,
@@ -325,15 +347,15 @@ class MarkovModel:
     ) -> None:
         if v.min() >= -PROB_TOL and v.max() <= 1 + PROB_TOL:
             return
-        bad = (v < -PROB_TOL) | (v > 1 + PROB_TOL)
+        bad = (v < -PROB_TOL) | (v > 1 + PROB_TOL)  # v is (T|1, d|1)
         if np.any(bad):
-            di, ti = np.argwhere(bad)[0]
+            ti, di = np.argwhere(bad)[0]
             where = f" (state_time {tau + 1})" if self.tunnel[o] > 1 else ""
             raise ProbabilityError(
                 f"strategy {strat.name!r}: transition probability {self.states[o]}->"
-                f"{self.states[dst]}{where} is {float(v[di, ti]):.6g} in cycle "
-                f"{ti + 1 if v.shape[1] > 1 else 'all'}, "
-                f"draw {draw0 + di if v.shape[0] > 1 else 'all'}"
+                f"{self.states[dst]}{where} is {float(v[ti, di]):.6g} in cycle "
+                f"{ti + 1 if v.shape[0] > 1 else 'all'}, "
+                f"draw {draw0 + di if v.shape[1] > 1 else 'all'}"
                 "; expected a probability in [0, 1]"
                 + (
                     " (it is the complement 'C': the other entries sum to more than 1)"
@@ -345,13 +367,13 @@ class MarkovModel:
     def _check_sum(self, strat: _Strategy, o: int, tau: int, total: np.ndarray, draw0: int) -> None:
         if np.abs(total - 1.0).max() <= PROB_TOL:
             return
-        bad = np.abs(total - 1.0) > PROB_TOL
+        bad = np.abs(total - 1.0) > PROB_TOL  # total is (T|1, d)
         if np.any(bad):
-            di, ti = np.argwhere(bad)[0]
+            ti, di = np.argwhere(bad)[0]
             raise ProbabilityError(
                 f"strategy {strat.name!r}: transitions from state {self.states[o]!r} sum to "
-                f"{float(total[di, ti]):.10g} in cycle {ti + 1 if total.shape[1] > 1 else 'all'}, "
-                f"draw {draw0 + di if total.shape[0] > 1 else 'all'}; expected 1 (use 'C' for "
+                f"{float(total[ti, di]):.10g} in cycle {ti + 1 if total.shape[0] > 1 else 'all'}, "
+                f"draw {draw0 + di if total.shape[1] > 1 else 'all'}; expected 1 (use 'C' for "
                 "the rest of the row)"
             )
 
@@ -359,7 +381,7 @@ class MarkovModel:
         m = np.zeros((d, self.n_expanded))
         for s, e in strat.initial.items():
             v = e.evaluate(ns, f"strategy {strat.name!r} initial[{self.states[s]}]")
-            if v.ndim == 3 and (v.shape[1] > 1 or v.shape[2] > 1):
+            if v.ndim == 3 and (v.shape[0] > 1 or v.shape[2] > 1):
                 raise HeconError(
                     f"strategy {strat.name!r}: initial[{self.states[s]}] must not depend on "
                     "model_time or state_time"
@@ -380,8 +402,17 @@ class MarkovModel:
             )
         return m
 
-    def _check_costs(self, strat: _Strategy, values: np.ndarray, what: str) -> None:
-        if not self.settings.allow_negative_costs and np.any(values < 0):
+    def _check_costs(
+        self, strat: _Strategy, values: np.ndarray, what: str, cache: EvalCache | None = None
+    ) -> None:
+        if self.settings.allow_negative_costs or (
+            cache is not None and cache.checked(values, "cost")
+        ):
+            return
+        if cache is not None and values.min() >= 0:
+            cache.mark_checked(values, "cost")
+            return
+        if np.any(values < 0):
             raise HeconError(
                 f"strategy {strat.name!r}: negative {what} ({float(values.min()):.6g}); costs must "
                 "be >= 0 unless settings.allow_negative_costs is true"
@@ -441,11 +472,11 @@ class MarkovModel:
         reward_cols: list[tuple[str, np.ndarray, np.ndarray]] = []
         for o, dst, kind, e in strat.rewards:
             cols = np.array([i for i, k in enumerate(keys) if k == (o, dst)])
-            v = self._value(strat, e, ns, o, f"transition reward {kind}")  # (d|1, T|1, k_o)
+            v = self._value(strat, e, ns, o, f"transition reward {kind}")  # (T|1, d|1, k_o)
             if kind.startswith("cost:"):
                 self._check_costs(strat, v, f"transition cost {self.states[o]}->{self.states[dst]}")
             taus = origins[cols] - int(self.offset[o])
-            reward_cols.append((kind, cols, np.transpose(v[:, :, taus], (1, 2, 0))))
+            reward_cols.append((kind, cols, np.transpose(v[:, :, taus], (0, 2, 1))))
         rewarded = (
             np.unique(np.concatenate([c for _, c, _ in reward_cols]))
             if reward_cols
@@ -481,22 +512,6 @@ class MarkovModel:
         ev_cost = event_discount(st.discount_costs, st.discount_method, t_cycles, length)
         ev_out = event_discount(st.discount_outcomes, st.discount_method, t_cycles, length)
 
-        # The counted occupancy of the undiscounted operator, (T, S, d); built only when a
-        # state value varies with the cycle. Every operator of the cycle-wise discount
-        # methods is that one times a factor per cycle (delta_t on both points).
-        counted_u: list[np.ndarray] = []
-
-        def counted() -> np.ndarray:
-            if not counted_u:
-                w = trace[1:] * undisc_op[1][:, None, None]
-                rows = np.flatnonzero(undisc_op[0])  # only cycle 1 for the half-cycle rule
-                if rows.size == t_cycles:
-                    w += trace[:-1] * undisc_op[0][:, None, None]
-                elif rows.size:
-                    w[rows] += trace[:-1][rows] * undisc_op[0][rows, None, None]
-                counted_u.append(w)
-            return counted_u[0]
-
         def cycle_factor(rate: float) -> np.ndarray | None:
             """delta_t if the operator of `rate` is delta_t times undisc_op on both points of
             every cycle (all but 'point' discounting), else None."""
@@ -526,28 +541,25 @@ class MarkovModel:
             factor = cycle_factor(rate)
             sums: dict[int, np.ndarray] = {}
             for s, e in exprs.items():
-                v = self._value(strat, e, ns, s, f"{what}[{self.states[s]}]")  # (d|1, T|1, k)
+                v = self._value(strat, e, ns, s, f"{what}[{self.states[s]}]")  # (T|1, d|1, k)
                 if is_cost:
-                    self._check_costs(strat, v, what)
+                    self._check_costs(
+                        strat, v, what, ns.cache if isinstance(ns, Namespace) else None
+                    )
                 o, k = int(self.offset[s]), int(self.tunnel[s])
-                if v.shape[1] == 1 and cash is None:  # constant: weigh the summed points
+                if v.shape[0] == 1 and cash is None:  # constant: weigh the summed points
                     if not sums:
                         sums[0], sums[1] = point_sums(op), point_sums(undisc_op)
                     disc += _contract(v, sums[0][None, o : o + k])
                     undisc += _contract(v, sums[1][None, o : o + k])
                     continue
-                vt = np.broadcast_to(v, (v.shape[0], t_cycles, k))
-                w = counted()[:, o : o + k]
-                stream = (  # undiscounted value per cycle, (d|1 -> d, T)
-                    np.einsum("dtk,tkd->dt", vt, w)
-                    if v.shape[0] > 1
-                    else np.einsum("tk,tkd->dt", vt[0], w)
-                )
+                vt = np.broadcast_to(v, (t_cycles, v.shape[1], k))
+                stream = _counted_stream(vt, trace[:, o : o + k], undisc_op)  # (T, d)
                 if cash is not None:
-                    cash += stream.T
-                undisc += stream.sum(axis=1)
+                    cash += stream
+                undisc += stream.sum(axis=0)
                 if factor is not None:
-                    disc += stream @ factor
+                    disc += factor @ stream
                 else:  # 'point' discounting: different factors on the two ends of a cycle
                     disc += _contract_ends(vt, trace, op, o, k)
             return disc, undisc
@@ -561,7 +573,12 @@ class MarkovModel:
             for k, cols, rv in reward_cols:
                 if k == kind:
                     pos = np.searchsorted(rewarded, cols)
-                    part = (flow_store[:, pos, :] * rv).sum(axis=1)
+                    whole = np.array_equal(pos, np.arange(len(rewarded)))
+                    flows = flow_store if whole else flow_store[:, pos, :]
+                    if rv.shape[0] == 1 and rv.shape[2] == 1:  # one value per column
+                        part = np.einsum("tcd,c->td", flows, rv[0, :, 0])
+                    else:
+                        part = np.einsum("tcd,tcd->td", flows, np.broadcast_to(rv, flows.shape))
                     acc = part if acc is None else acc + part
             return acc if acc is None else acc * ev_w[:, None]
 
@@ -724,23 +741,49 @@ def _expressions(strat: _Strategy) -> list[Expression]:
 
 
 def _contract(v: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """sum over cycles t and sub-states k of v[:, t, k] * w[t, k, :], per draw: v is
-    (d|1, T|1, k), w is (T|1, k, d) with the same (or a summed, length-1) cycle axis."""
-    if v.shape[0] == 1:
-        return np.einsum("tk,tkd->d", v[0], w)
-    return np.einsum("dtk,tkd->d", v, w)
+    """sum over cycles t and sub-states k of v[t, :, k] * w[t, k, :], per draw: v is
+    (T|1, d|1, k), w is (T|1, k, d) with the same (or a summed, length-1) cycle axis."""
+    if v.shape[1] == 1:
+        return np.einsum("tk,tkd->d", v[:, 0], w)
+    return np.einsum("tdk,tkd->d", v, w)
+
+
+def _counted_stream(
+    v: np.ndarray, points: np.ndarray, op: tuple[np.ndarray, np.ndarray]
+) -> np.ndarray:
+    """Per cycle t and draw: sum_k v[t, :, k] * (op_prev[t] m_{t-1} + op_cur[t] m_t), from
+    v (T, d|1, k) and the trace points (T+1, k, d) of the sub-states. The counted occupancy
+    is not built: the weights are applied to the few cycles where they are not 1 / 0."""
+    prev, cur = op
+    out = _per_cycle(v, points[1:]) if cur.any() else np.zeros((v.shape[0], points.shape[2]))
+    scaled = np.flatnonzero(cur != 1)
+    if scaled.size == cur.size:
+        out *= cur[:, None]
+    elif scaled.size:
+        out[scaled] *= cur[scaled, None]
+    rows = np.flatnonzero(prev)
+    if rows.size:
+        out[rows] += prev[rows, None] * _per_cycle(v[rows], points[:-1][rows])
+    return out
+
+
+def _per_cycle(v: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """sum_k v[t, :, k] * w[t, k, :] per cycle and draw; v is (T, d|1, k), w (T, k, d)."""
+    if v.shape[1] == 1:
+        return np.einsum("tk,tkd->td", v[:, 0], w)
+    return np.einsum("tdk,tkd->td", v, w)
 
 
 def _contract_ends(
     v: np.ndarray, trace: np.ndarray, op: tuple[np.ndarray, np.ndarray], o: int, k: int
 ) -> np.ndarray:
-    """sum_t v[:, t] * (op_prev[t] m_{t-1} + op_cur[t] m_t) over sub-states o..o+k, per draw;
-    v is (d|1, T, k)."""
+    """sum_t v[t] * (op_prev[t] m_{t-1} + op_cur[t] m_t) over sub-states o..o+k, per draw;
+    v is (T, d|1, k)."""
     out = np.zeros(trace.shape[2])
     for weights, points in ((op[0], trace[:-1, o : o + k]), (op[1], trace[1:, o : o + k])):
         rows = np.flatnonzero(weights)
         if rows.size:
-            out += _contract(v[:, rows], points[rows] * weights[rows, None, None])
+            out += _contract(v[rows], points[rows] * weights[rows, None, None])
     return out
 
 
