@@ -8,7 +8,7 @@ Design (why it is fast and lean):
   non-zero entry (origin, destination) is one row of an entry table laid out (entries, draws):
   constant entries are a ``(n_const, d)`` block, time-varying entries a ``(T, n_tv, d)`` block.
   With the cohort ``m`` as (states, draws), one cycle is ``flows = m[origin] * values`` and
-  ``m' = incidence @ flows`` (a BLAS product with a 0/1 matrix), all draws at once.
+  ``m' = incidence @ flows`` (a product with a 0/1 matrix), all draws at once.
 * Tunnel states (``tunnel: k``) track residence time 1..k as k sub-states. Their rows are the
   same expressions evaluated at ``state_time = 1..k``; a self-transition moves sub-state tau to
   tau+1 (the last one stays) and entries from other states land in sub-state 1. Only the
@@ -19,7 +19,9 @@ Design (why it is fast and lean):
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,7 +51,8 @@ from permedhub.hecon.parameters import (
 from permedhub.hecon.spec import ModelSpec, Settings, TransitionReward
 
 PROB_TOL = 1e-9
-CHUNK_BYTES = 40_000_000  # working-set budget per chunk of draws
+CHUNK_BYTES = 40_000_000  # working-set budget of the chunks of draws in flight
+MAX_WORKERS = 2  # threads for blocks of draws; more cores than this rarely pay (memory bound)
 
 
 @dataclass
@@ -301,21 +304,23 @@ class MarkovModel:
             comp = [i for i in members if layout[i][4] is None]
             known = [i for i in members if layout[i][4] is not None]
             row_tv = any(layout[i][5] for i in members)
-            total = np.zeros((t_cycles, d)) if row_tv else np.zeros((1, d))
-            for i in known:
-                value = layout[i][4]
+            # the row total is summed where the complement goes (its slot), then turned into
+            # the complement in place
+            if comp:
+                i = comp[0]
+                total = tv[:, slot[i], :] if row_tv else const[slot[i]][None, :]
+                total[:] = 0.0
+            else:
+                total = np.zeros((t_cycles, d)) if row_tv else np.zeros((1, d))
+            for j in known:
+                value = layout[j][4]
                 assert value is not None
                 total += value  # (T|1, d|1)
             if comp:
-                i = comp[0]
                 rest = np.subtract(1.0, total, out=total)
                 if rest.min() < 0:  # rounding can leave -1e-17 where the rest is exactly 1
                     rest[(rest < 0) & (rest > -PROB_TOL)] = 0.0
                 self._check_range(strat, o, layout[i][3], tau, rest, draw0, True)
-                if row_tv:
-                    tv[:, slot[i], :] = rest
-                else:
-                    const[slot[i]] = rest[0]
             else:
                 self._check_sum(strat, o, tau, total, draw0)
         return (
@@ -435,14 +440,20 @@ class MarkovModel:
         ns = strat.evaluator.namespace(sampled, cache)
         const, tv, origins, dests, _, keys = self._entry_tables(strat, ns, d, draw0)
         n_c = const.shape[0]
-        incidence_t = np.zeros((self.n_expanded, len(origins)))
-        incidence_t[dests, np.arange(len(origins))] = 1.0
+        incidence = np.zeros((self.n_expanded, len(origins)))
+        incidence[dests, np.arange(len(origins))] = 1.0
+        incidence_t = _unthreaded(incidence)
         reward_cols, rewarded = self._reward_columns(strat, ns, origins, keys)
 
         m = np.ascontiguousarray(self._initial(strat, ns, d, draw0).T)  # (S_exp, d)
         trace = np.empty((t_cycles + 1, self.n_expanded, d))
         trace[0] = m
-        flow_store = np.empty((t_cycles, len(rewarded), d)) if len(rewarded) else None
+        kinds, reward_matrix = _constant_rewards(reward_cols, len(origins))
+        if reward_matrix is not None:  # constant rewards: their per-cycle sums, not the flows
+            events = np.empty((t_cycles, len(kinds), d))
+            flow_store = None
+        else:
+            flow_store = np.empty((t_cycles, len(rewarded), d)) if len(rewarded) else None
         flows = np.empty((len(origins), d))
         const_flows, tv_flows = flows[:n_c], flows[n_c:]
         const_origins, tv_origins = origins[:n_c], origins[n_c:]
@@ -457,8 +468,16 @@ class MarkovModel:
             m = trace[t + 1]
             if flow_store is not None:
                 flow_store[t] = flows[rewarded]
-
-        return self._accumulate(strat, ns, trace, flow_store, rewarded, reward_cols, d, keep_cash)
+            elif reward_matrix is not None:
+                np.matmul(reward_matrix, flows, out=events[t])
+        totals = (
+            {kind: events[:, i] for i, kind in enumerate(kinds)}
+            if reward_matrix is not None
+            else None
+        )
+        return self._accumulate(
+            strat, ns, trace, flow_store, rewarded, reward_cols, d, keep_cash, totals
+        )
 
     def _reward_columns(
         self,
@@ -495,9 +514,11 @@ class MarkovModel:
         reward_cols: list[tuple[str, np.ndarray, np.ndarray]],
         d: int,
         keep_cash: bool = False,
+        event_totals: Mapping[str, np.ndarray] | None = None,
     ) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
         """Costs, QALYs and LYs per draw (or patient) from a trace (T+1, S_exp, d) and the
-        flows of rewarded entries (T, n_rewarded, d)."""
+        flows of rewarded entries (T, n_rewarded, d), or else the per-cycle transition
+        rewards of each kind, `event_totals` (T, d)."""
         st = self.settings
         t_cycles = st.cycles
         length = st.cycle_length
@@ -519,12 +540,16 @@ class MarkovModel:
             return prev if np.array_equal(prev, cur) else None
 
         def total(op: tuple[np.ndarray, np.ndarray], rp: np.ndarray, rc: np.ndarray) -> np.ndarray:
-            return np.asarray(op[0] @ rp + op[1] @ rc)
+            return _weigh(op[0], rp) + _weigh(op[1], rc)
 
         def point_sums(op: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
             """sum_t op_prev[t] m_{t-1} + op_cur[t] m_t, (S, d): weights of constant values."""
             flat = trace.reshape(t_cycles + 1, -1)
-            return np.asarray(op[0] @ flat[:-1] + op[1] @ flat[1:]).reshape(trace.shape[1:])
+            sums = _weigh(op[1], flat[1:])
+            rows = np.flatnonzero(op[0])
+            if rows.size:
+                sums += _weigh(op[0][rows], flat[:-1][rows])
+            return np.asarray(sums).reshape(trace.shape[1:])
 
         def state_rewards(
             exprs: Mapping[int, Expression],
@@ -559,7 +584,7 @@ class MarkovModel:
                     cash += stream
                 undisc += stream.sum(axis=0)
                 if factor is not None:
-                    disc += factor @ stream
+                    disc += _weigh(factor, stream)
                 else:  # 'point' discounting: different factors on the two ends of a cycle
                     disc += _contract_ends(vt, trace, op, o, k)
             return disc, undisc
@@ -567,6 +592,9 @@ class MarkovModel:
         def event_stream(kind: str) -> np.ndarray | None:
             """Undiscounted per-cycle transition rewards of `kind` (counting weights
             applied), (T, d)."""
+            if event_totals is not None:
+                found = event_totals.get(kind)
+                return None if found is None else found * ev_w[:, None]
             if flow_store is None:
                 return None
             acc = None
@@ -597,7 +625,7 @@ class MarkovModel:
                 cost_undisc += undisc
             events = event_stream(f"cost:{cat}")
             if events is not None:
-                cost_total += ev_cost @ events
+                cost_total += _weigh(ev_cost, events)
                 cost_undisc += events.sum(axis=0)
                 if flows_cash is not None:
                     flows_cash += events
@@ -631,7 +659,7 @@ class MarkovModel:
             qaly_u += undisc * length
         events = event_stream("qaly")
         if events is not None:
-            qaly += ev_out @ events
+            qaly += _weigh(ev_out, events)
             qaly_u += events.sum(axis=0)
         out["qaly"] = qaly
         out["qaly_undiscounted"] = qaly_u
@@ -644,11 +672,14 @@ class MarkovModel:
         chunk_size: int | None = None,
         sampled: Mapping[str, np.ndarray] | None = None,
         keep_cashflows: bool = False,
+        workers: int | None = None,
     ) -> MarkovResult:
         """Deterministic run (``n_draws=None``: base-case values) or PSA with `n_draws` draws.
 
         `sampled` may supply the stochastic parameter draws directly (e.g. for DSA or for a
-        Dask chunk); otherwise they are drawn with `seed` (required for a PSA).
+        Dask chunk); otherwise they are drawn with `seed` (required for a PSA). Blocks of
+        draws run on `workers` threads (default: the cores, at most MAX_WORKERS); the
+        result does not depend on `workers` or `chunk_size`.
         """
         if sampled is not None:
             draws = {k: np.asarray(v, dtype=float).reshape(-1) for k, v in sampled.items()}
@@ -675,10 +706,15 @@ class MarkovModel:
             if v.size not in (1, n):
                 raise HeconError(f"sampled parameter {k!r} has {v.size} values, expected {n}")
             draws[k] = np.broadcast_to(v, (n,))
+        if workers is None:
+            workers = min(os.cpu_count() or 1, MAX_WORKERS)
+        if workers < 1:
+            raise HeconError(f"workers must be >= 1, got {workers}")
         if chunk_size is None:
             n_entries = max(len(s.entries) for s in self.strategies) * int(self.tunnel.max())
             per_draw = 8 * (self.settings.cycles + 1) * (n_entries + 3 * self.n_expanded)
             chunk_size = max(64, CHUNK_BYTES // max(per_draw, 1))
+        starts = list(range(0, n, chunk_size))
         frames = []
         traces = []
         cashflows: dict[str, dict[str, np.ndarray]] = {}
@@ -686,16 +722,28 @@ class MarkovModel:
         parts: dict[str, list[dict[str, np.ndarray]]] = {s: [] for s in names}
         trace_sums = {s: np.zeros((self.settings.cycles + 1, self.n_expanded)) for s in names}
         cash_parts: dict[str, list[dict[str, np.ndarray]]] = {s: [] for s in names}
-        # chunks outside, strategies inside: the strategies of one chunk share an EvalCache,
-        # so what no strategy overrides (life-table lookups, cost streams) is evaluated once
-        for start in range(0, n, chunk_size):
+
+        def run_block(start: int) -> list[tuple[dict[str, np.ndarray], np.ndarray, Any]]:
+            """Every strategy on draws start..start+chunk_size. Chunks are outside, strategies
+            inside: the strategies of one chunk share an EvalCache, so what no strategy
+            overrides (life-table lookups, cost streams) is evaluated once."""
             stop = min(n, start + chunk_size)
             chunk = {k: v[start:stop] for k, v in draws.items()}
             cache = EvalCache(self.repeated)
-            for strat in self.strategies:
-                res, tr, cash = self._run_chunk(
-                    strat, chunk, stop - start, start, keep_cashflows, cache
-                )
+            return [
+                self._run_chunk(strat, chunk, stop - start, start, keep_cashflows, cache)
+                for strat in self.strategies
+            ]
+
+        if workers > 1 and len(starts) > 1:
+            # NumPy releases the GIL in its loops; blocks are independent and collected in
+            # order, so the result is the same as a serial run
+            with ThreadPoolExecutor(min(workers, len(starts))) as pool:
+                blocks = list(pool.map(run_block, starts))
+        else:
+            blocks = [run_block(start) for start in starts]
+        for block in blocks:
+            for strat, (res, tr, cash) in zip(self.strategies, block, strict=True):
                 parts[strat.name].append(res)
                 trace_sums[strat.name] += tr
                 if keep_cashflows:
@@ -746,6 +794,35 @@ def _contract(v: np.ndarray, w: np.ndarray) -> np.ndarray:
     if v.shape[1] == 1:
         return np.einsum("tk,tkd->d", v[:, 0], w)
     return np.einsum("tdk,tkd->d", v, w)
+
+
+def _weigh(weights: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """sum_t weights[t] * values[t, ...]: einsum, not BLAS (see :func:`_unthreaded`)."""
+    return np.einsum("t,t...->...", weights, values)
+
+
+def _unthreaded(x: np.ndarray) -> np.ndarray:
+    """Matrix `x` as a strided view: NumPy's matmul then uses its own loop instead of BLAS
+    (whose gemm needs unit strides), whose threads gain nothing on these small products but
+    keep a second core busy and contend with run()'s worker threads."""
+    out = np.zeros((*x.shape[:-1], 2 * x.shape[-1]))[..., ::2]
+    out[...] = x
+    return out
+
+
+def _constant_rewards(
+    reward_cols: list[tuple[str, np.ndarray, np.ndarray]], n_entries: int
+) -> tuple[list[str], np.ndarray | None]:
+    """When every transition reward is one number per entry (the same in every cycle and
+    draw): the reward kinds and the (kinds, entries) matrix that sums them from the flows of
+    a cycle; else ([], None)."""
+    if not reward_cols or any(rv.shape[0] != 1 or rv.shape[2] != 1 for *_, rv in reward_cols):
+        return [], None
+    kinds = list(dict.fromkeys(kind for kind, *_ in reward_cols))
+    matrix = np.zeros((len(kinds), n_entries))
+    for kind, cols, rv in reward_cols:
+        matrix[kinds.index(kind), cols] += rv[0, :, 0]
+    return kinds, _unthreaded(matrix)
 
 
 def _counted_stream(
