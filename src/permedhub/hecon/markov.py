@@ -51,7 +51,7 @@ from permedhub.hecon.parameters import (
 from permedhub.hecon.spec import ModelSpec, Settings, TransitionReward
 
 PROB_TOL = 1e-9
-CHUNK_BYTES = 40_000_000  # working-set budget of the chunks of draws in flight
+CHUNK_BYTES = 34_000_000  # working-set estimate per chunk of draws (one chunk per worker)
 MAX_WORKERS = 2  # threads for blocks of draws; more cores than this rarely pay (memory bound)
 
 
@@ -288,39 +288,47 @@ class MarkovModel:
         slot = {i: j for j, i in enumerate(const_pos)} | {i: j for j, i in enumerate(tv_pos)}
         const = np.empty((len(const_pos), d))
         tv = np.empty((t_cycles, len(tv_pos), d))
-        for i, (_, _, _, _, val, is_tv) in enumerate(layout):
-            if val is None:
-                continue
-            if is_tv:
-                tv[:, slot[i], :] = val
-            else:
-                const[slot[i]] = val[0]
-        # Pass 2: per row, the complement (if any) or the check that the row sums to 1.
+        # Per row: each explicit value into its slot, added (while still in cache) to the row
+        # total, which is summed where the complement goes, if any, and turned into the
+        # complement in place; without a complement the row must sum to 1.
         by_row: dict[int, list[int]] = {}
         for i, item in enumerate(layout):
             by_row.setdefault(item[0], []).append(i)
         for members in by_row.values():
             _, o, tau, _, _, _ = layout[members[0]]
             comp = [i for i in members if layout[i][4] is None]
-            known = [i for i in members if layout[i][4] is not None]
             row_tv = any(layout[i][5] for i in members)
-            # the row total is summed where the complement goes (its slot), then turned into
-            # the complement in place
+            total: np.ndarray | None = None
+            if comp:
+                total = tv[:, slot[comp[0]], :] if row_tv else const[slot[comp[0]]][None, :]
+            first = True
+            for j in members:
+                value = layout[j][4]
+                if value is None:
+                    continue
+                if layout[j][5]:
+                    tv[:, slot[j], :] = value
+                else:
+                    const[slot[j]] = value[0]
+                if total is None:
+                    total = np.zeros((t_cycles if row_tv else 1, d))
+                if first and comp:
+                    total[...] = value  # (T|1, d|1)
+                else:
+                    total += value
+                first = False
+            if total is None:  # a row with only its complement
+                total = tv[:, slot[comp[0]], :] if row_tv else const[slot[comp[0]]][None, :]
+                total[...] = 0.0
             if comp:
                 i = comp[0]
-                total = tv[:, slot[i], :] if row_tv else const[slot[i]][None, :]
-                total[:] = 0.0
-            else:
-                total = np.zeros((t_cycles, d)) if row_tv else np.zeros((1, d))
-            for j in known:
-                value = layout[j][4]
-                assert value is not None
-                total += value  # (T|1, d|1)
-            if comp:
                 rest = np.subtract(1.0, total, out=total)
-                if rest.min() < 0:  # rounding can leave -1e-17 where the rest is exactly 1
+                lo = rest.min()
+                if lo < 0:  # rounding can leave -1e-17 where the rest is exactly 1
                     rest[(rest < 0) & (rest > -PROB_TOL)] = 0.0
-                self._check_range(strat, o, layout[i][3], tau, rest, draw0, True)
+                    lo = rest.min()
+                if lo < -PROB_TOL or rest.max() > 1 + PROB_TOL:
+                    self._check_range(strat, o, layout[i][3], tau, rest, draw0, True)
             else:
                 self._check_sum(strat, o, tau, total, draw0)
         return (
