@@ -174,7 +174,7 @@ def user_style_model(life_table: Path) -> dict[str, Any]:
     return doc
 
 
-def measure(doc: dict[str, Any], draws: int, seed: int, repeat: int, workers: int | None) -> dict:
+def measure(doc: dict[str, Any], draws: int, seed: int, repeat: int, workers: int) -> dict:
     """Best-of-`repeat` wall time, its CPU time, and the peak traced memory of one more run."""
     model = MarkovModel(load_model(doc))
     # an engine without the workers option (e.g. an older checkout given as the baseline)
@@ -233,7 +233,7 @@ def main() -> None:
     parser.add_argument("--naive-draws", type=int, default=50)
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--repeat", type=int, default=3, help="timed runs (best is reported)")
-    parser.add_argument("--workers", type=int, default=None, help="engine threads (default)")
+    parser.add_argument("--workers", type=int, default=1, help="engine threads (run(workers=))")
     parser.add_argument("--baseline-src", help="src folder of another engine to compare with")
     parser.add_argument("--life-table", help="life-table CSV (Age, Total) for the user model")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON only")

@@ -19,7 +19,6 @@ Design (why it is fast and lean):
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -51,8 +50,7 @@ from permedhub.hecon.parameters import (
 from permedhub.hecon.spec import ModelSpec, Settings, TransitionReward
 
 PROB_TOL = 1e-9
-CHUNK_BYTES = 34_000_000  # working-set estimate per chunk of draws (one chunk per worker)
-MAX_WORKERS = 2  # threads for blocks of draws; more cores than this rarely pay (memory bound)
+CHUNK_BYTES = 32_000_000  # working-set estimate per chunk of draws (one chunk per worker)
 
 
 @dataclass
@@ -573,6 +571,7 @@ class MarkovModel:
             op = cost_op if is_cost else out_op
             factor = cycle_factor(rate)
             sums: dict[int, np.ndarray] = {}
+            streams: np.ndarray | None = None
             for s, e in exprs.items():
                 v = self._value(strat, e, ns, s, f"{what}[{self.states[s]}]")  # (T|1, d|1, k)
                 if is_cost:
@@ -588,13 +587,18 @@ class MarkovModel:
                     continue
                 vt = np.broadcast_to(v, (t_cycles, v.shape[1], k))
                 stream = _counted_stream(vt, trace[:, o : o + k], undisc_op)  # (T, d)
-                if cash is not None:
-                    cash += stream
-                undisc += stream.sum(axis=0)
-                if factor is not None:
-                    disc += _weigh(factor, stream)
-                else:  # 'point' discounting: different factors on the two ends of a cycle
+                if streams is None:
+                    streams = stream
+                else:
+                    streams += stream
+                if factor is None:  # 'point' discounting: different factors on a cycle's ends
                     disc += _contract_ends(vt, trace, op, o, k)
+            if streams is not None:  # the undiscounted values per cycle of all states
+                if cash is not None:
+                    cash += streams
+                undisc += streams.sum(axis=0)
+                if factor is not None:
+                    disc += _weigh(factor, streams)
             return disc, undisc
 
         def event_stream(kind: str) -> np.ndarray | None:
@@ -680,14 +684,16 @@ class MarkovModel:
         chunk_size: int | None = None,
         sampled: Mapping[str, np.ndarray] | None = None,
         keep_cashflows: bool = False,
-        workers: int | None = None,
+        workers: int = 1,
     ) -> MarkovResult:
         """Deterministic run (``n_draws=None``: base-case values) or PSA with `n_draws` draws.
 
         `sampled` may supply the stochastic parameter draws directly (e.g. for DSA or for a
-        Dask chunk); otherwise they are drawn with `seed` (required for a PSA). Blocks of
-        draws run on `workers` threads (default: the cores, at most MAX_WORKERS); the
-        result does not depend on `workers` or `chunk_size`.
+        Dask chunk); otherwise they are drawn with `seed` (required for a PSA). With
+        `workers` > 1 blocks of draws run on that many threads, each holding its own chunk
+        (memory grows accordingly), with the same result as one worker; on the 2-core
+        benchmark machine this gains nothing (Python-level work holds the GIL), hence the
+        default of 1.
         """
         if sampled is not None:
             draws = {k: np.asarray(v, dtype=float).reshape(-1) for k, v in sampled.items()}
@@ -714,8 +720,6 @@ class MarkovModel:
             if v.size not in (1, n):
                 raise HeconError(f"sampled parameter {k!r} has {v.size} values, expected {n}")
             draws[k] = np.broadcast_to(v, (n,))
-        if workers is None:
-            workers = min(os.cpu_count() or 1, MAX_WORKERS)
         if workers < 1:
             raise HeconError(f"workers must be >= 1, got {workers}")
         if chunk_size is None:
@@ -854,6 +858,8 @@ def _counted_stream(
 
 def _per_cycle(v: np.ndarray, w: np.ndarray) -> np.ndarray:
     """sum_k v[t, :, k] * w[t, k, :] per cycle and draw; v is (T, d|1, k), w (T, k, d)."""
+    if v.shape[2] == 1:  # one sub-state: a plain product
+        return np.multiply(v[:, :, 0], w[:, 0, :])
     if v.shape[1] == 1:
         return np.einsum("tk,tkd->td", v[:, 0], w)
     return np.einsum("tdk,tkd->td", v, w)
