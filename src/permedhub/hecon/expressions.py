@@ -112,6 +112,13 @@ class EvalCache:
         self.leaves: dict[Any, Any] = {}  # base arrays shared by every namespace of the block
         self._stored: set[int] = set()  # ids of the values held in `values`
         self._checked: set[tuple[int, str]] = set()
+        self._held: list[Any] = []
+
+    def hold(self, value: Any) -> Any:
+        """Keep `value` alive with the cache (so its identity stays unique) and return it."""
+        self._held.append(value)
+        self._stored.add(id(value))
+        return value
 
     def checked(self, value: Any, check: str) -> bool:
         """Whether `value` (a cached array) already passed `check` in this block."""

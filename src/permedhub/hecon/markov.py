@@ -296,28 +296,27 @@ class MarkovModel:
             _, o, tau, _, _, _ = layout[members[0]]
             comp = [i for i in members if layout[i][4] is None]
             row_tv = any(layout[i][5] for i in members)
-            total: np.ndarray | None = None
-            if comp:
-                total = tv[:, slot[comp[0]], :] if row_tv else const[slot[comp[0]]][None, :]
-            first = True
+            known: list[np.ndarray] = []
             for j in members:
                 value = layout[j][4]
                 if value is None:
                     continue
+                known.append(value)
                 if layout[j][5]:
                     tv[:, slot[j], :] = value
                 else:
                     const[slot[j]] = value[0]
-                if total is None:
-                    total = np.zeros((t_cycles if row_tv else 1, d))
-                if first and comp:
-                    total[...] = value  # (T|1, d|1)
-                else:
-                    total += value
-                first = False
-            if total is None:  # a row with only its complement
+            if comp:
                 total = tv[:, slot[comp[0]], :] if row_tv else const[slot[comp[0]]][None, :]
-                total[...] = 0.0
+            else:
+                total = np.empty((t_cycles if row_tv else 1, d))
+            # summed in the order of the row (values are (T|1, d|1))
+            if len(known) >= 2:
+                np.add(known[0], known[1], out=total)
+            else:
+                total[...] = known[0] if known else 0.0
+            for value in known[2:]:
+                total += value
             if comp:
                 i = comp[0]
                 rest = np.subtract(1.0, total, out=total)

@@ -340,7 +340,7 @@ class ParameterEvaluator:
         if cache is None:
             return make()
         if key not in cache.leaves:
-            cache.leaves[key] = make()
+            cache.leaves[key] = cache.hold(make())
         return cache.leaves[key]
 
     def _sampled(self, cache: EvalCache | None, name: str, values: np.ndarray) -> np.ndarray:
