@@ -547,14 +547,20 @@ class MarkovModel:
         def total(op: tuple[np.ndarray, np.ndarray], rp: np.ndarray, rc: np.ndarray) -> np.ndarray:
             return _weigh(op[0], rp) + _weigh(op[1], rc)
 
+        summed: dict[tuple[bytes, bytes], np.ndarray] = {}
+
         def point_sums(op: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-            """sum_t op_prev[t] m_{t-1} + op_cur[t] m_t, (S, d): weights of constant values."""
-            flat = trace.reshape(t_cycles + 1, -1)
-            sums = _weigh(op[1], flat[1:])
-            rows = np.flatnonzero(op[0])
-            if rows.size:
-                sums += _weigh(op[0][rows], flat[:-1][rows])
-            return np.asarray(sums).reshape(trace.shape[1:])
+            """sum_t op_prev[t] m_{t-1} + op_cur[t] m_t, (S, d): weights of constant values;
+            once per distinct operator (costs and outcomes often share one)."""
+            key = (op[0].tobytes(), op[1].tobytes())
+            if key not in summed:
+                flat = trace.reshape(t_cycles + 1, -1)
+                sums = _weigh(op[1], flat[1:])
+                rows = np.flatnonzero(op[0])
+                if rows.size:
+                    sums += _weigh(op[0][rows], flat[:-1][rows])
+                summed[key] = sums.reshape(trace.shape[1:])
+            return summed[key]
 
         def state_rewards(
             exprs: Mapping[int, Expression],
@@ -808,7 +814,8 @@ def _contract(v: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 
 def _weigh(weights: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """sum_t weights[t] * values[t, ...]: einsum, not BLAS (see :func:`_unthreaded`)."""
+    """sum_t weights[t] * values[t, ...] by einsum with a 1-d `weights`, which (unlike a 2-d
+    one, or matmul) does not go to BLAS (see :func:`_unthreaded`)."""
     return np.einsum("t,t...->...", weights, values)
 
 
