@@ -160,8 +160,12 @@ class Expression:
     )
     """id(node) -> (ast.dump(node), names the node reads) for every operation node."""
 
-    def evaluate(self, namespace: Mapping[str, Any], context: str = "expression") -> Array:
-        """Evaluate element-wise; `namespace` maps names to arrays or callables (tables)."""
+    def evaluate(
+        self, namespace: Mapping[str, Any], context: str = "expression", check_finite: bool = True
+    ) -> Array:
+        """Evaluate element-wise; `namespace` maps names to arrays or callables (tables).
+        With `check_finite` false the caller checks the value itself (a range check that
+        passes implies it) and calls :meth:`check_finite` when that fails."""
         memo = None
         if isinstance(namespace, Namespace) and namespace.cache is not None:
             memo = _Memo(self.subtrees, namespace.cache, namespace.local)
@@ -172,16 +176,20 @@ class Expression:
                 raise ExpressionError(f"{context}: division by zero in {self.source!r}") from exc
         value = np.asarray(value, dtype=float)
         cache = memo.cache if memo is not None else None
-        if cache is not None and cache.checked(value, "finite"):
+        if not check_finite or (cache is not None and cache.checked(value, "finite")):
             return value
+        self.check_finite(value, context)
+        if cache is not None:
+            cache.mark_checked(value, "finite")
+        return value
+
+    def check_finite(self, value: Array, context: str = "expression") -> None:
+        """Raise ExpressionError if `value` (this expression's) has a NaN or infinity."""
         if not np.all(np.isfinite(value)):
             raise ExpressionError(
                 f"{context}: {self.source!r} gives a non-finite value (NaN or infinity); "
                 "check the inputs it reads: " + ", ".join(sorted(self.names))
             )
-        if cache is not None:
-            cache.mark_checked(value, "finite")
-        return value
 
 
 def parse_expression(source: str | float | int, context: str = "expression") -> Expression:

@@ -219,10 +219,16 @@ class MarkovModel:
     # --- evaluation ----------------------------------------------------------------------
 
     def _value(
-        self, strat: _Strategy, e: Expression, ns: Mapping[str, Any], state: int, where: str
+        self,
+        strat: _Strategy,
+        e: Expression,
+        ns: Mapping[str, Any],
+        state: int,
+        where: str,
+        check_finite: bool = True,
     ) -> np.ndarray:
         """Evaluate `e` for `state`: shape (T|1, d|1, k_state) (time-major namespace)."""
-        v = e.evaluate(ns, f"strategy {strat.name!r} {where}")
+        v = e.evaluate(ns, f"strategy {strat.name!r} {where}", check_finite)
         v = v.reshape((1,) * (3 - v.ndim) + v.shape) if v.ndim < 3 else v
         k = int(self.tunnel[state])
         if v.shape[2] > 1:
@@ -246,6 +252,7 @@ class MarkovModel:
         cache = ns.cache if isinstance(ns, Namespace) else None
         known_ok: set[int] = set()
         values: list[np.ndarray] = []
+        evaluated: list[tuple[Expression, str, np.ndarray]] = []
         rows: dict[int, list[tuple[int, np.ndarray | None]]] = {}
         for o, dst, e in strat.entries:
             for tau in range(int(self.tunnel[o])):
@@ -255,7 +262,9 @@ class MarkovModel:
                     rows[int(self.offset[o]) + tau].append((dst, None))
                 continue
             where = f"transition {self.states[o]}->{self.states[dst]}"
-            v = self._value(strat, e, ns, o, where)
+            # finiteness follows from the range check below (NaN and inf fail it)
+            v = self._value(strat, e, ns, o, where, check_finite=False)
+            evaluated.append((e, f"strategy {strat.name!r} {where}", v))
             checked = cache is not None and cache.checked(v, "probability")
             for tau in range(int(self.tunnel[o])):
                 column = v[:, :, tau]  # (T|1, d|1)
@@ -271,7 +280,9 @@ class MarkovModel:
             o = int(np.searchsorted(self.offset, row_exp, side="right") - 1)
             tau = row_exp - int(self.offset[o])
             for dst, val in items:
-                if val is not None and id(val) not in known_ok:
+                if val is not None and id(val) not in known_ok and not _in_range(val):
+                    for expr, context, value in evaluated:  # a non-finite value is named first
+                        expr.check_finite(value, context)
                     self._check_range(strat, o, dst, tau, val, draw0, False)
             row_tv = any(val is not None and val.shape[0] > 1 for _, val in items)
             for dst, val in items:
@@ -298,14 +309,14 @@ class MarkovModel:
             row_tv = any(layout[i][5] for i in members)
             known: list[np.ndarray] = []
             for j in members:
-                value = layout[j][4]
-                if value is None:
+                entry = layout[j][4]
+                if entry is None:
                     continue
-                known.append(value)
+                known.append(entry)
                 if layout[j][5]:
-                    tv[:, slot[j], :] = value
+                    tv[:, slot[j], :] = entry
                 else:
-                    const[slot[j]] = value[0]
+                    const[slot[j]] = entry[0]
             if comp:
                 total = tv[:, slot[comp[0]], :] if row_tv else const[slot[comp[0]]][None, :]
             else:
@@ -811,6 +822,11 @@ def _contract(v: np.ndarray, w: np.ndarray) -> np.ndarray:
     if v.shape[1] == 1:
         return np.einsum("tk,tkd->d", v[:, 0], w)
     return np.einsum("tdk,tkd->d", v, w)
+
+
+def _in_range(v: np.ndarray) -> bool:
+    """All of `v` a probability (within PROB_TOL); False for NaN and infinities too."""
+    return bool(v.min() >= -PROB_TOL and v.max() <= 1 + PROB_TOL)
 
 
 def _weigh(weights: np.ndarray, values: np.ndarray) -> np.ndarray:
