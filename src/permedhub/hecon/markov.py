@@ -3,7 +3,10 @@
 Design (why it is fast and lean):
 
 * Parameters are sampled once for all draws (reproducible for any chunking); the model is then
-  evaluated per chunk of draws.
+  evaluated per chunk of draws, all strategies of a chunk in turn. They share an
+  :class:`~permedhub.hecon.expressions.EvalCache`: what no strategy overrides (parameters,
+  repeated subexpressions such as life-table lookups or cost streams) is evaluated and
+  checked once per chunk. Values are time-major, ``(T|1, d|1, k)``, the cohort's own layout.
 * Transition matrices are never stored as dense ``(draws, cycles, S, S)`` tensors. Each
   non-zero entry (origin, destination) is one row of an entry table laid out (entries, draws):
   constant entries are a ``(n_const, d)`` block, time-varying entries a ``(T, n_tv, d)`` block.
@@ -15,6 +18,8 @@ Design (why it is fast and lean):
   ``k`` extra entry columns are created, never the expanded S'xS' matrices.
 * Every probability is checked in [0, 1] and every row (after the complement ``"C"``) to sum to
   1 before the cohort is propagated; errors name strategy, state, destination, cycle and draw.
+* State rewards are contracted state by state against the trace (never a ``(d, T, S)`` array
+  of values); small products avoid BLAS (see :func:`_unthreaded`).
 """
 
 from __future__ import annotations
