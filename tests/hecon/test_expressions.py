@@ -88,3 +88,10 @@ def test_cache_skips_subtrees_of_strategy_local_names() -> None:
     np.testing.assert_allclose(expr.evaluate(ns), [0.1, 0.2])
     assert not cache.values
     assert repeated_subtrees([expr, expr], frozenset({"hr"})) == frozenset()
+
+
+def test_finite_values_whose_sum_overflows_are_accepted() -> None:
+    """The finiteness check sums first; an overflowing sum of finite values is not an error."""
+    np.testing.assert_allclose(ev("x * 1e308", x=[1.5, 1.5]), [1.5e308, 1.5e308])
+    with pytest.raises(ExpressionError, match="non-finite"):
+        ev("x * 1e308", x=[1.5, 2.0])

@@ -185,7 +185,10 @@ class Expression:
 
     def check_finite(self, value: Array, context: str = "expression") -> None:
         """Raise ExpressionError if `value` (this expression's) has a NaN or infinity."""
-        if not np.all(np.isfinite(value)):
+        with np.errstate(over="ignore", invalid="ignore"):
+            if np.isfinite(np.sum(value)):  # one pass; a NaN or inf anywhere makes it NaN/inf
+                return
+        if not np.all(np.isfinite(value)):  # the sum overflowed, or a value is not finite
             raise ExpressionError(
                 f"{context}: {self.source!r} gives a non-finite value (NaN or infinity); "
                 "check the inputs it reads: " + ", ".join(sorted(self.names))
