@@ -1,17 +1,35 @@
 """Benchmark: PSA of 10,000 draws x 4 strategies x 100 cycles x 10 states, time-varying.
 
-Run on demand: ``.venv/bin/python benchmarks/hecon_psa.py [--draws N] [--naive-draws M]``.
-Prints the wall time and peak traced memory (tracemalloc) of the vectorised engine, and the
-time of a naive per-draw Python loop (scalar parameters, one 10x10 matrix per cycle) over a
-subset of draws, extrapolated per draw, with the ratio. Targets: <= 1 s and <= 100 MB.
+Run on demand: ``.venv/bin/python benchmarks/hecon_psa.py [--draws N] [--naive-draws M]
+[--workers W] [--baseline-src DIR]``.
+
+Two models of the same size: the *benchmark* model (Gompertz background mortality written as
+one formula, constant costs and utilities) and a *user-style* model written as a modeller
+would: background mortality looked up by age in a life table (``mx(age)``, the DARTH US 2015
+table from ``../shared/hecon`` when present, else a Gompertz table written to a temporary
+CSV), stage-specific mortality hazard ratios and a cost growth rate drawn in the PSA, costs
+that grow with the cycle plus a first-two-cycles surcharge, utilities falling with age, and a
+one-off cost of dying. For each it prints the wall time (best of --repeat), the CPU time and
+the peak traced memory (tracemalloc: NumPy's allocations, i.e. beyond the imports) against
+the targets (<= 0.5 s and <= 100 MB for the user-style model; the benchmark model keeps its
+original <= 1 s / <= 100 MB). With ``--baseline-src DIR`` (the ``src`` folder of another
+checkout, e.g. ``git archive <commit> src | tar -x -C /tmp/base``) the same workloads run on
+that engine in a subprocess and printed side by side. The naive per-draw Python loop
+(scalar parameters, one 10x10 matrix per cycle) checks the benchmark model's costs.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
+import json
 import os
+import subprocess
+import sys
+import tempfile
 import time
 import tracemalloc
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -99,29 +117,169 @@ def naive_per_draw(model: MarkovModel, draws: dict[str, np.ndarray], n: int) -> 
     return results
 
 
+SHARED_LIFE_TABLE = (
+    Path(__file__).resolve().parents[1]
+    / ".."
+    / "shared"
+    / "hecon"
+    / "darth_LifeTable_USA_Mx_2015.csv"
+)
+TARGETS = {"benchmark": (1.0, 100.0), "user-style": (0.5, 100.0)}  # (s, MB)
+
+
+def gompertz_life_table(folder: Path) -> Path:
+    """A synthetic life table (ages 0-110, m_x = 2e-4 exp(0.085 x)) when the shared one is
+    absent: the same file lookup as a real table."""
+    path = folder / "gompertz_life_table.csv"
+    ages = np.arange(111)
+    rows = "\n".join(f"{a},{2e-4 * np.exp(0.085 * a):.6g}" for a in ages)
+    path.write_text("Age,Total\n" + rows + "\n", encoding="utf-8")
+    return path
+
+
+def user_style_model(life_table: Path) -> dict[str, Any]:
+    """The benchmark's structure written as a user would (see the module doc)."""
+    stages = [f"stage{i}" for i in range(1, N_STATES)]
+    params: dict[str, Any] = {
+        "mx": {"file": str(life_table), "key": "Age", "column": "Total", "method": "step"},
+        "age0": 50,
+        "hr": 1.0,
+        "age": "age0 + (model_time - 1) * cycle_length",
+        "growth": {"distribution": "normal", "mean": 0.02, "sd": 0.005},
+    }
+    transitions: dict[str, dict[str, Any]] = {}
+    costs: dict[str, Any] = {}
+    utilities: dict[str, Any] = {}
+    for i, s in enumerate(stages, start=1):
+        params[f"p{i}"] = {"distribution": "beta", "alpha": 10 + i, "beta": 90}
+        params[f"hr_d{i}"] = {"distribution": "lognormal", "mean": 1 + 0.1 * i, "se": 0.05}
+        params[f"c{i}"] = {"distribution": "gamma", "mean": 1000 * i, "se": 200 * i}
+        params[f"u{i}"] = {"distribution": "beta", "mean": 0.95 - 0.07 * i, "se": 0.02}
+        params[f"pd{i}"] = f"rate_to_prob(mx(age) * hr_d{i}, cycle_length)"
+        row: dict[str, Any] = {s: "C", "dead": f"pd{i}"}
+        if i < len(stages):
+            row[stages[i]] = f"(1 - pd{i}) * p{i} * hr"
+        transitions[s] = row
+        costs[s] = f"c{i} * (1 + growth) ** (model_time - 1) + (500 if model_time <= 2 else 0)"
+        utilities[s] = f"max(u{i} - 0.004 * (age - age0), 0)"
+    doc = benchmark_model()
+    doc.update(
+        name="user-style benchmark",
+        parameters=params,
+        transitions=transitions,
+        state_costs={"medical": costs},
+        state_utilities=utilities,
+        transition_rewards=[{"from": s, "to": "dead", "costs": {"medical": 3000}} for s in stages],
+    )
+    return doc
+
+
+def measure(doc: dict[str, Any], draws: int, seed: int, repeat: int, workers: int) -> dict:
+    """Best-of-`repeat` wall time, its CPU time, and the peak traced memory of one more run."""
+    model = MarkovModel(load_model(doc))
+    # an engine without the workers option (e.g. an older checkout given as the baseline)
+    options = {"workers": workers} if "workers" in inspect.signature(model.run).parameters else {}
+    model.run(n_draws=100, seed=seed, **options)  # warm-up (imports, caches)
+    timings = []
+    for _ in range(repeat):
+        start, cpu = time.perf_counter(), time.process_time()
+        result = model.run(n_draws=draws, seed=seed, **options)
+        timings.append((time.perf_counter() - start, time.process_time() - cpu))
+    wall, cpu_time = min(timings)
+    tracemalloc.start()
+    model.run(n_draws=draws, seed=seed, **options)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    mean = result.mean()
+    return {
+        "wall": wall,
+        "cpu": cpu_time,
+        "peak_mb": peak / 1e6,
+        "cost": mean["cost"].tolist(),
+        "qaly": mean["qaly"].tolist(),
+        "result": result,
+    }
+
+
+def workloads(life_table: Path) -> dict[str, dict[str, Any]]:
+    return {"benchmark": benchmark_model(), "user-style": user_style_model(life_table)}
+
+
+def run_all(args: argparse.Namespace, life_table: Path) -> dict[str, dict]:
+    return {
+        name: measure(doc, args.draws, args.seed, args.repeat, args.workers)
+        for name, doc in workloads(life_table).items()
+    }
+
+
+def baseline(args: argparse.Namespace, life_table: Path) -> dict[str, dict]:
+    """The same workloads on the engine in --baseline-src, in a subprocess."""
+    cmd = [sys.executable, __file__, "--json", "--life-table", str(life_table)]
+    cmd += ["--draws", str(args.draws), "--seed", str(args.seed), "--repeat", str(args.repeat)]
+    env = {**os.environ, "PYTHONPATH": str(Path(args.baseline_src).resolve())}
+    out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
+    return dict(json.loads(out))
+
+
+def _cell(fig: dict | None) -> str:
+    if fig is None:
+        return "-"
+    return f"{fig['wall']:.3f} s ({fig['cpu']:.2f} CPU), {fig['peak_mb']:.0f} MB"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--draws", type=int, default=10_000)
     parser.add_argument("--naive-draws", type=int, default=50)
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--repeat", type=int, default=3, help="timed runs (best is reported)")
+    parser.add_argument("--workers", type=int, default=1, help="engine threads (run(workers=))")
+    parser.add_argument("--baseline-src", help="src folder of another engine to compare with")
+    parser.add_argument("--life-table", help="life-table CSV (Age, Total) for the user model")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON only")
     args = parser.parse_args()
 
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.life_table:
+            life_table = Path(args.life_table)
+        elif SHARED_LIFE_TABLE.is_file():
+            life_table = SHARED_LIFE_TABLE.resolve()
+        else:
+            life_table = gompertz_life_table(Path(tmp))
+        now = run_all(args, life_table)
+        if args.json:
+            print(
+                json.dumps(
+                    {k: {f: v for f, v in fig.items() if f != "result"} for k, fig in now.items()}
+                )
+            )
+            return
+        before = baseline(args, life_table) if args.baseline_src else {}
+
+    print(
+        f"PSA {args.draws} draws x {len(STRATEGY_HR)} strategies x {CYCLES} cycles x "
+        f"{N_STATES} states (time-varying); load average {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} cores; life table {life_table.name}"
+    )
+    header = f"  {'model':11s} {'target':16s} {'baseline':32s} {'now':32s}"
+    print(header)
+    for name, fig in now.items():
+        t_s, t_mb = TARGETS[name]
+        target = f"<= {t_s:g} s, {t_mb:g} MB"
+        flag = "ok" if fig["wall"] <= t_s and fig["peak_mb"] <= t_mb else "OVER TARGET"
+        print(f"  {name:11s} {target:16s} {_cell(before.get(name)):32s} {_cell(fig):32s} {flag}")
+        if name in before:
+            diff = max(
+                abs(a - b) / abs(b)
+                for key in ("cost", "qaly")
+                for a, b in zip(fig[key], before[name][key], strict=True)
+            )
+            print(
+                f"  {'':11s} mean cost/QALY per strategy vs baseline: max relative diff {diff:.1e}"
+            )
+
+    result = now["benchmark"]["result"]
     model = MarkovModel(load_model(benchmark_model()))
-    model.run(n_draws=100, seed=args.seed)  # warm-up (imports, caches)
-
-    timings = []
-    for _ in range(args.repeat):
-        start, cpu = time.perf_counter(), time.process_time()
-        result = model.run(n_draws=args.draws, seed=args.seed)
-        timings.append((time.perf_counter() - start, time.process_time() - cpu))
-    elapsed, cpu_time = min(timings)
-
-    tracemalloc.start()
-    model.run(n_draws=args.draws, seed=args.seed)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-
     draws = result.parameters
     start = time.perf_counter()
     naive = naive_per_draw(model, draws, args.naive_draws)
@@ -129,22 +287,13 @@ def main() -> None:
     engine_costs = result.summary.pivot(index="draw", columns="strategy")["cost"]
     engine_costs = engine_costs[list(STRATEGY_HR)].to_numpy()[: args.naive_draws]
     max_diff = float(np.max(np.abs(naive - engine_costs) / engine_costs))
-
+    elapsed = now["benchmark"]["wall"]
     print(
-        f"PSA {args.draws} draws x {len(STRATEGY_HR)} strategies x {CYCLES} cycles x "
-        f"{N_STATES} states (time-varying)"
+        f"  naive per-draw loop (benchmark model): {naive_per * 1e3:.1f} ms per draw (measured "
+        f"on {args.naive_draws} draws) -> {naive_per * args.draws:.1f} s for {args.draws}; "
+        f"ratio {naive_per * args.draws / elapsed:.0f}x; max relative cost difference "
+        f"{max_diff:.2e}"
     )
-    print(
-        f"  vectorised engine: {elapsed:.3f} s wall (best of {args.repeat}), {cpu_time:.3f} s CPU, "
-        f"peak traced memory {peak / 1e6:.1f} MB; load average {os.getloadavg()[0]:.1f} "
-        f"on {os.cpu_count()} cores"
-    )
-    print(
-        f"  naive per-draw loop: {naive_per * 1e3:.1f} ms per draw "
-        f"(measured on {args.naive_draws} draws) -> {naive_per * args.draws:.1f} s for "
-        f"{args.draws}; ratio {naive_per * args.draws / elapsed:.0f}x"
-    )
-    print(f"  naive vs engine max relative cost difference: {max_diff:.2e}")
 
 
 if __name__ == "__main__":

@@ -111,6 +111,16 @@ def test_nan_producing_expression_is_reported() -> None:
         run(three_state(parameters=params))
 
 
+@pytest.mark.parametrize("bad", ["log(p_sd - 1)", "p_sd / (model_time - model_time)"])
+def test_non_finite_transition_is_reported_as_such_not_as_a_probability(bad: str) -> None:
+    """A transition value's finiteness is checked with its range: NaN or inf is still named
+    as a non-finite expression of that transition, before any range error."""
+    transitions = {**THREE_STATE["transitions"], "sick": {"sick": "C", "dead": bad}}
+    with pytest.raises(ExpressionError, match=r"transition sick->dead: .* non-finite") as err:
+        run(three_state(transitions=transitions))
+    assert bad in str(err.value)
+
+
 def test_initial_distribution_must_sum_to_one() -> None:
     with pytest.raises(ProbabilityError, match=r"initial state distribution sums to 0\.5"):
         run(three_state(initial={"healthy": 0.5}))

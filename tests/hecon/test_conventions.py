@@ -11,6 +11,7 @@ from permedhub.hecon.conventions import (
     COUNTING_METHODS,
     counting_weights,
     discount_weights,
+    event_weights,
     occupancy_operator,
 )
 from permedhub.hecon.errors import ConventionError
@@ -100,6 +101,19 @@ def test_darth_simpson_weights_as_published() -> None:
     """darthtools::gen_wcc(4, "Simpson1/3") = c(1/3, 2/3, 4/3, 2/3, 1/3)."""
     a, b = counting_weights("simpson_darth", 4)
     np.testing.assert_allclose(np.r_[a[0], b], np.array([1, 2, 4, 2, 1]) / 3)
+
+
+def test_weighted_transition_rewards_take_the_weight_of_the_cycle_end_point() -> None:
+    """gen_wcc(5, "Simpson1/3") = (1/3, 2/3, 4/3, 2/3, 4/3, 1/3): the flows of cycles 1..5
+    end at points 1..5; end_of_cycle leaves every cycle at 1."""
+    np.testing.assert_allclose(
+        event_weights("simpson_darth", "weighted", 5), np.array([2, 4, 2, 4, 1]) / 3
+    )
+    np.testing.assert_array_equal(event_weights("simpson_darth", "end_of_cycle", 5), np.ones(5))
+    np.testing.assert_array_equal(event_weights("end", "weighted", 5), np.ones(5))
+    np.testing.assert_allclose(event_weights("half_cycle", "weighted", 3), [1, 1, 0.5])
+    with pytest.raises(ConventionError, match="expected one of end_of_cycle, weighted"):
+        event_weights("half_cycle", "midpoint", 3)
 
 
 def test_simpson_textbook_weights() -> None:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from permedhub.hecon.errors import ExpressionError, ProbabilityError
-from permedhub.hecon.expressions import parse_expression
+from permedhub.hecon.expressions import EvalCache, Namespace, parse_expression, repeated_subtrees
 from permedhub.hecon.rates import prob_to_rate, rate_to_prob, rescale_prob
 
 
@@ -56,3 +56,42 @@ def test_weibull_cycle_probability() -> None:
         ev("weibull_cycle_prob(lam, gam, t)", lam=lam, gam=gam, t=t),
         1 - np.exp(lam * ((t - 1) ** gam - t**gam)),
     )
+
+
+def test_cache_shares_repeated_subtrees_but_never_across_different_inputs() -> None:
+    """A cached subtree is found again only for the very same input arrays; other values of
+    a name it reads are computed afresh, and shared results cannot be changed in place."""
+    cost_a = parse_expression("c * (1 + g) ** t")
+    cost_b = parse_expression("2 * c * (1 + g) ** t")
+    shared = repeated_subtrees([cost_a, cost_b])
+    assert any("Pow" in d for d in shared)
+    assert not any(d.startswith("BinOp(left=Name(id='c'") for d in shared)  # occurs once
+    cache = EvalCache(shared)
+    t, g = np.arange(1.0, 4.0), np.array(0.1)
+    ns = Namespace({"c": np.array(10.0), "g": g, "t": t}, cache)
+    a = cost_a.evaluate(ns)
+    b = cost_b.evaluate(ns)
+    np.testing.assert_allclose(b, 2 * a)
+    assert len(cache.values) == 1  # only (1 + g) ** t is kept
+    other = Namespace({"c": np.array(10.0), "g": np.array(0.2), "t": t}, cache)
+    np.testing.assert_allclose(cost_a.evaluate(other), 10 * 1.2**t)
+    pow_value = next(iter(cache.values.values()))[0]
+    with pytest.raises(ValueError, match="read-only"):
+        pow_value += 1
+
+
+def test_cache_skips_subtrees_of_strategy_local_names() -> None:
+    """Names a strategy overrides (`local`) make a subtree strategy-specific: not cached."""
+    expr = parse_expression("p * hr + p * hr")
+    cache = EvalCache(repeated_subtrees([expr, expr]))
+    ns = Namespace({"p": np.array([0.1, 0.2]), "hr": np.array(0.5)}, cache, frozenset({"hr"}))
+    np.testing.assert_allclose(expr.evaluate(ns), [0.1, 0.2])
+    assert not cache.values
+    assert repeated_subtrees([expr, expr], frozenset({"hr"})) == frozenset()
+
+
+def test_finite_values_whose_sum_overflows_are_accepted() -> None:
+    """The finiteness check sums first; an overflowing sum of finite values is not an error."""
+    np.testing.assert_allclose(ev("x * 1e308", x=[1.5, 1.5]), [1.5e308, 1.5e308])
+    with pytest.raises(ExpressionError, match="non-finite"):
+        ev("x * 1e308", x=[1.5, 2.0])

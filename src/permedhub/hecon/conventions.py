@@ -38,7 +38,20 @@ Discounting at annual rate r, as a factor on each point of the counted occupancy
 ==================  ====================================================================
 
 Transition rewards (one-off events on flows during cycle t) use delta_t for the cycle methods
-and (1 + r)^(-t L) for ``point``; counting weights do not apply to them.
+and (1 + r)^(-t L) for ``point``. The setting ``transition_reward_counting`` says whether the
+counting weights apply to them too:
+
+==================  ====================================================================
+``end_of_cycle``    (default) the flow of cycle t counts once, with weight 1
+``weighted``        the flow of cycle t is attached to trace point t and gets its point
+                    weight w_t, as in DARTH's transition-dynamics array (Alarid-Escudero
+                    et al., MDM 2023: y_t = sum(A_t * R_t), weighted by v_wcc[t] v_dw[t]).
+                    Needs a counting method with point weights: ``half_cycle``,
+                    ``simpson``, ``simpson_darth``, or ``end`` (every w_t = 1, the same as
+                    ``end_of_cycle``); ``beginning`` and ``life_table`` weight each cycle's
+                    two end points, which gives no single weight to a flow, so they are
+                    refused
+==================  ====================================================================
 """
 
 from __future__ import annotations
@@ -51,8 +64,11 @@ from permedhub.hecon.errors import ConventionError
 
 CountingMethod = Literal["beginning", "end", "life_table", "half_cycle", "simpson", "simpson_darth"]
 DiscountMethod = Literal["cycle_end", "cycle_start", "continuous", "point"]
+TransitionRewardCounting = Literal["end_of_cycle", "weighted"]
 COUNTING_METHODS: tuple[str, ...] = get_args(CountingMethod)
 DISCOUNT_METHODS: tuple[str, ...] = get_args(DiscountMethod)
+TRANSITION_REWARD_COUNTINGS: tuple[str, ...] = get_args(TransitionRewardCounting)
+_POINT_WEIGHTED = ("end", "half_cycle", "simpson", "simpson_darth")
 
 
 def point_weights(method: str, n_cycles: int) -> np.ndarray:
@@ -138,6 +154,24 @@ def event_discount(rate: float, method: str, n_cycles: int, cycle_length: float)
     """Discount factor for one-off transition rewards in cycle t = 1..T."""
     prev, cur = discount_weights(rate, method, n_cycles, cycle_length)
     return cur if method == "point" else prev
+
+
+def event_weights(counting: str, transition_counting: str, n_cycles: int) -> np.ndarray:
+    """Counting weight of the transition rewards of cycle t = 1..T (see module doc)."""
+    if transition_counting not in TRANSITION_REWARD_COUNTINGS:
+        raise ConventionError(
+            f"transition_reward_counting {transition_counting!r} unknown; expected one of "
+            f"{', '.join(TRANSITION_REWARD_COUNTINGS)}"
+        )
+    if transition_counting == "end_of_cycle" or counting == "end":
+        return np.ones(n_cycles)
+    if counting not in _POINT_WEIGHTED:
+        raise ConventionError(
+            f"transition_reward_counting 'weighted' needs a counting method with weights on "
+            f"trace points ({', '.join(_POINT_WEIGHTED)}), got counting {counting!r}; use "
+            "transition_reward_counting 'end_of_cycle' or another counting method"
+        )
+    return point_weights(counting, n_cycles)[1:]
 
 
 def occupancy_operator(

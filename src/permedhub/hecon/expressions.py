@@ -11,6 +11,13 @@ keywords the language does not use may be names (a rate called ``lambda``); only
 
 Values are NumPy arrays that broadcast to ``(draws, model_time, state_time)``; evaluation is
 element-wise so one call evaluates all PSA draws and all cycles at once.
+
+A model evaluates the same subexpressions many times: ``(1 + g) ** (model_time - 1)`` in the
+cost of every state, a parameter that no strategy overrides once per strategy. A
+:class:`Namespace` may carry an :class:`EvalCache` that keeps the values of such repeated
+subtrees for one block of draws: a subtree is found again by its text *and the identity of
+every value it reads*, so a hit is the same computation on the same arrays, never a stale
+value, and the result is bit-identical to evaluating it again.
 """
 
 from __future__ import annotations
@@ -19,8 +26,9 @@ import ast
 import keyword
 import operator
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -102,6 +110,54 @@ _COMPARE: dict[type, Callable[[Any, Any], Any]] = {
 }
 
 
+class EvalCache:
+    """Values of repeated subexpressions for one block of draws (see the module doc).
+
+    `shared` holds the texts (``ast.dump``) of the subtrees worth keeping: those that occur in
+    several places of a model (:func:`repeated_subtrees`). Each entry also keeps the values it
+    was computed from alive, so that their identities cannot be reused by other arrays."""
+
+    def __init__(self, shared: frozenset[str]) -> None:
+        self.shared = shared
+        self.values: dict[tuple[str, tuple[int, ...]], tuple[Any, tuple[Any, ...]]] = {}
+        self.leaves: dict[Any, Any] = {}  # base arrays shared by every namespace of the block
+        self._stored: set[int] = set()  # ids of the values held in `values`
+        self._checked: set[tuple[int, str]] = set()
+        self._held: list[Any] = []
+
+    def hold(self, value: Any) -> Any:
+        """Keep `value` alive with the cache (so its identity stays unique) and return it."""
+        self._held.append(value)
+        self._stored.add(id(value))
+        return value
+
+    def checked(self, value: Any, check: str) -> bool:
+        """Whether `value` (a cached array) already passed `check` in this block."""
+        return (id(value), check) in self._checked
+
+    def mark_checked(self, value: Any, check: str) -> None:
+        """Remember that `value` passed `check`; only for cached values, whose identity
+        cannot be reused while the cache lives."""
+        if id(value) in self._stored:
+            self._checked.add((id(value), check))
+
+
+class Namespace(dict[str, Any]):
+    """Names -> values, optionally with an :class:`EvalCache`; `local` are the names whose
+    values belong to one strategy (overrides and what reads them): subtrees reading them are
+    not kept, as no other strategy can reuse them."""
+
+    def __init__(
+        self,
+        values: Mapping[str, Any] | None = None,
+        cache: EvalCache | None = None,
+        local: frozenset[str] = frozenset(),
+    ) -> None:
+        super().__init__(values or {})
+        self.cache = cache
+        self.local = local
+
+
 @dataclass(frozen=True)
 class Expression:
     """A parsed, validated expression; `names` are the variables it reads."""
@@ -110,18 +166,41 @@ class Expression:
     tree: ast.Expression
     names: frozenset[str]
     calls: frozenset[str]
+    subtrees: dict[int, tuple[str, tuple[str, ...]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """id(node) -> (ast.dump(node), names the node reads) for every operation node."""
 
-    def evaluate(self, namespace: Mapping[str, Any], context: str = "expression") -> Array:
-        """Evaluate element-wise; `namespace` maps names to arrays or callables (tables)."""
+    def evaluate(
+        self, namespace: Mapping[str, Any], context: str = "expression", check_finite: bool = True
+    ) -> Array:
+        """Evaluate element-wise; `namespace` maps names to arrays or callables (tables).
+        With `check_finite` false the caller checks the value itself (a range check that
+        passes implies it) and calls :meth:`check_finite` when that fails."""
+        memo = None
+        if isinstance(namespace, Namespace) and namespace.cache is not None:
+            memo = _Memo(self.subtrees, namespace.cache, namespace.local)
         with np.errstate(all="ignore"):
             try:
-                value = _eval(self.tree.body, namespace, self.source)
+                value = _eval(self.tree.body, namespace, self.source, memo)
             except ZeroDivisionError as exc:
                 raise ExpressionError(f"{context}: division by zero in {self.source!r}") from exc
         value = np.asarray(value, dtype=float)
-        if not np.all(np.isfinite(value)):
-            raise ExpressionError(f"{context}: {self._non_finite(value)}")
+        cache = memo.cache if memo is not None else None
+        if not check_finite or (cache is not None and cache.checked(value, "finite")):
+            return value
+        self.check_finite(value, context)
+        if cache is not None:
+            cache.mark_checked(value, "finite")
         return value
+
+    def check_finite(self, value: Array, context: str = "expression") -> None:
+        """Raise ExpressionError if `value` (this expression's) has a NaN or infinity."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            if np.isfinite(np.sum(value)):  # one pass; a NaN or inf anywhere makes it NaN/inf
+                return
+        if not np.all(np.isfinite(value)):  # the sum overflowed, or a value is not finite
+            raise ExpressionError(f"{context}: {self._non_finite(value)}")
 
     def _non_finite(self, value: Array) -> str:
         """Why the value is not finite: the inputs it reads, or, reading none, the formula."""
@@ -195,7 +274,74 @@ def parse_expression(source: str | float | int, context: str = "expression") -> 
     variables = names - calls
     # A name used both as a call and a variable (e.g. table(x) and table) keeps both roles.
     variables |= {n for n in names & calls if _used_as_variable(tree, n)}
-    return Expression(text, tree, frozenset(variables), frozenset(calls))
+    return Expression(text, tree, frozenset(variables), frozenset(calls), _subtree_table(tree))
+
+
+def _subtree_table(tree: ast.Expression) -> dict[int, tuple[str, tuple[str, ...]]]:
+    table: dict[int, tuple[str, tuple[str, ...]]] = {}
+    for node in ast.walk(tree.body):
+        if not isinstance(node, ast.expr) or isinstance(node, ast.Constant | ast.Name):
+            continue
+        names = sorted({n.id for n in ast.walk(node) if isinstance(n, ast.Name)})
+        table[id(node)] = (ast.dump(node), tuple(names))
+    return table
+
+
+def repeated_subtrees(
+    expressions: Iterable[Expression], unstable: frozenset[str] = frozenset()
+) -> frozenset[str]:
+    """Texts of the subtrees worth caching among `expressions` (all that a model evaluates
+    for one block of draws, once per strategy): those occurring at least twice and reading
+    no `unstable` name (one whose value differs between strategies), except subtrees that
+    only ever occur inside the same larger cached subtree (the larger one is found first, so
+    keeping the inner one would only hold memory)."""
+    counts: Counter[str] = Counter()
+    parents: list[tuple[str, str | None]] = []
+    stable: dict[str, bool] = {}
+    for expr in expressions:
+        for node in ast.walk(expr.tree.body):
+            key = expr.subtrees.get(id(node))
+            if key is None:
+                continue
+            counts[key[0]] += 1
+            stable[key[0]] = unstable.isdisjoint(key[1])
+            for child in ast.iter_child_nodes(node):
+                child_key = expr.subtrees.get(id(child))
+                if child_key is not None:
+                    parents.append((child_key[0], key[0]))
+            if node is expr.tree.body:
+                parents.append((key[0], None))
+    outer = {
+        d
+        for d, parent in parents
+        if parent is None or not stable[parent] or counts[parent] < counts[d]
+    }
+    return frozenset(d for d in outer if counts[d] >= 2 and stable[d])
+
+
+@dataclass
+class _Memo:
+    subtrees: dict[int, tuple[str, tuple[str, ...]]]
+    cache: EvalCache
+    local: frozenset[str]
+
+    def key(self, node: ast.AST, ns: Mapping[str, Any]) -> tuple[str, tuple[int, ...]] | None:
+        info = self.subtrees.get(id(node))
+        if info is None or info[0] not in self.cache.shared or not self.local.isdisjoint(info[1]):
+            return None
+        return info[0], tuple(id(ns.get(n)) for n in info[1])
+
+    def store(
+        self,
+        key: tuple[str, tuple[int, ...]],
+        names: tuple[str, ...],
+        ns: Mapping[str, Any],
+        value: Any,
+    ) -> None:
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False  # shared from now on: nobody may change it in place
+        self.cache.values[key] = (value, tuple(ns.get(n) for n in names))
+        self.cache._stored.add(id(value))
 
 
 def _parse(text: str, context: str) -> ast.Expression:
@@ -232,7 +378,21 @@ def _used_as_variable(tree: ast.AST, name: str) -> bool:
     )
 
 
-def _eval(node: ast.AST, ns: Mapping[str, Any], source: str) -> Any:
+def _eval(node: ast.AST, ns: Mapping[str, Any], source: str, memo: _Memo | None = None) -> Any:
+    if memo is None or isinstance(node, ast.Constant | ast.Name):
+        return _eval_node(node, ns, source, memo)
+    key = memo.key(node, ns)
+    if key is None:
+        return _eval_node(node, ns, source, memo)
+    hit = memo.cache.values.get(key)
+    if hit is not None:
+        return hit[0]
+    value = _eval_node(node, ns, source, memo)
+    memo.store(key, memo.subtrees[id(node)][1], ns, value)
+    return value
+
+
+def _eval_node(node: ast.AST, ns: Mapping[str, Any], source: str, memo: _Memo | None) -> Any:
     if isinstance(node, ast.Constant):
         assert isinstance(node.value, int | float)
         return float(node.value)
@@ -241,32 +401,36 @@ def _eval(node: ast.AST, ns: Mapping[str, Any], source: str) -> Any:
             raise UnknownNameError(f"unknown name {node.id!r} in expression {source!r}")
         return ns[node.id]
     if isinstance(node, ast.BinOp):
-        return _BINARY[type(node.op)](_eval(node.left, ns, source), _eval(node.right, ns, source))
+        return _BINARY[type(node.op)](
+            _eval(node.left, ns, source, memo), _eval(node.right, ns, source, memo)
+        )
     if isinstance(node, ast.UnaryOp):
-        operand = _eval(node.operand, ns, source)
+        operand = _eval(node.operand, ns, source, memo)
         if isinstance(node.op, ast.USub):
             return -operand
         if isinstance(node.op, ast.Not):
             return np.logical_not(operand)
         return operand
     if isinstance(node, ast.Compare):
-        left = _eval(node.left, ns, source)
+        left = _eval(node.left, ns, source, memo)
         result: Any = True
         for op, comparator in zip(node.ops, node.comparators, strict=True):
-            right = _eval(comparator, ns, source)
+            right = _eval(comparator, ns, source, memo)
             result = np.logical_and(result, _COMPARE[type(op)](left, right))
             left = right
         return np.asarray(result, dtype=float)
     if isinstance(node, ast.BoolOp):
-        values = [np.asarray(_eval(v, ns, source)) != 0 for v in node.values]
+        values = [np.asarray(_eval(v, ns, source, memo)) != 0 for v in node.values]
         combine = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
         out = values[0]
         for v in values[1:]:
             out = combine(out, v)
         return np.asarray(out, dtype=float)
     if isinstance(node, ast.IfExp):
-        cond = np.asarray(_eval(node.test, ns, source)) != 0
-        return np.where(cond, _eval(node.body, ns, source), _eval(node.orelse, ns, source))
+        cond = np.asarray(_eval(node.test, ns, source, memo)) != 0
+        return np.where(
+            cond, _eval(node.body, ns, source, memo), _eval(node.orelse, ns, source, memo)
+        )
     if isinstance(node, ast.Call):
         assert isinstance(node.func, ast.Name)
         name = node.func.id
@@ -277,5 +441,5 @@ def _eval(node: ast.AST, ns: Mapping[str, Any], source: str) -> Any:
                 + ", ".join(sorted(FUNCTIONS))
                 + " and the model's lookup tables"
             )
-        return func(*[_eval(a, ns, source) for a in node.args])
+        return func(*[_eval(a, ns, source, memo) for a in node.args])
     raise ExpressionError(f"{type(node).__name__} not allowed in {source!r}")  # pragma: no cover

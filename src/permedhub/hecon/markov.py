@@ -3,32 +3,49 @@
 Design (why it is fast and lean):
 
 * Parameters are sampled once for all draws (reproducible for any chunking); the model is then
-  evaluated per chunk of draws.
+  evaluated per chunk of draws, all strategies of a chunk in turn. They share an
+  :class:`~permedhub.hecon.expressions.EvalCache`: what no strategy overrides (parameters,
+  repeated subexpressions such as life-table lookups or cost streams) is evaluated and
+  checked once per chunk. Values are time-major, ``(T|1, d|1, k)``, the cohort's own layout.
 * Transition matrices are never stored as dense ``(draws, cycles, S, S)`` tensors. Each
   non-zero entry (origin, destination) is one row of an entry table laid out (entries, draws):
   constant entries are a ``(n_const, d)`` block, time-varying entries a ``(T, n_tv, d)`` block.
   With the cohort ``m`` as (states, draws), one cycle is ``flows = m[origin] * values`` and
-  ``m' = incidence @ flows`` (a BLAS product with a 0/1 matrix), all draws at once.
+  ``m' = incidence @ flows`` (a product with a 0/1 matrix), all draws at once.
 * Tunnel states (``tunnel: k``) track residence time 1..k as k sub-states. Their rows are the
   same expressions evaluated at ``state_time = 1..k``; a self-transition moves sub-state tau to
   tau+1 (the last one stays) and entries from other states land in sub-state 1. Only the
   ``k`` extra entry columns are created, never the expanded S'xS' matrices.
 * Every probability is checked in [0, 1] and every row (after the complement ``"C"``) to sum to
   1 before the cohort is propagated; errors name strategy, state, destination, cycle and draw.
+* State rewards are contracted state by state against the trace (never a ``(d, T, S)`` array
+  of values); small products avoid BLAS (see :func:`_unthreaded`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from permedhub.hecon.conventions import event_discount, occupancy_operator
+from permedhub.hecon.conventions import (
+    discount_weights,
+    event_discount,
+    event_weights,
+    occupancy_operator,
+)
 from permedhub.hecon.errors import HeconError, ProbabilityError
-from permedhub.hecon.expressions import Expression, parse_expression
+from permedhub.hecon.expressions import (
+    EvalCache,
+    Expression,
+    Namespace,
+    parse_expression,
+    repeated_subtrees,
+)
 from permedhub.hecon.parameters import (
     CompiledParameters,
     ParameterEvaluator,
@@ -38,14 +55,14 @@ from permedhub.hecon.parameters import (
 from permedhub.hecon.spec import ModelSpec, Settings, TransitionReward
 
 PROB_TOL = 1e-9
-CHUNK_BYTES = 40_000_000  # working-set budget per chunk of draws
+CHUNK_BYTES = 32_000_000  # working-set estimate per chunk of draws (one chunk per worker)
 
 
-def _cycle_and_draw(shape: tuple[int, ...], di: int, ti: int, draw0: int) -> str:
-    """' in cycle 3, draw 7' for the first bad entry of a (draws, cycles) array, naming only
+def _cycle_and_draw(shape: tuple[int, ...], ti: int, di: int, draw0: int) -> str:
+    """' in cycle 3, draw 7' for the first bad entry of a (cycles, draws) array, naming only
     what the value varies by: '' when it is the same in every cycle and draw."""
-    parts = [f"cycle {ti + 1}"] if shape[1] > 1 else []
-    parts += [f"draw {draw0 + di}"] if shape[0] > 1 else []
+    parts = [f"cycle {ti + 1}"] if shape[0] > 1 else []
+    parts += [f"draw {draw0 + di}"] if shape[1] > 1 else []
     return f" in {', '.join(parts)}" if parts else ""
 
 
@@ -124,7 +141,15 @@ class MarkovModel:
         self.perspectives = spec.perspective_map()
         self.primary = spec.primary()
         self.params = parameters or compile_parameters(spec.parameters, spec.base_dir)
+        # counting weight of each cycle's transition rewards (1 unless 'weighted')
+        self.event_weights = event_weights(
+            self.settings.counting, self.settings.transition_reward_counting, self.settings.cycles
+        )
         self.strategies = [self._compile_strategy(n) for n in spec.strategies]
+        unstable = frozenset().union(*(s.evaluator.local for s in self.strategies))
+        self.repeated = repeated_subtrees(
+            (e for s in self.strategies for e in _expressions(s)), unstable
+        )
 
     # --- compilation ---------------------------------------------------------------------
 
@@ -145,6 +170,7 @@ class MarkovModel:
             int(self.tunnel.max()),
             self.settings.cycle_length,
             overrides,
+            time_major=True,
         )
         known = self.params.all_names() | set(overrides)
 
@@ -206,10 +232,16 @@ class MarkovModel:
     # --- evaluation ----------------------------------------------------------------------
 
     def _value(
-        self, strat: _Strategy, e: Expression, ns: Mapping[str, Any], state: int, where: str
+        self,
+        strat: _Strategy,
+        e: Expression,
+        ns: Mapping[str, Any],
+        state: int,
+        where: str,
+        check_finite: bool = True,
     ) -> np.ndarray:
-        """Evaluate `e` for `state`: shape (d|1, T|1, k_state)."""
-        v = e.evaluate(ns, f"strategy {strat.name!r} {where}")
+        """Evaluate `e` for `state`: shape (T|1, d|1, k_state) (time-major namespace)."""
+        v = e.evaluate(ns, f"strategy {strat.name!r} {where}", check_finite)
         v = v.reshape((1,) * (3 - v.ndim) + v.shape) if v.ndim < 3 else v
         k = int(self.tunnel[state])
         if v.shape[2] > 1:
@@ -229,6 +261,11 @@ class MarkovModel:
         """Expanded entry values, checked. Returns (const (n_c, d), tv (T, n_tv, d), origins,
         destinations in constant-then-time-varying order, the order and the entry keys)."""
         t_cycles = self.settings.cycles
+        # a value shared with an earlier strategy of the block was checked there already
+        cache = ns.cache if isinstance(ns, Namespace) else None
+        known_ok: set[int] = set()
+        values: list[np.ndarray] = []
+        evaluated: list[tuple[Expression, str, np.ndarray]] = []
         rows: dict[int, list[tuple[int, np.ndarray | None]]] = {}
         for o, dst, e in strat.entries:
             for tau in range(int(self.tunnel[o])):
@@ -238,62 +275,83 @@ class MarkovModel:
                     rows[int(self.offset[o]) + tau].append((dst, None))
                 continue
             where = f"transition {self.states[o]}->{self.states[dst]}"
-            v = self._value(strat, e, ns, o, where)
+            # finiteness follows from the range check below (NaN and inf fail it)
+            v = self._value(strat, e, ns, o, where, check_finite=False)
+            evaluated.append((e, f"strategy {strat.name!r} {where}", v))
+            checked = cache is not None and cache.checked(v, "probability")
             for tau in range(int(self.tunnel[o])):
-                rows[int(self.offset[o]) + tau].append((dst, v[:, :, tau]))
+                column = v[:, :, tau]  # (T|1, d|1)
+                rows[int(self.offset[o]) + tau].append((dst, column))
+                if checked:
+                    known_ok.add(id(column))
+            values.append(v)
         # Pass 1: check explicit entries and give every expanded entry a slot, constant
         # (n_c, d) or time-varying (T, n_tv, d); a complement is time-varying when any entry of
-        # its row is. Complements and row sums are then computed in the packed layout
-        # (contiguous rows of draws) to avoid transposing (draws, T) arrays.
+        # its row is. Values are time-major (T|1, d|1), the packed layout: no transposes.
         layout: list[tuple[int, int, int, int, np.ndarray | None, bool]] = []
         for row_exp, items in rows.items():
             o = int(np.searchsorted(self.offset, row_exp, side="right") - 1)
             tau = row_exp - int(self.offset[o])
             for dst, val in items:
-                if val is not None:
+                if val is not None and id(val) not in known_ok and not _in_range(val):
+                    for expr, context, value in evaluated:  # a non-finite value is named first
+                        expr.check_finite(value, context)
                     self._check_range(strat, o, dst, tau, val, draw0, False)
-            row_tv = any(val is not None and val.shape[1] > 1 for _, val in items)
+            row_tv = any(val is not None and val.shape[0] > 1 for _, val in items)
             for dst, val in items:
-                is_tv = (val.shape[1] > 1) if val is not None else row_tv
+                is_tv = (val.shape[0] > 1) if val is not None else row_tv
                 layout.append((row_exp, o, tau, dst, val, is_tv))
+        if cache is not None:
+            for v in values:
+                cache.mark_checked(v, "probability")
         const_pos = [i for i, item in enumerate(layout) if not item[5]]
         tv_pos = [i for i, item in enumerate(layout) if item[5]]
         order = const_pos + tv_pos
         slot = {i: j for j, i in enumerate(const_pos)} | {i: j for j, i in enumerate(tv_pos)}
         const = np.empty((len(const_pos), d))
         tv = np.empty((t_cycles, len(tv_pos), d))
-        for i, (_, _, _, _, val, is_tv) in enumerate(layout):
-            if val is None:
-                continue
-            if is_tv:
-                tv[:, slot[i], :] = val.T
-            else:
-                const[slot[i]] = val[:, 0]
-        # Pass 2: per row, the complement (if any) or the check that the row sums to 1.
+        # Per row: each explicit value into its slot, added (while still in cache) to the row
+        # total, which is summed where the complement goes, if any, and turned into the
+        # complement in place; without a complement the row must sum to 1.
         by_row: dict[int, list[int]] = {}
         for i, item in enumerate(layout):
             by_row.setdefault(item[0], []).append(i)
         for members in by_row.values():
             _, o, tau, _, _, _ = layout[members[0]]
             comp = [i for i in members if layout[i][4] is None]
-            known = [i for i in members if layout[i][4] is not None]
             row_tv = any(layout[i][5] for i in members)
-            total = np.zeros((t_cycles, d)) if row_tv else np.zeros(d)
-            for i in known:
-                total += tv[:, slot[i], :] if layout[i][5] else const[slot[i]]
+            known: list[np.ndarray] = []
+            for j in members:
+                entry = layout[j][4]
+                if entry is None:
+                    continue
+                known.append(entry)
+                if layout[j][5]:
+                    tv[:, slot[j], :] = entry
+                else:
+                    const[slot[j]] = entry[0]
+            if comp:
+                total = tv[:, slot[comp[0]], :] if row_tv else const[slot[comp[0]]][None, :]
+            else:
+                total = np.empty((t_cycles if row_tv else 1, d))
+            # summed in the order of the row (values are (T|1, d|1))
+            if len(known) >= 2:
+                np.add(known[0], known[1], out=total)
+            else:
+                total[...] = known[0] if known else 0.0
+            for value in known[2:]:
+                total += value
             if comp:
                 i = comp[0]
-                rest = 1.0 - total
-                if rest.min() < 0:  # rounding can leave -1e-17 where the rest is exactly 1
-                    rest = np.where((rest < 0) & (rest > -PROB_TOL), 0.0, rest)
-                if row_tv:
-                    tv[:, slot[i], :] = rest
-                    self._check_range(strat, o, layout[i][3], tau, rest.T, draw0, True)
-                else:
-                    const[slot[i]] = rest
-                    self._check_range(strat, o, layout[i][3], tau, rest[:, None], draw0, True)
+                rest = np.subtract(1.0, total, out=total)
+                lo = rest.min()
+                if lo < 0:  # rounding can leave -1e-17 where the rest is exactly 1
+                    rest[(rest < 0) & (rest > -PROB_TOL)] = 0.0
+                    lo = rest.min()
+                if lo < -PROB_TOL or rest.max() > 1 + PROB_TOL:
+                    self._check_range(strat, o, layout[i][3], tau, rest, draw0, True)
             else:
-                self._check_sum(strat, o, tau, total.T if row_tv else total[:, None], draw0)
+                self._check_sum(strat, o, tau, total, draw0)
         return (
             const,
             tv,
@@ -323,14 +381,14 @@ class MarkovModel:
     ) -> None:
         if v.min() >= -PROB_TOL and v.max() <= 1 + PROB_TOL:
             return
-        bad = (v < -PROB_TOL) | (v > 1 + PROB_TOL)
+        bad = (v < -PROB_TOL) | (v > 1 + PROB_TOL)  # v is (T|1, d|1)
         if np.any(bad):
-            di, ti = np.argwhere(bad)[0]
+            ti, di = np.argwhere(bad)[0]
             where = f" (state_time {tau + 1})" if self.tunnel[o] > 1 else ""
             raise ProbabilityError(
                 f"strategy {strat.name!r}: transition probability {self.states[o]}->"
-                f"{self.states[dst]}{where} is {float(v[di, ti]):.6g}"
-                f"{_cycle_and_draw(v.shape, di, ti, draw0)}; expected a probability in [0, 1]"
+                f"{self.states[dst]}{where} is {float(v[ti, di]):.6g}"
+                f"{_cycle_and_draw(v.shape, ti, di, draw0)}; expected a probability in [0, 1]"
                 + (
                     " (it is the complement 'C': the other entries sum to more than 1)"
                     if complement
@@ -341,12 +399,12 @@ class MarkovModel:
     def _check_sum(self, strat: _Strategy, o: int, tau: int, total: np.ndarray, draw0: int) -> None:
         if np.abs(total - 1.0).max() <= PROB_TOL:
             return
-        bad = np.abs(total - 1.0) > PROB_TOL
+        bad = np.abs(total - 1.0) > PROB_TOL  # total is (T|1, d)
         if np.any(bad):
-            di, ti = np.argwhere(bad)[0]
+            ti, di = np.argwhere(bad)[0]
             raise ProbabilityError(
                 f"strategy {strat.name!r}: transitions from state {self.states[o]!r} sum to "
-                f"{float(total[di, ti]):.10g}{_cycle_and_draw(total.shape, di, ti, draw0)}; "
+                f"{float(total[ti, di]):.10g}{_cycle_and_draw(total.shape, ti, di, draw0)}; "
                 "expected 1 (use 'C' for the rest of the row)"
             )
 
@@ -354,7 +412,7 @@ class MarkovModel:
         m = np.zeros((d, self.n_expanded))
         for s, e in strat.initial.items():
             v = e.evaluate(ns, f"strategy {strat.name!r} initial[{self.states[s]}]")
-            if v.ndim == 3 and (v.shape[1] > 1 or v.shape[2] > 1):
+            if v.ndim == 3 and (v.shape[0] > 1 or v.shape[2] > 1):
                 raise HeconError(
                     f"strategy {strat.name!r}: initial[{self.states[s]}] must not depend on "
                     "model_time or state_time"
@@ -375,23 +433,17 @@ class MarkovModel:
             )
         return m
 
-    def _state_values(
-        self, strat: _Strategy, exprs: Mapping[int, Expression], ns: Mapping[str, Any], what: str
-    ) -> np.ndarray:
-        """(d|1, T|1, S_exp) array of per-cycle state values."""
-        parts = {
-            s: self._value(strat, e, ns, s, f"{what}[{self.states[s]}]") for s, e in exprs.items()
-        }
-        d = max([p.shape[0] for p in parts.values()], default=1)
-        t = max([p.shape[1] for p in parts.values()], default=1)
-        out = np.zeros((d, t, self.n_expanded))
-        for s, p in parts.items():
-            o = int(self.offset[s])
-            out[:, :, o : o + int(self.tunnel[s])] = p
-        return out
-
-    def _check_costs(self, strat: _Strategy, values: np.ndarray, what: str) -> None:
-        if not self.settings.allow_negative_costs and np.any(values < 0):
+    def _check_costs(
+        self, strat: _Strategy, values: np.ndarray, what: str, cache: EvalCache | None = None
+    ) -> None:
+        if self.settings.allow_negative_costs or (
+            cache is not None and cache.checked(values, "cost")
+        ):
+            return
+        if cache is not None and values.min() >= 0:
+            cache.mark_checked(values, "cost")
+            return
+        if np.any(values < 0):
             raise HeconError(
                 f"strategy {strat.name!r}: negative {what} ({float(values.min()):.6g}); costs must "
                 "be >= 0 unless settings.allow_negative_costs is true"
@@ -404,23 +456,30 @@ class MarkovModel:
         d: int,
         draw0: int,
         keep_cash: bool = False,
+        cache: EvalCache | None = None,
     ) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
         """Run one chunk of `d` draws. Internal layout is (states, draws) so that each cycle
         works on contiguous rows; returns per-draw outcomes, the summed (over draws) expanded
         trace (T+1, S_exp) and undiscounted cash flows per cost category (d, T+1)."""
         st = self.settings
         t_cycles = st.cycles
-        ns = strat.evaluator.namespace(sampled)
+        ns = strat.evaluator.namespace(sampled, cache)
         const, tv, origins, dests, _, keys = self._entry_tables(strat, ns, d, draw0)
         n_c = const.shape[0]
-        incidence_t = np.zeros((self.n_expanded, len(origins)))
-        incidence_t[dests, np.arange(len(origins))] = 1.0
+        incidence = np.zeros((self.n_expanded, len(origins)))
+        incidence[dests, np.arange(len(origins))] = 1.0
+        incidence_t = _unthreaded(incidence)
         reward_cols, rewarded = self._reward_columns(strat, ns, origins, keys)
 
         m = np.ascontiguousarray(self._initial(strat, ns, d, draw0).T)  # (S_exp, d)
         trace = np.empty((t_cycles + 1, self.n_expanded, d))
         trace[0] = m
-        flow_store = np.empty((t_cycles, len(rewarded), d)) if len(rewarded) else None
+        kinds, reward_matrix = _constant_rewards(reward_cols, len(origins))
+        if reward_matrix is not None:  # constant rewards: their per-cycle sums, not the flows
+            events = np.empty((t_cycles, len(kinds), d))
+            flow_store = None
+        else:
+            flow_store = np.empty((t_cycles, len(rewarded), d)) if len(rewarded) else None
         flows = np.empty((len(origins), d))
         const_flows, tv_flows = flows[:n_c], flows[n_c:]
         const_origins, tv_origins = origins[:n_c], origins[n_c:]
@@ -435,8 +494,16 @@ class MarkovModel:
             m = trace[t + 1]
             if flow_store is not None:
                 flow_store[t] = flows[rewarded]
-
-        return self._accumulate(strat, ns, trace, flow_store, rewarded, reward_cols, d, keep_cash)
+            elif reward_matrix is not None:
+                np.matmul(reward_matrix, flows, out=events[t])
+        totals = (
+            {kind: events[:, i] for i, kind in enumerate(kinds)}
+            if reward_matrix is not None
+            else None
+        )
+        return self._accumulate(
+            strat, ns, trace, flow_store, rewarded, reward_cols, d, keep_cash, totals
+        )
 
     def _reward_columns(
         self,
@@ -450,11 +517,11 @@ class MarkovModel:
         reward_cols: list[tuple[str, np.ndarray, np.ndarray]] = []
         for o, dst, kind, e in strat.rewards:
             cols = np.array([i for i, k in enumerate(keys) if k == (o, dst)])
-            v = self._value(strat, e, ns, o, f"transition reward {kind}")  # (d|1, T|1, k_o)
+            v = self._value(strat, e, ns, o, f"transition reward {kind}")  # (T|1, d|1, k_o)
             if kind.startswith("cost:"):
                 self._check_costs(strat, v, f"transition cost {self.states[o]}->{self.states[dst]}")
             taus = origins[cols] - int(self.offset[o])
-            reward_cols.append((kind, cols, np.transpose(v[:, :, taus], (1, 2, 0))))
+            reward_cols.append((kind, cols, np.transpose(v[:, :, taus], (0, 2, 1))))
         rewarded = (
             np.unique(np.concatenate([c for _, c, _ in reward_cols]))
             if reward_cols
@@ -473,9 +540,11 @@ class MarkovModel:
         reward_cols: list[tuple[str, np.ndarray, np.ndarray]],
         d: int,
         keep_cash: bool = False,
+        event_totals: Mapping[str, np.ndarray] | None = None,
     ) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
         """Costs, QALYs and LYs per draw (or patient) from a trace (T+1, S_exp, d) and the
-        flows of rewarded entries (T, n_rewarded, d)."""
+        flows of rewarded entries (T, n_rewarded, d), or else the per-cycle transition
+        rewards of each kind, `event_totals` (T, d)."""
         st = self.settings
         t_cycles = st.cycles
         length = st.cycle_length
@@ -486,37 +555,98 @@ class MarkovModel:
             st.counting, st.discount_outcomes, st.discount_method, t_cycles, length
         )
         undisc_op = occupancy_operator(st.counting, 0.0, st.discount_method, t_cycles, length)
+        ev_w = self.event_weights
         ev_cost = event_discount(st.discount_costs, st.discount_method, t_cycles, length)
         ev_out = event_discount(st.discount_outcomes, st.discount_method, t_cycles, length)
 
-        def streams(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            """Per-cycle reward against m_{t-1} and m_t, each (T, d); v is (d|1, T|1, S)."""
-            vt = np.broadcast_to(np.transpose(v, (1, 2, 0)), (v.shape[1], v.shape[2], d))
-            if vt.shape[0] == 1:
-                per_point = np.einsum("ksd,sd->kd", trace, vt[0])
-                return per_point[:-1], per_point[1:]
-            return (
-                np.einsum("tsd,tsd->td", vt, trace[:-1]),
-                np.einsum("tsd,tsd->td", vt, trace[1:]),
-            )
+        def cycle_factor(rate: float) -> np.ndarray | None:
+            """delta_t if the operator of `rate` is delta_t times undisc_op on both points of
+            every cycle (all but 'point' discounting), else None."""
+            prev, cur = discount_weights(rate, st.discount_method, t_cycles, length)
+            return prev if np.array_equal(prev, cur) else None
 
         def total(op: tuple[np.ndarray, np.ndarray], rp: np.ndarray, rc: np.ndarray) -> np.ndarray:
-            return np.asarray(op[0] @ rp + op[1] @ rc)
+            return _weigh(op[0], rp) + _weigh(op[1], rc)
 
-        def per_cycle(rp: np.ndarray, rc: np.ndarray) -> np.ndarray:
-            return np.asarray(undisc_op[0][:, None] * rp + undisc_op[1][:, None] * rc)
+        summed: dict[tuple[bytes, bytes], np.ndarray] = {}
+
+        def point_sums(op: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+            """sum_t op_prev[t] m_{t-1} + op_cur[t] m_t, (S, d): weights of constant values;
+            once per distinct operator (costs and outcomes often share one)."""
+            key = (op[0].tobytes(), op[1].tobytes())
+            if key not in summed:
+                flat = trace.reshape(t_cycles + 1, -1)
+                sums = _weigh(op[1], flat[1:])
+                rows = np.flatnonzero(op[0])
+                if rows.size:
+                    sums += _weigh(op[0][rows], flat[:-1][rows])
+                summed[key] = sums.reshape(trace.shape[1:])
+            return summed[key]
+
+        def state_rewards(
+            exprs: Mapping[int, Expression],
+            what: str,
+            rate: float,
+            is_cost: bool,
+            cash: np.ndarray | None = None,
+        ) -> tuple[np.ndarray, np.ndarray]:
+            """Per-draw (discounted with `op`, undiscounted) totals of the state values
+            `exprs`, without building a (d, T, S) array of them; adds the undiscounted
+            per-cycle values to `cash` (T, d) when given."""
+            disc, undisc = np.zeros(d), np.zeros(d)
+            op = cost_op if is_cost else out_op
+            factor = cycle_factor(rate)
+            sums: dict[int, np.ndarray] = {}
+            streams: np.ndarray | None = None
+            for s, e in exprs.items():
+                v = self._value(strat, e, ns, s, f"{what}[{self.states[s]}]")  # (T|1, d|1, k)
+                if is_cost:
+                    self._check_costs(
+                        strat, v, what, ns.cache if isinstance(ns, Namespace) else None
+                    )
+                o, k = int(self.offset[s]), int(self.tunnel[s])
+                if v.shape[0] == 1 and cash is None:  # constant: weigh the summed points
+                    if not sums:
+                        sums[0], sums[1] = point_sums(op), point_sums(undisc_op)
+                    disc += _contract(v, sums[0][None, o : o + k])
+                    undisc += _contract(v, sums[1][None, o : o + k])
+                    continue
+                vt = np.broadcast_to(v, (t_cycles, v.shape[1], k))
+                stream = _counted_stream(vt, trace[:, o : o + k], undisc_op)  # (T, d)
+                if streams is None:
+                    streams = stream
+                else:
+                    streams += stream
+                if factor is None:  # 'point' discounting: different factors on a cycle's ends
+                    disc += _contract_ends(vt, trace, op, o, k)
+            if streams is not None:  # the undiscounted values per cycle of all states
+                if cash is not None:
+                    cash += streams
+                undisc += streams.sum(axis=0)
+                if factor is not None:
+                    disc += _weigh(factor, streams)
+            return disc, undisc
 
         def event_stream(kind: str) -> np.ndarray | None:
-            """Undiscounted per-cycle transition rewards of `kind`, (T, d)."""
+            """Undiscounted per-cycle transition rewards of `kind` (counting weights
+            applied), (T, d)."""
+            if event_totals is not None:
+                found = event_totals.get(kind)
+                return None if found is None else found * ev_w[:, None]
             if flow_store is None:
                 return None
             acc = None
             for k, cols, rv in reward_cols:
                 if k == kind:
                     pos = np.searchsorted(rewarded, cols)
-                    part = (flow_store[:, pos, :] * rv).sum(axis=1)
+                    whole = np.array_equal(pos, np.arange(len(rewarded)))
+                    flows = flow_store if whole else flow_store[:, pos, :]
+                    if rv.shape[0] == 1 and rv.shape[2] == 1:  # one value per column
+                        part = np.einsum("tcd,c->td", flows, rv[0, :, 0])
+                    else:
+                        part = np.einsum("tcd,tcd->td", flows, np.broadcast_to(rv, flows.shape))
                     acc = part if acc is None else acc + part
-            return acc
+            return acc if acc is None else acc * ev_w[:, None]
 
         out: dict[str, np.ndarray] = {}
         cash: dict[str, np.ndarray] = {}  # category -> undiscounted costs (d, T+1)
@@ -526,16 +656,14 @@ class MarkovModel:
             exprs = strat.state_costs.get(cat, {})
             flows_cash = np.zeros((t_cycles, d)) if keep_cash else None
             if exprs:
-                v = self._state_values(strat, exprs, ns, f"state cost {cat}")
-                self._check_costs(strat, v, f"state cost in category {cat!r}")
-                rp, rc = streams(v)
-                cost_total += total(cost_op, rp, rc)
-                cost_undisc += total(undisc_op, rp, rc)
-                if flows_cash is not None:
-                    flows_cash += per_cycle(rp, rc)
+                disc, undisc = state_rewards(
+                    exprs, f"state cost in category {cat!r}", st.discount_costs, True, flows_cash
+                )
+                cost_total += disc
+                cost_undisc += undisc
             events = event_stream(f"cost:{cat}")
             if events is not None:
-                cost_total += ev_cost @ events
+                cost_total += _weigh(ev_cost, events)
                 cost_undisc += events.sum(axis=0)
                 if flows_cash is not None:
                     flows_cash += events
@@ -564,13 +692,12 @@ class MarkovModel:
         qaly = np.zeros(d)
         qaly_u = np.zeros(d)
         if strat.utilities:
-            u = self._state_values(strat, strat.utilities, ns, "utility")
-            rp, rc = streams(u)
-            qaly += total(out_op, rp, rc) * length
-            qaly_u += total(undisc_op, rp, rc) * length
+            disc, undisc = state_rewards(strat.utilities, "utility", st.discount_outcomes, False)
+            qaly += disc * length
+            qaly_u += undisc * length
         events = event_stream("qaly")
         if events is not None:
-            qaly += ev_out @ events
+            qaly += _weigh(ev_out, events)
             qaly_u += events.sum(axis=0)
         out["qaly"] = qaly
         out["qaly_undiscounted"] = qaly_u
@@ -583,11 +710,16 @@ class MarkovModel:
         chunk_size: int | None = None,
         sampled: Mapping[str, np.ndarray] | None = None,
         keep_cashflows: bool = False,
+        workers: int = 1,
     ) -> MarkovResult:
         """Deterministic run (``n_draws=None``: base-case values) or PSA with `n_draws` draws.
 
         `sampled` may supply the stochastic parameter draws directly (e.g. for DSA or for a
-        Dask chunk); otherwise they are drawn with `seed` (required for a PSA).
+        Dask chunk); otherwise they are drawn with `seed` (required for a PSA). With
+        `workers` > 1 blocks of draws run on that many threads, each holding its own chunk
+        (memory grows accordingly), with the same result as one worker; on the 2-core
+        benchmark machine this gains nothing (Python-level work holds the GIL), hence the
+        default of 1.
         """
         if sampled is not None:
             draws = {k: np.asarray(v, dtype=float).reshape(-1) for k, v in sampled.items()}
@@ -614,26 +746,51 @@ class MarkovModel:
             if v.size not in (1, n):
                 raise HeconError(f"sampled parameter {k!r} has {v.size} values, expected {n}")
             draws[k] = np.broadcast_to(v, (n,))
+        if workers < 1:
+            raise HeconError(f"workers must be >= 1, got {workers}")
         if chunk_size is None:
             n_entries = max(len(s.entries) for s in self.strategies) * int(self.tunnel.max())
             per_draw = 8 * (self.settings.cycles + 1) * (n_entries + 3 * self.n_expanded)
             chunk_size = max(64, CHUNK_BYTES // max(per_draw, 1))
+        starts = list(range(0, n, chunk_size))
         frames = []
         traces = []
         cashflows: dict[str, dict[str, np.ndarray]] = {}
-        for strat in self.strategies:
-            parts: list[dict[str, np.ndarray]] = []
-            trace_sum = np.zeros((self.settings.cycles + 1, self.n_expanded))
-            cash_parts = []
-            for start in range(0, n, chunk_size):
-                stop = min(n, start + chunk_size)
-                chunk = {k: v[start:stop] for k, v in draws.items()}
-                res, tr, cash = self._run_chunk(strat, chunk, stop - start, start, keep_cashflows)
-                parts.append(res)
-                trace_sum += tr
+        names = [s.name for s in self.strategies]
+        parts: dict[str, list[dict[str, np.ndarray]]] = {s: [] for s in names}
+        trace_sums = {s: np.zeros((self.settings.cycles + 1, self.n_expanded)) for s in names}
+        cash_parts: dict[str, list[dict[str, np.ndarray]]] = {s: [] for s in names}
+
+        def run_block(start: int) -> list[tuple[dict[str, np.ndarray], np.ndarray, Any]]:
+            """Every strategy on draws start..start+chunk_size. Chunks are outside, strategies
+            inside: the strategies of one chunk share an EvalCache, so what no strategy
+            overrides (life-table lookups, cost streams) is evaluated once."""
+            stop = min(n, start + chunk_size)
+            chunk = {k: v[start:stop] for k, v in draws.items()}
+            cache = EvalCache(self.repeated)
+            return [
+                self._run_chunk(strat, chunk, stop - start, start, keep_cashflows, cache)
+                for strat in self.strategies
+            ]
+
+        if workers > 1 and len(starts) > 1:
+            # NumPy releases the GIL in its loops; blocks are independent and collected in
+            # order, so the result is the same as a serial run
+            with ThreadPoolExecutor(min(workers, len(starts))) as pool:
+                blocks = list(pool.map(run_block, starts))
+        else:
+            blocks = [run_block(start) for start in starts]
+        for block in blocks:
+            for strat, (res, tr, cash) in zip(self.strategies, block, strict=True):
+                parts[strat.name].append(res)
+                trace_sums[strat.name] += tr
                 if keep_cashflows:
-                    cash_parts.append(cash)
-            cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+                    cash_parts[strat.name].append(cash)
+        for strat in self.strategies:
+            trace_sum = trace_sums[strat.name]
+            cols = {
+                k: np.concatenate([p[k] for p in parts[strat.name]]) for k in parts[strat.name][0]
+            }
             frame = pd.DataFrame({"strategy": strat.name, "draw": np.arange(n), **cols})
             frames.append(frame)
             mean_trace = np.add.reduceat(trace_sum, self.offset, axis=1) / n
@@ -643,7 +800,8 @@ class MarkovModel:
             traces.append(tf)
             if keep_cashflows:
                 cashflows[strat.name] = {
-                    c: np.concatenate([part[c] for part in cash_parts]) for c in self.categories
+                    c: np.concatenate([part[c] for part in cash_parts[strat.name]])
+                    for c in self.categories
                 }
         summary = pd.concat(frames, ignore_index=True)
         _assert_finite(summary)
@@ -657,6 +815,99 @@ class MarkovModel:
             parameters={k: np.asarray(v) for k, v in draws.items()},
             cycle_length=self.settings.cycle_length,
         )
+
+
+def _expressions(strat: _Strategy) -> list[Expression]:
+    """Every expression evaluated for `strat` in one block of draws."""
+    exprs = list(strat.evaluator.expressions.values())
+    exprs += [e for _, _, e in strat.entries if e is not None]
+    exprs += [e for values in strat.state_costs.values() for e in values.values()]
+    exprs += list(strat.utilities.values()) + [e for *_, e in strat.rewards]
+    return exprs + list(strat.initial.values()) + list(strat.initial_costs.values())
+
+
+def _contract(v: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """sum over cycles t and sub-states k of v[t, :, k] * w[t, k, :], per draw: v is
+    (T|1, d|1, k), w is (T|1, k, d) with the same (or a summed, length-1) cycle axis."""
+    if v.shape[1] == 1:
+        return np.einsum("tk,tkd->d", v[:, 0], w)
+    return np.einsum("tdk,tkd->d", v, w)
+
+
+def _in_range(v: np.ndarray) -> bool:
+    """All of `v` a probability (within PROB_TOL); False for NaN and infinities too."""
+    return bool(v.min() >= -PROB_TOL and v.max() <= 1 + PROB_TOL)
+
+
+def _weigh(weights: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """sum_t weights[t] * values[t, ...] by einsum with a 1-d `weights`, which (unlike a 2-d
+    one, or matmul) does not go to BLAS (see :func:`_unthreaded`)."""
+    return np.einsum("t,t...->...", weights, values)
+
+
+def _unthreaded(x: np.ndarray) -> np.ndarray:
+    """Matrix `x` as a strided view: NumPy's matmul then uses its own loop instead of BLAS
+    (whose gemm needs unit strides), whose threads gain nothing on these small products but
+    keep a second core busy and contend with run()'s worker threads."""
+    out = np.zeros((*x.shape[:-1], 2 * x.shape[-1]))[..., ::2]
+    out[...] = x
+    return out
+
+
+def _constant_rewards(
+    reward_cols: list[tuple[str, np.ndarray, np.ndarray]], n_entries: int
+) -> tuple[list[str], np.ndarray | None]:
+    """When every transition reward is one number per entry (the same in every cycle and
+    draw): the reward kinds and the (kinds, entries) matrix that sums them from the flows of
+    a cycle; else ([], None)."""
+    if not reward_cols or any(rv.shape[0] != 1 or rv.shape[2] != 1 for *_, rv in reward_cols):
+        return [], None
+    kinds = list(dict.fromkeys(kind for kind, *_ in reward_cols))
+    matrix = np.zeros((len(kinds), n_entries))
+    for kind, cols, rv in reward_cols:
+        matrix[kinds.index(kind), cols] += rv[0, :, 0]
+    return kinds, _unthreaded(matrix)
+
+
+def _counted_stream(
+    v: np.ndarray, points: np.ndarray, op: tuple[np.ndarray, np.ndarray]
+) -> np.ndarray:
+    """Per cycle t and draw: sum_k v[t, :, k] * (op_prev[t] m_{t-1} + op_cur[t] m_t), from
+    v (T, d|1, k) and the trace points (T+1, k, d) of the sub-states. The counted occupancy
+    is not built: the weights are applied to the few cycles where they are not 1 / 0."""
+    prev, cur = op
+    out = _per_cycle(v, points[1:]) if cur.any() else np.zeros((v.shape[0], points.shape[2]))
+    scaled = np.flatnonzero(cur != 1)
+    if scaled.size == cur.size:
+        out *= cur[:, None]
+    elif scaled.size:
+        out[scaled] *= cur[scaled, None]
+    rows = np.flatnonzero(prev)
+    if rows.size:
+        out[rows] += prev[rows, None] * _per_cycle(v[rows], points[:-1][rows])
+    return out
+
+
+def _per_cycle(v: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """sum_k v[t, :, k] * w[t, k, :] per cycle and draw; v is (T, d|1, k), w (T, k, d)."""
+    if v.shape[2] == 1:  # one sub-state: a plain product
+        return np.multiply(v[:, :, 0], w[:, 0, :])
+    if v.shape[1] == 1:
+        return np.einsum("tk,tkd->td", v[:, 0], w)
+    return np.einsum("tdk,tkd->td", v, w)
+
+
+def _contract_ends(
+    v: np.ndarray, trace: np.ndarray, op: tuple[np.ndarray, np.ndarray], o: int, k: int
+) -> np.ndarray:
+    """sum_t v[t] * (op_prev[t] m_{t-1} + op_cur[t] m_t) over sub-states o..o+k, per draw;
+    v is (T, d|1, k)."""
+    out = np.zeros(trace.shape[2])
+    for weights, points in ((op[0], trace[:-1, o : o + k]), (op[1], trace[1:, o : o + k])):
+        rows = np.flatnonzero(weights)
+        if rows.size:
+            out += _contract(v[rows], points[rows] * weights[rows, None, None])
+    return out
 
 
 def _assert_finite(frame: pd.DataFrame) -> None:

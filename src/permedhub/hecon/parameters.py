@@ -2,8 +2,10 @@
 
 Every value is a float array that broadcasts to ``(draws, model_time, state_time)``:
 sampled parameters have shape ``(d, 1, 1)``, ``model_time`` is ``(1, T, 1)`` holding the cycle
-index 1..T, ``state_time`` is ``(1, 1, K)`` holding 1..K (K = longest tunnel). Expressions are
-evaluated in dependency order; a dependency cycle raises
+index 1..T, ``state_time`` is ``(1, 1, K)`` holding 1..K (K = longest tunnel). The Markov
+engine asks for ``time_major`` values, ``(model_time, draws, state_time)``: the same numbers,
+laid out as its cohort is propagated (all draws of one cycle), so nothing is transposed.
+Expressions are evaluated in dependency order; a dependency cycle raises
 :class:`~permedhub.hecon.errors.CircularDefinitionError` naming the cycle.
 """
 
@@ -28,7 +30,14 @@ from permedhub.hecon.errors import (
     UnknownNameError,
     read_input_file,
 )
-from permedhub.hecon.expressions import FUNCTIONS, LANGUAGE_WORDS, Expression, parse_expression
+from permedhub.hecon.expressions import (
+    FUNCTIONS,
+    LANGUAGE_WORDS,
+    EvalCache,
+    Expression,
+    Namespace,
+    parse_expression,
+)
 from permedhub.hecon.spec import DiagnosticStepSpec, DistributionSpec, TableSpec
 
 RESERVED = ("model_time", "state_time", "cycle_length")
@@ -308,6 +317,9 @@ class ParameterEvaluator:
     max_state_time: int
     cycle_length: float
     overrides: dict[str, Expression] = field(default_factory=dict)
+    time_major: bool = False
+    """Lay values out as (model_time, draws, state_time) instead of (draws, model_time,
+    state_time): the Markov engine's cohort works on all draws of one cycle at a time."""
 
     def __post_init__(self) -> None:
         self.expressions = {**self.compiled.expressions, **self.overrides}
@@ -316,24 +328,82 @@ class ParameterEvaluator:
         for name, expr in self.expressions.items():
             check_names(expr, known, f"parameter {name!r}")
         self.order = evaluation_order(self.expressions)
+        self.local = self._override_dependent()
 
-    def namespace(self, sampled: Mapping[str, np.ndarray]) -> dict[str, Any]:
+    def _override_dependent(self) -> frozenset[str]:
+        """The overridden names and every parameter that reads one (directly or not)."""
+        local = set(self.overrides)
+        for name in self.order:  # dependencies come first
+            expr = self.expressions[name]
+            if (expr.names | expr.calls) & local:
+                local.add(name)
+        return frozenset(local)
+
+    def _leaf(self, cache: EvalCache | None, key: Any, make: Any) -> Any:
+        """A base array, the same object for every namespace that shares `cache` (so that
+        cached subexpressions reading it are found again)."""
+        if cache is None:
+            return make()
+        if key not in cache.leaves:
+            cache.leaves[key] = cache.hold(make())
+        return cache.leaves[key]
+
+    def _sampled(self, cache: EvalCache | None, name: str, values: np.ndarray) -> np.ndarray:
+        shape = (1, -1, 1) if self.time_major else (-1, 1, 1)
+        if cache is None:
+            return np.asarray(values, dtype=float).reshape(shape)
+        key = ("sampled", name, self.time_major)
+        entry = cache.leaves.get(key)
+        if entry is None or entry[0] is not values:
+            entry = (values, np.asarray(values, dtype=float).reshape(shape))
+            cache.leaves[key] = entry
+        return entry[1]
+
+    def namespace(
+        self, sampled: Mapping[str, np.ndarray], cache: EvalCache | None = None
+    ) -> Namespace:
         """Evaluate all parameters; `sampled` maps stochastic names to arrays of shape (d,).
         It may also fix expression parameters (their expression is then not evaluated), except
-        those a strategy overrides: the strategy's own definition wins."""
-        ns: dict[str, Any] = {
-            "model_time": np.arange(1, self.n_cycles + 1, dtype=float).reshape(1, -1, 1),
-            "state_time": np.arange(1, self.max_state_time + 1, dtype=float).reshape(1, 1, -1),
-            "cycle_length": np.asarray(float(self.cycle_length)),
-        }
+        those a strategy overrides: the strategy's own definition wins. With `cache` (one per
+        block of draws, shared by the strategies) repeated subexpressions are evaluated once."""
+        t, k, length = self.n_cycles, self.max_state_time, float(self.cycle_length)
+        time_shape = (-1, 1, 1) if self.time_major else (1, -1, 1)
+        ns = Namespace(
+            {
+                "model_time": self._leaf(
+                    cache,
+                    ("model_time", t, self.time_major),
+                    lambda: np.arange(1, t + 1, dtype=float).reshape(time_shape),
+                ),
+                "state_time": self._leaf(
+                    cache,
+                    ("state_time", k),
+                    lambda: np.arange(1, k + 1, dtype=float).reshape(1, 1, -1),
+                ),
+                "cycle_length": self._leaf(
+                    cache, ("cycle_length", length), lambda: np.asarray(length)
+                ),
+            },
+            cache,
+            self.local,
+        )
         ns.update(self.compiled.tables)
         for name, values in sampled.items():
             if name not in self.overrides:
-                ns[name] = np.asarray(values, dtype=float).reshape(-1, 1, 1)
+                ns[name] = self._sampled(cache, name, values)
         for name in self.order:
             if name in sampled and name not in self.overrides:
                 continue  # an expression parameter fixed by the caller (e.g. in a DSA)
-            ns[name] = _as3d(self.expressions[name].evaluate(ns, f"parameter {name!r}"))
+            expr = self.expressions[name]
+            if cache is not None and name not in self.local:
+                # reads nothing a strategy overrides: the same value for every strategy
+                ns[name] = self._leaf(
+                    cache,
+                    ("parameter", name, id(expr), self.time_major),
+                    lambda e=expr, n=name: _as3d(e.evaluate(ns, f"parameter {n!r}")),
+                )
+            else:
+                ns[name] = _as3d(expr.evaluate(ns, f"parameter {name!r}"))
         return ns
 
 

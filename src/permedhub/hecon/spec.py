@@ -34,7 +34,7 @@ from pydantic import (
     model_validator,
 )
 
-from permedhub.hecon.conventions import CountingMethod, DiscountMethod
+from permedhub.hecon.conventions import CountingMethod, DiscountMethod, TransitionRewardCounting
 from permedhub.hecon.errors import (
     DocumentPartError,
     HeconError,
@@ -63,6 +63,11 @@ class Settings(_Strict):
     discount_outcomes: float = Field(ge=0, lt=1, description="annual discount rate for outcomes")
     discount_method: DiscountMethod
     counting: CountingMethod
+    transition_reward_counting: TransitionRewardCounting = Field(
+        default="end_of_cycle",
+        description="end_of_cycle: a transition reward counts once per flow; weighted: also "
+        "times the counting weight of the trace point the flow ends at (DARTH)",
+    )
     effect: Literal["qaly", "ly"] = Field(description="outcome used for ICERs and net benefit")
     allow_negative_costs: bool = Field(
         default=False, description="allow negative state/transition costs (e.g. refunds)"
