@@ -296,3 +296,14 @@ def test_unequal_timing_and_expected_sample_sizes_match_rpact() -> None:
     assert pocock.expected_sample_size_h1 == pytest.approx(0.6974806, abs=1e-6)
     assert pocock.expected_sample_size_h0 == pytest.approx(1.1560743, abs=1e-6)
     assert efficacy_bounds(3, "hp", 0.05, sided=2)[-1] == pytest.approx(1.9750976, abs=1e-6)
+
+
+def test_one_boundary_figure_for_the_report_and_the_portal() -> None:
+    two_sided = design_gsd(3, "obf", 0.05, 0.2, sided=2)
+    names = [trace.name for trace in two_sided.to_figure().data]
+    assert names == ["efficacy bound", "lower efficacy bound"]
+    futile = design_gsd(3, "ld-obf", 0.025, 0.2, futility="nonbinding")
+    figure = futile.to_figure("x")
+    assert [trace.name for trace in figure.data] == ["efficacy bound", "futility bound"]
+    assert list(figure.data[1].y) == pytest.approx(futile.futility_bounds)
+    assert "futility bound" in futile.to_html()

@@ -54,7 +54,7 @@ import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -70,6 +70,9 @@ from permedhub.trials.errors import (
     check_positive,
     check_probability,
 )
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 FloatArray = NDArray[np.float64]
 
@@ -393,47 +396,37 @@ class GroupSequentialDesign:
             "type_one_error_futility_obeyed": self.type_one_error_futility_obeyed,
         }
 
+    def to_figure(self, title: str = "Boundaries") -> go.Figure:
+        """Efficacy (and futility) bounds against the information fraction (Plotly)."""
+        import plotly.graph_objects as go
+
+        figure = go.Figure()
+        rates = self.information_rates
+        efficacy = np.isfinite(self.efficacy_bounds)
+        bounds = [("efficacy bound", efficacy, self.efficacy_bounds)]
+        if self.sided == 2:
+            bounds.append(("lower efficacy bound", efficacy, -self.efficacy_bounds))
+        futility = np.isfinite(self.futility_bounds)
+        if futility.any():
+            bounds.append(("futility bound", futility, self.futility_bounds))
+        for name, shown, values in bounds:
+            figure.add_trace(
+                go.Scatter(x=rates[shown], y=values[shown], mode="lines+markers", name=name)
+            )
+        figure.update_layout(
+            title=title, xaxis_title="Information fraction", yaxis_title="z statistic"
+        )
+        return figure
+
     def to_html(self, title: str | None = None) -> str:
         """Self-contained HTML report: every input, the per-look table and a boundary plot
         (Plotly JS inlined, no CDN)."""
         import html
 
-        import plotly.graph_objects as go
         import plotly.io as pio
 
         heading = title or f"Group-sequential design: {self.boundary}, K = {self.looks}"
-        figure = go.Figure()
-        finite = np.isfinite(self.efficacy_bounds)
-        figure.add_trace(
-            go.Scatter(
-                x=self.information_rates[finite],
-                y=self.efficacy_bounds[finite],
-                mode="lines+markers",
-                name="efficacy bound",
-            )
-        )
-        if self.sided == 2:
-            figure.add_trace(
-                go.Scatter(
-                    x=self.information_rates[finite],
-                    y=-self.efficacy_bounds[finite],
-                    mode="lines+markers",
-                    name="lower efficacy bound",
-                )
-            )
-        futile = np.isfinite(self.futility_bounds)
-        if futile.any():
-            figure.add_trace(
-                go.Scatter(
-                    x=self.information_rates[futile],
-                    y=self.futility_bounds[futile],
-                    mode="lines+markers",
-                    name="futility bound",
-                )
-            )
-        figure.update_layout(
-            xaxis_title="information fraction", yaxis_title="z statistic", title=heading
-        )
+        figure = self.to_figure(heading)
         plot = pio.to_html(figure, include_plotlyjs=True, full_html=False)
         inputs = {
             "boundary": self.boundary,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import yaml
@@ -40,34 +39,8 @@ def gsd_page(design: GroupSequentialDesign) -> PageResult:
         ("Drift (mean of Z at full information)", f"{design.drift:.4f}"),
     ]
     page.tables.append(("Boundaries per look (z scale)", table(design.to_frame(), {"look": 0})))
-    page.add_figure("boundaries", gsd_figure(design))
+    page.add_figure("boundaries", design.to_figure())
     return page
-
-
-def gsd_figure(design: GroupSequentialDesign) -> go.Figure:
-    """Efficacy (and futility) bounds against the information fraction."""
-    figure = go.Figure()
-    rates = design.information_rates
-    efficacy = np.isfinite(design.efficacy_bounds)
-    figure.add_trace(
-        go.Scatter(x=rates[efficacy], y=design.efficacy_bounds[efficacy],
-                   mode="lines+markers", name="efficacy bound")
-    )  # fmt: skip
-    if design.sided == 2:
-        figure.add_trace(
-            go.Scatter(x=rates[efficacy], y=-design.efficacy_bounds[efficacy],
-                       mode="lines+markers", name="lower efficacy bound")
-        )  # fmt: skip
-    futility = np.isfinite(design.futility_bounds)
-    if futility.any():
-        figure.add_trace(
-            go.Scatter(x=rates[futility], y=design.futility_bounds[futility],
-                       mode="lines+markers", name="futility bound")
-        )  # fmt: skip
-    figure.update_layout(
-        title="Boundaries", xaxis_title="Information fraction", yaxis_title="z statistic"
-    )
-    return figure
 
 
 # --------------------------------------------------------------------------- Simon
