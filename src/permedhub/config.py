@@ -15,7 +15,8 @@ def data_dir() -> Path:
     """The folder for the embedded database (`PERMEDHUB_DATA_DIR`, else the user data dir)."""
     configured = os.environ.get(DATA_DIR_ENV)
     path = Path(configured) if configured else Path(user_data_dir("permedhub", appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
+    # The database holds password hashes and the audit log: other local users may not read it.
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -23,6 +24,7 @@ from sqlalchemy import (
     literal,
     select,
 )
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from permedhub import config
@@ -34,6 +36,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     """An engine for `url` (default: the configured one), with SQLite tuned for concurrent use."""
     url = url or config.database_url()
     if url.startswith("sqlite"):
+        _create_private_file(make_url(url).database)
         engine = create_engine(
             url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
         )
@@ -41,6 +44,17 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         event.listen(engine, "begin", _begin_immediate_when_writing)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _create_private_file(database: str | None) -> None:
+    """Create a new SQLite file readable by its owner only (SQLite's journal and WAL files
+    copy its permissions); an existing file keeps the permissions it has."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    try:
+        os.close(os.open(database, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:

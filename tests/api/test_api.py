@@ -257,3 +257,19 @@ def test_broad_searches_rank_within_a_window_and_say_the_total_is_a_lower_bound(
 def test_search_api_reports_whether_the_total_is_exact(client):
     body = client.get("/api/search", params={"q": "era permed"}).json()
     assert body["total_exact"] is True and body["ranked_within"] is None
+
+
+def test_organisations_sort_by_name_whatever_the_case(client):
+    body = client.get("/api/organisations", params={"per_page": 200}).json()
+    names = [o["name"] for o in body["items"]]
+    assert names == sorted(names, key=lambda n: (n.lower(), n))
+    # the case that read wrong: "AECC ..." sorted before "Academy ..."
+    assert names.index("Academy of Scientific Research and Technology") < names.index(
+        "AECC Scientific Foundation"
+    )
+
+
+def test_head_of_the_home_page_answers_like_get(client):
+    head = client.head("/")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-type"].startswith("text/html")

@@ -34,3 +34,24 @@ def test_a_migrated_database_is_empty_until_seeded(empty_engine):
     assert is_empty(empty_engine)
     upgrade(empty_engine)  # running again is harmless
     assert is_empty(empty_engine)
+
+
+def test_the_embedded_database_is_readable_by_its_owner_only(tmp_path, monkeypatch):
+    import stat
+
+    from permedhub import config
+
+    folder = tmp_path / "data" / "permedhub"
+    monkeypatch.setenv(config.DATA_DIR_ENV, str(folder))
+    monkeypatch.delenv(config.DATABASE_URL_ENV, raising=False)
+    engine = make_engine()
+    upgrade(engine)
+    with engine.begin() as connection:  # a write, so the WAL file exists too
+        connection.execute(text("CREATE TABLE probe (x INTEGER)"))
+    mode = lambda path: stat.S_IMODE(path.stat().st_mode)  # noqa: E731
+    assert mode(folder) == 0o700
+    files = sorted(folder.glob("permedhub.sqlite*"))
+    assert files and all(mode(path) == 0o600 for path in files), [
+        (p.name, oct(mode(p))) for p in files
+    ]
+    engine.dispose()

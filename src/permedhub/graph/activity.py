@@ -32,7 +32,7 @@ ACTIVITY = table_of(CountryActivity)
 PLACE_TOTAL = table_of(PlaceTotal)
 INITIATIVE_ACTIVITY = table_of(InitiativeActivity)
 # Places per pass: each pass joins all participations, so a full load's ~1,200 places go in one
-# (PostgreSQL refresh after the benchmark load: 13.4 -> 5.7 s); SQLite takes 32,766 parameters.
+# pass rather than many; SQLite takes 32,766 parameters.
 CHUNK = 5000
 # A refresh of this many places is a bulk write (a load), after which statistics are renewed.
 BULK_PLACES = 20

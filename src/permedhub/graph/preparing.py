@@ -452,8 +452,8 @@ def prepare_in_background(
     never re-imports the caller's main module, and it works under a threaded server.
 
     A thread of this process receives up to READ_AHEAD chunks ahead of the writer, so that the
-    child keeps reading while the writer waits for the database (a pipe holds barely one chunk;
-    the 1.1M-row benchmark load: SQLite 47 -> 41 s, PostgreSQL 66 -> 62 s)."""
+    child keeps reading while the writer waits for the database (a pipe holds barely one
+    chunk)."""
     command = [sys.executable, "-m", "permedhub.graph.preparing", "--entity", entity or ""]
     process = subprocess.Popen(
         [*command, "--", *(str(p) for p in paths)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE

@@ -524,7 +524,7 @@ def list_organisations(
     rows = session.execute(
         _organisation_query()
         .where(*filters)
-        .order_by(Organisation.name, Organisation.id)
+        .order_by(func.lower(Organisation.name), Organisation.name, Organisation.id)
         .offset(offset)
         .limit(limit)
     )

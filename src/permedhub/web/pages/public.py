@@ -122,7 +122,7 @@ def _timeline(request: Request, session: Session) -> Timeline:
 # ---------------------------------------------------------------- home
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def home(
     request: Request,
     session: SessionDep,
