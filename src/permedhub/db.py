@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from importlib import resources
 from typing import Any
 
@@ -51,10 +51,8 @@ def _create_private_file(database: str | None) -> None:
     copy its permissions); an existing file keeps the permissions it has."""
     if not database or database == ":memory:" or database.startswith("file:"):
         return
-    try:
+    with suppress(FileExistsError):
         os.close(os.open(database, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-    except FileExistsError:
-        pass
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
