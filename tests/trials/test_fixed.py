@@ -168,3 +168,25 @@ def test_bad_input_names_the_field(call: object, field: str) -> None:
     with pytest.raises(TrialInputError) as error:
         call()  # type: ignore[operator]
     assert error.value.field == field
+
+
+def test_power_and_effect_is_one_library_function_for_both_shells() -> None:
+    from permedhub.trials.errors import TrialInputError
+    from permedhub.trials.fixed import (
+        continuous_detectable_effect,
+        continuous_power,
+        power_and_effect,
+    )
+
+    result = power_and_effect("continuous", 20, sd=1.0, delta=1.0)
+    assert result.power == pytest.approx(continuous_power(1.0, 1.0, 20))
+    assert result.detectable == pytest.approx(continuous_detectable_effect(1.0, 20))
+    assert [label for label, _ in result.rows()] == [
+        "patients per control arm", "detectable mean difference", "power",
+    ]  # fmt: skip
+    assert set(result.to_dict()) >= {"n_control", "detectable_delta", "power"}
+    assert "power" not in power_and_effect("binary", 50, p_control=0.5).to_dict()
+    with pytest.raises(TrialInputError, match="p_control"):
+        power_and_effect("binary", 50)
+    with pytest.raises(TrialInputError, match="endpoint"):
+        power_and_effect("ordinal", 50)  # type: ignore[arg-type]

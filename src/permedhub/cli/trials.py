@@ -347,20 +347,34 @@ def sample_size_command(
 
     name = endpoint.value
     if n_control is not None or events is not None:
+        size = (
+            _need("--events", events, name)
+            if endpoint is Endpoint.survival
+            else _need("--n-control", n_control, name)
+        )
+        if endpoint is Endpoint.binary:
+            _need("--p-control", p_control, name)
+        if endpoint is Endpoint.continuous:
+            _need("--sd", sd, name)
         inverse = _run(
-            lambda: _power_and_effect(
-                endpoint, n_control, events, alpha, beta, sided, allocation_ratio, p_control,
-                p_treatment, variance, continuity_correction, delta, sd, method, hazard_ratio,
+            lambda: fixed.power_and_effect(
+                name, size, alpha, beta, sided, allocation_ratio,  # type: ignore[arg-type]
+                p_control=p_control, p_treatment=p_treatment,
+                variance="unpooled" if variance == "unpooled" else "pooled",
+                continuity_correction=continuity_correction, sd=sd, delta=delta,
+                continuous_method="normal" if method == "normal" else "t",
+                hazard_ratio=hazard_ratio,
+                survival_method="freedman" if method == "freedman" else "schoenfeld",
             )
         )  # fmt: skip
         if as_json:
-            _emit_json(inverse)
+            _emit_json(inverse.to_dict())
             return
         table = Table(title=f"{name} endpoint: power and detectable effect")
         table.add_column("quantity")
         table.add_column("value", justify="right")
-        for key, value in inverse.items():
-            table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
+        for label, value in inverse.rows():
+            table.add_row(label, f"{value:.4f}")
         _out.print(table)
         return
     result: fixed.FixedDesign
@@ -417,65 +431,6 @@ def sample_size_command(
         table.add_row("P(event)", f"{result.probability_of_event:.4f}")
     table.add_row("power at these sizes", f"{result.power:.4f}")
     _out.print(table)
-
-
-def _power_and_effect(
-    endpoint: Endpoint,
-    n_control: int | None,
-    events: int | None,
-    alpha: float,
-    beta: float,
-    sided: int,
-    allocation_ratio: float,
-    p_control: float | None,
-    p_treatment: float | None,
-    variance: str,
-    continuity_correction: bool,
-    delta: float | None,
-    sd: float | None,
-    method: str | None,
-    hazard_ratio: float | None,
-) -> dict[str, Any]:
-    """Power at a given size (when the effect is given) and the detectable effect."""
-    from permedhub.trials import fixed
-
-    name = endpoint.value
-    result: dict[str, Any] = {"endpoint": name, "alpha": alpha, "beta": beta, "sided": sided}
-    if endpoint is Endpoint.survival:
-        d = _need("--events", events, name)
-        tte: Literal["schoenfeld", "freedman"] = (
-            "freedman" if method == "freedman" else "schoenfeld"
-        )
-        result["events"] = d
-        result["detectable_hazard_ratio"] = fixed.survival_detectable_hazard_ratio(
-            d, alpha, beta, sided, allocation_ratio, tte
-        )
-        if hazard_ratio is not None:
-            result["power"] = fixed.survival_power(
-                hazard_ratio, d, alpha, sided, allocation_ratio, tte
-            )
-        return result
-    n = _need("--n-control", n_control, name)
-    result["n_control"] = n
-    if endpoint is Endpoint.binary:
-        pc = _need("--p-control", p_control, name)
-        pooled: Literal["pooled", "unpooled"] = "pooled" if variance == "pooled" else "unpooled"
-        result["detectable_p_treatment"] = fixed.binary_detectable_effect(
-            pc, n, alpha, beta, sided, allocation_ratio, pooled, continuity_correction
-        )
-        if p_treatment is not None:
-            result["power"] = fixed.binary_power(
-                pc, p_treatment, n, alpha, sided, allocation_ratio, pooled, continuity_correction
-            )
-        return result
-    s = _need("--sd", sd, name)
-    kind: Literal["normal", "t"] = "normal" if method == "normal" else "t"
-    result["detectable_delta"] = fixed.continuous_detectable_effect(
-        s, n, alpha, beta, sided, allocation_ratio, kind
-    )
-    if delta is not None:
-        result["power"] = fixed.continuous_power(delta, s, n, alpha, sided, allocation_ratio, kind)
-    return result
 
 
 def _survival(

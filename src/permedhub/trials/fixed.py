@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from scipy import integrate, stats
@@ -607,3 +607,89 @@ def hazard_from_rates(
     return PiecewiseExponential(
         tuple(float(r) for r in rates), tuple(float(c) for c in (cuts or [0.0]))
     )
+
+
+@dataclass(frozen=True)
+class PowerAndEffect:
+    """The inverse problem at a given size: the effect detectable with power 1 - beta and,
+    when an effect is given, the power to detect it."""
+
+    endpoint: str
+    size: float  # patients per control arm, or events (survival)
+    detectable: float
+    power: float | None
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+    # endpoint -> (JSON key, label) of the detectable effect
+    _DETECTABLE: ClassVar[dict[str, tuple[str, str]]] = {
+        "survival": ("detectable_hazard_ratio", "detectable hazard ratio"),
+        "binary": ("detectable_p_treatment", "detectable treatment response rate"),
+        "continuous": ("detectable_delta", "detectable mean difference"),
+    }
+
+    def rows(self) -> list[tuple[str, float]]:
+        """(label, value) for people: size, detectable effect, power when computed."""
+        size_label = "events" if self.endpoint == "survival" else "patients per control arm"
+        rows = [(size_label, self.size), (self._DETECTABLE[self.endpoint][1], self.detectable)]
+        return rows + ([("power", self.power)] if self.power is not None else [])
+
+    def to_dict(self) -> dict[str, Any]:
+        size_key = "events" if self.endpoint == "survival" else "n_control"
+        result: dict[str, Any] = {"endpoint": self.endpoint, **self.inputs, size_key: self.size}
+        result[self._DETECTABLE[self.endpoint][0]] = self.detectable
+        if self.power is not None:
+            result["power"] = self.power
+        return result
+
+
+def power_and_effect(
+    endpoint: Literal["binary", "continuous", "survival"],
+    size: float,
+    alpha: float = 0.05,
+    beta: float = 0.2,
+    sided: int = 2,
+    allocation_ratio: float = 1.0,
+    *,
+    p_control: float | None = None,
+    p_treatment: float | None = None,
+    variance: Variance = "pooled",
+    continuity_correction: bool = False,
+    sd: float | None = None,
+    delta: float | None = None,
+    continuous_method: Literal["normal", "t"] = "t",
+    hazard_ratio: float | None = None,
+    survival_method: TTEMethod = "schoenfeld",
+) -> PowerAndEffect:
+    """Detectable effect and power at `size` patients per control arm (events for survival);
+    the effect (`p_treatment`, `delta`, `hazard_ratio`) is optional, the nuisance parameter
+    (`p_control`, `sd`) is required."""
+    inputs = {"alpha": alpha, "beta": beta, "sided": sided}
+    power: float | None = None
+    if endpoint == "survival":
+        detectable = survival_detectable_hazard_ratio(
+            size, alpha, beta, sided, allocation_ratio, survival_method
+        )
+        if hazard_ratio is not None:
+            power = survival_power(hazard_ratio, size, alpha, sided, allocation_ratio,
+                                   survival_method)  # fmt: skip
+    elif endpoint == "binary":
+        if p_control is None:
+            raise TrialInputError("p_control", None, "the control response rate (binary)")
+        detectable = binary_detectable_effect(
+            p_control, size, alpha, beta, sided, allocation_ratio, variance, continuity_correction
+        )
+        if p_treatment is not None:
+            power = binary_power(p_control, p_treatment, size, alpha, sided, allocation_ratio,
+                                 variance, continuity_correction)  # fmt: skip
+    elif endpoint == "continuous":
+        if sd is None:
+            raise TrialInputError("sd", None, "the outcome SD (continuous)")
+        detectable = continuous_detectable_effect(
+            sd, size, alpha, beta, sided, allocation_ratio, continuous_method
+        )
+        if delta is not None:
+            power = continuous_power(delta, sd, size, alpha, sided, allocation_ratio,
+                                     continuous_method)  # fmt: skip
+    else:
+        raise TrialInputError("endpoint", endpoint, "binary, continuous or survival")
+    return PowerAndEffect(endpoint, float(size), float(detectable), power, inputs)

@@ -233,10 +233,14 @@ def sample_size(request: Request) -> Response:
         form = validate_form(SampleSizeForm, form_fields(values))
         size = form.events if form.endpoint == "survival" else form.n_control
         if size is not None:
-            context["result"] = trials_views.power_and_effect(
+            inverse = fixed.power_and_effect(
                 form.endpoint, size, form.alpha, form.beta, form.sided, form.allocation_ratio,
-                form.model_dump(),
+                p_control=form.p_control, p_treatment=form.p_treatment,
+                variance=form.variance, continuity_correction=form.continuity_correction,
+                sd=form.sd, delta=form.delta, continuous_method=form.continuous_method,
+                hazard_ratio=form.hazard_ratio, survival_method=form.survival_method,
             )  # fmt: skip
+            context["result"] = trials_views.power_and_effect_page(inverse)
             return _page(request, "tools/trials_sample_size.html", context)
         design = _fixed_design(form)
     except ValueError as error:

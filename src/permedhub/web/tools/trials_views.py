@@ -112,92 +112,9 @@ def fixed_page(design: fixed.FixedDesign) -> PageResult:
     return page
 
 
-def power_and_effect(
-    endpoint: str,
-    size: float,
-    alpha: float,
-    beta: float,
-    sided: int,
-    allocation_ratio: float,
-    options: dict[str, Any],
-) -> PageResult:
-    """The inverse problem at a given size (patients per control arm, or events): the
-    detectable effect at power 1 - beta and, when an effect is given, the power."""
-    rows: list[tuple[str, float]] = []
-    if endpoint == "survival":
-        method = options["survival_method"]
-        rows.append(("events", size))
-        rows.append(
-            (
-                "detectable hazard ratio",
-                fixed.survival_detectable_hazard_ratio(
-                    size, alpha, beta, sided, allocation_ratio, method
-                ),
-            )
-        )
-        if options.get("hazard_ratio") is not None:
-            rows.append(
-                (
-                    "power",
-                    fixed.survival_power(
-                        options["hazard_ratio"], size, alpha, sided, allocation_ratio, method
-                    ),
-                )
-            )
-    elif endpoint == "binary":
-        p_control = options.get("p_control")
-        if p_control is None:
-            raise ToolInputError("p_control", "required for the binary endpoint")
-        variance, correction = options["variance"], options["continuity_correction"]
-        rows.append(("patients per control arm", size))
-        rows.append(
-            (
-                "detectable treatment response rate",
-                fixed.binary_detectable_effect(
-                    p_control, size, alpha, beta, sided, allocation_ratio, variance, correction
-                ),
-            )
-        )
-        if options.get("p_treatment") is not None:
-            rows.append(
-                (
-                    "power",
-                    fixed.binary_power(
-                        p_control,
-                        options["p_treatment"],
-                        size,
-                        alpha,
-                        sided,
-                        allocation_ratio,
-                        variance,
-                        correction,
-                    ),
-                )
-            )
-    else:
-        sd = options.get("sd")
-        if sd is None:
-            raise ToolInputError("sd", "required for the continuous endpoint")
-        method = options["continuous_method"]
-        rows.append(("patients per control arm", size))
-        rows.append(
-            (
-                "detectable mean difference",
-                fixed.continuous_detectable_effect(
-                    sd, size, alpha, beta, sided, allocation_ratio, method
-                ),
-            )
-        )
-        if options.get("delta") is not None:
-            rows.append(
-                (
-                    "power",
-                    fixed.continuous_power(
-                        options["delta"], sd, size, alpha, sided, allocation_ratio, method
-                    ),
-                )
-            )
-    page = PageResult(title=f"{endpoint} endpoint: power and detectable effect")
+def power_and_effect_page(result: fixed.PowerAndEffect) -> PageResult:
+    page = PageResult(title=f"{result.endpoint} endpoint: power and detectable effect")
+    rows = result.rows()
     frame = pd.DataFrame(
         {"quantity": [r[0] for r in rows], "value": [f"{r[1]:,.4f}" for r in rows]}
     )
