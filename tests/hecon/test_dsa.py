@@ -70,3 +70,21 @@ def test_two_way_grid(hiv_model) -> None:
 def test_dsa_unknown_parameter(hiv_model) -> None:
     with pytest.raises(ValueError, match="unknown parameters"):
         dsa.one_way(MarkovModel(hiv_model), {"nope": (0, 1)})
+
+
+def test_sensitivity_ranges_are_read_by_one_function_for_cli_and_portal() -> None:
+    from permedhub.hecon.dsa import parse_ranges
+    from permedhub.hecon.errors import HeconError
+
+    assert parse_ranges("rr=0.365:0.71, c_lam=1500:2500") == {
+        "rr": (0.365, 0.71), "c_lam": (1500.0, 2500.0),
+    }  # fmt: skip
+    assert parse_ranges(["rr=0.4:0.7", "p=0:1"]) == {"rr": (0.4, 0.7), "p": (0.0, 1.0)}
+    for bad, said in (
+        ("rr", "expected name=low:high"),
+        ("=1:2", "name is missing"),
+        ("rr=a:b", "expected name=low:high"),
+        ("rr=1:2; rr=2:3", "given twice"),
+    ):
+        with pytest.raises(HeconError, match=said):
+            parse_ranges(bad)

@@ -169,18 +169,6 @@ def examples(
     _out.print(table)
 
 
-def _parse_range(text: str) -> tuple[str, tuple[float, float]]:
-    """'name=low:high' -> (name, (low, high)); errors name the option and value."""
-    name, sep, bounds = text.partition("=")
-    low, sep2, high = bounds.partition(":")
-    try:
-        if not (sep and sep2 and name.strip()):
-            raise ValueError
-        return name.strip(), (float(low), float(high))
-    except ValueError:
-        raise HeconError(f"--range {text!r}: expected name=low:high, e.g. rr=0.4:0.7") from None
-
-
 @app.command("tornado")
 def tornado(
     model: Annotated[str, typer.Argument(help="model YAML/JSON file, or example:<name>")],
@@ -197,7 +185,10 @@ def tornado(
 ) -> None:
     """One-way DSA: incremental net monetary benefit with each parameter at its low/high value."""
     try:
-        parsed = dict(_parse_range(r) for r in ranges)
+        try:
+            parsed = dsa.parse_ranges(ranges)
+        except HeconError as exc:
+            raise HeconError(f"--range {exc}") from None
         spec = hecon_spec.load_model(_model_path(model))
         table, base = dsa.tornado(markov.MarkovModel(spec), parsed, intervention, comparator, wtp)
         if out is not None:

@@ -9,7 +9,8 @@ overrides keep precedence.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -47,6 +48,30 @@ def _run_scenarios(model: MarkovModel, columns: Mapping[str, np.ndarray]) -> pd.
 def deterministic(model: MarkovModel) -> pd.DataFrame:
     """Base-case results per strategy (cost by category and perspective, QALY, LY)."""
     return model.run().mean()
+
+
+def parse_ranges(text: str | Iterable[str]) -> dict[str, tuple[float, float]]:
+    """Sensitivity ranges written 'name=low:high': one text with the ranges separated by
+    commas, semicolons or lines ('rr=0.365:0.71, c_lam=1500:2500'), or one range per item."""
+    parts = re.split(r"[,;\n]+", text) if isinstance(text, str) else list(text)
+    ranges: dict[str, tuple[float, float]] = {}
+    for part in (p.strip() for p in parts):
+        if not part:
+            continue
+        name, equals, bounds = part.partition("=")
+        low, colon, high = bounds.partition(":")
+        try:
+            if not (equals and colon):
+                raise ValueError
+            values = (float(low), float(high))
+        except ValueError:
+            raise HeconError(f"{part!r}: expected name=low:high, e.g. rr=0.4:0.7") from None
+        if not name.strip():
+            raise HeconError(f"{part!r}: the parameter name is missing")
+        if name.strip() in ranges:
+            raise HeconError(f"{part!r}: {name.strip()!r} is given twice")
+        ranges[name.strip()] = values
+    return ranges
 
 
 def one_way(

@@ -11,6 +11,8 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from permedhub.hecon import dsa
+from permedhub.hecon.errors import HeconError
 from permedhub.hecon.report import render_report
 from permedhub.hecon.run import to_json
 from permedhub.web.auth import check_csrf
@@ -150,7 +152,10 @@ async def model_run(request: Request) -> Response:
         if options.output == "psa_csv":
             return csv_response(hecon_views.psa_sample_frame(run), "hecon-psa-sample.csv")
         page = hecon_views.model_page(run, options.wtp)
-        ranges = hecon_views.parse_ranges(options.ranges)
+        try:
+            ranges = dsa.parse_ranges(options.ranges)
+        except HeconError as error:
+            raise ToolInputError("ranges", str(error)) from None
         if ranges:
             await run_in_threadpool(
                 hecon_views.add_tornado, page, run, ranges, options.intervention,

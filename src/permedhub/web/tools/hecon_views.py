@@ -162,25 +162,6 @@ def ceac_table(curves: pd.DataFrame) -> pd.DataFrame:
     return wide[strategies].reset_index().rename_axis(columns=None)
 
 
-def parse_ranges(text: str) -> dict[str, tuple[float, float]]:
-    """'rr=0.365:0.71, c_lam=1500:2500' -> {'rr': (0.365, 0.71), ...} (as `hecon tornado`)."""
-    ranges: dict[str, tuple[float, float]] = {}
-    for part in re.split(r"[,;\n]+", text):
-        if not part.strip():
-            continue
-        name, _, bounds = part.partition("=")
-        low, _, high = bounds.partition(":")
-        try:
-            ranges[name.strip()] = (float(low), float(high))
-        except ValueError:
-            raise ToolInputError(
-                "ranges", f"{part.strip()!r}: expected name=low:high, e.g. rr=0.4:0.7"
-            ) from None
-        if not name.strip():
-            raise ToolInputError("ranges", f"{part.strip()!r}: the parameter name is missing")
-    return ranges
-
-
 def add_tornado(
     page: PageResult,
     run: ModelRun,
