@@ -629,16 +629,18 @@ def _orderings(values: np.ndarray, classes: np.ndarray) -> np.ndarray:
 
 
 def _refuse_if_too_large(outcomes: float, layout: _Layout, stage: str) -> None:
+    """Raise ExactComputationTooLarge, before any enumeration, above EXACT_OUTCOME_LIMIT."""
     if outcomes > EXACT_OUTCOME_LIMIT:
-        sizes = sorted(set(layout.sizes.tolist()))
+        sizes = ", ".join(str(s) for s in sorted(set(layout.sizes.tolist())))
         rates = layout.rates[np.argsort(layout.order)].tolist()
+        groups = len(layout.counts)
         raise ExactComputationTooLarge(
             "response_rates", rates, int(outcomes), EXACT_OUTCOME_LIMIT,
-            f"{len(rates)} baskets, n = {', '.join(map(str, sizes))}, {len(layout.counts)} "
-            f"groups of exchangeable baskets{stage}. Estimate these operating characteristics "
-            "by simulation with permedhub.trials.basket.fujikawa_simulated(..., n_sim=...) "
-            "(the same arguments plus n_sim and seed), or use fewer baskets, fewer patients or "
-            "fewer distinct response rates",
+            f"{len(rates)} baskets with n = {sizes} form {groups} "
+            f"group{'s' if groups > 1 else ''} of exchangeable baskets{stage}. Estimate these "
+            "operating characteristics by simulation with "
+            "permedhub.trials.basket.fujikawa_simulated (the same arguments plus n_sim and "
+            "seed), or use fewer baskets, fewer patients or fewer distinct response rates",
         )  # fmt: skip
 
 
