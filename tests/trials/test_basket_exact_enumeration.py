@@ -142,6 +142,8 @@ SINGLE_STAGE_CASES: list[tuple[list[float], int | list[int], dict[str, Any]]] = 
     # all response rates different: no two baskets are exchangeable
     ([0.1, 0.2, 0.3, 0.45], 6, {"epsilon": 1.0, "logbase": 2.0}),
     ([0.2, 0.2, 0.4, 0.4], 7, {"borrowing": "power_prior", "lambda_": 0.95}),
+    # true nulls at two rates (one of them twice) in one group, an alternative on its own
+    ([0.2, 0.1, 0.2, 0.5], 6, {"lambda_": 0.9, "tau": 0.1}),
     # unequal sample sizes: only the two baskets with n = 10 and rate 0.2 are exchangeable
     ([0.2, 0.2, 0.2, 0.4], [8, 10, 10, 12], {"lambda_": 0.95}),
     ([0.2, 0.2, 0.2, 0.2, 0.5, 0.5, 0.5], 3, {"lambda_": 0.9}),
@@ -240,15 +242,22 @@ def test_ten_baskets_of_24_are_refused_before_enumerating_with_the_size_and_the_
     assert isinstance(error.value, TrialInputError) and error.value.field == "response_rates"
 
 
-def test_distinct_response_rates_count_ordered_outcomes_and_two_stage_designs_are_checked() -> None:
+def test_single_stage_groups_true_nulls_apart_from_the_others_whatever_their_rates() -> None:
+    # p0 = 0.2: {0.1, 0.2} have a true null, {0.3, 0.45} not: C(6 + 2, 2)^2 multiset pairs
+    result = fujikawa_design([0.1, 0.2, 0.3, 0.45], 0.2, 6)
+    assert result.details["exact_outcomes"] == math.comb(8, 2) ** 2 == 784  # not 7^4 = 2,401
     with pytest.raises(ExactComputationTooLarge) as error:
-        fujikawa_design([0.1, 0.15, 0.2, 0.25, 0.3, 0.35], 0.2, 24)
-    assert error.value.outcomes == 25**6
-    assert "6 groups of exchangeable baskets" in str(error.value)
+        fujikawa_design([0.1, 0.15, 0.2, 0.2, 0.3, 0.4, 0.5, 0.6], 0.2, 24)
+    assert error.value.outcomes == math.comb(24 + 4, 4) ** 2
+    assert "in groups of 4 x 4 baskets (true nulls apart from the others)" in str(error.value)
+
+
+def test_two_stage_designs_are_checked_before_stage_one_is_enumerated() -> None:
     with pytest.raises(ExactComputationTooLarge) as error:
         fujikawa_design([0.2] * 10, 0.2, 30, n1=24)
     assert error.value.outcomes == math.comb(24 + 10, 10)
     assert "stage 1 alone, n1 = 24" in str(error.value)
+    assert "fujikawa_simulated" in str(error.value)
 
 
 def test_ten_baskets_complete_exactly_when_the_multisets_are_few() -> None:

@@ -405,15 +405,16 @@ def fujikawa_design(
     settings = settings or FujikawaSettings()
     rates, nulls = _check_rates(response_rates, p0)
     sizes = _check_sizes(n, len(rates))
-    layout = _exchangeable_layout(rates, nulls, sizes)
     n_detail: int | list[int] = int(sizes[0]) if isinstance(n, int) else [int(s) for s in sizes]
     if n1 is None:
+        layout = _grouped_layout(rates, nulls, sizes, by_rate=False)
         by_column, fwer, any_correct, outcomes = _fujikawa_single_stage(settings, layout)
-        rejection = layout.to_baskets(by_column)
+        rejection = layout.reorder(by_column)
         ess = sizes.astype(float)
         details: dict[str, Any] = {"n": n_detail}
     else:
         stages = _check_interim(n1, sizes, interim, futility, efficacy)
+        layout = _grouped_layout(rates, nulls, sizes, by_rate=True)
         by_column, fwer, any_correct, continuing, outcomes = _fujikawa_two_stage(
             settings, layout, stages
         )
@@ -549,10 +550,13 @@ _COMB_CAP = 2**62
 
 @dataclass(frozen=True)
 class _Layout:
-    """Baskets ordered into exchangeable groups (equal n, response rate and p0).
+    """Baskets ordered into groups whose members the borrowing treats alike (equal n and p0).
 
     Columns are the baskets reordered group by group; within a group the borrowing is
-    symmetric, so an outcome is a sorted multiset of response counts per group.
+    symmetric, so an outcome is a sorted multiset of response counts per group. Two-stage
+    designs group by response rate too (the members are then exchangeable); single-stage
+    designs only by n, p0 and whether the null is true, the multiset's probability then
+    coming from `_multiset_distribution`.
     """
 
     order: np.ndarray  # basket of each column
@@ -567,6 +571,12 @@ class _Layout:
     def null(self) -> np.ndarray:
         return self.rates <= self.nulls
 
+    def reorder(self, by_column: np.ndarray) -> np.ndarray:
+        """Per-column values -> the same values in basket order."""
+        result = np.empty(len(self.order))
+        result[self.order] = by_column
+        return result
+
     def to_baskets(self, by_column: np.ndarray) -> np.ndarray:
         """Per-column sums -> per-basket values (a group's baskets share its column mean)."""
         means = np.bincount(self.group, weights=by_column) / np.bincount(self.group)
@@ -575,11 +585,15 @@ class _Layout:
         return result
 
 
-def _exchangeable_layout(rates: np.ndarray, nulls: np.ndarray, sizes: np.ndarray) -> _Layout:
-    keys: dict[tuple[int, float, float], list[int]] = {}
-    for basket, key in enumerate(zip(sizes.tolist(), rates.tolist(), nulls.tolist(), strict=True)):
-        keys.setdefault(key, []).append(basket)
-    members = list(keys.values())
+def _grouped_layout(
+    rates: np.ndarray, nulls: np.ndarray, sizes: np.ndarray, *, by_rate: bool
+) -> _Layout:
+    keys: dict[tuple[int, float, float | bool], list[int]] = {}
+    for basket, (n, rate, null) in enumerate(
+        zip(sizes.tolist(), rates.tolist(), nulls.tolist(), strict=True)
+    ):
+        keys.setdefault((n, null, rate if by_rate else rate <= null), []).append(basket)
+    members = [sorted(m, key=lambda b: rates[b]) for m in keys.values()]
     order = np.concatenate([np.array(m) for m in members])
     counts = tuple(len(m) for m in members)
     starts = tuple(int(s) for s in np.cumsum((0, *counts[:-1])))
@@ -633,14 +647,13 @@ def _refuse_if_too_large(outcomes: float, layout: _Layout, stage: str) -> None:
     if outcomes > EXACT_OUTCOME_LIMIT:
         sizes = ", ".join(str(s) for s in sorted(set(layout.sizes.tolist())))
         rates = layout.rates[np.argsort(layout.order)].tolist()
-        groups = len(layout.counts)
+        groups = " x ".join(str(c) for c in layout.counts)
         raise ExactComputationTooLarge(
             "response_rates", rates, int(outcomes), EXACT_OUTCOME_LIMIT,
-            f"{len(rates)} baskets with n = {sizes} form {groups} "
-            f"group{'s' if groups > 1 else ''} of exchangeable baskets{stage}. Estimate these "
-            "operating characteristics by simulation with "
-            "permedhub.trials.basket.fujikawa_simulated (the same arguments plus n_sim and "
-            "seed), or use fewer baskets, fewer patients or fewer distinct response rates",
+            f"{len(rates)} baskets with n = {sizes}, enumerated as multisets of response "
+            f"counts in groups of {groups} baskets{stage}. Estimate these operating "
+            "characteristics by simulation with permedhub.trials.basket.fujikawa_simulated "
+            "(the same arguments plus n_sim and seed), or use fewer baskets or fewer patients",
         )  # fmt: skip
 
 
@@ -652,20 +665,20 @@ def _chunks(total: int, k: int) -> Iterator[np.ndarray]:
 
 def _group_outcomes(
     index: np.ndarray, layout: _Layout, levels: np.ndarray, table: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Outcome numbers -> (response counts (M, k), orderings (M,)): mixed radix over the
-    groups (last fastest), each digit the colex rank of the group's multiset."""
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Outcome numbers -> (response counts (M, k), each group's multiset rank (M,)): mixed
+    radix over the groups (last fastest), each digit the colex rank of the group's multiset."""
     values = np.empty((len(index), len(layout.order)), dtype=np.int64)
+    ranks: list[np.ndarray] = [index] * len(layout.counts)
     rest = index.copy()
-    for start, count, level in reversed(
-        list(zip(layout.starts, layout.counts, levels, strict=True))
-    ):
-        radix = math.comb(int(level) - 1 + count, count)
-        digits, rest = rest % radix, rest // radix
+    for g in range(len(layout.counts) - 1, -1, -1):
+        start, count = layout.starts[g], layout.counts[g]
+        radix = math.comb(int(levels[g]) - 1 + count, count)
+        ranks[g], rest = rest % radix, rest // radix
         values[:, start : start + count] = _unrank_multisets(
-            digits, np.full(len(index), count), table
+            ranks[g], np.full(len(index), count), table
         )
-    return values, _orderings(values, layout.group)
+    return values, ranks
 
 
 def _accumulate(
@@ -683,31 +696,126 @@ def _binomial_table(sizes: np.ndarray, rates: np.ndarray) -> np.ndarray:
                                 rates[:, None]))  # fmt: skip
 
 
+def _ranks_without(values: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """Colex ranks (M, m) of each sorted multiset row (M, m) with its element q removed.
+
+    The rank is sum_p C(v_p + p, p + 1); removing position q moves every later element one
+    place down, so its term becomes C(v_p + p - 1, p)."""
+    m = values.shape[1]
+    positions = np.arange(m)[None, :]
+    before = table[positions + 1, values + positions]
+    after = np.where(positions > 0, table[positions, np.maximum(values + positions - 1, 0)], 0)
+    left = np.cumsum(before, axis=1) - before
+    right = after.sum(axis=1, keepdims=True) - np.cumsum(after, axis=1)
+    return np.asarray(left + right)
+
+
+def _first_of_runs(values: np.ndarray) -> np.ndarray:
+    """True at the first position of every distinct value of each sorted row."""
+    first = np.ones(values.shape, dtype=bool)
+    first[:, 1:] = values[:, 1:] != values[:, :-1]
+    return first
+
+
+def _multiset_distribution(pmfs: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """P(the response counts of baskets with distributions pmfs (m, L) form the multiset of
+    each colex rank), over all C(L - 1 + m, m) multisets.
+
+    Baskets are added one at a time: P_j(M) = sum over the distinct values v of M of
+    pmf_j(v) P_{j-1}(M - v), which reads the previous table (no scatter), in chunks."""
+    levels = pmfs.shape[1]
+    previous = np.ones(1)
+    for j in range(1, len(pmfs) + 1):
+        current = np.empty(math.comb(levels - 1 + j, j))
+        for ranks in _chunks(len(current), j):
+            values = _unrank_multisets(ranks, np.full(len(ranks), j), table)
+            terms = pmfs[j - 1][values] * previous[_ranks_without(values, table)]
+            current[ranks] = np.where(_first_of_runs(values), terms, 0.0).sum(axis=1)
+        previous = current
+    return previous
+
+
+class _GroupLaw:
+    """The probability of a group's multiset of response counts and its baskets' rejections.
+
+    Baskets with one response rate: the multinomial number of orderings times the product of
+    the pmfs. Mixed rates: a table over the group's multisets (`_multiset_distribution`),
+    and for basket i the leave-one-out table of the others, P(r_i = v, multiset A) =
+    pmf_i(v) P_{others}(A - v).
+    """
+
+    def __init__(self, pmfs: np.ndarray, rates: np.ndarray, table: np.ndarray):
+        self.pmfs, self.table = pmfs, table
+        self.uniform = bool(np.all(rates == rates[0]))
+        self.distribution = np.empty(0)
+        self.leave_one_out: dict[int, np.ndarray] = {}
+        self.rate_of = np.unique(rates, return_inverse=True)[1]
+        if not self.uniform:
+            self.distribution = _multiset_distribution(pmfs, table)
+            for rate in range(self.rate_of.max() + 1):
+                one = int(np.nonzero(self.rate_of == rate)[0][0])
+                others = np.delete(pmfs, one, axis=0)
+                self.leave_one_out[rate] = _multiset_distribution(others, table)
+        self.rejection = np.zeros(len(pmfs))
+
+    def probability(self, values: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+        if self.uniform:
+            orderings = _orderings(values, np.zeros(values.shape[1]))
+            return orderings * np.prod(self.pmfs[0][values], axis=1)
+        return self.distribution[ranks]
+
+    def add_rejections(
+        self, values: np.ndarray, decisions: np.ndarray, own: np.ndarray, others: np.ndarray
+    ) -> None:
+        """Add this chunk's P(basket rejected); own and others: the probability of the rows'
+        multiset of this group and of the other groups' multisets."""
+        if self.uniform:
+            # exchangeable baskets share the mean of the group's columns
+            expected = float((decisions * (own * others)[:, None]).sum())
+            self.rejection += expected / len(self.pmfs)
+            return
+        rejected = decisions & _first_of_runs(values)
+        removed = _ranks_without(values, self.table) if values.shape[1] > 1 else None
+        for rate, table in self.leave_one_out.items():
+            members = self.rate_of == rate
+            pmf = self.pmfs[np.nonzero(members)[0][0]]
+            rest = table[removed] if removed is not None else np.ones(values.shape)
+            joint = np.where(rejected, pmf[values] * rest, 0.0).sum(axis=1)
+            self.rejection[members] += float((joint * others).sum())
+
+
 def _fujikawa_single_stage(
     settings: FujikawaSettings, layout: _Layout
 ) -> tuple[np.ndarray, float, float, int]:
-    """(expected rejections per column, FWER, P(any correct rejection), outcomes)."""
+    """(P(reject) per column, FWER, P(any correct rejection), outcomes)."""
     k = len(layout.order)
     levels = np.array([layout.sizes[s] + 1 for s in layout.starts])
     total = math.prod(
         math.comb(int(lv) - 1 + c, c) for lv, c in zip(levels, layout.counts, strict=True)
     )
-    _refuse_if_too_large(total, layout, "")
+    _refuse_if_too_large(total, layout, " (true nulls apart from the others)")
     model = _borrowing_model(settings, _model_sizes(layout.sizes, None))
     offsets = model.offsets(layout.sizes)[None, :]
     pmf = _binomial_table(layout.sizes, layout.rates)
     table = _comb_table(k, int(levels.max()) + k)
-    columns = np.arange(k)[None, :]
-    rejection, fwer, any_correct = np.zeros(k), 0.0, 0.0
+    spans = [slice(s, s + c) for s, c in zip(layout.starts, layout.counts, strict=True)]
+    laws = [
+        _GroupLaw(pmf[span, : levels[g]], layout.rates[span], table) for g, span in enumerate(spans)
+    ]
+    fwer, any_correct = 0.0, 0.0
     for index in _chunks(total, k):
-        values, orderings = _group_outcomes(index, layout, levels, table)
-        probability = orderings * np.prod(pmf[columns, values], axis=1)
+        values, ranks = _group_outcomes(index, layout, levels, table)
+        factors = [law.probability(values[:, span], ranks[g])
+                   for g, (law, span) in enumerate(zip(laws, spans, strict=True))]  # fmt: skip
+        probability = np.prod(factors, axis=0)
         decisions = model.reject(offsets + values, layout.nulls)
-        rej, fw, ac = _accumulate(decisions, probability, layout.null)
-        rejection += rej
+        _, fw, ac = _accumulate(decisions, probability, layout.null)
         fwer += fw
         any_correct += ac
-    return rejection, fwer, any_correct, total
+        for g, (law, span) in enumerate(zip(laws, spans, strict=True)):
+            others = np.prod([f for h, f in enumerate(factors) if h != g], axis=0)
+            law.add_rejections(values[:, span], decisions[:, span], factors[g], others)
+    return np.concatenate([law.rejection for law in laws]), fwer, any_correct, total
 
 
 @dataclass(frozen=True)
@@ -733,11 +841,14 @@ def _stage_one_chunks(
     k = len(layout.order)
     levels = np.full(len(layout.counts), stages.n1 + 1)
     total = math.prod(math.comb(stages.n1 + c, c) for c in layout.counts)
-    _refuse_if_too_large(total, layout, f" (stage 1 alone, n1 = {stages.n1})")
+    _refuse_if_too_large(
+        total, layout, f" of equal response rate (stage 1 alone, n1 = {stages.n1})"
+    )
     pmf1 = _binomial_table(np.full(k, stages.n1), layout.rates)
     columns = np.arange(k)[None, :]
     for index in _chunks(total, k):
-        values, orderings = _group_outcomes(index, layout, levels, table)
+        values, _ = _group_outcomes(index, layout, levels, table)
+        orderings = _orderings(values, layout.group)
         probability = orderings * np.prod(pmf1[columns, values], axis=1)
         decision = stages.decisions(settings, model, values, layout.sizes, layout.nulls)
         continuing = decision == 0
@@ -794,7 +905,7 @@ def _fujikawa_two_stage(
         return _stage_one_chunks(settings, model, layout, stages, table, stage2_counts)
 
     total = sum(float(chunk.continuations.sum()) for chunk in stage_one())
-    _refuse_if_too_large(total, layout, f" (two stages, n1 = {stages.n1})")
+    _refuse_if_too_large(total, layout, f" of equal response rate (two stages, n1 = {stages.n1})")
     exact_counts = stage2_counts.astype(np.int64)
     pmf2 = _binomial_table(n2, layout.rates)
     final_offsets = model.offsets(layout.sizes)[None, :]
