@@ -11,9 +11,14 @@ size per basket:
   J 62:330) sharing information through weights (1 - JSD)^epsilon (set to 0 at or below tau)
   from the Jensen–Shannon divergence between the baskets' posterior Beta distributions, with
   an optional interim analysis stopping baskets for futility/efficacy by posterior or
-  posterior predictive probability. Computed EXACTLY by enumerating every outcome
-  combination, as the R package baskexact (Baumann) does. `borrowing="power_prior"` shares
-  only the observed data (the prior is not shared) with the same weights.
+  posterior predictive probability. Computed EXACTLY, with the results of the R package
+  baskexact (Baumann), which enumerates every ordered outcome; here the borrowing's symmetry
+  lets baskets with equal n (and null truth, or response rate with an interim) be enumerated
+  as multisets of response counts, in chunks of bounded memory, and designs with more than
+  `EXACT_OUTCOME_LIMIT` outcomes are refused up front (`ExactComputationTooLarge`).
+  `borrowing="power_prior"` shares only the observed data (the prior is not shared) with the
+  same weights.
+* `fujikawa_simulated`: the same design by Monte Carlo, for designs too large to enumerate.
 * `bhm_design`: the Bayesian hierarchical model of Berry, Broglio, Groshen & Berry (2013,
   Clin Trials 10:720): logit(p_i) - logit(p0_i) = theta_i ~ N(mu, sigma^2), mu ~ N(mu_mean,
   mu_var), sigma^2 ~ Inverse-Gamma(a, b). Operating characteristics by Monte Carlo over
@@ -25,9 +30,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -39,6 +43,7 @@ from scipy.stats import betabinom, binom
 
 from permedhub.trials.engines.runner import SimulationSummary, run_simulation
 from permedhub.trials.errors import (
+    ExactComputationTooLarge,
     TrialInputError,
     check_int_range,
     check_positive,
@@ -48,7 +53,6 @@ from permedhub.trials.errors import (
 Borrowing = Literal["fujikawa", "power_prior"]
 InterimRule = Literal["postpred", "posterior"]
 MAX_BASKET_N = 500
-_ENUMERATION_ROWS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -249,66 +253,76 @@ def _cached_jsd(
 
 
 @functools.lru_cache(maxsize=16)
-def _borrowing_model(settings: FujikawaSettings, n: int, n1: int | None) -> _BorrowingModel:
-    """The (cached) weight tables of a single-stage (n1 None) or two-stage design."""
-    if n1 is None:
-        return _BorrowingModel(settings, np.full(n + 1, n), np.arange(n + 1))
-    sizes = np.concatenate([np.full(n1 + 1, n1), np.full(n + 1, n)])
-    responses = np.concatenate([np.arange(n1 + 1), np.arange(n + 1)])
-    return _BorrowingModel(settings, sizes, responses)
+def _borrowing_model(settings: FujikawaSettings, sizes: tuple[int, ...]) -> _BorrowingModel:
+    """The (cached) weight tables over the states of the sample sizes `sizes` (sorted)."""
+    return _BorrowingModel(settings, sizes)
 
 
 class _BorrowingModel:
     """Posterior shapes of every basket for batches of outcome states.
 
-    A *state* is a (sample size, responses) pair; the weight between two baskets depends only
-    on their states, so the weights are tabulated once over all states.
+    A *state* is a (sample size, responses) pair, numbered size by size: the states of size s
+    are offset(s) + r for r = 0..s. The weight between two baskets depends only on their
+    states, so the weights are tabulated once over all states.
     """
 
-    def __init__(self, settings: FujikawaSettings, sizes: np.ndarray, responses: np.ndarray):
+    def __init__(self, settings: FujikawaSettings, sizes: tuple[int, ...]):
         self.settings = settings
-        self.sizes = sizes.astype(float)
-        self.responses = responses.astype(float)
+        starts = np.cumsum([0] + [s + 1 for s in sizes[:-1]])
+        self._offsets = {s: int(start) for s, start in zip(sizes, starts, strict=True)}
+        state_sizes = np.concatenate([np.full(s + 1, s) for s in sizes])
+        state_responses = np.concatenate([np.arange(s + 1) for s in sizes])
+        self.sizes = state_sizes.astype(float)
+        self.responses = state_responses.astype(float)
         jsd = _cached_jsd(
-            tuple(sizes.tolist()), tuple(responses.tolist()), settings.shape1, settings.shape2,
-            settings.logbase,
+            tuple(state_sizes.tolist()), tuple(state_responses.tolist()), settings.shape1,
+            settings.shape2, settings.logbase,
         )  # fmt: skip
         weights = (1.0 - jsd) ** settings.epsilon
         weights[weights <= settings.tau] = 0.0
         np.fill_diagonal(weights, 1.0)
         self.weights = weights
-        self._tables: dict[tuple[int, tuple[float, ...]], np.ndarray] = {}
+
+    def offsets(self, sizes: np.ndarray) -> np.ndarray:
+        """Number of the state (size, 0) for each size in `sizes`."""
+        return np.array([self._offsets[int(s)] for s in sizes], dtype=np.int64)
 
     def posterior_shapes(self, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """states (M, k) -> borrowed posterior Beta shapes, each (M, k)."""
         s = self.settings
-        w = self.weights[states[:, :, None], states[:, None, :]]  # (M, k, k)
         r, n = self.responses[states], self.sizes[states]
         if s.borrowing == "fujikawa":
-            a = np.einsum("mij,mj->mi", w, s.shape1 + r)
-            b = np.einsum("mij,mj->mi", w, s.shape2 + n - r)
+            own_a, own_b = s.shape1 + r, s.shape2 + n - r
         else:
-            a = s.shape1 + np.einsum("mij,mj->mi", w, r)
-            b = s.shape2 + np.einsum("mij,mj->mi", w, n - r)
+            own_a, own_b = r, n - r
+        a, b = np.zeros(states.shape), np.zeros(states.shape)
+        # One source basket at a time: memory stays (M, k), never (M, k, k).
+        for j in range(states.shape[1]):
+            w = self.weights[states, states[:, j : j + 1]]
+            a += w * own_a[:, j : j + 1]
+            b += w * own_b[:, j : j + 1]
+        if s.borrowing == "power_prior":
+            a += s.shape1
+            b += s.shape2
         return a, b
 
     def posterior_probability(self, states: np.ndarray, p0: np.ndarray) -> np.ndarray:
-        """P(p_i > p0_i | data) with borrowing, shape (M, k)."""
+        """P(p_i > p0_i | data) with borrowing, shape (M, k).
+
+        Baskets in the same state (and p0) have the same posterior, and the enumeration puts
+        them side by side: the Beta tail, the costly part, is evaluated once per run."""
         a, b = self.posterior_shapes(states)
-        return np.asarray(_upper_tail(a, b, p0[None, :]))
+        nulls = np.broadcast_to(p0[None, :], states.shape)
+        fresh = np.ones(states.shape, dtype=bool)
+        fresh[:, 1:] = (states[:, 1:] != states[:, :-1]) | (nulls[:, 1:] != nulls[:, :-1])
+        tails = np.empty(states.shape)
+        tails[fresh] = _upper_tail(a[fresh], b[fresh], nulls[fresh])
+        source = np.maximum.accumulate(np.where(fresh, np.arange(states.shape[1]), 0), axis=1)
+        return np.take_along_axis(tails, source, axis=1)
 
     def reject(self, states: np.ndarray, p0: np.ndarray) -> np.ndarray:
-        """Final-analysis rejections (M, k) for state vectors, looked up in a table of all
-        state vectors when there are few enough (each distinct vector is computed once)."""
-        n_states, k = len(self.sizes), states.shape[1]
-        if n_states**k > _ENUMERATION_ROWS:
-            return self.posterior_probability(states, p0) >= self.settings.lambda_
-        key = (k, tuple(float(p) for p in p0))
-        if key not in self._tables:
-            every = _outcome_grid(n_states, k)
-            self._tables[key] = self.posterior_probability(every, p0) >= self.settings.lambda_
-        code = states @ (n_states ** np.arange(k - 1, -1, -1))
-        return np.asarray(self._tables[key][code])
+        """Final-analysis rejections (M, k) for state vectors."""
+        return self.posterior_probability(states, p0) >= self.settings.lambda_
 
 
 def fujikawa_posterior(
@@ -319,7 +333,7 @@ def fujikawa_posterior(
     n = check_int_range("n", n, 1, MAX_BASKET_N)
     r = np.array([check_int_range(f"responses[{i}]", x, 0, n) for i, x in enumerate(responses)])
     check_probability("p0", p0)
-    model = _borrowing_model(settings, n, None)
+    model = _borrowing_model(settings, (n,))
     a, b = model.posterior_shapes(r[None, :])
     nulls = np.full(len(r), p0)
     return {
@@ -329,11 +343,6 @@ def fujikawa_posterior(
         "posterior_probability": np.asarray(_upper_tail(a[0], b[0], nulls)),
         "reject": np.asarray(_upper_tail(a[0], b[0], nulls)) >= settings.lambda_,
     }
-
-
-def _outcome_grid(levels: int, k: int) -> np.ndarray:
-    """All k-vectors with entries 0..levels-1, shape (levels**k, k)."""
-    return np.array(list(itertools.product(range(levels), repeat=k)), dtype=np.int64).reshape(-1, k)
 
 
 def _upper_tail(a: np.ndarray, b: np.ndarray, p0: np.ndarray | float) -> np.ndarray:
@@ -349,10 +358,45 @@ def _single_basket_critical_value(settings: FujikawaSettings, n: int, p0: float)
     return int(r[hits[0]]) if len(hits) else n + 1
 
 
+@dataclass(frozen=True)
+class _Interim:
+    """The interim analysis after n1 patients per basket (the same rule for exact and simulated
+    operating characteristics)."""
+
+    n1: int
+    rule: InterimRule
+    futility: float
+    efficacy: float
+
+    def decisions(
+        self,
+        settings: FujikawaSettings,
+        model: _BorrowingModel,
+        responses: np.ndarray,
+        sizes: np.ndarray,
+        nulls: np.ndarray,
+    ) -> np.ndarray:
+        """Stage-1 responses (M, k) -> -1 (stop for futility), 1 (stop for efficacy: H0
+        rejected) or 0 (continue), from the borrowed interim posterior of each basket."""
+        states = model.offsets(np.full(len(sizes), self.n1))[None, :] + responses
+        a, b = model.posterior_shapes(states)
+        if self.rule == "postpred":
+            crit = np.array(
+                [
+                    _single_basket_critical_value(settings, int(n), p)
+                    for n, p in zip(sizes, nulls, strict=True)
+                ]
+            )
+            score = betabinom.sf(crit[None, :] - responses - 1, sizes - self.n1, a, b)
+        else:
+            score = _upper_tail(a, b, nulls[None, :])
+        return np.where(score < self.futility, -1, np.where(score > self.efficacy, 1, 0))
+
+
 def fujikawa_design(
     response_rates: Sequence[float],
     p0: float,
-    n: int,
+    n: int | Sequence[int],
     settings: FujikawaSettings | None = None,
     *,
     n1: int | None = None,
@@ -362,36 +406,43 @@ def fujikawa_design(
 ) -> BasketOperatingCharacteristics:
     """Exact operating characteristics of the Fujikawa et al. (2020) basket design.
 
-    Every basket enrols `n` patients; with `n1` an interim analysis after `n1` patients per
-    basket stops a basket for futility when its borrowed posterior predictive probability of
-    final success (`interim="postpred"`; "posterior": its borrowed posterior probability) is
-    below `futility`, and for efficacy (H0 rejected) when above `efficacy`. The final analysis
-    of the continuing baskets borrows from every basket, stopped ones with their n1 data.
-    H0_i: p_i <= p0 is rejected when P(p_i > p0 | data, borrowing) >= lambda.
+    Every basket enrols `n` patients (one number, or one per basket); with `n1` an interim
+    analysis after `n1` patients per basket stops a basket for futility when its borrowed
+    posterior predictive probability of final success (`interim="postpred"`; "posterior": its
+    borrowed posterior probability) is below `futility`, and for efficacy (H0 rejected) when
+    above `efficacy`. The final analysis of the continuing baskets borrows from every basket,
+    stopped ones with their n1 data. H0_i: p_i <= p0 is rejected when
+    P(p_i > p0 | data, borrowing) >= lambda.
+
+    Baskets with equal n and response rate are exchangeable (the borrowing is symmetric), so
+    the outcomes are enumerated as per-group multisets of response counts weighted by their
+    multinomial probability, in chunks of bounded memory. A design with more than
+    `EXACT_OUTCOME_LIMIT` such outcomes raises `ExactComputationTooLarge` before any
+    enumeration; `fujikawa_simulated` estimates those by Monte Carlo.
     """
     settings = settings or FujikawaSettings()
     rates, nulls = _check_rates(response_rates, p0)
-    n = check_int_range("n", n, 1, MAX_BASKET_N)
-    k = len(rates)
+    sizes = _check_sizes(n, len(rates))
+    n_detail: int | list[int] = int(sizes[0]) if isinstance(n, int) else [int(s) for s in sizes]
     if n1 is None:
-        rejection, fwer, any_correct = _fujikawa_single_stage(settings, rates, nulls, n)
-        ess = np.full(k, float(n))
-        details: dict[str, Any] = {"n": n}
+        layout = _grouped_layout(rates, nulls, sizes, by_rate=False)
+        by_column, fwer, any_correct, outcomes = _fujikawa_single_stage(settings, layout)
+        rejection = layout.reorder(by_column)
+        ess = sizes.astype(float)
+        details: dict[str, Any] = {"n": n_detail}
     else:
-        n1 = check_int_range("n1", n1, 1, n - 1)
-        if not 0.0 <= futility < efficacy <= 1.0:
-            raise TrialInputError(
-                "futility/efficacy", (futility, efficacy), "0 <= futility < efficacy <= 1"
-            )
-        if interim not in ("postpred", "posterior"):
-            raise TrialInputError("interim", interim, "'postpred' or 'posterior'")
-        rejection, fwer, any_correct, ess = _fujikawa_two_stage(
-            settings, rates, nulls, n, n1, interim, futility, efficacy
+        stages = _check_interim(n1, sizes, interim, futility, efficacy)
+        layout = _grouped_layout(rates, nulls, sizes, by_rate=True)
+        by_column, fwer, any_correct, continuing, outcomes = _fujikawa_two_stage(
+            settings, layout, stages
         )
-        details = {"n": n, "n1": n1, "interim": interim, "futility": futility, "efficacy": efficacy}
+        rejection = layout.to_baskets(by_column)
+        ess = stages.n1 + (sizes - stages.n1) * layout.to_baskets(continuing)
+        details = {"n": n_detail, "n1": n1, "interim": interim, "futility": futility,
+                   "efficacy": efficacy}  # fmt: skip
     details.update(
         lambda_=settings.lambda_, epsilon=settings.epsilon, tau=settings.tau,
-        logbase=settings.logbase, borrowing=settings.borrowing,
+        logbase=settings.logbase, borrowing=settings.borrowing, exact_outcomes=outcomes,
     )  # fmt: skip
     return _summarise_exact(
         f"fujikawa ({settings.borrowing})", rates, nulls, rejection, fwer, any_correct, ess,
@@ -399,11 +450,46 @@ def fujikawa_design(
     )  # fmt: skip
 
 
+def fujikawa_simulated(
+    response_rates: Sequence[float],
+    p0: float,
+    n: int | Sequence[int],
+    settings: FujikawaSettings | None = None,
+    *,
+    n1: int | None = None,
+    interim: InterimRule = "postpred",
+    futility: float = 0.1,
+    efficacy: float = 0.9,
+    n_sim: int = 10_000,
+    seed: int = 1,
+    workers: int = 1,
+    block_size: int = 2_000,
+) -> BasketOperatingCharacteristics:
+    """Monte-Carlo operating characteristics of the Fujikawa design (the same decision rules as
+    `fujikawa_design`), for designs too large to enumerate exactly; SEs are Monte-Carlo SEs and
+    the expected sample sizes are simulated means."""
+    settings = settings or FujikawaSettings()
+    rates, nulls = _check_rates(response_rates, p0)
+    sizes = _check_sizes(n, len(rates))
+    stages = None if n1 is None else _check_interim(n1, sizes, interim, futility, efficacy)
+    model = _borrowing_model(settings, _model_sizes(sizes, stages))
+    simulator = _FujikawaSimulator(settings, model, rates, nulls, sizes, stages)
+    summary = run_simulation(simulator, n_sim, seed, workers=workers, block_size=block_size)
+    ess = np.array([summary[f"n_{i + 1}"].mean for i in range(len(rates))])
+    details: dict[str, Any] = {"n": n if isinstance(n, int) else list(n), "n_sim": n_sim,
+                               "seed": seed, "lambda_": settings.lambda_}  # fmt: skip
+    if stages is not None:
+        details.update(n1=n1, interim=interim, futility=futility, efficacy=efficacy)
+    return _simulated(
+        f"fujikawa ({settings.borrowing}, simulated)", rates, nulls, summary, ess, details
+    )
+
+
 def calibrate_lambda(
     alpha: float,
     k: int,
     p0: float,
-    n: int,
+    n: int | Sequence[int],
     settings: FujikawaSettings | None = None,
     *,
     digits: int = 4,
@@ -444,6 +530,176 @@ def calibrate_lambda(
     return high / scale, fwer(high)
 
 
+def _check_sizes(n: int | Sequence[int], k: int) -> np.ndarray:
+    if isinstance(n, Sequence):
+        if len(n) != k:
+            raise TrialInputError("n", list(n), f"one sample size per basket ({k} numbers)")
+        return np.array([check_int_range(f"n[{i}]", x, 1, MAX_BASKET_N) for i, x in enumerate(n)])
+    return np.full(k, check_int_range("n", n, 1, MAX_BASKET_N))
+
+
+def _check_interim(
+    n1: int, sizes: np.ndarray, interim: str, futility: float, efficacy: float
+) -> _Interim:
+    n1 = check_int_range("n1", n1, 1, int(sizes.min()) - 1)
+    if not 0.0 <= futility < efficacy <= 1.0:
+        raise TrialInputError(
+            "futility/efficacy", (futility, efficacy), "0 <= futility < efficacy <= 1"
+        )
+    if interim not in ("postpred", "posterior"):
+        raise TrialInputError("interim", interim, "'postpred' or 'posterior'")
+    return _Interim(n1, interim, futility, efficacy)  # type: ignore[arg-type]
+
+
+def _model_sizes(sizes: np.ndarray, stages: _Interim | None) -> tuple[int, ...]:
+    """Every sample size a basket's state can have: n (and n1 with an interim)."""
+    every = set(sizes.tolist()) | (set() if stages is None else {stages.n1})
+    return tuple(sorted(int(s) for s in every))
+
+
+# ----------------------------------------------------------- exact enumeration by multisets
+
+EXACT_OUTCOME_LIMIT = 12_000_000
+"""Most outcomes an exact Fujikawa computation enumerates (10.5 million for 8 baskets of n = 24
+at the global null take about 30 s, benchmarks/trials_basket.py); larger designs are refused
+before enumerating."""
+_CHUNK_ELEMENTS = 1_000_000  # outcomes x baskets per chunk: ~8 MB per float array
+_COMB_CAP = 2**62
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Baskets ordered into groups whose members the borrowing treats alike (equal n and p0).
+
+    Columns are the baskets reordered group by group; within a group the borrowing is
+    symmetric, so an outcome is a sorted multiset of response counts per group. Two-stage
+    designs group by response rate too (the members are then exchangeable); single-stage
+    designs only by n, p0 and whether the null is true, the multiset's probability then
+    coming from `_multiset_distribution`.
+    """
+
+    order: np.ndarray  # basket of each column
+    group: np.ndarray  # group of each column
+    starts: tuple[int, ...]  # first column of each group
+    counts: tuple[int, ...]  # baskets in each group
+    sizes: np.ndarray  # n of each column
+    rates: np.ndarray  # response rate of each column
+    nulls: np.ndarray  # p0 of each column
+
+    @property
+    def null(self) -> np.ndarray:
+        return self.rates <= self.nulls
+
+    def reorder(self, by_column: np.ndarray) -> np.ndarray:
+        """Per-column values -> the same values in basket order."""
+        result = np.empty(len(self.order))
+        result[self.order] = by_column
+        return result
+
+    def to_baskets(self, by_column: np.ndarray) -> np.ndarray:
+        """Per-column sums -> per-basket values (a group's baskets share its column mean)."""
+        means = np.bincount(self.group, weights=by_column) / np.bincount(self.group)
+        result = np.empty(len(self.order))
+        result[self.order] = means[self.group]
+        return result
+
+
+def _grouped_layout(
+    rates: np.ndarray, nulls: np.ndarray, sizes: np.ndarray, *, by_rate: bool
+) -> _Layout:
+    keys: dict[tuple[int, float, float | bool], list[int]] = {}
+    for basket, (n, rate, null) in enumerate(
+        zip(sizes.tolist(), rates.tolist(), nulls.tolist(), strict=True)
+    ):
+        keys.setdefault((n, null, rate if by_rate else rate <= null), []).append(basket)
+    members = [sorted(m, key=lambda b: rates[b]) for m in keys.values()]
+    order = np.concatenate([np.array(m) for m in members])
+    counts = tuple(len(m) for m in members)
+    starts = tuple(int(s) for s in np.cumsum((0, *counts[:-1])))
+    group = np.repeat(np.arange(len(members)), counts)
+    return _Layout(order, group, starts, counts, sizes[order], rates[order], nulls[order])
+
+
+def _comb_table(k: int, top: int) -> np.ndarray:
+    """table[j, x] = C(x, j) for j = 0..k, x = 0..top, capped at 2**62 (ranks stay far below)."""
+    table = np.zeros((k + 1, top + 1), dtype=np.int64)
+    for j in range(k + 1):
+        table[j] = [min(math.comb(x, j), _COMB_CAP) for x in range(top + 1)]
+    return table
+
+
+def _unrank_multisets(rank: np.ndarray, size: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """The multisets with colex rank `rank` (M,) and `size` (M,) elements, as sorted rows of
+    width size.max() (0 past a row's size).
+
+    A sorted multiset v_1 <= ... <= v_m is the combination x_j = v_j + j - 1; the combinatorial
+    number system ranks it sum_j C(x_j, j), and the greedy inverse below takes, from j = m
+    down, the largest x with C(x, j) <= rank.
+    """
+    width = int(size.max()) if len(size) else 0
+    values = np.zeros((len(rank), width), dtype=np.int64)
+    rank = rank.copy()
+    for j in range(width, 0, -1):
+        active = np.nonzero(size >= j)[0]
+        x = np.searchsorted(table[j], rank[active], side="right") - 1
+        rank[active] -= table[j, x]
+        values[active, j - 1] = x - (j - 1)
+    return values
+
+
+def _orderings(values: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Ordered outcomes behind each row: per class of adjacent columns, c! / prod(mult!) of its
+    sorted values (the multinomial coefficient), as prod(position / run length)."""
+    classes = np.broadcast_to(classes, values.shape)
+    weight = np.ones(len(values))
+    position, run = np.ones(len(values)), np.ones(len(values))
+    for j in range(1, values.shape[1]):
+        same_class = classes[:, j] == classes[:, j - 1]
+        position = np.where(same_class, position + 1.0, 1.0)
+        run = np.where(same_class & (values[:, j] == values[:, j - 1]), run + 1.0, 1.0)
+        weight *= position / run
+    return weight
+
+
+def _refuse_if_too_large(outcomes: float, layout: _Layout, stage: str) -> None:
+    """Raise ExactComputationTooLarge, before any enumeration, above EXACT_OUTCOME_LIMIT."""
+    if outcomes > EXACT_OUTCOME_LIMIT:
+        sizes = ", ".join(str(s) for s in sorted(set(layout.sizes.tolist())))
+        rates = layout.rates[np.argsort(layout.order)].tolist()
+        groups = " x ".join(str(c) for c in layout.counts)
+        raise ExactComputationTooLarge(
+            "response_rates", rates, int(outcomes), EXACT_OUTCOME_LIMIT,
+            f"{len(rates)} baskets with n = {sizes}, enumerated as multisets of response "
+            f"counts in groups of {groups} baskets{stage}. Estimate these operating "
+            "characteristics by simulation with permedhub.trials.basket.fujikawa_simulated "
+            "(the same arguments plus n_sim and seed), or use fewer baskets or fewer patients",
+        )  # fmt: skip
+
+
+def _chunks(total: int, k: int) -> Iterator[np.ndarray]:
+    rows = max(1, _CHUNK_ELEMENTS // k)
+    for start in range(0, total, rows):
+        yield np.arange(start, min(total, start + rows), dtype=np.int64)
+
+
+def _group_outcomes(
+    index: np.ndarray, layout: _Layout, levels: np.ndarray, table: np.ndarray
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Outcome numbers -> (response counts (M, k), each group's multiset rank (M,)): mixed
+    radix over the groups (last fastest), each digit the colex rank of the group's multiset."""
+    values = np.empty((len(index), len(layout.order)), dtype=np.int64)
+    ranks: list[np.ndarray] = [index] * len(layout.counts)
+    rest = index.copy()
+    for g in range(len(layout.counts) - 1, -1, -1):
+        start, count = layout.starts[g], layout.counts[g]
+        radix = math.comb(int(levels[g]) - 1 + count, count)
+        ranks[g], rest = rest % radix, rest // radix
+        values[:, start : start + count] = _unrank_multisets(
+            ranks[g], np.full(len(index), count), table
+        )
+    return values, ranks
+
+
 def _accumulate(
     decisions: np.ndarray, probability: np.ndarray, null: np.ndarray
 ) -> tuple[np.ndarray, float, float]:
@@ -453,79 +709,286 @@ def _accumulate(
     return rejection, fwer, any_correct
 
 
+def _binomial_table(sizes: np.ndarray, rates: np.ndarray) -> np.ndarray:
+    """pmf[j, x] = P(X = x), X ~ Bin(sizes[j], rates[j]) (0 for x > sizes[j])."""
+    return np.asarray(binom.pmf(np.arange(int(sizes.max()) + 1)[None, :], sizes[:, None],
+                                rates[:, None]))  # fmt: skip
+
+
+def _ranks_without(values: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """Colex ranks (M, m) of each sorted multiset row (M, m) with its element q removed.
+
+    The rank is sum_p C(v_p + p, p + 1); removing position q moves every later element one
+    place down, so its term becomes C(v_p + p - 1, p)."""
+    m = values.shape[1]
+    positions = np.arange(m)[None, :]
+    before = table[positions + 1, values + positions]
+    after = np.where(positions > 0, table[positions, np.maximum(values + positions - 1, 0)], 0)
+    left = np.cumsum(before, axis=1) - before
+    right = after.sum(axis=1, keepdims=True) - np.cumsum(after, axis=1)
+    return np.asarray(left + right)
+
+
+def _first_of_runs(values: np.ndarray) -> np.ndarray:
+    """True at the first position of every distinct value of each sorted row."""
+    first = np.ones(values.shape, dtype=bool)
+    first[:, 1:] = values[:, 1:] != values[:, :-1]
+    return first
+
+
+def _multiset_distribution(pmfs: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """P(the response counts of baskets with distributions pmfs (m, L) form the multiset of
+    each colex rank), over all C(L - 1 + m, m) multisets.
+
+    Baskets are added one at a time: P_j(M) = sum over the distinct values v of M of
+    pmf_j(v) P_{j-1}(M - v), which reads the previous table (no scatter), in chunks."""
+    levels = pmfs.shape[1]
+    previous = np.ones(1)
+    for j in range(1, len(pmfs) + 1):
+        current = np.empty(math.comb(levels - 1 + j, j))
+        for ranks in _chunks(len(current), j):
+            values = _unrank_multisets(ranks, np.full(len(ranks), j), table)
+            terms = pmfs[j - 1][values] * previous[_ranks_without(values, table)]
+            current[ranks] = np.where(_first_of_runs(values), terms, 0.0).sum(axis=1)
+        previous = current
+    return previous
+
+
+class _GroupLaw:
+    """The probability of a group's multiset of response counts and its baskets' rejections.
+
+    Baskets with one response rate: the multinomial number of orderings times the product of
+    the pmfs. Mixed rates: a table over the group's multisets (`_multiset_distribution`),
+    and for basket i the leave-one-out table of the others, P(r_i = v, multiset A) =
+    pmf_i(v) P_{others}(A - v).
+    """
+
+    def __init__(self, pmfs: np.ndarray, rates: np.ndarray, table: np.ndarray):
+        self.pmfs, self.table = pmfs, table
+        self.uniform = bool(np.all(rates == rates[0]))
+        self.distribution = np.empty(0)
+        self.leave_one_out: dict[int, np.ndarray] = {}
+        self.rate_of = np.unique(rates, return_inverse=True)[1]
+        if not self.uniform:
+            self.distribution = _multiset_distribution(pmfs, table)
+            for rate in range(self.rate_of.max() + 1):
+                one = int(np.nonzero(self.rate_of == rate)[0][0])
+                others = np.delete(pmfs, one, axis=0)
+                self.leave_one_out[rate] = _multiset_distribution(others, table)
+        self.rejection = np.zeros(len(pmfs))
+
+    def probability(self, values: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+        if self.uniform:
+            orderings = _orderings(values, np.zeros(values.shape[1]))
+            return orderings * np.prod(self.pmfs[0][values], axis=1)
+        return self.distribution[ranks]
+
+    def add_rejections(
+        self, values: np.ndarray, decisions: np.ndarray, own: np.ndarray, others: np.ndarray
+    ) -> None:
+        """Add this chunk's P(basket rejected); own and others: the probability of the rows'
+        multiset of this group and of the other groups' multisets."""
+        if self.uniform:
+            # exchangeable baskets share the mean of the group's columns
+            expected = float((decisions * (own * others)[:, None]).sum())
+            self.rejection += expected / len(self.pmfs)
+            return
+        rejected = decisions & _first_of_runs(values)
+        removed = _ranks_without(values, self.table) if values.shape[1] > 1 else None
+        for rate, table in self.leave_one_out.items():
+            members = self.rate_of == rate
+            pmf = self.pmfs[np.nonzero(members)[0][0]]
+            rest = table[removed] if removed is not None else np.ones(values.shape)
+            joint = np.where(rejected, pmf[values] * rest, 0.0).sum(axis=1)
+            self.rejection[members] += float((joint * others).sum())
+
+
 def _fujikawa_single_stage(
-    settings: FujikawaSettings, rates: np.ndarray, nulls: np.ndarray, n: int
-) -> tuple[np.ndarray, float, float]:
-    k = len(rates)
-    model = _borrowing_model(settings, n, None)
-    pmf = binom.pmf(np.arange(n + 1)[None, :], n, rates[:, None])  # (k, n + 1)
-    null = rates <= nulls
-    rejection, fwer, any_correct = np.zeros(k), 0.0, 0.0
-    grid = _outcome_grid(n + 1, k)
-    for start in range(0, len(grid), _ENUMERATION_ROWS):
-        states = grid[start : start + _ENUMERATION_ROWS]
-        decisions = model.reject(states, nulls)
-        probability = np.prod(pmf[np.arange(k)[None, :], states], axis=1)
-        rej, fw, ac = _accumulate(decisions, probability, null)
-        rejection += rej
+    settings: FujikawaSettings, layout: _Layout
+) -> tuple[np.ndarray, float, float, int]:
+    """(P(reject) per column, FWER, P(any correct rejection), outcomes)."""
+    k = len(layout.order)
+    levels = np.array([layout.sizes[s] + 1 for s in layout.starts])
+    total = math.prod(
+        math.comb(int(lv) - 1 + c, c) for lv, c in zip(levels, layout.counts, strict=True)
+    )
+    _refuse_if_too_large(total, layout, " (true nulls apart from the others)")
+    model = _borrowing_model(settings, _model_sizes(layout.sizes, None))
+    offsets = model.offsets(layout.sizes)[None, :]
+    pmf = _binomial_table(layout.sizes, layout.rates)
+    table = _comb_table(k, int(levels.max()) + k)
+    spans = [slice(s, s + c) for s, c in zip(layout.starts, layout.counts, strict=True)]
+    laws = [
+        _GroupLaw(pmf[span, : levels[g]], layout.rates[span], table) for g, span in enumerate(spans)
+    ]
+    fwer, any_correct = 0.0, 0.0
+    for index in _chunks(total, k):
+        values, ranks = _group_outcomes(index, layout, levels, table)
+        factors = [law.probability(values[:, span], ranks[g])
+                   for g, (law, span) in enumerate(zip(laws, spans, strict=True))]  # fmt: skip
+        probability = np.prod(factors, axis=0)
+        decisions = model.reject(offsets + values, layout.nulls)
+        _, fw, ac = _accumulate(decisions, probability, layout.null)
         fwer += fw
         any_correct += ac
-    return rejection, fwer, any_correct
+        for g, (law, span) in enumerate(zip(laws, spans, strict=True)):
+            others = np.prod([f for h, f in enumerate(factors) if h != g], axis=0)
+            law.add_rejections(values[:, span], decisions[:, span], factors[g], others)
+    return np.concatenate([law.rejection for law in laws]), fwer, any_correct, total
+
+
+@dataclass(frozen=True)
+class _StageOne:
+    """A chunk of stage-1 outcomes with their interim decisions and stage-2 classes."""
+
+    values: np.ndarray  # stage-1 responses (M, k)
+    probability: np.ndarray  # (M,)
+    decision: np.ndarray  # -1 / 0 / 1 per column (M, k)
+    classes: np.ndarray  # stage-2 class of each column (M, k); stopped columns alone
+    class_size: np.ndarray  # size of the class starting at a column, else 0 (M, k)
+    continuations: np.ndarray  # stage-2 outcomes behind each row (M,), float
+
+
+def _stage_one_chunks(
+    settings: FujikawaSettings,
+    model: _BorrowingModel,
+    layout: _Layout,
+    stages: _Interim,
+    table: np.ndarray,
+    stage2_counts: np.ndarray,
+) -> Iterator[_StageOne]:
+    k = len(layout.order)
+    levels = np.full(len(layout.counts), stages.n1 + 1)
+    total = math.prod(math.comb(stages.n1 + c, c) for c in layout.counts)
+    _refuse_if_too_large(
+        total, layout, f" of equal response rate (stage 1 alone, n1 = {stages.n1})"
+    )
+    pmf1 = _binomial_table(np.full(k, stages.n1), layout.rates)
+    columns = np.arange(k)[None, :]
+    for index in _chunks(total, k):
+        values, _ = _group_outcomes(index, layout, levels, table)
+        orderings = _orderings(values, layout.group)
+        probability = orderings * np.prod(pmf1[columns, values], axis=1)
+        decision = stages.decisions(settings, model, values, layout.sizes, layout.nulls)
+        continuing = decision == 0
+        # Continuing baskets of one group with equal stage-1 counts stay exchangeable.
+        classes = np.where(continuing, layout.group * (stages.n1 + 1) + values, -1 - columns)
+        class_size = np.zeros(values.shape, dtype=np.int64)
+        tail = np.zeros(len(values), dtype=np.int64)
+        for j in range(k - 1, -1, -1):
+            same_next = classes[:, j] == classes[:, j + 1] if j < k - 1 else False
+            tail = np.where(continuing[:, j], np.where(same_next, tail + 1, 1), 0)
+            starts = continuing[:, j] & ((classes[:, j] != classes[:, j - 1]) if j else True)
+            class_size[:, j] = np.where(starts, tail, 0)
+        continuations = np.prod(stage2_counts[columns, class_size], axis=1)
+        yield _StageOne(values, probability, decision, classes, class_size, continuations)
+
+
+def _stage_two_outcomes(
+    chunk: _StageOne, rows: np.ndarray, local: np.ndarray, counts: np.ndarray, table: np.ndarray
+) -> np.ndarray:
+    """Stage-2 responses (M, k) of outcome `local` of stage-1 row `rows` (0 when stopped)."""
+    k = chunk.values.shape[1]
+    size = chunk.class_size[rows]
+    radix = counts[np.arange(k)[None, :], size]
+    digits = np.empty(size.shape, dtype=np.int64)
+    rest = local.copy()
+    for j in range(k - 1, -1, -1):
+        digits[:, j], rest = rest % radix[:, j], rest // radix[:, j]
+    values = np.zeros(size.shape, dtype=np.int64)
+    for j in range(k):
+        active = np.nonzero(size[:, j])[0]
+        if len(active) == 0:
+            continue
+        block = _unrank_multisets(digits[active, j], size[active, j], table)
+        for offset in range(block.shape[1]):
+            inside = np.nonzero(size[active, j] > offset)[0]
+            values[active[inside], j + offset] = block[inside, offset]
+    return values
 
 
 def _fujikawa_two_stage(
-    settings: FujikawaSettings,
-    rates: np.ndarray,
-    nulls: np.ndarray,
-    n: int,
-    n1: int,
-    interim: str,
-    futility: float,
-    efficacy: float,
-) -> tuple[np.ndarray, float, float, np.ndarray]:
-    k = len(rates)
-    n2 = n - n1
-    # States 0..n1: n1 patients with r responses; states n1+1..n1+n+1: n patients.
-    model = _borrowing_model(settings, n, n1)
-    null = rates <= nulls
-    baskets = np.arange(k)[None, :]
-    pmf1 = binom.pmf(np.arange(n1 + 1)[None, :], n1, rates[:, None])
-    pmf2 = binom.pmf(np.arange(n2 + 1)[None, :], n2, rates[:, None])
+    settings: FujikawaSettings, layout: _Layout, stages: _Interim
+) -> tuple[np.ndarray, float, float, np.ndarray, int]:
+    """(expected rejections per column, FWER, P(any correct rejection), P(continue) summed per
+    column, outcomes)."""
+    k = len(layout.order)
+    n2 = layout.sizes - stages.n1
+    model = _borrowing_model(settings, _model_sizes(layout.sizes, stages))
+    table = _comb_table(k, int(layout.sizes.max()) + 1 + k)  # covers stage 1 and stage 2
+    # stage2_counts[j, c]: stage-2 multisets of c continuing baskets like column j (float:
+    # counted before the limit is checked, so it must not overflow).
+    stage2_counts = np.array([[float(math.comb(int(m) + c, c)) for c in range(k + 1)] for m in n2])
 
-    stage1 = _outcome_grid(n1 + 1, k)
-    prob1 = np.prod(pmf1[baskets, stage1], axis=1)
-    a, b = model.posterior_shapes(stage1)
-    if interim == "postpred":
-        crit = np.array([_single_basket_critical_value(settings, n, p) for p in nulls])
-        score = betabinom.sf(crit[None, :] - stage1 - 1, n2, a, b)
-    else:
-        score = _upper_tail(a, b, nulls[None, :])
-    decision1 = np.where(score < futility, -1, np.where(score > efficacy, 1, 0))
-    continuing = decision1 == 0
-    ess = n1 + n2 * (prob1[:, None] * continuing).sum(axis=0)
+    def stage_one() -> Iterator[_StageOne]:
+        return _stage_one_chunks(settings, model, layout, stages, table, stage2_counts)
 
-    stage2 = _outcome_grid(n2 + 1, k)
-    batch = max(1, _ENUMERATION_ROWS // len(stage2))
-    rejection, fwer, any_correct = np.zeros(k), 0.0, 0.0
-    for start in range(0, len(stage1), batch):
-        r1 = stage1[start : start + batch]
-        cont = continuing[start : start + batch]
-        dec1 = decision1[start : start + batch]
-        p1 = prob1[start : start + batch]
-        rows = np.repeat(np.arange(len(r1)), len(stage2))
-        r2 = np.tile(stage2, (len(r1), 1))
-        keep = ~((~cont[rows]) & (r2 > 0)).any(axis=1)  # stopped baskets enrol no more
-        rows, r2 = rows[keep], r2[keep]
-        cont_rows = cont[rows]
-        states = np.where(cont_rows, n1 + 1 + r1[rows] + r2, r1[rows])
-        probability = p1[rows] * np.prod(np.where(cont_rows, pmf2[baskets, r2], 1.0), axis=1)
-        final = model.reject(states, nulls)
-        decisions = np.where(cont_rows, final, dec1[rows] == 1)
-        rej, fw, ac = _accumulate(decisions, probability, null)
-        rejection += rej
-        fwer += fw
-        any_correct += ac
-    return rejection, fwer, any_correct, ess
+    total = sum(float(chunk.continuations.sum()) for chunk in stage_one())
+    _refuse_if_too_large(total, layout, f" of equal response rate (two stages, n1 = {stages.n1})")
+    exact_counts = stage2_counts.astype(np.int64)
+    pmf2 = _binomial_table(n2, layout.rates)
+    final_offsets = model.offsets(layout.sizes)[None, :]
+    interim_offsets = model.offsets(np.full(k, stages.n1))[None, :]
+    columns = np.arange(k)[None, :]
+    rejection, fwer, any_correct, continuing = np.zeros(k), 0.0, 0.0, np.zeros(k)
+    for chunk in stage_one():
+        continuing += ((chunk.decision == 0) * chunk.probability[:, None]).sum(axis=0)
+        ends = np.cumsum(chunk.continuations.astype(np.int64))
+        for index in _chunks(int(ends[-1]), k):
+            rows = np.searchsorted(ends, index, side="right")
+            local = index - (ends[rows] - chunk.continuations[rows].astype(np.int64))
+            x1 = chunk.values[rows]
+            cont = chunk.decision[rows] == 0
+            x2 = _stage_two_outcomes(chunk, rows, local, exact_counts, table)
+            probability = (
+                chunk.probability[rows]
+                * _orderings(x2, chunk.classes[rows])
+                * np.prod(np.where(cont, pmf2[columns, x2], 1.0), axis=1)
+            )
+            states = np.where(cont, final_offsets + x1 + x2, interim_offsets + x1)
+            final = model.reject(states, layout.nulls)
+            decisions = np.where(cont, final, chunk.decision[rows] == 1)
+            rej, fw, ac = _accumulate(decisions, probability, layout.null)
+            rejection += rej
+            fwer += fw
+            any_correct += ac
+    return rejection, fwer, any_correct, continuing, int(total)
+
+
+@dataclass(frozen=True)
+class _FujikawaSimulator:
+    settings: FujikawaSettings
+    model: _BorrowingModel
+    rates: np.ndarray
+    nulls: np.ndarray
+    sizes: np.ndarray
+    stages: _Interim | None
+
+    def __call__(self, rng: np.random.Generator, n_trials: int) -> dict[str, np.ndarray]:
+        k = len(self.rates)
+        final_offsets = self.model.offsets(self.sizes)[None, :]
+        if self.stages is None:
+            responses = rng.binomial(self.sizes, self.rates, size=(n_trials, k))
+            reject = self.model.reject(final_offsets + responses, self.nulls)
+            enrolled = np.broadcast_to(self.sizes, reject.shape)
+        else:
+            n1 = self.stages.n1
+            first = rng.binomial(n1, self.rates, size=(n_trials, k))
+            second = rng.binomial(self.sizes - n1, self.rates, size=(n_trials, k))
+            decision = self.stages.decisions(
+                self.settings, self.model, first, self.sizes, self.nulls
+            )
+            cont = decision == 0
+            interim_offsets = self.model.offsets(np.full(k, n1))[None, :]
+            states = np.where(cont, final_offsets + first + second, interim_offsets + first)
+            reject = np.where(cont, self.model.reject(states, self.nulls), decision == 1)
+            enrolled = np.where(cont, self.sizes[None, :], n1)
+        null = self.rates <= self.nulls
+        metrics = {f"reject_{i + 1}": reject[:, i].astype(float) for i in range(k)}
+        metrics.update({f"n_{i + 1}": enrolled[:, i].astype(float) for i in range(k)})
+        metrics["fwer"] = (reject & null).any(axis=1).astype(float)
+        metrics["any_correct_rejection"] = (reject & ~null).any(axis=1).astype(float)
+        return metrics
 
 
 # --------------------------------------------------------------------------- BHM

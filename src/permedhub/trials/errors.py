@@ -37,6 +37,23 @@ class TrialInputError(ValueError):
         super().__init__(f"{field} = {value!r} is invalid: expected {expected}")
 
 
+class ExactComputationTooLarge(TrialInputError):
+    """An exact computation would enumerate more outcomes than its stated limit.
+
+    The message names the input, the number of outcomes, the limit and what to do instead
+    (typically a simulation); `outcomes` and `limit` are kept as attributes.
+    """
+
+    def __init__(self, field: str, value: Any, outcomes: int, limit: int, instead: str) -> None:
+        super().__init__(field, value, f"a design with at most {limit:,} outcomes to enumerate")
+        self.outcomes = outcomes
+        self.limit = limit
+        self.args = (
+            f"{field} = {value!r}: the exact computation would enumerate {outcomes:,} outcomes, "
+            f"more than the limit of {limit:,}; {instead}",
+        )
+
+
 def _is_real(value: Any) -> bool:
     try:
         return not isinstance(value, bool) and math.isfinite(float(value))
