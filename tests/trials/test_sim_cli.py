@@ -259,3 +259,26 @@ def test_basket_document_can_calibrate_lambda_to_a_fwer(tmp_path: Path) -> None:
     # baskexact README: adjust_lambda -> lambda 0.9942, type 1 error rate 0.02451947
     assert scenario["parameters"]["lambda"] == 0.9942
     assert scenario["metrics"]["fwer"]["estimate"] == pytest.approx(0.02451947, abs=1e-7)
+
+
+def test_a_basket_document_too_large_to_enumerate_says_how_to_simulate_it(tmp_path: Path) -> None:
+    ten = {"design": "basket", "p0": 0.2, "n": 24, "scenarios": [{"response_rates": [0.2] * 10}]}
+    refused = runner.invoke(app, ["trials", "simulate", str(write(tmp_path, ten))])
+    assert refused.exit_code == 2 and refused.stdout == ""
+    assert "131,128,140 outcomes" in refused.stderr and "computation: simulated" in refused.stderr
+    simulated = run_json(str(write(tmp_path, {**ten, "computation": "simulated"})), "--n-sim",
+                         "500")  # fmt: skip
+    scenario = simulated["scenarios"][0]
+    assert scenario["exact"] is False and scenario["metrics"]["fwer"]["mc_se"] > 0
+
+
+def test_simulated_basket_results_agree_with_the_exact_ones(tmp_path: Path) -> None:
+    small = {"design": "basket", "p0": 0.2, "n": 12,
+             "scenarios": [{"response_rates": [0.2, 0.2, 0.5]}]}  # fmt: skip
+    exact = run_json(str(write(tmp_path, small)))["scenarios"][0]["metrics"]
+    simulated = run_json(
+        str(write(tmp_path, {**small, "computation": "simulated"})), "--n-sim", "4000"
+    )["scenarios"][0]["metrics"]
+    for key in ("reject_basket_1", "reject_basket_3", "fwer"):
+        se = simulated[key]["mc_se"]
+        assert abs(simulated[key]["estimate"] - exact[key]["estimate"]) < 4 * se + 1e-9

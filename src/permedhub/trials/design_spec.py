@@ -147,6 +147,8 @@ class BasketSpec(_Strict):
     alpha: Alpha = 0.05
     beta: Probability = 0.2
     criterion: Literal["optimal", "minimax", "single_stage"] = "optimal"
+    # fujikawa / power_prior: exact enumeration, or Monte-Carlo for designs too large for it
+    computation: Literal["exact", "simulated"] = "exact"
     scenarios: Annotated[list[BasketScenario], Field(min_length=1)]
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)

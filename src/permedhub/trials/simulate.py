@@ -29,7 +29,7 @@ from permedhub.trials.enrichment import (
     NormalScenario,
     SampleSizeReestimation,
 )
-from permedhub.trials.errors import TrialInputError
+from permedhub.trials.errors import ExactComputationTooLarge, TrialInputError
 from permedhub.trials.platform import PlatformDesign, PlatformScenario, simulate_platform
 from permedhub.trials.rng import BLOCK_SIZE, check_n_sim, check_seed
 
@@ -214,10 +214,24 @@ def _basket_results(spec: BasketSpec, n_sim: int, seed: int, workers: int) -> li
                     efficacy=spec.efficacy,
                 )  # fmt: skip
                 settings = replace(settings, lambda_=cutoff)
-            oc = basket.fujikawa_design(
-                rates, spec.p0, spec.n, settings, n1=spec.n1, interim=spec.interim,
-                futility=spec.futility, efficacy=spec.efficacy,
-            )  # fmt: skip
+            options: dict[str, Any] = {
+                "n1": spec.n1, "interim": spec.interim, "futility": spec.futility,
+                "efficacy": spec.efficacy,
+            }  # fmt: skip
+            if spec.computation == "simulated":
+                oc = basket.fujikawa_simulated(
+                    rates, spec.p0, spec.n, settings, **options, n_sim=n_sim, seed=seed,
+                    workers=workers, block_size=BHM_BLOCK_SIZE,
+                )  # fmt: skip
+            else:
+                try:
+                    oc = basket.fujikawa_design(tuple(rates), spec.p0, spec.n, settings, **options)
+                except ExactComputationTooLarge as error:
+                    raise ExactComputationTooLarge(
+                        f"scenarios[{index}].response_rates", list(rates), error.outcomes,
+                        error.limit, "set `computation: simulated` in the design document to "
+                        "simulate it (--n-sim trials), or use fewer baskets or patients",
+                    ) from None  # fmt: skip
         elif spec.method == "bhm":
             assert spec.n is not None
             prior = basket.BhmPrior(**spec.prior.model_dump())
