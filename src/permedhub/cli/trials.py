@@ -477,17 +477,11 @@ def _survival(
     )  # fmt: skip
 
 
-class SizedEndpoint(StrEnum):
-    binary = "binary"
-    continuous = "continuous"
-    survival = "survival"
-
-
 @app.command("gsd-size")
 def gsd_size_command(
     looks: int = typer.Option(..., "--looks", help="Number of analyses K."),
     boundary: Boundary = typer.Option(..., "--boundary", help="Boundary family."),
-    endpoint: SizedEndpoint = typer.Option(
+    endpoint: Endpoint = typer.Option(
         ..., "--endpoint", help="binary/continuous: patients; survival: events."
     ),
     alpha: float = typer.Option(0.025, "--alpha", help="Type I error (two-sided if --sided 2)."),
@@ -528,7 +522,7 @@ def gsd_size_command(
         )
     )  # fmt: skip
     base: fixed.FixedDesign
-    if endpoint is SizedEndpoint.binary:
+    if endpoint is Endpoint.binary:
         pc = _need("--p-control", p_control, name)
         pt = _need("--p-treatment", p_treatment, name)
         if variance not in ("pooled", "unpooled"):
@@ -537,7 +531,7 @@ def gsd_size_command(
         base = _run(
             lambda: fixed.binary_sample_size(pc, pt, alpha, beta, sided, allocation_ratio, pooled)
         )
-    elif endpoint is SizedEndpoint.continuous:
+    elif endpoint is Endpoint.continuous:
         d = _need("--delta", delta, name)
         s = _need("--sd", sd, name)
         base = _run(
@@ -560,7 +554,7 @@ def gsd_size_command(
                 chosen,  # type: ignore[arg-type]
             )
         )
-    if endpoint is SizedEndpoint.survival:
+    if endpoint is Endpoint.survival:
         size = gsd.group_sequential_size(design, [float(base.inputs["events_exact"])], "events")
     else:
         control = float(base.inputs["n_control_exact"])
