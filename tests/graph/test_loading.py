@@ -444,3 +444,30 @@ def test_a_big_load_on_postgresql_is_vacuumed_and_analysed_once_committed(
     for table in ("organisation", "audit_entry", "search_document", "place_total"):
         last_vacuum, last_analyze = vacuumed(table)
         assert last_vacuum is not None and last_analyze is not None, table
+
+
+@pytest.mark.parametrize(
+    ("record", "field", "says"),
+    [
+        ({"website": "javascript:alert(1)"}, "website", "http(s) address"),
+        ({"website": "JavaScript:alert(document.cookie)"}, "website", "http(s) address"),
+        ({"website": "www.example.org"}, "website", "http(s) address"),
+        ({"website": "ftp://example.org/x"}, "website", "http(s) address"),
+        ({"source": "javascript:alert(1)"}, "source", "not a script or data link"),
+        ({"source": "java\tscript:alert(1)"}, "source", "not a script or data link"),
+        ({"source": "data:text/html,<script>alert(1)</script>"}, "source", "script or data"),
+    ],
+)
+def test_link_fields_take_web_addresses_only(engine, tmp_path, record, field, says):
+    path = write(tmp_path, "links.yaml", json.dumps({"organisations": [{**GOOD_ORG, **record}]}))
+    assert_rejected(engine, path, field=field, value=record[field], says=says)
+
+
+def test_citations_and_web_addresses_are_kept(engine, tmp_path):
+    record = {
+        **GOOD_ORG,
+        "website": "https://example.org/a?b=1",
+        "source": "CORDIS: project 779282; https://cordis.europa.eu/project/id/779282",
+    }
+    path = write(tmp_path, "ok.yaml", json.dumps({"organisations": [record]}))
+    assert load(engine, [path]).counts["organisations"].created == 1

@@ -289,3 +289,14 @@ def test_session_secret_is_made_once_per_data_dir_and_private(
     assert (tmp_path / "session-secret").stat().st_mode & 0o777 == 0o600
     monkeypatch.setenv("PERMEDHUB_SECRET_KEY", "from-the-environment")
     assert session_secret() == "from-the-environment"
+
+
+def test_a_curator_cannot_publish_a_script_link(web_engine: Engine) -> None:
+    with pytest.raises(curation.CurationError) as error:
+        curation.update_record(
+            web_engine, "organisation", "isciii",
+            {"website": "javascript:alert(1)", "source": "java\nscript:alert(1)"}, actor="t",
+        )  # fmt: skip
+    problems = {p.field: p.expected for p in error.value.problems}
+    assert set(problems) == {"website", "source"}
+    assert "http(s) address" in problems["website"]

@@ -14,8 +14,10 @@ import datetime as dt
 import functools
 import re
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -58,6 +60,29 @@ def _strip(value: Any) -> Any:
 
 
 Text = Annotated[str | None, BeforeValidator(_strip)]
+
+# Schemes a browser would run or read locally if a record's text became a link; browsers
+# ignore tabs and newlines inside a scheme, so they are dropped before comparing.
+SCRIPT_SCHEMES = re.compile(r"^(javascript|vbscript|data|file|blob):", re.IGNORECASE)
+
+
+def _web_address(value: str | None) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or " " in value:
+        raise ValueError("expected an http(s) address such as https://example.org")
+    return value
+
+
+def _citation(value: str | None) -> str | None:
+    if value is not None and SCRIPT_SCHEMES.match(re.sub(r"[\t\n\r ]", "", value)):
+        raise ValueError("expected a citation or an http(s) address, not a script or data link")
+    return value
+
+
+WebAddress = Annotated[str | None, BeforeValidator(_strip), AfterValidator(_web_address)]
+Citation = Annotated[str | None, BeforeValidator(_strip), AfterValidator(_citation)]
 Money = Annotated[float | None, Field(ge=0, description="EUR, not negative")]
 
 
@@ -137,7 +162,7 @@ class Record(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    source: Text = None
+    source: Citation = None
     uncertain: dict[str, str] = Field(default_factory=dict)
     approximate: dict[str, str] = Field(default_factory=dict)
 
@@ -221,7 +246,7 @@ class OrganisationIn(Record, StableId):
     city: Text = None
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
-    website: Text = None
+    website: WebAddress = None
     ror_id: Text = None
     expertise: list[str] = Field(default_factory=list)
     notes: Text = None
@@ -255,7 +280,7 @@ class InitiativeIn(Record, StableId):
     total_budget_eur: Money = None
     start: DateField = None
     end: DateField = None
-    website: Text = None
+    website: WebAddress = None
     summary: Text = None
     aims: list[str] = Field(default_factory=list)
     countries: list[Annotated[str, BeforeValidator(_country)]] = Field(default_factory=list)
