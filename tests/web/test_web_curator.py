@@ -326,6 +326,22 @@ def test_logout_ends_the_session(client: TestClient, log_in: LogIn) -> None:
     assert client.get("/curate").status_code == 401
 
 
+def test_a_cookie_saved_before_logout_no_longer_opens_the_curator_area(
+    client: TestClient, log_in: LogIn
+) -> None:
+    token = log_in(client, "vera")
+    saved = dict(client.cookies)
+    page = client.get("/curate")
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    client.post("/logout", data={"csrf_token": token}, follow_redirects=False)
+    client.cookies.clear()
+    client.cookies.update(saved)  # replay the session cookie from before the log-out
+    assert client.get("/curate").status_code == 401
+    log_in(client, "vera")  # a new login opens a new session
+    assert client.get("/curate").status_code == 200
+    assert "cache-control" not in {k.lower() for k in client.get("/").headers}
+
+
 def test_curator_edits_an_initiative_with_list_and_date_fields(
     client: TestClient, web_engine: Engine, log_in: LogIn
 ) -> None:

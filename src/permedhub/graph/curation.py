@@ -487,6 +487,7 @@ class UserView:
     name: str
     role: str
     created_at: dt.datetime | None
+    session_version: int = 0
 
 
 def role_rank(role: str) -> int:
@@ -532,7 +533,7 @@ def authenticate(engine: Engine, name: str, password: str) -> UserView | None:
             return None
         if user is None:
             return None
-        view = UserView(user.id, user.name, user.role, user.created_at)
+        view = UserView(user.id, user.name, user.role, user.created_at, user.session_version)
         needs_rehash = _hasher.check_needs_rehash(user.password_hash)
     if needs_rehash:
         with writing(engine) as session:
@@ -546,7 +547,19 @@ def authenticate(engine: Engine, name: str, password: str) -> UserView | None:
 
 def get_user(session: Session, user_id: int) -> UserView | None:
     user = session.get(UserAccount, user_id)
-    return UserView(user.id, user.name, user.role, user.created_at) if user else None
+    if user is None:
+        return None
+    return UserView(user.id, user.name, user.role, user.created_at, user.session_version)
+
+
+def revoke_sessions(engine: Engine, user_id: int) -> None:
+    """End every session of the account: cookies issued before this call stop working."""
+    with writing(engine) as session:
+        session.execute(
+            update(UserAccount)
+            .where(UserAccount.id == user_id)
+            .values(session_version=UserAccount.session_version + 1)
+        )
 
 
 def list_users(session: Session) -> list[UserView]:

@@ -257,6 +257,8 @@ class UserAccount(Base):
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    # Sessions carry the version they were issued under; log-out increments it (revocation).
+    session_version: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
 
 
 def table_of(model: type[Base]) -> Table:

@@ -16,7 +16,7 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
 from permedhub import config
-from permedhub.graph.curation import UserView, get_user, role_rank
+from permedhub.graph.curation import UserView, get_user, revoke_sessions, role_rank
 from permedhub.web.deps import engine_of
 
 SECRET_ENV = "PERMEDHUB_SECRET_KEY"
@@ -71,8 +71,9 @@ def current_user(request: Request) -> UserView | None:
         return None
     with Session(engine_of(request)) as session:
         user = get_user(session, user_id)
-    if user is None:
-        request.session.clear()
+    if user is None or request.session.get("session_version") != user.session_version:
+        request.session.clear()  # the account is gone, or this session was logged out
+        return None
     return user
 
 
@@ -107,10 +108,15 @@ Admin = Annotated[UserView, Depends(require_role("admin"))]
 def log_in(request: Request, user: UserView) -> None:
     request.session.clear()  # a fresh session (and CSRF token) on every login
     request.session["user_id"] = user.id
+    request.session["session_version"] = user.session_version
     request.session["csrf"] = secrets.token_urlsafe(32)
 
 
 def log_out(request: Request) -> None:
+    """End this account's sessions on the server too: a saved copy of the cookie is refused."""
+    user_id = request.session.get("user_id")
+    if isinstance(user_id, int):
+        revoke_sessions(engine_of(request), user_id)
     request.session.clear()
 
 

@@ -78,6 +78,9 @@ def json_script(data: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+PRIVATE_PREFIXES = ("/curate", "/login", "/logout")
+
+
 class SecurityHeaders(BaseHTTPMiddleware):
     """CSP without inline scripts, no framing, no MIME sniffing, same-origin referrers."""
 
@@ -88,4 +91,7 @@ class SecurityHeaders(BaseHTTPMiddleware):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.url.path.startswith(PRIVATE_PREFIXES):
+            # The curator area shows accounts and unpublished edits: never from a cache.
+            response.headers["Cache-Control"] = "no-store"
         return response
