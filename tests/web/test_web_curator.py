@@ -149,6 +149,14 @@ def test_login_without_csrf_token_is_refused(client: TestClient) -> None:
     assert response.status_code == 403
 
 
+def test_a_page_without_a_form_sets_no_session_cookie(client: TestClient) -> None:
+    for path in ("/", "/initiatives", "/organisations", "/tools/trials"):
+        answer = client.get(path)
+        assert answer.status_code == 200 and "set-cookie" not in answer.headers, path
+    # a page with a form needs the CSRF token, and so the session
+    assert "set-cookie" in client.get("/login").headers
+
+
 def test_session_cookie_is_secure_httponly_and_samesite(client: TestClient) -> None:
     cookie = client.get("/login").headers["set-cookie"].lower()
     assert "httponly" in cookie and "secure" in cookie and "samesite=strict" in cookie

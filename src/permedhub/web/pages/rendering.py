@@ -50,6 +50,20 @@ templates.env.filters["label"] = _label
 templates.env.globals["version"] = __version__
 
 
+class _LazyToken:
+    """The session's CSRF token, created only when a template writes it into a form: a page
+    without a form leaves the session empty, so an anonymous visitor gets no cookie."""
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+
+    def __str__(self) -> str:
+        return csrf_token(self._request)
+
+    def __html__(self) -> str:  # Jinja's autoescape: the token is URL-safe text
+        return str(self)
+
+
 def render(
     request: Request, template: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
@@ -57,7 +71,7 @@ def render(
     return templates.TemplateResponse(
         request,
         template,
-        {"user": current_user(request), "csrf_token": csrf_token(request), **context},
+        {"user": current_user(request), "csrf_token": _LazyToken(request), **context},
         status_code=status_code,
     )
 
