@@ -9,6 +9,7 @@ from platformdirs import user_data_dir
 
 DATABASE_URL_ENV = "PERMEDHUB_DATABASE_URL"
 DATA_DIR_ENV = "PERMEDHUB_DATA_DIR"
+TRUSTED_PROXIES_ENV = "PERMEDHUB_TRUSTED_PROXIES"
 
 
 def data_dir() -> Path:
@@ -26,3 +27,11 @@ def database_url() -> str:
     if configured:
         return configured
     return f"sqlite:///{data_dir() / 'permedhub.sqlite'}"
+
+
+def trusted_proxies() -> list[str]:
+    """Addresses (or networks) of the reverse proxies whose X-Forwarded-For is believed
+    (`PERMEDHUB_TRUSTED_PROXIES`, comma-separated); none by default, so a client cannot pick
+    the address the login limiter counts against by sending the header itself."""
+    configured = os.environ.get(TRUSTED_PROXIES_ENV, "")
+    return [part.strip() for part in configured.split(",") if part.strip()]
