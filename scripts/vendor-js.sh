@@ -18,11 +18,14 @@ cp "$nm/d3-geo/dist/d3-geo.min.js" "$out/d3-geo.min.js"
 cp "$nm/topojson-client/dist/topojson-client.min.js" "$out/topojson-client.min.js"
 # 50m keeps Malta, Singapore and the Caribbean and African island states that 110m drops.
 cp "$nm/world-atlas/countries-50m.json" "$out/countries-50m.json"
-for pkg in htmx.org cytoscape d3-array d3-geo topojson-client world-atlas; do
+# /docs (Swagger UI) from the package, not a CDN
+cp "$nm/swagger-ui-dist/swagger-ui-bundle.js" "$out/swagger-ui-bundle.js"
+cp "$nm/swagger-ui-dist/swagger-ui.css" "$out/swagger-ui.css"
+for pkg in htmx.org cytoscape d3-array d3-geo topojson-client world-atlas swagger-ui-dist; do
   version="$(node -p "require('$nm/$pkg/package.json').version")"
   echo "$pkg $version"
 done > "$out/VERSIONS.txt"
-for pkg in htmx.org cytoscape d3-array d3-geo topojson-client world-atlas; do
+for pkg in htmx.org cytoscape d3-array d3-geo topojson-client world-atlas swagger-ui-dist; do
   lic="$(ls "$nm/$pkg" | grep -i -m1 '^licen[cs]e' || true)"
   [ -n "$lic" ] && cp "$nm/$pkg/$lic" "$out/LICENSE-$pkg.txt"
 done

@@ -263,3 +263,14 @@ def test_a_missing_browser_fails_under_ci_and_skips_elsewhere(
     monkeypatch.setenv("CI", ci)
     with pytest.raises(outcome, match="Chromium is not installed"):
         chromium_or_skip("/nonexistent/chromium")
+
+
+def test_api_documentation_renders_from_the_package_under_a_policy(tab: Tab) -> None:
+    answer = tab.go("/docs")
+    policy = answer.headers["content-security-policy"]
+    assert "script-src 'self' 'sha256-" in policy and "unsafe-inline" not in policy.split(";")[1]
+    tab.page.wait_for_selector(".swagger-ui .info .title", timeout=15_000)
+    assert "PerMed Hub" in tab.page.locator(".swagger-ui .info .title").text_content()
+    assert tab.page.locator(".opblock").count() > 5  # the API's operations are listed
+    tab.shot("api-docs")
+    # outside_requests (a CDN) and console errors (CSP violations) are checked when the tab closes

@@ -14,6 +14,7 @@ from permedhub import __version__
 from permedhub.db import ensure_ready, make_engine
 from permedhub.graph.queries import InvalidFilter, NotFound
 from permedhub.search.query import SearchQueryError
+from permedhub.web import api_docs
 from permedhub.web.api import graph as graph_api
 from permedhub.web.api import search as search_api
 from permedhub.web.pages import install as install_pages
@@ -39,11 +40,14 @@ def create_app(engine: Engine | None = None, *, prepare_database: bool = True) -
         description="The ICPerMed family's knowledge graph: initiatives, organisations, "
         "countries, regions, links and calls, with their sources.",
         lifespan=lifespan,
+        docs_url=None,  # served from the package by api_docs below, not from a CDN
+        redoc_url=None,
     )
     app.state.engine = engine
     app.include_router(graph_api.router, prefix="/api")
     app.include_router(search_api.router, prefix="/api")
     app.include_router(tools_router)
+    app.include_router(api_docs.router)
     _add_error_handlers(app)
     install_pages(app)
     _freeze_startup_objects()
