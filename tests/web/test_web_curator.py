@@ -176,6 +176,53 @@ def test_login_is_rate_limited_after_five_failures(client: TestClient, csrf_of: 
     assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
 
 
+def test_failed_logins_survive_a_restart(
+    client: TestClient,
+    web_engine: Engine,
+    csrf_of: CsrfOf,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    from permedhub.web.app import create_app
+
+    token = csrf_of(client)
+    for _ in range(5):
+        client.post("/login", data={"name": "carol", "password": "nope", "csrf_token": token})
+    # a new app (as after a restart, or another worker) on the same database
+    monkeypatch.setenv("PERMEDHUB_SECRET_KEY", "test-secret-key")
+    monkeypatch.setenv("PERMEDHUB_DATA_DIR", str(tmp_path / "restarted"))
+    restarted_app = create_app(web_engine, prepare_database=False)
+    with TestClient(restarted_app, base_url="https://testserver") as restarted:
+        fresh = csrf_of(restarted)
+        again = restarted.post(
+            "/login", data={"name": "carol", "password": "curator-password-1", "csrf_token": fresh}
+        )
+    assert again.status_code == 429
+
+
+def test_login_limits_count_per_address_per_account_and_per_pair(web_engine: Engine) -> None:
+    from permedhub.web.auth import LoginRateLimiter
+
+    now = [1_000_000.0]
+    limiter = LoginRateLimiter(web_engine, window_s=300, clock=lambda: now[0])
+    for i in range(19):  # many names from one address: the address rule (20) is not yet met
+        limiter.failed(f"name-{i}", "198.51.100.7")
+    assert limiter.retry_after("someone-else", "198.51.100.7") == 0
+    limiter.failed("name-19", "198.51.100.7")
+    assert limiter.retry_after("someone-else", "198.51.100.7") > 0
+    assert limiter.retry_after("someone-else", "198.51.100.8") == 0  # other addresses are free
+    for _ in range(5):  # one account from one address: the pair rule (5)
+        limiter.failed("Carol ", "203.0.113.1")
+    assert limiter.retry_after("carol", "203.0.113.1") > 0
+    assert limiter.retry_after("carol", "203.0.113.2") == 0  # a stranger cannot lock carol out
+    for i in range(45):  # ... until one account is tried from 50 addresses
+        limiter.failed("carol", f"192.0.2.{i}")
+    assert limiter.retry_after("carol", "203.0.113.99") > 0
+    now[0] += 301  # the window slides past every failure
+    assert limiter.retry_after("carol", "203.0.113.99") == 0
+    assert limiter.retry_after("someone-else", "198.51.100.7") == 0
+
+
 def test_curator_edits_an_organisation_and_undoes_it(
     client: TestClient, web_engine: Engine, log_in: LogIn
 ) -> None:

@@ -261,6 +261,20 @@ class UserAccount(Base):
     session_version: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
 
 
+class LoginFailure(Base):
+    """A failed login (name as typed, folded; client address; Unix time), for rate limiting."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (
+        Index("ix_login_failure_name", "name", "failed_at"),
+        Index("ix_login_failure_address", "address", "failed_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(120))
+    address: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[float] = mapped_column(Float)
+
+
 def table_of(model: type[Base]) -> Table:
     """The Core table of a mapped class, typed as such for bulk statements."""
     return cast(Table, model.__table__)

@@ -5,18 +5,20 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
-import threading
 import time
-from collections import defaultdict, deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, HTTPException, Request
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from permedhub import config
+from permedhub.db import writing
 from permedhub.graph.curation import UserView, get_user, revoke_sessions, role_rank
+from permedhub.graph.models import LoginFailure
 from permedhub.web.deps import engine_of
 
 SECRET_ENV = "PERMEDHUB_SECRET_KEY"
@@ -157,47 +159,87 @@ CsrfOk = Annotated[None, Depends(check_csrf)]
 # ---------------------------------------------------------------- login rate limiting
 
 
+@dataclass(frozen=True)
+class LimitRule:
+    """At most `allowed` failures in the window among those sharing the `by` columns."""
+
+    by: tuple[Literal["name", "address"], ...]
+    allowed: int
+
+
+LOGIN_RULES = (
+    LimitRule(("name", "address"), LOGIN_FAILURES_ALLOWED),  # guessing one account from one place
+    LimitRule(("address",), 4 * LOGIN_FAILURES_ALLOWED),  # many accounts from one place
+    LimitRule(("name",), 10 * LOGIN_FAILURES_ALLOWED),  # one account from many places
+)
+
+
 class LoginRateLimiter:
-    """At most `allowed` failed logins per (name, client address) in a sliding window."""
+    """Failed logins counted in the database (so restarts and other workers see them) in a
+    sliding window, under every rule of `rules`; a success clears its (name, address) count.
+
+    The per-account rule is looser than the others so that a stranger cannot lock a curator
+    out from one address; addresses are the client's as the server sees it (see
+    PERMEDHUB_TRUSTED_PROXIES for proxies).
+    """
 
     def __init__(
         self,
-        allowed: int = LOGIN_FAILURES_ALLOWED,
+        engine: Engine,
+        rules: tuple[LimitRule, ...] = LOGIN_RULES,
         window_s: float = LOGIN_WINDOW_S,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
     ):
-        if allowed < 1 or window_s <= 0:
+        if window_s <= 0 or not rules or any(rule.allowed < 1 for rule in rules):
             raise ValueError(
-                f"allowed={allowed!r}, window_s={window_s!r}: expected allowed >= 1 and "
-                "window_s > 0"
+                f"rules={rules!r}, window_s={window_s!r}: expected rules allowing >= 1 failure "
+                "and window_s > 0"
             )
-        self.allowed, self.window_s, self.clock = allowed, window_s, clock
-        self._failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def _recent(self, key: tuple[str, str]) -> deque[float]:
-        failures = self._failures[key]
-        cutoff = self.clock() - self.window_s
-        while failures and failures[0] < cutoff:
-            failures.popleft()
-        return failures
+        self.engine, self.rules, self.window_s, self.clock = engine, rules, window_s, clock
 
     def retry_after(self, name: str, address: str) -> int:
         """Seconds until another attempt is allowed (0: allowed now)."""
-        key = (name.strip().lower(), address)
-        with self._lock:
-            failures = self._recent(key)
-            if len(failures) < self.allowed:
-                return 0
-            return max(1, int(failures[0] + self.window_s - self.clock()) + 1)
+        now = self.clock()
+        key = {"name": _folded(name), "address": address}
+        wait = 0.0
+        with Session(self.engine) as session:
+            for rule in self.rules:
+                times = (
+                    session.execute(
+                        select(LoginFailure.failed_at)
+                        .where(LoginFailure.failed_at > now - self.window_s)
+                        .where(
+                            *(getattr(LoginFailure, column) == key[column] for column in rule.by)
+                        )
+                        .order_by(LoginFailure.failed_at.desc())
+                        .limit(rule.allowed)
+                    )
+                    .scalars()
+                    .all()
+                )
+                if len(times) >= rule.allowed:  # the oldest of the last `allowed` must expire
+                    wait = max(wait, times[-1] + self.window_s - now)
+        return 0 if wait <= 0 else max(1, int(wait) + 1)
 
     def failed(self, name: str, address: str) -> None:
-        with self._lock:
-            self._recent((name.strip().lower(), address)).append(self.clock())
+        now = self.clock()
+        with writing(self.engine) as session:
+            session.execute(
+                delete(LoginFailure).where(LoginFailure.failed_at < now - self.window_s)
+            )
+            session.add(LoginFailure(name=_folded(name), address=address[:64], failed_at=now))
 
     def succeeded(self, name: str, address: str) -> None:
-        with self._lock:
-            self._failures.pop((name.strip().lower(), address), None)
+        with writing(self.engine) as session:
+            session.execute(
+                delete(LoginFailure)
+                .where(LoginFailure.name == _folded(name))
+                .where(LoginFailure.address == address[:64])
+            )
+
+
+def _folded(name: str) -> str:
+    return name.strip().lower()[:120]
 
 
 def rate_limiter(request: Request) -> LoginRateLimiter:

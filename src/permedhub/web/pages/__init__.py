@@ -26,7 +26,7 @@ def _is_api(request: Request) -> bool:
 
 def install(app: FastAPI) -> None:
     """Add the pages, static files, sessions, security headers and HTML error pages to `app`."""
-    app.state.login_limiter = LoginRateLimiter()
+    app.state.login_limiter = LoginRateLimiter(app.state.engine)
     app.state.page_cache = PageCache()
     app.state.upload_dir = config.data_dir() / "uploads"
     app.include_router(public.router)
