@@ -273,3 +273,11 @@ def test_head_of_the_home_page_answers_like_get(client):
     head = client.head("/")
     assert head.status_code == 200 and head.content == b""
     assert head.headers["content-type"].startswith("text/html")
+
+
+def test_search_snippets_never_show_the_spelling_keys(client):
+    for query in ("era permed", "erapermed", "personalised medicine", "sino eu"):
+        for hit in client.get("/api/search", params={"q": query}).json()["hits"]:
+            text = hit["snippet_html"].replace("<mark>", "").replace("</mark>", "")
+            # keys are names with spaces and hyphens removed, e.g. "eranetcofundin..."
+            assert "eranetcofund" not in text and "personalisedmedicine" not in text, hit

@@ -27,6 +27,9 @@ from permedhub.graph.models import RegionMembership, SearchDocument
 from permedhub.graph.views import SearchHit
 from permedhub.search.text import query_terms
 
+# Snippets come from the body (column 3 of search_fts: title, acronym, keys, body): the keys
+# column holds spelling variants for matching, not text a person wrote.
+BODY_COLUMN = 3
 # Private-use characters mark matches inside snippets: they cannot occur in indexed text, so the
 # snippet can be escaped first and the marks turned into <mark> afterwards.
 OPEN, CLOSE = "\ue000", "\ue001"
@@ -172,7 +175,7 @@ def search(
         rows_sql = text(
             "SELECT d.entity_type, d.entity_id, d.title, d.acronym, "
             "bm25(search_fts, 5.0, 10.0, 8.0, 1.0) AS rank, "
-            f"snippet(search_fts, -1, '{OPEN}', '{CLOSE}', '…', 16) AS snip "
+            f"snippet(search_fts, {BODY_COLUMN}, '{OPEN}', '{CLOSE}', '…', 16) AS snip "
             f"{base} ORDER BY {exact_acronym} DESC, rank LIMIT :limit OFFSET :offset"
         )
         score_sign = -1.0  # bm25: lower is better
