@@ -253,3 +253,18 @@ def test_frontier_is_the_lower_right_convex_hull(points: list[tuple[int, int]]) 
         nmb = wtp * effect - cost
         best = set(np.array(names)[nmb == nmb.max()])
         assert best & set(frontier["strategy"])
+
+
+def test_one_reading_of_a_wide_psa_layout_for_library_cli_and_portal() -> None:
+    from permedhub.hecon.cea import AnalysisInputError, wide_psa_layout
+
+    layout = wide_psa_layout(["p_x", "cost_a", "effect_a", "cost_b", "effect_b", "rr"])
+    assert layout.strategies == ["a", "b"] and layout.parameters == ["p_x", "rr"]
+    assert layout.cost_columns == ["cost_a", "cost_b"]
+    for columns, said in (
+        (["cost_a", "effect_a"], "at least 2 strategies"),
+        (["cost_a", "cost_b", "effect_a"], "missing effect for b"),
+        (["cost_a", "effect_a", "cost_b", "effect_b", "effect_c"], "no matching 'cost_'"),
+    ):
+        with pytest.raises(AnalysisInputError, match=said):
+            wide_psa_layout(columns, min_strategies=2)

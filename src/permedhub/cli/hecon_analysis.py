@@ -177,25 +177,16 @@ def read_icer_file(path: Path) -> list[IcerRow]:
 def read_psa_file(path: Path) -> tuple[pd.DataFrame, list[str], list[str]]:
     """Read a PSA file: returns the numeric frame, the strategies and the parameter columns."""
     frame = _read_csv(path)
-    columns = [str(c) for c in frame.columns]
-    strategies = [c[len(COST_PREFIX) :] for c in columns if c.startswith(COST_PREFIX)]
-    if not strategies:
-        raise CsvInputError(
-            f"{path}: expected columns cost_<strategy> and effect_<strategy>; found {columns}"
-        )
-    effect_columns = [f"{EFFECT_PREFIX}{s}" for s in strategies]
-    _require_columns(path, frame, effect_columns)
-    orphans = [c for c in columns if c.startswith(EFFECT_PREFIX) and c not in set(effect_columns)]
-    if orphans:
-        raise CsvInputError(f"{path}: effect column(s) {orphans} have no matching cost_ column")
-    if len(strategies) < 2:
-        raise CsvInputError(
-            f"{path}: value of information needs at least 2 strategies, found {strategies}"
-        )
-    outcome_columns = [f"{COST_PREFIX}{s}" for s in strategies] + effect_columns
-    parameters = [c for c in columns if c not in set(outcome_columns)]
-    numeric = _numeric(path, frame, outcome_columns)
-    return pd.concat([numeric, frame[parameters]], axis=1), strategies, parameters
+    try:
+        layout = cea.wide_psa_layout(frame.columns, COST_PREFIX, EFFECT_PREFIX, min_strategies=2)
+    except cea.AnalysisInputError as error:
+        raise CsvInputError(f"{path}: {error}") from None
+    numeric = _numeric(path, frame, layout.cost_columns + layout.effect_columns)
+    return (
+        pd.concat([numeric, frame[layout.parameters]], axis=1),
+        layout.strategies,
+        layout.parameters,
+    )
 
 
 def _parse_wtp(text: str) -> VoiOptions:

@@ -180,33 +180,61 @@ def psa_sample(
     return PSASample(costs=cost_matrix, effects=effect_matrix, strategies=names)
 
 
+@dataclass(frozen=True)
+class WidePsaLayout:
+    """The columns of a wide PSA table: cost and effect per strategy, the rest parameters."""
+
+    strategies: list[str]
+    cost_columns: list[str]
+    effect_columns: list[str]
+    parameters: list[str]
+
+
+def wide_psa_layout(
+    columns: Sequence[object],
+    cost_prefix: str = "cost_",
+    effect_prefix: str = "effect_",
+    min_strategies: int = 1,
+) -> WidePsaLayout:
+    """Read the layout of a wide PSA table from its column names: every
+    ``<cost_prefix><strategy>`` needs its ``<effect_prefix><strategy>`` and the reverse."""
+    names = [str(c) for c in columns]
+    strategies = [c[len(cost_prefix) :] for c in names if c.startswith(cost_prefix)]
+    if len(strategies) < min_strategies:
+        raise AnalysisInputError(
+            f"columns: expected '{cost_prefix}<strategy>' and '{effect_prefix}<strategy>' "
+            f"columns for at least {min_strategies} strateg{'y' if min_strategies == 1 else 'ies'}"
+            f", got {names}"
+        )
+    cost_columns = [f"{cost_prefix}{s}" for s in strategies]
+    effect_columns = [f"{effect_prefix}{s}" for s in strategies]
+    missing = [c for c in effect_columns if c not in names]
+    if missing:
+        lacking = [c[len(effect_prefix) :] for c in missing]
+        raise AnalysisInputError(
+            f"columns: missing column(s) {missing}: every {cost_prefix}<strategy> needs its "
+            f"{effect_prefix}<strategy> (missing effect for {', '.join(lacking)})"
+        )
+    extra_effects = [c for c in names if c.startswith(effect_prefix) and c not in effect_columns]
+    if extra_effects:
+        raise AnalysisInputError(
+            f"columns: effect column(s) {extra_effects} have no matching '{cost_prefix}' column"
+        )
+    outcomes = set(cost_columns) | set(effect_columns)
+    parameters = [c for c in names if c not in outcomes]
+    return WidePsaLayout(strategies, cost_columns, effect_columns, parameters)
+
+
 def psa_from_wide_frame(
     frame: pd.DataFrame, cost_prefix: str = "cost_", effect_prefix: str = "effect_"
 ) -> PSASample:
     """Read a wide PSA frame with columns ``<cost_prefix><strategy>`` and
     ``<effect_prefix><strategy>`` (one row per draw). Other columns are ignored."""
-    cost_columns = [c for c in frame.columns if str(c).startswith(cost_prefix)]
-    strategies = [str(c)[len(cost_prefix) :] for c in cost_columns]
-    if not strategies:
-        raise AnalysisInputError(
-            f"columns: expected at least one '{cost_prefix}<strategy>' column, got "
-            f"{[str(c) for c in frame.columns]}"
-        )
-    effect_columns = [f"{effect_prefix}{s}" for s in strategies]
-    missing = [c for c in effect_columns if c not in frame.columns]
-    if missing:
-        raise AnalysisInputError(f"columns: missing effect column(s) {missing}")
-    extra_effects = [
-        str(c)
-        for c in frame.columns
-        if str(c).startswith(effect_prefix) and str(c) not in effect_columns
-    ]
-    if extra_effects:
-        raise AnalysisInputError(
-            f"columns: effect column(s) {extra_effects} have no matching '{cost_prefix}' column"
-        )
+    layout = wide_psa_layout(frame.columns, cost_prefix, effect_prefix)
     return psa_sample(
-        _numeric_columns(frame, cost_columns), _numeric_columns(frame, effect_columns), strategies
+        _numeric_columns(frame, layout.cost_columns),
+        _numeric_columns(frame, layout.effect_columns),
+        layout.strategies,
     )
 
 

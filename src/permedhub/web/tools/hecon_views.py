@@ -267,19 +267,13 @@ def icers_page(frame: pd.DataFrame, field_name: str) -> PageResult:
 
 
 def psa_columns(field_name: str, frame: pd.DataFrame) -> tuple[list[str], list[str]]:
-    """(strategies, parameter columns) of a wide PSA file."""
-    columns = list(frame.columns)
-    strategies = [c[len(COST_PREFIX) :] for c in columns if c.startswith(COST_PREFIX)]
-    if len(strategies) < 2:
-        raise ToolInputError(
-            field_name,
-            f"expected cost_<strategy> and effect_<strategy> columns for at least 2 strategies; "
-            f"the file has {columns}",
-        )
-    outcome = {f"{COST_PREFIX}{s}" for s in strategies} | {
-        f"{EFFECT_PREFIX}{s}" for s in strategies
-    }
-    return strategies, [c for c in columns if c not in outcome]
+    """(strategies, parameter columns) of a wide PSA file, by the library's rules."""
+    try:
+        layout = cea.wide_psa_layout(frame.columns, COST_PREFIX, EFFECT_PREFIX, min_strategies=2)
+    except cea.AnalysisInputError as error:
+        # the form field names the file; the library's "columns:" would name it twice
+        raise ToolInputError(field_name, str(error).removeprefix("columns: ")) from None
+    return layout.strategies, layout.parameters
 
 
 def psa_page(
