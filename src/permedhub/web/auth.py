@@ -200,7 +200,7 @@ class LoginRateLimiter:
     def retry_after(self, name: str, address: str) -> int:
         """Seconds until another attempt is allowed (0: allowed now)."""
         now = self.clock()
-        key = {"name": _folded(name), "address": address}
+        key = {"name": _folded(name), "address": address[:64]}
         wait = 0.0
         with Session(self.engine) as session:
             for rule in self.rules:
