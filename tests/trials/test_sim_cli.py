@@ -196,10 +196,10 @@ def test_every_command_reports_a_malformed_document_with_its_line(
 @pytest.mark.parametrize("command", ["simulate", "checklist"])
 def test_unreadable_documents_say_what_is_wrong_with_the_file(tmp_path: Path, command: str) -> None:
     latin1 = tmp_path / "latin1.yaml"
-    latin1.write_bytes("title: Pr\xe9vention\n".encode("latin-1"))
+    latin1.write_bytes("# a comment\ntitle: Pr\xe9vention\n".encode("latin-1"))
     for path, expected in (
         (tmp_path, "not a regular file"),
-        (latin1, "UTF-8 text (byte 9 is not UTF-8"),
+        (latin1, "UTF-8 text (byte 21 is not UTF-8, on line 2"),
         (tmp_path / "absent.yaml", "no such file"),
     ):
         result = runner.invoke(app, ["trials", command, str(path)])

@@ -26,9 +26,11 @@ def read_document(path: str | Path, field: str) -> Any:
     try:
         text = file.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
+        line = error.object[: error.start].count(b"\n") + 1
         raise TrialInputError(
-            field, str(file), f"UTF-8 text (byte {error.start} is not UTF-8; save it as UTF-8)"
-        ) from None
+            field, str(file),
+            f"UTF-8 text (byte {error.start} is not UTF-8, on line {line}; save it as UTF-8)",
+        ) from None  # fmt: skip
     except OSError as error:
         raise TrialInputError(field, str(file), f"a readable file ({error.strerror})") from None
     if file.suffix.lower() == ".json":
