@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import sys
 from enum import StrEnum
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -53,17 +52,12 @@ _err = Console(stderr=True)
 EXAMPLE_PREFIX = "example:"
 
 
-def _examples() -> dict[str, Path]:
-    folder = resources.files("permedhub.hecon") / "examples"
-    return {Path(str(p)).stem: Path(str(p)) for p in folder.iterdir() if str(p).endswith(".yaml")}
-
-
 def _model_path(model: str, examples: dict[str, Path] | None = None) -> Path:
     """The file `model` names: a path, or example:<name> among `examples` (default: the
     example models)."""
     if model.startswith(EXAMPLE_PREFIX):
         name = model[len(EXAMPLE_PREFIX) :]
-        examples = _examples() if examples is None else examples
+        examples = hecon_run.example_models() if examples is None else examples
         if name not in examples:
             raise HeconError(f"unknown example {name!r}; available: {', '.join(sorted(examples))}")
         return examples[name]
@@ -157,7 +151,7 @@ def examples(
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable JSON")] = False,
 ) -> None:
     """List the bundled example models (run them with `run example:<name>`)."""
-    items = {name: str(path) for name, path in sorted(_examples().items())}
+    items = {name: str(path) for name, path in sorted(hecon_run.example_models().items())}
     if as_json:
         sys.stdout.write(json.dumps(items, indent=2) + "\n")
         return

@@ -26,7 +26,6 @@ on the same population and costs; the budget impact is their yearly difference
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from permedhub.hecon.budget import budget_impact, budget_impact_difference
 from permedhub.hecon.errors import document_error, read_input_file
-from permedhub.hecon.run import records
+from permedhub.hecon.run import example_documents, records
 from permedhub.hecon.spec import parse_yaml
 
 WHAT = "budget document"
@@ -60,8 +59,7 @@ class BudgetDocument(BaseModel):
 
 def budget_examples() -> dict[str, Path]:
     """The budget impact documents shipped with `permedhub.hecon` (name -> path)."""
-    folder = resources.files("permedhub.hecon") / "examples" / "budget"
-    return {Path(str(p)).stem: Path(str(p)) for p in folder.iterdir() if str(p).endswith(".yaml")}
+    return example_documents("budget")
 
 
 def validate_budget(data: dict[str, Any], where: str = "") -> BudgetDocument:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -238,6 +239,20 @@ def _clean(value: Any) -> Any:
     if isinstance(value, np.bool_):
         return bool(value)
     return value
+
+
+def example_documents(folder: str = "") -> dict[str, Path]:
+    """The YAML documents shipped in ``permedhub/hecon/examples[/folder]`` (name -> path)."""
+    shipped = resources.files("permedhub.hecon") / "examples"
+    if folder:
+        shipped = shipped / folder
+    return {Path(str(p)).stem: Path(str(p)) for p in shipped.iterdir() if str(p).endswith(".yaml")}
+
+
+def example_models() -> dict[str, Path]:
+    """The example model documents (Markov, tree, PSM, microsimulation), usable as
+    ``example:<name>`` by the CLI and the portal."""
+    return example_documents()
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -9,8 +9,6 @@ from __future__ import annotations
 import io
 import math
 import re
-from importlib import resources
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,7 +19,7 @@ from permedhub.hecon.errors import HeconError
 from permedhub.hecon.markov import MarkovModel
 from permedhub.hecon.microsim_spec import MicrosimModelSpec
 from permedhub.hecon.psm_spec import PSMModelSpec
-from permedhub.hecon.run import AnySpec, ModelRun, load_document, run_analysis
+from permedhub.hecon.run import AnySpec, ModelRun, example_models, load_document, run_analysis
 from permedhub.hecon.spec import ModelSpec, TableSpec, parse_yaml
 from permedhub.hecon.tree_spec import TreeModelSpec
 from permedhub.web.tools.common import PageResult, ToolInputError, table
@@ -33,12 +31,6 @@ EFFECT = 4
 
 
 # --------------------------------------------------------------------------- model documents
-
-
-def example_models() -> dict[str, Path]:
-    """The example model documents shipped with `permedhub.hecon`."""
-    folder = resources.files("permedhub.hecon") / "examples"
-    return {Path(str(p)).stem: Path(str(p)) for p in folder.iterdir() if str(p).endswith(".yaml")}
 
 
 AnyModel = AnySpec
