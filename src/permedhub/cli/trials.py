@@ -171,21 +171,33 @@ class Endpoint(StrEnum):
     survival = "survival"
 
 
+# The design options `gsd` and `gsd-size` share (Typer reads each default as the option).
+_LOOKS = typer.Option(..., "--looks", help="Number of analyses K.")
+_BOUNDARY = typer.Option(..., "--boundary", help="Boundary family.")
+_GSD_ALPHA = typer.Option(0.025, "--alpha", help="Type I error (two-sided if --sided 2).")
+_GSD_BETA = typer.Option(0.2, "--beta", help="Type II error.")
+_GSD_SIDED = typer.Option(1, "--sided", help="1 or 2.")
+_FUTILITY = typer.Option(Futility.none, "--futility")
+_GAMMA = typer.Option(None, "--gamma", help="Hwang–Shih–DeCani gamma.")
+_RHO = typer.Option(None, "--rho", help="Power-family exponent rho.")
+_DELTA_WT = typer.Option(None, "--delta-wt", help="Wang–Tsiatis Delta.")
+_HP_INTERIM = typer.Option(3.0, "--hp-interim", help="Haybittle–Peto interim bound.")
+_TIMING = typer.Option(None, "--timing", help="Information fractions, e.g. 0.3,0.6,1")
+
+
 @app.command("gsd")
 def gsd_command(
-    looks: int = typer.Option(..., "--looks", help="Number of analyses K."),
-    boundary: Boundary = typer.Option(..., "--boundary", help="Boundary family."),
-    alpha: float = typer.Option(0.025, "--alpha", help="Type I error (two-sided if --sided 2)."),
-    beta: float = typer.Option(0.2, "--beta", help="Type II error."),
-    sided: int = typer.Option(1, "--sided", help="1 or 2."),
-    timing: str | None = typer.Option(
-        None, "--timing", help="Information fractions, e.g. 0.3,0.6,1"
-    ),
-    futility: Futility = typer.Option(Futility.none, "--futility"),
-    gamma: float | None = typer.Option(None, "--gamma", help="Hwang–Shih–DeCani gamma."),
-    rho: float | None = typer.Option(None, "--rho", help="Power-family exponent rho."),
-    delta_wt: float | None = typer.Option(None, "--delta-wt", help="Wang–Tsiatis Delta."),
-    hp_interim: float = typer.Option(3.0, "--hp-interim", help="Haybittle–Peto interim bound."),
+    looks: int = _LOOKS,
+    boundary: Boundary = _BOUNDARY,
+    alpha: float = _GSD_ALPHA,
+    beta: float = _GSD_BETA,
+    sided: int = _GSD_SIDED,
+    timing: str | None = _TIMING,
+    futility: Futility = _FUTILITY,
+    gamma: float | None = _GAMMA,
+    rho: float | None = _RHO,
+    delta_wt: float | None = _DELTA_WT,
+    hp_interim: float = _HP_INTERIM,
     beta_spending: str | None = typer.Option(
         None, "--beta-spending", help="ld-obf|ld-pocock|hsd|power (default: as alpha)."
     ),
@@ -479,20 +491,20 @@ def _survival(
 
 @app.command("gsd-size")
 def gsd_size_command(
-    looks: int = typer.Option(..., "--looks", help="Number of analyses K."),
-    boundary: Boundary = typer.Option(..., "--boundary", help="Boundary family."),
+    looks: int = _LOOKS,
+    boundary: Boundary = _BOUNDARY,
     endpoint: Endpoint = typer.Option(
         ..., "--endpoint", help="binary/continuous: patients; survival: events."
     ),
-    alpha: float = typer.Option(0.025, "--alpha", help="Type I error (two-sided if --sided 2)."),
-    beta: float = typer.Option(0.2, "--beta", help="Type II error."),
-    sided: int = typer.Option(1, "--sided", help="1 or 2."),
-    timing: str | None = typer.Option(None, "--timing", help="Information fractions."),
-    futility: Futility = typer.Option(Futility.none, "--futility"),
-    gamma: float | None = typer.Option(None, "--gamma", help="Hwang–Shih–DeCani gamma."),
-    rho: float | None = typer.Option(None, "--rho", help="Power-family exponent rho."),
-    delta_wt: float | None = typer.Option(None, "--delta-wt", help="Wang–Tsiatis Delta."),
-    hp_interim: float = typer.Option(3.0, "--hp-interim", help="Haybittle–Peto interim bound."),
+    alpha: float = _GSD_ALPHA,
+    beta: float = _GSD_BETA,
+    sided: int = _GSD_SIDED,
+    timing: str | None = _TIMING,
+    futility: Futility = _FUTILITY,
+    gamma: float | None = _GAMMA,
+    rho: float | None = _RHO,
+    delta_wt: float | None = _DELTA_WT,
+    hp_interim: float = _HP_INTERIM,
     allocation_ratio: float = typer.Option(1.0, "--allocation-ratio", help="n_treatment/n_control"),
     p_control: float | None = typer.Option(None, "--p-control", help="binary"),
     p_treatment: float | None = typer.Option(None, "--p-treatment", help="binary"),
