@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from permedhub.trials.errors import TrialInputError, validation_problems
+from permedhub.trials.errors import TrialInputError
 from permedhub.trials.examples import example_names, example_path
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def simulate(
     """Simulate a trial design document: operating characteristics with Monte-Carlo SEs."""
     from pydantic import ValidationError
 
-    from permedhub.trials.design_spec import load_design
+    from permedhub.trials.design_spec import design_problems, load_design
     from permedhub.trials.report import write_html
     from permedhub.trials.simulate import simulate_design
 
@@ -87,8 +87,7 @@ def simulate(
     except TrialInputError as error:
         raise _fail(str(error)) from error
     except ValidationError as error:
-        # The locations start with the wrapper's field and the `design:` tag.
-        details = "; ".join(validation_problems(error, skip=2))
+        details = "; ".join(design_problems(error))
         raise _fail(f"invalid design document {design}: {details}") from error
     if out is not None:
         write_html(report, out)

@@ -25,10 +25,10 @@ import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from permedhub.trials.documents import read_document
-from permedhub.trials.errors import TrialInputError
+from permedhub.trials.errors import TrialInputError, validation_problems
 
 Probability = Annotated[float, Field(gt=0.0, lt=1.0)]
 Alpha = Annotated[float, Field(gt=0.0, lt=0.5)]
@@ -203,6 +203,12 @@ def parse_design(data: Any) -> EnrichmentSpec | BasketSpec | PlatformSpec:
             "a mapping with design: adaptive_enrichment | basket | platform",
         )  # fmt: skip
     return DesignDocument.model_validate({"spec": data}).spec
+
+
+def design_problems(error: ValidationError) -> list[str]:
+    """The problems `parse_design` found, located as the document writes them: without the
+    wrapper's field and the `design:` tag that start every Pydantic location."""
+    return validation_problems(error, skip=2)
 
 
 def load_design(path: str | Path) -> EnrichmentSpec | BasketSpec | PlatformSpec:

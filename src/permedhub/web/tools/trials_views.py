@@ -15,8 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from permedhub.trials import biomarker, checklist, fixed
-from permedhub.trials.design_spec import BasketSpec, parse_design
-from permedhub.trials.errors import validation_problems
+from permedhub.trials.design_spec import BasketSpec, design_problems, parse_design
 from permedhub.trials.examples import example_names, example_path
 from permedhub.trials.gsd import GroupSequentialDesign
 from permedhub.trials.simon import SimonResult
@@ -145,7 +144,7 @@ def validated_design(data: Any, field_name: str) -> Any:
     try:
         return parse_design(data)
     except ValidationError as error:
-        details = "; ".join(validation_problems(error, skip=2)[:6])
+        details = "; ".join(design_problems(error)[:6])
         raise ToolInputError(field_name, f"invalid design document: {details}") from None
 
 
