@@ -47,6 +47,7 @@ def _hostile_document() -> dict[str, Any]:
                 "expertise": ["genomics", "ELSA"],
                 "notes": "line one\nline two, with a comma",
                 "source": "https://example.org/?a=1&b=<2>",
+                "sources": {"latitude": "https://example.org/map?" + HOSTILE},
                 "uncertain": {"city": "guessed from the " + HOSTILE + " page"},
             }
         ],

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from permedhub.graph import models
 from permedhub.graph.loading import LoadError, load
+from permedhub.graph.models import table_of
 from permedhub.graph.preparing import CHUNK_ROWS, PreparingFailed, prepare_in_background
 from permedhub.graph.queries import get_organisation
 
@@ -471,3 +472,41 @@ def test_citations_and_web_addresses_are_kept(engine, tmp_path):
     }
     path = write(tmp_path, "ok.yaml", json.dumps({"organisations": [record]}))
     assert load(engine, [path]).counts["organisations"].created == 1
+
+
+def test_a_field_read_on_another_page_keeps_that_page_as_its_source(engine, tmp_path):
+    record = {
+        **GOOD_ORG,
+        "city": {"value": "Lyon", "source": "https://example.org/city-page"},
+        "sources": {"website": "https://example.org/about"},
+        "website": "https://example.org/",
+        "source": "https://example.org/members",
+    }
+    path = write(tmp_path, "sources.yaml", json.dumps({"organisations": [record]}))
+    load(engine, [path])
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(table_of(models.Organisation)).where(models.Organisation.id == "org-a")
+        ).one()
+    assert row.city == "Lyon"
+    assert row.source == "https://example.org/members"
+    assert row.sources == {
+        "website": "https://example.org/about",
+        "city": "https://example.org/city-page",
+    }
+
+
+@pytest.mark.parametrize(
+    ("sources", "field", "says"),
+    [
+        ({"town": "https://example.org/"}, "sources", "'town', which this record does not have"),
+        ({"city": "javascript:alert(1)"}, "sources.city", "not a script or data link"),
+        ("https://example.org/", "sources", "Input should be a valid dictionary"),
+    ],
+)
+def test_per_field_sources_name_real_fields_and_take_citations_only(
+    engine, tmp_path, sources, field, says
+):
+    record = {**GOOD_ORG, "sources": sources}
+    path = write(tmp_path, "bad-sources.yaml", json.dumps({"organisations": [record]}))
+    assert_rejected(engine, path, field=field, value=None, says=says)

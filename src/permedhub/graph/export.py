@@ -10,13 +10,13 @@ Formats
 ``json``
     One document in exactly the import format of `graph.schemas` (lists `topics`,
     `organisations`, `initiatives`, `links`, `participations`, `calls`, same field names, with
-    `source`, `uncertain` and `approximate`). Dates keep their precision: an initiative that
-    starts "2016-11" is written "2016-11". Empty values are left out. Exporting, loading the
-    file into an empty database and exporting again gives the same bytes.
+    `source`, `sources`, `uncertain` and `approximate`). Dates keep their precision: an
+    initiative that starts "2016-11" is written "2016-11". Empty values are left out.
+    Exporting, loading the file into an empty database and exporting again gives the same bytes.
 ``csv``
     One file per entity (`topics.csv`, `organisations.csv`, ...) in a directory, or inside a zip
     file when `out` ends in ".zip", with the header the loader's CSV reader expects: list columns
-    joined with ";", `facts`, `rules`, `uncertain` and `approximate` as JSON objects.
+    joined with ";", `facts`, `rules`, `sources`, `uncertain` and `approximate` as JSON objects.
 ``jsonld``
     JSON-LD with an inline `@context` (`@vocab` https://schema.org/), one `@graph` array:
 
@@ -59,13 +59,16 @@ Formats
 
     Marks survive as `additionalProperty` `PropertyValue`s with `propertyID` "uncertain" or
     "approximate", `name` the field and `description` the note (on a `Role`: in `description`);
-    `source` is `subjectOf` → `CreativeWork`; `synthetic` records say so in `additionalProperty`.
+    `source` is `subjectOf` → `CreativeWork` and each per-field source a `PropertyValue` with
+    `propertyID` "source", `name` the field and `value` the citation; `synthetic` records say
+    so in `additionalProperty`.
     A participation or link is a separate node object with the initiative's `@id` (JSON-LD
     merges node objects with the same `@id`), which keeps the export streamable.
 ``graphml``
     GraphML with `<key>` declarations; nodes are initiatives, organisations and the countries
     organisations are in; edges are participations (role, dates), links (kind) and
-    organisation → country ("located-in"). Marks are JSON strings in `uncertain`/`approximate`.
+    organisation → country ("located-in"). Marks are JSON strings in `sources`, `uncertain` and
+    `approximate`.
 """
 
 from __future__ import annotations
@@ -89,6 +92,7 @@ from sqlalchemy import Connection, Engine, Table, select
 from permedhub import __version__
 from permedhub.graph import models
 from permedhub.graph.models import table_of
+from permedhub.graph.records import FIELDS, Field
 from permedhub.graph.schemas import LOAD_ORDER
 
 ExportFormat = Literal["json", "jsonld", "csv", "graphml"]
@@ -127,109 +131,6 @@ class ExportReport:
     @property
     def rows(self) -> int:
         return sum(self.counts.values())
-
-
-# ------------------------------------------------------------ the import format, field by field
-
-Kind = Literal["plain", "money", "date", "list", "mapping", "keep"]
-
-
-@dataclass(frozen=True)
-class Field:
-    """One field of an import record and the column it is stored in."""
-
-    name: str
-    column: str
-    kind: Kind = "plain"
-    precision: str | None = None  # column holding a date's precision (year | month | day)
-
-
-def _fields(*specs: tuple[str, ...] | str) -> tuple[Field, ...]:
-    out: list[Field] = []
-    for spec in specs:
-        if isinstance(spec, str):
-            out.append(Field(spec, spec))
-        else:
-            name, column, *rest = spec
-            out.append(Field(name, column, *rest))  # type: ignore[arg-type]
-    return (
-        *out,
-        Field("source", "source"),
-        Field("uncertain", "uncertain", "mapping"),
-        Field("approximate", "approximate", "mapping"),
-    )
-
-
-FIELDS: dict[str, tuple[Field, ...]] = {
-    "topics": _fields(
-        "id", "name", "kind", ("parent", "parent_id"), ("position", "position", "keep")
-    ),
-    "organisations": _fields(
-        "id",
-        "name",
-        "acronym",
-        "kind",
-        ("country", "country_code"),
-        ("subdivision", "subdivision_code"),
-        "city",
-        "latitude",
-        "longitude",
-        "website",
-        "ror_id",
-        ("expertise", "expertise", "list"),
-        "notes",
-        ("synthetic", "synthetic", "keep"),
-    ),
-    "initiatives": _fields(
-        "id",
-        "name",
-        "acronym",
-        "kind",
-        "programme",
-        "grant_id",
-        "call_topic",
-        ("eu_contribution_eur", "eu_contribution_eur", "money"),
-        ("total_budget_eur", "total_budget_eur", "money"),
-        ("start", "start_date", "date", "start_precision"),
-        ("end", "end_date", "date", "end_precision"),
-        "website",
-        "summary",
-        ("aims", "aims", "list"),
-        ("countries", "countries", "list"),
-        ("target_regions", "target_regions", "list"),
-        ("topics", "topics", "list"),
-        ("facts", "facts", "mapping"),
-        ("synthetic", "synthetic", "keep"),
-    ),
-    "links": _fields("id", ("from", "from_id"), ("to", "to_id"), "kind"),
-    "participations": _fields(
-        "id",
-        ("organisation", "organisation_id"),
-        ("initiative", "initiative_id"),
-        "role",
-        ("start", "start_date", "date"),
-        ("end", "end_date", "date"),
-    ),
-    "calls": _fields(
-        "id",
-        ("initiative", "initiative_id"),
-        "title",
-        "year",
-        ("ec_cofunded", "ec_cofunded", "keep"),
-        "funders_count",
-        ("budget_eur", "budget_eur", "money"),
-        ("opening", "opening", "date"),
-        ("pre_proposal_deadline", "pre_proposal_deadline", "date"),
-        ("full_proposal_deadline", "full_proposal_deadline", "date"),
-        ("secretariat", "secretariat_id"),
-        "procedure",
-        ("funders", "funder_ids", "list"),
-        ("countries", "countries", "list"),
-        ("rules", "rules", "mapping"),
-        "proposals_submitted",
-        "projects_funded",
-    ),
-}
 
 
 def _number(value: Decimal | float | int) -> int | float:
@@ -506,6 +407,10 @@ def _marks_properties(row: Any) -> list[dict[str, Any]]:
         for name, note in (row[mark] or {}).items():
             item = {"@type": "PropertyValue", "propertyID": mark, "name": name}
             properties.append({**item, "description": note} if note else item)
+    for name, citation in (row["sources"] or {}).items():
+        properties.append(
+            {"@type": "PropertyValue", "propertyID": "source", "name": name, "value": citation}
+        )
     return properties
 
 
@@ -860,6 +765,7 @@ GRAPHML_KEYS: tuple[tuple[str, str, str], ...] = (  # (id, for, type)
     ("role", "edge", "string"),
     ("synthetic", "node", "boolean"),
     ("source", "all", "string"),
+    ("sources", "all", "string"),
     ("uncertain", "all", "string"),
     ("approximate", "all", "string"),
 )
@@ -892,6 +798,7 @@ def _data(values: Sequence[tuple[str, Any]]) -> str:
 def _marks(row: Any) -> list[tuple[str, Any]]:
     return [
         ("source", row["source"]),
+        ("sources", row["sources"]),
         ("uncertain", row["uncertain"]),
         ("approximate", row["approximate"]),
     ]

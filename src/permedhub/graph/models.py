@@ -48,6 +48,8 @@ class Sourced:
     """Every fact keeps where it was read and which of its values are uncertain."""
 
     source: Mapped[str | None] = mapped_column(Text)
+    # field name -> citation, for a field read elsewhere than `source`.
+    sources: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
     # field name -> note ("" when the source gives no reason); shown as "uncertain" in the portal.
     uncertain: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Fields whose published value is itself an approximation ("~EUR 30 M").

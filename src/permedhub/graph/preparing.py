@@ -38,7 +38,7 @@ from permedhub.graph.schemas import LOAD_ORDER, SCHEMAS, GraphDocument, Record
 CHUNK_ROWS = 2000
 MAX_ISSUES = 50
 LIST_COLUMNS = {"aims", "countries", "target_regions", "topics", "expertise", "funders"}
-JSON_COLUMNS = {"facts", "rules"}
+JSON_COLUMNS = {"facts", "rules", "sources"}
 CSV_SIGNATURES = {  # columns that tell which entity a CSV holds
     "participations": {"organisation", "initiative", "role"},
     "links": {"from", "to", "kind"},

@@ -3,8 +3,10 @@
 A value may be written plainly (`start: 2020-01`) or as a fact with its doubts
 (`start: {value: 2018-11, uncertain: true, note: "inferred from a reporting period"}`); the latter
 is lifted into the plain value plus an entry in `uncertain` (field -> note) so that nothing marked
-uncertain in a source loses its mark. Dates may be a year, a month or a day; an end date is
-stored as the last day of its period and the precision is kept.
+uncertain in a source loses its mark. A field read on another page than the record's `source`
+names that page in `sources` (field -> citation), written as `sources: {city: "https://..."}` or
+as a fact (`city: {value: Siena, source: "https://..."}`). Dates may be a year, a month or a
+day; an end date is stored as the last day of its period and the precision is kept.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ TopicKind = Literal["document", "challenge-area", "perspective", "pillar", "rese
 Precision = Literal["year", "month", "day"]
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-FACT_KEYS = {"value", "uncertain", "note", "approx"}
+FACT_KEYS = {"value", "uncertain", "note", "approx", "source"}
 
 
 def _strip(value: Any) -> Any:
@@ -163,13 +165,16 @@ class Record(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     source: Citation = None
+    sources: dict[str, Annotated[str, BeforeValidator(_strip), AfterValidator(_citation)]] = Field(
+        default_factory=dict
+    )
     uncertain: dict[str, str] = Field(default_factory=dict)
     approximate: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
     def _lift_facts(cls, data: Any) -> Any:
-        """Turn `{value, uncertain, note, approx}` facts into plain values plus marks."""
+        """Turn `{value, uncertain, note, approx, source}` facts into plain values plus marks."""
         if not isinstance(data, dict):
             return data
         if not ("uncertain" in data or "approximate" in data) and dict not in map(
@@ -179,9 +184,13 @@ class Record(BaseModel):
         data = dict(data)
         uncertain = _uncertain_mapping(data.get("uncertain"))
         approximate = _uncertain_mapping(data.get("approximate"))
+        # Anything but a mapping is left for the field's own validation to refuse by name.
+        sources = dict(data["sources"]) if isinstance(data.get("sources"), dict) else {}
         for key, value in list(data.items()):
             if isinstance(value, dict) and "value" in value and set(value) <= FACT_KEYS:
                 data[key] = value.get("value")
+                if value.get("source"):
+                    sources[key] = value["source"]
                 note = str(value.get("note") or "")
                 if value.get("uncertain"):
                     uncertain[key] = note
@@ -194,7 +203,21 @@ class Record(BaseModel):
                     )
         data["uncertain"] = uncertain
         data["approximate"] = approximate
+        if sources or "sources" not in data:
+            data["sources"] = sources
         return data
+
+    @field_validator("sources")
+    @classmethod
+    def _sources_name_fields(cls, sources: dict[str, str]) -> dict[str, str]:
+        fields = set(cls.__pydantic_fields__) - {"source", "sources", "uncertain", "approximate"}
+        for name in sources:
+            if name not in fields:
+                raise ValueError(
+                    f"it names field {name!r}, which this record does not have (expected one of "
+                    f"{', '.join(sorted(fields))})"
+                )
+        return sources
 
     @model_validator(mode="after")
     def _marks_name_fields(self) -> Record:
