@@ -1,0 +1,113 @@
+"""What each record of the graph is found by: its search document (`search.index.Document`).
+
+Loads, edits and undos call `write_documents` (and `search.index.remove_document`) on their own
+connection, so the index changes in the same transaction as the records it describes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Connection
+
+from permedhub.graph.geography import country_rows
+from permedhub.search import index
+from permedhub.search.index import Document
+
+INDEXED = {"organisation", "initiative", "topic", "call"}
+
+
+@cache
+def _place_names() -> dict[str, str]:
+    return {str(row["code"]): str(row["name"]) for row in country_rows()}
+
+
+def _text(*parts: Any) -> str:
+    """What a person wrote, one part after another (lists item by item)."""
+    out: list[str] = []
+    for part in parts:
+        if isinstance(part, list | tuple):
+            out.extend(str(p) for p in part if p)
+        elif part:
+            out.append(str(part))
+    return " · ".join(out)
+
+
+def _codes(*parts: Any) -> list[str]:
+    out: list[str] = []
+    for part in parts:
+        if isinstance(part, list | tuple):
+            out.extend(str(p) for p in part if p)
+        elif part is not None and part != "":
+            out.append(str(part))
+    return out
+
+
+def document(entity_type: str, row: dict[str, Any]) -> Document:
+    """The search document of one row of `entity_type`: ids, kinds and topic ids are codes,
+    matched but never shown."""
+    if entity_type == "organisation":
+        names = _place_names()
+        country = row.get("country_code")
+        return Document(
+            entity_type,
+            row["id"],
+            title=row["name"],
+            acronym=row.get("acronym") or "",
+            text=_text(
+                row.get("city"),
+                names.get(country or ""),
+                names.get(row.get("subdivision_code") or ""),
+                row.get("notes"),
+            ),
+            codes=_codes(row.get("kind"), row.get("expertise")),
+            country_code=country,
+            kind=row.get("kind"),
+        )
+    if entity_type == "initiative":
+        return Document(
+            entity_type,
+            row["id"],
+            title=row["name"],
+            acronym=row.get("acronym") or "",
+            text=_text(row.get("programme"), row.get("summary"), row.get("aims")),
+            names=[row["id"]],
+            codes=_codes(row.get("kind"), row.get("grant_id"), row.get("topics")),
+            kind=row.get("kind"),
+        )
+    if entity_type == "topic":
+        return Document(
+            entity_type,
+            row["id"],
+            title=row["name"],
+            codes=_codes(row.get("kind")),
+            kind=row.get("kind"),
+        )
+    if entity_type == "call":
+        return Document(
+            entity_type,
+            row["id"],
+            title=row["title"],
+            names=[row["id"]],
+            codes=_codes(row.get("initiative_id"), row.get("year"), row.get("procedure")),
+            kind="call",
+        )
+    raise ValueError(f"entity type {entity_type!r} is not indexed; expected one of {INDEXED}")
+
+
+def write_documents(
+    connection: Connection,
+    entity_type: str,
+    created: Iterable[dict[str, Any]],
+    changed: Iterable[dict[str, Any]],
+) -> None:
+    """Index new rows of `entity_type` and re-index changed ones (other types: nothing)."""
+    if entity_type not in INDEXED:
+        return
+    index.index_documents(
+        connection,
+        [document(entity_type, row) for row in created],
+        [document(entity_type, row) for row in changed],
+    )
