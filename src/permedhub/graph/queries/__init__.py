@@ -8,9 +8,7 @@ record raises `NotFound`, a bad filter `InvalidFilter` (a ValueError naming the 
 
 from __future__ import annotations
 
-from permedhub.graph.queries.calls import (
-    list_calls,
-)
+from permedhub.graph.queries.calls import list_calls
 from permedhub.graph.queries.common import (
     MAX_PER_PAGE,
     ORGANISATION_COLUMNS,
@@ -23,9 +21,7 @@ from permedhub.graph.queries.common import (
     initiative_summary,
     status,
 )
-from permedhub.graph.queries.counting import (
-    counts,
-)
+from permedhub.graph.queries.counting import counts
 from permedhub.graph.queries.initiatives import (
     get_initiative,
     initiative_partners,
@@ -50,12 +46,8 @@ from permedhub.graph.queries.places import (
     list_regions,
     region_profile,
 )
-from permedhub.graph.queries.timelines import (
-    timeline,
-)
-from permedhub.graph.queries.topics import (
-    topic_tree,
-)
+from permedhub.graph.queries.timelines import timeline
+from permedhub.graph.queries.topics import topic_tree
 
 __all__ = [
     "COUNTRY_INITIATIVES",

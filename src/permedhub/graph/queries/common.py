@@ -29,8 +29,6 @@ class InvalidFilter(ValueError):
 
 
 SubCountry = aliased(Country, name="sub_country")
-
-
 OrgCountry = aliased(Country, name="org_country")
 
 
