@@ -85,8 +85,6 @@ SUMMARY_COLUMNS = (
 
 
 SUMMARY_ONLY = load_only(*SUMMARY_COLUMNS)
-
-
 ORGANISATION_COLUMNS = (
     Organisation.id,
     Organisation.name,

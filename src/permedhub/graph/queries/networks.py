@@ -33,12 +33,8 @@ from permedhub.graph.queries.places import initiatives_declaring
 from permedhub.graph.views import Network, NetworkEdge, NetworkNode
 
 NETWORK_MAX_NODES = 2000
-
-
 # An aggregated network shows this many initiatives one by one, the others as one node.
 NETWORK_TOP_INITIATIVES = 40
-
-
 OTHER_INITIATIVES = "aggregate:other-initiatives"
 
 

@@ -42,11 +42,7 @@ from permedhub.graph.views import (
 )
 
 COUNTRY_ORGANISATIONS_PER_PAGE = 50
-
-
 COUNTRY_INITIATIVES = 50
-
-
 REGION_INITIATIVES = 100
 
 
