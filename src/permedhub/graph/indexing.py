@@ -10,13 +10,40 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table, select
 
+from permedhub.graph import models
 from permedhub.graph.geography import country_rows
+from permedhub.graph.models import table_of
 from permedhub.search import index
 from permedhub.search.index import Document
 
 INDEXED = {"organisation", "initiative", "topic", "call"}
+# The tables of the indexed records and the columns `document` reads: a re-index selects only
+# these, so that it also runs from a migration, before later ones add columns to the tables.
+INDEXED_COLUMNS: dict[str, tuple[Table, tuple[str, ...]]] = {
+    "organisation": (
+        table_of(models.Organisation),
+        (
+            "id",
+            "name",
+            "acronym",
+            "kind",
+            "city",
+            "country_code",
+            "subdivision_code",
+            "expertise",
+            "notes",
+        ),
+    ),
+    "initiative": (
+        table_of(models.Initiative),
+        ("id", "name", "acronym", "kind", "programme", "grant_id", "summary", "aims", "topics"),
+    ),
+    "topic": (table_of(models.Topic), ("id", "name", "kind")),
+    "call": (table_of(models.Call), ("id", "title", "initiative_id", "year", "procedure")),
+}
+REINDEX_CHUNK = 5000
 
 
 @cache
@@ -111,3 +138,18 @@ def write_documents(
         [document(entity_type, row) for row in created],
         [document(entity_type, row) for row in changed],
     )
+
+
+def reindex(connection: Connection) -> None:
+    """Write every indexed record's search document anew (after `document` has changed)."""
+    for entity_type, (table, columns) in INDEXED_COLUMNS.items():
+        index.remove_documents(connection, entity_type)
+        stmt = select(*(table.c[name] for name in columns)).order_by(table.c.id)
+        last: str | None = None
+        while True:
+            chunk = stmt if last is None else stmt.where(table.c.id > last)
+            rows = [dict(r) for r in connection.execute(chunk.limit(REINDEX_CHUNK)).mappings()]
+            if not rows:
+                break
+            index.index_documents(connection, [document(entity_type, row) for row in rows], [])
+            last = rows[-1]["id"]

@@ -84,3 +84,8 @@ def remove_document(connection: Connection, entity_type: str, entity_id: str) ->
             SEARCH_TABLE.c.entity_type == entity_type, SEARCH_TABLE.c.entity_id == entity_id
         )
     )
+
+
+def remove_documents(connection: Connection, entity_type: str) -> None:
+    """Remove every document of `entity_type` (before indexing them all anew)."""
+    connection.execute(delete(SEARCH_TABLE).where(SEARCH_TABLE.c.entity_type == entity_type))
