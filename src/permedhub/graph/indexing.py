@@ -51,25 +51,18 @@ def _place_names() -> dict[str, str]:
     return {str(row["code"]): str(row["name"]) for row in country_rows()}
 
 
-def _text(*parts: Any) -> str:
-    """What a person wrote, one part after another (lists item by item)."""
+def _parts(*values: Any) -> list[str]:
+    """The values given, lists item by item, without empty ones."""
     out: list[str] = []
-    for part in parts:
-        if isinstance(part, list | tuple):
-            out.extend(str(p) for p in part if p)
-        elif part:
-            out.append(str(part))
-    return " · ".join(out)
-
-
-def _codes(*parts: Any) -> list[str]:
-    out: list[str] = []
-    for part in parts:
-        if isinstance(part, list | tuple):
-            out.extend(str(p) for p in part if p)
-        elif part is not None and part != "":
-            out.append(str(part))
+    for value in values:
+        items = value if isinstance(value, list | tuple) else [value]
+        out.extend(str(item) for item in items if item is not None and item != "")
     return out
+
+
+def _text(*values: Any) -> str:
+    """What a person wrote, one part after another."""
+    return " · ".join(_parts(*values))
 
 
 def document(entity_type: str, row: dict[str, Any]) -> Document:
@@ -89,7 +82,7 @@ def document(entity_type: str, row: dict[str, Any]) -> Document:
                 names.get(row.get("subdivision_code") or ""),
                 row.get("notes"),
             ),
-            codes=_codes(row.get("kind"), row.get("expertise")),
+            codes=_parts(row.get("kind"), row.get("expertise")),
             country_code=country,
             kind=row.get("kind"),
         )
@@ -101,7 +94,7 @@ def document(entity_type: str, row: dict[str, Any]) -> Document:
             acronym=row.get("acronym") or "",
             text=_text(row.get("programme"), row.get("summary"), row.get("aims")),
             names=[row["id"]],
-            codes=_codes(row.get("kind"), row.get("grant_id"), row.get("topics")),
+            codes=_parts(row.get("kind"), row.get("grant_id"), row.get("topics")),
             kind=row.get("kind"),
         )
     if entity_type == "topic":
@@ -109,7 +102,7 @@ def document(entity_type: str, row: dict[str, Any]) -> Document:
             entity_type,
             row["id"],
             title=row["name"],
-            codes=_codes(row.get("kind")),
+            codes=_parts(row.get("kind")),
             kind=row.get("kind"),
         )
     if entity_type == "call":
@@ -118,7 +111,7 @@ def document(entity_type: str, row: dict[str, Any]) -> Document:
             row["id"],
             title=row["title"],
             names=[row["id"]],
-            codes=_codes(row.get("initiative_id"), row.get("year"), row.get("procedure")),
+            codes=_parts(row.get("initiative_id"), row.get("year"), row.get("procedure")),
             kind="call",
         )
     raise ValueError(f"entity type {entity_type!r} is not indexed; expected one of {INDEXED}")
