@@ -4,13 +4,14 @@ the shown text re-indexes a database indexed the old way."""
 from __future__ import annotations
 
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, select, text
 
 from permedhub.db import alembic_config, upgrade
 from permedhub.graph.indexing import reindex
-from permedhub.graph.seed import seed
 from permedhub.search.index import SEARCH_TABLE
 
+REINDEXING_REVISION = "0007"
 CODE_IN_TEXT = "era-net-cofund · erapermed-research-areas"
 
 
@@ -32,18 +33,17 @@ def test_a_reindex_writes_what_the_load_wrote(engine: Engine) -> None:
     assert _documents(engine) == loaded and len(loaded) > 50
 
 
-def test_the_migration_rewrites_documents_written_with_codes(empty_engine: Engine) -> None:
-    url = empty_engine.url.render_as_string(hide_password=False)
-    config = alembic_config(url)
-    with empty_engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0005")
-    seed(empty_engine)
-    expected = _documents(empty_engine)
-    with empty_engine.begin() as connection:  # as documents were before: codes in the body
+def test_the_migration_rewrites_documents_written_with_codes(engine: Engine) -> None:
+    expected = _documents(engine)
+    with engine.begin() as connection:  # as documents were before: codes in the body
         connection.execute(
             text("UPDATE search_document SET body = :codes || ' · ' || body, keys = ''"),
             {"codes": CODE_IN_TEXT},
         )
-    upgrade(empty_engine)
-    assert _documents(empty_engine) == expected
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    before = ScriptDirectory.from_config(config).get_revision(REINDEXING_REVISION).down_revision
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, str(before))
+    upgrade(engine)
+    assert _documents(engine) == expected
