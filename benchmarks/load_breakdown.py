@@ -25,8 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sqlalchemy.engine import RootTransaction
 
 import graph_api
+from permedhub import bulk
 from permedhub.db import ensure_ready
-from permedhub.graph import bulk, loading
+from permedhub.graph import loading
 from permedhub.search import index
 
 

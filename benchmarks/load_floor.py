@@ -32,9 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sqlalchemy import Connection, Engine, Table
 
 import graph_api
+from permedhub.bulk import insert_rows
 from permedhub.db import ensure_ready
 from permedhub.graph import models
-from permedhub.graph.bulk import insert_rows
 from permedhub.graph.models import table_of
 from permedhub.graph.preparing import CHUNK_ROWS, prepare  # one executemany / COPY a chunk
 

@@ -7,15 +7,18 @@ import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from importlib import resources
-from typing import Any
+from typing import Any, ClassVar, cast
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import (
     ARRAY,
+    JSON,
     ColumnElement,
     Engine,
+    MetaData,
     String,
+    Table,
     any_,
     create_engine,
     event,
@@ -25,11 +28,36 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import DeclarativeBase, Session
 
 from permedhub import config
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """The declarative base of every table (the graph's, the search index's), so that one
+    metadata with one naming convention describes the database the migrations build."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+        list[str]: JSON,
+    }
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table of a mapped class, typed as such for bulk statements."""
+    return cast(Table, model.__table__)
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:

@@ -1,31 +1,10 @@
-"""`permedhub.trials` is a standalone library (DESIGN.md: it imports nothing else from
-`permedhub`), and its package namespace re-exports the public API of every part."""
+"""`permedhub.trials`'s package namespace re-exports the public API of every part (that it
+imports nothing else from `permedhub` is tested with the other layering rules, in
+tests/test_layering.py)."""
 
 from __future__ import annotations
 
-import ast
-from pathlib import Path
-
 import permedhub.trials as trials
-
-PACKAGE = Path(trials.__file__).resolve().parent
-
-
-def test_trials_imports_only_itself_from_permedhub() -> None:
-    offenders = []
-    for source in PACKAGE.rglob("*.py"):
-        for node in ast.walk(ast.parse(source.read_text())):
-            names: list[str] = []
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            offenders += [
-                f"{source.name}: {name}"
-                for name in names
-                if name.startswith("permedhub") and not name.startswith("permedhub.trials")
-            ]
-    assert offenders == []
 
 
 def test_public_api_is_exported() -> None:

@@ -22,10 +22,11 @@ from sqlalchemy.orm import Session
 
 from permedhub.db import writing
 from permedhub.graph import activity, models
+from permedhub.graph.indexing import write_documents
 from permedhub.graph.models import AuditEntry, UserAccount, table_of
 from permedhub.graph.records import ENTITY_TYPE, TABLES, snapshot, to_row
 from permedhub.graph.schemas import SCHEMAS, Record
-from permedhub.search.index import remove_document, write_documents
+from permedhub.search.index import remove_document
 
 ROLES = ("viewer", "curator", "admin")
 EDITABLE = ("organisation", "initiative", "participation")

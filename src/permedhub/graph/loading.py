@@ -29,10 +29,11 @@ from sqlalchemy import (
     update,
 )
 
+from permedhub.bulk import insert_rows
 from permedhub.db import among
 from permedhub.graph import activity, models
-from permedhub.graph.bulk import insert_rows
 from permedhub.graph.geography import REGIONS, known_codes
+from permedhub.graph.indexing import write_documents
 from permedhub.graph.models import table_of
 from permedhub.graph.preparing import (
     Chunk,
@@ -42,7 +43,6 @@ from permedhub.graph.preparing import (
     prepare_in_background,
 )
 from permedhub.graph.records import ENTITY_TYPE, TABLES, snapshot
-from permedhub.search.index import write_documents
 
 __all__ = ["LoadError", "LoadIssue", "LoadReport", "load"]
 

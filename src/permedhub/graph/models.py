@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar, cast
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -14,34 +14,24 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     Numeric,
     String,
     Text,
     UniqueConstraint,
     func,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.sql.schema import Table
+from sqlalchemy.orm import Mapped, mapped_column
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+# Base and table_of are shared with search/ (whose table is in the same metadata); graph code
+# names them from here, with its tables.
+from permedhub.db import Base
+from permedhub.db import table_of as table_of
+
+# The search index's table belongs to search/; named here too so that importing the graph's
+# models gives the metadata of every table a load writes (migrations, tests, VACUUM).
+from permedhub.search.models import SearchDocument as SearchDocument
 
 Money = Numeric(16, 2)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {
-        dict[str, Any]: JSON,
-        list[Any]: JSON,
-        list[str]: JSON,
-    }
 
 
 class Sourced:
@@ -227,27 +217,6 @@ class AuditEntry(Base):
     __table_args__ = (Index("ix_audit_entity", "entity_type", "entity_id"),)
 
 
-class SearchDocument(Base):
-    """The text of one entity as the search index sees it.
-
-    On SQLite an FTS5 table (`search_fts`) indexes it through triggers; on PostgreSQL a generated
-    `tsvector` column with a GIN index does (see the first migration).
-    """
-
-    __tablename__ = "search_document"
-    rowid: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    entity_type: Mapped[str] = mapped_column(String(20))
-    entity_id: Mapped[str] = mapped_column(String(300))
-    title: Mapped[str] = mapped_column(Text)
-    acronym: Mapped[str] = mapped_column(Text, default="")
-    # Spelling variants of names and acronyms: "eulac-permed" -> "eulac permed eulacpermed".
-    keys: Mapped[str] = mapped_column(Text, default="")
-    body: Mapped[str] = mapped_column(Text, default="")
-    country_code: Mapped[str | None] = mapped_column(String(8))
-    kind: Mapped[str | None] = mapped_column(String(40))
-    __table_args__ = (UniqueConstraint("entity_type", "entity_id"),)
-
-
 class UserAccount(Base):
     """A person who may curate the graph (argon2 password hash; role viewer|curator|admin)."""
 
@@ -275,11 +244,6 @@ class LoginFailure(Base):
     name: Mapped[str] = mapped_column(String(120))
     address: Mapped[str] = mapped_column(String(64))
     failed_at: Mapped[float] = mapped_column(Float)
-
-
-def table_of(model: type[Base]) -> Table:
-    """The Core table of a mapped class, typed as such for bulk statements."""
-    return cast(Table, model.__table__)
 
 
 class CountryActivity(Base):

@@ -282,13 +282,3 @@ class Counts(BaseModel):
     countries: int
     by_country: list[CountCountry]
     by_region: list[CountRegion]
-
-
-class SearchHit(BaseModel):
-    entity_type: str
-    id: str
-    title: str
-    acronym: str | None = None
-    snippet_html: str = Field(description="HTML-escaped text; matches wrapped in <mark>")
-    score: float
-    url: str

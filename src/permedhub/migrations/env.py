@@ -5,7 +5,11 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from permedhub.graph.models import Base
+from permedhub.db import Base
+
+# Importing the model modules registers their tables on the one metadata.
+from permedhub.graph import models as _graph_models  # noqa: F401
+from permedhub.search import models as _search_models  # noqa: F401
 
 target_metadata = Base.metadata
 config = context.config

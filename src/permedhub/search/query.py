@@ -20,11 +20,11 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
+from pydantic import BaseModel, Field
 from sqlalchemy import Select, select, text
 from sqlalchemy.orm import Session
 
-from permedhub.graph.models import RegionMembership, SearchDocument
-from permedhub.graph.views import SearchHit
+from permedhub.search.models import SearchDocument
 from permedhub.search.text import query_terms
 
 # Snippets come from the body (column 3 of search_fts: title, acronym, keys, body): the keys
@@ -33,12 +33,25 @@ BODY_COLUMN = 3
 # Private-use characters mark matches inside snippets: they cannot occur in indexed text, so the
 # snippet can be escaped first and the marks turned into <mark> afterwards.
 OPEN, CLOSE = "\ue000", "\ue001"
+# The region facet reads which countries a region has from the graph's table of that name: a
+# dependency on the database's schema (tested against the graph's model), not on graph code.
+REGION_MEMBERSHIP_TABLE = "region_membership"
 URL_PREFIX = {
     "initiative": "/initiatives/",
     "organisation": "/organisations/",
     "topic": "/topics/",
     "call": "/calls/",
 }
+
+
+class SearchHit(BaseModel):
+    entity_type: str
+    id: str
+    title: str
+    acronym: str | None = None
+    snippet_html: str = Field(description="HTML-escaped text; matches wrapped in <mark>")
+    score: float
+    url: str
 
 
 class SearchQueryError(ValueError):
@@ -254,7 +267,7 @@ def _filter_sql(filters: SearchFilters) -> tuple[str, dict[str, object]]:
         params["kind"] = filters.kind
     if filters.region:
         clauses.append(
-            f"d.country_code IN (SELECT country_code FROM {RegionMembership.__tablename__} "
+            f"d.country_code IN (SELECT country_code FROM {REGION_MEMBERSHIP_TABLE} "
             "WHERE region_id = :region)"
         )
         params["region"] = filters.region

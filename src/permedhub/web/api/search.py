@@ -8,8 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from permedhub.graph.views import SearchHit
-from permedhub.search.query import SearchFilters, search
+from permedhub.search.query import SearchFilters, SearchHit, search
 from permedhub.web.deps import get_session
 
 router = APIRouter(tags=["search"])

@@ -19,9 +19,9 @@ from permedhub.graph.views import (
     OrganisationSummary,
     PartnerView,
     RegionProfile,
-    SearchHit,
     Timeline,
 )
+from permedhub.search.query import SearchHit
 
 T = TypeVar("T")
 

@@ -1,0 +1,204 @@
+"""Initiatives: the list, one initiative with a page of its partners, its partners, links."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, aliased
+
+from permedhub.graph.models import (
+    Country,
+    CountryActivity,
+    Initiative,
+    Link,
+    Organisation,
+    Participation,
+)
+from permedhub.graph.queries.calls import list_calls
+from permedhub.graph.queries.common import (
+    MAX_PER_PAGE,
+    SUMMARY_ONLY,
+    NotFound,
+    OrgCountry,
+    SubCountry,
+    country_names,
+    initiative_summary,
+    iso,
+    marks,
+    organisation_summary,
+    page_bounds,
+)
+from permedhub.graph.queries.topics import topics_by_id
+from permedhub.graph.views import (
+    InitiativeCountry,
+    InitiativeDetail,
+    InitiativeSummary,
+    LinkView,
+    Page,
+    PartnerView,
+)
+from permedhub.search.query import matching_ids
+
+
+def list_initiatives(
+    session: Session,
+    *,
+    kind: str | None = None,
+    q: str | None = None,
+    page: int = 1,
+    per_page: int = 100,
+) -> Page[InitiativeSummary]:
+    offset, limit = page_bounds(page, per_page)
+    stmt = select(Initiative).options(SUMMARY_ONLY)
+    if kind:
+        stmt = stmt.where(Initiative.kind == kind)
+    if q:
+        stmt = stmt.where(Initiative.id.in_(matching_ids(session, q, "initiative")))
+    total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+    rows = session.execute(
+        stmt.order_by(Initiative.start_date.is_(None), Initiative.start_date, Initiative.id)
+        .offset(offset)
+        .limit(limit)
+    ).scalars()
+    return Page(
+        items=[initiative_summary(i) for i in rows], total=total, page=page, per_page=per_page
+    )
+
+
+def _partners_query(initiative_id: str) -> Select[Participation, Organisation, str, str]:
+    return (
+        select(Participation, Organisation, OrgCountry.name, SubCountry.name)
+        .join(Organisation, Organisation.id == Participation.organisation_id)
+        .outerjoin(OrgCountry, OrgCountry.code == Organisation.country_code)
+        .outerjoin(SubCountry, SubCountry.code == Organisation.subdivision_code)
+        .where(Participation.initiative_id == initiative_id)
+        .order_by(Participation.role != "coordinator", Organisation.name, Organisation.id)
+    )
+
+
+def _partner_views(
+    session: Session, stmt: Select[Participation, Organisation, str, str]
+) -> list[PartnerView]:
+    return [
+        PartnerView(
+            organisation=organisation_summary(o, cn, sn),
+            role=p.role,
+            start=iso(p.start_date),
+            end=iso(p.end_date),
+            **marks(p),
+        )
+        for p, o, cn, sn in session.execute(stmt)
+    ]
+
+
+def initiative_partners(session: Session, initiative_id: str) -> list[PartnerView]:
+    """Every partner of an initiative, coordinators first, then by name (for its CSV)."""
+    if session.get(Initiative, initiative_id) is None:
+        raise NotFound("initiative", initiative_id)
+    return _partner_views(session, _partners_query(initiative_id))
+
+
+def get_initiative(
+    session: Session, initiative_id: str, *, page: int = 1, per_page: int = MAX_PER_PAGE
+) -> InitiativeDetail:
+    """An initiative with one page of its partners (coordinators first, then by name);
+    `partners_total`, the roles and the countries cover all of them."""
+    offset, limit = page_bounds(page, per_page)
+    initiative = session.get(Initiative, initiative_id)
+    if initiative is None:
+        raise NotFound("initiative", initiative_id)
+    partners = _partner_views(session, _partners_query(initiative_id).offset(offset).limit(limit))
+    coordinators = [
+        p.organisation
+        for p in _partner_views(
+            session, _partners_query(initiative_id).where(Participation.role == "coordinator")
+        )
+    ]
+    partners_total = session.execute(
+        select(func.count())
+        .select_from(Participation)
+        .where(Participation.initiative_id == initiative_id)
+    ).scalar_one()
+    roles = sorted(
+        session.execute(
+            select(Participation.role)
+            .where(Participation.initiative_id == initiative_id)
+            .distinct()
+        ).scalars()
+    )
+    # Partners per country from the aggregate (country rows, not subdivisions): an initiative
+    # of the benchmark graph has up to 8,000 partners.
+    by_country = {
+        str(place): int(n)
+        for place, n in session.execute(
+            select(CountryActivity.place_code, func.sum(CountryActivity.organisations))
+            .join(Country, Country.code == CountryActivity.place_code)
+            .where(CountryActivity.initiative_id == initiative_id, Country.parent_code.is_(None))
+            .group_by(CountryActivity.place_code)
+        )
+    }
+    declared = list(initiative.countries or [])
+    names = country_names(session, [*by_country, *declared])
+    countries = [
+        InitiativeCountry(
+            code=code,
+            name=names.get(code, code),
+            partners=by_country.get(code, 0),
+            via=[
+                v
+                for v, present in (("partner", code in by_country), ("declared", code in declared))
+                if present
+            ],
+        )
+        for code in sorted(set(by_country) | set(declared), key=lambda c: names.get(c, c))
+    ]
+    return InitiativeDetail(
+        **initiative_summary(initiative).model_dump(),
+        call_topic=initiative.call_topic,
+        aims=initiative.aims or [],
+        target_regions=initiative.target_regions or [],
+        topics=topics_by_id(session, initiative.topics or []),
+        facts=initiative.facts or {},
+        coordinators=coordinators,
+        partners=partners,
+        partners_total=partners_total,
+        partners_page=page,
+        partners_per_page=per_page,
+        roles=roles,
+        countries=countries,
+        links=_links_of(session, initiative_id),
+        calls=list_calls(session, initiative=initiative_id),
+    )
+
+
+def _links_of(session: Session, initiative_id: str) -> list[LinkView]:
+    other = aliased(Initiative)
+    views: list[LinkView] = []
+    for link, label, name in session.execute(
+        select(Link, other.acronym, other.name)
+        .join(other, other.id == Link.to_id)
+        .where(Link.from_id == initiative_id)
+    ):
+        views.append(
+            LinkView(
+                direction="outgoing",
+                kind=link.kind,
+                initiative_id=link.to_id,
+                initiative_label=label or name,
+                **marks(link),
+            )
+        )
+    for link, label, name in session.execute(
+        select(Link, other.acronym, other.name)
+        .join(other, other.id == Link.from_id)
+        .where(Link.to_id == initiative_id)
+    ):
+        views.append(
+            LinkView(
+                direction="incoming",
+                kind=link.kind,
+                initiative_id=link.from_id,
+                initiative_label=label or name,
+                **marks(link),
+            )
+        )
+    return views
