@@ -31,7 +31,7 @@ from typing import Any, BinaryIO
 import yaml
 from pydantic import ValidationError
 
-from permedhub.graph.bulk import dumps_bytes
+from permedhub.bulk import dumps_bytes
 from permedhub.graph.records import to_row
 from permedhub.graph.schemas import LOAD_ORDER, SCHEMAS, GraphDocument, Record
 

@@ -14,6 +14,8 @@ class Marks(BaseModel):
     """Where a record's facts were read, and which of its values are in doubt."""
 
     source: str | None = None
+    # field -> citation, where a field was read elsewhere than `source`
+    sources: dict[str, str] = Field(default_factory=dict)
     uncertain: dict[str, str] = Field(default_factory=dict)
     approximate: dict[str, str] = Field(default_factory=dict)
 

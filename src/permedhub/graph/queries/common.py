@@ -54,6 +54,7 @@ def status(start: dt.date | None, end: dt.date | None, today: dt.date | None = N
 def marks(row: Any) -> dict[str, Any]:
     return {
         "source": row.source,
+        "sources": row.sources or {},
         "uncertain": row.uncertain or {},
         "approximate": row.approximate or {},
     }
@@ -79,6 +80,7 @@ SUMMARY_COLUMNS = (
     Initiative.website,
     Initiative.summary,
     Initiative.source,
+    Initiative.sources,
     Initiative.uncertain,
     Initiative.approximate,
 )
@@ -96,6 +98,7 @@ ORGANISATION_COLUMNS = (
     Organisation.website,
     Organisation.synthetic,
     Organisation.source,
+    Organisation.sources,
     Organisation.uncertain,
     Organisation.approximate,
 )
