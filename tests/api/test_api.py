@@ -162,7 +162,8 @@ def test_openapi_documents_every_route(client):
 
 def test_counts_by_country_and_region(client):
     body = client.get("/api/counts").json()
-    assert body["initiatives"] == 14 and body["organisations"] == 44
+    listed = client.get("/api/organisations", params={"per_page": 1}).json()["total"]
+    assert body["initiatives"] == 14 and body["organisations"] == listed > 0
     italy = next(c for c in body["by_country"] if c["code"] == "IT")
     assert italy["organisations"] == 7
     eu = next(r for r in body["by_region"] if r["id"] == "eu27")

@@ -126,8 +126,8 @@ def test_map_json_marks_the_regions_that_take_part_through_their_own_organisatio
     assert navarre["country_code"] == "ES" and navarre["participations"] == 1
     assert 41 < navarre["latitude"] < 44 and -3 < navarre["longitude"] < 0
     assert navarre["url"] == "/countries/ES-NC"
-    # Tuscany: Regione Toscana (ERA PerMed) and TLS (SINO-EU PerMed, Regions4PerMed)
-    assert (places["IT-52"]["participations"], places["IT-52"]["initiatives"]) == (3, 3)
+    # Tuscany: Regione Toscana (ERA PerMed, ICPerMed) and TLS (SINO-EU PerMed, Regions4PerMed)
+    assert (places["IT-52"]["participations"], places["IT-52"]["initiatives"]) == (4, 4)
 
 
 def test_initiative_page_marks_uncertain_values_and_embeds_json_ld(read_client: TestClient) -> None:
