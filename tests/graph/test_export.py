@@ -116,6 +116,7 @@ def _empty_engine(path: Path) -> Engine:
 
 
 def _rows_in_database(engine: Engine) -> dict[str, int]:
+    """Rows per entity in the database, whatever the seed currently holds."""
     with engine.connect() as connection:
         return {
             entity: connection.execute(select(func.count()).select_from(table)).scalar_one()

@@ -21,6 +21,7 @@ SEED_FILES = (
     "organisations.yaml",
     "initiatives.yaml",
     "funders.yaml",
+    "csa-partners.yaml",
     "relations.yaml",
 )
 
