@@ -122,11 +122,14 @@ def _export_bytes(engine: Engine, fmt: str = "json") -> bytes:
 # ------------------------------------------------------------------ json: the import format
 
 
-def test_json_export_loads_into_an_empty_database_and_exports_the_same_bytes(family_file, tmp_path):
+def test_json_export_loads_into_an_empty_database_and_exports_the_same_bytes(
+    family_file, tmp_path, seed_declared
+):
     family = _family_engine(family_file, hostile=True)
     first = tmp_path / "graph.json"
     report = export(family, "json", first)
-    assert report.counts["initiatives"] == 15  # the 14 seeded initiatives + the hostile one
+    # the seeded initiatives + the hostile one
+    assert report.counts["initiatives"] == len(seed_declared["initiatives"]) + 1
 
     fresh = _empty_engine(tmp_path / "fresh.sqlite")
     load(fresh, [first], actor="round-trip")
@@ -168,11 +171,11 @@ def test_json_export_to_a_text_stream_equals_the_file(family_file):
     assert text.getvalue().encode("utf-8") == _export_bytes(engine)
 
 
-def test_progress_counts_every_row_read(family_file):
+def test_progress_counts_every_row_read(family_file, seed_declared):
     engine = _family_engine(family_file)
     seen: list[int] = []
     report = export(engine, "json", io.BytesIO(), progress=seen.append)
-    assert sum(seen) == report.rows == 24 + 44 + 14 + 14 + 53 + 7
+    assert sum(seen) == report.rows == sum(len(seed_declared.get(e, [])) for e in LOAD_ORDER)
 
 
 # ------------------------------------------------------------------ csv
@@ -302,7 +305,7 @@ def test_jsonld_refers_only_to_nodes_it_defines(family_file):
 # ------------------------------------------------------------------ GraphML
 
 
-def test_graphml_is_valid_xml_with_declared_keys_and_exact_names(family_file):
+def test_graphml_is_valid_xml_with_declared_keys_and_exact_names(family_file, seed_declared):
     engine = _family_engine(family_file, hostile=True)
     root = ET.fromstring(_export_bytes(engine, "graphml"))
     keys = {key.get("id") for key in root.iter(GRAPHML + "key")}
@@ -315,9 +318,12 @@ def test_graphml_is_valid_xml_with_declared_keys_and_exact_names(family_file):
     nodes = {n.get("id"): data(n) for n in root.iter(GRAPHML + "node")}
     edges = [(e.get("source"), e.get("target"), data(e)) for e in root.iter(GRAPHML + "edge")]
     types = [d["type"] for d in nodes.values()]
-    assert types.count("initiative") == 15 and types.count("organisation") == 45
-    assert sum(1 for *_, d in edges if d["type"] == "participation") == 53 + 2
-    assert sum(1 for *_, d in edges if d["type"] == "link") == 14 + 1
+    seeded = {section: len(records) for section, records in seed_declared.items()}
+    # The seed plus the hostile document's records.
+    assert types.count("initiative") == seeded["initiatives"] + 1
+    assert types.count("organisation") == seeded["organisations"] + 1
+    assert sum(1 for *_, d in edges if d["type"] == "participation") == seeded["participations"] + 2
+    assert sum(1 for *_, d in edges if d["type"] == "link") == seeded["links"] + 1
 
     hostile = nodes["organisation:hostile-org"]
     assert hostile["name"] == HOSTILE + " Institute"

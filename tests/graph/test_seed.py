@@ -1,14 +1,11 @@
 """The family seed: every initiative of the ICPerMed family page, with facts, sources and doubts."""
 
-from pathlib import Path
-
-import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from permedhub.graph.models import AuditEntry, Initiative, Organisation, Participation
 from permedhub.graph.queries import get_initiative, list_initiatives
-from permedhub.graph.seed import seed, seed_files
+from permedhub.graph.seed import seed
 
 FAMILY = {
     "icpermed",
@@ -26,19 +23,6 @@ FAMILY = {
     "ep-permed",
     "era4health",
 }
-
-
-def _declared(section: str) -> set[str]:
-    """Ids of the records the seed files declare in one section (participations by their key)."""
-    ids: set[str] = set()
-    for path in seed_files():
-        document = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        for record in document.get(section, []):
-            ids.add(
-                record.get("id")
-                or f"{record['initiative']}:{record['organisation']}:{record['role']}"
-            )
-    return ids
 
 
 def test_every_initiative_of_the_family_is_seeded_with_a_source(engine):
@@ -85,7 +69,7 @@ def test_month_precision_dates_are_kept(engine):
     assert (sino.end, sino.end_precision) == ("2024-06-30", "month")
 
 
-def test_seeding_again_changes_nothing(engine):
+def test_seeding_again_changes_nothing(engine, seed_declared):
     with Session(engine) as session:
         before = session.execute(select(func.count(AuditEntry.id))).scalar_one()
     report = seed(engine)
@@ -98,4 +82,4 @@ def test_seeding_again_changes_nothing(engine):
             "participations": select(func.count(Participation.id)),
         }
         for section, query in counts.items():
-            assert session.execute(query).scalar_one() == len(_declared(section)), section
+            assert session.execute(query).scalar_one() == len(seed_declared[section]), section
