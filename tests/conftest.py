@@ -13,8 +13,10 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -44,6 +46,24 @@ def _postgres_engine_or_fail() -> Engine:
             pytest.fail(message)
         pytest.skip(message)
     return engine
+
+
+@pytest.fixture(scope="session")
+def seed_declared() -> dict[str, list[dict[str, Any]]]:
+    """The records the seed files declare, per section: what a freshly seeded database holds.
+
+    Tests compare with these instead of fixed numbers, so adding sourced records to the seed
+    does not break them while a record lost on the way still does.
+    """
+    from permedhub.graph.seed import seed_files
+
+    declared: dict[str, list[dict[str, Any]]] = {}
+    for path in seed_files():
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for section, records in document.items():
+            if isinstance(records, list):
+                declared.setdefault(section, []).extend(records)
+    return declared
 
 
 @pytest.fixture(scope="session")

@@ -1,12 +1,11 @@
 """The family seed: every initiative of the ICPerMed family page, with facts, sources and doubts."""
 
-import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from permedhub.graph.models import AuditEntry, Initiative, Organisation, Participation
 from permedhub.graph.queries import get_initiative, list_initiatives
-from permedhub.graph.seed import seed, seed_files
+from permedhub.graph.seed import seed
 
 FAMILY = {
     "icpermed",
@@ -26,17 +25,12 @@ FAMILY = {
 }
 
 
-def _seed_records(entity: str) -> int:
-    return sum(
-        len(yaml.safe_load(path.read_text(encoding="utf-8")).get(entity, []))
-        for path in seed_files()
-    )
-
-
 def test_every_initiative_of_the_family_is_seeded_with_a_source(engine):
     with Session(engine) as session:
-        page = list_initiatives(session, per_page=100)
-    assert {i.id for i in page.items} == FAMILY
+        page = list_initiatives(session, per_page=500)
+    assert {i.id for i in page.items} >= FAMILY
+    # Besides the family itself the seed holds only the projects its calls funded.
+    assert {i.kind for i in page.items if i.id not in FAMILY} <= {"project"}
     assert all(i.source for i in page.items)
 
 
@@ -53,7 +47,7 @@ def test_erapermed_facts_as_published(engine):
     jtc2019 = era.calls[1]
     assert jtc2019.secretariat and jtc2019.secretariat.id == "anr"
     assert jtc2019.budget_eur == 30_000_000 and "budget_eur" in jtc2019.approximate
-    assert {link.initiative_id for link in era.links} == {"icpermed", "ep-permed"}
+    assert {"icpermed", "ep-permed"} <= {link.initiative_id for link in era.links}
 
 
 def test_unknown_values_stay_empty_and_doubts_stay_marked(engine):
@@ -75,16 +69,17 @@ def test_month_precision_dates_are_kept(engine):
     assert (sino.end, sino.end_precision) == ("2024-06-30", "month")
 
 
-def test_seeding_again_changes_nothing(engine):
+def test_seeding_again_changes_nothing(engine, seed_declared):
     with Session(engine) as session:
         before = session.execute(select(func.count(AuditEntry.id))).scalar_one()
     report = seed(engine)
     assert all(c.created == 0 and c.changed == 0 for c in report.counts.values())
     with Session(engine) as session:
         assert session.execute(select(func.count(AuditEntry.id))).scalar_one() == before
-        assert session.execute(select(func.count(Initiative.id))).scalar_one() == len(FAMILY)
-        organisations = session.execute(select(func.count(Organisation.id))).scalar_one()
-        participations = session.execute(select(func.count(Participation.id))).scalar_one()
-    # One row per record of the seed files: a second seed neither adds nor drops any.
-    assert organisations == _seed_records("organisations")
-    assert participations == _seed_records("participations")
+        counts = {
+            "initiatives": select(func.count(Initiative.id)),
+            "organisations": select(func.count(Organisation.id)),
+            "participations": select(func.count(Participation.id)),
+        }
+        for section, query in counts.items():
+            assert session.execute(query).scalar_one() == len(seed_declared[section]), section
