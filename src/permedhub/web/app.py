@@ -17,6 +17,7 @@ from permedhub.search.query import SearchQueryError
 from permedhub.web import api_docs
 from permedhub.web.api import graph as graph_api
 from permedhub.web.api import search as search_api
+from permedhub.web.body_limit import FORM_BYTES, UPLOAD_BODY_BYTES
 from permedhub.web.pages import install as install_pages
 from permedhub.web.tools import router as tools_router
 
@@ -42,11 +43,12 @@ def create_app(engine: Engine | None = None, *, prepare_database: bool = True) -
         lifespan=lifespan,
         docs_url=None,  # served from the package by api_docs below, not from a CDN
         redoc_url=None,
+        max_body_size=FORM_BYTES,
     )
     app.state.engine = engine
     app.include_router(graph_api.router, prefix="/api")
     app.include_router(search_api.router, prefix="/api")
-    app.include_router(tools_router)
+    app.include_router(tools_router, max_body_size=UPLOAD_BODY_BYTES)
     app.include_router(api_docs.router)
     _add_error_handlers(app)
     install_pages(app)

@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
@@ -28,13 +28,13 @@ from permedhub.web.auth import (
     log_out,
     rate_limiter,
 )
+from permedhub.web.body_limit import MAX_UPLOAD_BYTES, UPLOAD_BODY_BYTES
 from permedhub.web.deps import SessionDep, engine_of
 from permedhub.web.pages import forms, tables
 from permedhub.web.pages.cache import page_cache
 from permedhub.web.pages.rendering import csv_response, render
 
 router = APIRouter(include_in_schema=False)
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 UPLOAD_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl", ".csv")
 
 
@@ -122,15 +122,6 @@ def _safe_name(filename: str) -> str:
     return re.sub(r"[^a-z0-9._-]+", "-", base).strip(".-") or "upload"
 
 
-def guard_upload_size(request: Request) -> None:
-    """Refuse an oversized body before it is read (a dependency placed before the CSRF check)."""
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > MAX_UPLOAD_BYTES + 64 * 1024:
-        raise HTTPException(
-            413, f"The file is too large: at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MB."
-        )
-
-
 @router.get("/curate/upload", response_class=HTMLResponse)
 def upload_form(request: Request, user: Curator) -> HTMLResponse:
     return render(request, "curate/upload.html", _upload_context())
@@ -154,14 +145,9 @@ def _upload_problem(request: Request, message: str, status_code: int) -> HTMLRes
     )
 
 
-UploadSizeOk = Annotated[None, Depends(guard_upload_size)]
-
-
-@router.post("/curate/upload", response_class=HTMLResponse)
-async def upload_preview(
-    request: Request, user: Curator, _size: UploadSizeOk, _csrf: CsrfOk
-) -> HTMLResponse:
-    # The form is read here, after the role, size and token checks, not as a body parameter
+@router.post("/curate/upload", response_class=HTMLResponse, max_body_size=UPLOAD_BODY_BYTES)
+async def upload_preview(request: Request, user: Curator, _csrf: CsrfOk) -> HTMLResponse:
+    # The form is read here, after the role and token checks, not as a body parameter
     # (FastAPI would read a body parameter before any dependency runs).
     file = (await request.form()).get("file")
     if not isinstance(file, UploadFile) or not file.filename:
