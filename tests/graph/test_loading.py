@@ -259,6 +259,50 @@ def test_non_utf8_bytes(engine, tmp_path):
     assert_rejected(engine, path, field=None, value=None, says="not valid UTF-8")
 
 
+def test_a_latin1_byte_is_reported_on_its_line_and_in_its_field(engine, tmp_path):
+    # Far enough down that the decoder's read-ahead block starts before it.
+    good = "".join(f"ok-{n},Organisation {n},FR\n" for n in range(400))
+    content = f"id,name,country,city\n{good}".replace(",FR\n", ",FR,Paris\n")
+    content += '"lat-1","Caf\xe9, Bar",FR,Lyon\n'
+    path = write(tmp_path, "organisations.csv", content.encode("latin-1"))
+    error = assert_rejected(
+        engine, path, field="name", value=None, row=402, says="byte 0xe9 at line 402, column 13"
+    )
+    assert len(error.issues) == 1
+
+
+def test_every_bad_country_code_in_a_file_is_listed(engine, tmp_path):
+    path = write(
+        tmp_path,
+        "organisations.csv",
+        "id,name,country\nbad-1,One,XX\nok-2,Two,FR\nbad-3,Three,YY\nbad-4,Four,ZZ\n",
+    )
+    error = assert_rejected(engine, path, field="country", value="XX", row=2, says="unknown")
+    assert [(i.row, i.value) for i in error.issues] == [(2, "XX"), (4, "YY"), (5, "ZZ")]
+
+
+def test_problems_in_several_files_are_listed_together(engine, tmp_path):
+    first = write(tmp_path, "organisations.csv", "id,name,country\nbad-1,One,XX\n")
+    second = write(tmp_path, "organisations_2.csv", "id,name,country\nbad-2,Two,YY\n")
+    before = state(engine)
+    with pytest.raises(LoadError) as caught:
+        load(engine, [first, second])
+    assert [(i.file, i.value) for i in caught.value.issues] == [
+        (str(first), "XX"),
+        (str(second), "YY"),
+    ]
+    assert state(engine) == before
+
+
+def test_a_record_on_several_lines_is_numbered_by_its_first_line(engine, tmp_path):
+    path = write(
+        tmp_path,
+        "organisations.csv",
+        'id,name,country,notes\nok-1,One,FR,"two\nlines"\nzz-2,Two,ZZ,\n',
+    )
+    assert_rejected(engine, path, field="country", value="ZZ", row=4, says="unknown country")
+
+
 def test_truncated_json_file(engine, tmp_path):
     text = json.dumps({"organisations": [GOOD_ORG, {**GOOD_ORG, "id": "org-z"}]})
     path = write(tmp_path, "cut.json", text[: len(text) // 2])

@@ -114,18 +114,8 @@ def read_file(path: Path, entity: str | None = None) -> Iterator[RawRecord]:
 def _text(path: Path) -> str:
     try:
         return path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise LoadError(
-            [
-                LoadIssue(
-                    str(path),
-                    None,
-                    None,
-                    None,
-                    f"not valid UTF-8 (byte {exc.object[exc.start]:#04x} at offset {exc.start})",
-                )
-            ]
-        ) from None
+    except UnicodeDecodeError:
+        raise LoadError([_not_utf8(path)]) from None
     except OSError as exc:
         raise LoadError([LoadIssue(str(path), None, None, None, f"cannot read: {exc}")]) from None
 
@@ -234,10 +224,8 @@ def _read_json_lines(path: Path) -> Iterator[RawRecord]:
                     )
                 entity = data.pop("entity")
                 yield RawRecord(entity, number, data)
-    except UnicodeDecodeError as exc:
-        raise LoadError(
-            [LoadIssue(str(path), None, None, None, f"not valid UTF-8: {exc.reason}")]
-        ) from None
+    except UnicodeDecodeError:
+        raise LoadError([_not_utf8(path)]) from None
 
 
 def _csv_entity(path: Path, header: list[str], entity: str | None) -> str:
@@ -285,20 +273,25 @@ def _read_csv(path: Path, entity: str | None) -> Iterator[RawRecord]:
             header = [h.strip() for h in next(reader)]
         except StopIteration:
             raise LoadError([LoadIssue(str(path), None, None, None, "the file is empty")]) from None
-        except (UnicodeDecodeError, csv.Error) as exc:
+        except UnicodeDecodeError:
+            raise LoadError([_not_utf8(path, csv_file=True)]) from None
+        except csv.Error as exc:
             raise LoadError([LoadIssue(str(path), 1, None, None, _csv_problem(exc))]) from None
         name = _csv_entity(path, header, entity)
-        number = 1
         while True:
+            # Numbered by the line a record starts on, as an editor shows it (a quoted cell may
+            # span lines).
+            number = reader.line_num + 1
             try:
                 cells = next(reader)
             except StopIteration:
                 return
-            except (UnicodeDecodeError, csv.Error) as exc:
+            except UnicodeDecodeError:
+                raise LoadError([_not_utf8(path, csv_file=True)]) from None
+            except csv.Error as exc:
                 raise LoadError(
-                    [LoadIssue(str(path), number + 1, None, None, _csv_problem(exc))]
+                    [LoadIssue(str(path), reader.line_num, None, None, _csv_problem(exc))]
                 ) from None
-            number += 1
             if not "".join(cells).strip():  # a blank line
                 continue
             if len(cells) != len(header):
@@ -319,10 +312,38 @@ def _read_csv(path: Path, entity: str | None) -> Iterator[RawRecord]:
             )
 
 
-def _csv_problem(exc: Exception) -> str:
-    if isinstance(exc, UnicodeDecodeError):
-        return f"not valid UTF-8 (byte {exc.object[exc.start]:#04x})"
+def _csv_problem(exc: csv.Error) -> str:
     return f"malformed CSV: {exc}"
+
+
+def _not_utf8(path: Path, *, csv_file: bool = False) -> LoadIssue:
+    """Where the first byte that is not UTF-8 is: its line and column as an editor counts them
+    and, in a CSV body, the column's field (the decoder reads ahead, so its own position says
+    little)."""
+    data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad = exc.start
+    else:  # pragma: no cover - called only after a decoding error
+        raise AssertionError(f"{path} decodes as UTF-8")
+    line_start = data.rfind(b"\n", 0, bad) + 1
+    line = data.count(b"\n", 0, bad) + 1
+    before = data[line_start:bad].decode("utf-8", "replace")
+    field = None
+    if csv_file and line > 1:
+        first_line = data[: data.find(b"\n")].decode("utf-8", "replace")
+        header = [h.strip() for h in next(csv.reader([first_line]), [])]
+        cells = next(csv.reader([before]), [""])
+        field = header[len(cells) - 1] if len(cells) <= len(header) else None
+    return LoadIssue(
+        str(path),
+        line,
+        field,
+        None,
+        f"not valid UTF-8: byte {data[bad]:#04x} at line {line}, column {len(before) + 1} "
+        "(expected UTF-8 text: save the file as UTF-8)",
+    )
 
 
 def _csv_record(path: Path, number: int, cells: dict[str, str]) -> dict[str, Any]:
@@ -396,21 +417,32 @@ class Chunk:
 def prepare(paths: Iterable[Path | str], entity: str | None = None) -> Generator[Chunk, None, None]:
     """Validated, de-duplicated rows of all `paths` in chunks; a chunk of an entity comes after
     every chunk of the entities it may refer to (LOAD_ORDER), so one file may hold an
-    organisation and its participations. Raises LoadError at the first bad record."""
+    organisation and its participations.
+
+    A bad record does not end the reading: every problem in every file (up to MAX_ISSUES) is
+    gathered and raised as one LoadError once the files are read, and no chunk is yielded after
+    the first problem, so nothing of a bad load reaches the writer beyond what it rolls back."""
     # (entity, id) -> where it was first seen and its fingerprint
     seen: dict[tuple[str, str], tuple[str, int, int]] = {}
     pending: dict[str, Chunk] = {}
+    issues: list[LoadIssue] = []
     for path in map(Path, paths):
         file = str(path)
-        for raw in read_file(path, entity):
-            values = to_row(raw.entity, validate(raw, file))
-            key = (raw.entity, str(values["id"]))
-            fingerprint = hash(dumps_bytes(values))
-            earlier = seen.get(key)
-            if earlier is not None:
-                if earlier[2] != fingerprint:
-                    raise LoadError(
-                        [
+        try:
+            for raw in read_file(path, entity):
+                try:
+                    values = to_row(raw.entity, validate(raw, file))
+                except LoadError as error:
+                    issues.extend(error.issues)
+                    if len(issues) >= MAX_ISSUES:
+                        break
+                    continue
+                key = (raw.entity, str(values["id"]))
+                fingerprint = hash(dumps_bytes(values))
+                earlier = seen.get(key)
+                if earlier is not None:
+                    if earlier[2] != fingerprint:
+                        issues.append(
                             LoadIssue(
                                 file,
                                 raw.row,
@@ -420,21 +452,35 @@ def prepare(paths: Iterable[Path | str], entity: str | None = None) -> Generator
                                 f"{'this file' if earlier[0] == file else earlier[0]} "
                                 f"already has it at row {earlier[1]} with different data",
                             )
-                        ]
-                    )
-                continue  # the same record again
-            seen[key] = (file, raw.row, fingerprint)
-            # Entities earlier in LOAD_ORDER may be referred to by this one: they go first.
-            for previous in LOAD_ORDER[: LOAD_ORDER.index(raw.entity)]:
-                if pending.get(previous) is not None and pending[previous].rows:
-                    yield pending.pop(previous)
-            chunk = pending.setdefault(raw.entity, Chunk(raw.entity))
-            chunk.append(file, raw.row, values)
-            if len(chunk.rows) >= CHUNK_ROWS:
-                yield pending.pop(raw.entity)
-        for name in LOAD_ORDER:
-            if name in pending and pending[name].rows:
-                yield pending.pop(name)
+                        )
+                    continue  # the same record again
+                seen[key] = (file, raw.row, fingerprint)
+                if issues:
+                    continue  # still checking the rest, but this load will not be written
+                yield from _add(pending, file, raw, values)
+        except LoadError as error:  # the file itself cannot be read further
+            issues.extend(error.issues)
+        if len(issues) >= MAX_ISSUES:
+            break
+    if issues:
+        raise LoadError(issues[:MAX_ISSUES])
+    for name in LOAD_ORDER:
+        if name in pending and pending[name].rows:
+            yield pending.pop(name)
+
+
+def _add(
+    pending: dict[str, Chunk], file: str, raw: RawRecord, values: dict[str, Any]
+) -> Iterator[Chunk]:
+    """Queue one row; yield the chunks that must be written before it, or that are full."""
+    # Entities earlier in LOAD_ORDER may be referred to by this one: they go first.
+    for previous in LOAD_ORDER[: LOAD_ORDER.index(raw.entity)]:
+        if pending.get(previous) is not None and pending[previous].rows:
+            yield pending.pop(previous)
+    chunk = pending.setdefault(raw.entity, Chunk(raw.entity))
+    chunk.append(file, raw.row, values)
+    if len(chunk.rows) >= CHUNK_ROWS:
+        yield pending.pop(raw.entity)
 
 
 # ---------------------------------------------------------------- in a second process
