@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,6 +14,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from permedhub.graph.curation import update_record
+from permedhub.graph.export import export
 from permedhub.graph.models import Organisation, Participation
 
 PAGES = [
@@ -64,9 +66,13 @@ def test_every_page_renders_with_csp_and_no_inline_script(
         assert 'src="/static/' in attributes or 'type="application/ld+json"' in attributes
         assert "src=" in attributes or body.strip().startswith("{")
     assert not re.search(r"\son[a-z]+=", response.text), "inline event handler found"
-    assert "http://" not in re.sub(r'href="[^"]*"', "", response.text).replace(
-        "http://www.w3.org", ""
-    ), "a resource would load from another host"
+    # Links and the JSON-LD data (its citations are text) load nothing; anything else would.
+    loaded = re.sub(
+        r'<script type="application/ld\+json">.*?</script>', "", response.text, flags=re.S
+    )
+    assert "http://" not in re.sub(r'href="[^"]*"', "", loaded).replace("http://www.w3.org", ""), (
+        "a resource would load from another host"
+    )
 
 
 @pytest.mark.parametrize(("path", "column"), CSVS)
@@ -143,6 +149,12 @@ def test_map_json_marks_the_regions_that_take_part_through_their_own_organisatio
     )
 
 
+def _exported_graph(client: TestClient) -> list[dict[str, Any]]:
+    buffer = io.StringIO()
+    export(client.app.state.engine, "jsonld", buffer)  # type: ignore[attr-defined]
+    return list(json.loads(buffer.getvalue())["@graph"])
+
+
 def test_initiative_page_marks_uncertain_values_and_embeds_json_ld(read_client: TestClient) -> None:
     page = read_client.get("/initiatives/erapermed").text
     # The seed marks ERA PerMed's end date uncertain (CORDIS reports run to 2023-11).
@@ -150,8 +162,18 @@ def test_initiative_page_marks_uncertain_values_and_embeds_json_ld(read_client: 
     match = re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
     assert match
     data = json.loads(match.group(1))
-    assert data["@type"] == "ResearchProject" and data["alternateName"] == "ERA PerMed"
-    assert any(m["name"] == "Instituto de Salud Carlos III" for m in data["member"])
+    project, *organisations = data["@graph"]
+    assert project["@type"] == "ResearchProject" and project["alternateName"] == "ERA PerMed"
+    # The page's JSON-LD is the graph export's own nodes for this initiative: same ids, roles.
+    exported = [n for n in _exported_graph(read_client) if n["@id"] == project["@id"]]
+    described = next(n for n in exported if "@type" in n)
+    roles = next(n for n in exported if "member" in n and "@type" not in n)
+    assert {key: project[key] for key in described} == described
+    assert project["member"] == roles["member"]
+    names = {o["@id"]: o["name"] for o in organisations}
+    members = [m["member"]["@id"] for m in project["member"]]
+    assert "Instituto de Salud Carlos III" in {names[m] for m in members}
+    assert {o["@id"] for o in organisations} >= set(members)
     assert 'id="partners-table"' in page and 'data-filter="role"' in page
 
 
@@ -203,7 +225,7 @@ def test_names_with_markup_display_as_text_everywhere(
     assert (
         ld
         and "</script>" not in ld.group(1)
-        and SCRIPT in json.loads(ld.group(1))["member"][0]["name"]
+        and SCRIPT in {node.get("name") for node in json.loads(ld.group(1))["@graph"]}
     )
     rows = client.get("/initiatives/erapermed/partners.csv").content.decode("utf-8-sig")
     assert SCRIPT in rows  # CSV is data, not HTML

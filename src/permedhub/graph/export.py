@@ -586,6 +586,38 @@ def _participation_nodes(rows: Iterable[Any]) -> Iterator[dict[str, Any]]:
         yield {"@id": node_id("initiative", current), **roles}
 
 
+def initiative_json_ld(connection: Connection, initiative_id: str) -> dict[str, Any]:
+    """One initiative as a standalone JSON-LD document (for its page): the same nodes the
+    whole-graph export writes for it, its roles merged in, and the organisations they name."""
+    initiative = (
+        connection.execute(select(INITIATIVE).where(INITIATIVE.c.id == initiative_id))
+        .mappings()
+        .one()
+    )
+    participations = (
+        connection.execute(
+            select(PARTICIPATION)
+            .where(PARTICIPATION.c.initiative_id == initiative_id)
+            .order_by(PARTICIPATION.c.id)
+        )
+        .mappings()
+        .all()
+    )
+    organisations = connection.execute(
+        select(ORGANISATION)
+        .where(ORGANISATION.c.id.in_({p["organisation_id"] for p in participations}))
+        .order_by(ORGANISATION.c.id)
+    ).mappings()
+    places = _Places()
+    node = _initiative_node(initiative, places)
+    for roles in _participation_nodes(participations):
+        node.update({key: value for key, value in roles.items() if key != "@id"})
+    return {
+        "@context": JSONLD_CONTEXT,
+        "@graph": [node, *(_organisation_node(row, places) for row in organisations)],
+    }
+
+
 def _link_node(row: Any) -> dict[str, Any]:
     if row["kind"] == "cofunds":  # `from` cofunds `to`: `from` is a funder of `to`
         subject, prop, target = row["to_id"], "funder", row["from_id"]

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy.orm import Session
 
 from permedhub.graph import queries
+from permedhub.graph.export import initiative_json_ld
 from permedhub.graph.layout import (
     network_layout,
     subnational_organisations,
@@ -26,7 +27,6 @@ from permedhub.graph.layout import (
 from permedhub.graph.schemas import InitiativeKind
 from permedhub.graph.views import (
     Counts,
-    InitiativeDetail,
     Network,
     Timeline,
     TopicView,
@@ -264,38 +264,6 @@ def initiatives_csv(session: SessionDep) -> Response:
     return csv_response(tables.initiatives(page.items), "initiatives.csv")
 
 
-def _json_ld(detail: InitiativeDetail, request: Request) -> dict[str, Any]:
-    """schema.org description of an initiative (a ResearchProject with its funder and members)."""
-    data: dict[str, Any] = {
-        "@context": "https://schema.org",
-        "@type": "ResearchProject",
-        "@id": str(request.url_for("initiative_page", initiative_id=detail.id)),
-        "identifier": detail.id,
-        "name": detail.name,
-        "alternateName": detail.acronym,
-        "description": detail.summary,
-        "url": detail.website,
-        "startDate": detail.start,
-        "endDate": detail.end,
-        "funding": {"@type": "Grant", "identifier": detail.grant_id, "name": detail.programme}
-        if detail.grant_id or detail.programme
-        else None,
-        "member": [
-            {
-                "@type": "Organization",
-                "name": p.organisation.name,
-                "roleName": p.role,
-                "address": {"@type": "PostalAddress", "addressCountry": p.organisation.country.code}
-                if p.organisation.country
-                else None,
-            }
-            for p in detail.partners
-        ],
-        "isBasedOn": detail.source,
-    }
-    return {k: v for k, v in data.items() if v not in (None, [], "")}
-
-
 @router.get("/initiatives/{initiative_id}", response_class=HTMLResponse)
 def initiative_page(
     request: Request,
@@ -309,7 +277,7 @@ def initiative_page(
         "initiative.html",
         {
             "i": detail,
-            "json_ld": json_script(_json_ld(detail, request)),
+            "json_ld": json_script(initiative_json_ld(session.connection(), detail.id)),
             "partner_countries": [(c.code, c.name) for c in detail.countries if c.partners],
         },
     )
