@@ -5,17 +5,14 @@ controls exactly what is sent."""
 
 from __future__ import annotations
 
-import os
 import select
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from serving import serving
 
 from permedhub.web.body_limit import FORM_BYTES, UPLOAD_BODY_BYTES
 
@@ -23,37 +20,11 @@ CHUNK = 64 * 1024
 SOCKET_BUFFERS = 16 * 1024 * 1024
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
-    data = tmp_path_factory.mktemp("data")
     spool = tmp_path_factory.mktemp("spool")
-    port = _free_port()
-    env = {**os.environ, "PERMEDHUB_DATA_DIR": str(data), "TMPDIR": str(spool),
-           "PERMEDHUB_INSECURE_COOKIES": "1"}  # fmt: skip
-    env.pop("PERMEDHUB_DATABASE_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "permedhub.cli.main", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/login", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("the server did not start")
+    with serving(tmp_path_factory.mktemp("data"), TMPDIR=str(spool)) as port:
         yield port, spool
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def _stream_chunked(port: int, path: str, most: int) -> tuple[int, int]:
