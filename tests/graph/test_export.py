@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from sqlalchemy import Engine, insert
 
 from permedhub.db import make_engine, upgrade
@@ -25,7 +26,7 @@ from permedhub.graph.export import FIELDS, ExportError, export
 from permedhub.graph.loading import load
 from permedhub.graph.models import table_of
 from permedhub.graph.schemas import LOAD_ORDER
-from permedhub.graph.seed import load_geography
+from permedhub.graph.seed import load_geography, seed_files
 
 HOSTILE = "<script>&\"'"
 GRAPHML = "{http://graphml.graphdrawing.org/xmlns}"
@@ -113,6 +114,14 @@ def _empty_engine(path: Path) -> Engine:
     return engine
 
 
+def _seeded(section: str) -> int:
+    """How many records the seed files declare in one section (the seed grows; counts follow)."""
+    return sum(
+        len((yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get(section, []))
+        for path in seed_files()
+    )
+
+
 def _export_bytes(engine: Engine, fmt: str = "json") -> bytes:
     buffer = io.BytesIO()
     export(engine, fmt, buffer)
@@ -126,7 +135,7 @@ def test_json_export_loads_into_an_empty_database_and_exports_the_same_bytes(fam
     family = _family_engine(family_file, hostile=True)
     first = tmp_path / "graph.json"
     report = export(family, "json", first)
-    assert report.counts["initiatives"] == 15  # the 14 seeded initiatives + the hostile one
+    assert report.counts["initiatives"] == _seeded("initiatives") + 1  # + the hostile one
 
     fresh = _empty_engine(tmp_path / "fresh.sqlite")
     load(fresh, [first], actor="round-trip")
@@ -172,7 +181,7 @@ def test_progress_counts_every_row_read(family_file):
     engine = _family_engine(family_file)
     seen: list[int] = []
     report = export(engine, "json", io.BytesIO(), progress=seen.append)
-    assert sum(seen) == report.rows == 24 + 44 + 14 + 14 + 53 + 7
+    assert sum(seen) == report.rows == sum(_seeded(section) for section in LOAD_ORDER)
 
 
 # ------------------------------------------------------------------ csv
@@ -315,9 +324,11 @@ def test_graphml_is_valid_xml_with_declared_keys_and_exact_names(family_file):
     nodes = {n.get("id"): data(n) for n in root.iter(GRAPHML + "node")}
     edges = [(e.get("source"), e.get("target"), data(e)) for e in root.iter(GRAPHML + "edge")]
     types = [d["type"] for d in nodes.values()]
-    assert types.count("initiative") == 15 and types.count("organisation") == 45
-    assert sum(1 for *_, d in edges if d["type"] == "participation") == 53 + 2
-    assert sum(1 for *_, d in edges if d["type"] == "link") == 14 + 1
+    assert types.count("initiative") == _seeded("initiatives") + 1
+    assert types.count("organisation") == _seeded("organisations") + 1
+    participations = sum(1 for *_, d in edges if d["type"] == "participation")
+    assert participations == _seeded("participations") + 2
+    assert sum(1 for *_, d in edges if d["type"] == "link") == _seeded("links") + 1
 
     hostile = nodes["organisation:hostile-org"]
     assert hostile["name"] == HOSTILE + " Institute"

@@ -1,11 +1,14 @@
 """The family seed: every initiative of the ICPerMed family page, with facts, sources and doubts."""
 
+from pathlib import Path
+
+import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from permedhub.graph.models import AuditEntry, Initiative, Organisation, Participation
 from permedhub.graph.queries import get_initiative, list_initiatives
-from permedhub.graph.seed import seed
+from permedhub.graph.seed import seed, seed_files
 
 FAMILY = {
     "icpermed",
@@ -25,10 +28,25 @@ FAMILY = {
 }
 
 
+def _declared(section: str) -> set[str]:
+    """Ids of the records the seed files declare in one section (participations by their key)."""
+    ids: set[str] = set()
+    for path in seed_files():
+        document = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        for record in document.get(section, []):
+            ids.add(
+                record.get("id")
+                or f"{record['initiative']}:{record['organisation']}:{record['role']}"
+            )
+    return ids
+
+
 def test_every_initiative_of_the_family_is_seeded_with_a_source(engine):
     with Session(engine) as session:
-        page = list_initiatives(session, per_page=100)
-    assert {i.id for i in page.items} == FAMILY
+        page = list_initiatives(session, per_page=500)
+    assert {i.id for i in page.items} >= FAMILY
+    # Besides the family itself the seed holds only the projects its calls funded.
+    assert {i.kind for i in page.items if i.id not in FAMILY} <= {"project"}
     assert all(i.source for i in page.items)
 
 
@@ -45,7 +63,7 @@ def test_erapermed_facts_as_published(engine):
     jtc2019 = era.calls[1]
     assert jtc2019.secretariat and jtc2019.secretariat.id == "anr"
     assert jtc2019.budget_eur == 30_000_000 and "budget_eur" in jtc2019.approximate
-    assert {link.initiative_id for link in era.links} == {"icpermed", "ep-permed"}
+    assert {"icpermed", "ep-permed"} <= {link.initiative_id for link in era.links}
 
 
 def test_unknown_values_stay_empty_and_doubts_stay_marked(engine):
@@ -74,6 +92,10 @@ def test_seeding_again_changes_nothing(engine):
     assert all(c.created == 0 and c.changed == 0 for c in report.counts.values())
     with Session(engine) as session:
         assert session.execute(select(func.count(AuditEntry.id))).scalar_one() == before
-        assert session.execute(select(func.count(Initiative.id))).scalar_one() == len(FAMILY)
-        assert session.execute(select(func.count(Organisation.id))).scalar_one() == 44
-        assert session.execute(select(func.count(Participation.id))).scalar_one() == 53
+        counts = {
+            "initiatives": select(func.count(Initiative.id)),
+            "organisations": select(func.count(Organisation.id)),
+            "participations": select(func.count(Participation.id)),
+        }
+        for section, query in counts.items():
+            assert session.execute(query).scalar_one() == len(_declared(section)), section

@@ -16,7 +16,13 @@ from permedhub.graph.geography import REGIONS, country_rows, region_members
 from permedhub.graph.loading import LoadReport, load
 from permedhub.graph.models import table_of
 
-SEED_FILES = ("taxonomy.yaml", "organisations.yaml", "initiatives.yaml", "relations.yaml")
+SEED_FILES = (
+    "taxonomy.yaml",
+    "organisations.yaml",
+    "initiatives.yaml",
+    "projects-jtc2018-2019.yaml",
+    "relations.yaml",
+)
 
 
 def seed_files() -> list[Path]:
