@@ -1,0 +1,137 @@
+"""ERA PerMed JTC2018-JTC2019 funded projects in the seed: linked to their call, with a
+coordinator or the stated reason there is none, dates that fit the call, partners that exist
+with a country, sources for every record, and no more projects than the call funded."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from permedhub.graph.models import Call, Initiative, Link, Organisation, Participation
+from permedhub.graph.seed import seed_files
+
+SEED_FILE = "projects-jtc2018-2019.yaml"
+CALLS = {"erapermed-jtc2018", "erapermed-jtc2019"}
+URL = re.compile(r"^https?://\S+$")
+# A funded project starts after its call closes and runs a few years: ERA PerMed projects are
+# funded for about three years, so anything outside these bounds is a typing error.
+START_DELAY_YEARS = (0, 2)
+MAX_DURATION_YEARS = 5
+
+
+def _document() -> dict[str, Any]:
+    path = next(p for p in seed_files() if p.name == SEED_FILE)
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+
+
+def _project_ids() -> list[str]:
+    return [record["id"] for record in _document()["initiatives"]]
+
+
+def test_the_file_is_part_of_the_seed_and_holds_projects_of_its_two_calls_only():
+    records = _document()["initiatives"]
+    assert records, f"{SEED_FILE} declares no project"
+    assert {record["kind"] for record in records} == {"project"}
+    assert {record["call_topic"] for record in records} <= CALLS
+
+
+@pytest.mark.parametrize("project_id", _project_ids())
+def test_each_project_names_its_call_and_the_call_initiative_funds_it(engine, project_id):
+    with Session(engine) as session:
+        project = session.get(Initiative, project_id)
+        assert project is not None and project.kind == "project"
+        call = session.get(Call, project.call_topic)
+        assert call is not None, f"{project_id}: call_topic {project.call_topic!r} is no call id"
+        link = session.execute(
+            select(Link).where(Link.from_id == call.initiative_id, Link.to_id == project_id)
+        ).scalar_one_or_none()
+    assert link is not None and link.kind == "cofunds", (
+        f"{project_id}: {call.initiative_id} has no cofunds link to it"
+    )
+    assert project.programme and str(call.year) in project.programme
+
+
+@pytest.mark.parametrize("project_id", _project_ids())
+def test_each_project_has_a_coordinator_or_says_why_not(engine, project_id):
+    with Session(engine) as session:
+        project = session.get(Initiative, project_id)
+        roles = list(
+            session.execute(
+                select(Participation.role).where(Participation.initiative_id == project_id)
+            ).scalars()
+        )
+    assert project is not None
+    assert roles.count("coordinator") == 1 or (
+        "coordinator" not in roles and "coordinator" in (project.facts or {})
+    ), f"{project_id}: roles {roles}, facts {project.facts}"
+
+
+@pytest.mark.parametrize("project_id", _project_ids())
+def test_known_dates_fit_the_call_year(engine, project_id):
+    with Session(engine) as session:
+        project = session.get(Initiative, project_id)
+        assert project is not None
+        call = session.get(Call, project.call_topic)
+    assert call is not None and call.year is not None
+    if project.start_date is not None:
+        delay = project.start_date.year - call.year
+        assert START_DELAY_YEARS[0] <= delay <= START_DELAY_YEARS[1], (
+            f"{project_id} starts {project.start_date}, call year {call.year}"
+        )
+    if project.end_date is not None:
+        assert project.start_date is not None, f"{project_id} has an end without a start"
+        assert project.start_date < project.end_date
+        assert project.end_date.year - project.start_date.year <= MAX_DURATION_YEARS
+
+
+def test_every_partner_organisation_exists_with_a_country(engine):
+    projects = set(_project_ids())
+    with Session(engine) as session:
+        rows = session.execute(
+            select(Participation.initiative_id, Participation.organisation_id, Organisation)
+            .join(Organisation, Organisation.id == Participation.organisation_id, isouter=True)
+            .where(Participation.initiative_id.in_(projects))
+        ).all()
+    assert rows, "no participation on the projects"
+    assert [(p, o) for p, o, org in rows if org is None or not org.country_code] == []
+
+
+def test_every_record_has_http_sources_and_no_personal_data():
+    document = _document()
+    sections = ("organisations", "initiatives", "links", "participations")
+    records = [record for section in sections for record in document.get(section, [])]
+    assert records
+    for record in records:
+        citations = [part.strip() for part in (record.get("source") or "").split(" ; ")]
+        assert all(URL.match(c) for c in citations), record
+    text = Path(next(p for p in seed_files() if p.name == SEED_FILE)).read_text(encoding="utf-8")
+    assert not re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", text), "an e-mail address is in the file"
+
+
+def test_new_organisations_do_not_redefine_one_of_another_seed_file():
+    known: set[str] = set()
+    for path in (p for p in seed_files() if p.name != SEED_FILE):
+        document = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        known |= {record["id"] for record in document.get("organisations", [])}
+    mine = {record["id"] for record in _document()["organisations"]}
+    assert mine.isdisjoint(known), mine & known
+
+
+def test_no_call_has_more_projects_than_its_sources_say_it_funded(engine):
+    published = _document()["meta"]["calls_as_published"]
+    assert published["erapermed-jtc2018"]["projects_funded"] == 25
+    with Session(engine) as session:
+        for call_id, stated in published.items():
+            found = session.execute(
+                select(func.count(Initiative.id)).where(
+                    Initiative.kind == "project", Initiative.call_topic == call_id
+                )
+            ).scalar_one()
+            if stated.get("projects_funded") is not None:
+                assert found <= stated["projects_funded"], (call_id, found)
