@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tools_pages import tool_pages
 
 from browser_support import Tab, chromium_or_skip, guarded_tab, launched_chromium, served_copy
-from tools_pages import tool_pages
 
 pytestmark = pytest.mark.browser
 
