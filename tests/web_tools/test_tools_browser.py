@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tools_pages import tool_pages
 
 from browser_support import Tab, chromium_or_skip, guarded_tab, launched_chromium, served_copy
 
@@ -60,3 +61,15 @@ def test_a_group_sequential_design_draws_its_boundaries(tab: Tab) -> None:
     assert tab.page.locator("#figure-boundaries .scatterlayer .trace").count() == 2
     assert "futility bound" in tab.page.text_content("#figure-boundaries")
     tab.shot("tools-trials-gsd")
+
+
+@pytest.mark.parametrize("path", tool_pages())
+def test_pressing_run_on_the_page_as_it_opens_gives_a_result(tab: Tab, path: str) -> None:
+    """A first-time user changes nothing and presses the page's run button (issue 16)."""
+    tab.go(path)
+    with tab.page.expect_navigation():
+        tab.page.locator('form[action^="/tools/"] button[type="submit"]').first.click()
+    assert tab.page.locator("#problem").count() == 0, tab.page.text_content("#problem")
+    assert tab.page.locator("#results table.data").count() >= 1
+    if tab.page.locator(".js-tool-figure").count():
+        tab.page.wait_for_selector(".js-tool-figure.js-plotly-plot .main-svg")

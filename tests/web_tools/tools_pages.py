@@ -6,6 +6,8 @@ import base64
 import html
 import json
 import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from typing import Any
 
 import numpy as np
@@ -62,3 +64,112 @@ def values(encoded: Any) -> np.ndarray:
         array = np.frombuffer(base64.b64decode(encoded["bdata"]), dtype=np.dtype(encoded["dtype"]))
         return array.reshape(encoded["shape"]) if "shape" in encoded else array
     return np.asarray(encoded, dtype=float)
+
+
+def tool_pages() -> list[str]:
+    """Every tool page with a form, from the routers: the GET routes under /tools/hecon/ and
+    /tools/trials/ without path parameters (index pages and file downloads excluded)."""
+    from fastapi.routing import APIRoute
+
+    from permedhub.web.tools import hecon, trials
+
+    return sorted(
+        route.path
+        for route in [*hecon.router.routes, *trials.router.routes]
+        if isinstance(route, APIRoute)
+        and "GET" in route.methods
+        and route.path.startswith(("/tools/hecon/", "/tools/trials/"))
+        and "{" not in route.path
+        and not route.path.startswith("/tools/static/")
+    )
+
+
+@dataclass
+class RenderedForm:
+    """A tool form as the browser would submit it untouched: its method, action, the fields
+    with their rendered defaults (and the first submit button's name/value), and file inputs."""
+
+    method: str
+    action: str
+    enctype: str
+    fields: list[tuple[str, str]] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+
+class _FormParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.form: RenderedForm | None = None
+        self.done = False
+        self._select: str | None = None
+        self._options: list[tuple[str, bool]] = []
+        self._textarea: str | None = None
+        self._text: list[str] = []
+        self._button_taken = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form" and self.form is None and a.get("action", "").startswith("/tools/"):
+            self.form = RenderedForm(a.get("method", "get").lower(), a["action"],
+                                     a.get("enctype", ""))  # fmt: skip
+        if self.form is None or self.done or "disabled" in a:
+            return
+        name = a.get("name", "")
+        kind = a.get("type", "text" if tag == "input" else "submit").lower()
+        if tag == "input" and name:
+            if kind == "file":
+                self.form.files.append(name)
+            elif kind in ("checkbox", "radio"):
+                if "checked" in a:
+                    self.form.fields.append((name, a.get("value", "on")))
+            elif kind not in ("submit", "button", "reset"):
+                self.form.fields.append((name, a.get("value", "")))
+        elif tag == "button" and kind == "submit" and not self._button_taken:
+            self._button_taken = True  # the page's run button is its first submit button
+            if name:
+                self.form.fields.append((name, a.get("value", "")))
+        elif tag == "select" and name:
+            self._select, self._options = name, []
+        elif tag == "option" and self._select is not None:
+            self._options.append((a.get("value", ""), "selected" in a))
+        elif tag == "textarea" and name:
+            self._textarea, self._text = name, []
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.form is None or self.done:
+            return
+        if tag == "select" and self._select is not None:
+            chosen = [v for v, selected in self._options if selected] or [
+                v for v, _ in self._options[:1]
+            ]
+            self.form.fields += [(self._select, v) for v in chosen]
+            self._select = None
+        elif tag == "textarea" and self._textarea is not None:
+            self.form.fields.append((self._textarea, "".join(self._text).removeprefix("\n")))
+            self._textarea = None
+        elif tag == "form":
+            self.done = True
+
+
+def rendered_form(page: str) -> RenderedForm:
+    """The first form of a tool page that posts to /tools/..., with its default values."""
+    parser = _FormParser()
+    parser.feed(page)
+    assert parser.form is not None, "the page has no tool form"
+    return parser.form
+
+
+def submit_rendered_form(client: TestClient, path: str) -> Any:
+    """GET `path`, then submit its form exactly as rendered (defaults, first submit button)."""
+    form = rendered_form(client.get(path).text)
+    if form.method == "get":
+        return client.get(form.action, params=form.fields)
+    data: dict[str, list[str]] = {}
+    for name, value in form.fields:
+        data.setdefault(name, []).append(value)
+    files = {name: ("", b"", "application/octet-stream") for name in form.files}
+    return client.post(form.action, data=data, files=files or None)

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -241,18 +241,29 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def example_documents(folder: str = "") -> dict[str, Path]:
-    """The YAML documents shipped in ``permedhub/hecon/examples[/folder]`` (name -> path)."""
+def example_documents(folder: str = "", suffix: str = ".yaml") -> dict[str, Path]:
+    """The files ending in `suffix` shipped in ``permedhub/hecon/examples[/folder]``
+    (name -> path): YAML documents, or the CSV tables of ``example_tables``."""
     shipped = resources.files("permedhub.hecon") / "examples"
     if folder:
         shipped = shipped / folder
-    return {Path(str(p)).stem: Path(str(p)) for p in shipped.iterdir() if str(p).endswith(".yaml")}
+    return {Path(str(p)).stem: Path(str(p)) for p in shipped.iterdir() if str(p).endswith(suffix)}
 
 
 def example_models() -> dict[str, Path]:
     """The example model documents (Markov, tree, PSM, microsimulation), usable as
     ``example:<name>`` by the CLI and the portal."""
     return example_documents()
+
+
+ExampleTable = Literal["psa", "icers"]
+
+
+def example_tables(kind: ExampleTable) -> dict[str, Path]:
+    """Shipped CSV inputs of the table-reading analyses, made from the example models:
+    ``psa`` (one row per draw: ``cost_<strategy>``, ``effect_<strategy>``, the sampled
+    parameters) and ``icers`` (``strategy,cost,effect``)."""
+    return example_documents(kind, ".csv")
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from permedhub.hecon import dsa
 from permedhub.hecon.errors import HeconError
 from permedhub.hecon.report import render_report
-from permedhub.hecon.run import to_json
+from permedhub.hecon.run import ExampleTable, example_tables, to_json
 from permedhub.web.auth import check_csrf
 from permedhub.web.pages.rendering import csv_response
 from permedhub.web.tools import hecon_budget, hecon_payment, hecon_views
@@ -32,6 +32,10 @@ from permedhub.web.tools.common import (
 )
 
 MAX_PSA_DRAWS = 5_000
+# The worked example every model-reading page opens on (a Markov cohort, so that payment
+# schemes and tornado diagrams apply), and the shipped tables made from it.
+DEFAULT_EXAMPLE = "personalised_medicine"
+DEFAULT_SAMPLE = "personalised_medicine"
 router = APIRouter(prefix="/tools/hecon", include_in_schema=False)
 Checked = [Depends(guard_content_length), Depends(check_csrf)]
 
@@ -51,6 +55,7 @@ class ModelForm(BaseModel):
 
 
 class PsaForm(BaseModel):
+    sample: str | None = None
     wtp: float = Field(default=20_000, ge=0, allow_inf_nan=False)
     wtp_max: float = Field(default=100_000, gt=0, le=1e9, allow_inf_nan=False)
     parameters: str = ""
@@ -112,9 +117,26 @@ def index(request: Request) -> HTMLResponse:
 def _model_context(values: dict[str, str] | None = None) -> dict[str, Any]:
     return {
         "examples": sorted(hecon_views.example_models()),
-        "values": values or {},
+        "values": values if values is not None else {"example": DEFAULT_EXAMPLE},
         "max_draws": MAX_PSA_DRAWS,
     }
+
+
+def _table_context(kind: ExampleTable, values: dict[str, str]) -> dict[str, Any]:
+    """A CSV-reading page's form: its values and the shipped tables it offers."""
+    return {"values": values, "samples": sorted(example_tables(kind)), "sample_kind": kind}
+
+
+async def _chosen_table(form: Any, field: str, kind: ExampleTable, sample: str | None) -> Any:
+    """The uploaded CSV in `field` (it wins) or the chosen shipped table of `kind`."""
+    return await upload_or_example(
+        form,
+        field,
+        sample,
+        lambda text, _filename: hecon_views.read_csv_text(field, text),
+        lambda name: hecon_views.example_table(kind, name, field),
+        "CSV file",
+    )
 
 
 async def _chosen_model(form: Any, example: str | None) -> hecon_views.AnyModel:
@@ -179,21 +201,40 @@ def example_document(name: str) -> Response:
     )
 
 
+@router.get("/examples/{kind}/{name}.csv")
+def example_table_file(kind: ExampleTable, name: str) -> Response:
+    """A shipped CSV table, to see the format the page reads and to start from."""
+    tables = example_tables(kind)
+    if name not in tables:
+        raise HTTPException(404, f"No {kind} table {name!r}; tables: {sorted(tables)}")
+    return Response(
+        tables[name].read_bytes(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{kind}-{name}.csv"'},
+    )
+
+
+# The PSA page as first shown: the shipped sample, with the EVPPI of the marker-positive
+# response rate and of the test's accuracy (the prevalence, sensitivity and specificity together).
+PSA_EXAMPLE_VALUES = {
+    "sample": DEFAULT_SAMPLE,
+    "parameters": "resp_targeted_pos; prevalence, sensitivity, specificity",
+}
+
+
 @router.get("/psa", response_class=HTMLResponse)
 def psa_form(request: Request) -> HTMLResponse:
-    return render_tool(request, "tools/hecon_psa.html", {"values": {}})
+    return render_tool(request, "tools/hecon_psa.html", _table_context("psa", PSA_EXAMPLE_VALUES))
 
 
 @router.post("/psa", dependencies=Checked, response_class=HTMLResponse)
 async def psa_run(request: Request) -> HTMLResponse:
     form = await request.form()
     fields = form_fields(form)
-    context = {"values": fields}
+    context = _table_context("psa", fields)
     try:
         options = validate_form(PsaForm, fields)
-        text = await read_upload(form, "psa_file")
-        assert text is not None
-        frame = hecon_views.read_csv_text("psa_file", text)
+        frame = await _chosen_table(form, "psa_file", "psa", options.sample)
         page = await run_in_threadpool(
             hecon_views.psa_page,
             frame, "psa_file", options.wtp, options.wtp_max,
@@ -210,21 +251,28 @@ async def psa_run(request: Request) -> HTMLResponse:
     return render_tool(request, "tools/hecon_psa.html", {**context, "result": page})
 
 
+class IcersForm(BaseModel):
+    sample: str | None = None
+
+
 @router.get("/icers", response_class=HTMLResponse)
 def icers_form(request: Request) -> HTMLResponse:
-    return render_tool(request, "tools/hecon_icers.html", {"values": {}})
+    context = _table_context("icers", {"sample": DEFAULT_SAMPLE})
+    return render_tool(request, "tools/hecon_icers.html", context)
 
 
 @router.post("/icers", dependencies=Checked, response_class=HTMLResponse)
 async def icers_run(request: Request) -> HTMLResponse:
     form = await request.form()
+    fields = form_fields(form)
+    context = _table_context("icers", fields)
     try:
-        text = await read_upload(form, "icers_file")
-        assert text is not None
-        page = hecon_views.icers_page(hecon_views.read_csv_text("icers_file", text), "icers_file")
+        options = validate_form(IcersForm, fields)
+        frame = await _chosen_table(form, "icers_file", "icers", options.sample)
+        page = hecon_views.icers_page(frame, "icers_file")
     except ValueError as error:
-        return _problem(request, "tools/hecon_icers.html", error, {"values": {}})
-    return render_tool(request, "tools/hecon_icers.html", {"values": {}, "result": page})
+        return _problem(request, "tools/hecon_icers.html", error, context)
+    return render_tool(request, "tools/hecon_icers.html", {**context, "result": page})
 
 
 @router.get("/budget", response_class=HTMLResponse)
@@ -366,6 +414,7 @@ async def population_payment_run(request: Request) -> HTMLResponse:
 class EvidenceForm(BaseModel):
     """Coverage with evidence development: the proposed study and the population it serves."""
 
+    sample: str | None = None
     ced_parameters: str
     prior_sample_size: float = Field(gt=0, allow_inf_nan=False)
     sample_size: int = Field(ge=1, le=10_000_000)
@@ -377,6 +426,8 @@ class EvidenceForm(BaseModel):
 
 
 EVIDENCE_EXAMPLE_VALUES = {
+    "sample": DEFAULT_SAMPLE,
+    "ced_parameters": "resp_targeted_pos",
     "prior_sample_size": "50",
     "sample_size": "200",
     "wtp": "20000",
@@ -390,7 +441,7 @@ EVIDENCE_EXAMPLE_VALUES = {
 @router.get("/payment/evidence", response_class=HTMLResponse)
 def evidence_form(request: Request) -> HTMLResponse:
     return render_tool(
-        request, "tools/hecon_payment_evidence.html", {"values": EVIDENCE_EXAMPLE_VALUES}
+        request, "tools/hecon_payment_evidence.html", _table_context("psa", EVIDENCE_EXAMPLE_VALUES)
     )
 
 
@@ -398,14 +449,13 @@ def evidence_form(request: Request) -> HTMLResponse:
 async def evidence_run(request: Request) -> HTMLResponse:
     form = await request.form()
     fields = form_fields(form)
-    context: dict[str, Any] = {"values": fields}
+    context = _table_context("psa", fields)
     template = "tools/hecon_payment_evidence.html"
     try:
         options = validate_form(EvidenceForm, fields)
-        text = await read_upload(form, "psa_file")
-        assert text is not None
+        frame = await _chosen_table(form, "psa_file", "psa", options.sample)
         page = await run_in_threadpool(
-            hecon_views.ced_page, hecon_views.read_csv_text("psa_file", text), "psa_file",
+            hecon_views.ced_page, frame, "psa_file",
             [p.strip() for p in options.ced_parameters.split(",") if p.strip()],
             options.prior_sample_size, options.sample_size, options.wtp,
             options.annual_population, options.horizon_years, options.discount_rate,

@@ -19,7 +19,15 @@ from permedhub.hecon.errors import HeconError
 from permedhub.hecon.markov import MarkovModel
 from permedhub.hecon.microsim_spec import MicrosimModelSpec
 from permedhub.hecon.psm_spec import PSMModelSpec
-from permedhub.hecon.run import AnySpec, ModelRun, example_models, load_document, run_analysis
+from permedhub.hecon.run import (
+    AnySpec,
+    ExampleTable,
+    ModelRun,
+    example_models,
+    example_tables,
+    load_document,
+    run_analysis,
+)
 from permedhub.hecon.spec import ModelSpec, TableSpec, parse_yaml
 from permedhub.hecon.tree_spec import TreeModelSpec
 from permedhub.web.tools.common import PageResult, ToolInputError, table
@@ -213,6 +221,14 @@ def read_csv_text(field_name: str, text: str) -> pd.DataFrame:
         raise ToolInputError(field_name, "no data rows under the header")
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
+
+
+def example_table(kind: ExampleTable, name: str, field_name: str) -> pd.DataFrame:
+    """A shipped CSV table (`run.example_tables`), read as an upload in `field_name` would be."""
+    tables = example_tables(kind)
+    if name not in tables:
+        raise ToolInputError("sample", f"unknown sample {name!r}; one of {sorted(tables)}")
+    return read_csv_text(field_name, tables[name].read_text(encoding="utf-8"))
 
 
 def numeric_columns(field_name: str, frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

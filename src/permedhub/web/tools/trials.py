@@ -37,6 +37,9 @@ T = TypeVar("T")
 MAX_LOOKS = 20
 MAX_N_SIM = 100_000
 MAX_N_SIM_BAYESIAN = 5_000  # each Bayesian hierarchical trial integrates a posterior grid
+# The design the simulation page opens on: an adaptive enrichment design that runs in well
+# under a second at the default number of trials.
+DEFAULT_SIMULATION = "enrichment_binary_obf"
 router = APIRouter(prefix="/tools/trials", include_in_schema=False)
 Checked = [Depends(guard_content_length), Depends(check_csrf)]
 
@@ -304,7 +307,7 @@ def biomarker_designs(request: Request) -> HTMLResponse:
 
 def _simulate_context(values: dict[str, str] | None = None) -> dict[str, Any]:
     return {
-        "values": values or {},
+        "values": values if values is not None else {"example": DEFAULT_SIMULATION},
         "examples": example_names(),
         "max_n_sim": MAX_N_SIM,
         "max_n_sim_bayesian": MAX_N_SIM_BAYESIAN,
