@@ -235,7 +235,8 @@ def test_coverage_with_evidence_development_is_the_librarys(
         ({"study_cost": "cheap"}, None, "study_cost:"),
         ({"horizon_years": "500"}, None, "horizon_years:"),
         ({"ced_parameters": "p_respnse"}, None, "ced_parameters: unknown parameter column(s)"),
-        ({}, {"psa_file": ("", b"", "text/csv")}, "psa_file: choose a file"),
+        ({"sample": ""}, {"psa_file": ("", b"", "text/csv")}, "psa_file: choose a file"),
+        ({"sample": "nosuch"}, {"psa_file": ("", b"", "text/csv")}, "sample: unknown sample"),
         ({}, _psa_upload(psa_frame(60).drop(columns=["effect_new"])), "psa_file: missing"),
     ],
 )

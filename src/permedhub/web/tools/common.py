@@ -20,9 +20,9 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData, UploadFile
 
+from permedhub.web.body_limit import MAX_UPLOAD_BYTES
 from permedhub.web.pages.rendering import CONTENT_SECURITY_POLICY, render
 
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 PLOTLY_JS_URL = "/tools/static/plotly.min.js"
 PLOTLY_JS_PATH = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
 
@@ -58,13 +58,6 @@ def plotly_js() -> FileResponse:
         media_type="text/javascript; charset=utf-8",
         headers={"Cache-Control": "public, max-age=86400"},
     )
-
-
-def guard_content_length(request: Request) -> None:
-    """Refuse bodies far beyond the upload limit before reading them (a dependency)."""
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > MAX_UPLOAD_BYTES + 256 * 1024:
-        raise HTTPException(413, f"The upload is too large: at most {max_upload_mb()} MB.")
 
 
 def max_upload_mb() -> int:

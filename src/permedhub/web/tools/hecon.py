@@ -21,7 +21,6 @@ from permedhub.web.tools import hecon_budget, hecon_payment, hecon_views
 from permedhub.web.tools.common import (
     ToolInputError,
     form_fields,
-    guard_content_length,
     html_download,
     json_download,
     read_upload,
@@ -37,7 +36,7 @@ MAX_PSA_DRAWS = 5_000
 DEFAULT_EXAMPLE = "personalised_medicine"
 DEFAULT_SAMPLE = "personalised_medicine"
 router = APIRouter(prefix="/tools/hecon", include_in_schema=False)
-Checked = [Depends(guard_content_length), Depends(check_csrf)]
+Checked = [Depends(check_csrf)]
 
 
 class ModelForm(BaseModel):

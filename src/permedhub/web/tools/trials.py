@@ -23,7 +23,6 @@ from permedhub.web.tools import trials_views
 from permedhub.web.tools.common import (
     ToolInputError,
     form_fields,
-    guard_content_length,
     html_download,
     json_download,
     read_upload,
@@ -41,7 +40,7 @@ MAX_N_SIM_BAYESIAN = 5_000  # each Bayesian hierarchical trial integrates a post
 # under a second at the default number of trials.
 DEFAULT_SIMULATION = "enrichment_binary_obf"
 router = APIRouter(prefix="/tools/trials", include_in_schema=False)
-Checked = [Depends(guard_content_length), Depends(check_csrf)]
+Checked = [Depends(check_csrf)]
 
 # Library field name -> form field, so that errors point at what the user typed.
 FIELD_OF = {
