@@ -229,3 +229,14 @@ def test_names_with_markup_display_as_text_everywhere(
     )
     rows = client.get("/initiatives/erapermed/partners.csv").content.decode("utf-8-sig")
     assert SCRIPT in rows  # CSV is data, not HTML
+
+
+def test_a_field_read_on_another_page_shows_that_page(read_client: TestClient) -> None:
+    with Session(read_client.app.state.engine) as session:  # type: ignore[attr-defined]
+        organisations = session.scalars(select(Organisation).order_by(Organisation.id))
+        organisation = next((o for o in organisations if o.sources), None)
+    assert organisation is not None, "the seed holds per-field sources"
+    page = read_client.get(f"/organisations/{organisation.id}").text
+    for field, citation in organisation.sources.items():
+        assert f"{field.replace('_', ' ')} from:" in page
+        assert f'href="{citation}"' in page
