@@ -73,3 +73,16 @@ def test_pressing_run_on_the_page_as_it_opens_gives_a_result(tab: Tab, path: str
     assert tab.page.locator("#results table.data").count() >= 1
     if tab.page.locator(".js-tool-figure").count():
         tab.page.wait_for_selector(".js-tool-figure.js-plotly-plot .main-svg")
+
+
+def test_a_wide_table_opens_on_its_key_columns_and_shows_the_rest_on_request(tab: Tab) -> None:
+    tab.go("/tools/trials/gsd")
+    tab.page.click('button[name="output"][value="page"]')
+    detail = tab.page.locator('#result-table-1 th:has-text("P(stop for futility | H0)")')
+    key = tab.page.locator('#result-table-1 th:has-text("Efficacy bound (z)")')
+    assert key.is_visible() and not detail.is_visible()
+    assert key.get_attribute("title") == "efficacy_z"
+    tab.shot("tools-trials-gsd-key-columns")
+    tab.page.click('label[for="result-table-1-all-columns"]')
+    assert detail.is_visible()
+    tab.shot("tools-trials-gsd-all-columns")

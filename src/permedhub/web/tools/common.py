@@ -22,8 +22,11 @@ from starlette.datastructures import FormData, UploadFile
 
 from permedhub.web.body_limit import MAX_UPLOAD_BYTES
 from permedhub.web.pages.rendering import CONTENT_SECURITY_POLICY, render
+from permedhub.web.tools.columns import column
 
 PLOTLY_JS_URL = "/tools/static/plotly.min.js"
+# More columns than this and a table opens on its key columns (columns.Column.detail).
+WIDE_TABLE = 6
 PLOTLY_JS_PATH = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
 
 # Plotly adds its stylesheet rules through the CSS object model into one empty <style>
@@ -188,17 +191,34 @@ def _cell(value: Any, digits: int) -> str:
 
 
 def table(frame: pd.DataFrame, digits: Mapping[str, int] | None = None, default: int = 4) -> dict:
-    """A frame as {'columns', 'rows', 'numeric'} of formatted strings for templates."""
+    """A frame as formatted strings for templates: per column its code name, heading (label
+    and unit, see `columns.COLUMNS`), whether it is numeric and whether it is a detail column
+    hidden until the reader asks for all columns. `digits` (by code name) overrides the
+    column's own rule, which overrides `default`."""
     digits = digits or {}
-    columns = [str(c) for c in frame.columns]
+    codes = [str(c) for c in frame.columns]
+    described = [column(c) for c in codes]
+    places = [
+        digits.get(c, default if d.digits is None else d.digits)
+        for c, d in zip(codes, described, strict=True)
+    ]
     rows = [
-        [_cell(v.item() if hasattr(v, "item") else v, digits.get(c, default)) for c, v in
-         zip(columns, record, strict=True)]
+        [_cell(v.item() if hasattr(v, "item") else v, n) for n, v in
+         zip(places, record, strict=True)]
         for record in frame.itertuples(index=False, name=None)
     ]  # fmt: skip
     numeric = [pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
                for c in frame.columns]  # fmt: skip
-    return {"columns": columns, "rows": rows, "numeric": numeric}
+    # A narrow table shows every column: hiding one of few would cost a click for nothing.
+    detail = [d.detail and len(codes) > WIDE_TABLE for d in described]
+    return {
+        "codes": codes,
+        "columns": [d.heading for d in described],
+        "rows": rows,
+        "numeric": numeric,
+        "detail": detail,
+        "has_detail": any(detail),
+    }
 
 
 def json_download(payload: Any, filename: str) -> Response:

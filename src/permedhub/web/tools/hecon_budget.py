@@ -35,18 +35,18 @@ def budget_page(document: BudgetDocument) -> PageResult:
         ("Total discounted budget impact", f"{run.total_discounted:,.0f}"),
     ]
     page.tables.append(
-        ("Budget impact by year (scenario − reference)", table(difference, {"year": 0}, 2))
+        ("Budget impact by year (scenario − reference)", table(difference, default=2))
     )
     page.tables.append(
         (
             "Scenario cost by strategy and year",
-            table(run.scenario_by_strategy("cost"), {"year": 0}, 2),
+            table(run.scenario_by_strategy("cost"), default=2),
         )
     )
     page.tables.append(
         (
             "Scenario patients treated by strategy and year",
-            table(run.scenario_by_strategy("patients"), {"year": 0}, 1),
+            table(run.scenario_by_strategy("patients"), default=0),
         )
     )
     figure = go.Figure(

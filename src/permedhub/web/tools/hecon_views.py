@@ -30,6 +30,7 @@ from permedhub.hecon.run import (
 )
 from permedhub.hecon.spec import ModelSpec, TableSpec, parse_yaml
 from permedhub.hecon.tree_spec import TreeModelSpec
+from permedhub.web.tools import columns as result_columns
 from permedhub.web.tools.common import PageResult, ToolInputError, table
 
 COST_PREFIX = "cost_"
@@ -564,7 +565,7 @@ def ced_page(
         ("Study informs", ", ".join(parameters)),
     ]
     numbers = pd.DataFrame(
-        {"quantity": [k for k in outcome if k != "decision"],
+        {"quantity": [result_columns.column(k).heading for k in outcome if k != "decision"],
          "value": [float(v) for k, v in outcome.items() if k != "decision"]}
     )  # fmt: skip
     page.tables.append(

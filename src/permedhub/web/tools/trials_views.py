@@ -37,7 +37,7 @@ def gsd_page(design: GroupSequentialDesign) -> PageResult:
         ("Power", f"{design.power:.4f}"),
         ("Drift (mean of Z at full information)", f"{design.drift:.4f}"),
     ]
-    page.tables.append(("Boundaries per look (z scale)", table(design.to_frame(), {"look": 0})))
+    page.tables.append(("Boundaries per look (z scale)", table(design.to_frame())))
     page.add_figure("boundaries", design.to_figure())
     return page
 
