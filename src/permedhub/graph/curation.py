@@ -27,6 +27,7 @@ from permedhub.graph.models import AuditEntry, UserAccount, table_of
 from permedhub.graph.records import ENTITY_TYPE, TABLES, snapshot, to_row
 from permedhub.graph.schemas import SCHEMAS, Record
 from permedhub.search.index import remove_document
+from permedhub.validation import expected
 
 ROLES = ("viewer", "curator", "admin")
 EDITABLE = ("organisation", "initiative", "participation")
@@ -161,7 +162,7 @@ def validate_record(entity_type: str, data: dict[str, Any]) -> Record:
                 FieldProblem(
                     ".".join(str(p) for p in e["loc"]) or "record",
                     e.get("input") if e["loc"] else None,
-                    str(e.get("msg", "invalid")).removeprefix("Value error, "),
+                    expected(e),
                 )
                 for e in exc.errors()
             ]

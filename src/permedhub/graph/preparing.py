@@ -34,6 +34,7 @@ from pydantic import ValidationError
 from permedhub.bulk import dumps_bytes
 from permedhub.graph.records import to_row
 from permedhub.graph.schemas import LOAD_ORDER, SCHEMAS, GraphDocument, Record
+from permedhub.validation import expected
 
 CHUNK_ROWS = 2000
 MAX_ISSUES = 50
@@ -167,7 +168,7 @@ def _read_document(path: Path) -> Iterator[RawRecord]:
                     None,
                     ".".join(str(p) for p in e["loc"]),
                     e.get("input"),
-                    _expected(e),
+                    expected(e),
                 )
                 for e in exc.errors()
             ][:MAX_ISSUES]
@@ -369,11 +370,6 @@ def _csv_record(path: Path, number: int, cells: dict[str, str]) -> dict[str, Any
 # ---------------------------------------------------------------- validating
 
 
-def _expected(error: Any) -> str:
-    message = str(error.get("msg", "invalid"))
-    return message.removeprefix("Value error, ")
-
-
 def validate(raw: RawRecord, file: str) -> Record:
     try:
         return SCHEMAS[raw.entity].model_validate(raw.data)
@@ -387,7 +383,7 @@ def validate(raw: RawRecord, file: str) -> Record:
                     if e["loc"]
                     else raw.entity,
                     e.get("input") if e["loc"] else None,
-                    _expected(e),
+                    expected(e),
                 )
                 for e in exc.errors()
             ]

@@ -20,6 +20,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData, UploadFile
 
+from permedhub.validation import expected
 from permedhub.web.body_limit import MAX_UPLOAD_BYTES
 from permedhub.web.pages.rendering import CONTENT_SECURITY_POLICY, render
 from permedhub.web.tools.columns import column
@@ -129,7 +130,7 @@ def validate_form(model: type[ModelT], fields: Mapping[str, Any]) -> ModelT:
         field = ".".join(str(part) for part in first["loc"]) or "form"
         given = fields.get(field)
         suffix = f", got {given!r}" if given is not None else ""
-        raise ToolInputError(field, f"{first['msg']}{suffix}") from None
+        raise ToolInputError(field, f"{expected(first)}{suffix}") from None
 
 
 def split_numbers(field: str, text: str | None) -> list[float] | None:
