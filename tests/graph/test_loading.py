@@ -554,3 +554,37 @@ def test_per_field_sources_name_real_fields_and_take_citations_only(
     record = {**GOOD_ORG, "sources": sources}
     path = write(tmp_path, "bad-sources.yaml", json.dumps({"organisations": [record]}))
     assert_rejected(engine, path, field=field, value=None, says=says)
+
+
+def test_a_yaml_record_is_numbered_by_the_line_it_starts_on(engine, tmp_path):
+    content = (
+        "# two organisations, the second one wrong\n"
+        "organisations:\n"
+        "  - id: ok-1\n"
+        "    name: One\n"
+        "    country: FR\n"
+        "\n"
+        "  - id: zz-2\n"
+        "    name: Two\n"
+        "    country: ZZ\n"
+    )
+    path = write(tmp_path, "orgs.yaml", content)
+    assert_rejected(engine, path, field="country", value="ZZ", row=7, says="unknown country")
+
+
+def test_a_json_record_is_numbered_by_the_line_it_starts_on(engine, tmp_path):
+    doc = {
+        "meta": {"note": "lists [and] braces {in} strings, \"quoted\""},
+        "organisations": [GOOD_ORG, {**GOOD_ORG, "id": "zz-2", "country": "ZZ"}],
+    }
+    path = write(tmp_path, "orgs.json", json.dumps(doc, indent=2))
+    line = next(
+        n for n, text in enumerate(path.read_text().splitlines(), 1) if '"zz-2"' in text
+    )
+    # the record's opening brace is the line before its first key
+    assert_rejected(engine, path, field="country", value="ZZ", row=line - 1, says="unknown")
+
+
+def test_a_document_level_problem_names_the_records_line(engine, tmp_path):
+    path = write(tmp_path, "orgs.yaml", "organisations:\n  - {id: a, name: A, country: FR}\n  - 7\n")
+    assert_rejected(engine, path, field="organisations", value=7, row=3, says="dictionary")

@@ -19,6 +19,7 @@ import json
 import os
 import pickle
 import queue
+import re
 import subprocess
 import sys
 import threading
@@ -52,7 +53,8 @@ CSV_SIGNATURES = {  # columns that tell which entity a CSV holds
 
 @dataclass(frozen=True)
 class LoadIssue:
-    """One problem in one place: file, row (1-based record or line number), field and value."""
+    """One problem in one place: file, row (the line the record starts on, as an editor shows
+    it), field and value."""
 
     file: str
     row: int | None
@@ -124,7 +126,11 @@ def _text(path: Path) -> str:
 def _read_document(path: Path) -> Iterator[RawRecord]:
     content = _text(path)
     try:
-        data = json.loads(content) if path.suffix.lower() == ".json" else yaml.safe_load(content)
+        if path.suffix.lower() == ".json":
+            data = json.loads(content)
+            lines = _json_item_lines(content) if isinstance(data, dict) else {}
+        else:
+            data, lines = _yaml_with_item_lines(content)
     except json.JSONDecodeError as exc:
         raise LoadError(
             [
@@ -158,26 +164,90 @@ def _read_document(path: Path) -> Iterator[RawRecord]:
                 )
             ]
         )
+
+    def line_of(entity: Any, index: int) -> int:
+        """The line an editor shows the record on (its list index + 1 where none is known)."""
+        starts = lines.get(entity, [])
+        return starts[index] if index < len(starts) else index + 1
+
     try:
         document = GraphDocument.model_validate(data)
     except ValidationError as exc:
-        raise LoadError(
-            [
+        issues = []
+        for e in exc.errors():
+            loc = e["loc"]
+            if len(loc) >= 2 and isinstance(loc[1], int):
+                where, field_path = line_of(loc[0], loc[1]), (loc[0], *loc[2:])
+            else:
+                where, field_path = None, loc
+            issues.append(
                 LoadIssue(
                     str(path),
-                    None,
-                    ".".join(str(p) for p in e["loc"]),
+                    where,
+                    ".".join(str(p) for p in field_path),
                     e.get("input"),
                     expected(e),
                 )
-                for e in exc.errors()
-            ][:MAX_ISSUES]
-        ) from None
+            )
+        raise LoadError(issues[:MAX_ISSUES]) from None
     for entity in LOAD_ORDER:
         records = [
-            RawRecord(entity, n, item) for n, item in enumerate(getattr(document, entity), 1)
+            RawRecord(entity, line_of(entity, n), item)
+            for n, item in enumerate(getattr(document, entity))
         ]
         yield from _parents_first(records) if entity == "topics" else records
+
+
+def _yaml_with_item_lines(content: str) -> tuple[Any, dict[str, list[int]]]:
+    """The document, and per top-level list the line each of its items starts on."""
+    loader = yaml.SafeLoader(content)
+    try:
+        node = loader.get_single_node()
+        data = None if node is None else loader.construct_document(node)
+    finally:
+        loader.dispose()
+    lines: dict[str, list[int]] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and isinstance(value, yaml.SequenceNode):
+                lines[key.value] = [item.start_mark.line + 1 for item in value.value]
+    return data, lines
+
+
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _json_item_lines(content: str) -> dict[str, list[int]]:
+    """Per top-level list of a JSON object (already parsed, so well formed), the line each of
+    its items starts on: the json module keeps no positions, so the object is walked with
+    raw_decode, one value at a time."""
+    decoder = json.JSONDecoder()
+
+    def skip(at: int) -> int:
+        match = _JSON_SPACE.match(content, at)
+        return match.end() if match else at
+
+    lines: dict[str, list[int]] = {}
+    at = skip(content.index("{") + 1)
+    while content[at] != "}":
+        key, at = decoder.raw_decode(content, at)
+        at = skip(skip(at) + 1)  # past the ':'
+        if content[at] == "[":
+            starts = lines[key] = []
+            at = skip(at + 1)
+            while content[at] != "]":
+                starts.append(content.count("\n", 0, at) + 1)
+                _, at = decoder.raw_decode(content, at)
+                at = skip(at)
+                if content[at] == ",":
+                    at = skip(at + 1)
+            at += 1
+        else:
+            _, at = decoder.raw_decode(content, at)
+        at = skip(at)
+        if content[at] == ",":
+            at = skip(at + 1)
+    return lines
 
 
 def _parents_first(topics: list[RawRecord]) -> list[RawRecord]:
