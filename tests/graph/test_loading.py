@@ -586,5 +586,6 @@ def test_a_json_record_is_numbered_by_the_line_it_starts_on(engine, tmp_path):
 
 
 def test_a_document_level_problem_names_the_records_line(engine, tmp_path):
-    path = write(tmp_path, "orgs.yaml", "organisations:\n  - {id: a, name: A, country: FR}\n  - 7\n")
+    content = "organisations:\n  - {id: a, name: A, country: FR}\n  - 7\n"
+    path = write(tmp_path, "orgs.yaml", content)
     assert_rejected(engine, path, field="organisations", value=7, row=3, says="dictionary")

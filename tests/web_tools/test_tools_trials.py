@@ -321,3 +321,14 @@ def test_per_look_flags_reach_the_library(client: TestClient) -> None:
     bad = client.get("/tools/trials/gsd?run=1&looks=3&boundary=obf&efficacy_looks=0,maybe,1")
     assert bad.status_code == 422
     assert problem(bad.text).startswith("efficacy_looks: expected comma-separated 1/0 flags")
+
+
+def test_the_sample_size_page_marks_a_missing_survival_input(client: TestClient) -> None:
+    response = client.get(
+        "/tools/trials/sample-size",
+        params={"run": "1", "endpoint": "survival", "hazard_ratio": "0.7", "accrual": "24",
+                "follow_up": "12"},
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert "median_control is required for patients" in response.text
+    assert 'class="field field-error"' in response.text

@@ -22,10 +22,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from permedhub.trials.errors import TrialInputError
+from permedhub.trials.errors import MissingInput, TrialInputError, require
 
 if TYPE_CHECKING:
-    from permedhub.trials import fixed, simon
+    from permedhub.trials import simon
 
 app = typer.Typer(
     help="Trial design: group-sequential, Simon, sample size, PERMIT.", no_args_is_help=True
@@ -62,6 +62,8 @@ _OPTION_NAMES = {
     "events": "--events",
     "n_control": "--n-control",
     "accrual_duration": "--accrual",
+    "accrual": "--accrual",
+    "median_control": "--median-control",
     "follow_up": "--follow-up",
     "hazard rate": "--hazard-rates",
     "cuts": "--hazard-cuts",
@@ -94,6 +96,8 @@ def _run(call: Callable[[], T]) -> T:
     """Call the library; turn a TrialInputError into an error naming the CLI option."""
     try:
         return call()
+    except MissingInput as error:
+        raise _fail(f"{_option_of(error.field)} is required for {error.needed_for}") from None
     except TrialInputError as error:
         raise _fail(
             f"{_option_of(error.field)} = {error.value!r} is invalid: expected {error.expected}"
@@ -311,12 +315,6 @@ def simon_command(
     _out.print(table)
 
 
-def _need(option: str, value: T | None, endpoint: str) -> T:
-    if value is None:
-        raise _fail(f"{option} is required for --endpoint {endpoint}")
-    return value
-
-
 @app.command("sample-size")
 def sample_size_command(
     endpoint: Endpoint = typer.Option(..., "--endpoint"),
@@ -358,16 +356,14 @@ def sample_size_command(
     from permedhub.trials import fixed
 
     name = endpoint.value
+    survival = endpoint is Endpoint.survival
     if n_control is not None or events is not None:
-        size = (
-            _need("--events", events, name)
-            if endpoint is Endpoint.survival
-            else _need("--n-control", n_control, name)
-        )
-        if endpoint is Endpoint.binary:
-            _need("--p-control", p_control, name)
-        if endpoint is Endpoint.continuous:
-            _need("--sd", sd, name)
+        size = _run(
+            lambda: require(
+                "events" if survival else "n_control", events if survival else n_control,
+                f"power at a given size ({name} endpoint)",
+            )
+        )  # fmt: skip
         inverse = _run(
             lambda: fixed.power_and_effect(
                 name, size, alpha, beta, sided, allocation_ratio,  # type: ignore[arg-type]
@@ -389,44 +385,30 @@ def sample_size_command(
             table.add_row(label, f"{value:.4f}")
         _out.print(table)
         return
-    result: fixed.FixedDesign
-    if endpoint is Endpoint.binary:
-        pc = _need("--p-control", p_control, name)
-        pt = _need("--p-treatment", p_treatment, name)
-        if variance not in ("pooled", "unpooled"):
-            raise _fail(f"--variance = {variance!r} is invalid: expected pooled or unpooled")
-        result = _run(
-            lambda: fixed.binary_sample_size(
-                pc,
-                pt,
-                alpha,
-                beta,
-                sided,
-                allocation_ratio,
-                "pooled" if variance == "pooled" else "unpooled",
-                continuity_correction,
-            )
+    if variance not in ("pooled", "unpooled"):
+        raise _fail(f"--variance = {variance!r} is invalid: expected pooled or unpooled")
+    allowed = ("schoenfeld", "freedman") if survival else ("normal", "t")
+    chosen = method or allowed[0 if survival else 1]
+    if endpoint is not Endpoint.binary and chosen not in allowed:
+        raise _fail(f"--method = {chosen!r} is invalid: expected {' or '.join(allowed)}")
+    control_hazard = None
+    if hazard_rates is not None:
+        rates = _floats("--hazard-rates", hazard_rates) or []
+        cuts = _floats("--hazard-cuts", hazard_cuts) or [0.0]
+        control_hazard = _run(lambda: fixed.hazard_from_rates(rates, cuts))
+    result = _run(
+        lambda: fixed.sample_size(
+            name, alpha, beta, sided, allocation_ratio,  # type: ignore[arg-type]
+            p_control=p_control, p_treatment=p_treatment,
+            variance="pooled" if variance == "pooled" else "unpooled",
+            continuity_correction=continuity_correction, delta=delta, sd=sd,
+            continuous_method="normal" if chosen == "normal" else "t",
+            hazard_ratio=hazard_ratio,
+            survival_method="freedman" if chosen == "freedman" else "schoenfeld",
+            median_control=median_control, control_hazard=control_hazard, accrual=accrual,
+            follow_up=follow_up, dropout_hazard=dropout_hazard,
         )
-    elif endpoint is Endpoint.continuous:
-        d = _need("--delta", delta, name)
-        s = _need("--sd", sd, name)
-        chosen = method or "t"
-        if chosen not in ("normal", "t"):
-            raise _fail(f"--method = {chosen!r} is invalid: expected normal or t")
-        result = _run(
-            lambda: fixed.continuous_sample_size(d, s, alpha, beta, sided, allocation_ratio, chosen)  # type: ignore[arg-type]
-        )
-    else:
-        hr = _need("--hazard-ratio", hazard_ratio, name)
-        chosen = method or "schoenfeld"
-        if chosen not in ("schoenfeld", "freedman"):
-            raise _fail(f"--method = {chosen!r} is invalid: expected schoenfeld or freedman")
-        result = _run(
-            lambda: _survival(
-                hr, chosen, alpha, beta, sided, allocation_ratio, median_control, hazard_rates,
-                hazard_cuts, accrual, follow_up, dropout_hazard,
-            )
-        )  # fmt: skip
+    )  # fmt: skip
     if as_json:
         _emit_json(result.to_dict())
         return
@@ -443,50 +425,6 @@ def sample_size_command(
         table.add_row("P(event)", f"{result.probability_of_event:.4f}")
     table.add_row("power at these sizes", f"{result.power:.4f}")
     _out.print(table)
-
-
-def _survival(
-    hazard_ratio: float,
-    method: str,
-    alpha: float,
-    beta: float,
-    sided: int,
-    allocation_ratio: float,
-    median_control: float | None,
-    hazard_rates: str | None,
-    hazard_cuts: str | None,
-    accrual: float | None,
-    follow_up: float | None,
-    dropout_hazard: float,
-) -> fixed.FixedDesign:
-    """Events only, or events and patients when the accrual model is given."""
-    from permedhub.trials import fixed
-
-    has_model = any(v is not None for v in (median_control, hazard_rates, accrual, follow_up))
-    if not has_model:
-        return fixed.survival_event_design(
-            hazard_ratio,
-            alpha,
-            beta,
-            sided,
-            allocation_ratio,
-            method,  # type: ignore[arg-type]
-        )
-    if accrual is None or follow_up is None:
-        raise TrialInputError("accrual_duration", accrual, "--accrual and --follow-up together")
-    if median_control is not None:
-        control = fixed.PiecewiseExponential.from_median(median_control)
-    elif hazard_rates is not None:
-        rates = _floats("--hazard-rates", hazard_rates) or []
-        cuts = _floats("--hazard-cuts", hazard_cuts) or [0.0]
-        control = fixed.hazard_from_rates(rates, cuts)
-    else:
-        raise TrialInputError("median", None, "--median-control or --hazard-rates")
-    dropout = fixed.PiecewiseExponential.constant(dropout_hazard) if dropout_hazard else None
-    return fixed.survival_sample_size(
-        hazard_ratio, control, accrual, follow_up, alpha, beta, sided, allocation_ratio,
-        method, dropout,  # type: ignore[arg-type]
-    )  # fmt: skip
 
 
 @app.command("gsd-size")
@@ -533,39 +471,21 @@ def gsd_size_command(
             gamma=gamma, rho=rho, delta_wt=delta_wt, hp_interim=hp_interim,
         )
     )  # fmt: skip
-    base: fixed.FixedDesign
-    if endpoint is Endpoint.binary:
-        pc = _need("--p-control", p_control, name)
-        pt = _need("--p-treatment", p_treatment, name)
-        if variance not in ("pooled", "unpooled"):
-            raise _fail(f"--variance = {variance!r} is invalid: expected pooled or unpooled")
-        pooled: Literal["pooled", "unpooled"] = "pooled" if variance == "pooled" else "unpooled"
-        base = _run(
-            lambda: fixed.binary_sample_size(pc, pt, alpha, beta, sided, allocation_ratio, pooled)
+    if variance not in ("pooled", "unpooled"):
+        raise _fail(f"--variance = {variance!r} is invalid: expected pooled or unpooled")
+    chosen = method or "schoenfeld"
+    if endpoint is Endpoint.survival and chosen not in ("schoenfeld", "freedman"):
+        raise _fail(f"--method = {chosen!r} is invalid: expected schoenfeld or freedman")
+    # the normal approximation for a continuous endpoint, as the inflation factor assumes
+    base = _run(
+        lambda: fixed.sample_size(
+            name, alpha, beta, sided, allocation_ratio,  # type: ignore[arg-type]
+            p_control=p_control, p_treatment=p_treatment,
+            variance="pooled" if variance == "pooled" else "unpooled", delta=delta, sd=sd,
+            continuous_method="normal", hazard_ratio=hazard_ratio,
+            survival_method="freedman" if chosen == "freedman" else "schoenfeld",
         )
-    elif endpoint is Endpoint.continuous:
-        d = _need("--delta", delta, name)
-        s = _need("--sd", sd, name)
-        base = _run(
-            lambda: fixed.continuous_sample_size(
-                d, s, alpha, beta, sided, allocation_ratio, "normal"
-            )
-        )
-    else:
-        hr = _need("--hazard-ratio", hazard_ratio, name)
-        chosen = method or "schoenfeld"
-        if chosen not in ("schoenfeld", "freedman"):
-            raise _fail(f"--method = {chosen!r} is invalid: expected schoenfeld or freedman")
-        base = _run(
-            lambda: fixed.survival_event_design(
-                hr,
-                alpha,
-                beta,
-                sided,
-                allocation_ratio,
-                chosen,  # type: ignore[arg-type]
-            )
-        )
+    )  # fmt: skip
     if endpoint is Endpoint.survival:
         size = gsd.group_sequential_size(design, [float(base.inputs["events_exact"])], "events")
     else:
@@ -625,26 +545,20 @@ def biomarker_command(
     marker-stratified interaction and biomarker-strategy designs."""
     from permedhub.trials import biomarker
 
-    name = endpoint.value
-    if endpoint is BiomarkerEndpoint.continuous:
-        ep = _need("--effect-pos", effect_pos, name)
-        en = _need("--effect-neg", effect_neg, name)
-        s = _need("--sd", sd, name)
-        outcomes = _run(lambda: biomarker.continuous_outcomes(ep, en, s))
-    else:
-        cells = (
-            _need("--control-pos", control_pos, name),
-            _need("--control-neg", control_neg, name),
-            _need("--treatment-pos", treatment_pos, name),
-            _need("--treatment-neg", treatment_neg, name),
+    outcomes = _run(
+        lambda: biomarker.cell_outcomes(
+            endpoint.value,
+            effect_pos=effect_pos, effect_neg=effect_neg, sd=sd, p_control_pos=control_pos,
+            p_control_neg=control_neg, p_treatment_pos=treatment_pos,
+            p_treatment_neg=treatment_neg,
         )
-        outcomes = _run(lambda: biomarker.binary_outcomes(*cells))
+    )  # fmt: skip
     assay = _run(lambda: biomarker.Assay(prevalence, sensitivity, specificity))
     compared = _run(lambda: biomarker.compare_designs(outcomes, assay, alpha, beta, sided))
     if as_json:
         _emit_json(compared.to_dict())
         return
-    table = Table(title=f"Biomarker designs ({name} endpoint, totals over arms)")
+    table = Table(title=f"Biomarker designs ({endpoint.value} endpoint, totals over arms)")
     for column in ("design", "effect", "randomised", "screened (expected)"):
         table.add_column(column, justify="left" if column == "design" else "right")
     for d in compared.designs:

@@ -41,6 +41,7 @@ from permedhub.trials.errors import (
     check_alpha,
     check_positive,
     check_probability,
+    require,
 )
 
 EndpointKind = Literal["continuous", "binary"]
@@ -163,6 +164,36 @@ def continuous_outcomes(
         control_mean_neg + effect_neg,
         sd,
     )
+
+
+def cell_outcomes(
+    endpoint: EndpointKind,
+    *,
+    effect_pos: float | None = None,
+    effect_neg: float | None = None,
+    sd: float | None = None,
+    p_control_pos: float | None = None,
+    p_control_neg: float | None = None,
+    p_treatment_pos: float | None = None,
+    p_treatment_neg: float | None = None,
+) -> CellOutcomes:
+    """The cell outcomes of `endpoint` from the inputs it reads (the others are ignored); a
+    missing one is named. The portal and the CLI both call this."""
+    needed_for = f"the {endpoint} endpoint"
+    if endpoint == "continuous":
+        return continuous_outcomes(
+            require("effect_pos", effect_pos, needed_for),
+            require("effect_neg", effect_neg, needed_for),
+            require("sd", sd, needed_for),
+        )
+    if endpoint == "binary":
+        return binary_outcomes(
+            require("p_control_pos", p_control_pos, needed_for),
+            require("p_control_neg", p_control_neg, needed_for),
+            require("p_treatment_pos", p_treatment_pos, needed_for),
+            require("p_treatment_neg", p_treatment_neg, needed_for),
+        )
+    raise TrialInputError("endpoint", endpoint, "continuous or binary")
 
 
 def binary_outcomes(

@@ -15,10 +15,12 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
+
+T = TypeVar("T")
 
 
 class TrialInputError(ValueError):
@@ -35,6 +37,22 @@ class TrialInputError(ValueError):
         self.value = value
         self.expected = expected
         super().__init__(f"{field} = {value!r} is invalid: expected {expected}")
+
+
+class MissingInput(TrialInputError):
+    """An input that the chosen design needs was not given; `needed_for` says which design."""
+
+    def __init__(self, field: str, needed_for: str) -> None:
+        super().__init__(field, None, f"a value (required for {needed_for})")
+        self.needed_for = needed_for
+        self.args = (f"{field} is required for {needed_for}",)
+
+
+def require(field: str, value: T | None, needed_for: str) -> T:
+    """`value`, or a MissingInput naming `field` when it was not given."""
+    if value is None:
+        raise MissingInput(field, needed_for)
+    return value
 
 
 class ExactComputationTooLarge(TrialInputError):

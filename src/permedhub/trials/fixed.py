@@ -34,6 +34,7 @@ from permedhub.trials.errors import (
     check_alpha,
     check_positive,
     check_probability,
+    require,
 )
 
 Variance = Literal["pooled", "unpooled"]
@@ -673,8 +674,7 @@ def power_and_effect(
             power = survival_power(hazard_ratio, size, alpha, sided, allocation_ratio,
                                    survival_method)  # fmt: skip
     elif endpoint == "binary":
-        if p_control is None:
-            raise TrialInputError("p_control", None, "the control response rate (binary)")
+        p_control = require("p_control", p_control, "the binary endpoint")
         detectable = binary_detectable_effect(
             p_control, size, alpha, beta, sided, allocation_ratio, variance, continuity_correction
         )
@@ -682,8 +682,7 @@ def power_and_effect(
             power = binary_power(p_control, p_treatment, size, alpha, sided, allocation_ratio,
                                  variance, continuity_correction)  # fmt: skip
     elif endpoint == "continuous":
-        if sd is None:
-            raise TrialInputError("sd", None, "the outcome SD (continuous)")
+        sd = require("sd", sd, "the continuous endpoint")
         detectable = continuous_detectable_effect(
             sd, size, alpha, beta, sided, allocation_ratio, continuous_method
         )
@@ -693,3 +692,84 @@ def power_and_effect(
     else:
         raise TrialInputError("endpoint", endpoint, "binary, continuous or survival")
     return PowerAndEffect(endpoint, float(size), float(detectable), power, inputs)
+
+
+def sample_size(
+    endpoint: Literal["binary", "continuous", "survival"],
+    alpha: float = 0.05,
+    beta: float = 0.2,
+    sided: int = 2,
+    allocation_ratio: float = 1.0,
+    *,
+    p_control: float | None = None,
+    p_treatment: float | None = None,
+    variance: Variance = "pooled",
+    continuity_correction: bool = False,
+    delta: float | None = None,
+    sd: float | None = None,
+    continuous_method: Literal["normal", "t"] = "t",
+    hazard_ratio: float | None = None,
+    survival_method: TTEMethod = "schoenfeld",
+    median_control: float | None = None,
+    control_hazard: PiecewiseExponential | None = None,
+    accrual: float | None = None,
+    follow_up: float | None = None,
+    dropout_hazard: float = 0.0,
+) -> FixedDesign:
+    """The fixed two-arm design of `endpoint` from the inputs that endpoint reads (the others
+    are ignored); a missing one is named. The portal and the CLI both call this."""
+    needed_for = f"the {endpoint} endpoint"
+    if endpoint == "binary":
+        return binary_sample_size(
+            require("p_control", p_control, needed_for),
+            require("p_treatment", p_treatment, needed_for),
+            alpha, beta, sided, allocation_ratio, variance, continuity_correction,
+        )  # fmt: skip
+    if endpoint == "continuous":
+        return continuous_sample_size(
+            require("delta", delta, needed_for), require("sd", sd, needed_for),
+            alpha, beta, sided, allocation_ratio, continuous_method,
+        )  # fmt: skip
+    if endpoint == "survival":
+        return survival_design(
+            require("hazard_ratio", hazard_ratio, needed_for), alpha, beta, sided,
+            allocation_ratio, survival_method, median_control=median_control,
+            control_hazard=control_hazard, accrual=accrual, follow_up=follow_up,
+            dropout_hazard=dropout_hazard,
+        )  # fmt: skip
+    raise TrialInputError("endpoint", endpoint, "binary, continuous or survival")
+
+
+def survival_design(
+    hazard_ratio: float,
+    alpha: float = 0.05,
+    beta: float = 0.2,
+    sided: int = 2,
+    allocation_ratio: float = 1.0,
+    method: TTEMethod = "schoenfeld",
+    *,
+    median_control: float | None = None,
+    control_hazard: PiecewiseExponential | None = None,
+    accrual: float | None = None,
+    follow_up: float | None = None,
+    dropout_hazard: float = 0.0,
+) -> FixedDesign:
+    """Events only when no accrual model is given; events and patients when it is: accrual,
+    follow-up, the control arm's survival (its median, or its piecewise hazard) and a
+    dropout hazard common to both arms."""
+    if median_control is not None and control_hazard is not None:
+        raise TrialInputError(
+            "median_control", median_control, "either the control median or its hazard, not both"
+        )
+    if median_control is not None:
+        control_hazard = PiecewiseExponential.from_median(median_control)
+    if control_hazard is None and accrual is None and follow_up is None:
+        return survival_event_design(hazard_ratio, alpha, beta, sided, allocation_ratio, method)
+    needed_for = "patients (accrual, follow-up and the control median together)"
+    control = require("median_control", control_hazard, needed_for)
+    dropout = PiecewiseExponential.constant(dropout_hazard) if dropout_hazard else None
+    return survival_sample_size(
+        hazard_ratio, control, require("accrual", accrual, needed_for),
+        require("follow_up", follow_up, needed_for), alpha, beta, sided, allocation_ratio,
+        method, dropout,
+    )  # fmt: skip

@@ -158,12 +158,6 @@ def _page(
     )
 
 
-def _need(name: str, value: T | None, endpoint: str) -> T:
-    if value is None:
-        raise ToolInputError(name, f"required for the {endpoint} endpoint")
-    return value
-
-
 @router.get("", response_class=HTMLResponse)
 def index(request: Request) -> HTMLResponse:
     return render_tool(request, "tools/trials_index.html", {})
@@ -254,23 +248,13 @@ def sample_size(request: Request) -> Response:
 
 
 def _fixed_design(form: SampleSizeForm) -> fixed.FixedDesign:
-    """The one library call that matches the chosen endpoint."""
-    name = form.endpoint
-    if name == "binary":
-        return fixed.binary_sample_size(
-            _need("p_control", form.p_control, name), _need("p_treatment", form.p_treatment, name),
-            form.alpha, form.beta, form.sided, form.allocation_ratio, form.variance,
-            form.continuity_correction,
-        )  # fmt: skip
-    if name == "continuous":
-        return fixed.continuous_sample_size(
-            _need("delta", form.delta, name), _need("sd", form.sd, name), form.alpha,
-            form.beta, form.sided, form.allocation_ratio, form.continuous_method,
-        )  # fmt: skip
-    return trials_views.survival_design(
-        _need("hazard_ratio", form.hazard_ratio, name), form.survival_method, form.alpha,
-        form.beta, form.sided, form.allocation_ratio, form.median_control, form.accrual,
-        form.follow_up, form.dropout_hazard,
+    return fixed.sample_size(
+        form.endpoint, form.alpha, form.beta, form.sided, form.allocation_ratio,
+        p_control=form.p_control, p_treatment=form.p_treatment, variance=form.variance,
+        continuity_correction=form.continuity_correction, delta=form.delta, sd=form.sd,
+        continuous_method=form.continuous_method, hazard_ratio=form.hazard_ratio,
+        survival_method=form.survival_method, median_control=form.median_control,
+        accrual=form.accrual, follow_up=form.follow_up, dropout_hazard=form.dropout_hazard,
     )  # fmt: skip
 
 
@@ -282,20 +266,11 @@ def biomarker_designs(request: Request) -> HTMLResponse:
         return _page(request, "tools/trials_biomarker.html", context)
     try:
         form = validate_form(BiomarkerForm, form_fields(values))
-        name = form.endpoint
-        if name == "binary":
-            outcomes = biomarker.binary_outcomes(
-                _need("p_control_pos", form.p_control_pos, name),
-                _need("p_control_neg", form.p_control_neg, name),
-                _need("p_treatment_pos", form.p_treatment_pos, name),
-                _need("p_treatment_neg", form.p_treatment_neg, name),
-            )
-        else:
-            outcomes = biomarker.continuous_outcomes(
-                _need("effect_pos", form.effect_pos, name),
-                _need("effect_neg", form.effect_neg, name),
-                _need("sd", form.sd, name),
-            )
+        outcomes = biomarker.cell_outcomes(
+            form.endpoint, effect_pos=form.effect_pos, effect_neg=form.effect_neg, sd=form.sd,
+            p_control_pos=form.p_control_pos, p_control_neg=form.p_control_neg,
+            p_treatment_pos=form.p_treatment_pos, p_treatment_neg=form.p_treatment_neg,
+        )  # fmt: skip
         assay = biomarker.Assay(form.prevalence, form.sensitivity, form.specificity)
         page = trials_views.biomarker_page(outcomes, assay, form.alpha, form.beta, form.sided)
     except ValueError as error:

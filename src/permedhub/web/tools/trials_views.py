@@ -206,36 +206,6 @@ def rejection_figure(report: SimulationReport) -> go.Figure:
     return figure
 
 
-def survival_design(
-    hazard_ratio: float,
-    method: str,
-    alpha: float,
-    beta: float,
-    sided: int,
-    allocation_ratio: float,
-    median_control: float | None,
-    accrual: float | None,
-    follow_up: float | None,
-    dropout_hazard: float,
-) -> fixed.FixedDesign:
-    """Events only (no accrual model given), or events and patients from accrual, follow-up,
-    the control median and a dropout hazard — as `permedhub trials sample-size` does."""
-    tte: Any = method
-    if median_control is None and accrual is None and follow_up is None:
-        return fixed.survival_event_design(hazard_ratio, alpha, beta, sided, allocation_ratio, tte)
-    if median_control is None or accrual is None or follow_up is None:
-        missing = [name for name, value in (("median_control", median_control),
-                   ("accrual", accrual), ("follow_up", follow_up)) if value is None]  # fmt: skip
-        raise ToolInputError(
-            missing[0], "patients need the control median, accrual and follow-up together"
-        )
-    dropout = fixed.PiecewiseExponential.constant(dropout_hazard) if dropout_hazard else None
-    return fixed.survival_sample_size(
-        hazard_ratio, fixed.PiecewiseExponential.from_median(median_control), accrual,
-        follow_up, alpha, beta, sided, allocation_ratio, tte, dropout,
-    )  # fmt: skip
-
-
 # --------------------------------------------------------------------------- biomarker designs
 
 
