@@ -34,11 +34,11 @@ STATED_CONSORTIA = {
 }
 # A sample of the projects each call must keep: dropping a record fails here, not silently.
 PROJECTS_BY_CALL = {
-    "erapermed-jtc2018": {"RADprecise"},
-    "erapermed-jtc2019": {"P4-LUCAT", "SuPerTreat"},
-    "erapermed-jtc2020": {"DIGIPD"},
+    "erapermed-jtc2018": {"RADprecise", "JAKSTAT-TARGET", "PerProGlio"},
+    "erapermed-jtc2019": {"P4-LUCAT", "SuPerTreat", "GRAMMY", "PerHeart"},
+    "erapermed-jtc2020": {"DIGIPD", "RESPECT"},
     "erapermed-jtc2021": {"Pattern-Cog", "EDAP-AD", "PerCard", "ScandRA", "Per-Neph", "PETictCAC"},
-    "erapermed-jtc2022": {"PERMANENS"},
+    "erapermed-jtc2022": {"PERMANENS", "OPTIMA"},
 }
 # (project, organisation, role) that a cited source states; each must stay in the seed.
 STATED_PARTICIPATIONS = [
@@ -47,6 +47,9 @@ STATED_PARTICIPATIONS = [
     ("erapermed-digipd", "fraunhofer-scai", "coordinator"),
     ("erapermed-per-neph", "aou-meyer", "coordinator"),
     ("erapermed-petictcac", "aou-careggi", "partner"),
+    ("erapermed-jakstat-target", "university-of-helsinki", "coordinator"),
+    ("erapermed-perproglio", "university-of-marburg", "coordinator"),
+    ("erapermed-respect", "heidelberg-university", "partner"),
 ]
 
 
