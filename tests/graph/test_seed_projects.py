@@ -34,11 +34,11 @@ STATED_CONSORTIA = {
 }
 # A sample of the projects each call must keep: dropping a record fails here, not silently.
 PROJECTS_BY_CALL = {
-    "erapermed-jtc2018": {"RADprecise", "JAKSTAT-TARGET", "PerProGlio"},
+    "erapermed-jtc2018": {"RADprecise", "JAKSTAT-TARGET", "PerProGlio", "TREAT-Essential"},
     "erapermed-jtc2019": {"P4-LUCAT", "SuPerTreat", "GRAMMY", "PerHeart"},
     "erapermed-jtc2020": {"DIGIPD", "RESPECT"},
     "erapermed-jtc2021": {"Pattern-Cog", "EDAP-AD", "PerCard", "ScandRA", "Per-Neph", "PETictCAC"},
-    "erapermed-jtc2022": {"PERMANENS", "OPTIMA"},
+    "erapermed-jtc2022": {"PERMANENS", "OPTIMA", "ArtiPro"},
 }
 # (project, organisation, role) that a cited source states; each must stay in the seed.
 STATED_PARTICIPATIONS = [
@@ -50,6 +50,7 @@ STATED_PARTICIPATIONS = [
     ("erapermed-jakstat-target", "university-of-helsinki", "coordinator"),
     ("erapermed-perproglio", "university-of-marburg", "coordinator"),
     ("erapermed-respect", "heidelberg-university", "partner"),
+    ("erapermed-artipro", "irccs-isnb", "partner"),
 ]
 
 
