@@ -17,7 +17,7 @@ from permedhub.graph.models import Call, Initiative, Link, Organisation, Partici
 from permedhub.graph.seed import seed_files
 
 # File -> the calls its projects may belong to (None: any call) and whether every project's
-# start is published.
+# start is published or the project says why not (`facts.start`).
 PROJECT_FILES: dict[str, tuple[set[str] | None, bool]] = {
     "projects-jtc2018-2019.yaml": ({"erapermed-jtc2018", "erapermed-jtc2019"}, False),
     "projects-jtc2020-2022.yaml": (None, True),
@@ -30,7 +30,28 @@ MAX_DURATION_YEARS = 5
 STATED_CONSORTIA = {
     "erapermed-pattern-cog": (6, None),  # "brings together six partners" (kick-off news)
     "erapermed-percard": (4, 3),  # Tampere, POLIMI, CCM, PUL: Finland, Italy, Germany
+    "erapermed-per-neph": (4, 3),  # Meyer, UniFi, Bellvitge, LMU hospital: Italy, Spain, Germany
 }
+# A sample of the projects each call must keep: dropping a record fails here, not silently.
+PROJECTS_BY_CALL = {
+    "erapermed-jtc2018": {"RADprecise", "JAKSTAT-TARGET", "PerProGlio", "TREAT-Essential"},
+    "erapermed-jtc2019": {"P4-LUCAT", "SuPerTreat", "GRAMMY", "PerHeart"},
+    "erapermed-jtc2020": {"DIGIPD", "RESPECT"},
+    "erapermed-jtc2021": {"Pattern-Cog", "EDAP-AD", "PerCard", "ScandRA", "Per-Neph", "PETictCAC"},
+    "erapermed-jtc2022": {"PERMANENS", "OPTIMA", "ArtiPro"},
+}
+# (project, organisation, role) that a cited source states; each must stay in the seed.
+STATED_PARTICIPATIONS = [
+    ("erapermed-radprecise", "polimi", "partner"),
+    ("erapermed-supertreat", "uio", "partner"),
+    ("erapermed-digipd", "fraunhofer-scai", "coordinator"),
+    ("erapermed-per-neph", "aou-meyer", "coordinator"),
+    ("erapermed-petictcac", "aou-careggi", "partner"),
+    ("erapermed-jakstat-target", "university-of-helsinki", "coordinator"),
+    ("erapermed-perproglio", "university-of-marburg", "coordinator"),
+    ("erapermed-respect", "heidelberg-university", "partner"),
+    ("erapermed-artipro", "irccs-isnb", "partner"),
+]
 
 
 def _path(name: str) -> Path:
@@ -96,7 +117,9 @@ def test_known_dates_fit_the_call_year(engine, name, project_id):
         call = session.get(Call, project.call_topic)
     assert call is not None and call.year is not None
     if PROJECT_FILES[name][1]:
-        assert project.start_date is not None, f"{project_id}: its start is published"
+        assert project.start_date is not None or "start" in (project.facts or {}), (
+            f"{project_id}: neither a start nor why it is unknown"
+        )
     if project.start_date is not None:
         delay = project.start_date.year - call.year
         assert START_DELAY_YEARS[0] <= delay <= START_DELAY_YEARS[1], (
@@ -172,3 +195,28 @@ def test_no_call_has_more_projects_than_its_sources_say_it_funded(engine, name):
             ).scalar_one()
             if stated.get("projects_funded") is not None:
                 assert found <= stated["projects_funded"], (call_id, found)
+
+
+@pytest.mark.parametrize("call_id", sorted(PROJECTS_BY_CALL))
+def test_each_call_keeps_its_sampled_projects(engine, call_id):
+    with Session(engine) as session:
+        acronyms = set(
+            session.execute(
+                select(Initiative.acronym).where(
+                    Initiative.kind == "project", Initiative.call_topic == call_id
+                )
+            ).scalars()
+        )
+    assert PROJECTS_BY_CALL[call_id] <= acronyms, PROJECTS_BY_CALL[call_id] - acronyms
+
+
+@pytest.mark.parametrize(("project_id", "organisation_id", "role"), STATED_PARTICIPATIONS)
+def test_stated_participations_are_seeded(engine, project_id, organisation_id, role):
+    with Session(engine) as session:
+        found = session.execute(
+            select(Participation.role).where(
+                Participation.initiative_id == project_id,
+                Participation.organisation_id == organisation_id,
+            )
+        ).scalar_one_or_none()
+    assert found == role
