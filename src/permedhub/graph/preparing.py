@@ -120,7 +120,10 @@ def _text(path: Path) -> str:
         raise LoadError([LoadIssue(str(path), None, None, None, f"cannot read: {exc}")]) from None
 
 
-def _read_document(path: Path) -> Iterator[RawRecord]:
+def read_mapping(path: Path, sections: Iterable[str]) -> dict[str, Any]:
+    """The mapping a YAML or JSON document holds; a file that is not one (unreadable, not UTF-8,
+    malformed, empty or a bare list) is a LoadError naming its line where it has one.
+    `sections` are the lists a document of this kind may hold, for the error message."""
     content = _text(path)
     try:
         data = json.loads(content) if path.suffix.lower() == ".json" else yaml.safe_load(content)
@@ -153,25 +156,36 @@ def _read_document(path: Path) -> Iterator[RawRecord]:
                     None,
                     None,
                     type(data).__name__,
-                    "expected a mapping with lists under " + ", ".join(LOAD_ORDER),
+                    "expected a mapping with lists under " + ", ".join(sections),
                 )
             ]
         )
+    return data
+
+
+def validation_issues(
+    exc: ValidationError, file: str, row: int | None, prefix: str | None = None
+) -> list[LoadIssue]:
+    """One LoadIssue per error of a record (or a document, `row` None): the field as a dotted
+    path under `prefix` (e.g. `organisations.country`), the value given and what was expected."""
+    issues = []
+    for error in exc.errors():
+        path = ".".join(str(p) for p in error["loc"])
+        where = ".".join(p for p in (prefix, path) if p) or None
+        issues.append(
+            LoadIssue(
+                file, row, where, error.get("input") if error["loc"] else None, _expected(error)
+            )
+        )
+    return issues
+
+
+def _read_document(path: Path) -> Iterator[RawRecord]:
+    data = read_mapping(path, LOAD_ORDER)
     try:
         document = GraphDocument.model_validate(data)
     except ValidationError as exc:
-        raise LoadError(
-            [
-                LoadIssue(
-                    str(path),
-                    None,
-                    ".".join(str(p) for p in e["loc"]),
-                    e.get("input"),
-                    _expected(e),
-                )
-                for e in exc.errors()
-            ][:MAX_ISSUES]
-        ) from None
+        raise LoadError(validation_issues(exc, str(path), None)[:MAX_ISSUES]) from None
     for entity in LOAD_ORDER:
         records = [
             RawRecord(entity, n, item) for n, item in enumerate(getattr(document, entity), 1)
@@ -378,20 +392,7 @@ def validate(raw: RawRecord, file: str) -> Record:
     try:
         return SCHEMAS[raw.entity].model_validate(raw.data)
     except ValidationError as exc:
-        raise LoadError(
-            [
-                LoadIssue(
-                    file,
-                    raw.row,
-                    f"{raw.entity}.{'.'.join(str(p) for p in e['loc'])}"
-                    if e["loc"]
-                    else raw.entity,
-                    e.get("input") if e["loc"] else None,
-                    _expected(e),
-                )
-                for e in exc.errors()
-            ]
-        ) from None
+        raise LoadError(validation_issues(exc, file, raw.row, raw.entity)) from None
 
 
 # ---------------------------------------------------------------- chunking
