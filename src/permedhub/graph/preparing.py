@@ -120,13 +120,29 @@ def _text(path: Path) -> str:
         raise LoadError([LoadIssue(str(path), None, None, None, f"cannot read: {exc}")]) from None
 
 
+class PlainDatesLoader(yaml.SafeLoader):
+    """YAML's safe loader without its timestamp type: `2021-02-30` stays text for the schemas to
+    refuse by record and field, as in CSV and JSON, where PyYAML would raise a bare ValueError
+    naming neither."""
+
+
+PlainDatesLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def read_mapping(path: Path, sections: Iterable[str]) -> dict[str, Any]:
     """The mapping a YAML or JSON document holds; a file that is not one (unreadable, not UTF-8,
     malformed, empty or a bare list) is a LoadError naming its line where it has one.
     `sections` are the lists a document of this kind may hold, for the error message."""
     content = _text(path)
     try:
-        data = json.loads(content) if path.suffix.lower() == ".json" else yaml.safe_load(content)
+        data = (
+            json.loads(content)
+            if path.suffix.lower() == ".json"
+            else yaml.load(content, Loader=PlainDatesLoader)  # a SafeLoader
+        )
     except json.JSONDecodeError as exc:
         raise LoadError(
             [
