@@ -188,11 +188,11 @@ def validation_issues(
     for error in exc.errors():
         path = ".".join(str(p) for p in error["loc"])
         where = ".".join(p for p in (prefix, path) if p) or None
-        issues.append(
-            LoadIssue(
-                file, row, where, error.get("input") if error["loc"] else None, _expected(error)
-            )
-        )
+        # A missing field's "input" is the whole record: not the value of anything.
+        missing = error["type"] == "missing"
+        value = error.get("input") if error["loc"] and not missing else None
+        expected = "required: the record has no value for it" if missing else _expected(error)
+        issues.append(LoadIssue(file, row, where, value, expected))
     return issues
 
 
