@@ -31,3 +31,21 @@ def test_a_bad_file_exits_non_zero_and_names_the_problem(tmp_path, monkeypatch):
     issue = json.loads(result.stdout)["issues"][0]
     assert (issue["row"], issue["field"], issue["value"]) == (1, "bodies.jurisdiction", "QQ")
     assert "unknown jurisdiction" in result.stderr
+
+
+def test_db_seed_loads_the_helpdesk_seed_after_the_family(tmp_path, monkeypatch):
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from permedhub.db import make_engine
+    from permedhub.helpdesk.models import Body
+
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    monkeypatch.setenv("PERMEDHUB_DATABASE_URL", url)
+    result = CliRunner().invoke(app, ["db", "seed"])
+    assert result.exit_code == 0, result.output
+    assert "loaded: helpdesk" in result.stdout
+    engine = make_engine(url)
+    with Session(engine) as session:
+        assert session.execute(select(func.count(Body.id))).scalar_one() > 70
+    engine.dispose()
