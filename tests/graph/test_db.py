@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from permedhub.db import is_empty, make_engine, upgrade
 from permedhub.graph.models import Base
+from permedhub.helpdesk import models as _helpdesk_models  # noqa: F401  (its tables, too)
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout(tmp_path):

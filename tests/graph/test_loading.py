@@ -230,6 +230,20 @@ def test_end_date_before_start(engine, tmp_path):
     assert_rejected(engine, path, field="initiatives", value=None, row=1, says="before start")
 
 
+def test_a_yaml_date_not_in_the_calendar_is_named_by_record_and_field(engine, tmp_path):
+    # PyYAML's own date type raised a bare ValueError ("day is out of range for month").
+    path = write(
+        tmp_path,
+        "i.yaml",
+        """
+        initiatives:
+          - {id: ok, name: OK, kind: csa, start: 2021-02-28}
+          - {id: feb30, name: Feb, kind: csa, start: 2021-02-30}
+        """,
+    )
+    assert_rejected(engine, path, field="start", value="2021-02-30", row=3, says="day is out of")
+
+
 def test_negative_money(engine, tmp_path):
     doc = {"initiatives": [{"id": "neg", "name": "Neg", "kind": "csa", "eu_contribution_eur": -5}]}
     path = write(tmp_path, "i.yaml", json.dumps(doc))

@@ -31,13 +31,16 @@ def upgrade() -> None:
 
 @app.command()
 def seed() -> None:
-    """(Re)load the ICPerMed family seed; records already there are updated, nothing is lost."""
+    """(Re)load the ICPerMed family seed and the helpdesk's; records already there are updated,
+    nothing is lost."""
     from permedhub import db
     from permedhub.graph.seed import seed as seed_family
+    from permedhub.helpdesk.seed import seed as seed_helpdesk
 
     engine = db.make_engine()
     db.upgrade(engine)
-    _print_report(seed_family(engine), as_json=False)
+    print_report(seed_family(engine), as_json=False)
+    print_report(seed_helpdesk(engine), as_json=False, what="helpdesk")
 
 
 @app.command("load")
@@ -86,7 +89,7 @@ def load_files(
             )
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from None
-    _print_report(report, as_json=as_json, dry_run=dry_run)
+    print_report(report, as_json=as_json, dry_run=dry_run)
 
 
 @app.command("export")
@@ -133,14 +136,17 @@ def export_graph(
         err.print(f"wrote {sum(report.counts.values())} records as {fmt} to {out}")
 
 
-def _print_report(report: LoadReport, *, as_json: bool, dry_run: bool = False) -> None:
+def print_report(
+    report: LoadReport, *, as_json: bool, dry_run: bool = False, what: str = ""
+) -> None:
     counts = {entity: c.__dict__ for entity, c in report.counts.items()}
     if as_json:
         typer.echo(
             json.dumps({"ok": True, "dry_run": dry_run, "batch": report.batch, "counts": counts})
         )
         return
-    table = Table(title="would load (dry run)" if dry_run else "loaded")
+    title = ("would load (dry run)" if dry_run else "loaded") + (f": {what}" if what else "")
+    table = Table(title=title)
     for column in ("entity", "created", "changed", "unchanged"):
         table.add_column(column, justify="left" if column == "entity" else "right")
     for entity, c in report.counts.items():

@@ -6,6 +6,7 @@ import typer
 
 from permedhub.cli import db as db_cli
 from permedhub.cli import hecon as hecon_cli
+from permedhub.cli import helpdesk as helpdesk_cli
 from permedhub.cli import serve as serve_cli
 from permedhub.cli import trials as trials_cli
 from permedhub.cli import users as users_cli
@@ -18,6 +19,7 @@ app = typer.Typer(
 )
 app.add_typer(db_cli.app, name="db")
 app.add_typer(hecon_cli.app, name="hecon")
+app.add_typer(helpdesk_cli.app, name="helpdesk")
 app.add_typer(trials_cli.app, name="trials")
 app.command("serve")(serve_cli.serve)
 app.add_typer(users_cli.app, name="users")

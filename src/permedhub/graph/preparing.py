@@ -123,7 +123,22 @@ def _text(path: Path) -> str:
         raise LoadError([LoadIssue(str(path), None, None, None, f"cannot read: {exc}")]) from None
 
 
-def _read_document(path: Path) -> Iterator[RawRecord]:
+class PlainDatesLoader(yaml.SafeLoader):
+    """YAML's safe loader without its timestamp type: `2021-02-30` stays text for the schemas to
+    refuse by record and field, as in CSV and JSON, where PyYAML would raise a bare ValueError
+    naming neither."""
+
+
+PlainDatesLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def read_mapping(path: Path, sections: Iterable[str]) -> Document:
+    """The mapping a YAML or JSON document holds; a file that is not one (unreadable, not UTF-8,
+    malformed, empty or a bare list) is a LoadError naming its line where it has one.
+    `sections` are the lists a document of this kind may hold, for the error message."""
     content = _text(path)
     try:
         if path.suffix.lower() == ".json":
@@ -160,47 +175,70 @@ def _read_document(path: Path) -> Iterator[RawRecord]:
                     None,
                     None,
                     type(data).__name__,
-                    "expected a mapping with lists under " + ", ".join(LOAD_ORDER),
+                    "expected a mapping with lists under " + ", ".join(sections),
                 )
             ]
         )
+    return Document(data, lines)
 
-    def line_of(entity: Any, index: int) -> int:
-        """The line an editor shows the record on (its list index + 1 where none is known)."""
-        starts = lines.get(entity, [])
+
+@dataclass(frozen=True)
+class Document:
+    """A YAML or JSON file's mapping, and per top-level list the line each item starts on."""
+
+    data: dict[str, Any]
+    item_lines: dict[str, list[int]]
+
+    def line_of(self, section: Any, index: int) -> int:
+        """The line an editor shows item `index` (0-based) of `section` on (index + 1 where no
+        line is known)."""
+        starts = self.item_lines.get(section, [])
         return starts[index] if index < len(starts) else index + 1
 
+
+def validation_issues(
+    exc: ValidationError,
+    file: str,
+    row: int | None,
+    prefix: str | None = None,
+    document: Document | None = None,
+) -> list[LoadIssue]:
+    """One LoadIssue per error of a record (or of a whole `document`, `row` None): the field as
+    a dotted path under `prefix` (e.g. `organisations.country`), the value given and what was
+    expected. An error inside a document's list is placed on the line of its item."""
+    issues = []
+    for error in exc.errors():
+        loc, where_row = tuple(error["loc"]), row
+        if document is not None and len(loc) >= 2 and isinstance(loc[1], int):
+            where_row, loc = document.line_of(loc[0], loc[1]), (loc[0], *loc[2:])
+        path = ".".join(str(p) for p in loc)
+        where = ".".join(p for p in (prefix, path) if p) or None
+        # A missing field's "input" is the whole record: not the value of anything.
+        missing = error["type"] == "missing"
+        value = error.get("input") if error["loc"] and not missing else None
+        wanted = "required: the record has no value for it" if missing else expected(error)
+        issues.append(LoadIssue(file, where_row, where, value, wanted))
+    return issues
+
+
+def _read_document(path: Path) -> Iterator[RawRecord]:
+    document = read_mapping(path, LOAD_ORDER)
     try:
-        document = GraphDocument.model_validate(data)
+        graph = GraphDocument.model_validate(document.data)
     except ValidationError as exc:
-        issues = []
-        for e in exc.errors():
-            loc = e["loc"]
-            if len(loc) >= 2 and isinstance(loc[1], int):
-                where, field_path = line_of(loc[0], loc[1]), (loc[0], *loc[2:])
-            else:
-                where, field_path = None, loc
-            issues.append(
-                LoadIssue(
-                    str(path),
-                    where,
-                    ".".join(str(p) for p in field_path),
-                    e.get("input"),
-                    expected(e),
-                )
-            )
+        issues = validation_issues(exc, str(path), None, document=document)
         raise LoadError(issues[:MAX_ISSUES]) from None
     for entity in LOAD_ORDER:
         records = [
-            RawRecord(entity, line_of(entity, n), item)
-            for n, item in enumerate(getattr(document, entity))
+            RawRecord(entity, document.line_of(entity, n), item)
+            for n, item in enumerate(getattr(graph, entity))
         ]
         yield from _parents_first(records) if entity == "topics" else records
 
 
 def _yaml_with_item_lines(content: str) -> tuple[Any, dict[str, list[int]]]:
     """The document, and per top-level list the line each of its items starts on."""
-    loader = yaml.SafeLoader(content)
+    loader = PlainDatesLoader(content)
     try:
         node = loader.get_single_node()
         data = None if node is None else loader.construct_document(node)
@@ -444,20 +482,7 @@ def validate(raw: RawRecord, file: str) -> Record:
     try:
         return SCHEMAS[raw.entity].model_validate(raw.data)
     except ValidationError as exc:
-        raise LoadError(
-            [
-                LoadIssue(
-                    file,
-                    raw.row,
-                    f"{raw.entity}.{'.'.join(str(p) for p in e['loc'])}"
-                    if e["loc"]
-                    else raw.entity,
-                    e.get("input") if e["loc"] else None,
-                    expected(e),
-                )
-                for e in exc.errors()
-            ]
-        ) from None
+        raise LoadError(validation_issues(exc, file, raw.row, raw.entity)) from None
 
 
 # ---------------------------------------------------------------- chunking

@@ -144,7 +144,8 @@ def _parse_date_text(text: str) -> PartialDate:
 DateField = Annotated[PartialDate | None, BeforeValidator(parse_partial_date)]
 
 
-def _country(value: Any) -> str | None:
+def country_code(value: Any) -> str | None:
+    """An ISO 3166 country or subdivision code, normalised; unknown codes are refused."""
     if value is None or value == "":
         return None
     code = normalise_country_code(str(value))
@@ -156,7 +157,7 @@ def _country(value: Any) -> str | None:
     return code
 
 
-CountryCode = Annotated[str | None, BeforeValidator(_country)]
+CountryCode = Annotated[str | None, BeforeValidator(country_code)]
 
 
 class Record(BaseModel):
@@ -306,7 +307,7 @@ class InitiativeIn(Record, StableId):
     website: WebAddress = None
     summary: Text = None
     aims: list[str] = Field(default_factory=list)
-    countries: list[Annotated[str, BeforeValidator(_country)]] = Field(default_factory=list)
+    countries: list[Annotated[str, BeforeValidator(country_code)]] = Field(default_factory=list)
     target_regions: list[str] = Field(default_factory=list)
     topics: list[str] = Field(default_factory=list)
     facts: dict[str, Any] = Field(default_factory=dict)
@@ -382,7 +383,7 @@ class CallIn(Record, StableId):
     secretariat: str | None = None
     procedure: Text = None
     funders: list[str] = Field(default_factory=list)
-    countries: list[Annotated[str, BeforeValidator(_country)]] = Field(default_factory=list)
+    countries: list[Annotated[str, BeforeValidator(country_code)]] = Field(default_factory=list)
     rules: dict[str, Any] = Field(default_factory=dict)
     proposals_submitted: int | None = Field(default=None, ge=0)
     projects_funded: int | None = Field(default=None, ge=0)
