@@ -158,3 +158,18 @@ def test_ep_permed_partners_include_its_italian_partners_and_stay_within_its_siz
     italian = {"it-moh", "mur", "tuscreg", "tls", "telethon", "frrb"}
     assert italian <= _organisations(found)
     assert {p.country for p in found if p.organisation in italian} == {"IT"}
+
+
+def test_saxony_is_one_organisation_the_saxon_state_ministry(engine):
+    # The Regions4PerMed partner "Saxony" and the ERA PerMed funder SMWK are one body: SMWK
+    # applied for the CSA for the Free State of Saxony
+    # (https://www.medienservice.sachsen.de/medien/news/217529).
+    with Session(engine) as session:
+        saxon = session.execute(
+            select(Organisation).where(Organisation.subdivision_code == "DE-SN")
+        ).scalars()
+        saxon_ids = [o.id for o in saxon if o.kind == "regional-government"]
+    assert saxon_ids == ["smwk"]
+    partners = _partners(engine)
+    assert "smwk" in _organisations(partners["regions4permed"])
+    assert len(_organisations(partners["regions4permed"])) == 6
