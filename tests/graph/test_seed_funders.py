@@ -196,3 +196,30 @@ def test_joint_calls_name_the_funders_their_national_pages_name(
 ) -> None:
     with Session(engine) as session:
         assert funders <= set(_call(session, call_id).funder_ids)
+
+
+ICPERMED_FILE = "icpermed-members.yaml"
+
+
+def test_icpermed_members_include_fiocruz_and_mark_inferred_memberships(engine: Engine) -> None:
+    with Session(engine) as session:
+        members = {o.id: (p, o) for p, o in _participants(session, "icpermed")}
+    assert len(members) >= 12
+    participation, fiocruz = members["fiocruz"]
+    # https://www.icpermed.eu/en/brazil-is-new-icpermed-member.php
+    assert fiocruz.country_code == "BR" and participation.role == "member"
+    assert not participation.uncertain
+    # "actively involved in ICPerMed" is not "member": the two SINO-EU PerMed partners stay doubted.
+    assert all("record" in members[oid][0].uncertain for oid in ("ifd", "tls"))
+
+
+def test_icpermed_members_file_cites_web_pages_and_loads_before_relations() -> None:
+    document = _seed_documents()[ICPERMED_FILE]
+    assert set(document) == {"participations"}
+    for record in document["participations"]:
+        assert record["initiative"] == "icpermed", record
+        assert _is_web_address(record["source"]), record
+    names = [path.name for path in seed_files()]
+    # Its members are defined in organisations, funders and CSA partner files.
+    assert names.index("csa-partners.yaml") < names.index(ICPERMED_FILE)
+    assert names.index(ICPERMED_FILE) < names.index("relations.yaml")
