@@ -173,3 +173,11 @@ def test_saxony_is_one_organisation_the_saxon_state_ministry(engine):
     partners = _partners(engine)
     assert "smwk" in _organisations(partners["regions4permed"])
     assert len(_organisations(partners["regions4permed"])) == 6
+
+
+def test_eu_africa_permed_names_nine_of_its_thirteen_partners_with_samrc(engine):
+    # https://www.euafrica-permed.eu/2nd-eu-africa-permed-stakeholder-workshop/ : the workshop
+    # was "hosted by the SAMRC, with contribution from other consortium members".
+    found = _partners(engine)["eu-africa-permed"]
+    assert len(_organisations(found)) >= 9
+    assert Partner("samrc", "partner", "ZA", False) in found
