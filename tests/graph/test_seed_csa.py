@@ -181,3 +181,21 @@ def test_eu_africa_permed_names_nine_of_its_thirteen_partners_with_samrc(engine)
     found = _partners(engine)["eu-africa-permed"]
     assert len(_organisations(found)) >= 9
     assert Partner("samrc", "partner", "ZA", False) in found
+
+
+def test_hecopermed_partners_are_inferred_and_marked_so(engine):
+    # https://pure.eur.nl/en/publications/guidance-for-the-harmonisation-and-improvement-of-economic-evalua
+    # : the HEcoPerMed Consortium's guidance, by authors from EUR, Syreon and Oxford.
+    with Session(engine) as session:
+        participations = session.execute(
+            select(Participation).where(Participation.initiative_id == "hecopermed")
+        ).scalars()
+        doubts = {p.organisation_id: p.uncertain for p in participations}
+    assert set(doubts) >= {
+        "erasmus-university-rotterdam",
+        "syreon-research-institute",
+        "university-of-oxford",
+    }
+    assert all("record" in marks for marks in doubts.values())
+    countries = _countries(_partners(engine)["hecopermed"])
+    assert {"NL", "HU", "GB"} <= countries
