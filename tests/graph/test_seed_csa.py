@@ -199,3 +199,18 @@ def test_hecopermed_partners_are_inferred_and_marked_so(engine):
     assert all("record" in marks for marks in doubts.values())
     countries = _countries(_partners(engine)["hecopermed"])
     assert {"NL", "HU", "GB"} <= countries
+
+
+def test_ep_permed_names_vinnova_smwk_and_doubts_partners_read_off_call_pages(engine):
+    found = _partners(engine)["ep-permed"]
+    assert len(_organisations(found)) >= 21
+    # Named as partners: VINNOVA on the governance page, SMWK by its own call notice.
+    assert {"vinnova", "smwk"} <= _organisations(found)
+    with Session(engine) as session:
+        participations = session.execute(
+            select(Participation).where(Participation.initiative_id == "ep-permed")
+        ).scalars()
+        doubts = {p.organisation_id: p.uncertain for p in participations}
+    assert not doubts["vinnova"] and not doubts["smwk"]
+    # Funders of JTC2024 per their own pages: partnership presumed, so doubted.
+    assert all("record" in doubts[o] for o in ("vr", "hrb", "sfi", "navarre"))
