@@ -55,7 +55,9 @@ def test_unknown_values_stay_empty_and_doubts_stay_marked(engine):
         heco = get_initiative(session, "hecopermed")
         eulac = get_initiative(session, "eulac-permed")
         e4h = get_initiative(session, "era4health")
-    assert heco.coordinators == [] and heco.partners == []  # coordinator not found in sources
+    assert heco.coordinators == []  # coordinator not found in sources
+    # Its partners are inferred from the consortium's guidance article, so each is doubted.
+    assert heco.partners and all("record" in p.uncertain for p in heco.partners)
     assert "start" in heco.uncertain
     assert e4h.start is None and e4h.end is None and e4h.eu_contribution_eur is None
     coordinator = next(p for p in eulac.partners if p.role == "coordinator")

@@ -158,3 +158,59 @@ def test_ep_permed_partners_include_its_italian_partners_and_stay_within_its_siz
     italian = {"it-moh", "mur", "tuscreg", "tls", "telethon", "frrb"}
     assert italian <= _organisations(found)
     assert {p.country for p in found if p.organisation in italian} == {"IT"}
+
+
+def test_saxony_is_one_organisation_the_saxon_state_ministry(engine):
+    # The Regions4PerMed partner "Saxony" and the ERA PerMed funder SMWK are one body: SMWK
+    # applied for the CSA for the Free State of Saxony
+    # (https://www.medienservice.sachsen.de/medien/news/217529).
+    with Session(engine) as session:
+        saxon = session.execute(
+            select(Organisation).where(Organisation.subdivision_code == "DE-SN")
+        ).scalars()
+        saxon_ids = [o.id for o in saxon if o.kind == "regional-government"]
+    assert saxon_ids == ["smwk"]
+    partners = _partners(engine)
+    assert "smwk" in _organisations(partners["regions4permed"])
+    assert len(_organisations(partners["regions4permed"])) == 6
+
+
+def test_eu_africa_permed_names_nine_of_its_thirteen_partners_with_samrc(engine):
+    # https://www.euafrica-permed.eu/2nd-eu-africa-permed-stakeholder-workshop/ : the workshop
+    # was "hosted by the SAMRC, with contribution from other consortium members".
+    found = _partners(engine)["eu-africa-permed"]
+    assert len(_organisations(found)) >= 9
+    assert Partner("samrc", "partner", "ZA", False) in found
+
+
+def test_hecopermed_partners_are_inferred_and_marked_so(engine):
+    # https://pure.eur.nl/en/publications/guidance-for-the-harmonisation-and-improvement-of-economic-evalua
+    # : the HEcoPerMed Consortium's guidance, by authors from EUR, Syreon and Oxford.
+    with Session(engine) as session:
+        participations = session.execute(
+            select(Participation).where(Participation.initiative_id == "hecopermed")
+        ).scalars()
+        doubts = {p.organisation_id: p.uncertain for p in participations}
+    assert set(doubts) >= {
+        "erasmus-university-rotterdam",
+        "syreon-research-institute",
+        "university-of-oxford",
+    }
+    assert all("record" in marks for marks in doubts.values())
+    countries = _countries(_partners(engine)["hecopermed"])
+    assert {"NL", "HU", "GB"} <= countries
+
+
+def test_ep_permed_names_vinnova_smwk_and_doubts_partners_read_off_call_pages(engine):
+    found = _partners(engine)["ep-permed"]
+    assert len(_organisations(found)) >= 21
+    # Named as partners: VINNOVA on the governance page, SMWK by its own call notice.
+    assert {"vinnova", "smwk"} <= _organisations(found)
+    with Session(engine) as session:
+        participations = session.execute(
+            select(Participation).where(Participation.initiative_id == "ep-permed")
+        ).scalars()
+        doubts = {p.organisation_id: p.uncertain for p in participations}
+    assert not doubts["vinnova"] and not doubts["smwk"]
+    # Funders of JTC2024 per their own pages: partnership presumed, so doubted.
+    assert all("record" in doubts[o] for o in ("vr", "hrb", "sfi", "navarre"))

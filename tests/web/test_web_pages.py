@@ -128,10 +128,10 @@ def test_map_json_marks_the_regions_that_take_part_through_their_own_organisatio
     read_client: TestClient,
 ) -> None:
     places = {p["code"]: p for p in read_client.get("/map.json").json()["places"]}
-    # Navarre funds ERA PerMed; Tuscany, Lombardy (FRRB), Flanders, Saxony, ... take part too.
+    # Navarre funds ERA PerMed and EP PerMed; Tuscany, Lombardy (FRRB), Flanders, Saxony, ... too.
     assert {"ES-NC", "IT-52", "IT-25", "BE-VLG", "DE-SN"} <= set(places)
     navarre = places["ES-NC"]
-    assert navarre["country_code"] == "ES" and navarre["participations"] == 1
+    assert navarre["country_code"] == "ES" and navarre["participations"] == 2
     assert 41 < navarre["latitude"] < 44 and -3 < navarre["longitude"] < 0
     assert navarre["url"] == "/countries/ES-NC"
     # Tuscany counts the participations of its own organisations (Regione Toscana, TLS, ...).

@@ -22,6 +22,7 @@ SEED_FILES = (
     "initiatives.yaml",
     "funders.yaml",
     "csa-partners.yaml",
+    "icpermed-members.yaml",
     "projects-jtc2018-2019.yaml",
     "projects-jtc2020-2022.yaml",
     "relations.yaml",
