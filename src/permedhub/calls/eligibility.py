@@ -62,9 +62,12 @@ def _rule(registry: dict[str, Evaluator], name: str) -> Callable[[Evaluator], Ev
     return register
 
 
-def check(call: Call, proposals: ProposalSet) -> EligibilityReport:
-    """Every broken rule of every proposal, in proposal order then rule order."""
-    context = _context(call, proposals)
+def check(
+    call: Call, proposals: ProposalSet, partners: pd.DataFrame | None = None
+) -> EligibilityReport:
+    """Every broken rule of every proposal, in proposal order then rule order. `partners`:
+    `partners_frame(proposals)` when the caller has it already."""
+    context = _context(call, proposals, partners_frame(proposals) if partners is None else partners)
     found = [_unknown_funders(context)]
     rules = call.consortium
     for name, evaluator in CONSORTIUM_RULES.items():
@@ -95,8 +98,7 @@ def check(call: Call, proposals: ProposalSet) -> EligibilityReport:
     return EligibilityReport(broken=broken[BROKEN_COLUMNS], proposals=summary)
 
 
-def _context(call: Call, proposals: ProposalSet) -> Context:
-    partners = partners_frame(proposals)
+def _context(call: Call, proposals: ProposalSet, partners: pd.DataFrame) -> Context:
     funders = funders_frame(call)
     known = partners["funder"].isin(funders.index)
     kind_ok = pd.Series(True, index=partners.index)

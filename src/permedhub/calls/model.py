@@ -339,3 +339,33 @@ class ProposalSet(Strict):
                     )  # fmt: skip
                 ranks[proposal.rank] = i
         return proposals
+
+
+# ---------------------------------------------------------------- reviewers
+
+
+class Reviewer(Strict):
+    id: Annotated[str, Field(pattern=PROPOSAL_ID.pattern, max_length=120)]
+    organisation: Slug
+    country: CountryCode
+    expertise: list[Slug] = Field(default_factory=list, description="topics")
+    conflicts: list[str] = Field(
+        default_factory=list, description="declared conflicts: proposal or organisation ids"
+    )
+    max_load: PositiveInt | None = Field(None, description="at most this many proposals")
+
+
+class ReviewerPool(Strict):
+    reviewers: list[Reviewer] = Field(min_length=1)
+
+    @field_validator("reviewers")
+    @classmethod
+    def _unique(cls, reviewers: list[Reviewer]) -> list[Reviewer]:
+        seen: dict[str, int] = {}
+        for i, reviewer in enumerate(reviewers):
+            if reviewer.id in seen:
+                raise CallInputError(
+                    f"[{i}].id", reviewer.id, f"a unique id ([{seen[reviewer.id]}] has it)"
+                )
+            seen[reviewer.id] = i
+        return reviewers

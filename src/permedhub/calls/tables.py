@@ -11,6 +11,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
+from permedhub.calls.errors import CallInputError
 from permedhub.calls.model import Call, ProposalSet
 
 
@@ -40,15 +41,17 @@ def partners_frame(proposals: ProposalSet) -> pd.DataFrame:
     """One row per partner: proposal (position), proposal_id, partner (position in its
     proposal), organisation, country, kind, funder (None when own-funded), requested (cents),
     own_funded, coordinator, documents (a tuple)."""
-    rows = [
-        (
-            i, proposal.id, j, partner.organisation, country_of(partner.country), partner.kind,
-            partner.funder, cents(partner.requested_eur), partner.own_funded,
-            j == proposal.coordinator_index(), tuple(partner.documents),
-        )
-        for i, proposal in enumerate(proposals.proposals)
-        for j, partner in enumerate(proposal.partners)
-    ]  # fmt: skip
+    rows = []
+    for i, proposal in enumerate(proposals.proposals):
+        coordinator = proposal.coordinator_index()
+        rows += [
+            (
+                i, proposal.id, j, partner.organisation, country_of(partner.country),
+                partner.kind, partner.funder, cents(partner.requested_eur), partner.own_funded,
+                j == coordinator, tuple(partner.documents),
+            )
+            for j, partner in enumerate(proposal.partners)
+        ]  # fmt: skip
     columns = [
         "proposal", "proposal_id", "partner", "organisation", "country", "kind", "funder",
         "requested", "own_funded", "coordinator", "documents",
@@ -80,14 +83,14 @@ def funders_frame(call: Call) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("funder")
 
 
-def demand_matrix(proposals: ProposalSet, funder_ids: list[str]) -> np.ndarray:
-    """(proposals x funders) integer cents each proposal asks from each funder."""
-    partners = partners_frame(proposals)
+def demand_matrix(partners: pd.DataFrame, proposals: int, funder_ids: list[str]) -> np.ndarray:
+    """(proposals x funders) integer cents each proposal asks from each funder, from
+    `partners_frame` of `proposals` proposals."""
     funded = partners[partners["funder"].notna()]
     column = pd.Index(funder_ids).get_indexer(funded["funder"])
     if (column < 0).any():
         unknown = sorted(set(funded["funder"][column < 0]))
-        raise ValueError(f"funder(s) {unknown} take no part in the call")
-    demand = np.zeros((len(proposals.proposals), len(funder_ids)), dtype=np.int64)
+        raise CallInputError("partners.funder", unknown, "funders that take part in the call")
+    demand = np.zeros((proposals, len(funder_ids)), dtype=np.int64)
     np.add.at(demand, (funded["proposal"].to_numpy(), column), funded["requested"].to_numpy())
     return demand
