@@ -185,7 +185,7 @@ def main() -> None:
           f"({sum(len(p.partners) for p in proposals.proposals)} partners), {args.funders} "
           f"funders, {args.reviewers} reviewers, seed {args.seed}; "
           f"parsing the proposals {parsed:.2f} s (not timed below)")  # fmt: skip
-    print(f"{"step":40} {'time':>8} {'target':>8}  verdict  detail")
+    print(f"{'step':40} {'time':>8} {'target':>8}  verdict  detail")
     for name, seconds, target, detail in timings:
         verdict = "ok" if seconds < target else "OVER"
         print(f"{name:40} {seconds:7.2f}s {target:7.1f}s  {verdict:7}  {detail}")
