@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -44,7 +45,13 @@ from permedhub.calls.eligibility import EligibilityReport, check
 from permedhub.calls.errors import CallInputError
 from permedhub.calls.model import Call, FundingMode, ProposalSet
 from permedhub.calls.scores import ranking_from_proposals
-from permedhub.calls.tables import cents, demand_matrix, funders_frame, partners_frame
+from permedhub.calls.tables import (
+    cents,
+    demand_matrix,
+    funders_frame,
+    partners_frame,
+    records,
+)
 
 TOP_UP = "top-up pot"
 COMMON_POT = "common pot"
@@ -147,6 +154,25 @@ class Decision:
     next_k: pd.DataFrame
     top_up_spending: pd.DataFrame
     eligibility: EligibilityReport = field(repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the funded and reserve lists, commitments and every what-if answer."""
+        return {
+            "mode": self.mode,
+            "top_up_eur": self.top_up_eur,
+            "funded": self.funded,
+            "reserve": self.reserve,
+            "not_ranked": records(self.not_ranked),
+            "ranking": records(self.ranking),
+            "commitments": records(self.commitments),
+            "payments": records(self.payments),
+            "what_if": {
+                "blocking": records(self.blocking),
+                "budget_increases": records(self.budget_increases),
+                "next_k": records(self.next_k),
+                "top_up_spending": records(self.top_up_spending),
+            },
+        }
 
 
 def decide(

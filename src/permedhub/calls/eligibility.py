@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from permedhub.calls.model import Call, ConsortiumRules, FunderRules, ProposalSet
-from permedhub.calls.tables import funders_frame, partners_frame, show_eur
+from permedhub.calls.tables import funders_frame, partners_frame, records, show_eur
 
 BROKEN_COLUMNS = ["proposal_id", "partner", "organisation", "rule", "value", "limit", "message"]
 
@@ -47,6 +47,19 @@ class EligibilityReport:
 
     def eligible_ids(self) -> list[str]:
         return self.proposals.index[self.proposals["eligible"]].tolist()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: per proposal, eligible or not and each broken rule with its fix."""
+        by_proposal: dict[str, list[dict[str, Any]]] = {pid: [] for pid in self.proposals.index}
+        for row in records(self.broken):
+            by_proposal[row.pop("proposal_id")].append(row)
+        return {
+            "eligible": int(self.proposals["eligible"].sum()),
+            "proposals": [
+                {"id": pid, "eligible": not broken, "broken": broken}
+                for pid, broken in by_proposal.items()
+            ],
+        }
 
 
 Evaluator = Callable[[Context, Any], pd.DataFrame]

@@ -20,6 +20,9 @@ class CallInputError(ValueError):
         super().__init__(f"{field} = {value!r} is invalid: expected {expected}")
 
 
+SHOWN_VALUE = 80
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem of a document: where (field path and line, when known) and what."""
@@ -32,6 +35,8 @@ class Problem:
     def __str__(self) -> str:
         where = f"line {self.line}: " if self.line is not None else ""
         shown = "(missing)" if self.value is _MISSING else repr(self.value)
+        if len(shown) > SHOWN_VALUE:  # a whole mapping or list: its start is enough
+            shown = shown[: SHOWN_VALUE - 3] + "..."
         return f"{where}{self.field or 'document'} = {shown} is invalid: expected {self.expected}"
 
 

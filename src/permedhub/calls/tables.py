@@ -6,7 +6,9 @@ these with group-bys and array operations instead of looping over Pydantic objec
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -94,3 +96,18 @@ def demand_matrix(partners: pd.DataFrame, proposals: int, funder_ids: list[str])
     demand = np.zeros((proposals, len(funder_ids)), dtype=np.int64)
     np.add.at(demand, (funded["proposal"].to_numpy(), column), funded["requested"].to_numpy())
     return demand
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A frame's rows as JSON-ready dicts: NumPy scalars as Python ones, NaN/NA as None."""
+    out = []
+    for row in frame.to_dict(orient="records"):
+        clean = {}
+        for key, value in row.items():
+            if isinstance(value, np.generic):
+                value = value.item()
+            if value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+                value = None
+            clean[str(key)] = value
+        out.append(clean)
+    return out
