@@ -276,7 +276,7 @@ def _modules_one_of(context: Context, choices: list[str]) -> pd.DataFrame:
 def _funded(context: Context) -> pd.DataFrame:
     """Partners asking a participating funder, with that funder's rules alongside."""
     partners = context.partners[context.partners["funder_known"]]
-    return partners.join(context.funders, on="funder", rsuffix="_funder")
+    return partners.join(context.funders.drop(columns=["country", "name"]), on="funder")
 
 
 def _funder_rule(name: str) -> str:
