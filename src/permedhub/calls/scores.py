@@ -49,6 +49,14 @@ def aggregate(
         raise CallInputError("reviews", list(reviews.columns), f"columns {REVIEW_COLUMNS}")
     criteria = {c.id: c for c in evaluation.criteria}
     _check_scores(reviews, criteria, "reviews")
+    scored = reviews.groupby(["proposal_id", "reviewer"])["criterion"].nunique()
+    incomplete = scored[scored < len(criteria)]
+    if len(incomplete):
+        proposal, reviewer = incomplete.index[0]
+        raise CallInputError(
+            "reviews", f"{proposal} / {reviewer}",
+            f"a score for every criterion ({', '.join(criteria)}) in each review",
+        )  # fmt: skip
     how = "median" if evaluation.aggregation == "median" else "mean"
     table = reviews.pivot_table(
         index="proposal_id", columns="criterion", values="score", aggfunc=how
