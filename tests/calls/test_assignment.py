@@ -102,7 +102,7 @@ assignment_instances = st.tuples(
 )  # fmt: skip
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(assignment_instances)
 def test_an_assignment_never_violates_a_conflict_of_interest(case) -> None:  # type: ignore[no-untyped-def]
     partner_lists, reviewers, k = case

@@ -124,7 +124,7 @@ instances = st.integers(1, 7).flatmap(
         )
     )
 )
-FAST = settings(max_examples=120, deadline=None)
+FAST = settings(max_examples=80, deadline=None)
 
 
 @FAST
@@ -165,7 +165,7 @@ def test_blocking_shortfalls_equal_brute_force(case) -> None:  # type: ignore[no
         assert result.pot_short[i] == max(0, int(over.sum()) - pot)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(instances, st.integers(1, 3))
 def test_budget_increases_equal_brute_force(case, k) -> None:  # type: ignore[no-untyped-def]
     rows, budget_list, top_up, mode = case
