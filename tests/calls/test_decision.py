@@ -63,6 +63,8 @@ def test_budget_increase_for_the_next_reserve_proposals(example) -> None:  # typ
         "syn-funder-it": 100_000.0, TOP_UP: 400_000.0,
     }  # fmt: skip
     assert decision.next_k["rerun_funds_all"].tolist() == [True, True]
+    assert decision.next_k["pot_increase_alone_eur"].tolist() == [150_000.0, 400_000.0]
+    assert decision.next_k["pot"].tolist() == [TOP_UP, TOP_UP]
 
 
 def test_a_top_up_pot_funds_the_best_reserve_proposal_first(example) -> None:  # type: ignore[no-untyped-def]

@@ -149,8 +149,9 @@ def decide(
     _out.print(f"reserve: {', '.join(result.reserve) or '-'}")
     commitments = Table("funder", "budget", "committed", "left")
     for row in result.commitments.itertuples(index=False):
+        left = "-" if row.left_eur != row.left_eur else f"{row.left_eur:,.2f}"  # NaN: one pot
         commitments.add_row(row.funder, f"{row.budget_eur:,.2f}", f"{row.committed_eur:,.2f}",
-                            f"{row.left_eur:,.2f}")  # fmt: skip
+                            left)  # fmt: skip
     _out.print(commitments)
     blocking = Table("reserve proposal", "budget short", "asked", "left", "shortfall")
     for row in result.blocking.itertuples(index=False):
