@@ -48,6 +48,8 @@ def probe(*args: str) -> dict[str, object]:
         ["users", "--help"],
         ["hecon", "--help"],
         ["hecon", "run", "--help"],
+        ["calls", "--help"],
+        ["calls", "decide", "--help"],
     ],
 )
 def test_help_imports_no_heavy_package(args: list[str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from permedhub.cli import calls as calls_cli
 from permedhub.cli import db as db_cli
 from permedhub.cli import hecon as hecon_cli
 from permedhub.cli import helpdesk as helpdesk_cli
@@ -17,6 +18,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+app.add_typer(calls_cli.app, name="calls")
 app.add_typer(db_cli.app, name="db")
 app.add_typer(hecon_cli.app, name="hecon")
 app.add_typer(helpdesk_cli.app, name="helpdesk")

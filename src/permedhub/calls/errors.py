@@ -1,0 +1,59 @@
+"""Errors of `permedhub.calls`: every one names the field, the value and what was expected.
+
+`CallInputError` is one problem; `CallDocumentError` is every problem found in one file, each
+with its line when the file is known, so the CLI can print them all and exit 2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+class CallInputError(ValueError):
+    """One input is invalid: "<field> = <value> is invalid: expected <expected>"."""
+
+    def __init__(self, field: str, value: Any, expected: str) -> None:
+        self.field = field
+        self.value = value
+        self.expected = expected
+        super().__init__(f"{field} = {value!r} is invalid: expected {expected}")
+
+
+SHOWN_VALUE = 80
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem of a document: where (field path and line, when known) and what."""
+
+    field: str
+    value: Any
+    expected: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"line {self.line}: " if self.line is not None else ""
+        shown = "(missing)" if self.value is _MISSING else repr(self.value)
+        if len(shown) > SHOWN_VALUE:  # a whole mapping or list: its start is enough
+            shown = shown[: SHOWN_VALUE - 3] + "..."
+        return f"{where}{self.field or 'document'} = {shown} is invalid: expected {self.expected}"
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "(missing)"
+
+
+_MISSING: Any = _Missing()
+MISSING = _MISSING
+
+
+class CallDocumentError(ValueError):
+    """A call or proposals document is invalid; `problems` lists each problem found."""
+
+    def __init__(self, source: str, problems: list[Problem]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  {problem}" for problem in problems)
+        super().__init__(f"{source}: {len(problems)} problem(s)\n{lines}")
