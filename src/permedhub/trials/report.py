@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -56,20 +57,23 @@ def _boundary_figure(report: SimulationReport) -> go.Figure | None:
     return figure
 
 
-def _rejection_figure(report: SimulationReport) -> go.Figure:
+def rejection_figure(report: SimulationReport) -> go.Figure:
+    """Rejection probabilities per scenario with ±1.96 Monte-Carlo SE bars (a metric that a
+    scenario lacks is a gap, not an error): the report and the portal draw this one."""
     names = [s.name for s in report.scenarios]
     figure = go.Figure()
     metric_names = [
         m for m in report.scenarios[0].metrics
         if m.startswith(("reject", "fwer", "any_correct", "power"))
     ]  # fmt: skip
+    missing = {"estimate": math.nan, "mc_se": 0.0}
     for metric in metric_names:
-        estimates = [s.metrics[metric]["estimate"] for s in report.scenarios]
-        errors = [1.96 * s.metrics[metric]["mc_se"] for s in report.scenarios]
+        values = [s.metrics.get(metric, missing) for s in report.scenarios]
         figure.add_trace(
             go.Scatter(
-                x=names, y=estimates, name=metric, mode="lines+markers",
-                error_y={"type": "data", "array": errors, "visible": True},
+                x=names, y=[v["estimate"] for v in values], name=metric, mode="lines+markers",
+                error_y={"type": "data", "array": [1.96 * v["mc_se"] for v in values],
+                         "visible": True},
             )
         )  # fmt: skip
     figure.update_layout(
@@ -86,7 +90,7 @@ def render_html(report: SimulationReport) -> str:
     """The report as one HTML string (the first figure carries the Plotly library)."""
     design = report.design
     title = str(design.get("title", design.get("design", "Design")))
-    figures = [f for f in (_rejection_figure(report), _boundary_figure(report)) if f is not None]
+    figures = [f for f in (rejection_figure(report), _boundary_figure(report)) if f is not None]
     plots = [
         pio.to_html(figure, full_html=False, include_plotlyjs=(index == 0))
         for index, figure in enumerate(figures)

@@ -6,7 +6,6 @@ The numbers come from the library (`design_gsd`, `simon_two_stage`, `fixed.*`,
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pandas as pd
@@ -15,6 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from permedhub.trials import biomarker, checklist, fixed
+from permedhub.trials import report as report_figures
 from permedhub.trials.design_spec import BasketSpec, design_problems, parse_design
 from permedhub.trials.examples import example_names, example_path
 from permedhub.trials.gsd import GroupSequentialDesign
@@ -177,33 +177,8 @@ def simulation_page(report: SimulationReport) -> PageResult:
              "Monte-Carlo SE": [m["mc_se"] for m in scenario.metrics.values()]}
         )  # fmt: skip
         page.tables.append((f"Scenario: {scenario.name} ({kind})", table(frame, default=5)))
-    page.add_figure("rejection", rejection_figure(report))
+    page.add_figure("rejection", report_figures.rejection_figure(report))
     return page
-
-
-def rejection_figure(report: SimulationReport) -> go.Figure:
-    """Rejection probabilities per scenario with ±1.96 Monte-Carlo SE bars."""
-    names = [s.name for s in report.scenarios]
-    metrics = [m for m in report.scenarios[0].metrics
-               if m.startswith(("reject", "fwer", "power", "any_correct"))]  # fmt: skip
-    figure = go.Figure()
-    for metric in metrics:
-        values = [s.metrics.get(metric, {"estimate": math.nan, "mc_se": 0.0}) for s in
-                  report.scenarios]  # fmt: skip
-        figure.add_trace(
-            go.Scatter(
-                x=names, y=[v["estimate"] for v in values], name=metric, mode="lines+markers",
-                error_y={"type": "data", "array": [1.96 * v["mc_se"] for v in values],
-                         "visible": True},
-            )
-        )  # fmt: skip
-    figure.update_layout(
-        title="Rejection probabilities by scenario (bars: ±1.96 Monte-Carlo SE)",
-        xaxis_title="Scenario",
-        yaxis_title="Probability",
-        yaxis_range=[0, 1],
-    )
-    return figure
 
 
 # --------------------------------------------------------------------------- biomarker designs
