@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from permedhub.graph.loading import LoadReport
+    from permedhub.graph.loading import LoadError, LoadReport
 
 app = typer.Typer(help="The knowledge graph's database.", no_args_is_help=True)
 err = Console(stderr=True)
@@ -81,14 +81,7 @@ def load_files(
         else:
             report = load(engine, files, actor=actor, entity=entity, dry_run=dry_run)
     except LoadError as exc:
-        if as_json:
-            typer.echo(
-                json.dumps(
-                    {"ok": False, "issues": [issue.__dict__ for issue in exc.issues]}, default=str
-                )
-            )
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=2) from None
+        raise refused_load(exc, as_json=as_json) from None
     print_report(report, as_json=as_json, dry_run=dry_run)
 
 
@@ -134,6 +127,18 @@ def export_graph(
         raise typer.Exit(code=2) from None
     if out is not None:
         err.print(f"wrote {sum(report.counts.values())} records as {fmt} to {out}")
+
+
+def refused_load(exc: LoadError, as_json: bool) -> typer.Exit:
+    """Every problem of a refused load on stderr (and as JSON on stdout with --json); exit 2."""
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {"ok": False, "issues": [issue.__dict__ for issue in exc.issues]}, default=str
+            )
+        )
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(code=2)
 
 
 def print_report(

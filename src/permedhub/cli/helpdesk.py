@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
-from permedhub.cli.db import print_report
+from permedhub.cli.db import print_report, refused_load
 
 app = typer.Typer(help="The clinical-trials helpdesk's knowledge base.", no_args_is_help=True)
 
@@ -39,12 +38,5 @@ def load_files(
             engine, files or seed_files(), actor=actor if files else "seed", dry_run=dry_run
         )
     except LoadError as exc:
-        if as_json:
-            typer.echo(
-                json.dumps(
-                    {"ok": False, "issues": [issue.__dict__ for issue in exc.issues]}, default=str
-                )
-            )
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=2) from None
+        raise refused_load(exc, as_json=as_json) from None
     print_report(report, as_json=as_json, dry_run=dry_run)
