@@ -29,3 +29,13 @@ def test_an_empty_search_suggests_what_to_try(tab: Tab) -> None:
     empty = tab.page.locator("#results .search-empty")
     assert "Check the spelling" in empty.text_content()
     tab.shot("search-empty")
+
+
+def test_home_legends_timeline_and_lists_read_well(tab: Tab) -> None:
+    tab.go("/")
+    tab.page.wait_for_selector('#map[data-ready="1"]', timeout=15_000)
+    legend = tab.page.locator("#map-legend li").all_text_contents()
+    assert legend and not [t for t in legend if t.startswith("1 ") and t.endswith("s")], legend
+    assert tab.page.locator(".tl-call .tl-count").count() >= 1
+    assert tab.page.locator('.subnational a[href="/subnational"]').count() == 1
+    tab.shot("home")

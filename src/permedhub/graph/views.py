@@ -257,6 +257,10 @@ class TimelineItem(BaseModel):
     end_precision: str | None = None
     status: Status
     uncertain: dict[str, str] = Field(default_factory=dict)
+    # A project: the id of the call it was funded under, when its `call_topic` names one.
+    call: str | None = None
+    # A call's projects drawn as one bar (`timelines.by_call`): how many; 0 for an initiative.
+    projects: int = 0
 
 
 class Timeline(BaseModel):
