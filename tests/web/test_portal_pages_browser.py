@@ -39,3 +39,16 @@ def test_home_legends_timeline_and_lists_read_well(tab: Tab) -> None:
     assert tab.page.locator(".tl-call .tl-count").count() >= 1
     assert tab.page.locator('.subnational a[href="/subnational"]').count() == 1
     tab.shot("home")
+
+
+def test_region_page_ranks_members_and_filters_declared_only(tab: Tab) -> None:
+    tab.go("/regions/celac")
+    first = tab.page.locator("#members-table tbody tr").first
+    assert first.locator("td").nth(0).text_content() == "1"
+    tab.page.select_option("#m-part", "declared")
+    visible = tab.page.locator("#members-table tbody tr:visible")
+    assert visible.count() >= 1
+    assert all(t == "declared only" for t in visible.locator(".status").all_text_contents())
+    assert tab.page.locator(".declared-note").is_visible()
+    tab.page.select_option("#m-part", "")
+    tab.shot("region-celac")

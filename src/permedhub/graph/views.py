@@ -200,6 +200,11 @@ class RegionMemberActivity(CountryRef):
         description="initiatives the country takes part in or is declared in (listed on its "
         "country page)"
     )
+    declared_only: int = Field(
+        0,
+        description="of those, initiatives whose sources name the country as taking part "
+        "while no partner organisation there is recorded",
+    )
 
     @property
     def takes_part(self) -> bool:
@@ -208,7 +213,9 @@ class RegionMemberActivity(CountryRef):
 
 class RegionProfile(RegionRef):
     rule: str
-    members: list[RegionMemberActivity]
+    members: list[RegionMemberActivity] = Field(
+        description="most participations first, then most initiatives, organisations, by name"
+    )
     taking_part: int
     not_yet: int
     initiatives: list[InitiativeSummary] = Field(

@@ -148,6 +148,7 @@ def region_members(profile: RegionProfile) -> pd.DataFrame:
             "organisations": lambda m: m.organisations,
             "participations": lambda m: m.participations,
             "initiatives": lambda m: m.initiatives_total,
+            "initiatives_declared_only": lambda m: m.declared_only,
         },
     )
 
