@@ -4,6 +4,8 @@ project pages. Screenshots go to test-artifacts/ for a human to look at."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from browser_support import Tab
@@ -52,3 +54,20 @@ def test_region_page_ranks_members_and_filters_declared_only(tab: Tab) -> None:
     assert tab.page.locator(".declared-note").is_visible()
     tab.page.select_option("#m-part", "")
     tab.shot("region-celac")
+
+
+def test_project_page_shows_call_funders_and_consortium_map(tab: Tab) -> None:
+    tab.go("/initiatives/erapermed")
+    first = tab.page.locator(".project-list a").first
+    project = first.get_attribute("href")
+    assert project and project.startswith("/initiatives/")
+    tab.shot("initiative-projects")
+    first.click()
+    tab.page.wait_for_url("**" + project)
+    assert tab.page.locator("#call-title").is_visible()
+    assert tab.page.locator("dt", has_text=re.compile("^Call$")).count() == 1
+    if tab.page.locator("#map").count():
+        tab.page.wait_for_selector('#map[data-ready="1"]', timeout=15_000)
+        legend = tab.page.locator("#map-legend li").all_text_contents()
+        assert "1 partners" not in legend
+    tab.shot("project")

@@ -113,6 +113,10 @@ class InitiativeCountry(CountryRef):
     partners: int = 0
 
 
+class ProjectView(InitiativeSummary):
+    call_id: str
+
+
 class InitiativeDetail(InitiativeSummary):
     call_topic: str | None = None
     aims: list[str] = Field(default_factory=list)
@@ -131,6 +135,17 @@ class InitiativeDetail(InitiativeSummary):
     countries: list[InitiativeCountry] = Field(default_factory=list)
     links: list[LinkView] = Field(default_factory=list)
     calls: list[CallView] = Field(default_factory=list)
+    call: CallView | None = Field(
+        None, description="a project's call: the one its call_topic names"
+    )
+    call_funders_here: list[OrganisationSummary] = Field(
+        default_factory=list,
+        description="a project's call's funders in the countries of its partners (each funds "
+        "partners of its own country; the sources name no project's funders directly)",
+    )
+    projects: list[ProjectView] = Field(
+        default_factory=list, description="the funded projects of its calls, by call then name"
+    )
 
     @property
     def partners_pages(self) -> int:

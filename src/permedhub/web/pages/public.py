@@ -327,6 +327,12 @@ def calls_csv(session: SessionDep, initiative_id: EntityId) -> Response:
     return csv_response(tables.calls(detail), f"{detail.id}-calls.csv")
 
 
+@router.get("/initiatives/{initiative_id}/projects.csv")
+def projects_csv(session: SessionDep, initiative_id: EntityId) -> Response:
+    detail = queries.get_initiative(session, initiative_id, per_page=1)
+    return csv_response(tables.projects(detail), f"{detail.id}-projects.csv")
+
+
 @router.get("/initiatives/{initiative_id}/map.json")
 def initiative_map_json(session: SessionDep, initiative_id: EntityId) -> JSONResponse:
     """The initiative's countries for its map: partners per country (declared ones count 0)."""
