@@ -184,7 +184,7 @@ def _call_of(session: Session, project: Initiative) -> CallView | None:
     """The call a project names in `call_topic` (the schema has no project -> call relation)."""
     if not project.call_topic:
         return None
-    return next((c for c in list_calls(session) if c.id == project.call_topic), None)
+    return next(iter(list_calls(session, call_id=project.call_topic)), None)
 
 
 def _funders_in(call: CallView, countries: set[str]) -> list[OrganisationSummary]:

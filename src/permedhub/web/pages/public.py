@@ -158,8 +158,15 @@ def home(
             "kinds": INITIATIVE_KINDS,
             "regions": regions,
             "countries": tables.countries(counts).to_dict("records"),
-            "subnational": subnational_organisations(session, limit=SUBNATIONAL_LISTED),
-            "subnational_total": count_subnational_organisations(session),
+            "subnational": _cached(
+                request,
+                session,
+                "subnational-first",
+                lambda s: subnational_organisations(s, limit=SUBNATIONAL_LISTED),
+            ),
+            "subnational_total": _cached(
+                request, session, "subnational-total", count_subnational_organisations
+            ),
         },
     )
 
