@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from sqlalchemy import Engine
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -159,3 +160,17 @@ def guarded_tab(browser: Any, base: str, timeout_ms: int) -> Iterator[Tab]:
     assert not tab.outside_requests, f"requests left the test server: {tab.outside_requests}"
     assert not tab.errors, f"browser console errors: {tab.errors}"
     assert not tab.dialogs, f"a script ran and opened a dialog: {tab.dialogs}"
+
+
+@dataclass
+class LiveServer:
+    url: str
+    engine: Engine
+    app: Any
+
+    def edit(self, entity_type: str, entity_id: str, changes: dict[str, Any]) -> None:
+        """Change a record behind the portal's back (and drop its cached aggregates)."""
+        from permedhub.graph.curation import update_record
+
+        update_record(self.engine, entity_type, entity_id, changes, actor="test")
+        self.app.state.page_cache.clear()

@@ -1,17 +1,28 @@
-"""Portal fixtures: a seeded SQLite database per test, the app, users, logged-in clients."""
+"""Portal fixtures: a seeded SQLite database per test, the app, users, logged-in clients, and a
+live server with a headless Chromium for the browser tests."""
 
 from __future__ import annotations
 
 import re
 import shutil
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from browser_support import (
+    LiveServer,
+    Tab,
+    chromium_or_skip,
+    guarded_tab,
+    launched_chromium,
+    served_copy,
+)
 from permedhub.db import make_engine
 from permedhub.graph.curation import create_user
 from permedhub.web.app import create_app
@@ -110,3 +121,31 @@ def csrf_of() -> Callable[..., str]:
 def log_in() -> Callable[[TestClient, str], str]:
     """`log_in(client, name)`: log a test user in; returns the session's new CSRF token."""
     return _log_in
+
+
+@pytest.fixture(scope="module")
+def live_server(
+    portal_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """uvicorn in a background thread on 127.0.0.1 (a free port), on a fresh SQLite copy."""
+    chromium_or_skip()
+    folder = tmp_path_factory.mktemp("browser")
+    with served_copy(portal_template, folder, "browser-test-secret") as (url, engine, app):
+        yield LiveServer(url, engine, app)
+
+
+@dataclass
+class Browser:
+    chromium: Any
+
+
+@pytest.fixture(scope="module")
+def browser(live_server: LiveServer) -> Iterator[Browser]:
+    with launched_chromium() as chromium:
+        yield Browser(chromium)
+
+
+@pytest.fixture
+def tab(browser: Browser, live_server: LiveServer) -> Iterator[Tab]:
+    with guarded_tab(browser.chromium, live_server.url, timeout_ms=15_000) as guarded:
+        yield guarded

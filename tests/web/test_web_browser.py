@@ -8,60 +8,14 @@ to test-artifacts/ for a human to look at.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import Engine
 
-from browser_support import Tab, chromium_or_skip, guarded_tab, launched_chromium, served_copy
-from permedhub.graph.curation import update_record
+from browser_support import LiveServer, Tab, chromium_or_skip
 
 pytestmark = pytest.mark.browser
 
 SCRIPT = "<script>alert(1)</script>"
-
-
-@dataclass
-class LiveServer:
-    url: str
-    engine: Engine
-    app: Any
-
-    def edit(self, entity_type: str, entity_id: str, changes: dict[str, Any]) -> None:
-        """Change a record behind the portal's back (and drop its cached aggregates)."""
-        update_record(self.engine, entity_type, entity_id, changes, actor="test")
-        self.app.state.page_cache.clear()
-
-
-@pytest.fixture(scope="module")
-def live_server(
-    portal_template: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveServer]:
-    """uvicorn in a background thread on 127.0.0.1 (a free port), on a fresh SQLite copy."""
-    chromium_or_skip()
-    folder = tmp_path_factory.mktemp("browser")
-    with served_copy(portal_template, folder, "browser-test-secret") as (url, engine, app):
-        yield LiveServer(url, engine, app)
-
-
-@dataclass
-class Browser:
-    chromium: Any
-
-
-@pytest.fixture(scope="module")
-def browser(live_server: LiveServer) -> Iterator[Browser]:
-    with launched_chromium() as chromium:
-        yield Browser(chromium)
-
-
-@pytest.fixture
-def tab(browser: Browser, live_server: LiveServer) -> Iterator[Tab]:
-    with guarded_tab(browser.chromium, live_server.url, timeout_ms=15_000) as guarded:
-        yield guarded
 
 
 def _network_ready(tab: Tab) -> int:

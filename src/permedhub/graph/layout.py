@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from permedhub.graph.geography import subdivision_points
@@ -172,10 +172,10 @@ class SubnationalOrganisation:
 
 
 def subnational_organisations(
-    session: Session, *, limit: int | None = 200
+    session: Session, *, limit: int | None = 200, offset: int = 0
 ) -> list[SubnationalOrganisation]:
     """Organisations of a region or province (ISO 3166-2), e.g. regional funders, by place
-    (the first `limit`; None: all)."""
+    (`limit` of them from `offset`; None: all)."""
     rows = session.execute(
         select(
             Organisation.id,
@@ -186,13 +186,25 @@ def subnational_organisations(
             Organisation.country_code,
         )
         .join(Country, Country.code == Organisation.subdivision_code)
-        .order_by(Organisation.subdivision_code, Organisation.name)
+        .order_by(Organisation.subdivision_code, Organisation.name, Organisation.id)
         .limit(limit)
+        .offset(offset)
     ).all()
     return [
         SubnationalOrganisation(org_id, name, kind, str(sub_code), sub_name, country)
         for org_id, name, kind, sub_code, sub_name, country in rows
     ]
+
+
+def count_subnational_organisations(session: Session) -> int:
+    """How many organisations `subnational_organisations(limit=None)` lists."""
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(Organisation)
+            .join(Country, Country.code == Organisation.subdivision_code)
+        ).scalar_one()
+    )
 
 
 @dataclass(frozen=True)

@@ -113,6 +113,10 @@ class InitiativeCountry(CountryRef):
     partners: int = 0
 
 
+class ProjectView(InitiativeSummary):
+    call_id: str
+
+
 class InitiativeDetail(InitiativeSummary):
     call_topic: str | None = None
     aims: list[str] = Field(default_factory=list)
@@ -131,6 +135,17 @@ class InitiativeDetail(InitiativeSummary):
     countries: list[InitiativeCountry] = Field(default_factory=list)
     links: list[LinkView] = Field(default_factory=list)
     calls: list[CallView] = Field(default_factory=list)
+    call: CallView | None = Field(
+        None, description="a project's call: the one its call_topic names"
+    )
+    call_funders_here: list[OrganisationSummary] = Field(
+        default_factory=list,
+        description="a project's call's funders in the countries of its partners (each funds "
+        "partners of its own country; the sources name no project's funders directly)",
+    )
+    projects: list[ProjectView] = Field(
+        default_factory=list, description="the funded projects of its calls, by call then name"
+    )
 
     @property
     def partners_pages(self) -> int:
@@ -200,6 +215,11 @@ class RegionMemberActivity(CountryRef):
         description="initiatives the country takes part in or is declared in (listed on its "
         "country page)"
     )
+    declared_only: int = Field(
+        0,
+        description="of those, initiatives whose sources name the country as taking part "
+        "while no partner organisation there is recorded",
+    )
 
     @property
     def takes_part(self) -> bool:
@@ -208,7 +228,9 @@ class RegionMemberActivity(CountryRef):
 
 class RegionProfile(RegionRef):
     rule: str
-    members: list[RegionMemberActivity]
+    members: list[RegionMemberActivity] = Field(
+        description="most participations first, then most initiatives, organisations, by name"
+    )
     taking_part: int
     not_yet: int
     initiatives: list[InitiativeSummary] = Field(
@@ -257,6 +279,10 @@ class TimelineItem(BaseModel):
     end_precision: str | None = None
     status: Status
     uncertain: dict[str, str] = Field(default_factory=dict)
+    # A project: the id of the call it was funded under, when its `call_topic` names one.
+    call: str | None = None
+    # A call's projects drawn as one bar (`timelines.by_call`): how many; 0 for an initiative.
+    projects: int = 0
 
 
 class Timeline(BaseModel):

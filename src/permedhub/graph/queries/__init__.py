@@ -46,6 +46,7 @@ from permedhub.graph.queries.places import (
     list_regions,
     region_profile,
 )
+from permedhub.graph.queries.timelines import by_call as timeline_by_call
 from permedhub.graph.queries.timelines import timeline
 from permedhub.graph.queries.topics import topic_tree
 
@@ -79,5 +80,6 @@ __all__ = [
     "region_profile",
     "status",
     "timeline",
+    "timeline_by_call",
     "topic_tree",
 ]

@@ -17,10 +17,15 @@ from permedhub.graph.queries.common import (
 from permedhub.graph.views import CallView, CountryRef
 
 
-def list_calls(session: Session, *, initiative: str | None = None) -> list[CallView]:
+def list_calls(
+    session: Session, *, initiative: str | None = None, call_id: str | None = None
+) -> list[CallView]:
+    """The calls (of one initiative, or the one call `call_id`), by year."""
     stmt = select(Call).order_by(Call.year, Call.id)
     if initiative:
         stmt = stmt.where(Call.initiative_id == initiative)
+    if call_id:
+        stmt = stmt.where(Call.id == call_id)
     calls = list(session.execute(stmt).scalars())
     org_ids = {c.secretariat_id for c in calls if c.secretariat_id}
     org_ids |= {f for c in calls for f in (c.funder_ids or [])}

@@ -1,4 +1,5 @@
-"""Initiatives: the list, one initiative with a page of its partners, its partners, links."""
+"""Initiatives: the list, one initiative with a page of its partners, its partners, links, a
+project's call and a call's projects."""
 
 from __future__ import annotations
 
@@ -29,12 +30,15 @@ from permedhub.graph.queries.common import (
 )
 from permedhub.graph.queries.topics import topics_by_id
 from permedhub.graph.views import (
+    CallView,
     InitiativeCountry,
     InitiativeDetail,
     InitiativeSummary,
     LinkView,
+    OrganisationSummary,
     Page,
     PartnerView,
+    ProjectView,
 )
 from permedhub.search.query import matching_ids
 
@@ -151,8 +155,14 @@ def get_initiative(
         )
         for code in sorted(set(by_country) | set(declared), key=lambda c: names.get(c, c))
     ]
+    calls = list_calls(session, initiative=initiative_id)
+    call = _call_of(session, initiative) if initiative.kind == "project" else None
+    partner_countries = {c.code for c in countries if c.partners}
     return InitiativeDetail(
         **initiative_summary(initiative).model_dump(),
+        call=call,
+        call_funders_here=_funders_in(call, partner_countries) if call else [],
+        projects=projects_of_calls(session, [c.id for c in calls]),
         call_topic=initiative.call_topic,
         aims=initiative.aims or [],
         target_regions=initiative.target_regions or [],
@@ -166,8 +176,35 @@ def get_initiative(
         roles=roles,
         countries=countries,
         links=_links_of(session, initiative_id),
-        calls=list_calls(session, initiative=initiative_id),
+        calls=calls,
     )
+
+
+def _call_of(session: Session, project: Initiative) -> CallView | None:
+    """The call a project names in `call_topic` (the schema has no project -> call relation)."""
+    if not project.call_topic:
+        return None
+    return next(iter(list_calls(session, call_id=project.call_topic)), None)
+
+
+def _funders_in(call: CallView, countries: set[str]) -> list[OrganisationSummary]:
+    return [f for f in call.funders if f.country and f.country.code in countries]
+
+
+def projects_of_calls(session: Session, call_ids: list[str]) -> list[ProjectView]:
+    """The projects that name one of these calls, by call (in the order given), then name."""
+    if not call_ids:
+        return []
+    order = {call_id: n for n, call_id in enumerate(call_ids)}
+    rows = session.execute(
+        select(Initiative, Initiative.call_topic)
+        .options(SUMMARY_ONLY)
+        .where(Initiative.kind == "project", Initiative.call_topic.in_(call_ids))
+    )
+    projects = [
+        ProjectView(**initiative_summary(p).model_dump(), call_id=str(call)) for p, call in rows
+    ]
+    return sorted(projects, key=lambda p: (order[p.call_id], (p.acronym or p.name).lower()))
 
 
 def _links_of(session: Session, initiative_id: str) -> list[LinkView]:

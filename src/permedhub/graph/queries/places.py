@@ -286,9 +286,12 @@ def declared_without_partners(session: Session, codes: Sequence[str]) -> dict[st
     return declared
 
 
-def _activity_by_country(session: Session, codes: Sequence[str]) -> dict[str, tuple[int, int, int]]:
+def _activity_by_country(
+    session: Session, codes: Sequence[str]
+) -> dict[str, tuple[int, int, int, int]]:
     """country -> (organisations, participations, initiatives it takes part in or is declared
-    in), from the organisation index and the `place_total` aggregate."""
+    in, initiatives it is only declared in), from the organisation index and the `place_total`
+    aggregate."""
     organisations = dict(
         session.execute(
             select(Organisation.country_code, func.count())
@@ -310,6 +313,7 @@ def _activity_by_country(session: Session, codes: Sequence[str]) -> dict[str, tu
             organisations.get(c, 0),
             totals.get(c, (0, 0))[0],
             totals.get(c, (0, 0))[1] + len(declared.get(c, ())),
+            len(declared.get(c, ())),
         )
         for c in codes
     }
@@ -318,7 +322,8 @@ def _activity_by_country(session: Session, codes: Sequence[str]) -> dict[str, tu
 def region_profile(
     session: Session, region_id: str, *, initiatives_limit: int = REGION_INITIATIVES
 ) -> RegionProfile:
-    """A region's member countries with their activity, and the initiatives with most
+    """A region's member countries with their activity (most participations first), and the
+    initiatives with most
     participations of its organisations (at most `initiatives_limit`; `initiatives_total`
     counts all, with those that only declare a member country)."""
     region = session.get(Region, region_id)
@@ -343,9 +348,14 @@ def region_profile(
             organisations=activity[c][0],
             participations=activity[c][1],
             initiatives_total=activity[c][2],
+            declared_only=activity[c][3],
         )
         for c, n in members
     ]
+    # Most active first: the countries that take part most are what a reader looks for.
+    member_views.sort(
+        key=lambda m: (-m.participations, -m.initiatives_total, -m.organisations, m.name)
+    )
     ranked = list(
         session.execute(
             select(InitiativeActivity.initiative_id)

@@ -26,6 +26,15 @@ class SearchResults(BaseModel):
         description="a broad query's hits are the best of this many matches (in index order); "
         "null: of all matches",
     )
+    partial: bool = Field(
+        False, description="no record has every word; the hits have `matched_count` of them"
+    )
+    matched_count: int = 0
+    matched: list[str] = Field(default_factory=list, description="words the hits have")
+    unmatched: list[str] = Field(default_factory=list, description="words no record has")
+    countries: list[str] = Field(
+        default_factory=list, description="ISO codes of the countries the query names"
+    )
     page: int
     per_page: int
     hits: list[SearchHit]
@@ -51,6 +60,11 @@ def search_route(
         total=found.total,
         total_exact=found.total_exact,
         ranked_within=found.ranked_within,
+        partial=found.partial,
+        matched_count=found.matched_count,
+        matched=found.matched,
+        unmatched=found.unmatched,
+        countries=[code for _, code, _ in found.countries],
         page=page,
         per_page=per_page,
         hits=found.hits,

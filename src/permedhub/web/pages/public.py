@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from permedhub.graph import queries
 from permedhub.graph.export import initiative_json_ld
 from permedhub.graph.layout import (
+    count_subnational_organisations,
     network_layout,
     subnational_organisations,
     subnational_places,
@@ -48,7 +49,8 @@ SEARCH_TYPES = ("initiative", "organisation", "topic", "call")
 TWIN_ROWS = 500  # the page lists this many connections; the CSV has them all
 PARTNER_ROWS = 200  # an initiative page lists this many partners a page; its CSV has them all
 TIMELINE_BARS = 150  # the home page draws this many initiatives; the CSV lists them all
-SUBNATIONAL_LISTED = 200  # the home page lists this many sub-national organisations; the CSV all
+SUBNATIONAL_LISTED = 8  # the home page lists this many sub-national organisations
+SUBNATIONAL_PAGE = 100  # the page of all sub-national organisations shows this many at a time
 NETWORK_SEED = 20161101  # ICPerMed's start: any fixed seed gives the same picture every visit
 
 
@@ -119,6 +121,15 @@ def _timeline(request: Request, session: Session) -> Timeline:
     return _cached(request, session, "timeline", lambda s: queries.timeline(s))
 
 
+def _timeline_by_call(request: Request, session: Session) -> Timeline:
+    return _cached(
+        request,
+        session,
+        "timeline-by-call",
+        lambda s: queries.timeline_by_call(s, _timeline(request, s)),
+    )
+
+
 # ---------------------------------------------------------------- home
 
 
@@ -129,7 +140,7 @@ def home(
     filters: NetworkFiltersDep,
 ) -> HTMLResponse:
     counts = _counts(request, session)
-    timeline = _timeline(request, session)
+    timeline = _timeline_by_call(request, session)
     regions = queries.list_regions(session)
     if filters.region and filters.region not in {r.id for r in regions}:
         raise queries.InvalidFilter("region", filters.region, "a region id such as eu27 or celac")
@@ -147,8 +158,35 @@ def home(
             "kinds": INITIATIVE_KINDS,
             "regions": regions,
             "countries": tables.countries(counts).to_dict("records"),
-            "subnational": subnational_organisations(session, limit=SUBNATIONAL_LISTED),
-            "subnational_listed": SUBNATIONAL_LISTED,
+            "subnational": _cached(
+                request,
+                session,
+                "subnational-first",
+                lambda s: subnational_organisations(s, limit=SUBNATIONAL_LISTED),
+            ),
+            "subnational_total": _cached(
+                request, session, "subnational-total", count_subnational_organisations
+            ),
+        },
+    )
+
+
+@router.get("/subnational", response_class=HTMLResponse)
+def subnational_page(
+    request: Request, session: SessionDep, page: Annotated[int, Query(ge=1)] = 1
+) -> HTMLResponse:
+    """Every organisation of a region or province, a page at a time."""
+    total = count_subnational_organisations(session)
+    return render(
+        request,
+        "subnational.html",
+        {
+            "items": subnational_organisations(
+                session, limit=SUBNATIONAL_PAGE, offset=(page - 1) * SUBNATIONAL_PAGE
+            ),
+            "total": total,
+            "page": page,
+            "pages": max(1, -(-total // SUBNATIONAL_PAGE)),
         },
     )
 
@@ -214,6 +252,7 @@ def map_json(request: Request, session: SessionDep) -> JSONResponse:
     return JSONResponse(
         {
             "measure": "participations",
+            "measure_one": "participation",
             "countries": [
                 {**c.model_dump(), "numeric": _numeric_code(c.code), "url": f"/countries/{c.code}"}
                 for c in counts.by_country
@@ -295,6 +334,12 @@ def calls_csv(session: SessionDep, initiative_id: EntityId) -> Response:
     return csv_response(tables.calls(detail), f"{detail.id}-calls.csv")
 
 
+@router.get("/initiatives/{initiative_id}/projects.csv")
+def projects_csv(session: SessionDep, initiative_id: EntityId) -> Response:
+    detail = queries.get_initiative(session, initiative_id, per_page=1)
+    return csv_response(tables.projects(detail), f"{detail.id}-projects.csv")
+
+
 @router.get("/initiatives/{initiative_id}/map.json")
 def initiative_map_json(session: SessionDep, initiative_id: EntityId) -> JSONResponse:
     """The initiative's countries for its map: partners per country (declared ones count 0)."""
@@ -302,6 +347,7 @@ def initiative_map_json(session: SessionDep, initiative_id: EntityId) -> JSONRes
     return JSONResponse(
         {
             "measure": "partners",
+            "measure_one": "partner",
             "countries": [
                 {
                     "code": c.code,
@@ -495,6 +541,12 @@ def _search_context(found: SearchResults | None, problem: str | None) -> dict[st
         "total": found.total if found else 0,
         "total_exact": found.total_exact if found else True,
         "ranked_within": found.ranked_within if found else None,
+        "partial": found.partial if found else False,
+        "matched": found.matched if found else [],
+        "matched_count": found.matched_count if found else 0,
+        "unmatched": found.unmatched if found else [],
+        "named_countries": found.countries if found else [],
+        "unfiltered_total": found.unfiltered_total if found else None,
         "problem": problem,
     }
 

@@ -44,7 +44,13 @@ def _label(value: str | None) -> str:
     return "—" if not value else value.replace("-", " ").replace("_", " ")
 
 
+def _plural(count: int, one: str, other: str | None = None) -> str:
+    """ "1 participation", "3 participations": the count with the word in the right number."""
+    return f"{count} {one if count == 1 else (other or one + 's')}"
+
+
 templates.env.filters["money"] = _money
+templates.env.filters["plural"] = _plural
 templates.env.filters["label"] = _label
 templates.env.globals["version"] = __version__
 

@@ -138,6 +138,21 @@ def country_initiatives(profile: CountryProfile) -> pd.DataFrame:
     )
 
 
+def projects(detail: InitiativeDetail) -> pd.DataFrame:
+    return _frame(
+        detail.projects,
+        {
+            "call": lambda p: p.call_id,
+            "id": lambda p: p.id,
+            "acronym": lambda p: p.acronym or "",
+            "name": lambda p: p.name,
+            "start": lambda p: p.start or "",
+            "end": lambda p: p.end or "",
+            "status": lambda p: p.status,
+        },
+    )
+
+
 def region_members(profile: RegionProfile) -> pd.DataFrame:
     return _frame(
         profile.members,
@@ -148,6 +163,7 @@ def region_members(profile: RegionProfile) -> pd.DataFrame:
             "organisations": lambda m: m.organisations,
             "participations": lambda m: m.participations,
             "initiatives": lambda m: m.initiatives_total,
+            "initiatives_declared_only": lambda m: m.declared_only,
         },
     )
 

@@ -7,6 +7,7 @@
   var DECLARED = "#e8e1f5";
   var PLACE = "#d95f02";  // sub-national regions: a colour apart from the country shades
   var WIDTH = 960, HEIGHT = 480;
+  var amount = window.permedhubAmount;
 
   function shade(value, max) {
     if (!value) return null;
@@ -37,7 +38,8 @@
       item.appendChild(swatch);
       var range = seen[colour];
       item.appendChild(document.createTextNode(
-        (range[0] === range[1] ? range[0] : range[0] + "–" + range[1]) + " " + measure));
+        range[0] === range[1] ? amount(range[0], measure.one, measure.other)
+                              : range[0] + "–" + range[1] + " " + measure.other));
       list.appendChild(item);
     });
     if (hasDeclared) {
@@ -55,7 +57,7 @@
       dot.className = "swatch swatch-place";
       placeItem.appendChild(dot);
       placeItem.appendChild(document.createTextNode(
-        "region or province taking part through its own organisations (size: " + measure + ")"));
+        "region or province taking part through its own organisations (size: " + measure.other + ")"));
       list.appendChild(placeItem);
     }
   }
@@ -81,8 +83,9 @@
       dot.style.fill = PLACE;
       dot.dataset.code = p.code;
       var title = el("title");
-      title.textContent = p.name + " (" + p.country_code + "): " + p.participations + " " + measure +
-        " in " + p.initiatives + " initiative(s)";
+      title.textContent = p.name + " (" + p.country_code + "): " +
+        amount(p.participations, measure.one, measure.other) + " in " +
+        amount(p.initiatives, "initiative");
       dot.appendChild(title);
       dot.addEventListener("mousemove", function (event) { showTooltip(container, tooltip, event, title.textContent); });
       dot.addEventListener("mouseleave", function () { tooltip.hidden = true; });
@@ -95,6 +98,8 @@
 
   function draw(container, topology, data) {
     var tooltip = document.getElementById("map-tooltip");
+    // The data name what they count, in the singular and the plural.
+    var measure = { one: data.measure_one || "participation", other: data.measure || "participations" };
     var byNumeric = {};
     var max = 0, hasDeclared = false;
     data.countries.forEach(function (c) {
@@ -123,7 +128,7 @@
           shape.dataset.code = info.code;
           coloured += 1;
           var title = el("title");
-          title.textContent = info.name + ": " + (info.participations || 0) + " " + (data.measure || "participations");
+          title.textContent = info.name + ": " + amount(info.participations || 0, measure.one, measure.other);
           shape.appendChild(title);
           shape.addEventListener("mousemove", function (event) {
             showTooltip(container, tooltip, event, title.textContent);
@@ -144,16 +149,14 @@
     });
     svg.appendChild(markers);
     var places = el("g");
-    var placesDrawn = drawPlaces(places, data.places || [], projection, container, tooltip,
-                                 data.measure || "participations");
+    var placesDrawn = drawPlaces(places, data.places || [], projection, container, tooltip, measure);
     svg.appendChild(places);
     container.textContent = "";
     container.appendChild(svg);
     container.dataset.countries = String(coloured);
     container.dataset.places = String(placesDrawn);
     container.dataset.ready = "1";
-    legend(document.getElementById("map-legend"), max, data.measure || "participations", hasDeclared,
-           placesDrawn > 0);
+    legend(document.getElementById("map-legend"), max, measure, hasDeclared, placesDrawn > 0);
   }
 
   function init() {

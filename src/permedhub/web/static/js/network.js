@@ -81,9 +81,9 @@
       // A country counts its organisations; an aggregate (a country, or the initiatives not
       // shown one by one, of a large network) counts participations.
       if (node.data("type") === "country") {
-        parts.push(node.data("weight") + " organisation(s)");
+        parts.push(window.permedhubAmount(node.data("weight"), "organisation"));
       } else if (node.data("type") === "aggregate") {
-        parts.push(node.data("weight") + " participation(s)");
+        parts.push(window.permedhubAmount(node.data("weight"), "participation"));
       }
       tooltip.textContent = parts.join(" · ");
       var p = node.renderedPosition();
