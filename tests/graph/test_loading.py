@@ -588,13 +588,11 @@ def test_a_yaml_record_is_numbered_by_the_line_it_starts_on(engine, tmp_path):
 
 def test_a_json_record_is_numbered_by_the_line_it_starts_on(engine, tmp_path):
     doc = {
-        "meta": {"note": "lists [and] braces {in} strings, \"quoted\""},
+        "meta": {"note": 'lists [and] braces {in} strings, "quoted"'},
         "organisations": [GOOD_ORG, {**GOOD_ORG, "id": "zz-2", "country": "ZZ"}],
     }
     path = write(tmp_path, "orgs.json", json.dumps(doc, indent=2))
-    line = next(
-        n for n, text in enumerate(path.read_text().splitlines(), 1) if '"zz-2"' in text
-    )
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if '"zz-2"' in text)
     # the record's opening brace is the line before its first key
     assert_rejected(engine, path, field="country", value="ZZ", row=line - 1, says="unknown")
 

@@ -25,9 +25,12 @@ def test_sample_size_is_the_endpoints_own_calculation() -> None:
     with_patients = fixed.sample_size(
         "survival", hazard_ratio=0.7, median_control=12, accrual=24, follow_up=12
     )
-    assert with_patients.to_dict() == fixed.survival_sample_size(
-        0.7, fixed.PiecewiseExponential.from_median(12), 24, 12
-    ).to_dict()
+    assert (
+        with_patients.to_dict()
+        == fixed.survival_sample_size(
+            0.7, fixed.PiecewiseExponential.from_median(12), 24, 12
+        ).to_dict()
+    )
 
 
 @pytest.mark.parametrize(
