@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,32 +24,59 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Served:
+    """A command that serves, and the URL that answers 200 once it is ready."""
+
+    command: list[str]
+    ready_url: str
+    verify: Any = True
+
+
+@contextmanager
+def serving_processes(
+    served: list[Served], env: dict[str, str], attempts: int = 600
+) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Start every command at once, wait until each is ready, stop them all after. A
+    process's stderr is shown if it exits or never becomes ready."""
+    processes = [
+        subprocess.Popen(item.command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for item in served
+    ]
+    try:
+        for item, process in zip(served, processes, strict=True):
+            _wait_until_ready(item, process, attempts)
+        yield processes
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=20)
+
+
+def _wait_until_ready(item: Served, process: subprocess.Popen[bytes], attempts: int) -> None:
+    for _ in range(attempts):
+        if process.poll() is not None:
+            assert process.stderr is not None
+            pytest.fail(f"{item.command} exited: {process.stderr.read().decode()[-2000:]}")
+        try:
+            if httpx.get(item.ready_url, timeout=1, verify=item.verify).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    pytest.fail(f"{item.command} did not start")
+
+
 @contextmanager
 def serving_process(
-    arguments: list[str], ready_url: str, env: dict[str, str], verify: Any = True,
-    attempts: int = 600,
-) -> Iterator[subprocess.Popen[bytes]]:  # fmt: skip
-    """`python -m permedhub.cli.main ARGUMENTS` until `ready_url` answers 200; stopped after.
-    The process's stderr is shown if it never becomes ready."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "permedhub.cli.main", *arguments],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        for _ in range(attempts):
-            if process.poll() is not None:
-                pytest.fail(f"{arguments[0]} exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-            try:
-                if httpx.get(ready_url, timeout=1, verify=verify).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail(f"{arguments[0]} did not start")
+    command: list[str], ready_url: str, env: dict[str, str], verify: Any = True
+) -> Iterator[subprocess.Popen[bytes]]:
+    with serving_processes([Served(command, ready_url, verify)], env) as (process,):
         yield process
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+
+
+def permedhub_command(*arguments: str) -> list[str]:
+    return [sys.executable, "-m", "permedhub.cli.main", *arguments]
 
 
 @contextmanager
@@ -59,5 +87,6 @@ def serving(data_dir: Path, **environment: str) -> Iterator[int]:
     env = {**os.environ, "PERMEDHUB_DATA_DIR": str(data_dir), "PERMEDHUB_INSECURE_COOKIES": "1",
            **environment}  # fmt: skip
     env.pop("PERMEDHUB_DATABASE_URL", None)
-    with serving_process(["serve", "--port", str(port)], f"http://127.0.0.1:{port}/login", env):
+    command = permedhub_command("serve", "--port", str(port))
+    with serving_process(command, f"http://127.0.0.1:{port}/login", env):
         yield port

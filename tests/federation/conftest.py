@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,7 +10,14 @@ import pytest
 
 pytest.importorskip("duckdb", reason="the federation extra (duckdb) is not installed")
 
-from federation_support import Region, RunningNode, make_node, start_node
+from federation_support import (
+    Region,
+    RunningNode,
+    make_node,
+    node_command,
+    self_signed,
+    start_nodes,
+)
 
 from permedhub.federation.answering import Node
 from permedhub.federation.store import write_tables
@@ -45,9 +53,13 @@ def north(regions: dict[str, Region], tmp_path: Path) -> Iterator[Node]:
 def running_nodes(
     regions: dict[str, Region], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, RunningNode]]:
+    """north over HTTP; islands over HTTPS with a self-signed certificate when openssl is
+    there to make one (else over HTTP, and the HTTPS test skips)."""
     folder = tmp_path_factory.mktemp("nodes")
-    with (
-        start_node(regions["north"], folder / "north", "--per-minute", "1000") as north,
-        start_node(regions["islands"], folder / "islands", "--per-minute", "1000") as islands,
-    ):
+    tls = self_signed(folder) if shutil.which("openssl") else None
+    commands = [
+        node_command(regions["north"], folder / "north", "--per-minute", "1000"),
+        node_command(regions["islands"], folder / "islands", "--per-minute", "1000", tls=tls),
+    ]
+    with start_nodes(commands) as (north, islands):
         yield {"north": north, "islands": islands}

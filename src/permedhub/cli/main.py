@@ -5,7 +5,9 @@ from __future__ import annotations
 import typer
 
 from permedhub.cli import db as db_cli
+from permedhub.cli import federation as federation_cli
 from permedhub.cli import hecon as hecon_cli
+from permedhub.cli import node as node_cli
 from permedhub.cli import serve as serve_cli
 from permedhub.cli import trials as trials_cli
 from permedhub.cli import users as users_cli
@@ -18,6 +20,8 @@ app = typer.Typer(
 )
 app.add_typer(db_cli.app, name="db")
 app.add_typer(hecon_cli.app, name="hecon")
+app.add_typer(federation_cli.app, name="federation")
+app.add_typer(node_cli.app, name="node")
 app.add_typer(trials_cli.app, name="trials")
 app.command("serve")(serve_cli.serve)
 app.add_typer(users_cli.app, name="users")
