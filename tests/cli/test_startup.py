@@ -48,6 +48,10 @@ def probe(*args: str) -> dict[str, object]:
         ["users", "--help"],
         ["hecon", "--help"],
         ["hecon", "run", "--help"],
+        ["federation", "--help"],
+        ["federation", "query", "--help"],
+        ["node", "--help"],
+        ["node", "serve", "--help"],
     ],
 )
 def test_help_imports_no_heavy_package(args: list[str]) -> None:

@@ -11,14 +11,18 @@ the budget a flood of them).
 
 **Differencing rule**: a query is refused when one of the counts it would publish and one
 count an earlier answered query of the same user published (among the user's last
-`history` answers) concern sets of people S and T with 0 < |S \\ T| < k or 0 < |T \\ S| < k:
-the difference of two published numbers would then rest on fewer than k people. The node
-keeps each answered cohort's members (a bitmap, never sent) for this. Refusing does tell the
-user that the two sets differ by between 1 and k-1 people — the same knowledge a suppressed
-cell gives — so refusals count against the rate limit and budget too. Queries of one user
-are checked and recorded one at a time (a lock per user), so two sent together cannot both
-pass. Limits: the rule sees one user's history; users who pool their answers (or one person
-with several accounts) are outside it.
+`history` answers) concern sets of people S and T that differ by a small set:
+0 < |S symmetric-difference T| < k. The difference of the two published numbers would then
+rest on fewer than k people (e.g. "everyone" and "everyone without heart failure", or a
+breakdown cell "women" and a later total "women without heart failure"). The node
+keeps each answered cohort's members (positions in its person index, never sent) for this.
+Refusing does tell the user that the two sets differ by between 1 and k-1 people — the same
+knowledge a suppressed cell gives — so refusals count against the rate limit and budget
+too. Queries of one user are
+checked and recorded one at a time (a lock per user), so two sent together cannot both pass.
+Limits: the rule compares pairs of queries of one user; users who pool their answers (or
+one person with several accounts), and chains of three or more queries solved together,
+are outside it — the budget bounds how many such chains a user can try.
 """
 
 from __future__ import annotations
@@ -77,7 +81,7 @@ class Node:
         self.population = int(self.index.person_id.size)
         self.domains = self.store.concept_domains()
         self.label = self.store.source_label()
-        self.has_other_sex = bool(np.any(bd.sex_index(self.index) == 2))
+        self.has_other_sex = bool(np.any(bd.sex_index(self.index.gender_concept_id) == 2))
         self.state = st.NodeState(config.state_dir / "node-state.sqlite")
         self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
         self._locks_guard = threading.Lock()
@@ -88,18 +92,16 @@ class Node:
 
     # -- exact figures (node-internal; never served) ---------------------------------------
     def members(self, cohort: Cohort) -> np.ndarray:
-        """The cohort as a boolean mask over the node's persons (sorted by person_id)."""
+        """The cohort's members as sorted positions in the node's person index."""
         (ids,) = self.store.arrays(cohort_statement(cohort))
-        mask = np.zeros(self.population, dtype=bool)
-        mask[self.index.positions(np.unique(ids))] = True
-        return mask
+        return self.index.positions(np.unique(ids))
 
     def exact_table(self, cohort: Cohort, members: np.ndarray) -> np.ndarray:
         if not cohort.breakdown:
-            return np.array([int(members.sum())])
+            return np.array([members.size])
         cats = bd.categories(cohort, self.has_other_sex)
-        finest = bd.finest_cells(self.index, cohort)
-        return bd.cell_table(members, finest, list(cohort.breakdown), cats)
+        finest = bd.finest_cells(self.index, members, cohort)
+        return bd.cell_table(finest, list(cohort.breakdown), cats)
 
     # -- the answer -------------------------------------------------------------------------
     def _lock(self, user: str) -> threading.Lock:
@@ -172,7 +174,8 @@ class Node:
             raise Refusal(409, "differencing", f"a count of this query and one of your earlier "
                           f"query {clash} would differ by fewer than k={self.rules.k} people",
                           query_id)  # fmt: skip
-        self.state.set_status(query_id, st.ANSWERED, members=members, answer=answer)
+        self.state.set_status(query_id, st.ANSWERED, members=members, answer=answer,
+                              population=self.population)  # fmt: skip
         self.state.audit("answered", user, query_id, cohort=cohort.name, count=answer["count"],
                          breakdown=answer["breakdown"],
                          seconds=round(time.perf_counter() - started, 4))  # fmt: skip
@@ -206,28 +209,28 @@ class Node:
             return None
         k = self.rules.k
         outside = bd.FINEST
-        label_new = np.where(members, bd.finest_cells(self.index, cohort), outside)
+        new_finest = bd.finest_cells(self.index, members, cohort)
         earlier = self.state.answered_members(user, self.population, self.config.history)
-        for query_id, old_members in earlier:
-            record = self.state.query(query_id)
-            if record is None or record.answer is None:
-                continue
-            old_cells = bd.published_vectors(record.answer).astype(np.int64)
+        for query_id, old_members, old_text, old_answer in earlier:
+            old_cells = bd.published_vectors(old_answer).astype(np.int64)
             if not len(old_cells):
                 continue
-            old_cohort = Cohort.model_validate(json.loads(record.cohort))
-            label_old = np.where(old_members, bd.finest_cells(self.index, old_cohort), outside)
-            either = members | old_members
+            old_cohort = Cohort.model_validate(json.loads(old_text))
+            # Work on the people in either cohort only, not on the whole population.
+            either = np.union1d(members, old_members)
+            label_new = np.full(either.size, outside)
+            label_new[np.isin(either, members, assume_unique=True)] = new_finest
+            label_old = np.full(either.size, outside)
+            label_old[np.isin(either, old_members, assume_unique=True)] = bd.finest_cells(
+                self.index, old_members, old_cohort)  # fmt: skip
             joint = np.bincount(
-                label_new[either] * (outside + 1) + label_old[either],
-                minlength=(outside + 1) ** 2,
+                label_new * (outside + 1) + label_old, minlength=(outside + 1) ** 2
             ).reshape(outside + 1, outside + 1)
             shared = new_cells @ joint[:outside, :outside] @ old_cells.T
             new_sizes = new_cells @ joint[:outside, :].sum(axis=1)
             old_sizes = old_cells @ joint[:, :outside].sum(axis=0)
-            only_new = new_sizes[:, None] - shared
-            only_old = old_sizes[None, :] - shared
-            if np.any((only_new > 0) & (only_new < k)) or np.any((only_old > 0) & (only_old < k)):
+            differ = new_sizes[:, None] + old_sizes[None, :] - 2 * shared
+            if np.any((differ > 0) & (differ < k)):
                 return query_id
         return None
 

@@ -18,18 +18,15 @@ FINEST = len(SEXES) * len(BANDS)
 ALL = "all"
 
 
-def sex_index(index: PersonIndex) -> np.ndarray:
-    genders = index.gender_concept_id
+def sex_index(genders: np.ndarray) -> np.ndarray:
     return np.where(genders == FEMALE, 0, np.where(genders == MALE, 1, 2))
 
 
-def band_index(index: PersonIndex, cohort: Cohort) -> np.ndarray:
-    age = cohort.reference_date.year - index.year_of_birth
-    return np.clip(age // 10, 0, len(BANDS) - 1)
-
-
-def finest_cells(index: PersonIndex, cohort: Cohort) -> np.ndarray:
-    return sex_index(index) * len(BANDS) + band_index(index, cohort)
+def finest_cells(index: PersonIndex, positions: np.ndarray, cohort: Cohort) -> np.ndarray:
+    """The finest cell of each person at `positions` (age bands at the cohort's date)."""
+    age = cohort.reference_date.year - index.year_of_birth[positions]
+    band = np.clip(age // 10, 0, len(BANDS) - 1)
+    return sex_index(index.gender_concept_id[positions]) * len(BANDS) + band
 
 
 def categories(cohort: Cohort, has_other_sex: bool) -> dict[str, list[str]]:
@@ -44,10 +41,10 @@ def categories(cohort: Cohort, has_other_sex: bool) -> dict[str, list[str]]:
     return {"sex": sexes, "age_band": bands}
 
 
-def cell_table(members: np.ndarray, finest: np.ndarray, by: list[str],
-               cats: dict[str, list[str]]) -> np.ndarray:  # fmt: skip
-    """Counts of the cohort by the breakdown variables (shape: one axis per variable)."""
-    per_finest = np.bincount(finest[members], minlength=FINEST).reshape(len(SEXES), len(BANDS))
+def cell_table(finest: np.ndarray, by: list[str], cats: dict[str, list[str]]) -> np.ndarray:
+    """Counts of the cohort (its members' finest cells) by the breakdown variables (shape:
+    one axis per variable)."""
+    per_finest = np.bincount(finest, minlength=FINEST).reshape(len(SEXES), len(BANDS))
     sex_rows = [SEXES.index(s) for s in cats["sex"]]
     band_cols = [BANDS.index(b) for b in cats["age_band"]]
     if by == ["sex"]:

@@ -4,7 +4,7 @@ backend and for the compiled cohort queries."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Date, Float, Integer, MetaData, String, Table
+from sqlalchemy import BigInteger, Column, Date, Float, Index, Integer, MetaData, String, Table
 
 metadata = MetaData()
 
@@ -88,3 +88,6 @@ INDEXED = {
     "drug_exposure": ("drug_concept_id", "person_id"),
     "measurement": ("measurement_concept_id", "value_as_number", "person_id"),
 }
+for _name, _columns in INDEXED.items():
+    _table = metadata.tables[_name]
+    Index(f"ix_{_name}", *(_table.c[column] for column in _columns))

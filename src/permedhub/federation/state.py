@@ -43,13 +43,15 @@ class QueryRecord:
     answer: dict[str, Any] | None
 
 
-def pack(mask: np.ndarray) -> bytes:
-    return zlib.compress(np.packbits(mask).tobytes(), 1)
+def pack(positions: np.ndarray) -> bytes:
+    """Sorted member positions, delta-encoded and compressed (a few bytes a member)."""
+    gaps = np.diff(positions, prepend=0).astype(np.uint32)
+    return zlib.compress(gaps.tobytes(), 1)
 
 
-def unpack(blob: bytes, population: int) -> np.ndarray:
-    bits = np.unpackbits(np.frombuffer(zlib.decompress(blob), dtype=np.uint8), count=population)
-    return bits.astype(bool)
+def unpack(blob: bytes) -> np.ndarray:
+    gaps = np.frombuffer(zlib.decompress(blob), dtype=np.uint32)
+    return np.cumsum(gaps, dtype=np.int64)
 
 
 class NodeState:
@@ -59,6 +61,9 @@ class NodeState:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
+        # WAL with synchronous=NORMAL survives a crash of the node; only a power cut may lose
+        # the last entries.
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
 
     def audit(self, event: str, user: str | None, query_id: str | None = None,
@@ -102,6 +107,7 @@ class NodeState:
         return query_id
 
     def set_status(self, query_id: str, status: str, *, members: np.ndarray | None = None,
+                   population: int | None = None,
                    answer: dict[str, Any] | None = None) -> None:  # fmt: skip
         with self._lock:
             self._db.execute(
@@ -109,7 +115,7 @@ class NodeState:
                 "members = COALESCE(?, members), answer = COALESCE(?, answer) WHERE id = ?",
                 (
                     status,
-                    None if members is None else int(members.size),
+                    population,
                     None if members is None else pack(members),
                     None if answer is None else json.dumps(answer),
                     query_id,
@@ -145,17 +151,19 @@ class NodeState:
     def queries_with_status(self, status: str) -> list[QueryRecord]:
         return self._records("status = ?", (status,))
 
-    def answered_members(self, user: str, population: int,
-                         limit: int) -> list[tuple[str, np.ndarray]]:  # fmt: skip
-        """The members of the user's last `limit` answered queries over a population of this
-        size (a reloaded database of another size makes older bitmaps meaningless)."""
+    def answered_members(
+        self, user: str, population: int, limit: int
+    ) -> list[tuple[str, np.ndarray, str, dict[str, Any]]]:
+        """(id, member positions, cohort JSON, answer) of the user's last `limit` answered
+        queries over a population of this size (a reloaded database of another size makes
+        older positions meaningless)."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT id, members FROM queries WHERE user = ? AND status = ? AND population = ? "
-                "ORDER BY at DESC LIMIT ?",
+                "SELECT id, members, cohort, answer FROM queries WHERE user = ? AND status = ? "
+                "AND population = ? ORDER BY at DESC LIMIT ?",
                 (user, ANSWERED, population, limit),
             ).fetchall()
-        return [(query_id, unpack(blob, population)) for query_id, blob in rows]
+        return [(i, unpack(blob), cohort, json.loads(answer)) for i, blob, cohort, answer in rows]
 
     def close(self) -> None:
         self._db.close()

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Date, Index, Select, create_engine, insert, select
+from sqlalchemy import Date, Select, create_engine, insert, inspect, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.schema import CreateTable
 
@@ -132,12 +132,16 @@ class Store:
 
 
 def write_tables(url: str, tables: Mapping[str, pd.DataFrame]) -> None:
-    """Create the OMOP tables at `url` (which must not hold them yet) and fill them."""
+    """Create the OMOP tables at `url` (which must not hold them yet) and fill them; on SQL
+    backends with the indexes the cohort queries use (`omop.INDEXED`)."""
     if url.startswith(DUCKDB_PREFIX):
         _write_duckdb(url.removeprefix(DUCKDB_PREFIX), tables)
         return
     engine = create_engine(url)
     with engine.begin() as connection:
+        present = set(inspect(connection).get_table_names()) & set(tables)
+        if present:
+            raise StoreError(f"data URL {url!r}: already holds table(s) {sorted(present)}")
         omop.metadata.create_all(connection)
         for name, frame in tables.items():
             table = omop.metadata.tables[name]
@@ -148,9 +152,6 @@ def write_tables(url: str, tables: Mapping[str, pd.DataFrame]) -> None:
                     record[column] = record[column].date()
             if records:
                 connection.execute(insert(table), records)
-        for table_name, columns in omop.INDEXED.items():
-            table = omop.metadata.tables[table_name]
-            Index(f"ix_{table_name}", *(table.c[col] for col in columns)).create(connection)
     engine.dispose()
 
 
