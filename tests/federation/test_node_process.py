@@ -111,6 +111,15 @@ def test_a_stale_call_is_refused(running_nodes: dict[str, RunningNode]) -> None:
     assert response.status_code == 401 and "stale" in response.json()["detail"]
 
 
+def test_an_oversized_body_is_refused_before_it_is_read_whole(
+    running_nodes: dict[str, RunningNode],
+) -> None:
+    node = running_nodes["north"]
+    body = _body({**COHORT, "name": "x" * 70_000})
+    response = post(node, body, signed(node, body))
+    assert response.status_code == 413 and response.json()["refused"] == "too_large"
+
+
 def _nodes_file(folder: Path, entries: list[dict]) -> Path:
     path = folder / "nodes.yaml"
     path.write_text(yaml.safe_dump({"nodes": entries}), encoding="utf-8")
