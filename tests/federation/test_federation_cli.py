@@ -58,3 +58,13 @@ def test_the_operator_lists_approves_and_audits(regions: dict[str, Region], tmp_
     assert [e["event"] for e in audit] == ["awaiting approval", "approved", "answered"]
     assert audit[1]["detail"] == {"operator": "olga"}
     node.close()
+
+
+def test_a_node_over_a_database_without_omop_tables_does_not_start(tmp_path: Path) -> None:
+    credentials = tmp_path / "credentials.yaml"
+    credentials.write_text(f"users: {{alice: {{secret: {'s' * 40}}}}}\n", encoding="utf-8")
+    done = CliRunner().invoke(app, [
+        "node", "serve", "--data", f"sqlite:///{tmp_path / 'empty.sqlite'}",
+        "--credentials", str(credentials), "--state", str(tmp_path / "state")])  # fmt: skip
+    assert done.exit_code == 2
+    assert "expected an OMOP CDM database" in done.stderr

@@ -42,7 +42,7 @@ from permedhub.federation import state as st
 from permedhub.federation.cohort import Cohort, CohortError, parse_cohort
 from permedhub.federation.compile import check_concepts, cohort_statement
 from permedhub.federation.disclosure import Rules, published_table, with_margins
-from permedhub.federation.store import Store
+from permedhub.federation.store import Store, StoreError
 from permedhub.federation.synthetic import SYNTHETIC_LABEL
 
 
@@ -77,10 +77,17 @@ class Node:
         self.config = config
         self.rules = Rules(k=config.k, base=config.rounding)
         self.store = Store(config.data_url, threads=config.threads)
-        self.index = self.store.person_index()
+        try:
+            self.index = self.store.person_index()
+            self.domains = self.store.concept_domains()
+            self.label = self.store.source_label()
+        except Exception as exc:
+            self.store.close()
+            raise StoreError(
+                f"data URL {config.data_url!r}: expected an OMOP CDM database with person, "
+                f"concept and cdm_source tables ({type(exc).__name__}: {exc})"
+            ) from None
         self.population = int(self.index.person_id.size)
-        self.domains = self.store.concept_domains()
-        self.label = self.store.source_label()
         self.has_other_sex = bool(np.any(bd.sex_index(self.index.gender_concept_id) == 2))
         self.state = st.NodeState(config.state_dir / "node-state.sqlite")
         self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
