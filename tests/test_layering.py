@@ -112,6 +112,20 @@ def test_search_imports_no_service_no_shell_and_not_the_graph() -> None:
     assert offenders("search", SHELLS | SERVICES | {"graph"}) == []
 
 
+def test_federation_imports_no_portal_code() -> None:
+    # A node is its own process next to a region's data (DESIGN.md): it must run without the
+    # portal, so neither the node nor the hub may import the shells, the graph, its database
+    # module, search or another service.
+    portal = SHELLS | {"graph", "db", "search"} | (SERVICES - {"federation"})
+    assert offenders("federation", portal) == []
+
+
+def test_the_federation_rule_would_see_a_portal_import() -> None:
+    sneaky = "def later():\n    from permedhub.graph.models import Initiative\n"
+    seen = permedhub_imports(sneaky, ROOT / "federation" / "node.py")
+    assert {_part(module) for module in seen} & {"graph"}
+
+
 HIDDEN_IMPORTS = """
 from typing import TYPE_CHECKING
 from permedhub.db import among

@@ -50,6 +50,10 @@ def probe(*args: str) -> dict[str, object]:
         ["hecon", "run", "--help"],
         ["calls", "--help"],
         ["calls", "decide", "--help"],
+        ["federation", "--help"],
+        ["federation", "query", "--help"],
+        ["node", "--help"],
+        ["node", "serve", "--help"],
     ],
 )
 def test_help_imports_no_heavy_package(args: list[str]) -> None:

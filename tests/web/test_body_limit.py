@@ -12,9 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from serving import serving
 
 from permedhub.web.body_limit import FORM_BYTES, UPLOAD_BODY_BYTES
+from serving import serving
 
 CHUNK = 64 * 1024
 SOCKET_BUFFERS = 16 * 1024 * 1024

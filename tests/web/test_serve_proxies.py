@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from serving import serving
 
 

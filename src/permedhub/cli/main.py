@@ -6,8 +6,10 @@ import typer
 
 from permedhub.cli import calls as calls_cli
 from permedhub.cli import db as db_cli
+from permedhub.cli import federation as federation_cli
 from permedhub.cli import hecon as hecon_cli
 from permedhub.cli import helpdesk as helpdesk_cli
+from permedhub.cli import node as node_cli
 from permedhub.cli import serve as serve_cli
 from permedhub.cli import trials as trials_cli
 from permedhub.cli import users as users_cli
@@ -22,6 +24,8 @@ app.add_typer(calls_cli.app, name="calls")
 app.add_typer(db_cli.app, name="db")
 app.add_typer(hecon_cli.app, name="hecon")
 app.add_typer(helpdesk_cli.app, name="helpdesk")
+app.add_typer(federation_cli.app, name="federation")
+app.add_typer(node_cli.app, name="node")
 app.add_typer(trials_cli.app, name="trials")
 app.command("serve")(serve_cli.serve)
 app.add_typer(users_cli.app, name="users")
