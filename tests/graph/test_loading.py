@@ -18,6 +18,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from permedhub.graph import models
+from permedhub.graph.gazetteer import GAZETTEER
 from permedhub.graph.loading import LoadError, load
 from permedhub.graph.models import table_of
 from permedhub.graph.preparing import CHUNK_ROWS, PreparingFailed, prepare_in_background
@@ -551,6 +552,9 @@ def test_a_field_read_on_another_page_keeps_that_page_as_its_source(engine, tmp_
     assert row.sources == {
         "website": "https://example.org/about",
         "city": "https://example.org/city-page",
+        # the coordinates it was not given are the city's, from the gazetteer
+        "latitude": GAZETTEER,
+        "longitude": GAZETTEER,
     }
 
 

@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from permedhub.graph import gazetteer
 from permedhub.graph.geography import known_codes, normalise_country_code
 
 InitiativeKind = Literal[
@@ -290,6 +291,33 @@ class OrganisationIn(Record, StableId):
                 )
             if not self.country:
                 self.country = parent
+        return self
+
+    @model_validator(mode="after")
+    def _coordinates_from_the_city(self) -> OrganisationIn:
+        """No coordinates of its own: the city's, from the gazetteer, marked approximate and
+        sourced, so that maps place the organisation and readers see where it came from."""
+        derived = self.sources.get("latitude") == gazetteer.GAZETTEER
+        if not derived and (self.latitude is not None or self.longitude is not None):
+            return self  # its own coordinates
+        # Derived ones follow the city: an edited city moves them, an unknown one clears them.
+        place = (
+            gazetteer.locate(self.city, self.country[:2]) if self.city and self.country else None
+        )
+        if place is None:
+            if derived:
+                self.latitude = self.longitude = None
+                for name in ("latitude", "longitude"):
+                    self.sources.pop(name, None)
+                    self.approximate.pop(name, None)
+            return self
+        note = f"the centre of {place.name}, not the organisation's own address"
+        if place.namesakes:
+            note += f" (the most populous of {place.namesakes + 1} places of that name)"
+        self.latitude, self.longitude = place.latitude, place.longitude
+        for name in ("latitude", "longitude"):
+            self.sources[name] = gazetteer.GAZETTEER
+            self.approximate[name] = note
         return self
 
 
