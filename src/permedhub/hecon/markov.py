@@ -24,7 +24,7 @@ Design (why it is fast and lean):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +46,7 @@ from permedhub.hecon.expressions import (
     parse_expression,
     repeated_subtrees,
 )
+from permedhub.hecon.markov_flows import FlowSum
 from permedhub.hecon.parameters import (
     CompiledParameters,
     ParameterEvaluator,
@@ -146,6 +147,7 @@ class MarkovModel:
             self.settings.counting, self.settings.transition_reward_counting, self.settings.cycles
         )
         self.strategies = [self._compile_strategy(n) for n in spec.strategies]
+        self._flow_sums: dict[bytes, FlowSum] = {}
         unstable = frozenset().union(*(s.evaluator.local for s in self.strategies))
         self.repeated = repeated_subtrees(
             (e for s in self.strategies for e in _expressions(s)), unstable
@@ -363,6 +365,13 @@ class MarkovModel:
             [(layout[i][1], layout[i][3]) for i in order],
         )
 
+    def _flow_sum(self, destinations: np.ndarray) -> FlowSum:
+        """The entry-to-state sums of an entry layout (found once per layout)."""
+        key = destinations.tobytes()
+        if key not in self._flow_sums:
+            self._flow_sums[key] = FlowSum(destinations, self.n_expanded)
+        return self._flow_sums[key]
+
     def _destination(self, origin: int, tau: int, dest: int) -> int:
         k = int(self.tunnel[dest])
         if dest == origin and k > 1:
@@ -466,9 +475,6 @@ class MarkovModel:
         ns = strat.evaluator.namespace(sampled, cache)
         const, tv, origins, dests, _, keys = self._entry_tables(strat, ns, d, draw0)
         n_c = const.shape[0]
-        incidence = np.zeros((self.n_expanded, len(origins)))
-        incidence[dests, np.arange(len(origins))] = 1.0
-        incidence_t = _unthreaded(incidence)
         reward_cols, rewarded = self._reward_columns(strat, ns, origins, keys)
 
         m = np.ascontiguousarray(self._initial(strat, ns, d, draw0).T)  # (S_exp, d)
@@ -483,14 +489,16 @@ class MarkovModel:
         flows = np.empty((len(origins), d))
         const_flows, tv_flows = flows[:n_c], flows[n_c:]
         const_origins, tv_origins = origins[:n_c], origins[n_c:]
+        flow_sum = self._flow_sum(dests).bind(flows, trace[1:])
         for t in range(t_cycles):
             # flows of every entry = occupancy of its origin x its probability this cycle
-            np.take(m, const_origins, axis=0, out=const_flows)
+            # (mode="clip": with `out`, the default mode="raise" copies through a buffer)
+            np.take(m, const_origins, axis=0, out=const_flows, mode="clip")
             np.multiply(const_flows, const, out=const_flows)
             if tv_flows.shape[0]:
-                np.take(m, tv_origins, axis=0, out=tv_flows)
+                np.take(m, tv_origins, axis=0, out=tv_flows, mode="clip")
                 np.multiply(tv_flows, tv[t], out=tv_flows)
-            np.matmul(incidence_t, flows, out=trace[t + 1])
+            flow_sum(t)
             m = trace[t + 1]
             if flow_store is not None:
                 flow_store[t] = flows[rewarded]
@@ -569,6 +577,7 @@ class MarkovModel:
             return _weigh(op[0], rp) + _weigh(op[1], rc)
 
         summed: dict[tuple[bytes, bytes], np.ndarray] = {}
+        cache = ns.cache if isinstance(ns, Namespace) else None
 
         def point_sums(op: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
             """sum_t op_prev[t] m_{t-1} + op_cur[t] m_t, (S, d): weights of constant values;
@@ -598,18 +607,20 @@ class MarkovModel:
             factor = cycle_factor(rate)
             sums: dict[int, np.ndarray] = {}
             streams: np.ndarray | None = None
+            stacked: list[tuple[int, np.ndarray]] = []  # (state row, (T|1, d|1, 1) values)
             for s, e in exprs.items():
                 v = self._value(strat, e, ns, s, f"{what}[{self.states[s]}]")  # (T|1, d|1, k)
                 if is_cost:
-                    self._check_costs(
-                        strat, v, what, ns.cache if isinstance(ns, Namespace) else None
-                    )
+                    self._check_costs(strat, v, what, cache)
                 o, k = int(self.offset[s]), int(self.tunnel[s])
                 if v.shape[0] == 1 and cash is None:  # constant: weigh the summed points
                     if not sums:
                         sums[0], sums[1] = point_sums(op), point_sums(undisc_op)
                     disc += _contract(v, sums[0][None, o : o + k])
                     undisc += _contract(v, sums[1][None, o : o + k])
+                    continue
+                if k == 1 and factor is not None:  # summed over states by one product below
+                    stacked.append((o, v))
                     continue
                 vt = np.broadcast_to(v, (t_cycles, v.shape[1], k))
                 stream = _counted_stream(vt, trace[:, o : o + k], undisc_op)  # (T, d)
@@ -619,6 +630,9 @@ class MarkovModel:
                     streams += stream
                 if factor is None:  # 'point' discounting: different factors on a cycle's ends
                     disc += _contract_ends(vt, trace, op, o, k)
+            if stacked:
+                stream = _stacked_stream(stacked, trace, undisc_op, cache)
+                streams = stream if streams is None else streams + stream
             if streams is not None:  # the undiscounted values per cycle of all states
                 if cash is not None:
                     cash += streams
@@ -869,14 +883,52 @@ def _constant_rewards(
     return kinds, _unthreaded(matrix)
 
 
+def _stacked_stream(
+    values: list[tuple[int, np.ndarray]],
+    trace: np.ndarray,
+    op: tuple[np.ndarray, np.ndarray],
+    cache: EvalCache | None,
+) -> np.ndarray:
+    """The counted stream (see :func:`_counted_stream`) summed over several states without
+    sub-states, from their values (state row, (T|1, d|1, 1)): the values are stacked
+    (T, states, d) and contracted against the trace by one product. Values that the
+    strategies of a block share (cached) are stacked once per block."""
+    values = sorted(values, key=lambda item: item[0])
+    rows = [o for o, _ in values]
+    key = ("stacked state values", tuple(id(v) for _, v in values))
+    shared = cache is not None and all(cache.holds(v) for _, v in values)
+    stack = cache.leaves.get(key) if cache is not None and shared else None
+    if stack is None:
+        t_cycles, d = trace.shape[0] - 1, trace.shape[2]
+        stack = np.empty((t_cycles, len(values), d))
+        for i, (_, v) in enumerate(values):
+            stack[:, i, :] = v[:, :, 0]
+        if cache is not None and shared:
+            stack.flags.writeable = False
+            cache.leaves[key] = cache.hold(stack)
+    contiguous = rows == list(range(rows[0], rows[0] + len(rows)))
+    points = trace[:, rows[0] : rows[-1] + 1] if contiguous else trace[:, rows]
+    return _counted_stream(stack, points, op, _per_cycle_stacked)
+
+
+def _per_cycle_stacked(v: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """sum_i v[t, i, :] * w[t, i, :] per cycle and draw; v and w are (T, n, d)."""
+    return np.einsum("tid,tid->td", v, w)
+
+
 def _counted_stream(
-    v: np.ndarray, points: np.ndarray, op: tuple[np.ndarray, np.ndarray]
+    v: np.ndarray,
+    points: np.ndarray,
+    op: tuple[np.ndarray, np.ndarray],
+    per_cycle: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> np.ndarray:
     """Per cycle t and draw: sum_k v[t, :, k] * (op_prev[t] m_{t-1} + op_cur[t] m_t), from
     v (T, d|1, k) and the trace points (T+1, k, d) of the sub-states. The counted occupancy
-    is not built: the weights are applied to the few cycles where they are not 1 / 0."""
+    is not built: the weights are applied to the few cycles where they are not 1 / 0.
+    `per_cycle` replaces :func:`_per_cycle` for other layouts of `v`."""
     prev, cur = op
-    out = _per_cycle(v, points[1:]) if cur.any() else np.zeros((v.shape[0], points.shape[2]))
+    per_cycle = per_cycle or _per_cycle
+    out = per_cycle(v, points[1:]) if cur.any() else np.zeros((v.shape[0], points.shape[2]))
     scaled = np.flatnonzero(cur != 1)
     if scaled.size == cur.size:
         out *= cur[:, None]
@@ -884,7 +936,7 @@ def _counted_stream(
         out[scaled] *= cur[scaled, None]
     rows = np.flatnonzero(prev)
     if rows.size:
-        out[rows] += prev[rows, None] * _per_cycle(v[rows], points[:-1][rows])
+        out[rows] += prev[rows, None] * per_cycle(v[rows], points[:-1][rows])
     return out
 
 
