@@ -24,6 +24,7 @@ Design (why it is fast and lean):
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -77,6 +78,45 @@ class _Strategy:
     rewards: list[tuple[int, int, str, Expression]]  # (origin, dest, "cost:<cat>" | "qaly", expr)
     initial: dict[int, Expression]
     initial_costs: dict[str, Expression]
+
+
+class _Workspace:
+    """Buffers one worker reuses from chunk to chunk and strategy to strategy: fresh arrays
+    of these sizes cost page faults on every allocation. Also remembers which cached values
+    the time-varying entry table holds (per slot), so that a strategy sharing them with the
+    previous one of its block does not copy them again."""
+
+    def __init__(self) -> None:
+        self._flat: dict[str, np.ndarray] = {}
+        self._signature: Any = None
+        self._held: dict[int, tuple[np.ndarray, int]] = {}
+
+    def array(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        """An uninitialised C-contiguous array of `shape`, valid until the next request of
+        `name`."""
+        need = int(np.prod(shape))
+        flat = self._flat.get(name)
+        if flat is None or flat.size < need:
+            flat = self._flat[name] = np.empty(max(need, 1))
+            if name == "entry table":
+                self._signature = None
+        return flat[:need].reshape(shape)
+
+    def table(
+        self, shape: tuple[int, ...], signature: Any
+    ) -> tuple[np.ndarray, dict[int, tuple[np.ndarray, int]]]:
+        """The entry table buffer and, when its layout `signature` is the previous call's,
+        what its slots hold (slot -> (cached value, tau)); else an empty record."""
+        table = self.array("entry table", shape)
+        if signature != self._signature:
+            self._signature = signature
+            self._held = {}
+        return table, self._held
+
+    def new_block(self) -> None:
+        """Forget what the entry table holds: a new block has new cached values."""
+        self._signature = None
+        self._held = {}
 
 
 @dataclass
@@ -258,10 +298,18 @@ class MarkovModel:
         return v
 
     def _entry_tables(
-        self, strat: _Strategy, ns: Mapping[str, Any], d: int, draw0: int
+        self,
+        strat: _Strategy,
+        ns: Mapping[str, Any],
+        d: int,
+        draw0: int,
+        workspace: _Workspace | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[int], list[tuple[int, int]]]:
         """Expanded entry values, checked. Returns (const (n_c, d), tv (T, n_tv, d), origins,
-        destinations in constant-then-time-varying order, the order and the entry keys)."""
+        destinations in constant-then-time-varying order, the order and the entry keys).
+        With `workspace` the time-varying table is its reused buffer, valid until the next
+        call: cached values that it holds from the block's previous strategy are not copied
+        again."""
         t_cycles = self.settings.cycles
         # a value shared with an earlier strategy of the block was checked there already
         cache = ns.cache if isinstance(ns, Namespace) else None
@@ -269,6 +317,7 @@ class MarkovModel:
         values: list[np.ndarray] = []
         evaluated: list[tuple[Expression, str, np.ndarray]] = []
         rows: dict[int, list[tuple[int, np.ndarray | None]]] = {}
+        sources: dict[int, tuple[np.ndarray, int]] = {}  # id(column) -> (cached value, tau)
         for o, dst, e in strat.entries:
             for tau in range(int(self.tunnel[o])):
                 rows.setdefault(int(self.offset[o]) + tau, [])
@@ -286,6 +335,8 @@ class MarkovModel:
                 rows[int(self.offset[o]) + tau].append((dst, column))
                 if checked:
                     known_ok.add(id(column))
+                if cache is not None and cache.holds(v):
+                    sources[id(column)] = (v, tau)
             values.append(v)
         # Pass 1: check explicit entries and give every expanded entry a slot, constant
         # (n_c, d) or time-varying (T, n_tv, d); a complement is time-varying when any entry of
@@ -311,7 +362,12 @@ class MarkovModel:
         order = const_pos + tv_pos
         slot = {i: j for j, i in enumerate(const_pos)} | {i: j for j, i in enumerate(tv_pos)}
         const = np.empty((len(const_pos), d))
-        tv = np.empty((t_cycles, len(tv_pos), d))
+        if workspace is None:
+            tv = np.empty((t_cycles, len(tv_pos), d))
+            held: dict[int, tuple[np.ndarray, int]] = {}
+        else:
+            signature = (d, tuple((item[0], item[3], item[4] is None, item[5]) for item in layout))
+            tv, held = workspace.table((t_cycles, len(tv_pos), d), signature)
         # Per row: each explicit value into its slot, added (while still in cache) to the row
         # total, which is summed where the complement goes, if any, and turned into the
         # complement in place; without a complement the row must sum to 1.
@@ -329,7 +385,19 @@ class MarkovModel:
                     continue
                 known.append(entry)
                 if layout[j][5]:
-                    tv[:, slot[j], :] = entry
+                    source = sources.get(id(entry))
+                    before = held.get(slot[j])
+                    if (
+                        source is None
+                        or before is None
+                        or before[0] is not source[0]
+                        or before[1] != source[1]
+                    ):
+                        tv[:, slot[j], :] = entry
+                        if source is not None:
+                            held[slot[j]] = source
+                        else:
+                            held.pop(slot[j], None)
                 else:
                     const[slot[j]] = entry[0]
             if comp:
@@ -466,6 +534,7 @@ class MarkovModel:
         draw0: int,
         keep_cash: bool = False,
         cache: EvalCache | None = None,
+        workspace: _Workspace | None = None,
     ) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
         """Run one chunk of `d` draws. Internal layout is (states, draws) so that each cycle
         works on contiguous rows; returns per-draw outcomes, the summed (over draws) expanded
@@ -473,20 +542,23 @@ class MarkovModel:
         st = self.settings
         t_cycles = st.cycles
         ns = strat.evaluator.namespace(sampled, cache)
-        const, tv, origins, dests, _, keys = self._entry_tables(strat, ns, d, draw0)
+        work = workspace or _Workspace()
+        const, tv, origins, dests, _, keys = self._entry_tables(strat, ns, d, draw0, work)
         n_c = const.shape[0]
         reward_cols, rewarded = self._reward_columns(strat, ns, origins, keys)
 
         m = np.ascontiguousarray(self._initial(strat, ns, d, draw0).T)  # (S_exp, d)
-        trace = np.empty((t_cycles + 1, self.n_expanded, d))
+        trace = work.array("trace", (t_cycles + 1, self.n_expanded, d))
         trace[0] = m
         kinds, reward_matrix = _constant_rewards(reward_cols, len(origins))
         if reward_matrix is not None:  # constant rewards: their per-cycle sums, not the flows
-            events = np.empty((t_cycles, len(kinds), d))
+            events = work.array("events", (t_cycles, len(kinds), d))
             flow_store = None
         else:
-            flow_store = np.empty((t_cycles, len(rewarded), d)) if len(rewarded) else None
-        flows = np.empty((len(origins), d))
+            flow_store = (
+                work.array("flow store", (t_cycles, len(rewarded), d)) if len(rewarded) else None
+            )
+        flows = work.array("flows", (len(origins), d))
         const_flows, tv_flows = flows[:n_c], flows[n_c:]
         const_origins, tv_origins = origins[:n_c], origins[n_c:]
         flow_sum = self._flow_sum(dests).bind(flows, trace[1:])
@@ -775,6 +847,8 @@ class MarkovModel:
         trace_sums = {s: np.zeros((self.settings.cycles + 1, self.n_expanded)) for s in names}
         cash_parts: dict[str, list[dict[str, np.ndarray]]] = {s: [] for s in names}
 
+        local = threading.local()  # one workspace per worker thread
+
         def run_block(start: int) -> list[tuple[dict[str, np.ndarray], np.ndarray, Any]]:
             """Every strategy on draws start..start+chunk_size. Chunks are outside, strategies
             inside: the strategies of one chunk share an EvalCache, so what no strategy
@@ -782,8 +856,12 @@ class MarkovModel:
             stop = min(n, start + chunk_size)
             chunk = {k: v[start:stop] for k, v in draws.items()}
             cache = EvalCache(self.repeated)
+            if not hasattr(local, "workspace"):
+                local.workspace = _Workspace()
+            workspace: _Workspace = local.workspace
+            workspace.new_block()
             return [
-                self._run_chunk(strat, chunk, stop - start, start, keep_cashflows, cache)
+                self._run_chunk(strat, chunk, stop - start, start, keep_cashflows, cache, workspace)
                 for strat in self.strategies
             ]
 
