@@ -131,6 +131,11 @@ class EvalCache:
         self._stored.add(id(value))
         return value
 
+    def holds(self, value: Any) -> bool:
+        """Whether `value` is one of the cache's own values (its identity unique while the
+        cache lives)."""
+        return id(value) in self._stored
+
     def checked(self, value: Any, check: str) -> bool:
         """Whether `value` (a cached array) already passed `check` in this block."""
         return (id(value), check) in self._checked

@@ -24,7 +24,8 @@ Design (why it is fast and lean):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +47,7 @@ from permedhub.hecon.expressions import (
     parse_expression,
     repeated_subtrees,
 )
+from permedhub.hecon.markov_flows import FlowSum
 from permedhub.hecon.parameters import (
     CompiledParameters,
     ParameterEvaluator,
@@ -76,6 +78,45 @@ class _Strategy:
     rewards: list[tuple[int, int, str, Expression]]  # (origin, dest, "cost:<cat>" | "qaly", expr)
     initial: dict[int, Expression]
     initial_costs: dict[str, Expression]
+
+
+class _Workspace:
+    """Buffers one worker reuses from chunk to chunk and strategy to strategy: fresh arrays
+    of these sizes cost page faults on every allocation. Also remembers which cached values
+    the time-varying entry table holds (per slot), so that a strategy sharing them with the
+    previous one of its block does not copy them again."""
+
+    def __init__(self) -> None:
+        self._flat: dict[str, np.ndarray] = {}
+        self._signature: Any = None
+        self._held: dict[int, tuple[np.ndarray, int]] = {}
+
+    def array(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        """An uninitialised C-contiguous array of `shape`, valid until the next request of
+        `name`."""
+        need = int(np.prod(shape))
+        flat = self._flat.get(name)
+        if flat is None or flat.size < need:
+            flat = self._flat[name] = np.empty(max(need, 1))
+            if name == "entry table":
+                self._signature = None
+        return flat[:need].reshape(shape)
+
+    def table(
+        self, shape: tuple[int, ...], signature: Any
+    ) -> tuple[np.ndarray, dict[int, tuple[np.ndarray, int]]]:
+        """The entry table buffer and, when its layout `signature` is the previous call's,
+        what its slots hold (slot -> (cached value, tau)); else an empty record."""
+        table = self.array("entry table", shape)
+        if signature != self._signature:
+            self._signature = signature
+            self._held = {}
+        return table, self._held
+
+    def new_block(self) -> None:
+        """Forget what the entry table holds: a new block has new cached values."""
+        self._signature = None
+        self._held = {}
 
 
 @dataclass
@@ -146,6 +187,7 @@ class MarkovModel:
             self.settings.counting, self.settings.transition_reward_counting, self.settings.cycles
         )
         self.strategies = [self._compile_strategy(n) for n in spec.strategies]
+        self._flow_sums: dict[bytes, FlowSum] = {}
         unstable = frozenset().union(*(s.evaluator.local for s in self.strategies))
         self.repeated = repeated_subtrees(
             (e for s in self.strategies for e in _expressions(s)), unstable
@@ -256,10 +298,18 @@ class MarkovModel:
         return v
 
     def _entry_tables(
-        self, strat: _Strategy, ns: Mapping[str, Any], d: int, draw0: int
+        self,
+        strat: _Strategy,
+        ns: Mapping[str, Any],
+        d: int,
+        draw0: int,
+        workspace: _Workspace | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[int], list[tuple[int, int]]]:
         """Expanded entry values, checked. Returns (const (n_c, d), tv (T, n_tv, d), origins,
-        destinations in constant-then-time-varying order, the order and the entry keys)."""
+        destinations in constant-then-time-varying order, the order and the entry keys).
+        With `workspace` the time-varying table is its reused buffer, valid until the next
+        call: cached values that it holds from the block's previous strategy are not copied
+        again."""
         t_cycles = self.settings.cycles
         # a value shared with an earlier strategy of the block was checked there already
         cache = ns.cache if isinstance(ns, Namespace) else None
@@ -267,6 +317,7 @@ class MarkovModel:
         values: list[np.ndarray] = []
         evaluated: list[tuple[Expression, str, np.ndarray]] = []
         rows: dict[int, list[tuple[int, np.ndarray | None]]] = {}
+        sources: dict[int, tuple[np.ndarray, int]] = {}  # id(column) -> (cached value, tau)
         for o, dst, e in strat.entries:
             for tau in range(int(self.tunnel[o])):
                 rows.setdefault(int(self.offset[o]) + tau, [])
@@ -284,6 +335,8 @@ class MarkovModel:
                 rows[int(self.offset[o]) + tau].append((dst, column))
                 if checked:
                     known_ok.add(id(column))
+                if cache is not None and cache.holds(v):
+                    sources[id(column)] = (v, tau)
             values.append(v)
         # Pass 1: check explicit entries and give every expanded entry a slot, constant
         # (n_c, d) or time-varying (T, n_tv, d); a complement is time-varying when any entry of
@@ -309,7 +362,12 @@ class MarkovModel:
         order = const_pos + tv_pos
         slot = {i: j for j, i in enumerate(const_pos)} | {i: j for j, i in enumerate(tv_pos)}
         const = np.empty((len(const_pos), d))
-        tv = np.empty((t_cycles, len(tv_pos), d))
+        if workspace is None:
+            tv = np.empty((t_cycles, len(tv_pos), d))
+            held: dict[int, tuple[np.ndarray, int]] = {}
+        else:
+            signature = (d, tuple((item[0], item[3], item[4] is None, item[5]) for item in layout))
+            tv, held = workspace.table((t_cycles, len(tv_pos), d), signature)
         # Per row: each explicit value into its slot, added (while still in cache) to the row
         # total, which is summed where the complement goes, if any, and turned into the
         # complement in place; without a complement the row must sum to 1.
@@ -327,7 +385,19 @@ class MarkovModel:
                     continue
                 known.append(entry)
                 if layout[j][5]:
-                    tv[:, slot[j], :] = entry
+                    source = sources.get(id(entry))
+                    before = held.get(slot[j])
+                    if (
+                        source is None
+                        or before is None
+                        or before[0] is not source[0]
+                        or before[1] != source[1]
+                    ):
+                        tv[:, slot[j], :] = entry
+                        if source is not None:
+                            held[slot[j]] = source
+                        else:
+                            held.pop(slot[j], None)
                 else:
                     const[slot[j]] = entry[0]
             if comp:
@@ -362,6 +432,13 @@ class MarkovModel:
             order,
             [(layout[i][1], layout[i][3]) for i in order],
         )
+
+    def _flow_sum(self, destinations: np.ndarray) -> FlowSum:
+        """The entry-to-state sums of an entry layout (found once per layout)."""
+        key = destinations.tobytes()
+        if key not in self._flow_sums:
+            self._flow_sums[key] = FlowSum(destinations, self.n_expanded)
+        return self._flow_sums[key]
 
     def _destination(self, origin: int, tau: int, dest: int) -> int:
         k = int(self.tunnel[dest])
@@ -457,6 +534,7 @@ class MarkovModel:
         draw0: int,
         keep_cash: bool = False,
         cache: EvalCache | None = None,
+        workspace: _Workspace | None = None,
     ) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
         """Run one chunk of `d` draws. Internal layout is (states, draws) so that each cycle
         works on contiguous rows; returns per-draw outcomes, the summed (over draws) expanded
@@ -464,33 +542,35 @@ class MarkovModel:
         st = self.settings
         t_cycles = st.cycles
         ns = strat.evaluator.namespace(sampled, cache)
-        const, tv, origins, dests, _, keys = self._entry_tables(strat, ns, d, draw0)
+        work = workspace or _Workspace()
+        const, tv, origins, dests, _, keys = self._entry_tables(strat, ns, d, draw0, work)
         n_c = const.shape[0]
-        incidence = np.zeros((self.n_expanded, len(origins)))
-        incidence[dests, np.arange(len(origins))] = 1.0
-        incidence_t = _unthreaded(incidence)
         reward_cols, rewarded = self._reward_columns(strat, ns, origins, keys)
 
         m = np.ascontiguousarray(self._initial(strat, ns, d, draw0).T)  # (S_exp, d)
-        trace = np.empty((t_cycles + 1, self.n_expanded, d))
+        trace = work.array("trace", (t_cycles + 1, self.n_expanded, d))
         trace[0] = m
         kinds, reward_matrix = _constant_rewards(reward_cols, len(origins))
         if reward_matrix is not None:  # constant rewards: their per-cycle sums, not the flows
-            events = np.empty((t_cycles, len(kinds), d))
+            events = work.array("events", (t_cycles, len(kinds), d))
             flow_store = None
         else:
-            flow_store = np.empty((t_cycles, len(rewarded), d)) if len(rewarded) else None
-        flows = np.empty((len(origins), d))
+            flow_store = (
+                work.array("flow store", (t_cycles, len(rewarded), d)) if len(rewarded) else None
+            )
+        flows = work.array("flows", (len(origins), d))
         const_flows, tv_flows = flows[:n_c], flows[n_c:]
         const_origins, tv_origins = origins[:n_c], origins[n_c:]
+        flow_sum = self._flow_sum(dests).bind(flows, trace[1:])
         for t in range(t_cycles):
             # flows of every entry = occupancy of its origin x its probability this cycle
-            np.take(m, const_origins, axis=0, out=const_flows)
+            # (mode="clip": with `out`, the default mode="raise" copies through a buffer)
+            np.take(m, const_origins, axis=0, out=const_flows, mode="clip")
             np.multiply(const_flows, const, out=const_flows)
             if tv_flows.shape[0]:
-                np.take(m, tv_origins, axis=0, out=tv_flows)
+                np.take(m, tv_origins, axis=0, out=tv_flows, mode="clip")
                 np.multiply(tv_flows, tv[t], out=tv_flows)
-            np.matmul(incidence_t, flows, out=trace[t + 1])
+            flow_sum(t)
             m = trace[t + 1]
             if flow_store is not None:
                 flow_store[t] = flows[rewarded]
@@ -569,6 +649,7 @@ class MarkovModel:
             return _weigh(op[0], rp) + _weigh(op[1], rc)
 
         summed: dict[tuple[bytes, bytes], np.ndarray] = {}
+        cache = ns.cache if isinstance(ns, Namespace) else None
 
         def point_sums(op: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
             """sum_t op_prev[t] m_{t-1} + op_cur[t] m_t, (S, d): weights of constant values;
@@ -598,18 +679,20 @@ class MarkovModel:
             factor = cycle_factor(rate)
             sums: dict[int, np.ndarray] = {}
             streams: np.ndarray | None = None
+            stacked: list[tuple[int, np.ndarray]] = []  # (state row, (T|1, d|1, 1) values)
             for s, e in exprs.items():
                 v = self._value(strat, e, ns, s, f"{what}[{self.states[s]}]")  # (T|1, d|1, k)
                 if is_cost:
-                    self._check_costs(
-                        strat, v, what, ns.cache if isinstance(ns, Namespace) else None
-                    )
+                    self._check_costs(strat, v, what, cache)
                 o, k = int(self.offset[s]), int(self.tunnel[s])
                 if v.shape[0] == 1 and cash is None:  # constant: weigh the summed points
                     if not sums:
                         sums[0], sums[1] = point_sums(op), point_sums(undisc_op)
                     disc += _contract(v, sums[0][None, o : o + k])
                     undisc += _contract(v, sums[1][None, o : o + k])
+                    continue
+                if k == 1 and factor is not None:  # summed over states by one product below
+                    stacked.append((o, v))
                     continue
                 vt = np.broadcast_to(v, (t_cycles, v.shape[1], k))
                 stream = _counted_stream(vt, trace[:, o : o + k], undisc_op)  # (T, d)
@@ -619,6 +702,9 @@ class MarkovModel:
                     streams += stream
                 if factor is None:  # 'point' discounting: different factors on a cycle's ends
                     disc += _contract_ends(vt, trace, op, o, k)
+            if stacked:
+                stream = _stacked_stream(stacked, trace, undisc_op, cache)
+                streams = stream if streams is None else streams + stream
             if streams is not None:  # the undiscounted values per cycle of all states
                 if cash is not None:
                     cash += streams
@@ -761,6 +847,8 @@ class MarkovModel:
         trace_sums = {s: np.zeros((self.settings.cycles + 1, self.n_expanded)) for s in names}
         cash_parts: dict[str, list[dict[str, np.ndarray]]] = {s: [] for s in names}
 
+        local = threading.local()  # one workspace per worker thread
+
         def run_block(start: int) -> list[tuple[dict[str, np.ndarray], np.ndarray, Any]]:
             """Every strategy on draws start..start+chunk_size. Chunks are outside, strategies
             inside: the strategies of one chunk share an EvalCache, so what no strategy
@@ -768,8 +856,12 @@ class MarkovModel:
             stop = min(n, start + chunk_size)
             chunk = {k: v[start:stop] for k, v in draws.items()}
             cache = EvalCache(self.repeated)
+            if not hasattr(local, "workspace"):
+                local.workspace = _Workspace()
+            workspace: _Workspace = local.workspace
+            workspace.new_block()
             return [
-                self._run_chunk(strat, chunk, stop - start, start, keep_cashflows, cache)
+                self._run_chunk(strat, chunk, stop - start, start, keep_cashflows, cache, workspace)
                 for strat in self.strategies
             ]
 
@@ -869,14 +961,52 @@ def _constant_rewards(
     return kinds, _unthreaded(matrix)
 
 
+def _stacked_stream(
+    values: list[tuple[int, np.ndarray]],
+    trace: np.ndarray,
+    op: tuple[np.ndarray, np.ndarray],
+    cache: EvalCache | None,
+) -> np.ndarray:
+    """The counted stream (see :func:`_counted_stream`) summed over several states without
+    sub-states, from their values (state row, (T|1, d|1, 1)): the values are stacked
+    (T, states, d) and contracted against the trace by one product. Values that the
+    strategies of a block share (cached) are stacked once per block."""
+    values = sorted(values, key=lambda item: item[0])
+    rows = [o for o, _ in values]
+    key = ("stacked state values", tuple(id(v) for _, v in values))
+    shared = cache is not None and all(cache.holds(v) for _, v in values)
+    stack = cache.leaves.get(key) if cache is not None and shared else None
+    if stack is None:
+        t_cycles, d = trace.shape[0] - 1, trace.shape[2]
+        stack = np.empty((t_cycles, len(values), d))
+        for i, (_, v) in enumerate(values):
+            stack[:, i, :] = v[:, :, 0]
+        if cache is not None and shared:
+            stack.flags.writeable = False
+            cache.leaves[key] = cache.hold(stack)
+    contiguous = rows == list(range(rows[0], rows[0] + len(rows)))
+    points = trace[:, rows[0] : rows[-1] + 1] if contiguous else trace[:, rows]
+    return _counted_stream(stack, points, op, _per_cycle_stacked)
+
+
+def _per_cycle_stacked(v: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """sum_i v[t, i, :] * w[t, i, :] per cycle and draw; v and w are (T, n, d)."""
+    return np.einsum("tid,tid->td", v, w)
+
+
 def _counted_stream(
-    v: np.ndarray, points: np.ndarray, op: tuple[np.ndarray, np.ndarray]
+    v: np.ndarray,
+    points: np.ndarray,
+    op: tuple[np.ndarray, np.ndarray],
+    per_cycle: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> np.ndarray:
     """Per cycle t and draw: sum_k v[t, :, k] * (op_prev[t] m_{t-1} + op_cur[t] m_t), from
     v (T, d|1, k) and the trace points (T+1, k, d) of the sub-states. The counted occupancy
-    is not built: the weights are applied to the few cycles where they are not 1 / 0."""
+    is not built: the weights are applied to the few cycles where they are not 1 / 0.
+    `per_cycle` replaces :func:`_per_cycle` for other layouts of `v`."""
     prev, cur = op
-    out = _per_cycle(v, points[1:]) if cur.any() else np.zeros((v.shape[0], points.shape[2]))
+    per_cycle = per_cycle or _per_cycle
+    out = per_cycle(v, points[1:]) if cur.any() else np.zeros((v.shape[0], points.shape[2]))
     scaled = np.flatnonzero(cur != 1)
     if scaled.size == cur.size:
         out *= cur[:, None]
@@ -884,7 +1014,7 @@ def _counted_stream(
         out[scaled] *= cur[scaled, None]
     rows = np.flatnonzero(prev)
     if rows.size:
-        out[rows] += prev[rows, None] * _per_cycle(v[rows], points[:-1][rows])
+        out[rows] += prev[rows, None] * per_cycle(v[rows], points[:-1][rows])
     return out
 
 
