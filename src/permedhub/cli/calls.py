@@ -21,6 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from permedhub.calls.errors import CallDocumentError, CallInputError
+from permedhub.cli.errors import fail
 from permedhub.cli.lazy import lazy_module
 
 if TYPE_CHECKING:
@@ -37,16 +38,10 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 _out = Console()
-_err = Console(stderr=True, soft_wrap=True)
 
 CallFile = Annotated[Path, typer.Argument(help="the call document (YAML or JSON)")]
 ProposalsFile = Annotated[Path, typer.Argument(help="the proposals (YAML or JSON)")]
 AsJson = Annotated[bool, typer.Option("--json", help="machine-readable output only")]
-
-
-def _fail(message: str) -> typer.Exit:
-    _err.print(f"[red]error:[/red] {escape(message)}", highlight=False, markup=True)
-    return typer.Exit(code=2)
 
 
 def _emit_json(payload: Any) -> None:
@@ -62,7 +57,7 @@ def _load(call_file: Path, proposals_file: Path | None = None) -> tuple[Any, Any
             else calls_documents.load_proposals(proposals_file, call)
         )  # fmt: skip
     except (CallDocumentError, CallInputError) as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     return call, proposals
 
 
@@ -112,13 +107,11 @@ def _amount(option: str, text: str | None) -> Decimal | None:
     try:
         value = Decimal(text.strip())
     except InvalidOperation:
-        raise _fail(
+        raise fail(
             f"{option} = {text!r} is invalid: expected an amount in EUR such as 500000"
         ) from None
     if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
-        raise _fail(
-            f"{option} = {text!r} is invalid: expected an amount in EUR >= 0, cents at most"
-        )
+        raise fail(f"{option} = {text!r} is invalid: expected an amount in EUR >= 0, cents at most")
     return value
 
 
@@ -140,7 +133,7 @@ def decide(
     try:
         result = calls_decision.decide(call, proposals, top_up_eur=amount, next_k=next_k)
     except CallInputError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     if as_json:
         _emit_json({"call": call.id, **result.to_dict()})
         return

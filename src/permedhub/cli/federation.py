@@ -14,15 +14,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from permedhub.cli.errors import fail
+
 app = typer.Typer(help="Federated feasibility counts over regional OMOP nodes.",
                   no_args_is_help=True)  # fmt: skip
 _err = Console(stderr=True, soft_wrap=True)
 _out = Console()
-
-
-def _fail(message: str) -> typer.Exit:
-    _err.print(f"[red]error:[/] {message}", markup=False, highlight=False)
-    return typer.Exit(2)
 
 
 @app.command("query")
@@ -39,7 +36,7 @@ def query(
     try:
         cohort = parse_cohort(cohort_file.read_bytes())
     except OSError as exc:
-        raise _fail(f"cohort file {cohort_file}: {exc}") from None
+        raise fail(f"cohort file {cohort_file}: {exc}") from None
     except CohortError as exc:
         for problem in exc.problems:
             _err.print(f"error: {cohort_file}: {problem}", markup=False, highlight=False)
@@ -47,7 +44,7 @@ def query(
     try:
         nodes = load_nodes(nodes_file)
     except NodesFileError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     result = query_nodes(cohort, nodes)
     data = result.as_dict()
     if out is not None:
@@ -88,7 +85,7 @@ def synth(
         synthetic = generate(region_spec(region, persons, seed))
         write_tables(data, synthetic.tables)
     except Exception as exc:
-        raise _fail(f"--data {data!r}: {exc}") from None
+        raise fail(f"--data {data!r}: {exc}") from None
     if as_json:
         typer.echo(json.dumps(synthetic.planted))
     else:

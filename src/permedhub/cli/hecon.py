@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from permedhub.cli import hecon_analysis
+from permedhub.cli.errors import fail
 from permedhub.cli.lazy import lazy_module
 from permedhub.hecon.errors import HeconError
 
@@ -137,7 +138,7 @@ def run(
         if out is not None:
             out.write_text(report.render_report(result), encoding="utf-8")
     except (HeconError, ValueError, OSError) as exc:
-        raise hecon_analysis.fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     if as_json:
         sys.stdout.write(json.dumps(hecon_run.to_json(result), indent=2) + "\n")
         return
@@ -191,7 +192,7 @@ def tornado(
                 encoding="utf-8",
             )
     except (HeconError, ValueError, OSError) as exc:
-        raise hecon_analysis.fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     if as_json:
         payload = {"base_inmb": base, "wtp": wtp, "rows": hecon_run.records(table)}
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
@@ -228,7 +229,7 @@ def threshold(
             markov.MarkovModel(spec), parameter, (low, high), intervention, comparator, wtp
         )
     except (HeconError, ValueError, OSError) as exc:
-        raise hecon_analysis.fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     if as_json:
         payload = {
             "parameter": parameter,
@@ -303,7 +304,7 @@ def payment_cmd(
         before = payment.payment_profile(spec, strategy, category, psa, seed)
         after = payment.payment_profile(changed, strategy, category, psa, seed)
     except (HeconError, ValueError, OSError) as exc:
-        raise hecon_analysis.fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
 
     def summary(p: payment.PaymentProfile) -> dict[str, float]:
         return {
@@ -377,11 +378,11 @@ def budget(
         path = _model_path(document, budget_spec.budget_examples())
         spec = budget_spec.load_budget_document(path)
     except (HeconError, OSError) as exc:
-        raise hecon_analysis.fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     try:
         result = budget_spec.run_budget(spec)
     except ValueError as exc:
-        raise hecon_analysis.fail(f"budget file {path}: {exc}") from exc
+        raise fail(f"budget file {path}: {exc}") from exc
     if as_json:
         payload = {"file": str(path), **budget_spec.budget_json(result)}
         sys.stdout.write(json.dumps(payload, indent=2, allow_nan=False) + "\n")

@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from permedhub.cli.errors import fail
 from permedhub.cli.lazy import lazy_module
 from permedhub.hecon.errors import HeconError, read_input_file, validation_problems
 
@@ -48,7 +48,6 @@ COST_PREFIX = "cost_"
 EFFECT_PREFIX = "effect_"
 
 _out = Console()
-_err = Console(stderr=True)
 
 
 class Metamodel(StrEnum):
@@ -58,13 +57,6 @@ class Metamodel(StrEnum):
 
 class CsvInputError(ValueError):
     """A CSV file does not have the expected layout (names the file, column and row)."""
-
-
-def fail(message: str) -> typer.Exit:
-    """Print `message` as an error on stderr (unwrapped, so it can be grepped) and return
-    the exit (code 2) to raise."""
-    _err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
-    return typer.Exit(code=2)
 
 
 def _emit_json(payload: Any) -> None:

@@ -12,15 +12,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from permedhub.cli.errors import fail
+
 app = typer.Typer(help="A federated-feasibility node next to a region's OMOP data.",
                   no_args_is_help=True)  # fmt: skip
 _err = Console(stderr=True, soft_wrap=True)
 _out = Console()
-
-
-def _fail(message: str) -> typer.Exit:
-    _err.print(f"[red]error:[/] {message}", markup=True, highlight=False)
-    return typer.Exit(2)
 
 
 @app.command("serve")
@@ -52,7 +49,7 @@ def serve(
     from permedhub.federation.store import StoreError
 
     if (certfile is None) != (keyfile is None):
-        raise _fail("--certfile and --keyfile go together")
+        raise fail("--certfile and --keyfile go together")
     try:
         config = NodeConfig(
             name=name, data_url=data, state_dir=state, credentials=load_credentials(credentials),
@@ -61,7 +58,7 @@ def serve(
         )  # fmt: skip
         node_app = create_node_app(config)
     except (ValueError, StoreError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     uvicorn.run(node_app, host=host, port=port, log_level="warning",
                 ssl_certfile=str(certfile) if certfile else None,
                 ssl_keyfile=str(keyfile) if keyfile else None)  # fmt: skip
@@ -101,7 +98,7 @@ def approve(
     try:
         decide(NodeState(state / "node-state.sqlite"), query_id, not reject, operator)
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     _err.print(f"{'rejected' if reject else 'approved'} {query_id}")
 
 

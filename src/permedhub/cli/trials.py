@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from permedhub.cli.errors import fail
 from permedhub.trials.errors import MissingInput, TrialInputError, require
 
 if TYPE_CHECKING:
@@ -87,19 +88,14 @@ _OPTION_NAMES = {
 }
 
 
-def _fail(message: str) -> typer.Exit:
-    _err.print(f"[red]error:[/red] {escape(message)}", highlight=False, markup=True)
-    return typer.Exit(code=2)
-
-
 def _run(call: Callable[[], T]) -> T:
     """Call the library; turn a TrialInputError into an error naming the CLI option."""
     try:
         return call()
     except MissingInput as error:
-        raise _fail(f"{_option_of(error.field)} is required for {error.needed_for}") from None
+        raise fail(f"{_option_of(error.field)} is required for {error.needed_for}") from None
     except TrialInputError as error:
-        raise _fail(
+        raise fail(
             f"{_option_of(error.field)} = {error.value!r} is invalid: expected {error.expected}"
         ) from None
 
@@ -123,7 +119,7 @@ def _floats(option: str, text: str | None) -> list[float] | None:
     try:
         return [float(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise _fail(f"{option} = {text!r} is invalid: expected comma-separated numbers") from None
+        raise fail(f"{option} = {text!r} is invalid: expected comma-separated numbers") from None
 
 
 def _flags(option: str, text: str | None) -> list[bool] | None:
@@ -132,7 +128,7 @@ def _flags(option: str, text: str | None) -> list[bool] | None:
     mapping = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
     parts = [part.strip().lower() for part in text.split(",") if part.strip()]
     if not parts or any(part not in mapping for part in parts):
-        raise _fail(f"{option} = {text!r} is invalid: expected comma-separated 1/0 flags")
+        raise fail(f"{option} = {text!r} is invalid: expected comma-separated 1/0 flags")
     return [mapping[part] for part in parts]
 
 
@@ -234,7 +230,7 @@ def gsd_command(
         try:
             out.write_text(design.to_html(), encoding="utf-8")
         except OSError as error:
-            raise _fail(
+            raise fail(
                 f"--out = {str(out)!r} is invalid: expected a writable path ({error})"
             ) from None
     if as_json:
@@ -386,11 +382,11 @@ def sample_size_command(
         _out.print(table)
         return
     if variance not in ("pooled", "unpooled"):
-        raise _fail(f"--variance = {variance!r} is invalid: expected pooled or unpooled")
+        raise fail(f"--variance = {variance!r} is invalid: expected pooled or unpooled")
     allowed = ("schoenfeld", "freedman") if survival else ("normal", "t")
     chosen = method or allowed[0 if survival else 1]
     if endpoint is not Endpoint.binary and chosen not in allowed:
-        raise _fail(f"--method = {chosen!r} is invalid: expected {' or '.join(allowed)}")
+        raise fail(f"--method = {chosen!r} is invalid: expected {' or '.join(allowed)}")
     control_hazard = None
     if hazard_rates is not None:
         rates = _floats("--hazard-rates", hazard_rates) or []
@@ -472,10 +468,10 @@ def gsd_size_command(
         )
     )  # fmt: skip
     if variance not in ("pooled", "unpooled"):
-        raise _fail(f"--variance = {variance!r} is invalid: expected pooled or unpooled")
+        raise fail(f"--variance = {variance!r} is invalid: expected pooled or unpooled")
     chosen = method or "schoenfeld"
     if endpoint is Endpoint.survival and chosen not in ("schoenfeld", "freedman"):
-        raise _fail(f"--method = {chosen!r} is invalid: expected schoenfeld or freedman")
+        raise fail(f"--method = {chosen!r} is invalid: expected schoenfeld or freedman")
     # the normal approximation for a continuous endpoint, as the inflation factor assumes
     base = _run(
         lambda: fixed.sample_size(

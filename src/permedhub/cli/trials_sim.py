@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from permedhub.cli.errors import fail
 from permedhub.trials.errors import TrialInputError
 from permedhub.trials.examples import example_names, example_path
 
@@ -26,11 +27,6 @@ if TYPE_CHECKING:
 
 _out = Console()
 _err = Console(stderr=True, soft_wrap=True)
-
-
-def _fail(message: str) -> typer.Exit:
-    _err.print(f"[red]error:[/red] {message}", highlight=False)
-    return typer.Exit(code=2)
 
 
 def _render_table(report: SimulationReport) -> None:
@@ -85,10 +81,10 @@ def simulate(
                 scheduler=scheduler,
             )  # fmt: skip
     except TrialInputError as error:
-        raise _fail(str(error)) from error
+        raise fail(str(error)) from error
     except ValidationError as error:
         details = "; ".join(design_problems(error))
-        raise _fail(f"invalid design document {design}: {details}") from error
+        raise fail(f"invalid design document {design}: {details}") from error
     if out is not None:
         write_html(report, out)
     if json_output:
@@ -115,7 +111,7 @@ def examples(
             return
         text = example_path(name).read_text(encoding="utf-8")
     except TrialInputError as error:
-        raise _fail(str(error)) from error
+        raise fail(str(error)) from error
     if json_output:
         sys.stdout.write(json.dumps({"name": name, "yaml": text}) + "\n")
     else:
