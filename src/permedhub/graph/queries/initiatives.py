@@ -210,32 +210,23 @@ def projects_of_calls(session: Session, call_ids: list[str]) -> list[ProjectView
 def _links_of(session: Session, initiative_id: str) -> list[LinkView]:
     other = aliased(Initiative)
     views: list[LinkView] = []
-    for link, label, name in session.execute(
-        select(Link, other.acronym, other.name)
-        .join(other, other.id == Link.to_id)
-        .where(Link.from_id == initiative_id)
+    for direction, here, there in (
+        ("outgoing", Link.from_id, Link.to_id),
+        ("incoming", Link.to_id, Link.from_id),
     ):
-        views.append(
+        rows = session.execute(
+            select(Link, there, other.acronym, other.name)
+            .join(other, other.id == there)
+            .where(here == initiative_id)
+        )
+        views += [
             LinkView(
-                direction="outgoing",
+                direction=direction,
                 kind=link.kind,
-                initiative_id=link.to_id,
+                initiative_id=other_id,
                 initiative_label=label or name,
                 **marks(link),
             )
-        )
-    for link, label, name in session.execute(
-        select(Link, other.acronym, other.name)
-        .join(other, other.id == Link.from_id)
-        .where(Link.to_id == initiative_id)
-    ):
-        views.append(
-            LinkView(
-                direction="incoming",
-                kind=link.kind,
-                initiative_id=link.from_id,
-                initiative_label=label or name,
-                **marks(link),
-            )
-        )
+            for link, other_id, label, name in rows
+        ]
     return views
