@@ -35,3 +35,12 @@ def trusted_proxies() -> list[str]:
     the address the login limiter counts against by sending the header itself."""
     configured = os.environ.get(TRUSTED_PROXIES_ENV, "")
     return [part.strip() for part in configured.split(",") if part.strip()]
+
+
+FEDERATION_NODES_ENV = "PERMEDHUB_FEDERATION_NODES"
+
+
+def federation_nodes_file() -> str | None:
+    """The nodes file the portal's feasibility page asks (`PERMEDHUB_FEDERATION_NODES`), or
+    None when the portal is registered with no node."""
+    return os.environ.get(FEDERATION_NODES_ENV) or None

@@ -81,7 +81,7 @@ def current_user(request: Request) -> UserView | None:
 
 class NotAuthenticated(HTTPException):
     def __init__(self) -> None:
-        super().__init__(status_code=401, detail="Log in to use the curator area.")
+        super().__init__(status_code=401, detail="Log in to use this page.")
 
 
 def require_role(role: str) -> Callable[[Request], UserView]:

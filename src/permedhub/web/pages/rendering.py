@@ -97,7 +97,7 @@ def json_script(data: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-PRIVATE_PREFIXES = ("/curate", "/login", "/logout")
+PRIVATE_PREFIXES = ("/curate", "/login", "/logout", "/federation")
 
 
 class SecurityHeaders(BaseHTTPMiddleware):
