@@ -299,20 +299,29 @@ def _min_eu_associated(context: Context, rule: EuAssociatedRule) -> pd.DataFrame
     """Distinct EU member states / associated countries among the eligible partners."""
     members = eu_or_associated(rule.programme)
     partners = context.partners
-    inside = partners[partners["eligible"] & partners["country"].isin(members)]
-    found = inside.groupby("proposal")["country"].agg(lambda c: sorted(set(c)))
-    lists = [found.get(i, []) for i in range(len(context.proposal_ids))]
-    hit = [i for i, countries in enumerate(lists) if len(countries) < rule.countries]
+    inside = partners.loc[
+        partners["eligible"] & partners["country"].isin(members), ["proposal", "country"]
+    ].drop_duplicates()
+    count = (
+        inside.groupby("proposal").size().reindex(range(len(context.proposal_ids)), fill_value=0)
+    )
+    hit = count.index[count < rule.countries].tolist()
+    # The countries found, for the messages of the proposals that break the rule only.
+    found: dict[int, list[str]] = {i: [] for i in hit}
+    for i, country in (
+        inside[inside["proposal"].isin(hit)].sort_values("country").itertuples(index=False)
+    ):
+        found[i].append(country)
     what = describe(rule.programme)
     texts = [
-        f"eligible partners from {len(lists[i])} different {what} "
-        f"({', '.join(lists[i]) or 'none'}), at least {rule.countries} needed: add eligible "
-        f"partners from {rule.countries - len(lists[i])} more {what} (another country each)"
+        f"eligible partners from {len(found[i])} different {what} "
+        f"({', '.join(found[i]) or 'none'}), at least {rule.countries} needed: add eligible "
+        f"partners from {rule.countries - len(found[i])} more {what} (another country each)"
         for i in hit
     ]
     return _rows(
         context.proposal_ids[hit], pd.NA, None, "consortium.min_eu_associated_countries",
-        [len(lists[i]) for i in hit], rule.countries, texts,
+        [len(found[i]) for i in hit], rule.countries, texts,
     )  # fmt: skip
 
 
