@@ -80,7 +80,10 @@ FACTS: dict[str, dict[str, Any]] = {
         "deadlines": ["2019-03-07T17:00+01:00", "2019-06-17T17:00+02:00"],
         "secretariat": "anr", "budget": 30_000_000, "funders_count": 31,
         "consortium": {"min_eligible_partners": 3, "min_countries": 3, "max_partners": 6,
-                       "max_per_country": 2, "max_own_funded": 1},
+                       "max_per_country": 2, "max_own_funded": 1,
+                       "modules_one_of_each": [
+                           ["module-1a", "module-1b", "module-2a", "module-2b"],
+                           ["module-3a", "module-3b"]]},
     },
     "erapermed-jtc2020": {
         "deadlines": ["2020-03-05T17:00+01:00", "2020-06-15T17:00+02:00"],
@@ -152,6 +155,9 @@ def test_national_rules_only_where_a_call_text_states_them(calls: dict[str, Call
                                         {"eligible_kinds": ["university", "research-institute"]}),
         ("erapermed-jtc2018", "mizs"): (Decimal(420_000),
                                         {"max_request_per_project_eur": Decimal(210_000)}),
+        ("erapermed-jtc2020", "smwk"): (Decimal(2_000_000),
+                                        {"eligible_kinds": ["university", "research-institute"]}),
+        ("erapermed-jtc2022", "tuscreg"): (Decimal(300_000), {}),
     }  # fmt: skip
     jtc2018 = calls["erapermed-jtc2018"]
     doubts = {f.organisation: f.uncertain for f in jtc2018.funders}
