@@ -157,12 +157,19 @@ def test_national_rules_only_where_a_call_text_states_them(calls: dict[str, Call
                                         {"max_request_per_project_eur": Decimal(210_000)}),
         ("erapermed-jtc2020", "smwk"): (Decimal(2_000_000),
                                         {"eligible_kinds": ["university", "research-institute"]}),
+        ("erapermed-jtc2020", "vr"): (None, {"max_request_per_project_eur": Decimal(450_000)}),
         ("erapermed-jtc2022", "tuscreg"): (Decimal(300_000), {}),
     }  # fmt: skip
     jtc2018 = calls["erapermed-jtc2018"]
     doubts = {f.organisation: f.uncertain for f in jtc2018.funders}
     assert "rules.eligible_kinds" in doubts["smwk"]  # hospitals are not named either way
     assert "minimum" in doubts["mizs"]["rules.max_request_per_project_eur"]
+    # Limits in another currency are said, not converted.
+    for call_id, funder in (("erapermed-jtc2019", "vr"), ("erapermed-jtc2022", "vinnova")):
+        entry = next(f for f in calls[call_id].funders if f.organisation == funder)
+        assert "SEK" in entry.uncertain["rules"] and not entry.rules.model_dump(
+            exclude_defaults=True
+        )
 
 
 @pytest.mark.parametrize("call_id", CALL_IDS)
