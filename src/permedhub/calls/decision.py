@@ -189,6 +189,14 @@ def decide(
     `eligibility`: the report of `check(call, proposals)` when the caller has it already."""
     if next_k < 0:
         raise CallInputError("next_k", next_k, "a whole number >= 0")
+    unknown = [i for i, funder in enumerate(call.funders) if funder.budget_eur is None]
+    if unknown:
+        names = ", ".join(call.funders[i].organisation for i in unknown)
+        raise CallInputError(
+            f"funders[{unknown[0]}].budget_eur", None,
+            f"a national budget in EUR for every funder; the call document leaves the budget "
+            f"of {names} unknown",
+        )  # fmt: skip
     mode: FundingMode = call.funding.mode
     top_up = cents(call.funding.top_up_eur) if mode != "virtual" else 0
     if top_up_eur is not None:

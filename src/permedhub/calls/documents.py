@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import types
 import typing
+from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,6 +28,12 @@ from permedhub.trials.errors import TrialInputError
 ModelT = TypeVar("ModelT", bound=BaseModel)
 Location = tuple[str | int, ...]
 MAX_PROBLEMS = 20
+
+
+def seeded_call_files() -> list[Path]:
+    """The package's real call documents (calls/seed/*.yaml: the ERA PerMed calls), by name."""
+    folder = Path(str(resources.files("permedhub.calls") / "seed"))
+    return sorted(folder.glob("*.yaml"))
 
 
 def load_call(path: str | Path) -> Call:

@@ -21,7 +21,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from permedhub.calls.model import Call, ConsortiumRules, FunderRules, ProposalSet
+from permedhub.calls.countries import describe, eu_or_associated
+from permedhub.calls.model import (
+    Call,
+    ConsortiumRules,
+    EuAssociatedRule,
+    FunderRules,
+    ProposalSet,
+)
 from permedhub.calls.tables import funders_frame, partners_frame, records, show_eur
 
 BROKEN_COLUMNS = ["proposal_id", "partner", "organisation", "rule", "value", "limit", "message"]
@@ -267,6 +274,54 @@ def _modules_one_of(context: Context, choices: list[str]) -> pd.DataFrame:
         context.proposal_ids[hit], pd.NA, None, "consortium.modules_one_of", "none",
         ", ".join(choices),
         f"addresses none of the modules {', '.join(choices)}: name at least one of them",
+    )  # fmt: skip
+
+
+@_rule(CONSORTIUM_RULES, "modules_one_of_each")
+def _modules_one_of_each(context: Context, groups: list[list[str]]) -> pd.DataFrame:
+    """One row per group of modules a proposal addresses none of."""
+    hits = [
+        (i, group)
+        for i, modules in enumerate(context.modules)
+        for group in groups
+        if not modules & set(group)
+    ]
+    return _rows(
+        context.proposal_ids[[i for i, _ in hits]], pd.NA, None, "consortium.modules_one_of_each",
+        "none", [", ".join(g) for _, g in hits],
+        [f"addresses none of the modules {', '.join(g)}: name at least one of them (the call "
+         "asks for one module of each group)" for _, g in hits],
+    )  # fmt: skip
+
+
+@_rule(CONSORTIUM_RULES, "min_eu_associated_countries")
+def _min_eu_associated(context: Context, rule: EuAssociatedRule) -> pd.DataFrame:
+    """Distinct EU member states / associated countries among the eligible partners."""
+    members = eu_or_associated(rule.programme)
+    partners = context.partners
+    inside = partners.loc[
+        partners["eligible"] & partners["country"].isin(members), ["proposal", "country"]
+    ].drop_duplicates()
+    count = (
+        inside.groupby("proposal").size().reindex(range(len(context.proposal_ids)), fill_value=0)
+    )
+    hit = count.index[count < rule.countries].tolist()
+    # The countries found, for the messages of the proposals that break the rule only.
+    found: dict[int, list[str]] = {i: [] for i in hit}
+    for i, country in (
+        inside[inside["proposal"].isin(hit)].sort_values("country").itertuples(index=False)
+    ):
+        found[i].append(country)
+    what = describe(rule.programme)
+    texts = [
+        f"eligible partners from {len(found[i])} different {what} "
+        f"({', '.join(found[i]) or 'none'}), at least {rule.countries} needed: add eligible "
+        f"partners from {rule.countries - len(found[i])} more {what} (another country each)"
+        for i in hit
+    ]
+    return _rows(
+        context.proposal_ids[hit], pd.NA, None, "consortium.min_eu_associated_countries",
+        [len(found[i]) for i in hit], rule.countries, texts,
     )  # fmt: skip
 
 

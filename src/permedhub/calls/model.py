@@ -29,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from permedhub.calls.countries import Programme
 from permedhub.calls.errors import CallInputError
 from permedhub.graph.geography import known_codes, normalise_country_code
 from permedhub.graph.schemas import ID_PATTERN, OrganisationKind
@@ -71,10 +72,30 @@ def _country(value: Any) -> str:
 CountryCode = Annotated[str, BeforeValidator(_country)]
 Slug = Annotated[str, Field(pattern=ID_PATTERN.pattern, min_length=1, max_length=120)]
 Name = Annotated[str, Field(min_length=1, max_length=300)]
+Citation = Annotated[str, Field(min_length=1, max_length=2000)]
+# Marks on a document's values, keyed by the field's path from where the mark sits
+# ("deadline", "rules.max_request_per_partner_eur", "stages[1].deadline").
+FieldPath = Annotated[str, Field(pattern=r"^[a-z_]+(\[\d+\])?(\.[a-z_]+(\[\d+\])?)*$")]
+Sources = dict[FieldPath, Citation]
+Doubts = dict[FieldPath, Annotated[str, Field(min_length=1)]]
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _marks_name_fields(model: BaseModel, *marks: str) -> None:
+    """Every key of the `sources`/`uncertain` mappings starts with a field of `model`."""
+    fields = set(type(model).model_fields) - {"source", *marks}
+    for mark in marks:
+        for path in getattr(model, mark):
+            head = path.split(".")[0].split("[")[0]
+            if head not in fields:
+                raise CallInputError(
+                    f"{mark}.{path}",
+                    path,
+                    f"a path starting with a field: {', '.join(sorted(fields))}",
+                )
 
 
 # ---------------------------------------------------------------- the call
@@ -84,6 +105,9 @@ class Stage(Strict):
     name: Name
     deadline: AwareDatetime = Field(description="time-zone aware, e.g. 2026-03-05T14:00:00+01:00")
     opens: AwareDatetime | None = None
+    as_written: str | None = Field(
+        None, description="the deadline as the call text writes it, e.g. '17:00 (CET)'"
+    )
 
     @model_validator(mode="after")
     def _opens_before_deadline(self) -> Stage:
@@ -116,8 +140,29 @@ class Funder(Strict):
     organisation: Slug = Field(description="the funder's organisation id in the graph")
     name: Name | None = None
     country: CountryCode
-    budget_eur: Eur
+    budget_eur: Eur | None = Field(
+        None, description="the national budget; absent: not stated (a decision then refuses)"
+    )
     rules: FunderRules = Field(default_factory=FunderRules)
+    source: Citation | None = Field(None, description="the page this funder's entry is read on")
+    sources: Sources = Field(default_factory=dict, description="field -> page, where they differ")
+    uncertain: Doubts = Field(default_factory=dict, description="field -> the doubt")
+
+    @model_validator(mode="after")
+    def _marks(self) -> Funder:
+        _marks_name_fields(self, "sources", "uncertain")
+        return self
+
+
+class EuAssociatedRule(Strict):
+    """At least `countries` eligible partners from that many different EU member states or
+    countries associated to `programme` (the lists in `permedhub.calls.countries`)."""
+
+    countries: PositiveInt
+    programme: Programme = Field(
+        description="whose associated countries count: h2020 (ERA-NETs such as ERA PerMed) or "
+        "horizon-europe"
+    )
 
 
 class ConsortiumRules(Strict):
@@ -138,12 +183,24 @@ class ConsortiumRules(Strict):
     modules_one_of: list[Slug] = Field(
         default_factory=list, description="a proposal must address at least one of these"
     )
+    modules_one_of_each: list[Annotated[list[Slug], Field(min_length=1)]] = Field(
+        default_factory=list,
+        description="groups of modules: a proposal must address at least one module of each "
+        "group (e.g. one of research area 3 and one of research area 1 or 2)",
+    )
+    min_eu_associated_countries: EuAssociatedRule | None = None
 
     @model_validator(mode="after")
     def _bounds_consistent(self) -> ConsortiumRules:
         low, high = self.min_eligible_partners, self.max_partners
         if low is not None and high is not None and low > high:
             raise CallInputError("min_eligible_partners", low, f"at most max_partners ({high})")
+        eu = self.min_eu_associated_countries
+        if eu is not None and high is not None and eu.countries > high:
+            raise CallInputError(
+                "min_eu_associated_countries.countries", eu.countries,
+                f"at most max_partners ({high})",
+            )  # fmt: skip
         return self
 
 
@@ -219,6 +276,19 @@ class Call(Strict):
     title: Name
     synthetic: bool = Field(False, description="true for invented example or benchmark calls")
     source: str | None = None
+    secretariat: Slug | None = Field(
+        None, description="the organisation (graph id) hosting the joint call secretariat"
+    )
+    budget_eur: Eur | None = Field(None, description="the call's announced total budget")
+    funders_count: PositiveInt | None = Field(
+        None, description="how many funding organisations the call text says take part (the "
+        "`funders` listed may be fewer: those the sources name)",
+    )  # fmt: skip
+    sources: Sources = Field(default_factory=dict, description="field -> page, where they differ")
+    uncertain: Doubts = Field(default_factory=dict, description="field -> the doubt")
+    notes: list[str] = Field(
+        default_factory=list, description="what the sources say that no field holds"
+    )
     modules: list[Module] = Field(default_factory=list)
     stages: list[Stage] = Field(min_length=1)
     funders: list[Funder] = Field(min_length=1)
@@ -228,6 +298,7 @@ class Call(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Call:
+        _marks_name_fields(self, "sources", "uncertain")
         for i, (a, b) in enumerate(itertools.pairwise(self.stages)):
             if b.deadline <= a.deadline:
                 raise CallInputError(
@@ -245,13 +316,21 @@ class Call(Strict):
             seen.add(funder.organisation)
         module_ids = {m.id for m in self.modules}
         if module_ids:
-            for field in ("required_modules", "modules_one_of"):
-                for i, name in enumerate(getattr(self.consortium, field)):
-                    if name not in module_ids:
-                        raise CallInputError(
-                            f"consortium.{field}[{i}]", name,
-                            f"one of the call's modules: {', '.join(sorted(module_ids))}",
-                        )  # fmt: skip
+            named = [
+                (f"{field}[{i}]", name)
+                for field in ("required_modules", "modules_one_of")
+                for i, name in enumerate(getattr(self.consortium, field))
+            ] + [
+                (f"modules_one_of_each[{i}][{j}]", name)
+                for i, group in enumerate(self.consortium.modules_one_of_each)
+                for j, name in enumerate(group)
+            ]
+            for path, name in named:
+                if name not in module_ids:
+                    raise CallInputError(
+                        f"consortium.{path}", name,
+                        f"one of the call's modules: {', '.join(sorted(module_ids))}",
+                    )  # fmt: skip
         return self
 
     def funder_ids(self) -> list[str]:

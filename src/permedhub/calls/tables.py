@@ -64,8 +64,9 @@ def partners_frame(proposals: ProposalSet) -> pd.DataFrame:
 
 
 def funders_frame(call: Call) -> pd.DataFrame:
-    """One row per funder, indexed by organisation id: country, budget (cents) and the
-    national rules (limits in cents, NaN when absent)."""
+    """One row per funder, indexed by organisation id: country, budget (cents, NaN when the
+    call document does not state it) and the national rules (limits in cents, NaN when
+    absent)."""
     rows = []
     for funder in call.funders:
         rules = funder.rules
@@ -73,7 +74,7 @@ def funders_frame(call: Call) -> pd.DataFrame:
             "funder": funder.organisation,
             "name": funder.name or funder.organisation,
             "country": country_of(funder.country),
-            "budget": cents(funder.budget_eur),
+            "budget": np.nan if funder.budget_eur is None else cents(funder.budget_eur),
             "eligible_kinds": None if rules.eligible_kinds is None else tuple(rules.eligible_kinds),
             "max_per_partner": np.nan if rules.max_request_per_partner_eur is None
             else cents(rules.max_request_per_partner_eur),

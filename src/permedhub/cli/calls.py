@@ -69,6 +69,8 @@ def show(call_file: CallFile, as_json: AsJson = False) -> None:
         _emit_json(call.model_dump(mode="json"))
         return
     _out.print(f"[bold]{escape(call.title)}[/bold] ({call.id}), funding: {call.funding.mode}")
+    total = "unknown" if call.budget_eur is None else f"{call.budget_eur:,.0f} EUR"
+    _out.print(f"secretariat: {call.secretariat or 'unknown'}, budget: {total}")
     stages = Table("stage", "deadline")
     for stage in call.stages:
         stages.add_row(escape(stage.name), stage.deadline.isoformat())
@@ -76,7 +78,8 @@ def show(call_file: CallFile, as_json: AsJson = False) -> None:
     funders = Table("funder", "country", "budget (EUR)", "rules")
     for funder in call.funders:
         rules = funder.rules.model_dump(exclude_defaults=True, mode="json")
-        funders.add_row(funder.organisation, funder.country, f"{funder.budget_eur:,.2f}",
+        budget = "unknown" if funder.budget_eur is None else f"{funder.budget_eur:,.2f}"
+        funders.add_row(funder.organisation, funder.country, budget,
                         escape(json.dumps(rules)))  # fmt: skip
     _out.print(funders)
     _out.print("consortium rules: " + escape(json.dumps(
