@@ -17,3 +17,13 @@ def expected(error: Mapping[str, Any]) -> str:
     for prefix in _PREFIXES:
         message = message.removeprefix(prefix)
     return message
+
+
+class InputError(ValueError):
+    """One input a service refuses: "<field> = <value> is invalid: expected <expected>"."""
+
+    def __init__(self, field: str, value: Any, expected: str) -> None:
+        self.field = field
+        self.value = value
+        self.expected = expected
+        super().__init__(f"{field} = {value!r} is invalid: expected {expected}")

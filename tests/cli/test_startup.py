@@ -54,6 +54,8 @@ def probe(*args: str) -> dict[str, object]:
         ["federation", "query", "--help"],
         ["node", "--help"],
         ["node", "serve", "--help"],
+        ["match", "--help"],
+        ["match", "group", "--help"],
     ],
 )
 def test_help_imports_no_heavy_package(args: list[str]) -> None:

@@ -9,15 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from permedhub.validation import InputError
 
-class CallInputError(ValueError):
-    """One input is invalid: "<field> = <value> is invalid: expected <expected>"."""
 
-    def __init__(self, field: str, value: Any, expected: str) -> None:
-        self.field = field
-        self.value = value
-        self.expected = expected
-        super().__init__(f"{field} = {value!r} is invalid: expected {expected}")
+class CallInputError(InputError):
+    """One input of a call, proposal set or reviewer pool is invalid."""
 
 
 SHOWN_VALUE = 80

@@ -1,0 +1,135 @@
+"""`permedhub match ...`: the expert register and working-group selection. A thin shell over
+`permedhub.match`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from permedhub.cli.errors import fail
+
+app = typer.Typer(help="Expert register and working-group selection.", no_args_is_help=True)
+experts_app = typer.Typer(help="The register of experts who consented to be listed.",
+                          no_args_is_help=True)  # fmt: skip
+app.add_typer(experts_app, name="experts")
+_out = Console()
+
+
+def _counts(field: str, values: list[str]) -> dict[str, int]:
+    """`--region-min celac=2` style options as a mapping."""
+    from permedhub.match.errors import MatchInputError
+
+    counts: dict[str, int] = {}
+    for value in values:
+        group, sep, number = value.partition("=")
+        if not sep or not group or not number.isdigit():
+            raise fail(str(MatchInputError(field, value, "GROUP=COUNT, e.g. celac=2")))
+        counts[group] = int(number)
+    return counts
+
+
+@experts_app.command("add")
+def add(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True,
+                                help="YAML or JSON: a list of listings (`experts:` key)"),
+    actor: str = typer.Option("cli", help="name recorded in the audit trail"),
+) -> None:  # fmt: skip
+    """Add or replace consented listings, all in one transaction (or none)."""
+    import yaml
+
+    from permedhub import db
+    from permedhub.match.errors import MatchInputError
+    from permedhub.match.experts import register
+
+    try:
+        document = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise fail(f"{file}: cannot read it ({exc})") from None
+    if not isinstance(document, dict) or "experts" not in document:
+        raise fail(f"{file}: expected a mapping with a list under 'experts'")
+    engine = db.make_engine()
+    db.ensure_ready(engine)
+    try:
+        ids = register(engine, document["experts"], actor=actor)
+    except MatchInputError as exc:
+        raise fail(f"{file}: {exc}") from None
+    _out.print(f"listed {len(ids)} expert(s): {', '.join(ids)}", highlight=False)
+
+
+@experts_app.command("delete")
+def delete_listing(
+    expert_id: str = typer.Argument(..., help="the listing's id"),
+    actor: str = typer.Option("cli", help="name recorded in the audit trail"),
+) -> None:
+    """Delete a listing on the person's request (the audit log keeps only its id)."""
+    from permedhub import db
+    from permedhub.match.errors import MatchInputError
+    from permedhub.match.experts import delete
+
+    engine = db.make_engine()
+    db.ensure_ready(engine)
+    try:
+        delete(engine, expert_id, actor=actor)
+    except MatchInputError as exc:
+        raise fail(str(exc)) from None
+    _out.print(f"deleted the listing {expert_id}", highlight=False)
+
+
+@app.command("group")
+def group(
+    size: int = typer.Option(..., "--size", help="number of experts in the group"),
+    topics: list[str] = typer.Option([], "--topic", help="a topic the group covers (repeat)"),
+    cover: int = typer.Option(1, "--cover", help="experts per topic, at least"),
+    region_min: list[str] = typer.Option([], "--region-min", help="REGION=COUNT (repeat)"),
+    sector_min: list[str] = typer.Option([], "--sector-min", help="SECTOR=COUNT (repeat)"),
+    max_per_region: int | None = typer.Option(None, "--max-per-region"),
+    include: list[str] = typer.Option([], "--include", help="an expert who must be in it"),
+    exclude: list[str] = typer.Option([], "--exclude", help="an expert who must not"),
+    as_json: bool = typer.Option(False, "--json", help="the group as JSON on stdout"),
+) -> None:
+    """Choose a working group from the register by MILP: topics covered, regions and sectors
+    balanced (objective in `permedhub.match.working_group`)."""
+    from sqlalchemy.orm import Session
+
+    from permedhub import db
+    from permedhub.match.errors import MatchInputError
+    from permedhub.match.experts import register_frame
+    from permedhub.match.working_group import GroupRequest, Infeasible, select_working_group
+
+    request = GroupRequest(
+        size=size, topics=topics, cover=cover,
+        region_min=_counts("--region-min", region_min),
+        sector_min=_counts("--sector-min", sector_min),
+        max_per_region=max_per_region, include=include, exclude=exclude,
+    )  # fmt: skip
+    engine = db.make_engine()
+    db.ensure_ready(engine)
+    with Session(engine) as session:
+        frame = register_frame(session)
+    try:
+        chosen = select_working_group(frame, request)
+    except (MatchInputError, Infeasible) as exc:
+        raise fail(str(exc)) from None
+    members = chosen.members.merge(frame[["expert_id", "name", "country"]], on="expert_id")
+    if as_json:
+        typer.echo(json.dumps({
+            "objective": chosen.objective,
+            "members": members.to_dict("records"),
+            "coverage": chosen.coverage.to_dict("records"),
+            "balance": chosen.balance.to_dict("records"),
+            "largest_region": chosen.largest_region,
+            "largest_sector": chosen.largest_sector,
+            "topic_matches": chosen.topic_matches,
+        }, default=str))  # fmt: skip
+        return
+    table = Table("expert", "name", "country", "region", "sector", "wanted topics held",
+                  title=f"working group of {size}")  # fmt: skip
+    for row in members.itertuples():
+        table.add_row(row.expert_id, row.name, row.country, row.region, row.sector,
+                      ", ".join(row.matched))  # fmt: skip
+    _out.print(table)
+    _out.print(f"objective: {chosen.objective}", markup=False)
