@@ -60,7 +60,15 @@ EU_NAMES = {
     ("uniao", "europeia"),
     ("europe",),
     ("europa",),
+    ("european",),
+    ("europeo",),
+    ("europea",),
+    ("europeu",),
+    ("europeia",),
 }
+# A question naming a country also gets the EU's own rules, ranked after the country's: their
+# fused score is multiplied by this.
+UNION_WEIGHT = 0.8
 # Acronyms shorter than this are not read as naming a country ("EU" is read as the Union).
 MIN_ACRONYM = 3
 Mode = Literal["hybrid", "lexical", "semantic"]
@@ -280,8 +288,17 @@ def ask(
         query = " ".join(content) if content else text
         semantic = base.semantic.query(query, k=CANDIDATES, among=allowed)
         rankings.append([h.id for h in semantic])
-    fused = reciprocal_rank_fusion(rankings)[:limit]
-    answers = [_answer(base.facts[i], score) for i, score in fused]
+    fused = reciprocal_rank_fusion(rankings)
+    if scope and EU not in named and EU not in chosen:
+        national = scope - {EU}
+        fused = sorted(
+            (
+                (i, score if national & set(base.facts[i].jurisdictions) else score * UNION_WEIGHT)
+                for i, score in fused
+            ),
+            key=lambda pair: -pair[1],
+        )
+    answers = [_answer(base.facts[i], score) for i, score in fused[:limit]]
     return AskResult(question=text, language=language, answers=answers, countries=sorted(scope))
 
 

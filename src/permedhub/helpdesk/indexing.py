@@ -27,8 +27,12 @@ from permedhub.search.text import fold, words
 
 # What a role, aspect or funding kind means, in English | Spanish | Portuguese.
 LABELS = {
-    "medicines-regulator": "medicines regulator, national regulatory agency for medicinal "
-    "products | agencia reguladora de medicamentos | agência reguladora de medicamentos",
+    # The role the helpdesk asks about: the national competent authority that approves
+    # clinical trials of medicines (what `ethics-oversight` is for ethics review).
+    "medicines-regulator": "medicines regulator, national competent authority that approves "
+    "clinical trials of medicinal products | agencia reguladora de medicamentos, autoridad "
+    "competente que aprueba los ensayos clínicos | agência reguladora de medicamentos, "
+    "autoridade competente que aprova os ensaios clínicos",
     "device-regulator": "medical devices regulator | regulador de dispositivos médicos | "
     "regulador de dispositivos médicos",
     "ethics-oversight": "research ethics committee, ethics oversight | comité de ética de la "
