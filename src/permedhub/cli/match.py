@@ -133,3 +133,130 @@ def group(
                       ", ".join(row.matched))  # fmt: skip
     _out.print(table)
     _out.print(f"objective: {chosen.objective}", markup=False)
+
+
+def _call(reference: str | None) -> object:
+    """A call document from a file, or one of the seeded calls by id (erapermed-jtc2022)."""
+    if reference is None:
+        return None
+    from permedhub.calls.documents import load_call, seeded_call_files
+    from permedhub.calls.errors import CallDocumentError
+
+    path = Path(reference)
+    if not path.is_file():
+        seeded = {p.stem: p for p in seeded_call_files()}
+        if reference not in seeded:
+            raise fail(f"--call {reference!r}: expected a call file or a seeded call "
+                       f"({', '.join(sorted(seeded))})")  # fmt: skip
+        path = seeded[reference]
+    try:
+        return load_call(path)
+    except CallDocumentError as exc:
+        raise fail(f"--call {reference}: {exc}") from None
+
+
+@app.command("partners")
+def partners(
+    idea: str = typer.Argument(..., help="the project idea, in a few sentences"),
+    topics: list[str] = typer.Option([], "--topic", help="a wanted topic id (repeat)"),
+    countries: list[str] = typer.Option([], "--country", help="only this country (repeat)"),
+    regions: list[str] = typer.Option([], "--region", help="only this graph region (repeat)"),
+    chosen: list[str] = typer.Option([], "--with", help="a partner already chosen (repeat)"),
+    call: str | None = typer.Option(None, "--call", help="a call file or seeded call id"),
+    own_funded: bool = typer.Option(False, "--own-funded", help="keep partners no funder funds"),
+    limit: int = typer.Option(20, "--limit", help="how many (1-200)"),
+    as_json: bool = typer.Option(False, "--json", help="the ranking as JSON on stdout"),
+) -> None:
+    """Organisations ranked for an idea, each with its reasons (score in
+    `permedhub.match.partners`)."""
+    from sqlalchemy.orm import Session
+
+    from permedhub import db
+    from permedhub.match.errors import MatchInputError
+    from permedhub.match.partners import search_partners
+
+    the_call = _call(call)
+    engine = db.make_engine()
+    db.ensure_ready(engine)
+    with Session(engine) as session:
+        try:
+            found = search_partners(
+                session, idea, topics=topics, countries=countries, regions=regions,
+                partners=chosen, call=the_call, own_funded=own_funded, limit=limit,  # type: ignore[arg-type]
+            )  # fmt: skip
+        except MatchInputError as exc:
+            raise fail(str(exc)) from None
+    if as_json:
+        typer.echo(json.dumps({"idea": found.idea, "weights": found.weights,
+                               "matches": [m.as_json() for m in found.matches]}))  # fmt: skip
+        return
+    table = Table("score", "organisation", "country", "kind", "reasons", title=found.idea[:80])
+    for m in found.matches:
+        table.add_row(f"{m.score:.3f}", m.name, m.country or "", m.kind or "",
+                      "; ".join(m.reasons))  # fmt: skip
+    _out.print(table)
+
+
+@app.command("consortium")
+def consortium(
+    call: str = typer.Argument(..., help="a call file or seeded call id"),
+    partial: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True,
+                                   help="YAML: `partners:` the consortium so far (call format)"),
+    idea: str = typer.Option(..., "--idea", help="the project idea (ranks the candidates)"),
+    topics: list[str] = typer.Option([], "--topic", help="a wanted topic id (repeat)"),
+    size: int | None = typer.Option(None, "--size", help="total partners (default: fewest)"),
+    own_funded: bool = typer.Option(False, "--own-funded", help="allow own-funded partners"),
+    as_json: bool = typer.Option(False, "--json", help="the completion as JSON on stdout"),
+) -> None:  # fmt: skip
+    """Complete a consortium so that it meets the call's consortium rules, choosing the best
+    candidates of a partner search (objective in `permedhub.match.consortium`)."""
+    import yaml
+    from pydantic import ValidationError
+    from sqlalchemy.orm import Session
+
+    from permedhub import db
+    from permedhub.calls.model import Partner
+    from permedhub.match.consortium import CannotComplete, complete_consortium
+    from permedhub.match.errors import MatchInputError
+    from permedhub.match.partners import search_partners
+    from permedhub.validation import expected
+
+    the_call = _call(call)
+    try:
+        document = yaml.safe_load(partial.read_text(encoding="utf-8"))
+        chosen = [Partner.model_validate(p) for p in document["partners"]]
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, TypeError, KeyError) as exc:
+        raise fail(f"{partial}: expected a mapping with a list under 'partners' ({exc})") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise fail(f"{partial}: partners.{where} (value {first.get('input')!r}): "
+                   f"{expected(first)}") from None  # fmt: skip
+    engine = db.make_engine()
+    db.ensure_ready(engine)
+    with Session(engine) as session:
+        try:
+            found = search_partners(session, idea, topics=topics,
+                                    partners=[p.organisation for p in chosen],
+                                    call=the_call, own_funded=own_funded, limit=200)  # type: ignore[arg-type]  # fmt: skip
+            done = complete_consortium(the_call, chosen, found.frame(), size=size,  # type: ignore[arg-type]
+                                       own_funded=own_funded)  # fmt: skip
+        except (MatchInputError, CannotComplete) as exc:
+            raise fail(str(exc)) from None
+    if as_json:
+        typer.echo(json.dumps({
+            "objective": done.objective,
+            "added": done.added.to_dict("records"),
+            "meets_consortium_rules": done.meets_consortium_rules,
+            "check": done.check.to_dict(),
+        }, default=str))  # fmt: skip
+        return
+    table = Table("organisation", "name", "country", "kind", "funder", "score",
+                  title="partners to add")  # fmt: skip
+    for r in done.added.itertuples():
+        table.add_row(r.organisation, r.name, r.country, r.kind, r.funder or "own-funded",
+                      f"{r.score:.3f}")  # fmt: skip
+    _out.print(table)
+    _out.print(f"objective: {done.objective}", markup=False)
+    verdict = "meets" if done.meets_consortium_rules else "does NOT meet"
+    _out.print(f"the completed consortium {verdict} the call's consortium rules", markup=False)
