@@ -29,7 +29,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from scipy import sparse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -52,7 +54,7 @@ WEIGHTS = {"idea": 0.5, "topics": 0.3, "collaboration": 0.1, "new_country": 0.1}
 FULL_COLLABORATION = 3
 CANDIDATES = 200  # per ranking, before the other parts are scored
 MAX_IDEA = 2000
-PROFILE_CHARACTERS = 2000
+PROFILE_CHARACTERS = 600
 STOP_WORDS = frozenset(
     [
         "a",
@@ -90,11 +92,20 @@ STOP_WORDS = frozenset(
 
 @dataclass(frozen=True)
 class Profiles:
+    """The organisations, by position: ids, places and kinds as arrays, the topics each holds
+    as a sparse (organisations x topics) matrix, and their profile vectors."""
+
     key: tuple[int, int, int]
-    organisations: pd.DataFrame  # indexed by id: name, acronym, country, subdivision, kind
-    topics: dict[str, frozenset[str]]
+    ids: np.ndarray
+    position: dict[str, int]
+    names: np.ndarray
+    country: np.ndarray
+    subdivision: np.ndarray
+    kind: np.ndarray
+    topic_column: dict[str, int]
+    holds: sparse.csc_matrix
+    topics_of: sparse.csr_matrix  # the same, by rows: the topics of one organisation
     semantic: SemanticIndex
-    by_topic: dict[str, frozenset[str]]
 
 
 @dataclass(frozen=True)
@@ -143,7 +154,7 @@ def _state(session: Session) -> tuple[int, int, int]:
 
 
 def profiles(session: Session) -> Profiles:
-    """Every organisation's profile text, topics and vector (cached per database state)."""
+    """Every organisation's profile, topics and vector (cached per database state)."""
     url = session.get_bind().engine.url.render_as_string(hide_password=True)
     key = _state(session)
     with _lock:
@@ -160,55 +171,60 @@ def profiles(session: Session) -> Profiles:
             Organisation.subdivision_code,
             Organisation.kind,
             Organisation.expertise,
-        )
+        ).order_by(Organisation.id)
     ).all()
-    organisations = pd.DataFrame(
-        [row[:6] for row in rows],
-        columns=["id", "name", "acronym", "country", "subdivision", "kind"],
-    ).set_index("id")
+    position = {row[0]: n for n, row in enumerate(rows)}
     initiatives = {
-        row.id: row
+        row.id: (
+            " ".join(x for x in (row.acronym, row.name) if x),
+            tuple(row.topics or ()),
+        )
         for row in session.execute(
-            select(
-                Initiative.id,
-                Initiative.name,
-                Initiative.acronym,
-                Initiative.topics,
-                Initiative.summary,
-            )
+            select(Initiative.id, Initiative.name, Initiative.acronym, Initiative.topics)
         )
     }
-    texts: dict[str, list[str]] = {}
-    topics: dict[str, set[str]] = {}
-    for org_id, name, acronym, *_, expertise in rows:
-        own = list(expertise or [])
-        topics[org_id] = set(own)
-        texts[org_id] = [name, acronym or "", *(topic_names.get(t, t) for t in own)]
+    texts = [[name, acronym or "", *(topic_names.get(t, t) for t in expertise or [])]
+             for _, name, acronym, *_, expertise in rows]  # fmt: skip
+    lengths = [sum(len(p) for p in parts) for parts in texts]
+    held: list[set[str]] = [set(row[6] or ()) for row in rows]
     for org_id, initiative_id in session.execute(
         select(Participation.organisation_id, Participation.initiative_id)
     ):
-        initiative = initiatives.get(initiative_id)
-        if initiative is None or org_id not in texts:
+        n = position.get(org_id)
+        found = initiatives.get(initiative_id)
+        if n is None or found is None:
             continue
-        topics[org_id].update(initiative.topics or [])
-        parts = texts[org_id]
-        if sum(len(p) for p in parts) < PROFILE_CHARACTERS:
-            parts += [initiative.acronym or "", initiative.name,
-                      *(topic_names.get(t, t) for t in initiative.topics or []),
-                      (initiative.summary or "")[:300]]  # fmt: skip
-    by_topic: dict[str, set[str]] = {}
-    for org_id, held in topics.items():
-        for topic in held:
-            by_topic.setdefault(topic, set()).add(org_id)
+        label, topics = found
+        held[n].update(topics)
+        # A profile keeps the first initiatives that fit: what an organisation is known for,
+        # not its whole history (that would make the vectors of the busiest ones all alike).
+        if lengths[n] < PROFILE_CHARACTERS:
+            texts[n].append(label)
+            lengths[n] += len(label)
+    topic_column = {t: c for c, t in enumerate(sorted({t for h in held for t in h}))}
+    pairs = [(n, topic_column[t]) for n, h in enumerate(held) for t in h]
+    rows_of = np.fromiter((r for r, _ in pairs), dtype=np.int64, count=len(pairs))
+    cols_of = np.fromiter((c for _, c in pairs), dtype=np.int64, count=len(pairs))
+    holds = sparse.csc_matrix(
+        (np.ones(len(pairs), dtype=np.float32), (rows_of, cols_of)),
+        shape=(len(rows), len(topic_column)),
+    )
+    column = list(zip(*rows, strict=True)) if rows else [()] * 7
     built = Profiles(
         key=key,
-        organisations=organisations,
-        topics={k: frozenset(v) for k, v in topics.items()},
+        ids=np.array(column[0], dtype=object),
+        position=position,
+        names=np.array(column[1], dtype=object),
+        country=np.array([c or "" for c in column[3]], dtype=str),
+        subdivision=np.array(column[4], dtype=object),
+        kind=np.array(column[5], dtype=object),
+        topic_column=topic_column,
+        holds=holds,
+        topics_of=holds.tocsr(),
         semantic=SemanticIndex.build(
-            (org_id, " ".join(p for p in parts if p)[:PROFILE_CHARACTERS])
-            for org_id, parts in texts.items()
+            (row[0], " ".join(p for p in parts if p))
+            for row, parts in zip(rows, texts, strict=True)
         ),
-        by_topic={k: frozenset(v) for k, v in by_topic.items()},
     )
     with _lock:
         _cache[url] = built
@@ -292,60 +308,134 @@ def search_partners(
     if not 1 <= limit <= 200:
         raise MatchInputError("limit", limit, "a whole number from 1 to 200")
     found = profiles(session)
-    orgs = found.organisations
     known_topics = set(session.scalars(select(Topic.id)))
     unknown = [t for t in topics if t not in known_topics]
     if unknown:
         raise MatchInputError("topics", unknown, "topic ids of the ICPerMed taxonomy")
-    missing = [p for p in partners if p not in orgs.index]
+    missing = [p for p in partners if p not in found.position]
     if missing:
         raise MatchInputError("partners", missing, "ids of organisations in the graph")
     places = _places(session, countries, regions)
-    allowed = None if places is None else set(orgs.index[orgs["country"].isin(places)])
-    semantic = [h.id for h in found.semantic.query(text, k=CANDIDATES, among=allowed)]
-    lexical = [o for o in _lexical(session, text, CANDIDATES) if allowed is None or o in allowed]
+    in_place = (
+        np.ones(len(found.ids), dtype=bool)
+        if places is None
+        else np.isin(found.country, sorted(places))
+    )
+    among = None if places is None else in_place
+    semantic = [h.id for h in found.semantic.query(text, k=CANDIDATES, among=among)]
+    lexical = [
+        o for o in _lexical(session, text, CANDIDATES) if o in found.position
+        and in_place[found.position[o]]
+    ]  # fmt: skip
     fused = dict(reciprocal_rank_fusion([semantic, lexical]))
-    best = 2.0 / (60 + 1)
     semantic_rank = {o: n for n, o in enumerate(semantic, start=1)}
     lexical_rank = {o: n for n, o in enumerate(lexical, start=1)}
-    pool = set(fused)
-    for topic in topics:
-        pool |= {o for o in found.by_topic.get(topic, ()) if allowed is None or o in allowed}
-    pool -= set(partners)
+
+    # Candidates: those the idea found, and (within the places) those holding a wanted topic.
+    wanted = [found.topic_column[t] for t in dict.fromkeys(topics) if t in found.topic_column]
+    held = (
+        np.asarray(found.holds[:, wanted].sum(axis=1)).ravel()
+        if wanted
+        else np.zeros(len(found.ids))
+    )
+    candidate = (held > 0) & in_place
+    for org_id in fused:
+        candidate[found.position[org_id]] = True
+    for org_id in partners:
+        candidate[found.position[org_id]] = False
+    pool = np.flatnonzero(candidate)
+
+    funders = np.full(len(pool), None, dtype=object)
+    if call is not None:
+        # One lookup per distinct place and kind, not per organisation.
+        combos = {}
+        for n, j in enumerate(pool):
+            combo = (str(found.country[j]), found.subdivision[j], found.kind[j] or "")
+            if combo not in combos:
+                combos[combo] = funder_for(call, *combo)
+            funders[n] = combos[combo]
+        if not own_funded:
+            keep = np.array([f is not None for f in funders], dtype=bool)
+            pool, funders = pool[keep], funders[keep]
+
+    best = 2.0 / (60 + 1)  # first in both rankings
     shared = _collaborations(session, partners)
-    chosen_countries = {orgs.at[p, "country"] for p in partners}
-    matches = []
-    for org_id in pool:
-        row = orgs.loc[org_id]
-        reasons: list[str] = []
-        funder = None
-        if call is not None:
-            funder = funder_for(call, row["country"] or "", row["subdivision"], row["kind"] or "")
-            if funder is None and not own_funded:
-                continue
-            reasons.append(f"eligible in {call.id} through {funder}" if funder
-                           else f"no funder of {call.id} funds it: own-funded only")  # fmt: skip
-        held = sorted(set(topics) & found.topics.get(org_id, frozenset()))
-        parts = {
-            "idea": fused.get(org_id, 0.0) / best,
-            "topics": len(held) / len(topics) if topics else 0.0,
-            "collaboration": min(shared.get(org_id, 0), FULL_COLLABORATION) / FULL_COLLABORATION,
-            "new_country": 1.0 if partners and row["country"] not in chosen_countries else 0.0,
-        }
-        if org_id in semantic_rank or org_id in lexical_rank:
-            ranks = [
-                f"{semantic_rank[org_id]} by meaning" if org_id in semantic_rank else "",
-                f"{lexical_rank[org_id]} by words" if org_id in lexical_rank else "",
-            ]
-            reasons.insert(0, f"matches the idea (rank {' and '.join(r for r in ranks if r)})")
-        if held:
-            reasons.append(f"holds {len(held)} of {len(topics)} wanted topics: {', '.join(held)}")
-        if shared.get(org_id):
-            reasons.append(f"shared {shared[org_id]} initiative(s) with the chosen partners")
-        if parts["new_country"]:
-            reasons.append(f"adds a country to the consortium ({row['country']})")
-        score = sum(WEIGHTS[k] * v for k, v in parts.items())
-        matches.append(PartnerMatch(org_id, row["name"], row["country"], row["kind"], score,
-                                    parts, reasons, funder))  # fmt: skip
-    matches.sort(key=lambda m: (-m.score, m.organisation))
-    return PartnerSearch(text, matches[:limit])
+    chosen_countries = {str(found.country[found.position[p]]) for p in partners}
+    by_idea = np.zeros(len(found.ids))
+    for org_id, value in fused.items():
+        by_idea[found.position[org_id]] = value / best
+    together = np.zeros(len(found.ids))
+    for org_id, count in shared.items():
+        if org_id in found.position:
+            together[found.position[org_id]] = min(count, FULL_COLLABORATION)
+    parts: dict[str, np.ndarray] = {
+        "idea": by_idea[pool],
+        "topics": held[pool] / len(topics) if topics else np.zeros(len(pool)),
+        "collaboration": together[pool] / FULL_COLLABORATION,
+        "new_country": (
+            ~np.isin(found.country[pool], sorted(chosen_countries))
+            if partners
+            else np.zeros(len(pool), dtype=bool)
+        ).astype(float),
+    }
+    score: np.ndarray = np.sum([WEIGHTS[k] * v for k, v in parts.items()], axis=0)
+    # Ties go to the smaller id: positions follow the ids' order.
+    order = np.lexsort((pool, -score))[:limit]
+    matches = [
+        _match(
+            found,
+            pool[n],
+            float(score[n]),
+            {k: float(v[n]) for k, v in parts.items()},
+            funders[n],
+            topics,
+            call,
+            semantic_rank,
+            lexical_rank,
+            shared,
+        )
+        for n in order
+    ]
+    return PartnerSearch(text, matches)
+
+
+def _match(
+    found: Profiles,
+    j: int,
+    score: float,
+    parts: dict[str, float],
+    funder: str | None,
+    topics: Sequence[str],
+    call: Call | None,
+    semantic_rank: dict[str, int],
+    lexical_rank: dict[str, int],
+    shared: dict[str, int],
+) -> PartnerMatch:
+    """One ranked organisation with the reasons behind each part of its score."""
+    org_id = str(found.ids[j])
+    reasons: list[str] = []
+    if org_id in semantic_rank or org_id in lexical_rank:
+        ranks = [
+            f"{semantic_rank[org_id]} by meaning" if org_id in semantic_rank else "",
+            f"{lexical_rank[org_id]} by words" if org_id in lexical_rank else "",
+        ]
+        reasons.append(f"matches the idea (rank {' and '.join(r for r in ranks if r)})")
+    if call is not None:
+        reasons.append(
+            f"eligible in {call.id} through {funder}"
+            if funder
+            else f"no funder of {call.id} funds it: own-funded only"
+        )
+    rows = found.topics_of
+    columns = rows.indices[rows.indptr[j] : rows.indptr[j + 1]]
+    by_column = {c: t for t, c in found.topic_column.items()}
+    held = sorted(set(topics) & {by_column[c] for c in columns})
+    if held:
+        reasons.append(f"holds {len(held)} of {len(topics)} wanted topics: {', '.join(held)}")
+    if shared.get(org_id):
+        reasons.append(f"shared {shared[org_id]} initiative(s) with the chosen partners")
+    if parts["new_country"]:
+        reasons.append(f"adds a country to the consortium ({found.country[j]})")
+    country = str(found.country[j]) or None
+    return PartnerMatch(org_id, str(found.names[j]), country, found.kind[j], score, parts,
+                        reasons, funder)  # fmt: skip

@@ -149,9 +149,10 @@ class SemanticIndex:
         return len(self.ids)
 
     def query(
-        self, text: str, k: int = 10, among: Collection[str] | None = None
+        self, text: str, k: int = 10, among: Collection[str] | np.ndarray | None = None
     ) -> list[SemanticHit]:
-        """The `k` items most similar to `text`, best first; with `among`, only those ids."""
+        """The `k` items most similar to `text`, best first; with `among`, only those ids (or
+        the items where a boolean array, one entry per item in build order, is true)."""
         if k < 1:
             raise ValueError(f"k={k}: expected at least 1")
         if not self.ids:
@@ -159,6 +160,12 @@ class SemanticIndex:
         vector = self.embedder.embed([text])[0]
         if among is None:
             positions = np.arange(len(self.ids))
+        elif isinstance(among, np.ndarray):
+            if among.dtype != bool or among.shape != (len(self.ids),):
+                raise ValueError(f"among: expected a boolean array of {len(self.ids)} entries")
+            positions = np.flatnonzero(among)
+            if not len(positions):
+                return []
         else:
             positions = np.fromiter(
                 (self._position[i] for i in among if i in self._position), dtype=np.int64
