@@ -84,7 +84,7 @@ def print_answers(result: AskResult) -> None:
     from rich.console import Console
     from rich.markup import escape
 
-    console = Console()
+    console = Console(soft_wrap=True)  # long facts and URLs stay whole lines
     scope = f" · {', '.join(result.countries)}" if result.countries else ""
     console.print(f"[bold]{escape(result.question)}[/bold] ({result.language}{scope})")
     if not result.answers:
