@@ -108,6 +108,17 @@ def test_without_a_country_every_fact_is_a_candidate(session: Session) -> None:
     assert result.answers[0].id == "eu-ihi"
 
 
+def test_a_country_the_base_knows_nothing_of_gets_no_other_countrys_facts(session: Session):
+    result = ask(session, "Who approves clinical trials in Japan?")
+    assert result.countries == ["JP"] and result.answers == []
+
+
+def test_a_question_of_function_words_only_has_no_answers(session: Session) -> None:
+    assert ask(session, "¿Qué? Who, what and how?").answers == []
+    listed = ask(session, "¿Y en Uruguay?").answers  # a place alone lists its facts
+    assert listed and {a.country for a in listed} == {"UY"}
+
+
 def test_a_body_answer_is_its_stored_name(session: Session) -> None:
     answers = ask(session, "Which authority protects personal data in Luxembourg?").answers
     body = session.get(Body, "lu-cnpd")
