@@ -78,7 +78,11 @@ def quality(engine: Engine, label: str) -> None:
 def latency(engine: Engine, label: str, rounds: int) -> None:
     questions = [q.question for q in read_questions(QUESTIONS)]
     with Session(engine) as session:
-        asking._cache.clear()  # as in a new process: the first answer builds the index
+        default_embedder.cache_clear()  # as in a new process: the weights are read once
+        started = time.perf_counter()
+        default_embedder()
+        weights_ms = (time.perf_counter() - started) * 1000
+        asking._cache.clear()  # and the first answer builds the index
         started = time.perf_counter()
         ask(session, questions[0])
         first = (time.perf_counter() - started) * 1000
@@ -91,6 +95,7 @@ def latency(engine: Engine, label: str, rounds: int) -> None:
     p50, p95, worst = np.percentile(times, [50, 95, 100])
     verdict = "meets" if p95 < TARGET_P95_MS else "MISSES"
     print(f"\n== answer latency ({label}, seeded base, {len(times):,} answers) ==")
+    print(f"reading the weights (once per process): {weights_ms:.0f} ms")
     print(f"first answer after a load (builds the semantic index): {first:.1f} ms")
     print(f"warm: p50 {p50:.2f} ms, p95 {p95:.2f} ms, max {worst:.2f} ms ({verdict} p95 < 100)")
 
