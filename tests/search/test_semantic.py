@@ -99,3 +99,22 @@ def test_word_by_word_tokenizing_gives_the_whole_texts_vectors():
         ids = embedder.tokenizer.encode(" ".join(value.split()), add_special_tokens=False).ids  # type: ignore[attr-defined]
         whole = embedder.vectors[ids].sum(axis=0)
         np.testing.assert_allclose(vector, whole / np.linalg.norm(whole), atol=1e-5)
+
+
+def test_embedding_neither_imports_wordllama_nor_configures_logging():
+    """wordllama's own `__init__` imports requests and sets the root logger to INFO; only its
+    files are read."""
+    import subprocess
+    import sys
+
+    script = (
+        "import logging, sys\n"
+        "from permedhub.search.semantic import default_embedder\n"
+        "default_embedder().embed(['ensayos'])\n"
+        "print(sorted(m for m in ('wordllama', 'requests', 'torch') if m in sys.modules),"
+        " logging.getLogger().handlers)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip() == "[] []"

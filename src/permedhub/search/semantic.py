@@ -28,10 +28,10 @@ calibration between BM25 scores and cosine similarities, which live on unrelated
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -111,8 +111,16 @@ def normalised(matrix: np.ndarray) -> np.ndarray:
 
 
 def wordllama_files() -> tuple[Path, Path]:
-    """The weights and tokenizer files inside the installed `wordllama` package."""
-    root = Path(str(resources.files("wordllama")))
+    """The weights and tokenizer files inside the installed `wordllama` package.
+
+    Found without importing the package: its `__init__` imports `requests` and calls
+    `logging.basicConfig(level=INFO)`, which would turn on every library's INFO logs in the
+    portal and the CLI.
+    """
+    spec = importlib.util.find_spec("wordllama")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("wordllama: not installed (it is a dependency of permedhub)")
+    root = Path(next(iter(spec.submodule_search_locations)))
     weights, tokenizer = root / WEIGHTS_FILE, root / TOKENIZER_FILE
     for path in (weights, tokenizer):
         if not path.is_file():
