@@ -143,6 +143,31 @@ def test_a_new_faq_entry_is_found_at_once(session: Session, engine: Engine, tmp_
         assert ids[0] == "faq-tz-zqxv", mode
 
 
+def test_an_faq_entry_of_no_jurisdiction_answers_for_every_country(
+    session: Session, engine: Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "faq.yaml"
+    path.write_text(
+        "faq:\n  - {id: faq-any-vqzl, language: en, topics: [insurance],\n"
+        '     question: "Is Vqzl insurance accepted for trials?",\n'
+        '     answer: "A test answer about Vqzl.", source: "test record",\n'
+        "     verified_on: 2026-12-01}\n"
+        "  - {id: faq-ke-vqzl, language: en, jurisdictions: [KE, TZ], topics: [insurance],\n"
+        '     question: "Is Vqzl insurance accepted in Kenya and Tanzania?",\n'
+        '     answer: "A second test answer about Vqzl.", source: "test record",\n'
+        "     verified_on: 2026-12-01}\n",
+        encoding="utf-8",
+    )
+    load(engine, [path], actor="test")
+    session.rollback()
+    assert "faq-any-vqzl" in _ids(session, "Vqzl insurance in Chile?")
+    assert "faq-ke-vqzl" not in _ids(session, "Vqzl insurance in Chile?")
+    in_kenya = ask(session, "Vqzl insurance in Kenya?").answers
+    assert {"faq-any-vqzl", "faq-ke-vqzl"} <= {a.id for a in in_kenya}
+    shared = next(a for a in in_kenya if a.id == "faq-ke-vqzl")
+    assert shared.country is None and shared.jurisdictions == ("KE", "TZ")
+
+
 @pytest.mark.parametrize(
     ("question", "field", "said"),
     [

@@ -277,7 +277,12 @@ def ask(
     scope = set(chosen) | named
     if scope & base.european:
         scope.add(EU)
-    allowed = {i for i, f in base.facts.items() if scope & set(f.jurisdictions)} if scope else None
+    # An FAQ entry about no jurisdiction in particular holds everywhere.
+    allowed = (
+        {i for i, f in base.facts.items() if not f.jurisdictions or scope & set(f.jurisdictions)}
+        if scope
+        else None
+    )
     content = [w for n, w in enumerate(folded) if n not in used and w not in STOP_WORDS_ANY]
     if not content and not scope:  # "¿Qué?": nothing to look for, and no place to list
         return AskResult(question=text, language=language, answers=[], countries=[])
