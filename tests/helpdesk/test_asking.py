@@ -108,6 +108,17 @@ def test_without_a_country_every_fact_is_a_candidate(session: Session) -> None:
     assert result.answers[0].id == "eu-ihi"
 
 
+def test_a_country_the_base_knows_nothing_of_gets_no_other_countrys_facts(session: Session):
+    result = ask(session, "Who approves clinical trials in Japan?")
+    assert result.countries == ["JP"] and result.answers == []
+
+
+def test_a_question_of_function_words_only_has_no_answers(session: Session) -> None:
+    assert ask(session, "¿Qué? Who, what and how?").answers == []
+    listed = ask(session, "¿Y en Uruguay?").answers  # a place alone lists its facts
+    assert listed and {a.country for a in listed} == {"UY"}
+
+
 def test_a_body_answer_is_its_stored_name(session: Session) -> None:
     answers = ask(session, "Which authority protects personal data in Luxembourg?").answers
     body = session.get(Body, "lu-cnpd")
@@ -130,6 +141,31 @@ def test_a_new_faq_entry_is_found_at_once(session: Session, engine: Engine, tmp_
     for mode in ("hybrid", "lexical", "semantic"):
         ids = _ids(session, "Zqxvolt financia ensaios na Tanzânia?", mode=mode)
         assert ids[0] == "faq-tz-zqxv", mode
+
+
+def test_an_faq_entry_of_no_jurisdiction_answers_for_every_country(
+    session: Session, engine: Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "faq.yaml"
+    path.write_text(
+        "faq:\n  - {id: faq-any-vqzl, language: en, topics: [insurance],\n"
+        '     question: "Is Vqzl insurance accepted for trials?",\n'
+        '     answer: "A test answer about Vqzl.", source: "test record",\n'
+        "     verified_on: 2026-12-01}\n"
+        "  - {id: faq-ke-vqzl, language: en, jurisdictions: [KE, TZ], topics: [insurance],\n"
+        '     question: "Is Vqzl insurance accepted in Kenya and Tanzania?",\n'
+        '     answer: "A second test answer about Vqzl.", source: "test record",\n'
+        "     verified_on: 2026-12-01}\n",
+        encoding="utf-8",
+    )
+    load(engine, [path], actor="test")
+    session.rollback()
+    assert "faq-any-vqzl" in _ids(session, "Vqzl insurance in Chile?")
+    assert "faq-ke-vqzl" not in _ids(session, "Vqzl insurance in Chile?")
+    in_kenya = ask(session, "Vqzl insurance in Kenya?").answers
+    assert {"faq-any-vqzl", "faq-ke-vqzl"} <= {a.id for a in in_kenya}
+    shared = next(a for a in in_kenya if a.id == "faq-ke-vqzl")
+    assert shared.country is None and shared.jurisdictions == ("KE", "TZ")
 
 
 @pytest.mark.parametrize(

@@ -16,37 +16,6 @@ if TYPE_CHECKING:
 app = typer.Typer(help="The clinical-trials helpdesk's knowledge base.", no_args_is_help=True)
 
 
-@app.command("load")
-def load_files(
-    files: list[Path] | None = typer.Argument(
-        None,
-        exists=True,
-        dir_okay=False,
-        readable=True,
-        help="helpdesk YAML or JSON files (default: the package's seed)",
-    ),
-    actor: str = typer.Option("cli", help="name recorded in the audit trail"),
-    dry_run: bool = typer.Option(False, "--dry-run", help="check and count, store nothing"),
-    as_json: bool = typer.Option(False, "--json", help="machine-readable report on stdout"),
-) -> None:
-    """Load helpdesk files in ONE transaction: every record is stored, or none and each problem
-    is listed. Without FILES, (re)loads the package's seed."""
-    from permedhub import db
-    from permedhub.graph.loading import LoadError
-    from permedhub.helpdesk.loading import load
-    from permedhub.helpdesk.seed import seed_files
-
-    engine = db.make_engine()
-    db.ensure_ready(engine)  # the graph's organisations, which helpdesk records name
-    try:
-        report = load(
-            engine, files or seed_files(), actor=actor if files else "seed", dry_run=dry_run
-        )
-    except LoadError as exc:
-        raise refused_load(exc, as_json=as_json) from None
-    print_report(report, as_json=as_json, dry_run=dry_run)
-
-
 @app.command("ask")
 def ask_question(
     question: str = typer.Argument(..., help="the question, in English, Spanish or Portuguese"),
@@ -84,7 +53,7 @@ def print_answers(result: AskResult) -> None:
     from rich.console import Console
     from rich.markup import escape
 
-    console = Console()
+    console = Console(soft_wrap=True)  # long facts and URLs stay whole lines
     scope = f" · {', '.join(result.countries)}" if result.countries else ""
     console.print(f"[bold]{escape(result.question)}[/bold] ({result.language}{scope})")
     if not result.answers:
@@ -102,3 +71,34 @@ def print_answers(result: AskResult) -> None:
             f"   source: {escape(answer.source)} (verified {answer.verified_on.isoformat()})",
             highlight=False,
         )
+
+
+@app.command("load")
+def load_files(
+    files: list[Path] | None = typer.Argument(
+        None,
+        exists=True,
+        dir_okay=False,
+        readable=True,
+        help="helpdesk YAML or JSON files (default: the package's seed)",
+    ),
+    actor: str = typer.Option("cli", help="name recorded in the audit trail"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="check and count, store nothing"),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable report on stdout"),
+) -> None:
+    """Load helpdesk files in ONE transaction: every record is stored, or none and each problem
+    is listed. Without FILES, (re)loads the package's seed."""
+    from permedhub import db
+    from permedhub.graph.loading import LoadError
+    from permedhub.helpdesk.loading import load
+    from permedhub.helpdesk.seed import seed_files
+
+    engine = db.make_engine()
+    db.ensure_ready(engine)  # the graph's organisations, which helpdesk records name
+    try:
+        report = load(
+            engine, files or seed_files(), actor=actor if files else "seed", dry_run=dry_run
+        )
+    except LoadError as exc:
+        raise refused_load(exc, as_json=as_json) from None
+    print_report(report, as_json=as_json, dry_run=dry_run)

@@ -17,13 +17,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from sqlalchemy import Connection, select
 
 from permedhub.graph import models as graph_models
 from permedhub.helpdesk.models import ENTITY_TYPE, TABLES
 from permedhub.search.index import Document, index_documents, remove_documents
-from permedhub.search.text import fold, words
+from permedhub.search.text import words
 
 # What a role, aspect or funding kind means, in English | Spanish | Portuguese.
 LABELS = {
@@ -183,18 +184,25 @@ def semantic_text(fact: Fact) -> str:
 
 def document(fact: Fact) -> Document:
     shown = fact.text if fact.kind != "body" else ""
-    accented = [w for w in dict.fromkeys(_raw_words(f"{fact.title} {fact.text}")) if fold(w) != w]
+    # Only words with letters outside ASCII can have an accent to fold away.
+    accented = {w for w in _raw_words(f"{fact.title} {fact.text}") if not w.isascii()}
     return Document(
         entity_type=fact.entity_type,
         entity_id=fact.id,
         title=fact.title if fact.kind != "rule" else labels(fact).split("|")[0].strip(),
         acronym=fact.acronym,
         text=shown,
-        names=[labels(fact), fact.legal_reference, " ".join(words(" ".join(accented)))],
-        codes=[fact.id, fact.kind, fact.topic or ""],
+        names=[fact.legal_reference, " ".join(words(" ".join(sorted(accented))))],
+        # The label's words, folded once per label: codes are matched as they are.
+        codes=[fact.id, fact.kind, fact.topic or "", _label_words(fact.topic or "")],
         country_code=fact.jurisdictions[0] if len(fact.jurisdictions) == 1 else None,
         kind=fact.topic,
     )
+
+
+@cache
+def _label_words(topic: str) -> str:
+    return " ".join(dict.fromkeys(words(LABELS.get(topic, ""))))
 
 
 def _raw_words(value: str) -> list[str]:
