@@ -1,0 +1,197 @@
+"""Events: the family's workshops and conferences, registrations, attendance and outcomes.
+
+Registrations are personal data. They are stored only with the person's consent (the notice
+they agreed to and when are kept with the row), listed only to curators (`require_curator`),
+and deleted on request: `delete_registration` removes the row itself, so nothing of it
+remains; the event keeps only counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from permedhub.db import writing
+from permedhub.graph.curation import role_rank
+from permedhub.regions.models import EventRegistration, RegionEvent
+from permedhub.regions.schemas import CONSENT_TEXT, RegistrationIn
+
+CURATOR = "curator"
+
+
+class EventError(Exception):
+    """A request about events that cannot be met; the message names what and why."""
+
+
+class NotAllowed(EventError):
+    """The caller's role may not see or change registrations."""
+
+
+def require_curator(role: str | None) -> None:
+    if role is None or role_rank(role) < role_rank(CURATOR):
+        raise NotAllowed(
+            f"registrations are personal data: they need the curator role, not {role or 'none'}"
+        )
+
+
+@dataclass(frozen=True)
+class EventView:
+    id: str
+    title: str
+    kind: str
+    initiative_id: str | None
+    start_date: dt.date | None
+    end_date: dt.date | None
+    city: str | None
+    venue: str | None
+    online: bool
+    regions: list[str]
+    topics: list[str]
+    agenda: list[str]
+    outcomes: str | None
+    summary: str | None
+    notes: str | None
+    registration_open: bool
+    registrations: int
+    attended: int
+    source: str | None
+    sources: dict[str, str]
+    uncertain: dict[str, str]
+
+
+def _view(event: RegionEvent, registrations: int, attended: int) -> EventView:
+    return EventView(
+        id=event.id, title=event.title, kind=event.kind, initiative_id=event.initiative_id,
+        start_date=event.start_date, end_date=event.end_date, city=event.city, venue=event.venue,
+        online=event.online, regions=list(event.regions), topics=list(event.topics),
+        agenda=list(event.agenda), outcomes=event.outcomes, summary=event.summary,
+        notes=event.notes, registration_open=event.registration_open,
+        registrations=registrations, attended=attended, source=event.source,
+        sources=dict(event.sources or {}), uncertain=dict(event.uncertain or {}),
+    )  # fmt: skip
+
+
+def list_events(session: Session, region: str | None = None) -> list[EventView]:
+    """Every event (newest first, undated last) with registration and attendance counts only."""
+    counts = (
+        select(
+            EventRegistration.event_id,
+            func.count().label("n"),
+            func.count().filter(EventRegistration.attended).label("attended"),
+        )
+        .group_by(EventRegistration.event_id)
+        .subquery()
+    )
+    statement = select(RegionEvent, counts.c.n, counts.c.attended).outerjoin(
+        counts, counts.c.event_id == RegionEvent.id
+    )
+    views = [_view(e, n or 0, a or 0) for e, n, a in session.execute(statement)]
+    if region:
+        views = [v for v in views if region in v.regions]
+    return sorted(
+        views,
+        key=lambda v: (v.start_date is None, -(v.start_date or dt.date.min).toordinal(), v.id),
+    )
+
+
+def get_event(session: Session, event_id: str) -> RegionEvent:
+    event = session.get(RegionEvent, event_id)
+    if event is None:
+        raise EventError(f"event {event_id!r} does not exist")
+    return event
+
+
+def set_registration_open(engine: Engine, event_id: str, is_open: bool, *, role: str) -> None:
+    require_curator(role)
+    with writing(engine) as session:
+        get_event(session, event_id).registration_open = is_open
+
+
+def set_outcomes(engine: Engine, event_id: str, outcomes: str, *, role: str) -> None:
+    require_curator(role)
+    with writing(engine) as session:
+        get_event(session, event_id).outcomes = outcomes.strip() or None
+
+
+def register(
+    engine: Engine, event_id: str, data: RegistrationIn, *, now: dt.datetime | None = None
+) -> int:
+    """Store a consented registration for an open event; its id (for deletion on request)."""
+    with writing(engine) as session:
+        event = get_event(session, event_id)
+        if not event.registration_open:
+            raise EventError(f"event {event_id!r} is not open for registration")
+        registration = EventRegistration(
+            event_id=event_id, name=data.name, email=data.email, organisation=data.organisation,
+            region_code=data.region, consent_text=CONSENT_TEXT,
+            consent_at=now or dt.datetime.now(dt.UTC),
+        )  # fmt: skip
+        session.add(registration)
+        session.flush()
+        return registration.id
+
+
+@dataclass(frozen=True)
+class RegistrationView:
+    id: int
+    event_id: str
+    name: str
+    email: str
+    organisation: str | None
+    region: str | None
+    consent_at: dt.datetime
+    attended: bool
+
+
+def registrations(session: Session, event_id: str, *, role: str | None) -> list[RegistrationView]:
+    """An event's registrations: curators only."""
+    require_curator(role)
+    get_event(session, event_id)
+    rows = session.scalars(
+        select(EventRegistration)
+        .where(EventRegistration.event_id == event_id)
+        .order_by(EventRegistration.id)
+    )
+    return [
+        RegistrationView(r.id, r.event_id, r.name, r.email, r.organisation, r.region_code,
+                         r.consent_at, r.attended)
+        for r in rows
+    ]  # fmt: skip
+
+
+def mark_attended(engine: Engine, registration_id: int, attended: bool, *, role: str) -> None:
+    require_curator(role)
+    with writing(engine) as session:
+        registration = session.get(EventRegistration, registration_id)
+        if registration is None:
+            raise EventError(f"registration {registration_id} does not exist")
+        registration.attended = attended
+
+
+def delete_registration(engine: Engine, registration_id: int, *, role: str) -> None:
+    """Delete a registration on the person's request: the row goes, nothing of it is kept."""
+    require_curator(role)
+    with writing(engine) as session:
+        registration = session.get(EventRegistration, registration_id)
+        if registration is None:
+            raise EventError(f"registration {registration_id} does not exist")
+        session.delete(registration)
+
+
+def delete_by_email(engine: Engine, email: str, *, role: str) -> int:
+    """Delete every registration of one e-mail address (a person's request); how many went."""
+    require_curator(role)
+    with writing(engine) as session:
+        rows = list(
+            session.scalars(
+                select(EventRegistration).where(
+                    func.lower(EventRegistration.email) == email.strip().lower()
+                )
+            )
+        )
+        for row in rows:
+            session.delete(row)
+        return len(rows)

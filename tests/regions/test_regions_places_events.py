@@ -1,0 +1,140 @@
+"""Regions as places (innovation group, density class, family activity; every value sourced)
+and events (seeded from public pages; registrations consented, curators only, deletable)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from permedhub.db import Base
+from permedhub.helpdesk import models as _helpdesk_models  # noqa: F401  (their tables, too)
+from permedhub.regions import models as _regions_models  # noqa: F401
+from permedhub.regions.events import (
+    EventError,
+    NotAllowed,
+    delete_by_email,
+    delete_registration,
+    list_events,
+    mark_attended,
+    register,
+    registrations,
+    set_registration_open,
+)
+from permedhub.regions.models import EventRegistration
+from permedhub.regions.places import density_class, places
+from permedhub.regions.schemas import RegistrationIn
+from permedhub.regions.seed import read, seed_files
+
+
+def test_migration_0011_creates_exactly_the_tables_regions_models_describe(empty_engine):
+    with empty_engine.connect() as connection:
+        context = MigrationContext.configure(connection)
+        differences = [
+            d
+            for d in compare_metadata(context, Base.metadata)
+            if "search_fts" not in str(d) and "tsv" not in str(d)
+        ]
+    assert differences == []
+
+
+@pytest.mark.parametrize(
+    ("density", "expected"),
+    [(None, None), (0.5, "sparse"), (12.49, "sparse"), (12.5, "low"), (99.9, "low"),
+     (100, "intermediate"), (299.9, "intermediate"), (300, "dense"), (5000, "dense")],
+)  # fmt: skip
+def test_density_classes_follow_the_documented_thresholds(density, expected):
+    assert density_class(density) == expected
+
+
+def test_every_seeded_group_and_figure_cites_its_page():
+    document = read(seed_files())
+    for profile in document.profiles:
+        for field in ("ris_group", "population", "area_km2", "stated_density"):
+            if getattr(profile, field) is not None:
+                assert (profile.sources.get(field) or profile.source or "").startswith("http")
+    for event in document.events:
+        assert event.source and event.source.startswith("http"), event.id
+
+
+def test_the_graph_subnational_places_carry_group_class_and_activity(regions_engine):
+    with Session(regions_engine) as session:
+        by_code = {place.code: place for place in places(session)}
+    # every subdivision an organisation of the family seed is in is a region
+    assert {"IT-52", "IT-25", "ES-GA", "DE-SN", "BE-VLG", "GB-NIR", "PL-02"} <= set(by_code)
+    tuscany = by_code["IT-52"]
+    assert tuscany.ris_group == "moderate-innovator" and tuscany.ris_edition == 2023
+    assert tuscany.density == pytest.approx(3_700_000 / 22_985)
+    assert tuscany.density_class == "intermediate"
+    assert tuscany.initiatives >= 1 and tuscany.organisations >= 1
+    assert by_code["IT-25"].density_class == "dense"  # 10,103,969 / 23,844 = 424 per km²
+    assert by_code["ES-GA"].density_class == "low"  # stated: 91.6 per km²
+    # no page gave Northern Ireland a group nor figures: both stay empty
+    assert by_code["GB-NIR"].ris_group is None and by_code["GB-NIR"].density_class is None
+
+
+def test_seeded_events_list_with_agenda_regions_and_topics(regions_engine):
+    with Session(regions_engine) as session:
+        events = list_events(session)
+        in_tuscany = list_events(session, region="IT-52")
+    assert len(events) == len(read(seed_files()).events)
+    siena = next(e for e in events if e.id == "icpermed-workshop-siena-2023")
+    assert siena.start_date == dt.date(2023, 11, 14) and siena.regions == ["IT-52"]
+    assert siena.agenda and siena.source.startswith("https://www.icpermed.eu/")
+    assert {e.id for e in in_tuscany} >= {"icpermed-workshop-siena-2023"}
+    assert events[-1].start_date is None  # undated events come last
+
+
+def _person(**changes) -> RegistrationIn:
+    data = {"name": "A. Person", "email": "a.person@example.org", "organisation": "Org",
+            "region": "IT-52", "consent": True} | changes  # fmt: skip
+    return RegistrationIn(**data)
+
+
+def test_a_registration_needs_consent_and_an_open_event(regions_engine):
+    with pytest.raises(ValidationError, match="consent is false"):
+        _person(consent=False)
+    with pytest.raises(ValidationError, match="not an e-mail address"):
+        _person(email="nobody")
+    event = "icpermed-workshop-siena-2023"
+    with pytest.raises(EventError, match="not open for registration"):
+        register(regions_engine, event, _person())
+    with pytest.raises(NotAllowed):
+        set_registration_open(regions_engine, event, True, role="viewer")
+    set_registration_open(regions_engine, event, True, role="curator")
+    moment = dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.UTC)
+    registration_id = register(regions_engine, event, _person(), now=moment)
+    with Session(regions_engine) as session:
+        row = session.get(EventRegistration, registration_id)
+        assert row is not None and row.consent_text.startswith("I agree")
+        assert row.consent_at.replace(tzinfo=dt.UTC) == moment
+
+
+def test_registrations_are_visible_to_curators_only_and_deleted_on_request(regions_engine):
+    event = "saphire-final-conference-2022"
+    set_registration_open(regions_engine, event, True, role="admin")
+    first = register(regions_engine, event, _person())
+    register(regions_engine, event, _person(name="B", email="B@example.org"))
+    with Session(regions_engine) as session:
+        for role in (None, "viewer"):
+            with pytest.raises(NotAllowed, match="personal data"):
+                registrations(session, event, role=role)
+        listed = registrations(session, event, role="curator")
+        public = next(e for e in list_events(session) if e.id == event)
+    assert [r.name for r in listed] == ["A. Person", "B"]
+    assert (public.registrations, public.attended) == (2, 0)
+    assert not hasattr(public, "email")  # the public view holds counts only
+    mark_attended(regions_engine, first, True, role="curator")
+    with pytest.raises(NotAllowed):
+        delete_registration(regions_engine, first, role="viewer")
+    delete_registration(regions_engine, first, role="curator")
+    assert delete_by_email(regions_engine, "b@EXAMPLE.org", role="curator") == 1
+    with Session(regions_engine) as session:
+        assert session.execute(select(func.count(EventRegistration.id))).scalar_one() == 0
+    with pytest.raises(EventError, match="does not exist"):
+        delete_registration(regions_engine, first, role="curator")
