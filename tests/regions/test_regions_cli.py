@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from regions_support import HAND, answer, write_csv
 from typer.testing import CliRunner
 
 from permedhub.cli.main import app
 from permedhub.regions.survey import NAMES
+from regions_support import HAND, answer, write_csv
 
 
 @pytest.fixture

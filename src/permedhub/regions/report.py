@@ -155,3 +155,14 @@ def write_html(html_text: str, path: str | Path) -> Path:
     target = Path(path)
     target.write_text(html_text, encoding="utf-8")
     return target
+
+
+def index_figure(table: pd.DataFrame) -> go.Figure:
+    """The readiness index of the regions in `table` (compare's frame), best first."""
+    ordered = table.sort_values("index", ascending=False)
+    labels = [f"{n} ({c})" if isinstance(n, str) else c for c, n in ordered["name"].items()]
+    figure = go.Figure(go.Bar(x=labels, y=ordered["index"].tolist(), name="readiness index"))
+    figure.update_layout(
+        title="Readiness index (0-100)", yaxis_range=[0, 100], height=380, showlegend=False
+    )
+    return figure
