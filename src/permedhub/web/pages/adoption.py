@@ -126,7 +126,7 @@ def readiness(
         analysis.rank_stability(responses, parsed, seed=0), "region"
     )
     context["one_at_a_time"] = analysis.frame_records(analysis.one_at_a_time(responses, parsed))
-    from permedhub.web.tools.common import figure_json
+    from permedhub.web.tools.common import TOOLS_CSP, figure_json
 
     figures = [("index", index_figure(shown))]
     if len(chosen) == 1:
@@ -136,7 +136,10 @@ def readiness(
         {"key": key, "json": figure_json(figure), "title": figure.layout.title.text}
         for key, figure in figures
     ]
-    return render(request, "adoption/readiness.html", context)
+    response = render(request, "adoption/readiness.html", context)
+    # The tools' policy: the portal's, plus Plotly's one empty <style> element.
+    response.headers["Content-Security-Policy"] = TOOLS_CSP
+    return response
 
 
 # ---------------------------------------------------------------- events
