@@ -148,3 +148,12 @@ def test_compare_puts_regions_side_by_side_and_names_regions_without_answers():
     assert table.loc["ES-GA", "rank"] == 3  # rank among every region answered
     with pytest.raises(ValueError, match="PL-02: expected regions with survey answers"):
         compare(_responses(), _places(), ["PL-02"])
+
+
+def test_the_report_barrier_axis_starts_at_zero_so_an_answer_of_one_shows():
+    from permedhub.regions.report import barrier_figure
+
+    table = compare(_responses(), _places())
+    figure = barrier_figure(table, "ES-GA")  # every barrier answered 1
+    assert tuple(figure.layout.xaxis.range) == (0, 5)
+    assert list(figure.data[0].x) == [1.0] * 7

@@ -88,3 +88,13 @@ def test_bad_weights_and_unknown_regions_are_clear_errors(cli_db):
     )
     report = _run("report", "PL-02", "--out", str(cli_db / "r.html"))
     assert report.exit_code == 2 and not (cli_db / "r.html").exists()
+
+
+def test_db_seed_loads_regions_profiles_and_events_too(cli_db):
+    from permedhub.regions.seed import read, seed_files
+
+    result = CliRunner().invoke(app, ["db", "seed"])
+    assert result.exit_code == 0, result.output
+    document = read(seed_files())
+    expected = f"loaded: regions ({len(document.profiles)} profiles, {len(document.events)} events)"
+    assert expected in result.stdout

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -32,7 +33,11 @@ def _table(frame: pd.DataFrame) -> str:
     for _, row in frame.iterrows():
         cells = []
         for value in row:
-            if isinstance(value, float):
+            if isinstance(value, bool | np.bool_):
+                cells.append(f"<td>{'yes' if value else 'no'}</td>")
+            elif isinstance(value, int | np.integer):
+                cells.append(f"<td class='num'>{value}</td>")
+            elif isinstance(value, float | np.floating):
                 cells.append(f"<td class='num'>{'' if pd.isna(value) else f'{value:.2f}'}</td>")
             else:
                 cells.append(f"<td>{html.escape('' if value is None else str(value))}</td>")
@@ -63,7 +68,8 @@ def barrier_figure(table: pd.DataFrame, region: str) -> go.Figure:
                    orientation="h")  # fmt: skip
     figure.update_layout(
         title="Barriers (mean answer: 1 = none, 5 = blocking)", barmode="group",
-        xaxis_range=[1, 5], height=460, margin={"l": 320},
+        # From 0, not 1: a bar starts at 0, so an answer of 1 would otherwise not show.
+        xaxis_range=[0, 5], height=460, margin={"l": 320},
     )  # fmt: skip
     return figure
 
