@@ -8,7 +8,6 @@ import math
 import pandas as pd
 import pytest
 from pydantic import ValidationError
-from regions_support import HAND
 
 from permedhub.regions.analysis import (
     Weights,
@@ -20,6 +19,7 @@ from permedhub.regions.analysis import (
     readiness_index,
 )
 from permedhub.regions.survey import SCORES
+from regions_support import HAND
 
 
 def _responses() -> pd.DataFrame:

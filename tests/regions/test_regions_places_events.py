@@ -138,3 +138,40 @@ def test_registrations_are_visible_to_curators_only_and_deleted_on_request(regio
         assert session.execute(select(func.count(EventRegistration.id))).scalar_one() == 0
     with pytest.raises(EventError, match="does not exist"):
         delete_registration(regions_engine, first, role="curator")
+
+
+def test_event_changes_and_survey_imports_are_audited_without_personal_data(
+    regions_engine, tmp_path
+):
+    from permedhub.graph.models import AuditEntry
+    from permedhub.regions.survey import import_survey
+    from regions_support import HAND, write_csv
+
+    event = "icpermed-workshop-pamplona-2023"
+    set_registration_open(regions_engine, event, True, role="curator", actor="carol")
+    registration_id = register(regions_engine, event, _person(email="secret@example.org"))
+    delete_registration(regions_engine, registration_id, role="curator", actor="carol")
+    report = import_survey(regions_engine, write_csv(tmp_path / "s.csv", HAND), actor="dana")
+    with Session(regions_engine) as session:
+        entries = session.scalars(
+            select(AuditEntry)
+            .where(
+                AuditEntry.entity_type.in_(["region-event", "region-registration", "survey-batch"])
+            )
+            .order_by(AuditEntry.id)
+        ).all()
+    logged = [(e.actor, e.action, e.entity_type, e.old, e.new) for e in entries]
+    assert logged == [
+        (
+            "carol",
+            "update",
+            "region-event",
+            {"registration_open": False},
+            {"registration_open": True},
+        ),
+        ("registrant", "create", "region-registration", None, {"event": event}),
+        ("carol", "delete", "region-registration", {"event": event}, None),
+        ("dana", "create", "survey-batch", None, {"file": "s.csv", "rows": 4}),
+    ]
+    assert entries[-1].entity_id == report.batch
+    assert "secret@example.org" not in str(logged) and "A. Person" not in str(logged)

@@ -122,3 +122,6 @@ def test_registration_needs_consent_and_only_curators_see_or_delete_it(
                             data={"event": EVENT, "csrf_token": token})  # fmt: skip
     assert deleted.status_code == 200 and "The registration was deleted" in deleted.text
     assert _count(web_engine, EventRegistration) == 0
+    audit = adoption.get("/curate/audit")
+    assert audit.status_code == 200
+    assert "delete region-registration" in audit.text and "rita@example.org" not in audit.text

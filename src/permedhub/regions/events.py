@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from permedhub.db import writing
 from permedhub.graph.curation import role_rank
+from permedhub.graph.models import AuditEntry
 from permedhub.regions.models import EventRegistration, RegionEvent
 from permedhub.regions.schemas import CONSENT_TEXT, RegistrationIn
 
@@ -28,6 +29,24 @@ class EventError(Exception):
 
 class NotAllowed(EventError):
     """The caller's role may not see or change registrations."""
+
+
+def _audit(
+    session: Session, actor: str, action: str, entity_type: str, entity_id: object,
+    old: dict[str, object] | None = None, new: dict[str, object] | None = None,
+) -> None:  # fmt: skip
+    """An entry in the graph's audit log. Registrations are logged by id and event only: the
+    log must not keep the personal data a deletion removes."""
+    session.add(
+        AuditEntry(
+            actor=actor,
+            action=action,
+            entity_type=entity_type,
+            entity_id=str(entity_id),
+            old=old,
+            new=new,
+        )
+    )
 
 
 def require_curator(role: str | None) -> None:
@@ -104,16 +123,33 @@ def get_event(session: Session, event_id: str) -> RegionEvent:
     return event
 
 
-def set_registration_open(engine: Engine, event_id: str, is_open: bool, *, role: str) -> None:
+def set_registration_open(
+    engine: Engine, event_id: str, is_open: bool, *, role: str, actor: str = "cli"
+) -> None:
     require_curator(role)
     with writing(engine) as session:
-        get_event(session, event_id).registration_open = is_open
+        event = get_event(session, event_id)
+        _audit(
+            session,
+            actor,
+            "update",
+            "region-event",
+            event_id,
+            {"registration_open": event.registration_open},
+            {"registration_open": is_open},
+        )
+        event.registration_open = is_open
 
 
-def set_outcomes(engine: Engine, event_id: str, outcomes: str, *, role: str) -> None:
+def set_outcomes(
+    engine: Engine, event_id: str, outcomes: str, *, role: str, actor: str = "cli"
+) -> None:
     require_curator(role)
     with writing(engine) as session:
-        get_event(session, event_id).outcomes = outcomes.strip() or None
+        event = get_event(session, event_id)
+        _audit(session, actor, "update", "region-event", event_id,
+               {"outcomes": event.outcomes}, {"outcomes": outcomes.strip() or None})  # fmt: skip
+        event.outcomes = outcomes.strip() or None
 
 
 def register(
@@ -131,6 +167,14 @@ def register(
         )  # fmt: skip
         session.add(registration)
         session.flush()
+        _audit(
+            session,
+            "registrant",
+            "create",
+            "region-registration",
+            registration.id,
+            new={"event": event_id},
+        )
         return registration.id
 
 
@@ -162,26 +206,48 @@ def registrations(session: Session, event_id: str, *, role: str | None) -> list[
     ]  # fmt: skip
 
 
-def mark_attended(engine: Engine, registration_id: int, attended: bool, *, role: str) -> None:
+def mark_attended(
+    engine: Engine, registration_id: int, attended: bool, *, role: str, actor: str = "cli"
+) -> None:
     require_curator(role)
     with writing(engine) as session:
         registration = session.get(EventRegistration, registration_id)
         if registration is None:
             raise EventError(f"registration {registration_id} does not exist")
+        _audit(
+            session,
+            actor,
+            "update",
+            "region-registration",
+            registration_id,
+            {"attended": registration.attended},
+            {"attended": attended},
+        )
         registration.attended = attended
 
 
-def delete_registration(engine: Engine, registration_id: int, *, role: str) -> None:
-    """Delete a registration on the person's request: the row goes, nothing of it is kept."""
+def delete_registration(
+    engine: Engine, registration_id: int, *, role: str, actor: str = "cli"
+) -> None:
+    """Delete a registration on the person's request: the row goes, nothing of it is kept
+    (the audit entry names the registration's id and event only)."""
     require_curator(role)
     with writing(engine) as session:
         registration = session.get(EventRegistration, registration_id)
         if registration is None:
             raise EventError(f"registration {registration_id} does not exist")
+        _audit(
+            session,
+            actor,
+            "delete",
+            "region-registration",
+            registration_id,
+            old={"event": registration.event_id},
+        )
         session.delete(registration)
 
 
-def delete_by_email(engine: Engine, email: str, *, role: str) -> int:
+def delete_by_email(engine: Engine, email: str, *, role: str, actor: str = "cli") -> int:
     """Delete every registration of one e-mail address (a person's request); how many went."""
     require_curator(role)
     with writing(engine) as session:
@@ -193,5 +259,8 @@ def delete_by_email(engine: Engine, email: str, *, role: str) -> int:
             )
         )
         for row in rows:
+            _audit(
+                session, actor, "delete", "region-registration", row.id, old={"event": row.event_id}
+            )
             session.delete(row)
         return len(rows)

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from permedhub.db import writing
-from permedhub.graph.models import Country
+from permedhub.graph.models import AuditEntry, Country
 from permedhub.graph.schemas import country_code
 from permedhub.regions.models import SurveyResponse
 
@@ -380,9 +380,10 @@ class ImportReport:
 
 
 def import_survey(
-    engine: Engine, path: Path | str, *, today: dt.date | None = None
+    engine: Engine, path: Path | str, *, today: dt.date | None = None, actor: str = "cli"
 ) -> ImportReport:
-    """Validate a survey file and store all its rows in one transaction, or none."""
+    """Validate a survey file and store all its rows in one transaction, or none; the import
+    is one audit entry (its batch, file and row count)."""
     path = Path(path)
     with Session(engine) as session:
         codes = subdivision_codes(session)
@@ -397,6 +398,16 @@ def import_survey(
             )
             for row in rows
         )  # fmt: skip
+        session.add(
+            AuditEntry(
+                actor=actor,
+                action="create",
+                entity_type="survey-batch",
+                entity_id=batch,
+                batch=batch,
+                new={"file": path.name, "rows": len(rows)},
+            )
+        )
     return ImportReport(path.name, batch, len(rows), sorted({r.region for r in rows}))
 
 

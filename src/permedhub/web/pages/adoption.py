@@ -209,7 +209,9 @@ def event_open(
     is_open: Annotated[str, Form(alias="open")] = "yes",
 ) -> Response:  # fmt: skip
     try:
-        events.set_registration_open(engine_of(request), event_id, is_open == "yes", role=user.role)
+        events.set_registration_open(
+            engine_of(request), event_id, is_open == "yes", role=user.role, actor=user.name
+        )
     except events.EventError as exc:
         raise HTTPException(404, str(exc)) from None
     return RedirectResponse(f"/adoption/events/{event_id}", status_code=303)
@@ -221,7 +223,9 @@ def registration_delete(
     event: Annotated[str, Form(max_length=120)],
 ) -> Response:  # fmt: skip
     try:
-        events.delete_registration(engine_of(request), registration_id, role=user.role)
+        events.delete_registration(
+            engine_of(request), registration_id, role=user.role, actor=user.name
+        )
     except events.EventError as exc:
         raise HTTPException(404, str(exc)) from None
     return RedirectResponse(f"/adoption/events/{event}?done=deleted", status_code=303)
@@ -234,7 +238,9 @@ def registration_attended(
     attended: Annotated[str, Form()] = "yes",
 ) -> Response:  # fmt: skip
     try:
-        events.mark_attended(engine_of(request), registration_id, attended == "yes", role=user.role)
+        events.mark_attended(
+            engine_of(request), registration_id, attended == "yes", role=user.role, actor=user.name
+        )
     except events.EventError as exc:
         raise HTTPException(404, str(exc)) from None
     return RedirectResponse(f"/adoption/events/{event}", status_code=303)
