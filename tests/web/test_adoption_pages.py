@@ -125,3 +125,15 @@ def test_registration_needs_consent_and_only_curators_see_or_delete_it(
     audit = adoption.get("/curate/audit")
     assert audit.status_code == 200
     assert "delete region-registration" in audit.text and "rita@example.org" not in audit.text
+
+
+def test_a_curator_records_an_event_outcome_and_a_viewer_cannot(adoption, log_in):
+    token = log_in(adoption, "vera")
+    refused = adoption.post(f"/adoption/events/{EVENT}/outcomes",
+                            data={"outcomes": "x", "csrf_token": token})  # fmt: skip
+    assert refused.status_code == 403
+    token = log_in(adoption, "carol")
+    adoption.post(f"/adoption/events/{EVENT}/outcomes",
+                  data={"outcomes": "A joint position paper.", "csrf_token": token})  # fmt: skip
+    page = adoption.get(f"/adoption/events/{EVENT}")
+    assert '<p id="outcomes">A joint position paper.</p>' in page.text

@@ -217,6 +217,18 @@ def event_open(
     return RedirectResponse(f"/adoption/events/{event_id}", status_code=303)
 
 
+@router.post("/events/{event_id}/outcomes")
+def event_outcomes(
+    request: Request, event_id: str, user: Curator, _: CsrfOk,
+    outcomes: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:  # fmt: skip
+    try:
+        events.set_outcomes(engine_of(request), event_id, outcomes, role=user.role, actor=user.name)
+    except events.EventError as exc:
+        raise HTTPException(404, str(exc)) from None
+    return RedirectResponse(f"/adoption/events/{event_id}", status_code=303)
+
+
 @router.post("/registrations/{registration_id}/delete")
 def registration_delete(
     request: Request, registration_id: int, user: Curator, _: CsrfOk,
