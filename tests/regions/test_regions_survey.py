@@ -120,3 +120,27 @@ def test_the_online_form_answer_passes_the_same_rules(regions_engine):
         store_answer(regions_engine, bad, today=TODAY)
     assert [(i.column, i.value) for i in caught.value.issues] == [("readiness_data", "0")]
     assert _count(regions_engine) == 1
+
+
+def test_an_xlsx_typed_in_a_spreadsheet_reads_dates_and_whole_numbers_as_written(
+    regions_engine, tmp_path
+):
+    path = write_template(tmp_path / "s.xlsx")
+    book = load_workbook(path)
+    sheet = book["responses"]
+    sheet["D2"] = dt.datetime(2024, 5, 2)  # a spreadsheet stores a typed date as a datetime
+    sheet["E2"] = 4.0  # and may store a whole number as a float
+    sheet.append(["r2", "ES-GA", "academia", dt.date(2024, 5, 3), *([3.5] + [3] * 12), None])
+    book.save(path)
+    with pytest.raises(SurveyError) as caught:
+        import_survey(regions_engine, path, today=TODAY)
+    assert [(i.row, i.column, i.value) for i in caught.value.issues] == [
+        (3, "barrier_funding", "3.5")
+    ]
+    sheet["E3"] = 3
+    book.save(path)
+    assert import_survey(regions_engine, path, today=TODAY).rows == 2
+    with Session(regions_engine) as session:
+        frame = responses_frame(session)
+    assert frame["survey_date"].tolist() == [dt.date(2024, 5, 2), dt.date(2024, 5, 3)]
+    assert frame["barrier_funding"].tolist() == [4, 3]

@@ -137,3 +137,9 @@ def test_a_curator_records_an_event_outcome_and_a_viewer_cannot(adoption, log_in
                   data={"outcomes": "A joint position paper.", "csrf_token": token})  # fmt: skip
     page = adoption.get(f"/adoption/events/{EVENT}")
     assert '<p id="outcomes">A joint position paper.</p>' in page.text
+
+
+def test_an_event_page_shows_what_its_source_leaves_in_doubt(adoption):
+    page = adoption.get("/adoption/events/regions4permed-brussels-conference")
+    assert 'id="event-uncertain"' in page.text and "consortium partners" in page.text
+    assert "without a year; no date is recorded" in page.text
