@@ -108,7 +108,7 @@ def test_a_registration_needs_consent_and_an_open_event(regions_engine):
         set_registration_open(regions_engine, event, True, role="viewer")
     set_registration_open(regions_engine, event, True, role="curator")
     moment = dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.UTC)
-    registration_id = register(regions_engine, event, _person(), now=moment)
+    registration_id = register(regions_engine, event, _person(), now=moment).id
     with Session(regions_engine) as session:
         row = session.get(EventRegistration, registration_id)
         assert row is not None and row.consent_text.startswith("I agree")
@@ -118,7 +118,7 @@ def test_a_registration_needs_consent_and_an_open_event(regions_engine):
 def test_registrations_are_visible_to_curators_only_and_deleted_on_request(regions_engine):
     event = "saphire-final-conference-2022"
     set_registration_open(regions_engine, event, True, role="admin")
-    first = register(regions_engine, event, _person())
+    first = register(regions_engine, event, _person()).id
     register(regions_engine, event, _person(name="B", email="B@example.org"))
     with Session(regions_engine) as session:
         for role in (None, "viewer"):
@@ -149,7 +149,7 @@ def test_event_changes_and_survey_imports_are_audited_without_personal_data(
 
     event = "icpermed-workshop-pamplona-2023"
     set_registration_open(regions_engine, event, True, role="curator", actor="carol")
-    registration_id = register(regions_engine, event, _person(email="secret@example.org"))
+    registration_id = register(regions_engine, event, _person(email="secret@example.org")).id
     delete_registration(regions_engine, registration_id, role="curator", actor="carol")
     report = import_survey(regions_engine, write_csv(tmp_path / "s.csv", HAND), actor="dana")
     with Session(regions_engine) as session:
@@ -175,3 +175,19 @@ def test_event_changes_and_survey_imports_are_audited_without_personal_data(
     ]
     assert entries[-1].entity_id == report.batch
     assert "secret@example.org" not in str(logged) and "A. Person" not in str(logged)
+
+
+def test_the_person_deletes_their_own_registration_with_the_link_they_were_given(regions_engine):
+    from permedhub.regions.events import delete_own
+
+    event = "saphire-webinar-remote-regions-2021"
+    set_registration_open(regions_engine, event, True, role="curator")
+    kept = register(regions_engine, event, _person(email="other@example.org"))
+    receipt = register(regions_engine, event, _person())
+    assert len(receipt.deletion_token) >= 40 and receipt.deletion_token != kept.deletion_token
+    assert delete_own(regions_engine, receipt.deletion_token) == event
+    with pytest.raises(EventError, match="not valid"):
+        delete_own(regions_engine, receipt.deletion_token)
+    with Session(regions_engine) as session:
+        left = session.scalars(select(EventRegistration.id)).all()
+    assert left == [kept.id]

@@ -8,7 +8,6 @@ import shutil
 
 import pytest
 from openpyxl import load_workbook
-from regions_support import HAND, answer, write_csv
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -24,6 +23,7 @@ from permedhub.regions.survey import (
     template_csv,
     write_template,
 )
+from regions_support import HAND, answer, write_csv
 
 TODAY = dt.date(2026, 12, 7)
 

@@ -101,6 +101,7 @@ def test_registration_needs_consent_and_only_curators_see_or_delete_it(
     assert _count(web_engine, EventRegistration) == 0
     done = adoption.post(f"/adoption/events/{EVENT}/register", data=person | {"consent": "yes"})
     assert done.status_code == 200 and "your registration is recorded" in done.text
+    assert 'id="deletion-link"' in done.text
     assert "rita@example.org" in done.text  # carol is a curator
     adoption.post("/logout", data={"csrf_token": token})
     anonymous = adoption.get(f"/adoption/events/{EVENT}")
@@ -143,3 +144,23 @@ def test_an_event_page_shows_what_its_source_leaves_in_doubt(adoption):
     page = adoption.get("/adoption/events/regions4permed-brussels-conference")
     assert 'id="event-uncertain"' in page.text and "consortium partners" in page.text
     assert "without a year; no date is recorded" in page.text
+
+
+def test_a_registrant_deletes_their_registration_by_their_link(adoption, web_engine, log_in):
+    token = log_in(adoption, "carol")
+    adoption.post(f"/adoption/events/{EVENT}/open", data={"open": "yes", "csrf_token": token})
+    adoption.post("/logout", data={"csrf_token": token})
+    page = adoption.get(f"/adoption/events/{EVENT}")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    person = {"name": "Sam", "email": "sam@example.org", "consent": "yes", "csrf_token": token}
+    done = adoption.post(f"/adoption/events/{EVENT}/register", data=person)
+    link = re.search(r'id="deletion-link">([^<]+)<', done.text).group(1)
+    assert _count(web_engine, EventRegistration) == 1
+    path = link.removeprefix("https://testserver")
+    confirm = adoption.get(path)
+    assert "Delete my registration" in confirm.text
+    deleted = adoption.post(path, data={"csrf_token": token})
+    assert deleted.status_code == 200 and "nothing of it is kept" in deleted.text
+    assert _count(web_engine, EventRegistration) == 0
+    again = adoption.post(path, data={"csrf_token": token})
+    assert again.status_code == 404 and "not valid" in again.text

@@ -9,6 +9,7 @@ remains; the event keeps only counts.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, select
@@ -152,10 +153,19 @@ def set_outcomes(
         event.outcomes = outcomes.strip() or None
 
 
+@dataclass(frozen=True)
+class Receipt:
+    """What a registrant is given: the registration's id and the secret of their deletion
+    link (`delete_own`)."""
+
+    id: int
+    deletion_token: str
+
+
 def register(
     engine: Engine, event_id: str, data: RegistrationIn, *, now: dt.datetime | None = None
-) -> int:
-    """Store a consented registration for an open event; its id (for deletion on request)."""
+) -> Receipt:
+    """Store a consented registration for an open event, with a deletion link's secret."""
     with writing(engine) as session:
         event = get_event(session, event_id)
         if not event.registration_open:
@@ -164,6 +174,7 @@ def register(
             event_id=event_id, name=data.name, email=data.email, organisation=data.organisation,
             region_code=data.region, consent_text=CONSENT_TEXT,
             consent_at=now or dt.datetime.now(dt.UTC),
+            deletion_token=secrets.token_urlsafe(32),
         )  # fmt: skip
         session.add(registration)
         session.flush()
@@ -175,7 +186,25 @@ def register(
             registration.id,
             new={"event": event_id},
         )
-        return registration.id
+        return Receipt(registration.id, registration.deletion_token)
+
+
+def delete_own(engine: Engine, token: str) -> str:
+    """The person deletes their own registration with the link they were given; the event's
+    id. An unknown or used link is an EventError (nothing says whether it ever existed)."""
+    with writing(engine) as session:
+        registration = session.scalars(
+            select(EventRegistration).where(EventRegistration.deletion_token == token)
+        ).first()
+        if registration is None:
+            raise EventError("this deletion link is not valid (or was used already)")
+        event_id = registration.event_id
+        _audit(
+            session, "registrant", "delete", "region-registration", registration.id,
+            old={"event": event_id},
+        )  # fmt: skip
+        session.delete(registration)
+        return event_id
 
 
 @dataclass(frozen=True)

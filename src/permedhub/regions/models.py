@@ -101,6 +101,8 @@ class EventRegistration(Base):
     consent_text: Mapped[str] = mapped_column(Text)
     consent_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     attended: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The secret in the link the person is given to delete the registration themselves.
+    deletion_token: Mapped[str] = mapped_column(String(64), unique=True)
     registered_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )

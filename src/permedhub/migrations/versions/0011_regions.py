@@ -120,6 +120,7 @@ def upgrade() -> None:
         sa.Column("consent_text", sa.Text(), nullable=False),
         sa.Column("consent_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("attended", sa.Boolean(), nullable=False),
+        sa.Column("deletion_token", sa.String(length=64), nullable=False),
         sa.Column(
             "registered_at",
             sa.DateTime(timezone=True),
@@ -137,6 +138,9 @@ def upgrade() -> None:
             name=op.f("fk_region_event_registration_region_code_country"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_region_event_registration")),
+        sa.UniqueConstraint(
+            "deletion_token", name=op.f("uq_region_event_registration_deletion_token")
+        ),
     )
     op.create_index(
         op.f("ix_region_event_registration_event_id"),

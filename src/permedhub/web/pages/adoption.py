@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Form, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -156,6 +156,7 @@ def _event_page(
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     message: str | None = None,
+    deletion_link: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     view = next((e for e in events.list_events(session) if e.id == event_id), None)
@@ -172,7 +173,7 @@ def _event_page(
         "adoption/event.html",
         {"e": view, "values": values or {}, "errors": errors or {}, "message": message,
          "consent_text": CONSENT_TEXT, "registrations": registrations,
-         "regions": places(session)},
+         "regions": places(session), "deletion_link": deletion_link},
         status_code=status_code,
     )  # fmt: skip
 
@@ -191,7 +192,7 @@ async def event_register(request: Request, session: SessionDep, event_id: str) -
     values = {k: str(form.get(k) or "") for k in ("name", "email", "organisation", "region")}
     try:
         data = RegistrationIn(**values, consent=form.get("consent") == "yes")
-        events.register(engine_of(request), event_id, data)
+        receipt = events.register(engine_of(request), event_id, data)
     except ValidationError as exc:
         errors = {str(e["loc"][0]) if e["loc"] else "form": e["msg"].removeprefix("Value error, ")
                   for e in exc.errors()}  # fmt: skip
@@ -200,7 +201,29 @@ async def event_register(request: Request, session: SessionDep, event_id: str) -
     except events.EventError as exc:
         return _event_page(request, session, event_id, values=values,
                            errors={"form": str(exc)}, status_code=409)  # fmt: skip
-    return RedirectResponse(f"/adoption/events/{event_id}?done=registered", status_code=303)
+    # Shown once, here, and not put in a redirect's URL (browser history, server logs).
+    link = str(request.url_for("forget_form", token=receipt.deletion_token))
+    return _event_page(
+        request, session, event_id, message="Thank you: your registration is recorded.",
+        deletion_link=link,
+    )  # fmt: skip
+
+
+@router.get("/forget/{token}", response_class=HTMLResponse, name="forget_form")
+def forget_form(request: Request, token: Annotated[str, Path(max_length=64)]) -> HTMLResponse:
+    return render(request, "adoption/forget.html", {"token": token, "error": None})
+
+
+@router.post("/forget/{token}", response_class=HTMLResponse, dependencies=[CsrfChecked])
+def forget(request: Request, token: Annotated[str, Path(max_length=64)]) -> HTMLResponse:
+    try:
+        event_id = events.delete_own(engine_of(request), token)
+    except events.EventError as exc:
+        return render(
+            request, "adoption/forget.html", {"token": token, "error": str(exc)}, status_code=404
+        )
+    return render(request, "adoption/forget.html", {"token": None, "deleted": event_id,
+                                                    "error": None})  # fmt: skip
 
 
 @router.post("/events/{event_id}/open")
