@@ -31,16 +31,19 @@ def upgrade() -> None:
 
 @app.command()
 def seed() -> None:
-    """(Re)load the ICPerMed family seed and the helpdesk's; records already there are updated,
-    nothing is lost."""
+    """(Re)load the ICPerMed family seed, the helpdesk's and regions/' (profiles, events);
+    records already there are updated, nothing is lost."""
     from permedhub import db
     from permedhub.graph.seed import seed as seed_family
     from permedhub.helpdesk.seed import seed as seed_helpdesk
+    from permedhub.regions.seed import seed as seed_regions
 
     engine = db.make_engine()
     db.upgrade(engine)
     print_report(seed_family(engine), as_json=False)
     print_report(seed_helpdesk(engine), as_json=False, what="helpdesk")
+    regions = seed_regions(engine)
+    typer.echo(f"loaded: regions ({regions.profiles} profiles, {regions.events} events)")
 
 
 @app.command("load")

@@ -11,6 +11,7 @@ from permedhub.cli import hecon as hecon_cli
 from permedhub.cli import helpdesk as helpdesk_cli
 from permedhub.cli import match as match_cli
 from permedhub.cli import node as node_cli
+from permedhub.cli import regions as regions_cli
 from permedhub.cli import serve as serve_cli
 from permedhub.cli import trials as trials_cli
 from permedhub.cli import users as users_cli
@@ -28,6 +29,7 @@ app.add_typer(helpdesk_cli.app, name="helpdesk")
 app.add_typer(federation_cli.app, name="federation")
 app.add_typer(match_cli.app, name="match")
 app.add_typer(node_cli.app, name="node")
+app.add_typer(regions_cli.app, name="regions")
 app.add_typer(trials_cli.app, name="trials")
 app.command("serve")(serve_cli.serve)
 app.add_typer(users_cli.app, name="users")

@@ -11,6 +11,7 @@ from permedhub.db import Base
 from permedhub.graph import models as _graph_models  # noqa: F401
 from permedhub.helpdesk import models as _helpdesk_models  # noqa: F401
 from permedhub.match import models as _match_models  # noqa: F401
+from permedhub.regions import models as _regions_models  # noqa: F401
 from permedhub.search import models as _search_models  # noqa: F401
 
 target_metadata = Base.metadata

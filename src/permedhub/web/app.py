@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from permedhub import __version__
 from permedhub.db import ensure_ready, make_engine
 from permedhub.graph.queries import InvalidFilter, NotFound
+from permedhub.regions.seed import ensure_seeded as ensure_regions_seeded
 from permedhub.search.query import SearchQueryError
 from permedhub.web import api_docs, federation
 from permedhub.web.api import graph as graph_api
@@ -35,6 +36,7 @@ def create_app(engine: Engine | None = None, *, prepare_database: bool = True) -
 
     if prepare_database:
         ensure_ready(engine)
+        ensure_regions_seeded(engine)  # regions/' profiles and events, on a first start
     app = FastAPI(
         title="PerMed Hub",
         version=__version__,
