@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import synthetic_graph
-from portal_pages import prepared
 from permedhub.db import make_engine
 from permedhub.match.partners import search_partners
+from portal_pages import prepared
 
 IDEAS = [
     "health economic models and payment strategies for personalised medicine",
@@ -60,9 +60,13 @@ def main() -> None:
         prepared(engine, args)
     rng = np.random.default_rng(args.seed)
     with Session(engine) as session:
-        organisations = session.execute(
-            text("SELECT id FROM organisation WHERE id LIKE 'syn-org-%' ORDER BY id")
-        ).scalars().all()
+        organisations = (
+            session.execute(
+                text("SELECT id FROM organisation WHERE id LIKE 'syn-org-%' ORDER BY id")
+            )
+            .scalars()
+            .all()
+        )
         topics = session.execute(text("SELECT id FROM topic ORDER BY id")).scalars().all()
         started = time.perf_counter()
         search_partners(session, IDEAS[0])

@@ -16,7 +16,9 @@ An organisation's score is a weighted sum of four parts, each in [0, 1] (WEIGHTS
 - **new country** (0.1): 1 when the organisation's country is not yet among the chosen
   partners' (region and country balance of the consortium).
 
-With a call, organisations no participating funder would fund are dropped unless own-funded
+Only organisations of the research kinds (RESEARCH_KINDS: universities, institutes,
+hospitals, companies, NGOs, infrastructures) are searched unless `kinds` says otherwise. With a
+call, organisations no participating funder would fund are dropped unless own-funded
 partners are asked for; each kept one says which funder would fund it (`consortium.funder_for`).
 Target countries or regions are filters. The profiles and their vectors are built once per
 process and database state and reused until the graph changes.
@@ -27,7 +29,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import pandas as pd
@@ -35,7 +37,7 @@ from scipy import sparse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from permedhub.calls.model import Call
+from permedhub.calls.model import Call, Partner
 from permedhub.graph.models import (
     AuditEntry,
     Initiative,
@@ -44,12 +46,17 @@ from permedhub.graph.models import (
     RegionMembership,
     Topic,
 )
+from permedhub.graph.schemas import OrganisationKind
 from permedhub.match.consortium import funder_for
 from permedhub.match.errors import MatchInputError
 from permedhub.search.lexical import rank_any
 from permedhub.search.semantic import SemanticIndex, reciprocal_rank_fusion
 from permedhub.search.text import words
 
+# Who does research with a consortium (funders, ministries, agencies and regulators fund,
+# govern or approve it): the kinds searched unless others are asked for.
+RESEARCH_KINDS = ("university", "research-institute", "hospital", "company", "ngo",
+                  "infrastructure")  # fmt: skip
 WEIGHTS = {"idea": 0.5, "topics": 0.3, "collaboration": 0.1, "new_country": 0.1}
 FULL_COLLABORATION = 3
 CANDIDATES = 200  # per ranking, before the other parts are scored
@@ -217,7 +224,7 @@ def profiles(session: Session) -> Profiles:
         names=np.array(column[1], dtype=object),
         country=np.array([c or "" for c in column[3]], dtype=str),
         subdivision=np.array(column[4], dtype=object),
-        kind=np.array(column[5], dtype=object),
+        kind=np.array([k or "" for k in column[5]], dtype=str),
         topic_column=topic_column,
         holds=holds,
         topics_of=holds.tocsr(),
@@ -301,6 +308,7 @@ def search_partners(
     partners: Sequence[str] = (),
     call: Call | None = None,
     own_funded: bool = False,
+    kinds: Sequence[str] = RESEARCH_KINDS,
     limit: int = 20,
 ) -> PartnerSearch:
     """Organisations for `idea`, best first (see the module's score), with their reasons."""
@@ -312,6 +320,9 @@ def search_partners(
     unknown = [t for t in topics if t not in known_topics]
     if unknown:
         raise MatchInputError("topics", unknown, "topic ids of the ICPerMed taxonomy")
+    odd = sorted(set(kinds) - set(get_args(OrganisationKind)))
+    if odd or not kinds:
+        raise MatchInputError("kinds", odd or list(kinds), "organisation kinds of the graph")
     missing = [p for p in partners if p not in found.position]
     if missing:
         raise MatchInputError("partners", missing, "ids of organisations in the graph")
@@ -321,7 +332,8 @@ def search_partners(
         if places is None
         else np.isin(found.country, sorted(places))
     )
-    among = None if places is None else in_place
+    in_place &= np.isin(found.kind, list(kinds))
+    among = in_place
     semantic = [h.id for h in found.semantic.query(text, k=CANDIDATES, among=among)]
     lexical = [
         o for o in _lexical(session, text, CANDIDATES) if o in found.position
@@ -350,7 +362,7 @@ def search_partners(
         # One lookup per distinct place and kind, not per organisation.
         combos = {}
         for n, j in enumerate(pool):
-            combo = (str(found.country[j]), found.subdivision[j], found.kind[j] or "")
+            combo = (str(found.country[j]), found.subdivision[j], str(found.kind[j]))
             if combo not in combos:
                 combos[combo] = funder_for(call, *combo)
             funders[n] = combos[combo]
@@ -436,6 +448,27 @@ def _match(
         reasons.append(f"shared {shared[org_id]} initiative(s) with the chosen partners")
     if parts["new_country"]:
         reasons.append(f"adds a country to the consortium ({found.country[j]})")
-    country = str(found.country[j]) or None
-    return PartnerMatch(org_id, str(found.names[j]), country, found.kind[j], score, parts,
-                        reasons, funder)  # fmt: skip
+    country, kind = str(found.country[j]) or None, str(found.kind[j]) or None
+    return PartnerMatch(org_id, str(found.names[j]), country, kind, score, parts, reasons, funder)
+
+
+def as_call_partners(session: Session, call: Call, ids: Sequence[str]) -> list[Partner]:
+    """The chosen organisations as partners of the call (each asking the funder that would
+    fund it, own-funded when none would)."""
+    rows = session.execute(
+        select(Organisation.id, Organisation.name, Organisation.country_code,
+               Organisation.subdivision_code, Organisation.kind)
+        .where(Organisation.id.in_(ids))
+    ).all()  # fmt: skip
+    unknown = sorted(set(ids) - {row[0] for row in rows})
+    if unknown:
+        raise MatchInputError("partners", unknown, "ids of organisations in the graph")
+    partners = []
+    for org_id, name, country, subdivision, kind in rows:
+        if not country or not kind:
+            raise MatchInputError("partners", org_id, "an organisation with a country and a "
+                                  "kind (the call's rules need both)")  # fmt: skip
+        funder = funder_for(call, country, subdivision, kind)
+        partners.append(Partner(organisation=org_id, name=name, country=country, kind=kind,
+                                funder=funder, own_funded=funder is None))  # fmt: skip
+    return partners
