@@ -30,6 +30,7 @@ from permedhub.graph.preparing import (
     validation_issues,
 )
 from permedhub.graph.records import snapshot
+from permedhub.helpdesk.indexing import reindex
 from permedhub.helpdesk.models import ENTITY_TYPE, TABLES
 from permedhub.helpdesk.schemas import SCHEMAS, SECTIONS, HelpdeskDocument
 
@@ -114,6 +115,8 @@ def load(
                 raise LoadError(issues[:MAX_ISSUES])
             for section in SECTIONS:
                 _write(connection, report, section, prepared.rows.get(section, []), actor)
+            # In the same transaction: the helpdesk finds what was stored, or nothing changed.
+            reindex(connection)
         except BaseException:
             transaction.rollback()
             raise

@@ -32,14 +32,14 @@ from permedhub.db import writing
 from permedhub.graph.models import AuditEntry
 from permedhub.graph.records import snapshot
 from permedhub.helpdesk import mailing
-from permedhub.helpdesk.indexing import FAQ_ENTITY, faq_document
+from permedhub.helpdesk.indexing import reindex
 from permedhub.helpdesk.loading import to_row
-from permedhub.helpdesk.models import Faq, Ticket
+from permedhub.helpdesk.models import ENTITY_TYPE, Faq, Ticket
 from permedhub.helpdesk.schemas import FaqIn, Jurisdiction, Language, Statement, Topic
-from permedhub.search.index import index_documents
 from permedhub.validation import expected
 
 TICKET_ENTITY = "helpdesk-ticket"
+FAQ_ENTITY = ENTITY_TYPE["faq"]
 MAX_QUESTION = 2000
 # A flood of tickets is refused: at most this many per e-mail address, and per client address
 # (several people may share one, behind a university's gateway), in the window.
@@ -428,12 +428,8 @@ def _publish(
         for key, value in row.items():
             setattr(existing, key, value)
     session.flush()
-    document = faq_document(row)
-    connection = session.connection()
-    if existing is None:
-        index_documents(connection, [document], [])
-    else:
-        index_documents(connection, [], [document])
+    # In this transaction: the entry is found by search (and by `ask`) as soon as it commits.
+    reindex(session.connection())
     _audit(
         session,
         actor,
