@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from permedhub.graph.models import AuditEntry
 from permedhub.helpdesk import tickets
+from permedhub.helpdesk.asking import ask
 from permedhub.helpdesk.models import Faq, Ticket
 from permedhub.search.query import SearchFilters, search
 
@@ -59,7 +60,9 @@ def test_submit_then_answer_publishes_a_searchable_faq_and_mails_the_submitter(
         assert faq is not None and faq.jurisdictions == ["UY"] and faq.topics == ["insurance"]
         assert "ticket 1" in faq.source and "carol" in faq.source
         hits = search(session, "insures Uruguay", SearchFilters(("helpdesk-faq",))).hits
+        asked = ask(session, "¿Quién asegura a los participantes de un ensayo en Uruguay?")
     assert [(h.id, h.url) for h in hits] == [("ticket-1", "/helpdesk/faq/ticket-1")]
+    assert "ticket-1" in [a.id for a in asked.answers]  # the helpdesk's own answers find it
     [(recipients, message)] = mailbox.received
     assert recipients == ["ana.perez@example.org"]
     assert message["From"] == "helpdesk@permedhub.test"

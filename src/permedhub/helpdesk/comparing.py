@@ -376,3 +376,19 @@ def to_html(comparison: Comparison) -> str:
     """The comparison as one self-contained HTML file (inline style; no script or asset)."""
     template = _environment.get_template("comparison_export.html")
     return template.render(c=comparison, sections=comparison.sections())
+
+
+def jurisdictions(session: Session) -> list[tuple[str, str]]:
+    """(code, name) of every jurisdiction the knowledge base has a fact on, by name; the
+    choices a comparison form offers."""
+    codes: set[str] = set()
+    for model in (Body, Rule, Funding):
+        codes.update(session.execute(select(model.jurisdiction).distinct()).scalars())
+    names: dict[str, str] = {
+        row.code: row.name
+        for row in session.execute(
+            select(Country.code, Country.name).where(Country.code.in_(codes))
+        )
+    }
+    names.update({EU: "European Union"} if EU in codes else {})
+    return sorted(((code, names.get(code, code)) for code in codes), key=lambda pair: pair[1])

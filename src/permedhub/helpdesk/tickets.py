@@ -508,3 +508,36 @@ def anonymise(engine: Engine, ticket_id: int, *, actor: str) -> TicketView:
 def parse_countries(values: Sequence[str]) -> list[str]:
     """Form values naming countries (blank ones dropped), as TicketIn will see them."""
     return [value.strip() for value in values if value and value.strip()]
+
+
+# ---------------------------------------------------------------- FAQ entries as anyone sees them
+
+
+@dataclass(frozen=True)
+class FaqView:
+    """An FAQ entry (from the seed or a ticket): what anyone may read, no personal data."""
+
+    id: str
+    question: str
+    answer: str
+    language: str
+    jurisdictions: list[str]
+    topics: list[str]
+    source: str
+    verified_on: dt.date
+
+
+def get_faq(session: Session, faq_id: str) -> FaqView | None:
+    entry = session.get(Faq, faq_id)
+    if entry is None:
+        return None
+    return FaqView(
+        id=entry.id,
+        question=entry.question,
+        answer=entry.answer,
+        language=entry.language,
+        jurisdictions=list(entry.jurisdictions or []),
+        topics=list(entry.topics or []),
+        source=entry.source,
+        verified_on=entry.verified_on,
+    )

@@ -97,7 +97,8 @@ def json_script(data: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-PRIVATE_PREFIXES = ("/curate", "/login", "/logout")
+# The ticket form holds what a person typed about themselves: never kept by a cache either.
+PRIVATE_PREFIXES = ("/curate", "/login", "/logout", "/helpdesk/ask-an-expert")
 
 
 class SecurityHeaders(BaseHTTPMiddleware):
