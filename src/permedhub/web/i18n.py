@@ -87,8 +87,15 @@ def language_context(request: Request) -> dict[str, object]:
         query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
         query.append(("lang", code))
         switch.append((code, LANGUAGE_NAMES[code], f"{request.url.path}?{urlencode(query)}"))
+    territories = Locale.parse(language).territories
+
+    def country_name(code: str, english: str) -> str:
+        """A country's name in the page's language (CLDR, through Babel), else as given."""
+        return english if language == "en" else territories.get(code, english)
+
     return {
         "_": catalogue.gettext,
+        "country_name": country_name,
         "ngettext": catalogue.ngettext,
         "page_lang": language,
         "language_switch": switch,

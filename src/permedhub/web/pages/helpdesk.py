@@ -18,6 +18,7 @@ from permedhub import config
 from permedhub.helpdesk import tickets
 from permedhub.helpdesk.asking import AskError, ask
 from permedhub.helpdesk.comparing import (
+    ASPECT_LABELS,
     MAX_COUNTRIES,
     CompareError,
     compare,
@@ -88,6 +89,7 @@ def helpdesk_home(
             "result": result,
             "problem": problem,
             "stale_before": _stale_before(),
+            "aspect_labels": ASPECT_LABELS,
         },
         status_code=422 if problem else 200,
     )
@@ -267,6 +269,8 @@ def _ticket_page(
         ticket = tickets.get_ticket(session, ticket_id)
     except tickets.TicketNotFound as exc:
         raise HTTPException(404, str(exc)) from exc
+    # A published answer is changed from the FAQ entry as published, not from the ticket.
+    published = tickets.get_faq(session, ticket.faq_id) if ticket.faq_id else None
     return render(
         request,
         "curate/helpdesk_ticket.html",
@@ -275,8 +279,8 @@ def _ticket_page(
             "values": values
             or {
                 "answer": ticket.answer or "",
-                "faq_question": ticket.question or "",
-                "topics": [],
+                "faq_question": published.question if published else ticket.question or "",
+                "topics": published.topics if published else [],
                 "publish": True,
             },
             "errors": errors or {},
