@@ -123,6 +123,8 @@ def test_no_smtp_configured_is_recorded_on_the_ticket(helpdesk_engine):
         ({"countries": ["AR", "BR", "CL", "UY", "PA", "MX"]}, "countries", "at most 5"),
         ({"language": "fr"}, "language", "'en', 'es' or 'pt'"),
         ({"extra": "x"}, "extra", "Extra inputs"),
+        ({"question": "bytes \ufffd\ufffd"}, "question", "undecodable bytes"),
+        ({"question": b"\x00\x01"}, "question", "control character"),
     ],
 )
 def test_bad_submissions_are_refused_and_nothing_is_stored(helpdesk_engine, change, field, says):

@@ -209,6 +209,29 @@ def test_bad_tickets_are_refused_field_by_field_and_nothing_is_stored(
     assert tickets_stored(helpdesk_client) == 0
 
 
+def test_binary_sent_to_the_ticket_form_is_refused(helpdesk_client):
+    token = csrf(helpdesk_client, "/helpdesk/ask-an-expert")
+    raw = helpdesk_client.post(
+        "/helpdesk/ask-an-expert",
+        content=f"csrf_token={token}&name=Ana&email=a%40b.org&question=%ff%fe".encode(),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert raw.status_code == 422 and "undecodable bytes" in raw.text
+    upload = helpdesk_client.post(
+        "/helpdesk/ask-an-expert",
+        data={"csrf_token": token, "name": "Ana", "email": "a@b.org"},
+        files={"question": ("q.bin", b"\x00\x01" * 10, "application/octet-stream")},
+    )
+    assert upload.status_code == 422 and "valid string" in upload.text
+    assert "UploadFile" not in upload.text and tickets_stored(helpdesk_client) == 0
+
+
+def test_faq_pages_of_unknown_or_malformed_ids_are_not_found(helpdesk_client):
+    for faq_id in ("nope", "%3Cscript%3E", "x" * 500):
+        page = helpdesk_client.get(f"/helpdesk/faq/{faq_id}")
+        assert page.status_code == 404 and "<script>" not in page.text.split("<main")[1]
+
+
 def test_a_flood_of_tickets_from_one_address_is_refused_with_retry_after(helpdesk_client):
     for _ in range(3):
         assert submit(helpdesk_client).status_code == 303

@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -99,6 +98,15 @@ def _given(value: Any, what: str) -> Any:
     return value
 
 
+def _decoded(value: Any) -> Any:
+    """Bytes that were not UTF-8 arrive as U+FFFD: binary is refused, not stored mangled."""
+    if isinstance(value, str) and "\ufffd" in value:
+        raise ValueError(
+            f"undecodable bytes at position {value.index(chr(0xFFFD))}: expected UTF-8 text"
+        )
+    return value
+
+
 def _email(value: str) -> str:
     if not EMAIL.fullmatch(value):
         raise ValueError("expected an e-mail address such as name@example.org")
@@ -119,7 +127,12 @@ class TicketIn(BaseModel):
     @field_validator("question", mode="before")
     @classmethod
     def _question_given(cls, value: Any) -> Any:
-        return _given(value, "the question, up to 2000 characters")
+        return _decoded(_given(value, "the question, up to 2000 characters"))
+
+    @field_validator("name", "email", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        return _decoded(value)
 
     @field_validator("name")
     @classmethod
@@ -148,7 +161,12 @@ class AnswerIn(BaseModel):
     @field_validator("answer", mode="before")
     @classmethod
     def _answer_given(cls, value: Any) -> Any:
-        return _given(value, "the answer, up to 2000 characters")
+        return _decoded(_given(value, "the answer, up to 2000 characters"))
+
+    @field_validator("faq_question", mode="before")
+    @classmethod
+    def _question_text(cls, value: Any) -> Any:
+        return _decoded(value)
 
 
 @dataclass(frozen=True)
@@ -503,11 +521,6 @@ def anonymise(engine: Engine, ticket_id: int, *, actor: str) -> TicketView:
         )
         session.flush()
         return _view(ticket)
-
-
-def parse_countries(values: Sequence[str]) -> list[str]:
-    """Form values naming countries (blank ones dropped), as TicketIn will see them."""
-    return [value.strip() for value in values if value and value.strip()]
 
 
 # ---------------------------------------------------------------- FAQ entries as anyone sees them

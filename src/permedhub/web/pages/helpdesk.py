@@ -168,13 +168,24 @@ def compare_html(session: SessionDep, country: Countries = None) -> Response:
 # ---------------------------------------------------------------- asking an expert (tickets)
 
 
+def _shown(values: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Form values as the form shows them again: what was not text (a file) as empty."""
+    if values is None:
+        return None
+    return {
+        key: value if isinstance(value, str | bool | list | type(None)) else ""
+        for key, value in values.items()
+    }
+
+
 def _errors(exc: tickets.TicketError) -> dict[str, str]:
     """Each refused form field's first problem, with the value given (a list item's position
     and an FAQ field's prefix dropped: the form has one box per field)."""
     errors: dict[str, str] = {}
     for p in exc.problems:
         field = p.field.removeprefix("faq.").split(".")[0]
-        given = repr(p.value) if len(repr(p.value)) <= 60 else repr(p.value)[:57] + "..."
+        shown = repr(p.value) if isinstance(p.value, str | int | list | type(None)) else "a file"
+        given = shown if len(shown) <= 60 else shown[:57] + "..."
         errors.setdefault(field, f"{p.expected} (given: {given})")
     return errors
 
@@ -191,7 +202,7 @@ def _ticket_form(
         request,
         "helpdesk/ticket_form.html",
         {
-            "values": values,
+            "values": _shown(values),
             "errors": errors,
             "choices": jurisdictions(session),
             "retry_after": retry_after,
@@ -217,11 +228,14 @@ def ticket_form(
 @router.post("/helpdesk/ask-an-expert", response_class=HTMLResponse)
 async def submit_ticket(request: Request, session: SessionDep, _csrf: CsrfOk) -> Response:
     form = await request.form()
+    # A file sent in place of a text field is passed on as it is, for the schema to refuse.
     values = {
-        "name": str(form.get("name") or ""),
-        "email": str(form.get("email") or ""),
-        "question": str(form.get("question") or ""),
-        "countries": tickets.parse_countries([str(v) for v in form.getlist("countries")]),
+        "name": form.get("name") or "",
+        "email": form.get("email") or "",
+        "question": form.get("question") or "",
+        "countries": [
+            v.strip() if isinstance(v, str) else v for v in form.getlist("countries") if v
+        ],
         "language": language_context(request)["page_lang"],
     }
     try:
@@ -276,7 +290,7 @@ def _ticket_page(
         "curate/helpdesk_ticket.html",
         {
             "ticket": ticket,
-            "values": values
+            "values": _shown(values)
             or {
                 "answer": ticket.answer or "",
                 "faq_question": published.question if published else ticket.question or "",
@@ -303,9 +317,9 @@ async def answer_ticket(
 ) -> Response:
     form = await request.form()
     values = {
-        "answer": str(form.get("answer") or ""),
-        "faq_question": str(form.get("faq_question") or "") or None,
-        "topics": [str(t) for t in form.getlist("topics")],
+        "answer": form.get("answer") or "",
+        "faq_question": form.get("faq_question") or None,
+        "topics": list(form.getlist("topics")),
         "publish": form.get("publish") == "1",
     }
     try:
