@@ -1,14 +1,76 @@
-"""`permedhub helpdesk ...`: the clinical-trials helpdesk's knowledge base."""
+"""`permedhub helpdesk ...`: the clinical-trials helpdesk's knowledge base, and asking it."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from permedhub.cli.db import print_report, refused_load
+from permedhub.cli.errors import fail
+
+if TYPE_CHECKING:
+    from permedhub.helpdesk.asking import AskResult
 
 app = typer.Typer(help="The clinical-trials helpdesk's knowledge base.", no_args_is_help=True)
+
+
+@app.command("ask")
+def ask_question(
+    question: str = typer.Argument(..., help="the question, in English, Spanish or Portuguese"),
+    country: list[str] | None = typer.Option(
+        None, "--country", "-c", help="ISO country code (or EU) to narrow to; repeatable"
+    ),
+    limit: int = typer.Option(5, help="how many answers, at most"),
+    as_json: bool = typer.Option(
+        False, "--json", help='{"question", "language", "answers"} on stdout, nothing else'
+    ),
+) -> None:
+    """Answer a question with stored facts and FAQ entries, each quoted with its source and
+    the day it was verified (no text is generated)."""
+    import json
+
+    from sqlalchemy.orm import Session
+
+    from permedhub import db
+    from permedhub.helpdesk.asking import AskError, ask
+
+    engine = db.make_engine()
+    db.ensure_ready(engine)
+    try:
+        with Session(engine) as session:
+            result = ask(session, question, country or (), limit)
+    except AskError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        typer.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
+        return
+    print_answers(result)
+
+
+def print_answers(result: AskResult) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console(soft_wrap=True)  # long facts and URLs stay whole lines
+    scope = f" · {', '.join(result.countries)}" if result.countries else ""
+    console.print(f"[bold]{escape(result.question)}[/bold] ({result.language}{scope})")
+    if not result.answers:
+        console.print("No stored fact answers this question.")
+    for n, answer in enumerate(result.answers, start=1):
+        where = answer.country or ", ".join(answer.jurisdictions) or "—"
+        console.print(
+            escape(f"\n{n}. [{answer.kind} · {where} · score {answer.score:.4f}]"),
+            highlight=False,
+        )
+        if answer.kind == "faq":
+            console.print(f"   Q: {escape(answer.title)}", highlight=False)
+        console.print(f"   {escape(answer.text)}", highlight=False)
+        console.print(
+            f"   source: {escape(answer.source)} (verified {answer.verified_on.isoformat()})",
+            highlight=False,
+        )
 
 
 @app.command("load")

@@ -17,18 +17,23 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from sqlalchemy import Connection, select
 
 from permedhub.graph import models as graph_models
 from permedhub.helpdesk.models import ENTITY_TYPE, TABLES
 from permedhub.search.index import Document, index_documents, remove_documents
-from permedhub.search.text import fold, words
+from permedhub.search.text import words
 
 # What a role, aspect or funding kind means, in English | Spanish | Portuguese.
 LABELS = {
-    "medicines-regulator": "medicines regulator, national regulatory agency for medicinal "
-    "products | agencia reguladora de medicamentos | agência reguladora de medicamentos",
+    # The role the helpdesk asks about: the national competent authority that approves
+    # clinical trials of medicines (what `ethics-oversight` is for ethics review).
+    "medicines-regulator": "medicines regulator, national competent authority that approves "
+    "clinical trials of medicinal products | agencia reguladora de medicamentos, autoridad "
+    "competente que aprueba los ensayos clínicos | agência reguladora de medicamentos, "
+    "autoridade competente que aprova os ensaios clínicos",
     "device-regulator": "medical devices regulator | regulador de dispositivos médicos | "
     "regulador de dispositivos médicos",
     "ethics-oversight": "research ethics committee, ethics oversight | comité de ética de la "
@@ -179,18 +184,25 @@ def semantic_text(fact: Fact) -> str:
 
 def document(fact: Fact) -> Document:
     shown = fact.text if fact.kind != "body" else ""
-    accented = [w for w in dict.fromkeys(_raw_words(f"{fact.title} {fact.text}")) if fold(w) != w]
+    # Only words with letters outside ASCII can have an accent to fold away.
+    accented = {w for w in _raw_words(f"{fact.title} {fact.text}") if not w.isascii()}
     return Document(
         entity_type=fact.entity_type,
         entity_id=fact.id,
         title=fact.title if fact.kind != "rule" else labels(fact).split("|")[0].strip(),
         acronym=fact.acronym,
         text=shown,
-        names=[labels(fact), fact.legal_reference, " ".join(words(" ".join(accented)))],
-        codes=[fact.id, fact.kind, fact.topic or ""],
+        names=[fact.legal_reference, " ".join(words(" ".join(sorted(accented))))],
+        # The label's words, folded once per label: codes are matched as they are.
+        codes=[fact.id, fact.kind, fact.topic or "", _label_words(fact.topic or "")],
         country_code=fact.jurisdictions[0] if len(fact.jurisdictions) == 1 else None,
         kind=fact.topic,
     )
+
+
+@cache
+def _label_words(topic: str) -> str:
+    return " ".join(dict.fromkeys(words(LABELS.get(topic, ""))))
 
 
 def _raw_words(value: str) -> list[str]:

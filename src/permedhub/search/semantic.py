@@ -28,12 +28,12 @@ calibration between BM25 scores and cosine similarities, which live on unrelated
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from scipy import sparse
@@ -63,23 +63,45 @@ class StaticEmbedder:
         return int(self.vectors.shape[1])
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors of `texts`: each the normalised sum (so the mean) of its tokens'.
+
+        The tokenizer puts a word marker before every space-separated word and merges no
+        piece across one, so a text's tokens are its words' tokens in order: each distinct
+        word is tokenized once, however many texts hold it (100,000 facts have millions of
+        words but some ten thousand distinct ones). Runs of whitespace count as one space.
+        """
         if not texts:
             return np.zeros((0, self.dimensions), dtype=np.float32)
-        encoded = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)  # type: ignore[attr-defined]
-        lengths = np.fromiter((len(e.ids) for e in encoded), dtype=np.int64, count=len(texts))
+        vocabulary: dict[str, int] = {}
+        rows: list[int] = []
+        columns: list[int] = []
+        for row, value in enumerate(texts):
+            for word in value.split():
+                rows.append(row)
+                columns.append(vocabulary.setdefault(word, len(vocabulary)))
+        distinct = list(vocabulary)
+        tokenizer: Any = self.tokenizer
+        encoded = tokenizer.encode_batch(distinct, add_special_tokens=False) if distinct else []
+        lengths = np.fromiter((len(e.ids) for e in encoded), dtype=np.int64, count=len(distinct))
         ids = np.fromiter(
             (i for e in encoded for i in e.ids), dtype=np.int64, count=int(lengths.sum())
         )
         np.clip(ids, 0, self.vectors.shape[0] - 1, out=ids)
-        # One sparse (texts x vocabulary) matrix of token counts times the embedding table:
-        # the pooling of 100,000 texts is then one product, not 100,000 small ones.
-        rows = np.repeat(np.arange(len(texts)), lengths)
-        counts = sparse.csr_matrix(
-            (np.ones(len(ids), dtype=np.float32), (rows, ids)),
-            shape=(len(texts), self.vectors.shape[0]),
+        # Sparse token counts of each distinct word times the embedding table: each word's
+        # sum of token vectors; then word counts of each text times those: each text's sum.
+        word_tokens = sparse.csr_matrix(
+            (
+                np.ones(len(ids), dtype=np.float32),
+                (np.repeat(np.arange(len(distinct)), lengths), ids),
+            ),
+            shape=(len(distinct), self.vectors.shape[0]),
         )
-        pooled = np.asarray(counts @ self.vectors, dtype=np.float32)
-        return normalised(pooled)
+        word_sums = np.asarray(word_tokens @ self.vectors, dtype=np.float32)
+        text_words = sparse.csr_matrix(
+            (np.ones(len(rows), dtype=np.float32), (rows, columns)),
+            shape=(len(texts), len(distinct)),
+        )
+        return normalised(np.asarray(text_words @ word_sums, dtype=np.float32))
 
 
 def normalised(matrix: np.ndarray) -> np.ndarray:
@@ -89,8 +111,16 @@ def normalised(matrix: np.ndarray) -> np.ndarray:
 
 
 def wordllama_files() -> tuple[Path, Path]:
-    """The weights and tokenizer files inside the installed `wordllama` package."""
-    root = Path(str(resources.files("wordllama")))
+    """The weights and tokenizer files inside the installed `wordllama` package.
+
+    Found without importing the package: its `__init__` imports `requests` and calls
+    `logging.basicConfig(level=INFO)`, which would turn on every library's INFO logs in the
+    portal and the CLI.
+    """
+    spec = importlib.util.find_spec("wordllama")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("wordllama: not installed (it is a dependency of permedhub)")
+    root = Path(next(iter(spec.submodule_search_locations)))
     weights, tokenizer = root / WEIGHTS_FILE, root / TOKENIZER_FILE
     for path in (weights, tokenizer):
         if not path.is_file():

@@ -45,10 +45,11 @@ SUFFIXES = (
     "o",
     "a",
     "e",
+    "y",  # study, apply, agency: stud*, appl*, agenc*
 )
 MIN_STEM = 4
 
-# concept: (stems that say it in EN/ES/PT, English stems the facts use)
+# concept: (stems that say it in EN/ES/PT, English stems the facts use); GLOSSES below
 CONCEPTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "trial": (
         ("trial", "ensay", "ensai", "estudi", "estud", "investigac", "pesquis", "clinic"),
@@ -59,7 +60,8 @@ CONCEPTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("approv", "authoris", "authoriz", "permi", "licen"),
     ),
     "regulator": (
-        ("agenc", "agenci", "regulat", "regulad", "regulator", "autorid", "authorit", "organ"),
+        # Not "regulat": a Regulation is a law, not a regulator.
+        ("agenc", "agenci", "regulator", "regulad", "autorid", "authorit", "organ"),
         ("agenc", "regulat", "authorit", "competent", "administration", "institut"),
     ),
     "ethics": (
@@ -79,6 +81,7 @@ CONCEPTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "plaz",
             "praz",
             "demor",
+            "tard",
             "dura",
             "dias",
             "day",
@@ -131,6 +134,7 @@ CONCEPTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "arancel",
             "cost",
             "cust",
+            "cuest",
             "prec",
             "prez",
             "pag",
@@ -173,6 +177,29 @@ CONCEPTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
+# Each concept in English words: what the semantic side embeds besides the question, so that a
+# Spanish or Portuguese question meets English facts in English too (dictionary-based query
+# translation, concept by concept).
+GLOSSES: dict[str, str] = {
+    "trial": "clinical trial research study",
+    "approval": "approves authorises approval authorisation permit",
+    "regulator": "regulatory agency competent authority",
+    "ethics": "ethics committee ethical review",
+    "funding": "funds funding funder grants",
+    "time": "how many days timeline time limit",
+    "insurance": "insurance policy",
+    "data": "personal data protection privacy",
+    "samples": "export of biological samples specimens",
+    "fees": "fee cost payment",
+    "language": "language",
+    "submission": "submit application dossier",
+    "device": "medical devices",
+    "medicine": "medicines medicinal products drugs",
+    "register": "registration registry",
+    "amendment": "substantial modification amendment",
+}
+
+
 def stem(word: str) -> str:
     """A folded word without its plural or derivational ending."""
     for suffix in SUFFIXES:
@@ -186,6 +213,11 @@ class QueryStem:
     word: str  # as typed (folded)
     stems: tuple[str, ...]  # its own stem first, then its concepts' English stems
     concepts: tuple[str, ...]
+
+    @property
+    def gloss(self) -> str:
+        """The English words of the concepts the word names ("" for none)."""
+        return " ".join(GLOSSES[c] for c in self.concepts)
 
 
 def expand(word: str) -> QueryStem:
