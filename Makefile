@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint typecheck pytest clean
+.PHONY: run test lint typecheck pytest clean catalogues
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,15 @@ pytest: $(VENV)/.installed-test
 	$(BIN)/pytest -n 2 --dist loadfile
 
 test: lint typecheck pytest
+
+# The helpdesk pages' gettext catalogues: extract the texts, merge them into the Spanish and
+# Portuguese .po files (translate what is new there), compile the .mo files that are shipped.
+LOCALE := src/permedhub/web/locale
+catalogues: $(VENV)/.installed-run
+	$(BIN)/pybabel extract -F $(LOCALE)/babel.cfg -k N_ --no-location --sort-output \
+		--project PerMedHub --version 0.1.0 -o $(LOCALE)/messages.pot .
+	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) -D messages --no-fuzzy-matching
+	$(BIN)/pybabel compile -d $(LOCALE) -D messages --statistics
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

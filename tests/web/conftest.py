@@ -149,3 +149,27 @@ def browser(live_server: LiveServer) -> Iterator[Browser]:
 def tab(browser: Browser, live_server: LiveServer) -> Iterator[Tab]:
     with guarded_tab(browser.chromium, live_server.url, timeout_ms=15_000) as guarded:
         yield guarded
+
+
+@pytest.fixture(scope="session")
+def helpdesk_template(portal_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The portal's database (family and users) with the helpdesk seed loaded."""
+    from permedhub.helpdesk.seed import seed
+
+    path = tmp_path_factory.mktemp("helpdesk") / "portal.sqlite"
+    shutil.copyfile(portal_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    seed(engine)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def helpdesk_client(helpdesk_template: Path, tmp_path: Path) -> Iterator[TestClient]:
+    """A client of an app of this test's own on the helpdesk-seeded database."""
+    engine = _engine_copy(helpdesk_template, tmp_path)
+    with TestClient(_app(engine, tmp_path), base_url="https://testserver") as test_client:
+        yield test_client
+    engine.dispose()

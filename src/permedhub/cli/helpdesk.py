@@ -102,3 +102,91 @@ def load_files(
     except LoadError as exc:
         raise refused_load(exc, as_json=as_json) from None
     print_report(report, as_json=as_json, dry_run=dry_run)
+
+
+@app.command("compare")
+def compare_countries(
+    countries: list[str] = typer.Argument(
+        ..., help="2 to 5 ISO 3166-1 codes (AR, BRA, ...) or EU", show_default=False
+    ),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable comparison on stdout"),
+    out: Path | None = typer.Option(
+        None, "--out", help="write the comparison to FILE.csv or FILE.html (self-contained)"
+    ),
+    stale_days: int | None = typer.Option(
+        None,
+        "--stale-days",
+        min=1,
+        help="mark facts verified longer ago than this as possibly stale "
+        "(default: PERMEDHUB_HELPDESK_STALE_DAYS, else 365)",
+    ),
+) -> None:
+    """Compare countries side by side: regulators by role, trial rules by aspect (timelines in
+    days), funders; gaps and possibly stale facts are marked."""
+    from sqlalchemy.orm import Session
+
+    from permedhub import db
+    from permedhub.cli.errors import fail
+    from permedhub.helpdesk.comparing import CompareError, compare, to_csv, to_html
+
+    if out is not None and out.suffix.lower() not in (".csv", ".html"):
+        raise fail(f"--out {str(out)!r}: expected a file name ending in .csv or .html")
+    engine = db.make_engine()
+    db.ensure_ready(engine)
+    try:
+        with Session(engine) as session:
+            comparison = compare(session, countries, stale_after_days=stale_days)
+    except CompareError as exc:
+        raise fail(str(exc)) from None
+    except ValueError as exc:  # a bad PERMEDHUB_HELPDESK_STALE_DAYS
+        raise fail(str(exc)) from None
+    finally:
+        engine.dispose()
+    if out is not None:
+        text = to_csv(comparison) if out.suffix.lower() == ".csv" else to_html(comparison)
+        out.write_text(text, encoding="utf-8")
+    if as_json:
+        import json
+
+        typer.echo(json.dumps(comparison.as_json(), ensure_ascii=False))
+        return
+    _print_comparison(comparison, out)
+
+
+def _print_comparison(comparison: object, out: Path | None) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from permedhub.helpdesk.comparing import Comparison
+
+    assert isinstance(comparison, Comparison)
+    console = Console()
+    for _section, label, rows in comparison.sections():
+        table = Table(title=label, show_lines=True)
+        table.add_column("topic")
+        for code in comparison.countries:
+            table.add_column(f"{comparison.names[code]} ({code})")
+        for row in rows:
+            cells = []
+            for code in comparison.countries:
+                facts = row.cells[code]
+                if not facts:
+                    cells.append("[italic]gap[/italic]")
+                    continue
+                cells.append(
+                    "\n".join(
+                        escape(f.text)
+                        + (f" [dim]({escape(f.detail)})[/dim]" if f.detail else "")
+                        + (" [yellow]possibly stale[/yellow]" if f.stale else "")
+                        + (" [blue]EU-wide[/blue]" if f.eu_wide else "")
+                        for f in facts
+                    )
+                )
+            table.add_row(row.label, *cells)
+        console.print(table)
+    console.print(
+        f"{comparison.gap_count()} gaps, {comparison.stale_count()} possibly stale facts "
+        f"(verified more than {comparison.stale_after_days} days ago)"
+        + (f"; written to {escape(str(out))}" if out else "")
+    )

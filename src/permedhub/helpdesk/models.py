@@ -10,7 +10,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from permedhub.db import Base, table_of
@@ -79,6 +91,34 @@ class Faq(Sourced, Base):
     topics: Mapped[list[Any]] = mapped_column(JSON, default=list)
     source: Mapped[str] = mapped_column(Text)
     verified_on: Mapped[dt.date] = mapped_column(Date)
+
+
+class Ticket(Base):
+    """A question the knowledge base could not answer, asked of the helpdesk's experts.
+
+    `name`, `email`, `client_address` and `question` are the submitter's personal data: shown
+    to experts only, and emptied when the submitter asks for deletion (`anonymised_at`); the
+    answer, the countries and the FAQ entry made from it stay. Audit entries of tickets never
+    copy them.
+    """
+
+    __tablename__ = "helpdesk_ticket"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submitted_at: Mapped[float] = mapped_column(Float, index=True)  # Unix time
+    name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    client_address: Mapped[str | None] = mapped_column(String(64), index=True)
+    question: Mapped[str | None] = mapped_column(Text)
+    countries: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    language: Mapped[str] = mapped_column(String(5))
+    status: Mapped[str] = mapped_column(String(12), index=True)  # open | answered
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[str | None] = mapped_column(String(120))
+    answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    faq_id: Mapped[str | None] = mapped_column(String(120))
+    mailed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    mail_problem: Mapped[str | None] = mapped_column(Text)
+    anonymised_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 TABLES: dict[str, Table] = {

@@ -62,6 +62,7 @@ URL_PREFIX = {
     "organisation": "/organisations/",
     "topic": "/topics/",
     "call": "/calls/",
+    "helpdesk-faq": "/helpdesk/faq/",
 }
 
 

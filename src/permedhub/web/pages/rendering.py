@@ -97,7 +97,9 @@ def json_script(data: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-PRIVATE_PREFIXES = ("/curate", "/login", "/logout", "/federation")
+# The ticket form holds what a person typed about themselves, feasibility answers are a
+# logged-in user's: never kept by a cache either.
+PRIVATE_PREFIXES = ("/curate", "/login", "/logout", "/federation", "/helpdesk/ask-an-expert")
 
 
 class SecurityHeaders(BaseHTTPMiddleware):
