@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from platformdirs import user_data_dir
@@ -35,3 +36,40 @@ def trusted_proxies() -> list[str]:
     the address the login limiter counts against by sending the header itself."""
     configured = os.environ.get(TRUSTED_PROXIES_ENV, "")
     return [part.strip() for part in configured.split(",") if part.strip()]
+
+
+SMTP_HOST_ENV = "PERMEDHUB_SMTP_HOST"
+SMTP_PORT_ENV = "PERMEDHUB_SMTP_PORT"
+SMTP_FROM_ENV = "PERMEDHUB_SMTP_FROM"
+SMTP_USER_ENV = "PERMEDHUB_SMTP_USER"
+SMTP_PASSWORD_ENV = "PERMEDHUB_SMTP_PASSWORD"
+SMTP_STARTTLS_ENV = "PERMEDHUB_SMTP_STARTTLS"
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where the call workflow's notices go. `host` None: none are sent (they stay in the
+    outbox, `permedhub calls mail` lists them)."""
+
+    host: str | None
+    port: int
+    sender: str
+    user: str | None
+    password: str | None
+    starttls: bool
+
+
+def smtp_settings() -> SmtpSettings:
+    """`PERMEDHUB_SMTP_HOST`, `_PORT` (default 25), `_FROM`, `_USER`, `_PASSWORD` and
+    `_STARTTLS` (1 to upgrade the connection before logging in)."""
+    port_text = os.environ.get(SMTP_PORT_ENV, "25").strip()
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ValueError(f"{SMTP_PORT_ENV} = {port_text!r} is invalid: expected a port 1-65535")
+    return SmtpSettings(
+        host=os.environ.get(SMTP_HOST_ENV) or None,
+        port=int(port_text),
+        sender=os.environ.get(SMTP_FROM_ENV) or "permedhub@localhost",
+        user=os.environ.get(SMTP_USER_ENV) or None,
+        password=os.environ.get(SMTP_PASSWORD_ENV) or None,
+        starttls=os.environ.get(SMTP_STARTTLS_ENV) == "1",
+    )
