@@ -89,3 +89,14 @@ def deliver(engine: Engine, settings: SmtpSettings | None = None) -> int:
         for mail_id, answer in refused.items():
             session.execute(update(Mail).where(Mail.id == mail_id).values(error=answer))
     return len(sent)
+
+
+def pending(engine: Engine) -> list[dict[str, str | None]]:
+    """The notices not sent yet: call, recipient, subject, and the server's refusal if any."""
+    with Session(engine) as session:
+        rows = session.execute(
+            select(Mail.call_id, Mail.recipient, Mail.subject, Mail.error)
+            .where(Mail.sent_at.is_(None))
+            .order_by(Mail.id)
+        ).all()
+    return [{"call": c, "to": r, "subject": s, "error": e} for c, r, s, e in rows]

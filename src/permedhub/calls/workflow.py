@@ -128,7 +128,7 @@ class RoleGrant(BaseModel):
 
 def _validation_error(error: ValidationError, prefix: str = "") -> WorkflowError:
     first = error.errors()[0]
-    message = str(first["msg"]).removeprefix("Value error, ")
+    message = str(first["msg"]).removeprefix("Value error, ").removeprefix("Input should be ")
     return WorkflowError(
         f"{prefix}{field_path(first['loc'])}" or "form", first.get("input"), message
     )
