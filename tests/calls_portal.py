@@ -4,6 +4,8 @@ the workflow's clock and SMTP server replaced by the test's, and logging in."""
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -13,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from calls_world import BEFORE_PRE_DEADLINE, CALL_FILE, REVIEWERS, Clock, mail_of
 from permedhub.calls.documents import load_call
+from permedhub.db import make_engine
 from permedhub.graph.curation import create_user
 from permedhub.graph.models import UserAccount
 
@@ -100,3 +103,15 @@ def partner_fields(partners: list[dict[str, Any]]) -> dict[str, str]:
         if partner.get("documents"):
             data[f"p{i}_documents"] = ", ".join(partner["documents"])
     return data
+
+
+def people_template(portal_template: Path, folder: Path) -> Path:
+    """A copy of the portal's template database plus PEOPLE's accounts."""
+    path = folder / "portal.sqlite"
+    shutil.copyfile(portal_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    add_people(engine)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path

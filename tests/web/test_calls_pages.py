@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from calls_portal import add_people, log_in_as, partner_fields, set_up_call
+from calls_portal import log_in_as, partner_fields, people_template, set_up_call
 from calls_world import PDF, PRE_DEADLINE, Clock, example_proposals, mail_of
 from permedhub.db import make_engine
 from smtp_support import Inbox, smtp_server, wait_for
@@ -26,14 +26,7 @@ APPLY = f"/calls/{CALL}/apply"
 @pytest.fixture(scope="module")
 def calls_template(portal_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The portal's template plus the accounts of the call's people."""
-    path = tmp_path_factory.mktemp("calls") / "portal.sqlite"
-    shutil.copyfile(portal_template, path)
-    engine = make_engine(f"sqlite:///{path}")
-    add_people(engine)
-    with engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    engine.dispose()
-    return path
+    return people_template(portal_template, tmp_path_factory.mktemp("calls"))
 
 
 @pytest.fixture
