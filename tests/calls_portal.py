@@ -63,7 +63,7 @@ def set_up_call(app: FastAPI, engine: Engine, smtp: Any) -> Clock:
                 "funder": f"syn-funder-{funder}",
             },
         )
-    from permedhub.calls.workflow import Actor
+    from permedhub.calls.workflow_base import Actor
 
     for name in ("app0", "app1"):
         workflow.register_applicant(call.id, Actor(users[name], name), mail_of(name))

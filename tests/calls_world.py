@@ -14,7 +14,8 @@ from sqlalchemy import Engine, select
 
 from permedhub.calls.documents import load_call
 from permedhub.calls.model import Call
-from permedhub.calls.workflow import Actor, Workflow
+from permedhub.calls.workflow import Workflow
+from permedhub.calls.workflow_base import Actor
 from permedhub.db import writing
 from permedhub.graph.models import UserAccount
 

@@ -21,13 +21,9 @@ from calls_world import (
     example_proposals,
     mail_of,
 )
+from permedhub.calls.errors import LateSubmission, NotAllowed, WorkflowError
 from permedhub.calls.store import Mail, ProposalRecord, WorkflowAudit
-from permedhub.calls.workflow import (
-    MAX_PDF_BYTES,
-    LateSubmission,
-    NotAllowed,
-    WorkflowError,
-)
+from permedhub.calls.submissions import MAX_PDF_BYTES
 from smtp_support import Inbox, smtp_server, wait_for
 
 

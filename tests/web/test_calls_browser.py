@@ -13,7 +13,7 @@ import pytest
 from browser_support import chromium_or_skip, guarded_tab, launched_chromium, served_copy
 from calls_portal import PASSWORD, people_template, set_up_call
 from calls_world import PDF, example_proposals
-from permedhub.calls.workflow import Actor
+from permedhub.calls.workflow_base import Actor
 from smtp_support import smtp_server, wait_for
 
 pytestmark = pytest.mark.browser

@@ -220,7 +220,7 @@ def _actor_of(client: TestClient, name: str) -> Any:
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from permedhub.calls.workflow import Actor
+    from permedhub.calls.workflow_base import Actor
     from permedhub.graph.models import UserAccount
 
     workflow = client.app.state.calls_workflow  # type: ignore[attr-defined]
@@ -285,6 +285,7 @@ def test_the_secretariat_runs_the_steps_and_sees_the_dashboard(client, clock, sm
     assert step("decide").status_code == 303
     page = client.get(f"/calls/{CALL}/secretariat").text
     assert 'id="ranking"' in page and 'id="commitments"' in page
+    assert page.count('<td>sec</td><td>decide</td>') == 1  # the audit trail
     assert "funding decision" in wait_for(inbox, mail_of("app1"), 4)[-1]["Subject"]
 
 

@@ -13,39 +13,28 @@ proposal as it was: a draft stays a draft.
 
 The steps reuse the engines: `eligibility.check` for the consortium rules, `assignment.assign`
 for reviewers (declared conflicts added to the pool's), `scores.aggregate` and `scores.rank`
-for the ranking list, `decision.decide` for the funding decision.
+for the ranking list, `decision.decide` for the funding decision. What each role may read is
+in `views` (`WorkflowViews`, which this class extends), the helpers every step shares in
+`workflow_base`, the applicants' form and PDF checks in `submissions`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import re
 import secrets
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import Engine, delete, func, select
+from pydantic import ValidationError
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from permedhub.calls import assignment, decision, eligibility, mail, scores
-from permedhub.calls.documents import against_call
-from permedhub.calls.errors import CallInputError
-from permedhub.calls.model import (
-    Call,
-    Name,
-    Partner,
-    Proposal,
-    ProposalSet,
-    Reviewer,
-    ReviewerPool,
-    Slug,
-)
+from permedhub.calls import assignment, decision, eligibility, mail
+from permedhub.calls.errors import LateSubmission, NotAllowed, WorkflowError
+from permedhub.calls.model import Call, ProposalSet, Reviewer, ReviewerPool
 from permedhub.calls.store import (
     ROLES,
     CallRecord,
@@ -58,130 +47,21 @@ from permedhub.calls.store import (
     ProposalRecord,
     Review,
     ReviewAssignment,
-    WorkflowAudit,
 )
-from permedhub.calls.tables import cents, eur, records
-from permedhub.config import SmtpSettings
-from permedhub.db import writing
+from permedhub.calls.submissions import (
+    LiveCheck,
+    ProposalForm,
+    RoleGrant,
+    check_pdf,
+    consortium_check,
+    proposal_of,
+    set_of,
+    validation_error,
+)
+from permedhub.calls.tables import records
+from permedhub.calls.views import WorkflowViews
+from permedhub.calls.workflow_base import Actor, article, iso_time
 from permedhub.graph.models import UserAccount
-
-Clock = Callable[[], dt.datetime]
-MAX_PDF_BYTES = 5 * 1024 * 1024
-PDF_TAIL_BYTES = 2048
-# An address as mail servers take it: one @, no spaces, a dotted or local host.
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-class NotAllowed(PermissionError):
-    """The user does not hold the role a step needs in the call."""
-
-
-class WorkflowError(CallInputError):
-    """A step's input or the call's state does not allow the step (field, value, expected)."""
-
-
-class LateSubmission(WorkflowError):
-    """The stage's deadline has passed on the server clock."""
-
-
-class NotFoundError(LookupError):
-    """No such call, consortium or proposal."""
-
-
-# ---------------------------------------------------------------- boundary schemas
-
-
-class ProposalForm(BaseModel):
-    """What applicants type: the structured fields of a proposal (the PDF comes apart)."""
-
-    model_config = ConfigDict(extra="forbid")
-    acronym: Name
-    title: Name
-    abstract: str = Field("", max_length=5000)
-    modules: list[Slug] = Field(default_factory=list)
-    topics: list[Slug] = Field(default_factory=list)
-    partners: list[Partner] = Field(min_length=1, max_length=60)
-
-
-class ReviewerProfile(BaseModel):
-    """A reviewer's profile in one call (what the assignment's conflicts and match read)."""
-
-    model_config = ConfigDict(extra="forbid")
-    organisation: Slug
-    country: str = Field(min_length=2, max_length=8)
-    expertise: list[Slug] = Field(default_factory=list)
-    max_load: int | None = Field(None, ge=1, le=1000)
-
-
-class RoleGrant(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    user: str = Field(min_length=1, max_length=120)
-    role: str
-    email: str = Field(pattern=EMAIL.pattern, max_length=320, description="name@host")
-    funder: Slug | None = None
-    profile: ReviewerProfile | None = None
-
-
-def _validation_error(error: ValidationError, prefix: str = "") -> WorkflowError:
-    first = error.errors()[0]
-    message = str(first["msg"]).removeprefix("Value error, ").removeprefix("Input should be ")
-    return WorkflowError(
-        f"{prefix}{field_path(first['loc'])}" or "form", first.get("input"), message
-    )
-
-
-def field_path(loc: Sequence[str | int]) -> str:
-    """('partners', 0, 'funder') -> 'partners[0].funder', as the document errors write it."""
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
-    return text
-
-
-def check_pdf(data: bytes) -> str:
-    """The SHA-256 of `data` when it is a PDF of at most MAX_PDF_BYTES, judged by its bytes
-    (the '%PDF-' header and the '%%EOF' marker), not by its name."""
-    if not data:
-        raise WorkflowError("pdf", "(empty)", "a PDF file")
-    if len(data) > MAX_PDF_BYTES:
-        raise WorkflowError(
-            "pdf", f"{len(data):,} bytes", f"a PDF of at most {MAX_PDF_BYTES:,} bytes"
-        )
-    if b"%PDF-" not in data[:1024] or b"%%EOF" not in data[-PDF_TAIL_BYTES:]:
-        start = data[:8].decode("latin-1")
-        raise WorkflowError(
-            "pdf", start, "a PDF file (it starts with '%PDF-' and ends with '%%EOF')"
-        )
-    return hashlib.sha256(data).hexdigest()
-
-
-# ---------------------------------------------------------------- results
-
-
-@dataclass(frozen=True)
-class Actor:
-    id: int
-    name: str
-
-
-@dataclass(frozen=True)
-class LiveCheck:
-    """A consortium check while the form is typed: input problems (field, message) and the
-    call's rules it breaks (rule, message saying how to fix it)."""
-
-    problems: list[dict[str, Any]]
-    broken: list[dict[str, Any]]
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems and not self.broken
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "problems": self.problems, "broken": self.broken}
 
 
 @dataclass(frozen=True)
@@ -192,117 +72,8 @@ class AssignmentResult:
 
 
 @dataclass
-class Dashboard:
-    """The secretariat's view of a call's stage: one row per proposal."""
-
-    call: Call
-    stage: int
-    proposals: list[dict[str, Any]] = field(default_factory=list)
-    ranking: list[dict[str, Any]] = field(default_factory=list)
-    decision: list[dict[str, Any]] = field(default_factory=list)
-    commitments: list[dict[str, Any]] = field(default_factory=list)
-
-
-# ---------------------------------------------------------------- the workflow
-
-
-@dataclass
-class Workflow:
-    engine: Engine
-    clock: Clock = utc_now
-    smtp: SmtpSettings | None = None
-
-    # ------------------------------------------------------------ helpers
-
-    def now(self) -> dt.datetime:
-        now = self.clock()
-        if now.tzinfo is None or now.utcoffset() is None:
-            raise ValueError(f"clock = {now!r} is invalid: expected a time-zone aware time")
-        return now
-
-    @contextmanager
-    def _step(self) -> Iterator[Session]:
-        """One step: one write transaction, then the notices it queued are delivered."""
-        with writing(self.engine) as session:
-            yield session
-        mail.deliver(self.engine, self.smtp)
-
-    @staticmethod
-    def _call(session: Session, call_id: str) -> tuple[CallRecord, Call]:
-        record = session.get(CallRecord, call_id)
-        if record is None:
-            raise NotFoundError(f"call = {call_id!r}: no such call in the workflow")
-        return record, Call.model_validate(record.document)
-
-    @staticmethod
-    def _roles(session: Session, call_id: str, user_id: int, role: str) -> list[CallRole]:
-        return list(
-            session.execute(
-                select(CallRole).where(
-                    CallRole.call_id == call_id, CallRole.user_id == user_id, CallRole.role == role
-                )
-            ).scalars()
-        )
-
-    def _require(self, session: Session, call_id: str, actor: Actor, role: str) -> CallRole:
-        found = self._roles(session, call_id, actor.id, role)
-        if not found:
-            raise NotAllowed(f"{actor.name} is not {_article(role)} {role} of call {call_id}")
-        return found[0]
-
-    def _audit(
-        self,
-        session: Session,
-        call_id: str,
-        actor: str,
-        action: str,
-        entity: str,
-        entity_id: object,
-        now: dt.datetime,
-        **detail: Any,
-    ) -> None:
-        session.add(
-            WorkflowAudit(
-                call_id=call_id,
-                at=now,
-                actor=actor,
-                action=action,
-                entity=entity,
-                entity_id=str(entity_id),
-                detail=_jsonable(detail),
-            )
-        )
-
-    @staticmethod
-    def _emails(session: Session, call_id: str, user_ids: Sequence[int], role: str) -> list[str]:
-        if not user_ids:
-            return []
-        return list(
-            session.execute(
-                select(CallRole.email).where(
-                    CallRole.call_id == call_id,
-                    CallRole.role == role,
-                    CallRole.user_id.in_(list(user_ids)),
-                )
-            ).scalars()
-        )
-
-    @staticmethod
-    def _members(session: Session, consortium_id: int) -> list[int]:
-        return list(
-            session.execute(
-                select(Member.user_id).where(Member.consortium_id == consortium_id)
-            ).scalars()
-        )
-
-    def _applicant_emails(self, session: Session, call_id: str, consortium_id: int) -> list[str]:
-        return self._emails(session, call_id, self._members(session, consortium_id), "applicant")
-
-    def _proposal(self, session: Session, proposal_id: int) -> ProposalRecord:
-        record = session.get(ProposalRecord, proposal_id)
-        if record is None:
-            raise NotFoundError(f"proposal = {proposal_id!r}: no such proposal")
-        return record
+class Workflow(WorkflowViews):
+    """The steps of a call (see the module docstring); reads are `WorkflowViews`'."""
 
     # ------------------------------------------------------------ operator and secretariat
 
@@ -346,7 +117,7 @@ class Workflow:
         try:
             parsed = RoleGrant.model_validate(grant)
         except ValidationError as error:
-            raise _validation_error(error) from None
+            raise validation_error(error) from None
         now = self.now()
         with self._step() as session:
             _, call = self._call(session, call_id)
@@ -414,7 +185,7 @@ class Workflow:
             session,
             call.id,
             [grant.email],
-            f"{call.id}: you are {_article(grant.role)} {grant.role}",
+            f"{call.id}: you are {article(grant.role)} {grant.role}",
             f"{grant.user}, you now act as {grant.role} in the call {call.title} ({call.id}).",
             now,
         )
@@ -497,26 +268,6 @@ class Workflow:
                 )
             return consortium.id
 
-    def _member_of(self, session: Session, consortium_id: int, actor: Actor) -> Consortium:
-        consortium = session.get(Consortium, consortium_id)
-        if consortium is None:
-            raise NotFoundError(f"consortium = {consortium_id!r}: no such consortium")
-        self._require(session, consortium.call_id, actor, "applicant")
-        if actor.id not in self._members(session, consortium_id):
-            raise NotAllowed(f"{actor.name} is not a member of consortium {consortium.acronym}")
-        return consortium
-
-    def _form(self, call: Call, data: dict[str, Any]) -> ProposalForm:
-        try:
-            form = ProposalForm.model_validate(data)
-        except ValidationError as error:
-            raise _validation_error(error) from None
-        found = against_call(ProposalSet(proposals=[_proposal_of(0, form)]), call)
-        if found:
-            where, value, expected = found[0]
-            raise WorkflowError(field_path(where[2:]), value, expected)
-        return form
-
     def save(
         self,
         consortium_id: int,
@@ -565,7 +316,7 @@ class Workflow:
                     "state",
                     "submitted",
                     f"a proposal not yet submitted (submitted at "
-                    f"{_iso(proposal.submitted_at)}); withdraw it first to submit it anew",
+                    f"{iso_time(proposal.submitted_at)}); withdraw it first to submit it anew",
                 )
             fields = form.model_dump(mode="json")
             if proposal is None:
@@ -650,19 +401,6 @@ class Workflow:
 
     # ------------------------------------------------------------ eligibility
 
-    def _submitted(self, session: Session, call_id: str, stage: int) -> list[ProposalRecord]:
-        return list(
-            session.execute(
-                select(ProposalRecord)
-                .where(
-                    ProposalRecord.call_id == call_id,
-                    ProposalRecord.stage == stage,
-                    ProposalRecord.state == "submitted",
-                )
-                .order_by(ProposalRecord.id)
-            ).scalars()
-        )
-
     def check_eligibility(self, call_id: str, actor: Actor) -> dict[str, Any]:
         """The secretariat runs the consortium and national rules on the submitted proposals
         of the open stage; the result is kept per proposal and mailed to its applicants."""
@@ -673,7 +411,7 @@ class Workflow:
             proposals = self._submitted(session, call_id, record.stage)
             if not proposals:
                 raise WorkflowError("proposals", 0, "submitted proposals to check")
-            report = eligibility.check(call, _set_of(proposals))
+            report = eligibility.check(call, set_of(proposals))
             by_id = report.to_dict()
             for proposal, result in zip(proposals, by_id["proposals"], strict=True):
                 proposal.eligible, proposal.broken = result["eligible"], result["broken"]
@@ -850,19 +588,6 @@ class Workflow:
                 organisation=organisation,
             )
 
-    def _in_review(self, session: Session, call_id: str, stage: int) -> list[ProposalRecord]:
-        """Submitted proposals of `stage` the consortium check passed and no funder rejected."""
-        rejected = set(
-            session.execute(
-                select(NationalCheck.proposal_id).where(NationalCheck.accepted.is_(False))
-            ).scalars()
-        )
-        return [
-            p
-            for p in self._submitted(session, call_id, stage)
-            if p.eligible and p.id not in rejected
-        ]
-
     def assign_reviewers(
         self, call_id: str, actor: Actor, per_proposal: int = 3
     ) -> AssignmentResult:
@@ -903,8 +628,8 @@ class Workflow:
                     ]
                 )
             except ValidationError as error:
-                raise _validation_error(error, "reviewers.") from None
-            result = assignment.assign(_set_of(proposals), pool, per_proposal=per_proposal)
+                raise validation_error(error, "reviewers.") from None
+            result = assignment.assign(set_of(proposals), pool, per_proposal=per_proposal)
             ids = [p.id for p in proposals]
             session.execute(delete(ReviewAssignment).where(ReviewAssignment.proposal_id.in_(ids)))
             user_of = {name: role.user_id for role, name in roles}
@@ -1003,34 +728,6 @@ class Workflow:
 
     # ------------------------------------------------------------ ranking and decision
 
-    def _ranking(self, session: Session, call: Call, stage: int) -> pd.DataFrame:
-        proposals = {p.id: p for p in self._in_review(session, call.id, stage)}
-        rows = session.execute(
-            select(Review.proposal_id, Review.reviewer_id, Review.scores).where(
-                Review.proposal_id.in_(list(proposals))
-            )
-        ).all()
-        reviews = pd.DataFrame(
-            [
-                (str(pid), str(rid), c, float(s))
-                for pid, rid, given in rows
-                for c, s in given.items()
-            ],
-            columns=scores.REVIEW_COLUMNS,
-        )
-        if not len(reviews):
-            raise WorkflowError("reviews", 0, "reviews of the eligible proposals")
-        table = scores.aggregate(call, reviews)
-        requested = {
-            str(i): sum(float(x.get("requested_eur", 0)) for x in p.fields["partners"])
-            for i, p in proposals.items()
-        }
-        table["requested_eur"] = table["proposal_id"].map(requested)
-        table["acronym"] = table["proposal_id"].map(
-            {str(i): p.fields.get("acronym") for i, p in proposals.items()}
-        )
-        return scores.rank(call, table)
-
     def ranking(self, call_id: str, actor: Actor) -> pd.DataFrame:
         """The ranking list of the open stage from the reviews (the rule of `scores`)."""
         with Session(self.engine) as session:
@@ -1054,7 +751,7 @@ class Workflow:
             for row in ranked.to_dict(orient="records"):
                 form = ProposalForm.model_validate(by_id[int(row["proposal_id"])].fields)
                 proposals.append(
-                    _proposal_of(int(row["proposal_id"]), form).model_copy(
+                    proposal_of(int(row["proposal_id"]), form).model_copy(
                         update={
                             "score": float(row["total"]),
                             "scores": {c: float(row[c]) for c in criteria},
@@ -1142,365 +839,3 @@ class Workflow:
                     now,
                 )
             return result
-
-    # ------------------------------------------------------------ what each role may read
-
-    def roles_of(self, call_id: str, user_id: int) -> set[str]:
-        with Session(self.engine) as session:
-            return set(
-                session.execute(
-                    select(CallRole.role).where(
-                        CallRole.call_id == call_id, CallRole.user_id == user_id
-                    )
-                ).scalars()
-            )
-
-    def call_of(self, call_id: str) -> tuple[Call, int]:
-        with Session(self.engine) as session:
-            record, call = self._call(session, call_id)
-            return call, record.stage
-
-    def my_consortia(self, call_id: str, actor: Actor) -> list[dict[str, Any]]:
-        """The applicant's consortia with their proposals (their own only)."""
-        with Session(self.engine) as session:
-            self._call(session, call_id)
-            self._require(session, call_id, actor, "applicant")
-            rows = (
-                session.execute(
-                    select(Consortium)
-                    .join(Member, Member.consortium_id == Consortium.id)
-                    .where(Consortium.call_id == call_id, Member.user_id == actor.id)
-                    .order_by(Consortium.id)
-                )
-                .scalars()
-                .all()
-            )
-            out = []
-            for consortium in rows:
-                proposals = (
-                    session.execute(
-                        select(ProposalRecord)
-                        .where(ProposalRecord.consortium_id == consortium.id)
-                        .order_by(ProposalRecord.stage)
-                    )
-                    .scalars()
-                    .all()
-                )
-                outcome = {
-                    o.proposal_id: o
-                    for o in session.execute(
-                        select(FundingOutcome).where(
-                            FundingOutcome.proposal_id.in_([p.id for p in proposals])
-                        )
-                    ).scalars()
-                }
-                out.append(
-                    {
-                        "id": consortium.id,
-                        "acronym": consortium.acronym,
-                        "join_code": consortium.join_code
-                        if consortium.owner_id == actor.id
-                        else None,
-                        "invited": consortium.invited,
-                        "proposals": [
-                            {
-                                "id": p.id,
-                                "stage": p.stage,
-                                "state": p.state,
-                                "fields": p.fields,
-                                "has_pdf": p.pdf is not None,
-                                "submitted_at": p.submitted_at,
-                                "eligible": p.eligible,
-                                "broken": p.broken,
-                                "outcome": outcome[p.id].status if p.id in outcome else None,
-                            }
-                            for p in proposals
-                        ],
-                    }
-                )
-            return out
-
-    def review_queue(self, call_id: str, actor: Actor) -> list[dict[str, Any]]:
-        """The proposals assigned to the reviewer, with their own review; never another
-        reviewer's name or scores."""
-        with Session(self.engine) as session:
-            self._call(session, call_id)
-            self._require(session, call_id, actor, "reviewer")
-            rows = (
-                session.execute(
-                    select(ProposalRecord)
-                    .join(ReviewAssignment, ReviewAssignment.proposal_id == ProposalRecord.id)
-                    .where(
-                        ProposalRecord.call_id == call_id, ReviewAssignment.reviewer_id == actor.id
-                    )
-                    .order_by(ProposalRecord.id)
-                )
-                .scalars()
-                .all()
-            )
-            out = []
-            for p in rows:
-                review = session.get(Review, (p.id, actor.id))
-                out.append(
-                    {
-                        "id": p.id,
-                        "fields": p.fields,
-                        "stage": p.stage,
-                        "scores": review.scores if review else None,
-                        "comment": review.comment if review else "",
-                    }
-                )
-            return out
-
-    def funder_queue(self, call_id: str, actor: Actor) -> list[dict[str, Any]]:
-        """The partners asking the user's funder, proposal by proposal: only their own
-        national data (the other partners' budgets and organisations are not shown)."""
-        with Session(self.engine) as session:
-            record, _ = self._call(session, call_id)
-            role = self._require(session, call_id, actor, "funder")
-            out = []
-            for p in self._submitted(session, call_id, record.stage):
-                mine = [
-                    (i, x)
-                    for i, x in enumerate(p.fields["partners"])
-                    if x.get("funder") == role.funder
-                ]
-                if not mine:
-                    continue
-                checks = {
-                    c.partner: c
-                    for c in session.execute(
-                        select(NationalCheck).where(NationalCheck.proposal_id == p.id)
-                    ).scalars()
-                }
-                out.append(
-                    {
-                        "id": p.id,
-                        "acronym": p.fields.get("acronym"),
-                        "title": p.fields.get("title"),
-                        "partners": [
-                            {
-                                "index": i,
-                                **x,
-                                "accepted": checks[i].accepted if i in checks else None,
-                                "reason": checks[i].reason if i in checks else "",
-                            }
-                            for i, x in mine
-                        ],
-                    }
-                )
-            return out
-
-    def dashboard(self, call_id: str, actor: Actor) -> Dashboard:
-        """Everything the secretariat sees of the open stage."""
-        with Session(self.engine) as session:
-            record, call = self._call(session, call_id)
-            self._require(session, call_id, actor, "secretariat")
-            view = Dashboard(call=call, stage=record.stage)
-            proposals = list(
-                session.execute(
-                    select(ProposalRecord)
-                    .where(ProposalRecord.call_id == call_id, ProposalRecord.stage == record.stage)
-                    .order_by(ProposalRecord.id)
-                ).scalars()
-            )
-            ids = [p.id for p in proposals]
-            counts = dict(
-                session.execute(
-                    select(ReviewAssignment.proposal_id, func.count())
-                    .where(ReviewAssignment.proposal_id.in_(ids))
-                    .group_by(ReviewAssignment.proposal_id)
-                ).all()
-            )
-            reviewed = dict(
-                session.execute(
-                    select(Review.proposal_id, func.count())
-                    .where(Review.proposal_id.in_(ids))
-                    .group_by(Review.proposal_id)
-                ).all()
-            )
-            rejected = {
-                c.proposal_id: c
-                for c in session.execute(
-                    select(NationalCheck).where(
-                        NationalCheck.proposal_id.in_(ids), NationalCheck.accepted.is_(False)
-                    )
-                ).scalars()
-            }
-            outcomes = {
-                o.proposal_id: o
-                for o in session.execute(
-                    select(FundingOutcome).where(FundingOutcome.call_id == call_id)
-                ).scalars()
-            }
-            for p in proposals:
-                outcome = outcomes.get(p.id)
-                view.proposals.append(
-                    {
-                        "id": p.id,
-                        "acronym": p.fields.get("acronym"),
-                        "state": p.state,
-                        "partners": len(p.fields.get("partners", [])),
-                        "requested_eur": sum(
-                            float(x.get("requested_eur", 0)) for x in p.fields.get("partners", [])
-                        ),
-                        "eligible": p.eligible,
-                        "broken": p.broken,
-                        "national": (
-                            f"rejected by {rejected[p.id].funder}: {rejected[p.id].reason}"
-                            if p.id in rejected
-                            else ""
-                        ),
-                        "reviewers": counts.get(p.id, 0),
-                        "reviews": reviewed.get(p.id, 0),
-                        "outcome": outcome.status if outcome else None,
-                        "rank": outcome.rank if outcome else None,
-                        "payments": outcome.payments if outcome else {},
-                    }
-                )
-            if reviewed:
-                try:
-                    view.ranking = records(self._ranking(session, call, record.stage))
-                except CallInputError:
-                    view.ranking = []  # reviews still incomplete: no ranking yet
-            budgets = {f.organisation: cents(f.budget_eur) for f in call.funders}
-            paid: dict[str, int] = {}
-            for outcome in outcomes.values():
-                for funder, amount in outcome.payments.items():
-                    paid[funder] = paid.get(funder, 0) + round(float(amount) * 100)
-            if outcomes:
-                view.commitments = [
-                    {
-                        "funder": f,
-                        "budget_eur": eur(b),
-                        "committed_eur": eur(paid.get(f, 0)),
-                        "left_eur": eur(b - paid.get(f, 0)),
-                    }
-                    for f, b in budgets.items()
-                ]
-            return view
-
-    def pdf(self, proposal_id: int, actor: Actor) -> bytes:
-        """A proposal's PDF, for its consortium, its assigned reviewers and the secretariat."""
-        with Session(self.engine) as session:
-            proposal = self._proposal(session, proposal_id)
-            allowed = (
-                actor.id in self._members(session, proposal.consortium_id)
-                or session.get(ReviewAssignment, (proposal_id, actor.id)) is not None
-                or bool(self._roles(session, proposal.call_id, actor.id, "secretariat"))
-            )
-            if not allowed:
-                raise NotAllowed(f"{actor.name} may not read proposal {proposal_id}")
-            if proposal.pdf is None:
-                raise NotFoundError(f"proposal = {proposal_id}: no PDF uploaded")
-            return bytes(proposal.pdf)
-
-    def audit(self, call_id: str, actor: Actor) -> list[dict[str, Any]]:
-        with Session(self.engine) as session:
-            self._require(session, call_id, actor, "secretariat")
-            rows = session.execute(
-                select(WorkflowAudit)
-                .where(WorkflowAudit.call_id == call_id)
-                .order_by(WorkflowAudit.id)
-            ).scalars()
-            return [
-                {
-                    "at": r.at,
-                    "actor": r.actor,
-                    "action": r.action,
-                    "entity": r.entity,
-                    "entity_id": r.entity_id,
-                    "detail": r.detail,
-                }
-                for r in rows
-            ]
-
-
-# ---------------------------------------------------------------- pure pieces
-
-
-def consortium_check(call: Call, data: Any) -> LiveCheck:
-    """Each input problem of a typed form, and each rule of `call` broken by the partners
-    that are complete, with the engine's message on how to fix it."""
-    problems: list[dict[str, Any]] = []
-    if not isinstance(data, dict):
-        return LiveCheck([{"field": "form", "message": "expected a JSON object"}], [])
-    partners = data.get("partners")
-    if not isinstance(partners, list):
-        partners = []
-        problems.append({"field": "partners", "message": "add at least one partner"})
-    valid: list[Partner] = []
-    for i, raw in enumerate(partners[:60]):
-        try:
-            valid.append(Partner.model_validate(raw))
-        except ValidationError as error:
-            for item in error.errors():
-                where = field_path(item["loc"])
-                problems.append(
-                    {
-                        "field": f"partners[{i}]" + (f".{where}" if where else ""),
-                        "message": str(item["msg"]).removeprefix("Value error, "),
-                    }
-                )
-    for name in ("acronym", "title"):
-        value = data.get(name)
-        if not isinstance(value, str) or not value.strip():
-            problems.append({"field": name, "message": f"give the proposal's {name}"})
-    modules = (
-        [m for m in data.get("modules", []) if isinstance(m, str)]
-        if isinstance(data.get("modules"), list)
-        else []
-    )
-    known = {m.id for m in call.modules}
-    for m in modules:
-        if known and m not in known:
-            problems.append({"field": "modules", "message": f"{m!r} is not a module of the call"})
-    modules = [m for m in modules if not known or m in known]
-    broken: list[dict[str, Any]] = []
-    if valid:
-        proposal = Proposal(id="draft", partners=valid, modules=modules)
-        for j, partner in enumerate(valid):
-            if partner.funder is not None and partner.funder not in call.funder_ids():
-                problems.append(
-                    {
-                        "field": f"partners[{j}].funder",
-                        "message": f"{partner.funder!r} is not a funder of the call; "
-                        f"choose one of {', '.join(call.funder_ids())}",
-                    }
-                )
-        report = eligibility.check(call, ProposalSet(proposals=[proposal]))
-        broken = [
-            {"rule": r["rule"], "partner": r["partner"], "message": r["message"]}
-            for r in records(report.broken)
-        ]
-    return LiveCheck(problems, broken)
-
-
-def _proposal_of(proposal_id: int, form: ProposalForm) -> Proposal:
-    return Proposal(id=str(proposal_id), **form.model_dump(exclude={"abstract"}))
-
-
-def _set_of(proposals: Sequence[ProposalRecord]) -> ProposalSet:
-    return ProposalSet(
-        proposals=[_proposal_of(p.id, ProposalForm.model_validate(p.fields)) for p in proposals]
-    )
-
-
-def _article(role: str) -> str:
-    return "an" if role[0] in "aeiou" else "a"
-
-
-def _iso(value: dt.datetime | None) -> str:
-    return value.isoformat() if value else "?"
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    return value

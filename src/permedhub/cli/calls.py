@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from permedhub.calls.errors import CallDocumentError, CallInputError
+from permedhub.calls.errors import CallDocumentError, CallInputError, NotAllowed, NotFoundError
 from permedhub.cli.errors import fail
 from permedhub.cli.lazy import lazy_module
 
@@ -247,9 +247,7 @@ def _workflow_step(step: Any) -> Any:
     """Run one workflow step; its refusals as errors (exit 2)."""
     try:
         return step()
-    except (CallDocumentError, CallInputError, calls_workflow.NotAllowed) as error:
-        raise fail(str(error)) from None
-    except calls_workflow.NotFoundError as error:
+    except (CallDocumentError, CallInputError, NotAllowed, NotFoundError) as error:
         raise fail(str(error)) from None
 
 

@@ -17,14 +17,10 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
-from permedhub.calls.errors import CallInputError
-from permedhub.calls.workflow import (
-    MAX_PDF_BYTES,
-    Actor,
-    NotAllowed,
-    NotFoundError,
-    Workflow,
-)
+from permedhub.calls.errors import CallInputError, NotAllowed, NotFoundError
+from permedhub.calls.submissions import MAX_PDF_BYTES
+from permedhub.calls.workflow import Workflow
+from permedhub.calls.workflow_base import Actor
 from permedhub.config import smtp_settings
 from permedhub.graph.curation import UserView
 from permedhub.graph.schemas import OrganisationKind
@@ -37,6 +33,7 @@ router = APIRouter(include_in_schema=False)
 PARTNER_ROWS = 8
 MAX_PARTNER_ROWS = 20
 KINDS = typing.get_args(OrganisationKind)
+AUDIT_SHOWN = 50  # the latest entries on the dashboard
 
 
 def install_workflow(app: Any) -> None:
@@ -136,7 +133,8 @@ def _apply_page(
     workflow = _workflow(request)
     call, stage = _guarded(lambda: workflow.call_of(call_id))
     actor = _actor(user)
-    applicant = "applicant" in workflow.roles_of(call_id, user.id)
+    roles = workflow.roles_of(call_id, user.id)
+    applicant = "applicant" in roles
     consortia = workflow.my_consortia(call_id, actor) if applicant else []
     for consortium in consortia:
         current = next((p for p in consortium["proposals"] if p["stage"] == stage), None)
@@ -291,6 +289,7 @@ def _secretariat_page(
 ) -> HTMLResponse:
     workflow = _workflow(request)
     view = _guarded(lambda: workflow.dashboard(call_id, _actor(user)))
+    audit = workflow.audit(call_id, _actor(user))[-AUDIT_SHOWN:][::-1]
     return _private(
         render(
             request,
@@ -299,6 +298,7 @@ def _secretariat_page(
                 "view": view,
                 "call": view.call,
                 "problem": problem,
+                "audit": audit,
                 "done": request.query_params.get("done"),
             },
             status_code=status_code,
