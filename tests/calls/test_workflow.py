@@ -138,6 +138,9 @@ def test_the_deadline_is_the_server_clock_as_an_instant_whatever_its_zone(world:
     assert mine["fields"]["title"] == form["title"]
     world.clock.now = PRE_DEADLINE.astimezone(dt.timezone(dt.timedelta(hours=-5)))
     assert wf.save(consortium, world["app0"], late, PDF, submit=True) == draft
+    # The instant is kept whatever the clock's zone (SQLite stores no offset: UTC is stored).
+    stored = wf.my_consortia(world.call.id, world["app0"])[0]["proposals"][0]["submitted_at"]
+    assert stored == PRE_DEADLINE and stored.utcoffset() == dt.timedelta(0)
 
 
 def test_a_clock_without_a_time_zone_is_refused(world: World) -> None:

@@ -24,7 +24,7 @@ from permedhub.calls.store import (
     WorkflowAudit,
 )
 from permedhub.calls.tables import cents, eur, records
-from permedhub.calls.workflow_base import Actor, WorkflowBase
+from permedhub.calls.workflow_base import Actor, WorkflowBase, as_utc
 
 
 @dataclass
@@ -104,7 +104,7 @@ class WorkflowViews(WorkflowBase):
                                 "state": p.state,
                                 "fields": p.fields,
                                 "has_pdf": p.pdf is not None,
-                                "submitted_at": p.submitted_at,
+                                "submitted_at": as_utc(p.submitted_at),
                                 "eligible": p.eligible,
                                 "broken": p.broken,
                                 "outcome": outcome[p.id].status if p.id in outcome else None,
@@ -300,7 +300,7 @@ class WorkflowViews(WorkflowBase):
             ).scalars()
             return [
                 {
-                    "at": r.at,
+                    "at": as_utc(r.at),
                     "actor": r.actor,
                     "action": r.action,
                     "entity": r.entity,

@@ -56,7 +56,9 @@ class WorkflowBase:
         now = self.clock()
         if now.tzinfo is None or now.utcoffset() is None:
             raise ValueError(f"clock = {now!r} is invalid: expected a time-zone aware time")
-        return now
+        # Stored as UTC: SQLite keeps no offset, so a time in another zone would come back
+        # shifted; `as_utc` restores the zone on the way out.
+        return now.astimezone(dt.UTC)
 
     @contextmanager
     def _step(self) -> Iterator[Session]:
@@ -217,11 +219,19 @@ class WorkflowBase:
         return form
 
 
+def as_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """A stored time (UTC; naive when SQLite kept no offset) as an aware UTC time."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt.UTC)
+
+
 def article(role: str) -> str:
     return "an" if role[0] in "aeiou" else "a"
 
 
 def iso_time(value: dt.datetime | None) -> str:
+    value = as_utc(value)
     return value.isoformat() if value else "?"
 
 
