@@ -285,7 +285,7 @@ def test_the_secretariat_runs_the_steps_and_sees_the_dashboard(client, clock, sm
     assert step("decide").status_code == 303
     page = client.get(f"/calls/{CALL}/secretariat").text
     assert 'id="ranking"' in page and 'id="commitments"' in page
-    assert page.count('<td>sec</td><td>decide</td>') == 1  # the audit trail
+    assert page.count("<td>sec</td><td>decide</td>") == 1  # the audit trail
     assert "funding decision" in wait_for(inbox, mail_of("app1"), 4)[-1]["Subject"]
 
 
