@@ -287,6 +287,11 @@ def test_the_secretariat_runs_the_steps_and_sees_the_dashboard(client, clock, sm
     assert 'id="ranking"' in page and 'id="commitments"' in page
     assert page.count("<td>sec</td><td>decide</td>") == 1  # the audit trail
     assert "funding decision" in wait_for(inbox, mail_of("app1"), 4)[-1]["Subject"]
+    table = client.get(f"/calls/{CALL}/secretariat/proposals.csv")
+    assert table.headers["content-type"].startswith("text/csv")
+    lines = table.text.lstrip("\ufeff").splitlines()
+    assert "paid_by_syn-funder-de_eur" in lines[0] and len(lines) == 3
+    assert all(",funded," in line for line in lines[1:])
 
 
 def test_each_role_reaches_only_its_own_routes(client, clock) -> None:
@@ -297,12 +302,13 @@ def test_each_role_reaches_only_its_own_routes(client, clock) -> None:
         "review": f"/calls/{CALL}/review",
         "funder": f"/calls/{CALL}/funder",
         "pdf": f"/calls/{CALL}/proposals/{pid}.pdf",
+        "csv": f"/calls/{CALL}/secretariat/proposals.csv",
     }
     client.cookies.clear()
     for path in pages.values():
         assert client.get(path, follow_redirects=False).status_code == 401, path
     allowed = {
-        "sec": {"apply", "secretariat", "pdf"},
+        "sec": {"apply", "secretariat", "pdf", "csv"},
         "app0": {"apply", "pdf"},  # its own proposal
         "app1": {"apply"},  # another consortium's PDF: no
         "rev-nl": {"apply", "review"},  # not assigned yet: no PDF

@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
 
+import pandas as pd
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
@@ -27,7 +28,7 @@ from permedhub.graph.schemas import OrganisationKind
 from permedhub.web.auth import CsrfOk, Viewer
 from permedhub.web.body_limit import UPLOAD_BODY_BYTES
 from permedhub.web.deps import EntityId
-from permedhub.web.pages.rendering import render
+from permedhub.web.pages.rendering import csv_response, render
 
 router = APIRouter(include_in_schema=False)
 PARTNER_ROWS = 8
@@ -309,6 +310,34 @@ def _secretariat_page(
 @router.get("/calls/{call_id}/secretariat", response_class=HTMLResponse)
 def secretariat(request: Request, user: Viewer, call_id: EntityId) -> HTMLResponse:
     return _secretariat_page(request, user, call_id)
+
+
+@router.get("/calls/{call_id}/secretariat/proposals.csv")
+def secretariat_csv(request: Request, user: Viewer, call_id: EntityId) -> Response:
+    """The dashboard's proposal table (eligibility, reviews, outcome, what each funder pays)
+    as a CSV download."""
+    view = _guarded(lambda: _workflow(request).dashboard(call_id, _actor(user)))
+    funders = view.call.funder_ids()
+    rows = [
+        {
+            "proposal": p["id"],
+            "acronym": p["acronym"],
+            "state": p["state"],
+            "requested_eur": p["requested_eur"],
+            "eligible": "" if p["eligible"] is None else p["eligible"],
+            "broken_rules": "; ".join(b["rule"] for b in p["broken"]),
+            "national": p["national"],
+            "reviewers": p["reviewers"],
+            "reviews": p["reviews"],
+            "outcome": p["outcome"] or "",
+            "order": p["rank"] or "",
+            **{f"paid_by_{f}_eur": p["payments"].get(f, 0) for f in funders},
+        }
+        for p in view.proposals
+    ]
+    response = csv_response(pd.DataFrame(rows), f"{call_id}-proposals.csv")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _amount(form: FormData, name: str) -> Decimal | None:
