@@ -336,3 +336,37 @@ def test_a_top_up_is_passed_to_the_decision(world: World) -> None:
             )
     outcome = wf.decide(call, world["sec"], top_up_eur=Decimal("1000"))
     assert outcome.mode == "mixed" and outcome.funded == [str(pid)]
+
+
+def test_a_panel_adjustment_changes_the_ranking_and_says_why(world: World) -> None:
+    wf, call, sec = world.workflow, world.call.id, world["sec"]
+    first = _submit(world, "app0", example_proposals()[0])
+    second = _submit(world, "app1", example_proposals()[1])
+    wf.check_eligibility(call, sec)
+    wf.assign_reviewers(call, sec, per_proposal=1)
+    given = {first: 4.5, second: 4.0}
+    for name in ("rev-nl", "rev-se", "rev-pl", "rev-at", "rev-be"):
+        for item in wf.review_queue(call, world[name]):
+            score = given[item["id"]]
+            wf.submit_review(
+                item["id"],
+                world[name],
+                {"excellence": score, "impact": score, "implementation": score},
+            )
+    assert list(wf.ranking(call, sec)["proposal_id"]) == [str(first), str(second)]
+    wf.adjust(first, sec, "excellence", 2.5, "the panel found the work plan unclear")
+    ranking = wf.ranking(call, sec)
+    assert list(ranking["proposal_id"]) == [str(second), str(first)]
+    adjusted = ranking.set_index("proposal_id").loc[str(first), "adjusted"]
+    assert adjusted == "excellence set to 2.5: the panel found the work plan unclear"
+    for args, where in [
+        (("novelty", 3, "x"), "criterion"),
+        (("impact", 9, "x"), "score"),
+        (("impact", "high", "x"), "score"),
+        (("impact", 3, "  "), "reason"),
+    ]:
+        with pytest.raises(WorkflowError) as refused:
+            wf.adjust(first, sec, *args)
+        assert refused.value.field == where
+    with pytest.raises(NotAllowed):
+        wf.adjust(first, world["app0"], "impact", 3, "mine")

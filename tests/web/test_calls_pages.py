@@ -282,6 +282,19 @@ def test_the_secretariat_runs_the_steps_and_sees_the_dashboard(client, clock, sm
     )
     assert response.status_code == 422 and "scores.excellence" in response.text
     token = log_in_as(client, "sec")
+    response = step("adjust", proposal=str(pid), criterion="impact", score="3", reason="")
+    assert response.status_code == 422 and "reason" in response.text
+    response = step("adjust", proposal="x", criterion="impact", score="3", reason="r")
+    assert response.status_code == 422 and "proposal" in response.text
+    response = step(
+        "adjust",
+        proposal=str(pid),
+        criterion="impact",
+        score="3.5",
+        reason="the panel weighed the letters of support",
+    )
+    assert response.status_code == 303
+    assert "impact set to 3.5: the panel weighed" in client.get(f"/calls/{CALL}/secretariat").text
     assert step("decide").status_code == 303
     page = client.get(f"/calls/{CALL}/secretariat").text
     assert 'id="ranking"' in page and 'id="commitments"' in page

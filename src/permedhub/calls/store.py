@@ -181,6 +181,21 @@ class Review(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
+class PanelAdjustment(Base):
+    """The panel's score for one criterion of one proposal, replacing the reviewers'
+    aggregate, with the reason (shown on the ranking list)."""
+
+    __tablename__ = "jtc_adjustment"
+    proposal_id: Mapped[int] = mapped_column(
+        ForeignKey("jtc_proposal.id", ondelete="CASCADE"), primary_key=True
+    )
+    criterion: Mapped[str] = mapped_column(String(120), primary_key=True)
+    score: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text)
+    by_user: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
 class FundingOutcome(Base):
     """The funding decision for one proposal: funded, reserve or not ranked, with its place
     on the ranking list and what each funder pays."""

@@ -44,6 +44,7 @@ from permedhub.calls.store import (
     FundingOutcome,
     Member,
     NationalCheck,
+    PanelAdjustment,
     ProposalRecord,
     Review,
     ReviewAssignment,
@@ -734,6 +735,51 @@ class Workflow(WorkflowViews):
             record, call = self._call(session, call_id)
             self._require(session, call_id, actor, "secretariat")
             return self._ranking(session, call, record.stage)
+
+    def adjust(
+        self, proposal_id: int, actor: Actor, criterion: str, score: Any, reason: str
+    ) -> None:
+        """The panel sets one criterion's score of a proposal, with a recorded reason; the
+        ranking list then uses it instead of the reviewers' aggregate and shows why."""
+        reason = reason.strip()
+        if not reason:
+            raise WorkflowError("reason", reason, "the panel's reason for the change")
+        now = self.now()
+        with self._step() as session:
+            proposal = self._proposal(session, proposal_id)
+            _, call = self._call(session, proposal.call_id)
+            self._require(session, proposal.call_id, actor, "secretariat")
+            criteria = {c.id: c for c in call.evaluation.criteria} if call.evaluation else {}
+            if criterion not in criteria:
+                raise WorkflowError("criterion", criterion, f"one of {', '.join(criteria)}")
+            found = criteria[criterion]
+            try:
+                value = float(score)
+            except (TypeError, ValueError):
+                value = float("nan")
+            if not found.scale_min <= value <= found.scale_max:
+                raise WorkflowError(
+                    "score", score, f"a score from {found.scale_min:g} to {found.scale_max:g}"
+                )
+            if proposal.id not in {p.id for p in self._in_review(session, call.id, proposal.stage)}:
+                raise WorkflowError("proposal", proposal_id, "an eligible proposal in review")
+            row = session.get(PanelAdjustment, (proposal_id, criterion))
+            if row is None:
+                row = PanelAdjustment(proposal_id=proposal_id, criterion=criterion)
+                session.add(row)
+            row.score, row.reason, row.by_user, row.at = value, reason, actor.id, now
+            self._audit(
+                session,
+                call.id,
+                actor.name,
+                "adjust",
+                "proposal",
+                proposal_id,
+                now,
+                criterion=criterion,
+                score=value,
+                reason=reason,
+            )
 
     def decide(
         self, call_id: str, actor: Actor, top_up_eur: Decimal | None = None

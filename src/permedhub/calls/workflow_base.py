@@ -25,6 +25,7 @@ from permedhub.calls.store import (
     Consortium,
     Member,
     NationalCheck,
+    PanelAdjustment,
     ProposalRecord,
     Review,
     WorkflowAudit,
@@ -187,7 +188,21 @@ class WorkflowBase:
         )
         if not len(reviews):
             raise WorkflowError("reviews", 0, "reviews of the eligible proposals")
-        table = scores.aggregate(call, reviews)
+        panel = session.execute(
+            select(
+                PanelAdjustment.proposal_id,
+                PanelAdjustment.criterion,
+                PanelAdjustment.score,
+                PanelAdjustment.reason,
+            )
+            .where(PanelAdjustment.proposal_id.in_(list(proposals)))
+            .order_by(PanelAdjustment.proposal_id, PanelAdjustment.criterion)
+        ).all()
+        adjustments = pd.DataFrame(
+            [(str(pid), c, float(score), reason) for pid, c, score, reason in panel],
+            columns=["proposal_id", "criterion", "score", "reason"],
+        )
+        table = scores.aggregate(call, reviews, adjustments)
         requested = {
             str(i): sum(float(x.get("requested_eur", 0)) for x in p.fields["partners"])
             for i, p in proposals.items()

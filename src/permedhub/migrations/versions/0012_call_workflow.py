@@ -264,6 +264,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("proposal_id", "partner", name=op.f("pk_jtc_national_check")),
     )
     op.create_table(
+        "jtc_adjustment",
+        sa.Column("proposal_id", sa.Integer(), nullable=False),
+        sa.Column("criterion", sa.String(length=120), nullable=False),
+        sa.Column("score", sa.Float(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("by_user", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["by_user"], ["user_account.id"], name=op.f("fk_jtc_adjustment_by_user_user_account")
+        ),
+        sa.ForeignKeyConstraint(
+            ["proposal_id"],
+            ["jtc_proposal.id"],
+            name=op.f("fk_jtc_adjustment_proposal_id_jtc_proposal"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("proposal_id", "criterion", name=op.f("pk_jtc_adjustment")),
+    )
+    op.create_table(
         "jtc_review",
         sa.Column("proposal_id", sa.Integer(), nullable=False),
         sa.Column("reviewer_id", sa.Integer(), nullable=False),
@@ -288,7 +307,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     # Tables that others reference go last.
     for table in (
-        "jtc_review", "jtc_national_check", "jtc_decision", "jtc_conflict", "jtc_assignment",
+        "jtc_adjustment", "jtc_review", "jtc_national_check", "jtc_decision", "jtc_conflict",
+        "jtc_assignment",
         "jtc_proposal", "jtc_member", "jtc_role", "jtc_consortium", "jtc_mail", "jtc_call",
         "jtc_audit",
     ):  # fmt: skip

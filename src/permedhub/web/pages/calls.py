@@ -365,6 +365,13 @@ async def secretariat_step(
         ),
         "assign": lambda: workflow.assign_reviewers(call_id, actor, _int(form, "per_proposal")),
         "decide": lambda: workflow.decide(call_id, actor, _amount(form, "top_up_eur")),
+        "adjust": lambda: workflow.adjust(
+            _int(form, "proposal"),
+            actor,
+            _text(form, "criterion"),
+            _text(form, "score"),
+            _text(form, "reason"),
+        ),
     }
     if step not in steps:
         raise HTTPException(
