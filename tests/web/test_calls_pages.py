@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from calls_portal import log_in_as, partner_fields, people_template, set_up_call
-from calls_world import PDF, PRE_DEADLINE, Clock, example_proposals, mail_of
+from calls_world import BEFORE_FULL_DEADLINE, PDF, PRE_DEADLINE, Clock, example_proposals, mail_of
 from permedhub.db import make_engine
 from smtp_support import Inbox, smtp_server, wait_for
 
@@ -377,3 +377,26 @@ def test_an_applicant_sees_only_their_own_consortia(client, clock) -> None:
     log_in_as(client, "app0")
     page = client.get(APPLY).text
     assert "SYN-ONE" in page and "SYN-TWO" not in page
+
+
+def test_the_secretariat_invites_to_the_full_proposal_stage(client, clock, smtp) -> None:
+    inbox, _ = smtp
+    pid = _secretariat_ready(client, clock)
+    token = log_in_as(client, "sec")
+    response = client.post(
+        f"/calls/{CALL}/secretariat/invite",
+        data={"proposal": [str(pid)], "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert "is not invited" in wait_for(inbox, mail_of("app1"), 3)[-1].get_payload()
+    assert "full proposal" in client.get(f"/calls/{CALL}/secretariat").text
+    response = client.post(
+        f"/calls/{CALL}/secretariat/invite", data={"proposal": [str(pid)], "csrf_token": token}
+    )
+    assert response.status_code == 422 and "pre-proposal stage" in response.text
+    clock.now = BEFORE_FULL_DEADLINE
+    log_in_as(client, "app0")
+    assert "<h3>Full proposal</h3>" in client.get(APPLY).text
+    log_in_as(client, "app1")
+    assert "<h3>Full proposal</h3>" not in client.get(APPLY).text
