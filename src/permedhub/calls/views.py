@@ -258,7 +258,11 @@ class WorkflowViews(WorkflowBase):
                     view.ranking = records(self._ranking(session, call, record.stage))
                 except CallInputError:
                     view.ranking = []  # reviews still incomplete: no ranking yet
-            budgets = {f.organisation: cents(f.budget_eur) for f in call.funders}
+            # An unknown budget (a real call whose text names none) is shown as unknown.
+            budgets = {
+                f.organisation: None if f.budget_eur is None else cents(f.budget_eur)
+                for f in call.funders
+            }
             paid: dict[str, int] = {}
             for outcome in outcomes.values():
                 for funder, amount in outcome.payments.items():
@@ -267,9 +271,9 @@ class WorkflowViews(WorkflowBase):
                 view.commitments = [
                     {
                         "funder": f,
-                        "budget_eur": eur(b),
+                        "budget_eur": None if b is None else eur(b),
                         "committed_eur": eur(paid.get(f, 0)),
-                        "left_eur": eur(b - paid.get(f, 0)),
+                        "left_eur": None if b is None else eur(b - paid.get(f, 0)),
                     }
                     for f, b in budgets.items()
                 ]
