@@ -70,7 +70,8 @@ SMTP_ENV_PREFIX = "PERMEDHUB_SMTP_"
 
 @dataclass(frozen=True)
 class SmtpSettings:
-    """Where the helpdesk's e-mail goes out (`PERMEDHUB_SMTP_HOST`, `_PORT`, `_FROM`, and
+    """Where PerMed Hub's e-mail goes out: the helpdesk's answers, the call workflow's notices
+    (`PERMEDHUB_SMTP_HOST`, `_PORT`, `_FROM`, and
     optionally `_USER`, `_PASSWORD`, `_STARTTLS=1`, `_TIMEOUT` in seconds)."""
 
     host: str
@@ -84,7 +85,8 @@ class SmtpSettings:
 
 def smtp_settings() -> SmtpSettings | None:
     """The SMTP server to send through, or None when `PERMEDHUB_SMTP_HOST` is unset (the
-    helpdesk then records that no mail was sent). A bad value raises ValueError naming it."""
+    helpdesk then records that no mail was sent, call notices stay in the outbox). A bad value
+    raises ValueError naming it."""
     env = {
         name: os.environ.get(SMTP_ENV_PREFIX + name, "").strip()
         for name in ("HOST", "PORT", "FROM", "USER", "PASSWORD", "STARTTLS", "TIMEOUT")

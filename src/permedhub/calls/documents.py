@@ -21,7 +21,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from permedhub.calls.errors import MISSING, CallDocumentError, CallInputError, Problem
-from permedhub.calls.model import RULE_SECTIONS, Call, ProposalSet
+from permedhub.calls.model import RULE_SECTIONS, Call, ProposalSet, ReviewerPool
 from permedhub.trials.documents import read_document
 from permedhub.trials.errors import TrialInputError
 
@@ -57,6 +57,16 @@ def load_proposals(path: str | Path, call: Call) -> ProposalSet:
     if problems:
         raise CallDocumentError(str(path), problems[:MAX_PROBLEMS])
     return proposals
+
+
+def load_reviewers(path: str | Path) -> ReviewerPool:
+    """The reviewer pool at `path` (a mapping with `reviewers:` or a bare list), validated;
+    CallDocumentError listing every problem."""
+    data, text = _read(path, "reviewers file")
+    prefix: Location = ()
+    if isinstance(data, list):
+        data, prefix = {"reviewers": data}, ("reviewers",)
+    return _validate(ReviewerPool, data, text, str(path), strip=prefix)
 
 
 def against_call(proposals: ProposalSet, call: Call) -> list[tuple[Location, Any, str]]:

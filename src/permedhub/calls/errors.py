@@ -53,3 +53,19 @@ class CallDocumentError(ValueError):
         self.problems = problems
         lines = "\n".join(f"  {problem}" for problem in problems)
         super().__init__(f"{source}: {len(problems)} problem(s)\n{lines}")
+
+
+class NotAllowed(PermissionError):
+    """The user does not hold the role a step needs in the call."""
+
+
+class WorkflowError(CallInputError):
+    """A step's input or the call's state does not allow the step (field, value, expected)."""
+
+
+class LateSubmission(WorkflowError):
+    """The stage's deadline has passed on the server clock."""
+
+
+class NotFoundError(LookupError):
+    """No such call, consortium or proposal."""

@@ -1,7 +1,9 @@
 """`permedhub calls ...`: a thin shell over `permedhub.calls`.
 
 ``show`` prints a call document, ``check`` the broken consortium and national rules of each
-proposal with how to fix them, ``decide`` the funding decision with its what-if answers.
+proposal with how to fix them, ``decide`` the funding decision with its what-if answers,
+``assign`` reviewers to proposals. ``publish``, ``grant`` and ``outbox`` run the workflow's
+operator steps on the configured database (the secretariat's steps are on the portal).
 Every command takes ``--json`` (only JSON on stdout). A file that cannot be read, parsed or
 validated is reported on stderr, each problem with its line, exit code 2. The library
 (pandas, SciPy) is imported when a command first uses it.
@@ -20,18 +22,26 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from permedhub.calls.errors import CallDocumentError, CallInputError
+from permedhub.calls.errors import CallDocumentError, CallInputError, NotAllowed, NotFoundError
 from permedhub.cli.errors import fail
 from permedhub.cli.lazy import lazy_module
 
 if TYPE_CHECKING:
+    from permedhub.calls import assignment as calls_assignment
     from permedhub.calls import decision as calls_decision
     from permedhub.calls import documents as calls_documents
     from permedhub.calls import eligibility as calls_eligibility
+    from permedhub.calls import mail as calls_mail
+    from permedhub.calls import tables as calls_tables
+    from permedhub.calls import workflow as calls_workflow
 else:
+    calls_assignment = lazy_module("permedhub.calls.assignment")
     calls_decision = lazy_module("permedhub.calls.decision")
     calls_documents = lazy_module("permedhub.calls.documents")
     calls_eligibility = lazy_module("permedhub.calls.eligibility")
+    calls_mail = lazy_module("permedhub.calls.mail")
+    calls_tables = lazy_module("permedhub.calls.tables")
+    calls_workflow = lazy_module("permedhub.calls.workflow")
 
 app = typer.Typer(
     help="Joint transnational calls: call documents, eligibility, funding decisions.",
@@ -128,6 +138,10 @@ def decide(
     next_k: Annotated[
         int, typer.Option("--next-k", min=0, help="reserve proposals the budget what-if covers")
     ] = 3,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="also write the decision to FILE (.json, or .csv: the list)"),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Funding decision down the ranking list, each funder's commitments and the what-ifs."""
@@ -137,6 +151,8 @@ def decide(
         result = calls_decision.decide(call, proposals, top_up_eur=amount, next_k=next_k)
     except CallInputError as error:
         raise fail(str(error)) from None
+    if out is not None:
+        _write_report(out, {"call": call.id, **result.to_dict()}, result.ranking)
     if as_json:
         _emit_json({"call": call.id, **result.to_dict()})
         return
@@ -154,3 +170,165 @@ def decide(
         blocking.add_row(row.proposal_id, row.budget, f"{row.asked_eur:,.2f}",
                          f"{row.left_eur:,.2f}", f"{row.shortfall_eur:,.2f}")  # fmt: skip
     _out.print(blocking)
+
+
+# ---------------------------------------------------------------- reviewer assignment
+
+ReviewersOption = Annotated[
+    Path, typer.Option("--reviewers", help="the reviewer pool (YAML or JSON: reviewers: [...])")
+]
+OutFile = Annotated[
+    Path | None, typer.Option("--out", help="also write the report to FILE (.csv or .json)")
+]
+
+
+def _write_report(out: Path, payload: dict[str, Any], table: Any) -> None:
+    """`payload` as JSON for a .json file, else `table` (a frame) as CSV."""
+    try:
+        if out.suffix.lower() == ".json":
+            out.write_text(json.dumps(payload, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        else:
+            table.to_csv(out, index=False)
+    except OSError as error:
+        raise fail(f"--out = {str(out)!r} is invalid: expected a writable file ({error})") from None
+
+
+@app.command("assign")
+def assign(
+    call_file: CallFile,
+    proposals_file: ProposalsFile,
+    reviewers_file: ReviewersOption,
+    per_proposal: Annotated[
+        int, typer.Option("--per-proposal", min=1, help="reviewers each proposal needs")
+    ] = 3,
+    out: OutFile = None,
+    as_json: AsJson = False,
+) -> None:
+    """Reviewers to proposals (MILP): conflicts of interest respected, loads balanced, the
+    expertise match maximised; each proposal left short with the reason."""
+    call, proposals = _load(call_file, proposals_file)
+    try:
+        pool = calls_documents.load_reviewers(reviewers_file)
+        result = calls_assignment.assign(proposals, pool, per_proposal=per_proposal)
+    except (CallDocumentError, CallInputError) as error:
+        raise fail(str(error)) from None
+    payload = {
+        "call": call.id,
+        "per_proposal": per_proposal,
+        "assignments": calls_tables.records(result.assignments),
+        "loads": calls_tables.records(result.loads),
+        "uncovered": calls_tables.records(result.uncovered),
+        "status": result.status,
+    }
+    if out is not None:
+        _write_report(out, payload, result.assignments)
+    if as_json:
+        _emit_json(payload)
+        return
+    covered = len(proposals.proposals) - len(result.uncovered)
+    _out.print(f"{covered} of {len(proposals.proposals)} proposals have {per_proposal} reviewers")
+    table = Table("proposal", "reviewers")
+    for proposal_id, group in result.assignments.groupby("proposal_id", sort=False):
+        table.add_row(str(proposal_id), ", ".join(group["reviewer"]))
+    _out.print(table)
+    for row in result.uncovered.itertuples(index=False):
+        _out.print(f"{row.proposal_id}: {row.assigned} of {row.needed}: {escape(row.reason)}")
+
+
+# ---------------------------------------------------------------- the workflow (operator)
+
+
+def _workflow() -> Any:
+    from permedhub import db
+
+    engine = db.make_engine()
+    db.ensure_ready(engine)
+    return calls_workflow.Workflow(engine)
+
+
+def _workflow_step(step: Any) -> Any:
+    """Run one workflow step; its refusals as errors (exit 2)."""
+    try:
+        return step()
+    except (CallDocumentError, CallInputError, NotAllowed, NotFoundError) as error:
+        raise fail(str(error)) from None
+
+
+@app.command("publish")
+def publish(
+    call_file: CallFile,
+    secretariat: Annotated[
+        list[str] | None,
+        typer.Option("--secretariat", help="NAME=EMAIL of a portal user (repeatable)"),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Put a call into the workflow (applicants may then register and submit), with its
+    secretariat; a call without submissions may be published again with a new document."""
+    call, _ = _load(call_file)
+    pairs = []
+    for item in secretariat or []:
+        name, sep, email = item.partition("=")
+        if not sep or not name or not email:
+            raise fail(f"--secretariat = {item!r} is invalid: expected NAME=EMAIL")
+        pairs.append((name.strip(), email.strip()))
+    workflow = _workflow()
+    _workflow_step(lambda: workflow.publish(call, "command line", secretariat=pairs))
+    if as_json:
+        _emit_json({"call": call.id, "published": True, "secretariat": [p[0] for p in pairs]})
+        return
+    _out.print(f"published {call.id} with {len(pairs)} secretariat member(s)")
+
+
+@app.command("grant")
+def grant(
+    call_id: Annotated[str, typer.Argument(help="a published call's id")],
+    user: Annotated[str, typer.Argument(help="a portal user's name")],
+    role: Annotated[str, typer.Argument(help="applicant, reviewer, funder or secretariat")],
+    email: Annotated[str, typer.Option("--email", help="where their notices go")],
+    funder: Annotated[
+        str | None, typer.Option("--funder", help="funder role: the funder's id in the call")
+    ] = None,
+    organisation: Annotated[
+        str | None, typer.Option("--organisation", help="reviewer: their organisation id")
+    ] = None,
+    country: Annotated[str | None, typer.Option("--country", help="reviewer: country")] = None,
+    expertise: Annotated[
+        str | None, typer.Option("--expertise", help="reviewer: topics, comma-separated")
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Give a portal user a role in a call (as the operator)."""
+    payload: dict[str, Any] = {"user": user, "role": role, "email": email, "funder": funder}
+    if role == "reviewer" and (organisation or country):
+        topics = [t.strip() for t in (expertise or "").split(",") if t.strip()]
+        payload["profile"] = {"organisation": organisation, "country": country,
+                              "expertise": topics}  # fmt: skip
+    workflow = _workflow()
+    _workflow_step(lambda: workflow.grant(call_id, "command line", payload))
+    if as_json:
+        _emit_json({"call": call_id, "user": user, "role": role})
+        return
+    _out.print(f"{user} is now {role} of {call_id}")
+
+
+@app.command("outbox")
+def outbox(
+    send: Annotated[bool, typer.Option("--send", help="hand the queue to the SMTP server")] = False,
+    as_json: AsJson = False,
+) -> None:
+    """The workflow's notices not sent yet (none are sent without PERMEDHUB_SMTP_HOST)."""
+    workflow = _workflow()
+    sent = calls_mail.deliver(workflow.engine) if send else 0
+    pending = calls_mail.pending(workflow.engine)
+    if as_json:
+        _emit_json({"sent": sent, "pending": pending})
+        return
+    if send:
+        _out.print(f"sent {sent}")
+    table = Table("call", "to", "subject", "error")
+    for item in pending:
+        table.add_row(
+            item["call"], item["to"], escape(str(item["subject"])), escape(item["error"] or "")
+        )
+    _out.print(table)

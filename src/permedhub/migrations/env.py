@@ -5,9 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from permedhub.db import Base
-
 # Importing the model modules registers their tables on the one metadata.
+from permedhub.calls import store as _calls_store  # noqa: F401
+from permedhub.db import Base
 from permedhub.graph import models as _graph_models  # noqa: F401
 from permedhub.helpdesk import models as _helpdesk_models  # noqa: F401
 from permedhub.match import models as _match_models  # noqa: F401

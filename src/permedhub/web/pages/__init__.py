@@ -15,7 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from permedhub import config
 from permedhub.graph.queries import InvalidFilter, NotFound
 from permedhub.web.auth import LoginRateLimiter, session_settings
-from permedhub.web.pages import adoption, curator, helpdesk, public
+from permedhub.web.pages import adoption, calls, curator, helpdesk, public
 from permedhub.web.pages.cache import PageCache
 from permedhub.web.pages.rendering import STATIC_DIR, SecurityHeaders, render
 
@@ -34,6 +34,8 @@ def install(app: FastAPI) -> None:
     app.include_router(helpdesk.router)
     app.include_router(curator.router)
     app.include_router(adoption.router)
+    app.include_router(calls.router)
+    calls.install_workflow(app)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.add_middleware(SessionMiddleware, **session_settings())
     app.add_middleware(SecurityHeaders)
