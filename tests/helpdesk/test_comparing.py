@@ -42,8 +42,10 @@ def test_three_countries_side_by_side_with_their_sourced_facts(helpdesk_engine):
     assert all(f.source and f.verified_on for facts in regulators.values() for f in facts)
     timeline = by_key[("rules", "timeline")].cells["BR"][0]
     assert "15 working days" in timeline.detail
-    # Argentina has no funder in the seed: a gap, not a guess
-    assert by_key[("funding", "agency")].gaps() == ["AR"]
+    # Every one of the three has a funding agency now (the seed filled Argentina's gap); a
+    # role the seed lacks for a country stays a gap, not a guess.
+    assert by_key[("funding", "agency")].gaps() == []
+    assert "Agencia" in by_key[("funding", "agency")].cells["AR"][0].text
     assert comparison.gap_count() == sum(len(row.gaps()) for row in comparison.rows) > 0
 
 
