@@ -30,7 +30,7 @@ class Mailbox:
 
     def settings(self, **changes: Any) -> SmtpSettings:
         return SmtpSettings(
-            **{"host": self.host, "port": self.port, "sender": "hub@permedhub.test", **changes}
+            **{"host": self.host, "port": self.port, "sender": "helpdesk@permedhub.test", **changes}
         )
 
     @property
