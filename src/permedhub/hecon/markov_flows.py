@@ -70,6 +70,16 @@ def _paired_runs(pairs: list[tuple[int, int]]) -> list[tuple[slice, slice]]:
     return runs
 
 
+def origin_runs(origins: np.ndarray) -> list[tuple[slice, slice]]:
+    """An entry layout's origins as (entries, origin states) slice pairs: runs of consecutive
+    entries whose origins advance by one positive step, so that a cycle's flows of a run are
+    one product of a view of the cohort (no gather of its rows)."""
+    return [
+        (entries, states)
+        for states, entries in _paired_runs([(i, int(o)) for i, o in enumerate(origins)])
+    ]
+
+
 class FlowSum:
     """``out[j] = sum of flows[e] over the entries e with destinations[e] == j``, for flows
     laid out (entries, draws) and `out` (states, draws)."""
