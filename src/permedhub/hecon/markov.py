@@ -47,7 +47,7 @@ from permedhub.hecon.expressions import (
     parse_expression,
     repeated_subtrees,
 )
-from permedhub.hecon.markov_flows import FlowSum, origin_runs
+from permedhub.hecon.markov_flows import FlowSum, origin_runs, run_key
 from permedhub.hecon.parameters import (
     CompiledParameters,
     ParameterEvaluator,
@@ -57,7 +57,13 @@ from permedhub.hecon.parameters import (
 from permedhub.hecon.spec import ModelSpec, Settings, TransitionReward
 
 PROB_TOL = 1e-9
-CHUNK_BYTES = 32_000_000  # working-set estimate per chunk of draws (one chunk per worker)
+CHUNK_BYTES = 88_000_000
+"""Memory per chunk of draws (one chunk per worker) by :meth:`MarkovModel.bytes_per_draw`'s
+estimate: a chunk of a time-varying model holds a little less (tracemalloc's peak of the
+10,000-draw user-style benchmark, 4 strategies, chunks of 1,134 draws, is 83 MB with the
+sampled draws and the results). Larger chunks spread the per-cycle Python work (about 1 ms
+per strategy and chunk) over more draws; far larger ones gain nothing, as their arrays no
+longer fit the caches."""
 
 
 def _cycle_and_draw(shape: tuple[int, ...], ti: int, di: int, draw0: int) -> str:
@@ -607,22 +613,34 @@ class MarkovModel:
                 work.array("flow store", (t_cycles, len(rewarded), d)) if len(rewarded) else None
             )
         # flows of every entry = occupancy of its origin x its probability this cycle, one
-        # product per run of entries whose origins are a slice of the cohort (no gather)
-        const_products = [
-            (trace[:, states], const[entries], flows[entries])
-            for entries, states in origin_runs(origins[:n_c])
-        ]
-        tv_products = [
-            (trace[:, states], tv[:, entries], flows[n_c:][entries])
-            for entries, states in origin_runs(origins[n_c:])
-        ]
-        flow_sum = self._flow_sum(dests).bind(flows, trace[1:])
+        # product per run of entries whose origins are a slice of the cohort (no gather);
+        # a run that is all its states' first entries in (typically every row's 'stay') and
+        # carries no reward goes straight into the next cohort, not through `flows`
+        flow_sum = self._flow_sum(dests)
+        copies = flow_sum.copies()
+        keep = set(rewarded.tolist()) | set(range(len(origins))[rewarded_flows])
+        written: set[tuple[int, int, int]] = set()
+        # (occupancy (T+1, k, d), values (k, d) or by cycle (T, k, d), out (k, d) or by cycle)
+        products: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        for first, values in ((0, const), (n_c, tv)):
+            for entries, states in origin_runs(origins[first : first + values.shape[-2]]):
+                run = slice(first + entries.start, first + entries.stop, entries.step)
+                key = run_key(run)
+                if key in copies and keep.isdisjoint(range(len(origins))[run]):
+                    written.add(key)
+                    target = trace[1:, copies[key]]
+                else:
+                    target = flows[run]
+                products.append((trace[:, states], values[..., entries, :], target))
+        bound_sum = flow_sum.bind(flows, trace[1:], frozenset(written))
         for t in range(t_cycles):
-            for occupancy, values, out in const_products:
-                np.multiply(occupancy[t], values, out=out)
-            for occupancy, values, out in tv_products:
-                np.multiply(occupancy[t], values[t], out=out)
-            flow_sum(t)
+            for occupancy, values, target in products:
+                np.multiply(
+                    occupancy[t],
+                    values[t] if values.ndim == 3 else values,
+                    out=target[t] if target.ndim == 3 else target,
+                )
+            bound_sum(t)
             if flow_store is not None:
                 flow_store[t] = flows[rewarded]
             elif reward_matrix is not None:
@@ -861,6 +879,15 @@ class MarkovModel:
         out["qaly_undiscounted"] = qaly_u
         return out, trace.sum(axis=2), cash
 
+    def bytes_per_draw(self) -> int:
+        """Upper estimate of a chunk's memory per draw when every value varies by cycle:
+        one (cycles + 1) row of floats per expanded entry of the entry table, per expanded
+        state of the trace and per expression evaluated for a strategy (a value kept for the
+        block, or its stack). Constant values take less."""
+        n_entries = max(len(s.entries) for s in self.strategies) * int(self.tunnel.max())
+        n_values = max(len(_expressions(s)) for s in self.strategies)
+        return 8 * (self.settings.cycles + 1) * (n_entries + self.n_expanded + n_values)
+
     def run(
         self,
         n_draws: int | None = None,
@@ -907,9 +934,7 @@ class MarkovModel:
         if workers < 1:
             raise HeconError(f"workers must be >= 1, got {workers}")
         if chunk_size is None:
-            n_entries = max(len(s.entries) for s in self.strategies) * int(self.tunnel.max())
-            per_draw = 8 * (self.settings.cycles + 1) * (n_entries + 3 * self.n_expanded)
-            chunk_size = max(64, CHUNK_BYTES // max(per_draw, 1))
+            chunk_size = max(64, CHUNK_BYTES // self.bytes_per_draw())
         starts = list(range(0, n, chunk_size))
         frames = []
         traces = []
