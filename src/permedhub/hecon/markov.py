@@ -317,9 +317,9 @@ class MarkovModel:
         Within each part entries are in row order, or with `by_rank` by their rank within
         their row first (every row's first entry, then every row's second, ...): the origins
         of a rank are then increasing rows, mostly runs of consecutive ones (see
-        :func:`_origin_runs`). With `workspace` the time-varying table is its reused buffer,
-        valid until the next call: cached values that it holds from the block's previous
-        strategy are not copied again."""
+        :func:`~permedhub.hecon.markov_flows.origin_runs`). With `workspace` the
+        time-varying table is its reused buffer, valid until the next call: cached values
+        that it holds from the block's previous strategy are not copied again."""
         t_cycles = self.settings.cycles
         # a value shared with an earlier strategy of the block was checked there already
         cache = ns.cache if isinstance(ns, Namespace) else None
