@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from permedhub.hecon.markov_flows import FlowSum
+from permedhub.hecon.markov_flows import FlowSum, origin_runs
 
 
 def _incidence_sum(destinations: np.ndarray, n_states: int, flows: np.ndarray) -> np.ndarray:
@@ -44,3 +44,33 @@ def test_flow_sum_of_one_or_two_entries_is_rounded_as_the_product() -> None:
     out = np.empty((1, 2, 50))
     FlowSum(dest, 2).bind(flows, out)(0)
     assert np.array_equal(out[0], _incidence_sum(dest, 2, flows))
+
+
+def test_copies_written_by_the_caller_are_skipped() -> None:
+    """A run of entries copied whole into states (every stage's 'stay', ordered by rank) may be
+    written there by the caller: bound with it as `written`, the sums leave those states'
+    first entries to the caller and still equal the product."""
+    dest = np.array([3, 0, 1, 2, 1, 2, 3, 3, 3])  # dead stay; stays 0-2; progress; deaths
+    summed = FlowSum(dest, 4)
+    copies = summed.copies()
+    assert copies == {(1, 4, 1): slice(0, 3)}  # the stays, rows 1-3 -> states 0-2
+    flows = np.random.default_rng(2).random((len(dest), 6))
+    out = np.full((1, 4, 6), np.nan)
+    out[0, 0:3] = flows[1:4]  # the caller's direct write
+    flows_seen = flows.copy()
+    flows[1:4] = np.nan  # not read any more
+    summed.bind(flows, out, frozenset(copies))(0)
+    np.testing.assert_allclose(out[0], _incidence_sum(dest, 4, flows_seen), rtol=1e-15)
+
+
+def test_origin_runs_are_slices_of_the_cohort() -> None:
+    origins = np.array([9, 0, 1, 2, 0, 1, 2, 0, 2, 4])
+    runs = origin_runs(origins)
+    assert runs == [
+        (slice(0, 1, 1), slice(9, 10, 1)),
+        (slice(1, 4, 1), slice(0, 3, 1)),
+        (slice(4, 7, 1), slice(0, 3, 1)),
+        (slice(7, 10, 1), slice(0, 5, 2)),
+    ]
+    for entries, states in runs:
+        assert np.array_equal(np.arange(10)[states], origins[entries])

@@ -136,6 +136,17 @@ class EvalCache:
         cache lives)."""
         return id(value) in self._stored
 
+    def forget(self, key: tuple[str, tuple[int, ...]]) -> None:
+        """Drop the value kept under `key` (see :meth:`Expression.cache_key`) once what its
+        consumers made of it is kept instead: its memory is freed and, as its identity may
+        then be reused, its marks go too. A later evaluation computes it again."""
+        entry = self.values.pop(key, None)
+        if entry is None:
+            return
+        value_id = id(entry[0])
+        self._stored.discard(value_id)
+        self._checked = {mark for mark in self._checked if mark[0] != value_id}
+
     def checked(self, value: Any, check: str) -> bool:
         """Whether `value` (a cached array) already passed `check` in this block."""
         return (id(value), check) in self._checked
@@ -198,6 +209,21 @@ class Expression:
         if cache is not None:
             cache.mark_checked(value, "finite")
         return value
+
+    def cache_key(self, namespace: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """What identifies this expression's value in `namespace`'s cache for the whole block:
+        the key of its kept value (a repeated formula reading no strategy's own names), or
+        for a bare name the identity of the cache's value of it; None when neither is kept.
+        Lets a consumer keep what it derives from the value under the same identity."""
+        if not isinstance(namespace, Namespace) or namespace.cache is None:
+            return None
+        body = self.tree.body
+        if isinstance(body, ast.Name):
+            value = namespace.get(body.id)
+            if body.id in namespace.local or not namespace.cache.holds(value):
+                return None
+            return ("name", body.id, id(value))
+        return _Memo(self.subtrees, namespace.cache, namespace.local).key(body, namespace)
 
     def check_finite(self, value: Array, context: str = "expression") -> None:
         """Raise ExpressionError if `value` (this expression's) has a NaN or infinity."""

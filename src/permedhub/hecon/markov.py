@@ -47,7 +47,7 @@ from permedhub.hecon.expressions import (
     parse_expression,
     repeated_subtrees,
 )
-from permedhub.hecon.markov_flows import FlowSum
+from permedhub.hecon.markov_flows import FlowSum, origin_runs, run_key
 from permedhub.hecon.parameters import (
     CompiledParameters,
     ParameterEvaluator,
@@ -57,7 +57,13 @@ from permedhub.hecon.parameters import (
 from permedhub.hecon.spec import ModelSpec, Settings, TransitionReward
 
 PROB_TOL = 1e-9
-CHUNK_BYTES = 32_000_000  # working-set estimate per chunk of draws (one chunk per worker)
+CHUNK_BYTES = 88_000_000
+"""Memory per chunk of draws (one chunk per worker) by :meth:`MarkovModel.bytes_per_draw`'s
+estimate: a chunk of a time-varying model holds a little less (tracemalloc's peak of the
+10,000-draw user-style benchmark, 4 strategies, chunks of 1,134 draws, is 83 MB with the
+sampled draws and the results). Larger chunks spread the per-cycle Python work (about 1 ms
+per strategy and chunk) over more draws; far larger ones gain nothing, as their arrays no
+longer fit the caches."""
 
 
 def _cycle_and_draw(shape: tuple[int, ...], ti: int, di: int, draw0: int) -> str:
@@ -304,17 +310,21 @@ class MarkovModel:
         d: int,
         draw0: int,
         workspace: _Workspace | None = None,
+        by_rank: bool = False,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[int], list[tuple[int, int]]]:
         """Expanded entry values, checked. Returns (const (n_c, d), tv (T, n_tv, d), origins,
         destinations in constant-then-time-varying order, the order and the entry keys).
-        With `workspace` the time-varying table is its reused buffer, valid until the next
-        call: cached values that it holds from the block's previous strategy are not copied
-        again."""
+        Within each part entries are in row order, or with `by_rank` by their rank within
+        their row first (every row's first entry, then every row's second, ...): the origins
+        of a rank are then increasing rows, mostly runs of consecutive ones (see
+        :func:`~permedhub.hecon.markov_flows.origin_runs`). With `workspace` the
+        time-varying table is its reused buffer, valid until the next call: cached values
+        that it holds from the block's previous strategy are not copied again."""
         t_cycles = self.settings.cycles
         # a value shared with an earlier strategy of the block was checked there already
         cache = ns.cache if isinstance(ns, Namespace) else None
-        known_ok: set[int] = set()
-        values: list[np.ndarray] = []
+        nonnegative: set[int] = set()  # ids of the columns known to be >= 0
+        values: list[tuple[np.ndarray, list[np.ndarray]]] = []  # (value, its columns)
         evaluated: list[tuple[Expression, str, np.ndarray]] = []
         rows: dict[int, list[tuple[int, np.ndarray | None]]] = {}
         sources: dict[int, tuple[np.ndarray, int]] = {}  # id(column) -> (cached value, tau)
@@ -329,36 +339,38 @@ class MarkovModel:
             # finiteness follows from the range check below (NaN and inf fail it)
             v = self._value(strat, e, ns, o, where, check_finite=False)
             evaluated.append((e, f"strategy {strat.name!r} {where}", v))
-            checked = cache is not None and cache.checked(v, "probability")
+            checked = cache is not None and cache.checked(v, "nonnegative probability")
+            columns = []
             for tau in range(int(self.tunnel[o])):
                 column = v[:, :, tau]  # (T|1, d|1)
+                columns.append(column)
                 rows[int(self.offset[o]) + tau].append((dst, column))
                 if checked:
-                    known_ok.add(id(column))
+                    nonnegative.add(id(column))
                 if cache is not None and cache.holds(v):
                     sources[id(column)] = (v, tau)
-            values.append(v)
-        # Pass 1: check explicit entries and give every expanded entry a slot, constant
+            values.append((v, columns))
+        # Pass 1: find the explicit entries >= 0 and give every expanded entry a slot, constant
         # (n_c, d) or time-varying (T, n_tv, d); a complement is time-varying when any entry of
         # its row is. Values are time-major (T|1, d|1), the packed layout: no transposes.
         layout: list[tuple[int, int, int, int, np.ndarray | None, bool]] = []
+        ranks: list[int] = []
         for row_exp, items in rows.items():
             o = int(np.searchsorted(self.offset, row_exp, side="right") - 1)
             tau = row_exp - int(self.offset[o])
-            for dst, val in items:
-                if val is not None and id(val) not in known_ok and not _in_range(val):
-                    for expr, context, value in evaluated:  # a non-finite value is named first
-                        expr.check_finite(value, context)
-                    self._check_range(strat, o, dst, tau, val, draw0, False)
+            for _, val in items:  # NaN fails the test
+                if val is not None and id(val) not in nonnegative and val.min() >= 0:
+                    nonnegative.add(id(val))
             row_tv = any(val is not None and val.shape[0] > 1 for _, val in items)
-            for dst, val in items:
+            for rank, (dst, val) in enumerate(items):
                 is_tv = (val.shape[0] > 1) if val is not None else row_tv
                 layout.append((row_exp, o, tau, dst, val, is_tv))
-        if cache is not None:
-            for v in values:
-                cache.mark_checked(v, "probability")
+                ranks.append(rank)
         const_pos = [i for i, item in enumerate(layout) if not item[5]]
         tv_pos = [i for i, item in enumerate(layout) if item[5]]
+        if by_rank:
+            const_pos.sort(key=lambda i: (ranks[i], layout[i][0]))
+            tv_pos.sort(key=lambda i: (ranks[i], layout[i][0]))
         order = const_pos + tv_pos
         slot = {i: j for j, i in enumerate(const_pos)} | {i: j for j, i in enumerate(tv_pos)}
         const = np.empty((len(const_pos), d))
@@ -370,7 +382,10 @@ class MarkovModel:
             tv, held = workspace.table((t_cycles, len(tv_pos), d), signature)
         # Per row: each explicit value into its slot, added (while still in cache) to the row
         # total, which is summed where the complement goes, if any, and turned into the
-        # complement in place; without a complement the row must sum to 1.
+        # complement in place; without a complement the row must sum to 1. A row whose
+        # entries are >= 0 and whose total is <= 1 (+ tolerance) passes every check (each entry
+        # is then at most the total); only other rows (suspects) are checked in detail, below.
+        suspects: list[tuple[int, int, int, np.ndarray, bool]] = []
         by_row: dict[int, list[int]] = {}
         for i, item in enumerate(layout):
             by_row.setdefault(item[0], []).append(i)
@@ -411,17 +426,22 @@ class MarkovModel:
                 total[...] = known[0] if known else 0.0
             for value in known[2:]:
                 total += value
+            row_nonnegative = all(id(value) in nonnegative for value in known)
             if comp:
-                i = comp[0]
+                high = total.max()
                 rest = np.subtract(1.0, total, out=total)
-                lo = rest.min()
-                if lo < 0:  # rounding can leave -1e-17 where the rest is exactly 1
+                if high > 1:  # rounding can leave -1e-17 where the rest is exactly 1
                     rest[(rest < 0) & (rest > -PROB_TOL)] = 0.0
-                    lo = rest.min()
-                if lo < -PROB_TOL or rest.max() > 1 + PROB_TOL:
-                    self._check_range(strat, o, layout[i][3], tau, rest, draw0, True)
-            else:
-                self._check_sum(strat, o, tau, total, draw0)
+                if not (row_nonnegative and high <= 1 + PROB_TOL):
+                    suspects.append((o, tau, layout[comp[0]][3], rest, True))
+            elif not (row_nonnegative and np.abs(total - 1.0).max() <= PROB_TOL):
+                suspects.append((o, tau, -1, total, False))
+        if suspects:
+            self._check_in_detail(strat, rows, evaluated, suspects, draw0)
+        if cache is not None:
+            for v, columns in values:
+                if all(id(column) in nonnegative for column in columns):
+                    cache.mark_checked(v, "nonnegative probability")
         return (
             const,
             tv,
@@ -432,6 +452,33 @@ class MarkovModel:
             order,
             [(layout[i][1], layout[i][3]) for i in order],
         )
+
+    def _check_in_detail(
+        self,
+        strat: _Strategy,
+        rows: Mapping[int, list[tuple[int, np.ndarray | None]]],
+        evaluated: list[tuple[Expression, str, np.ndarray]],
+        suspects: list[tuple[int, int, int, np.ndarray, bool]],
+        draw0: int,
+    ) -> None:
+        """The full checks of an entry table whose rows did not all pass the quick test:
+        every explicit entry in [0, 1] (a non-finite value named first), then each suspect
+        row's complement in [0, 1] (is_rest) or its total equal to 1; the first failure
+        raises, as the rows pass that lie within the tolerance."""
+        for row_exp, items in rows.items():
+            o = int(np.searchsorted(self.offset, row_exp, side="right") - 1)
+            tau = row_exp - int(self.offset[o])
+            for dst, val in items:
+                if val is not None and not _in_range(val):
+                    for expr, context, value in evaluated:
+                        expr.check_finite(value, context)
+                    self._check_range(strat, o, dst, tau, val, draw0, False)
+        for o, tau, dst, value, is_rest in suspects:
+            if is_rest:
+                if value.min() < -PROB_TOL or value.max() > 1 + PROB_TOL:
+                    self._check_range(strat, o, dst, tau, value, draw0, True)
+            else:
+                self._check_sum(strat, o, tau, value, draw0)
 
     def _flow_sum(self, destinations: np.ndarray) -> FlowSum:
         """The entry-to-state sums of an entry layout (found once per layout)."""
@@ -543,39 +590,61 @@ class MarkovModel:
         t_cycles = st.cycles
         ns = strat.evaluator.namespace(sampled, cache)
         work = workspace or _Workspace()
-        const, tv, origins, dests, _, keys = self._entry_tables(strat, ns, d, draw0, work)
+        const, tv, origins, dests, _, keys = self._entry_tables(
+            strat, ns, d, draw0, work, by_rank=True
+        )
         n_c = const.shape[0]
         reward_cols, rewarded = self._reward_columns(strat, ns, origins, keys)
 
-        m = np.ascontiguousarray(self._initial(strat, ns, d, draw0).T)  # (S_exp, d)
         trace = work.array("trace", (t_cycles + 1, self.n_expanded, d))
-        trace[0] = m
+        trace[0] = self._initial(strat, ns, d, draw0).T  # (S_exp, d)
         kinds, reward_matrix = _constant_rewards(reward_cols, len(origins))
+        flows = work.array("flows", (len(origins), d))
+        rewarded_flows = slice(0, 0)
         if reward_matrix is not None:  # constant rewards: their per-cycle sums, not the flows
             events = work.array("events", (t_cycles, len(kinds), d))
             flow_store = None
+            # only the columns from the first to the last rewarded entry (by rank, typically
+            # every row's 'die': one run)
+            rewarded_flows = slice(int(rewarded[0]), int(rewarded[-1]) + 1)
+            reward_matrix = reward_matrix[:, rewarded_flows]
         else:
             flow_store = (
                 work.array("flow store", (t_cycles, len(rewarded), d)) if len(rewarded) else None
             )
-        flows = work.array("flows", (len(origins), d))
-        const_flows, tv_flows = flows[:n_c], flows[n_c:]
-        const_origins, tv_origins = origins[:n_c], origins[n_c:]
-        flow_sum = self._flow_sum(dests).bind(flows, trace[1:])
+        # flows of every entry = occupancy of its origin x its probability this cycle, one
+        # product per run of entries whose origins are a slice of the cohort (no gather);
+        # a run that is all its states' first entries in (typically every row's 'stay') and
+        # carries no reward goes straight into the next cohort, not through `flows`
+        flow_sum = self._flow_sum(dests)
+        copies = flow_sum.copies()
+        keep = set(rewarded.tolist()) | set(range(len(origins))[rewarded_flows])
+        written: set[tuple[int, int, int]] = set()
+        # (occupancy (T+1, k, d), values (k, d) or by cycle (T, k, d), out (k, d) or by cycle)
+        products: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        for first, values in ((0, const), (n_c, tv)):
+            for entries, states in origin_runs(origins[first : first + values.shape[-2]]):
+                run = slice(first + entries.start, first + entries.stop, entries.step)
+                key = run_key(run)
+                if key in copies and keep.isdisjoint(range(len(origins))[run]):
+                    written.add(key)
+                    target = trace[1:, copies[key]]
+                else:
+                    target = flows[run]
+                products.append((trace[:, states], values[..., entries, :], target))
+        bound_sum = flow_sum.bind(flows, trace[1:], frozenset(written))
         for t in range(t_cycles):
-            # flows of every entry = occupancy of its origin x its probability this cycle
-            # (mode="clip": with `out`, the default mode="raise" copies through a buffer)
-            np.take(m, const_origins, axis=0, out=const_flows, mode="clip")
-            np.multiply(const_flows, const, out=const_flows)
-            if tv_flows.shape[0]:
-                np.take(m, tv_origins, axis=0, out=tv_flows, mode="clip")
-                np.multiply(tv_flows, tv[t], out=tv_flows)
-            flow_sum(t)
-            m = trace[t + 1]
+            for occupancy, values, target in products:
+                np.multiply(
+                    occupancy[t],
+                    values[t] if values.ndim == 3 else values,
+                    out=target[t] if target.ndim == 3 else target,
+                )
+            bound_sum(t)
             if flow_store is not None:
                 flow_store[t] = flows[rewarded]
             elif reward_matrix is not None:
-                np.matmul(reward_matrix, flows, out=events[t])
+                np.matmul(reward_matrix, flows[rewarded_flows], out=events[t])
         totals = (
             {kind: events[:, i] for i, kind in enumerate(kinds)}
             if reward_matrix is not None
@@ -680,7 +749,17 @@ class MarkovModel:
             sums: dict[int, np.ndarray] = {}
             streams: np.ndarray | None = None
             stacked: list[tuple[int, np.ndarray]] = []  # (state row, (T|1, d|1, 1) values)
+            stacked_states: set[int] = set()
+            # a stack of values that every strategy of the block shares is kept (once per
+            # block), under their expressions' cache keys: its states are not evaluated again
+            keys = [(s, e.cache_key(ns)) for s, e in exprs.items()]
+            plan = None
+            if cache is not None and all(key is not None for _, key in keys):
+                plan = ("stacked state values", what, rate, cash is None, tuple(keys))
+            kept = cache.leaves.get(plan) if cache is not None and plan is not None else None
             for s, e in exprs.items():
+                if kept is not None and s in kept[0]:
+                    continue
                 v = self._value(strat, e, ns, s, f"{what}[{self.states[s]}]")  # (T|1, d|1, k)
                 if is_cost:
                     self._check_costs(strat, v, what, cache)
@@ -693,6 +772,7 @@ class MarkovModel:
                     continue
                 if k == 1 and factor is not None:  # summed over states by one product below
                     stacked.append((o, v))
+                    stacked_states.add(s)
                     continue
                 vt = np.broadcast_to(v, (t_cycles, v.shape[1], k))
                 stream = _counted_stream(vt, trace[:, o : o + k], undisc_op)  # (T, d)
@@ -702,8 +782,18 @@ class MarkovModel:
                     streams += stream
                 if factor is None:  # 'point' discounting: different factors on a cycle's ends
                     disc += _contract_ends(vt, trace, op, o, k)
+            if kept is not None:
+                stream = _stacked_stream(kept[1], kept[2], trace, undisc_op)
+                streams = stream if streams is None else streams + stream
             if stacked:
-                stream = _stacked_stream(stacked, trace, undisc_op, cache)
+                rows, stack = _stack(stacked, t_cycles, d)
+                if plan is not None and cache is not None and kept is None:
+                    stack.flags.writeable = False
+                    cache.leaves[plan] = cache.hold((stacked_states, rows, stack))
+                    for _, key in keys:  # the stack holds them now
+                        if key is not None and key[0] != "name":
+                            cache.forget(key)
+                stream = _stacked_stream(rows, stack, trace, undisc_op)
                 streams = stream if streams is None else streams + stream
             if streams is not None:  # the undiscounted values per cycle of all states
                 if cash is not None:
@@ -789,6 +879,15 @@ class MarkovModel:
         out["qaly_undiscounted"] = qaly_u
         return out, trace.sum(axis=2), cash
 
+    def bytes_per_draw(self) -> int:
+        """Upper estimate of a chunk's memory per draw when every value varies by cycle:
+        one (cycles + 1) row of floats per expanded entry of the entry table, per expanded
+        state of the trace and per expression evaluated for a strategy (a value kept for the
+        block, or its stack). Constant values take less."""
+        n_entries = max(len(s.entries) for s in self.strategies) * int(self.tunnel.max())
+        n_values = max(len(_expressions(s)) for s in self.strategies)
+        return 8 * (self.settings.cycles + 1) * (n_entries + self.n_expanded + n_values)
+
     def run(
         self,
         n_draws: int | None = None,
@@ -835,9 +934,7 @@ class MarkovModel:
         if workers < 1:
             raise HeconError(f"workers must be >= 1, got {workers}")
         if chunk_size is None:
-            n_entries = max(len(s.entries) for s in self.strategies) * int(self.tunnel.max())
-            per_draw = 8 * (self.settings.cycles + 1) * (n_entries + 3 * self.n_expanded)
-            chunk_size = max(64, CHUNK_BYTES // max(per_draw, 1))
+            chunk_size = max(64, CHUNK_BYTES // self.bytes_per_draw())
         starts = list(range(0, n, chunk_size))
         frames = []
         traces = []
@@ -961,29 +1058,24 @@ def _constant_rewards(
     return kinds, _unthreaded(matrix)
 
 
+def _stack(
+    values: list[tuple[int, np.ndarray]], t_cycles: int, d: int
+) -> tuple[list[int], np.ndarray]:
+    """Values of states without sub-states, (state row, (T|1, d|1, 1)), as their rows in
+    increasing order and one (T, states, d) array."""
+    values = sorted(values, key=lambda item: item[0])
+    stack = np.empty((t_cycles, len(values), d))
+    for i, (_, v) in enumerate(values):
+        stack[:, i, :] = v[:, :, 0]
+    return [o for o, _ in values], stack
+
+
 def _stacked_stream(
-    values: list[tuple[int, np.ndarray]],
-    trace: np.ndarray,
-    op: tuple[np.ndarray, np.ndarray],
-    cache: EvalCache | None,
+    rows: list[int], stack: np.ndarray, trace: np.ndarray, op: tuple[np.ndarray, np.ndarray]
 ) -> np.ndarray:
     """The counted stream (see :func:`_counted_stream`) summed over several states without
-    sub-states, from their values (state row, (T|1, d|1, 1)): the values are stacked
-    (T, states, d) and contracted against the trace by one product. Values that the
-    strategies of a block share (cached) are stacked once per block."""
-    values = sorted(values, key=lambda item: item[0])
-    rows = [o for o, _ in values]
-    key = ("stacked state values", tuple(id(v) for _, v in values))
-    shared = cache is not None and all(cache.holds(v) for _, v in values)
-    stack = cache.leaves.get(key) if cache is not None and shared else None
-    if stack is None:
-        t_cycles, d = trace.shape[0] - 1, trace.shape[2]
-        stack = np.empty((t_cycles, len(values), d))
-        for i, (_, v) in enumerate(values):
-            stack[:, i, :] = v[:, :, 0]
-        if cache is not None and shared:
-            stack.flags.writeable = False
-            cache.leaves[key] = cache.hold(stack)
+    sub-states (trace `rows`) from their stacked values (T, states, d), contracted against the
+    trace by one product."""
     contiguous = rows == list(range(rows[0], rows[0] + len(rows)))
     points = trace[:, rows[0] : rows[-1] + 1] if contiguous else trace[:, rows]
     return _counted_stream(stack, points, op, _per_cycle_stacked)

@@ -70,6 +70,21 @@ def _paired_runs(pairs: list[tuple[int, int]]) -> list[tuple[slice, slice]]:
     return runs
 
 
+def run_key(run: slice) -> tuple[int, int, int]:
+    """A run of entry rows as (start, stop, step), the keys of :meth:`FlowSum.copies`."""
+    return (run.start, run.stop, 1 if run.step is None else run.step)
+
+
+def origin_runs(origins: np.ndarray) -> list[tuple[slice, slice]]:
+    """An entry layout's origins as (entries, origin states) slice pairs: runs of consecutive
+    entries whose origins advance by one positive step, so that a cycle's flows of a run are
+    one product of a view of the cohort (no gather of its rows)."""
+    return [
+        (slice(entries.start, entries.stop, 1), states)
+        for states, entries in _paired_runs([(i, int(o)) for i, o in enumerate(origins)])
+    ]
+
+
 class FlowSum:
     """``out[j] = sum of flows[e] over the entries e with destinations[e] == j``, for flows
     laid out (entries, draws) and `out` (states, draws)."""
@@ -94,12 +109,28 @@ class FlowSum:
         self.ops = ops
         self.empty = empty
 
-    def bind(self, flows: np.ndarray, out: np.ndarray) -> BoundFlowSum:
+    def copies(self) -> dict[tuple[int, int, int], slice | int]:
+        """The runs of entries copied as they are into states, (start, stop, step) of the
+        entry rows -> the states: a caller computing those flows may write them there
+        itself (and pass the runs to :meth:`bind` as `written`)."""
+        return {run_key(op.rows): op.states for op in self.ops if op.kind == "copy"}
+
+    def bind(
+        self,
+        flows: np.ndarray,
+        out: np.ndarray,
+        written: frozenset[tuple[int, int, int]] = frozenset(),
+    ) -> BoundFlowSum:
         """The sums for the fixed `flows` buffer (entries, d) into ``out[t]`` for a series of
-        cohorts `out` (T, states, d); states without entries are zeroed here, once."""
+        cohorts `out` (T, states, d), except the copies of the `written` runs (see
+        :meth:`copies`); states without entries are zeroed here, once."""
         out[:, self.empty] = 0.0
         return BoundFlowSum(
-            [(op.kind, flows[op.rows], out[:, op.states]) for op in self.ops],
+            [
+                (op.kind, flows[op.rows], out[:, op.states])
+                for op in self.ops
+                if not (op.kind == "copy" and run_key(op.rows) in written)
+            ],
             np.empty(flows.shape[1:]),
         )
 

@@ -17,9 +17,13 @@ from permedhub.hecon.errors import ProbabilityError
 def rate_to_prob(rate: Any, time: Any = 1.0) -> np.ndarray:
     """Probability of at least one event in `time` for a constant event `rate` (>= 0)."""
     r = np.asarray(rate, dtype=float)
-    if np.any(r < 0):
+    if r.size and r.min() < 0:  # one pass, no boolean temporary (NaN passes, as before)
         raise ProbabilityError(f"rate_to_prob: rate must be >= 0, got min {float(np.min(r))}")
-    return np.asarray(-np.expm1(-r * np.asarray(time, dtype=float)))
+    # -expm1(r * -t) in one fresh array: PSA values are (cycles, draws) planes, and every
+    # temporary of that size costs a pass through memory
+    p = np.asarray(np.multiply(r, -np.asarray(time, dtype=float)))
+    np.expm1(p, out=p)
+    return np.negative(p, out=p)
 
 
 def prob_to_rate(prob: Any, time: Any = 1.0) -> np.ndarray:
