@@ -2,7 +2,7 @@
 
 Run:  .venv/bin/python benchmarks/portal_pages.py [--graph both|seeded|synthetic]
       [--orgs 100000] [--participations 1000000] [--initiatives 2000] [--requests 50]
-      [--db /tmp/portal-bench.sqlite]
+      [--db /tmp/portal-bench.sqlite] [--pages initiative list ...]
 
 The seeded graph is a throw-away SQLite database migrated and seeded with the family (what
 `make run` serves): home, every region, search (whole, partial and country-name queries), the
@@ -196,7 +196,20 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--data", type=Path, default=synthetic_graph.DEFAULT_OUT)
     parser.add_argument("--seed", type=int, default=synthetic_graph.DEFAULT_SEED)
     parser.add_argument("--db", type=Path, help="SQLite file to build once and reuse")
+    parser.add_argument(
+        "--pages",
+        nargs="+",
+        metavar="WORD",
+        help="measure only the pages whose row name contains one of these words",
+    )
     return parser.parse_args(argv)
+
+
+def chosen(pages: dict[str, list[str]], words: list[str] | None) -> dict[str, list[str]]:
+    """The plan's pages named by `--pages` (all without it)."""
+    if not words:
+        return pages
+    return {name: paths for name, paths in pages.items() if any(w in name for w in words)}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -206,7 +219,11 @@ def main(argv: list[str] | None = None) -> None:
             engine = make_engine(f"sqlite:///{Path(folder) / 'seeded.sqlite'}")
             try:
                 ensure_ready(engine)
-                table = asyncio.run(measure(engine, seeded_plan(engine, args.requests, args.seed)))
+                table = asyncio.run(
+                    measure(
+                        engine, chosen(seeded_plan(engine, args.requests, args.seed), args.pages)
+                    )
+                )
             finally:
                 engine.dispose()
         print("Portal pages on SQLite, the seeded family")
@@ -217,7 +234,7 @@ def main(argv: list[str] | None = None) -> None:
             engine = make_engine(f"sqlite:///{path}")
             try:
                 prepared(engine, args)
-                table = asyncio.run(measure(engine, plan(args)))
+                table = asyncio.run(measure(engine, chosen(plan(args), args.pages)))
             finally:
                 engine.dispose()
         print(

@@ -47,7 +47,8 @@ Region = Annotated[str | None, Query(max_length=40)]
 INITIATIVE_KINDS: tuple[str, ...] = InitiativeKind.__args__  # type: ignore[attr-defined]
 SEARCH_TYPES = ("initiative", "organisation", "topic", "call")
 TWIN_ROWS = 500  # the page lists this many connections; the CSV has them all
-PARTNER_ROWS = 200  # an initiative page lists this many partners a page; its CSV has them all
+INITIATIVES_PAGE = 100  # the list of initiatives shows this many a page; its CSV has them all
+PARTNER_ROWS = 100  # an initiative page lists this many partners a page; its CSV has them all
 TIMELINE_BARS = 150  # the home page draws this many initiatives; the CSV lists them all
 SUBNATIONAL_LISTED = 8  # the home page lists this many sub-national organisations
 SUBNATIONAL_PAGE = 100  # the page of all sub-national organisations shows this many at a time
@@ -292,15 +293,21 @@ def subnational_csv(session: SessionDep) -> Response:
 
 
 @router.get("/initiatives", response_class=HTMLResponse)
-def initiatives_page(request: Request, session: SessionDep) -> HTMLResponse:
-    page = queries.list_initiatives(session, per_page=queries.MAX_PER_PAGE)
-    return render(request, "initiatives.html", {"page": page})
+def initiatives_page(
+    request: Request, session: SessionDep, page: Annotated[int, Query(ge=1)] = 1
+) -> HTMLResponse:
+    listed = queries.list_initiatives(session, page=page, per_page=INITIATIVES_PAGE)
+    return render(request, "initiatives.html", {"page": listed})
 
 
 @router.get("/initiatives.csv")
 def initiatives_csv(session: SessionDep) -> Response:
-    page = queries.list_initiatives(session, per_page=queries.MAX_PER_PAGE)
-    return csv_response(tables.initiatives(page.items), "initiatives.csv")
+    """Every initiative, read a page at a time (the list pages show one of them)."""
+    first = queries.list_initiatives(session, per_page=queries.MAX_PER_PAGE)
+    items = list(first.items)
+    for page in range(2, first.pages + 1):
+        items += queries.list_initiatives(session, page=page, per_page=queries.MAX_PER_PAGE).items
+    return csv_response(tables.initiatives(items), "initiatives.csv")
 
 
 @router.get("/initiatives/{initiative_id}", response_class=HTMLResponse)
@@ -316,7 +323,9 @@ def initiative_page(
         "initiative.html",
         {
             "i": detail,
-            "json_ld": json_script(initiative_json_ld(session.connection(), detail.id)),
+            "json_ld": json_script(
+                initiative_json_ld(session.connection(), detail.id, max_roles=PARTNER_ROWS)
+            ),
             "partner_countries": [(c.code, c.name) for c in detail.countries if c.partners],
         },
     )
@@ -473,6 +482,34 @@ def region_page(request: Request, session: SessionDep, region_id: RegionId) -> H
         request, session, ("region", region_id), lambda s: queries.region_profile(s, region_id)
     )
     return render(request, "region.html", {"r": profile})
+
+
+@router.get("/regions/{region_id}/map.json")
+def region_map_json(request: Request, session: SessionDep, region_id: RegionId) -> JSONResponse:
+    """The region's member countries for its map, which is fitted to them (`focus`)."""
+    profile = _cached(
+        request, session, ("region", region_id), lambda s: queries.region_profile(s, region_id)
+    )
+    countries = [
+        {
+            "code": m.code,
+            "name": m.name,
+            "numeric": _numeric_code(m.code),
+            "participations": m.participations,
+            "declared": m.declared_only > 0,
+            "member": True,
+            "url": f"/countries/{m.code}",
+        }
+        for m in profile.members
+    ]
+    return JSONResponse(
+        {
+            "measure": "participations",
+            "measure_one": "participation",
+            "countries": countries,
+            "focus": [c["numeric"] for c in countries if c["numeric"]],
+        }
+    )
 
 
 @router.get("/regions/{region_id}/members.csv")
