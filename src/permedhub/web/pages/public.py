@@ -10,6 +10,7 @@ import dataclasses
 import json
 from collections.abc import Callable, Hashable
 from typing import Annotated, Any, TypeVar
+from urllib.parse import urlencode
 
 import pycountry
 from fastapi import APIRouter, Depends, Query, Request
@@ -53,6 +54,11 @@ TIMELINE_BARS = 150  # the home page draws this many initiatives; the CSV lists 
 SUBNATIONAL_LISTED = 8  # the home page lists this many sub-national organisations
 SUBNATIONAL_PAGE = 100  # the page of all sub-national organisations shows this many at a time
 NETWORK_SEED = 20161101  # ICPerMed's start: any fixed seed gives the same picture every visit
+# The home network at first leaves out funded projects: each brings a consortium of its own,
+# and together they bury the family's programmes and their partners. Ticking "project" adds them.
+DEFAULT_NETWORK_KINDS = tuple(k for k in INITIATIVE_KINDS if k != "project")
+# A request with none of these has not chosen filters yet (the form always sends "filtered").
+NETWORK_FILTER_PARAMS = ("kind", "region", "year_from", "year_to", "filtered")
 
 
 def _blank_to_none(value: str | None) -> str | None:
@@ -91,6 +97,28 @@ def network_filters(
 
 
 NetworkFiltersDep = Annotated[NetworkFilters, Depends(network_filters)]
+
+
+def _home_filters(request: Request, filters: NetworkFilters) -> tuple[NetworkFilters, bool]:
+    """The filters the home page starts from: the default kinds until the visitor chooses."""
+    if any(name in request.query_params for name in NETWORK_FILTER_PARAMS):
+        return filters, False
+    return dataclasses.replace(filters, kind=DEFAULT_NETWORK_KINDS), True
+
+
+def _query_of(filters: NetworkFilters) -> str:
+    """The filters as the form sends them, for links that work without scripts."""
+    pairs: list[tuple[str, Any]] = [("filtered", 1), *(("kind", k) for k in filters.kind)]
+    pairs += [
+        (name, value)
+        for name, value in (
+            ("region", filters.region),
+            ("year_from", filters.year_from),
+            ("year_to", filters.year_to),
+        )
+        if value is not None
+    ]
+    return urlencode(pairs)
 
 
 def _cached(
@@ -140,6 +168,7 @@ def home(
     session: SessionDep,
     filters: NetworkFiltersDep,
 ) -> HTMLResponse:
+    filters, by_default = _home_filters(request, filters)
     counts = _counts(request, session)
     timeline = _timeline_by_call(request, session)
     regions = queries.list_regions(session)
@@ -156,6 +185,8 @@ def home(
             "timeline_truncated": len(timeline.items) > TIMELINE_BARS,
             "timeline_undated": [i for i in shown.items if i.start is None],
             "filters": filters,
+            "filters_by_default": by_default,
+            "filters_query": _query_of(filters),
             "kinds": INITIATIVE_KINDS,
             "regions": regions,
             "countries": tables.countries(counts).to_dict("records"),

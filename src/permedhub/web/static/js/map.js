@@ -179,6 +179,7 @@
       var d = path(feature);
       if (!d) return;
       var shape = el("path", { d: d, "class": "land" });
+      shape.dataset.numeric = String(feature.id);  // ISO 3166 numeric, as in the outlines
       if (info) {
         var colour = shade(info.participations, max) || (info.declared ? DECLARED : null) ||
           (info.member ? MEMBER : null);
