@@ -2,7 +2,7 @@
 
 Run:  .venv/bin/python benchmarks/portal_pages.py [--graph both|seeded|synthetic]
       [--orgs 100000] [--participations 1000000] [--initiatives 2000] [--requests 50]
-      [--db /tmp/portal-bench.sqlite]
+      [--db /tmp/portal-bench.sqlite] [--pages initiative list ...]
 
 The seeded graph is a throw-away SQLite database migrated and seeded with the family (what
 `make run` serves): home, every region, search (whole, partial and country-name queries), the
@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import numpy as np
@@ -37,7 +38,12 @@ from graph_api import synthetic_data
 from permedhub.db import ensure_ready, make_engine
 from permedhub.graph.geography import REGIONS
 from permedhub.graph.loading import load
+from permedhub.web.pages.public import DEFAULT_NETWORK_KINDS
 
+# What the home page's script asks for on a first visit: every kind but "project".
+HOME_NETWORK = "/network.json?" + urlencode(
+    [("filtered", 1), *(("kind", k) for k in DEFAULT_NETWORK_KINDS)]
+)
 TARGET_P95_MS = 100.0
 TIME_BUDGET_PER_PAGE_S = 60.0
 # Whole-graph aggregates (counts, network, timeline) are cached for 30 s; "cold" rows clear the
@@ -112,10 +118,11 @@ def plan(args: argparse.Namespace) -> dict[str, list[str]]:
     words = rng.choice(["synthetic", "organisation 12", "era permed", "hospital", "syn-i1"], n)
     return {
         "home /": ["/"] * n,
-        "home network.json": ["/network.json"] * n,
+        "home network.json": [HOME_NETWORK] * n,
+        "home network.json, every kind": ["/network.json"] * n,
         "home map.json": ["/map.json"] * n,
         f"home / {COLD}": ["/"] * max(5, n // 4),
-        f"home network.json {COLD}": ["/network.json"] * max(5, n // 4),
+        f"home network.json {COLD}": [HOME_NETWORK] * max(5, n // 4),
         f"search page {COLD}": [f"/search?q={w}" for w in words[: max(5, n // 4)]],
         f"country {COLD}": [f"/countries/{c}" for c in countries[: max(5, n // 4)]],
         f"region {COLD}": [f"/regions/{r}" for r in regions[: max(5, n // 4)]],
@@ -196,7 +203,20 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--data", type=Path, default=synthetic_graph.DEFAULT_OUT)
     parser.add_argument("--seed", type=int, default=synthetic_graph.DEFAULT_SEED)
     parser.add_argument("--db", type=Path, help="SQLite file to build once and reuse")
+    parser.add_argument(
+        "--pages",
+        nargs="+",
+        metavar="WORD",
+        help="measure only the pages whose row name contains one of these words",
+    )
     return parser.parse_args(argv)
+
+
+def chosen(pages: dict[str, list[str]], words: list[str] | None) -> dict[str, list[str]]:
+    """The plan's pages named by `--pages` (all without it)."""
+    if not words:
+        return pages
+    return {name: paths for name, paths in pages.items() if any(w in name for w in words)}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -206,7 +226,11 @@ def main(argv: list[str] | None = None) -> None:
             engine = make_engine(f"sqlite:///{Path(folder) / 'seeded.sqlite'}")
             try:
                 ensure_ready(engine)
-                table = asyncio.run(measure(engine, seeded_plan(engine, args.requests, args.seed)))
+                table = asyncio.run(
+                    measure(
+                        engine, chosen(seeded_plan(engine, args.requests, args.seed), args.pages)
+                    )
+                )
             finally:
                 engine.dispose()
         print("Portal pages on SQLite, the seeded family")
@@ -217,7 +241,7 @@ def main(argv: list[str] | None = None) -> None:
             engine = make_engine(f"sqlite:///{path}")
             try:
                 prepared(engine, args)
-                table = asyncio.run(measure(engine, plan(args)))
+                table = asyncio.run(measure(engine, chosen(plan(args), args.pages)))
             finally:
                 engine.dispose()
         print(

@@ -586,23 +586,26 @@ def _participation_nodes(rows: Iterable[Any]) -> Iterator[dict[str, Any]]:
         yield {"@id": node_id("initiative", current), **roles}
 
 
-def initiative_json_ld(connection: Connection, initiative_id: str) -> dict[str, Any]:
+def initiative_json_ld(
+    connection: Connection, initiative_id: str, *, max_roles: int | None = None
+) -> dict[str, Any]:
     """One initiative as a standalone JSON-LD document (for its page): the same nodes the
-    whole-graph export writes for it, its roles merged in, and the organisations they name."""
+    whole-graph export writes for it, its roles merged in, and the organisations they name.
+
+    `max_roles` bounds the roles embedded (coordinators first, then in the export's order):
+    a page of an initiative with thousands of partners would otherwise carry them all, and
+    build them on every visit. The whole-graph export always has every role."""
     initiative = (
         connection.execute(select(INITIATIVE).where(INITIATIVE.c.id == initiative_id))
         .mappings()
         .one()
     )
-    participations = (
-        connection.execute(
-            select(PARTICIPATION)
-            .where(PARTICIPATION.c.initiative_id == initiative_id)
-            .order_by(PARTICIPATION.c.id)
+    chosen = select(PARTICIPATION).where(PARTICIPATION.c.initiative_id == initiative_id)
+    if max_roles is not None:
+        chosen = chosen.order_by(PARTICIPATION.c.role != "coordinator", PARTICIPATION.c.id).limit(
+            max_roles
         )
-        .mappings()
-        .all()
-    )
+    participations = sorted(connection.execute(chosen).mappings().all(), key=lambda row: row["id"])
     organisations = connection.execute(
         select(ORGANISATION)
         .where(ORGANISATION.c.id.in_({p["organisation_id"] for p in participations}))

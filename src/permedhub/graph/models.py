@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -86,7 +87,8 @@ class Organisation(Sourced, Base):
     # Indexed with the name (ix_organisation_country_name): a country's organisations in name
     # order come straight from the index, a page at a time.
     country_code: Mapped[str | None] = mapped_column(ForeignKey("country.code"))
-    subdivision_code: Mapped[str | None] = mapped_column(ForeignKey("country.code"), index=True)
+    # Indexed with the name (ix_organisation_subdivision_name), for the same reason.
+    subdivision_code: Mapped[str | None] = mapped_column(ForeignKey("country.code"))
     city: Mapped[str | None] = mapped_column(String(120))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
@@ -101,6 +103,10 @@ class Organisation(Sourced, Base):
         Index("ix_organisation_country_name", "country_code", "name", "id"),
         # The organisations list pages through every organisation by name.
         Index("ix_organisation_name", "name", "id"),
+        # The list of sub-national organisations, by subdivision and name.
+        Index("ix_organisation_subdivision_name", "subdivision_code", "name", "id"),
+        # The organisations list's order, case folded (lower(name), name, id).
+        Index("ix_organisation_folded_name", text("lower(name)"), "name", "id"),
     )
 
 

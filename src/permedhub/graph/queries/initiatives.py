@@ -3,6 +3,8 @@ project's call and a call's projects."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
@@ -19,12 +21,11 @@ from permedhub.graph.queries.common import (
     MAX_PER_PAGE,
     SUMMARY_ONLY,
     NotFound,
-    OrgCountry,
-    SubCountry,
     country_names,
     initiative_summary,
     iso,
     marks,
+    organisation_rows,
     organisation_summary,
     page_bounds,
 )
@@ -68,29 +69,64 @@ def list_initiatives(
     )
 
 
-def _partners_query(initiative_id: str) -> Select[Participation, Organisation, str, str]:
-    return (
-        select(Participation, Organisation, OrgCountry.name, SubCountry.name)
-        .join(Organisation, Organisation.id == Participation.organisation_id)
-        .outerjoin(OrgCountry, OrgCountry.code == Organisation.country_code)
-        .outerjoin(SubCountry, SubCountry.code == Organisation.subdivision_code)
-        .where(Participation.initiative_id == initiative_id)
-        .order_by(Participation.role != "coordinator", Organisation.name, Organisation.id)
+# A participation's own columns beside the organisation's (whose `source` and marks share
+# their names), labelled apart.
+PARTICIPATION_COLUMNS = (
+    Participation.role.label("p_role"),
+    Participation.start_date.label("p_start"),
+    Participation.end_date.label("p_end"),
+    Participation.source.label("p_source"),
+    Participation.sources.label("p_sources"),
+    Participation.uncertain.label("p_uncertain"),
+    Participation.approximate.label("p_approximate"),
+)
+
+
+PARTNER_ORDER = (Participation.role != "coordinator", Organisation.name, Organisation.id)
+
+
+def _partners_query(
+    initiative_id: str, *, offset: int = 0, limit: int | None = None
+) -> Select[Any]:
+    """An initiative's partners as Core rows (see SUMMARY_COLUMNS: building ORM objects was
+    most of an 8,000-partner initiative's page), coordinators first, then by name.
+
+    A page (`limit` rows from `offset`) is chosen by a narrow query of participation ids
+    first: sorting thousands of whole rows, sources and countries included, to keep a
+    page of them took twice as long."""
+    stmt = (
+        organisation_rows()
+        .add_columns(*PARTICIPATION_COLUMNS)
+        .join(Participation, Participation.organisation_id == Organisation.id)
+        .order_by(*PARTNER_ORDER)
     )
+    if limit is None and not offset:
+        return stmt.where(Participation.initiative_id == initiative_id)
+    page = (
+        select(Participation.id)
+        .join(Organisation, Organisation.id == Participation.organisation_id)
+        .where(Participation.initiative_id == initiative_id)
+        .order_by(*PARTNER_ORDER)
+        .offset(offset)
+        .limit(limit)
+    )
+    # The page's ids are the initiative's: read by primary key, not the initiative's rows again.
+    return stmt.where(Participation.id.in_(page.scalar_subquery()))
 
 
-def _partner_views(
-    session: Session, stmt: Select[Participation, Organisation, str, str]
-) -> list[PartnerView]:
+def _partner_views(session: Session, stmt: Select[Any]) -> list[PartnerView]:
     return [
         PartnerView(
-            organisation=organisation_summary(o, cn, sn),
-            role=p.role,
-            start=iso(p.start_date),
-            end=iso(p.end_date),
-            **marks(p),
+            organisation=organisation_summary(r, r.country_name, r.subdivision_name),
+            role=r.p_role,
+            start=iso(r.p_start),
+            end=iso(r.p_end),
+            source=r.p_source,
+            sources=r.p_sources or {},
+            uncertain=r.p_uncertain or {},
+            approximate=r.p_approximate or {},
         )
-        for p, o, cn, sn in session.execute(stmt)
+        for r in session.execute(stmt)
     ]
 
 
@@ -110,7 +146,7 @@ def get_initiative(
     initiative = session.get(Initiative, initiative_id)
     if initiative is None:
         raise NotFound("initiative", initiative_id)
-    partners = _partner_views(session, _partners_query(initiative_id).offset(offset).limit(limit))
+    partners = _partner_views(session, _partners_query(initiative_id, offset=offset, limit=limit))
     coordinators = [
         p.organisation
         for p in _partner_views(
@@ -207,8 +243,12 @@ def projects_of_calls(session: Session, call_ids: list[str]) -> list[ProjectView
     return sorted(projects, key=lambda p: (order[p.call_id], (p.acronym or p.name).lower()))
 
 
+# One alias for every call: a new one per call is a new statement to compile, every time.
+LINKED = aliased(Initiative, name="linked")
+
+
 def _links_of(session: Session, initiative_id: str) -> list[LinkView]:
-    other = aliased(Initiative)
+    other = LINKED
     views: list[LinkView] = []
     for direction, here, there in (
         ("outgoing", Link.from_id, Link.to_id),

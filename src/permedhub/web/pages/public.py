@@ -10,6 +10,7 @@ import dataclasses
 import json
 from collections.abc import Callable, Hashable
 from typing import Annotated, Any, TypeVar
+from urllib.parse import urlencode
 
 import pycountry
 from fastapi import APIRouter, Depends, Query, Request
@@ -47,11 +48,17 @@ Region = Annotated[str | None, Query(max_length=40)]
 INITIATIVE_KINDS: tuple[str, ...] = InitiativeKind.__args__  # type: ignore[attr-defined]
 SEARCH_TYPES = ("initiative", "organisation", "topic", "call")
 TWIN_ROWS = 500  # the page lists this many connections; the CSV has them all
-PARTNER_ROWS = 200  # an initiative page lists this many partners a page; its CSV has them all
+INITIATIVES_PAGE = 100  # the list of initiatives shows this many a page; its CSV has them all
+PARTNER_ROWS = 100  # an initiative page lists this many partners a page; its CSV has them all
 TIMELINE_BARS = 150  # the home page draws this many initiatives; the CSV lists them all
 SUBNATIONAL_LISTED = 8  # the home page lists this many sub-national organisations
 SUBNATIONAL_PAGE = 100  # the page of all sub-national organisations shows this many at a time
 NETWORK_SEED = 20161101  # ICPerMed's start: any fixed seed gives the same picture every visit
+# The home network at first leaves out funded projects: each brings a consortium of its own,
+# and together they bury the family's programmes and their partners. Ticking "project" adds them.
+DEFAULT_NETWORK_KINDS = tuple(k for k in INITIATIVE_KINDS if k != "project")
+# A request with none of these has not chosen filters yet (the form always sends "filtered").
+NETWORK_FILTER_PARAMS = ("kind", "region", "year_from", "year_to", "filtered")
 
 
 def _blank_to_none(value: str | None) -> str | None:
@@ -90,6 +97,28 @@ def network_filters(
 
 
 NetworkFiltersDep = Annotated[NetworkFilters, Depends(network_filters)]
+
+
+def _home_filters(request: Request, filters: NetworkFilters) -> tuple[NetworkFilters, bool]:
+    """The filters the home page starts from: the default kinds until the visitor chooses."""
+    if any(name in request.query_params for name in NETWORK_FILTER_PARAMS):
+        return filters, False
+    return dataclasses.replace(filters, kind=DEFAULT_NETWORK_KINDS), True
+
+
+def _query_of(filters: NetworkFilters) -> str:
+    """The filters as the form sends them, for links that work without scripts."""
+    pairs: list[tuple[str, Any]] = [("filtered", 1), *(("kind", k) for k in filters.kind)]
+    pairs += [
+        (name, value)
+        for name, value in (
+            ("region", filters.region),
+            ("year_from", filters.year_from),
+            ("year_to", filters.year_to),
+        )
+        if value is not None
+    ]
+    return urlencode(pairs)
 
 
 def _cached(
@@ -139,6 +168,7 @@ def home(
     session: SessionDep,
     filters: NetworkFiltersDep,
 ) -> HTMLResponse:
+    filters, by_default = _home_filters(request, filters)
     counts = _counts(request, session)
     timeline = _timeline_by_call(request, session)
     regions = queries.list_regions(session)
@@ -155,6 +185,8 @@ def home(
             "timeline_truncated": len(timeline.items) > TIMELINE_BARS,
             "timeline_undated": [i for i in shown.items if i.start is None],
             "filters": filters,
+            "filters_by_default": by_default,
+            "filters_query": _query_of(filters),
             "kinds": INITIATIVE_KINDS,
             "regions": regions,
             "countries": tables.countries(counts).to_dict("records"),
@@ -292,15 +324,21 @@ def subnational_csv(session: SessionDep) -> Response:
 
 
 @router.get("/initiatives", response_class=HTMLResponse)
-def initiatives_page(request: Request, session: SessionDep) -> HTMLResponse:
-    page = queries.list_initiatives(session, per_page=queries.MAX_PER_PAGE)
-    return render(request, "initiatives.html", {"page": page})
+def initiatives_page(
+    request: Request, session: SessionDep, page: Annotated[int, Query(ge=1)] = 1
+) -> HTMLResponse:
+    listed = queries.list_initiatives(session, page=page, per_page=INITIATIVES_PAGE)
+    return render(request, "initiatives.html", {"page": listed})
 
 
 @router.get("/initiatives.csv")
 def initiatives_csv(session: SessionDep) -> Response:
-    page = queries.list_initiatives(session, per_page=queries.MAX_PER_PAGE)
-    return csv_response(tables.initiatives(page.items), "initiatives.csv")
+    """Every initiative, read a page at a time (the list pages show one of them)."""
+    first = queries.list_initiatives(session, per_page=queries.MAX_PER_PAGE)
+    items = list(first.items)
+    for page in range(2, first.pages + 1):
+        items += queries.list_initiatives(session, page=page, per_page=queries.MAX_PER_PAGE).items
+    return csv_response(tables.initiatives(items), "initiatives.csv")
 
 
 @router.get("/initiatives/{initiative_id}", response_class=HTMLResponse)
@@ -316,7 +354,9 @@ def initiative_page(
         "initiative.html",
         {
             "i": detail,
-            "json_ld": json_script(initiative_json_ld(session.connection(), detail.id)),
+            "json_ld": json_script(
+                initiative_json_ld(session.connection(), detail.id, max_roles=PARTNER_ROWS)
+            ),
             "partner_countries": [(c.code, c.name) for c in detail.countries if c.partners],
         },
     )
@@ -473,6 +513,34 @@ def region_page(request: Request, session: SessionDep, region_id: RegionId) -> H
         request, session, ("region", region_id), lambda s: queries.region_profile(s, region_id)
     )
     return render(request, "region.html", {"r": profile})
+
+
+@router.get("/regions/{region_id}/map.json")
+def region_map_json(request: Request, session: SessionDep, region_id: RegionId) -> JSONResponse:
+    """The region's member countries for its map, which is fitted to them (`focus`)."""
+    profile = _cached(
+        request, session, ("region", region_id), lambda s: queries.region_profile(s, region_id)
+    )
+    countries = [
+        {
+            "code": m.code,
+            "name": m.name,
+            "numeric": _numeric_code(m.code),
+            "participations": m.participations,
+            "declared": m.declared_only > 0,
+            "member": True,
+            "url": f"/countries/{m.code}",
+        }
+        for m in profile.members
+    ]
+    return JSONResponse(
+        {
+            "measure": "participations",
+            "measure_one": "participation",
+            "countries": countries,
+            "focus": [c["numeric"] for c in countries if c["numeric"]],
+        }
+    )
 
 
 @router.get("/regions/{region_id}/members.csv")

@@ -6,8 +6,56 @@
   var SHADES = ["#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c"];
   var DECLARED = "#e8e1f5";
   var PLACE = "#d95f02";  // sub-national regions: a colour apart from the country shades
+  var MEMBER = "#f4ecd3";  // a region map's member countries with nothing recorded yet
   var WIDTH = 960, HEIGHT = 480;
   var amount = window.permedhubAmount;
+  // Named views as [west, south, east, north] in degrees: the home map opens on Europe, where
+  // most partners are, and its buttons reach the other regions of the family.
+  var VIEWS = {
+    world: null,
+    europe: [-25, 34, 45, 71],
+    "latin-america": [-118, -56, -34, 33],
+    africa: [-26, -36, 58, 38],
+    asia: [60, -11, 150, 55],
+  };
+
+  // A box's outline sampled every 5 degrees: curved projections bend its edges.
+  function boxOutline(box) {
+    var points = [], step = 5, x, y;
+    for (x = box[0]; x <= box[2]; x += step) { points.push([x, box[1]], [x, box[3]]); }
+    for (y = box[1]; y <= box[3]; y += step) { points.push([box[0], y], [box[2], y]); }
+    return { type: "MultiPoint", coordinates: points };
+  }
+
+  // The largest ring of each country: fitting to France or Norway must not reach French Guiana
+  // or Svalbard.
+  function mainland(feature) {
+    var geometry = feature.geometry;
+    if (!geometry || geometry.type !== "MultiPolygon") return feature;
+    var best = null, bestArea = -1;
+    geometry.coordinates.forEach(function (polygon) {
+      var area = d3.geoArea({ type: "Polygon", coordinates: polygon });
+      if (area > bestArea) { bestArea = area; best = polygon; }
+    });
+    return { type: "Feature", geometry: { type: "Polygon", coordinates: best } };
+  }
+
+  function projectionFor(view, land, focus) {
+    var extent = [[4, 4], [WIDTH - 4, HEIGHT - 4]];
+    var projection = d3.geoNaturalEarth1();
+    if (view === "focus" && focus && focus.length) {
+      var wanted = {};
+      focus.forEach(function (numeric) { wanted[numeric] = true; });
+      var shapes = land.features.filter(function (f) { return wanted[f.id]; }).map(mainland);
+      if (shapes.length) {
+        return projection.fitExtent([[24, 24], [WIDTH - 24, HEIGHT - 24]],
+                                    { type: "FeatureCollection", features: shapes });
+      }
+    }
+    var box = VIEWS[view];
+    return box ? projection.fitExtent(extent, boxOutline(box))
+               : projection.fitExtent(extent, { type: "Sphere" });
+  }
 
   function shade(value, max) {
     if (!value) return null;
@@ -21,7 +69,17 @@
     return node;
   }
 
-  function legend(list, max, measure, hasDeclared, hasPlaces) {
+  function swatchItem(list, colour, text, className) {
+    var item = document.createElement("li");
+    var swatch = document.createElement("span");
+    swatch.className = className || "swatch";
+    if (colour) swatch.style.background = colour;
+    item.appendChild(swatch);
+    item.appendChild(document.createTextNode(text));
+    list.appendChild(item);
+  }
+
+  function legend(list, max, measure, hasDeclared, hasPlaces, hasMembers) {
     if (!list) return;
     list.textContent = "";
     var seen = {};
@@ -60,6 +118,7 @@
         "region or province taking part through its own organisations (size: " + measure.other + ")"));
       list.appendChild(placeItem);
     }
+    if (hasMembers) swatchItem(list, MEMBER, "member country, no participation recorded yet");
   }
 
   function showTooltip(container, tooltip, event, text) {
@@ -96,19 +155,19 @@
     return drawn;
   }
 
-  function draw(container, topology, data) {
+  function draw(container, topology, data, view) {
     var tooltip = document.getElementById("map-tooltip");
     // The data name what they count, in the singular and the plural.
     var measure = { one: data.measure_one || "participation", other: data.measure || "participations" };
     var byNumeric = {};
-    var max = 0, hasDeclared = false;
+    var max = 0, hasDeclared = false, hasMembers = false;
     data.countries.forEach(function (c) {
       if (c.numeric) byNumeric[c.numeric] = c;
       max = Math.max(max, c.participations || 0);
       if (!c.participations && c.declared) hasDeclared = true;
     });
     var land = topojson.feature(topology, topology.objects.countries);
-    var projection = d3.geoNaturalEarth1().fitExtent([[4, 4], [WIDTH - 4, HEIGHT - 4]], { type: "Sphere" });
+    var projection = projectionFor(view, land, data.focus);
     var path = d3.geoPath(projection);
     var svg = el("svg", { viewBox: "0 0 " + WIDTH + " " + HEIGHT, "aria-hidden": "true", focusable: "false" });
     svg.appendChild(el("path", { d: path({ type: "Sphere" }), fill: "#eaf2f8" }));
@@ -120,8 +179,11 @@
       var d = path(feature);
       if (!d) return;
       var shape = el("path", { d: d, "class": "land" });
+      shape.dataset.numeric = String(feature.id);  // ISO 3166 numeric, as in the outlines
       if (info) {
-        var colour = shade(info.participations, max) || (info.declared ? DECLARED : null);
+        var colour = shade(info.participations, max) || (info.declared ? DECLARED : null) ||
+          (info.member ? MEMBER : null);
+        if (colour === MEMBER) hasMembers = true;
         if (colour) {
           shape.style.fill = colour;  // a style beats the stylesheet's default land colour
           shape.setAttribute("class", "land has-data");
@@ -155,8 +217,28 @@
     container.appendChild(svg);
     container.dataset.countries = String(coloured);
     container.dataset.places = String(placesDrawn);
+    container.dataset.view = view;
     container.dataset.ready = "1";
-    legend(document.getElementById("map-legend"), max, measure, hasDeclared, placesDrawn > 0);
+    legend(document.getElementById("map-legend"), max, measure, hasDeclared, placesDrawn > 0,
+           hasMembers);
+  }
+
+  // The view buttons (a group of buttons in the page, each with data-view) redraw the map.
+  function viewButtons(container, redraw) {
+    var buttons = document.querySelectorAll("[data-map-view]");
+    function press(view) {
+      buttons.forEach(function (b) {
+        b.setAttribute("aria-pressed", b.dataset.mapView === view ? "true" : "false");
+      });
+    }
+    buttons.forEach(function (button) {
+      button.disabled = false;
+      button.addEventListener("click", function () {
+        press(button.dataset.mapView);
+        redraw(button.dataset.mapView);
+      });
+    });
+    press(container.dataset.view);
   }
 
   function init() {
@@ -165,7 +247,12 @@
     Promise.all([
       fetch(container.dataset.outlines).then(function (r) { return r.json(); }),
       fetch(container.dataset.source).then(function (r) { return r.json(); }),
-    ]).then(function (results) { draw(container, results[0], results[1]); })
+    ]).then(function (results) {
+      var redraw = function (view) { draw(container, results[0], results[1], view); };
+      redraw(VIEWS.hasOwnProperty(container.dataset.view) || container.dataset.view === "focus"
+             ? container.dataset.view : "world");
+      viewButtons(container, redraw);
+    })
       .catch(function (error) {
         container.textContent = "The map could not be drawn (" + error.message + "); the table lists the same numbers.";
       });
