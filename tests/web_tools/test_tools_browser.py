@@ -77,7 +77,10 @@ def test_pressing_run_on_the_page_as_it_opens_gives_a_result(tab: Tab, path: str
 
 def test_a_wide_table_opens_on_its_key_columns_and_shows_the_rest_on_request(tab: Tab) -> None:
     tab.go("/tools/trials/gsd")
-    tab.page.click('button[name="output"][value="page"]')
+    # The click loads a new page: wait until its stylesheet applies (under load the table can
+    # be read before the CSS that hides the detail columns).
+    with tab.page.expect_navigation(wait_until="load"):
+        tab.page.click('button[name="output"][value="page"]')
     detail = tab.page.locator('#result-table-1 th:has-text("P(stop for futility | H0)")')
     key = tab.page.locator('#result-table-1 th:has-text("Efficacy bound (z)")')
     assert key.is_visible() and not detail.is_visible()
