@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from permedhub.db import is_empty, make_engine, upgrade
 from permedhub.graph.models import Base
+from permedhub.atlas import models as _atlas_models  # noqa: F401  (its tables, too)
 from permedhub.helpdesk import models as _helpdesk_models  # noqa: F401  (its tables, too)
 
 

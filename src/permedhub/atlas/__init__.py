@@ -1,0 +1,1 @@
+"""The atlas: mapping records of policies, programmes, infrastructures, biobanks, standards and training programmes, and the analyses over them and the graph (coverage, gaps, mutual interest, networks, region reports)."""

@@ -1,0 +1,73 @@
+"""SQLAlchemy tables of the atlas, on the graph's metadata (db.Base).
+
+`atlas_record` keeps a mapping record as its file says it (places, regions and topics as lists,
+so that the audit trail and an export give it back whole); `atlas_record_place` and
+`atlas_record_topic` hold the same lists one row per value, so that the analyses count records
+per place and topic with an index instead of reading every record's lists. A load rewrites both
+for the records it writes, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from permedhub.db import Base, table_of
+from permedhub.graph.models import Sourced
+
+
+class MappingRecord(Sourced, Base):
+    """A policy, programme, infrastructure, biobank, standard or training programme."""
+
+    __tablename__ = "atlas_record"
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    name: Mapped[str] = mapped_column(String(400))
+    acronym: Mapped[str | None] = mapped_column(String(80))
+    type: Mapped[str] = mapped_column(String(30), index=True)
+    countries: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    regions: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    organisation_id: Mapped[str | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    status: Mapped[str | None] = mapped_column(String(20))
+    start_date: Mapped[dt.date | None] = mapped_column(Date)
+    start_precision: Mapped[str | None] = mapped_column(String(5))
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    end_precision: Mapped[str | None] = mapped_column(String(5))
+    topics: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    capacity: Mapped[str | None] = mapped_column(String(20))
+    website: Mapped[str | None] = mapped_column(String(400))
+    description: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+
+
+class RecordPlace(Base):
+    """One place of a record: the code as given (a country or an ISO 3166-2 subdivision) and
+    its country."""
+
+    __tablename__ = "atlas_record_place"
+    record_id: Mapped[str] = mapped_column(
+        ForeignKey("atlas_record.id", ondelete="CASCADE"), primary_key=True
+    )
+    place_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    country_code: Mapped[str] = mapped_column(ForeignKey("country.code"))
+    __table_args__ = (Index("ix_atlas_record_place_country", "country_code"),)
+
+
+class RecordTopic(Base):
+    """One topic of a record."""
+
+    __tablename__ = "atlas_record_topic"
+    record_id: Mapped[str] = mapped_column(
+        ForeignKey("atlas_record.id", ondelete="CASCADE"), primary_key=True
+    )
+    topic_id: Mapped[str] = mapped_column(ForeignKey("topic.id"), primary_key=True)
+    __table_args__ = (Index("ix_atlas_record_topic_topic", "topic_id"),)
+
+
+RECORDS: Table = table_of(MappingRecord)
+PLACES: Table = table_of(RecordPlace)
+TOPICS: Table = table_of(RecordTopic)
+ENTITY_TYPE = "atlas-record"
