@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, bindparam, delete, select, update
 
-from permedhub.atlas.models import ENTITY_TYPE, PLACES, RECORDS, TOPICS
+from permedhub.atlas.models import ENTITY_TYPE, PLACES, RECORDS, REGIONS, TOPICS
 from permedhub.atlas.schemas import MappingRecordIn
 from permedhub.atlas.survey import RawRow, read_survey
 from permedhub.bulk import insert_rows
@@ -269,17 +269,19 @@ def _write(
             [{**{k: v for k, v in r.items() if k != "id"}, "b_id": r["id"]} for r in changed],
         )
         written = [r["id"] for r in changed]
-        for table in (PLACES, TOPICS):
+        for table in (PLACES, REGIONS, TOPICS):
             connection.execute(
                 delete(table).where(among(connection.dialect.name, table.c.record_id, written))
             )
-    places, topics = [], []
+    places, regions, topics = [], [], []
     for row in [*created, *changed]:
         for code in row["countries"]:
             places.append({"record_id": row["id"], "place_code": code,
                            "country_code": code.split("-")[0]})
+        regions.extend({"record_id": row["id"], "region_id": r} for r in dict.fromkeys(row["regions"]))
         topics.extend({"record_id": row["id"], "topic_id": t} for t in dict.fromkeys(row["topics"]))
     insert_rows(connection, PLACES, places)
+    insert_rows(connection, REGIONS, regions)
     insert_rows(connection, TOPICS, topics)
     insert_rows(connection, table_of(graph_models.AuditEntry), audit)
     counts.created += len(created)

@@ -1,8 +1,8 @@
 """SQLAlchemy tables of the atlas, on the graph's metadata (db.Base).
 
 `atlas_record` keeps a mapping record as its file says it (places, regions and topics as lists,
-so that the audit trail and an export give it back whole); `atlas_record_place` and
-`atlas_record_topic` hold the same lists one row per value, so that the analyses count records
+so that the audit trail and an export give it back whole); `atlas_record_place`,
+`atlas_record_region` and `atlas_record_topic` hold the same lists one row per value, so that the analyses count records
 per place and topic with an index instead of reading every record's lists. A load rewrites both
 for the records it writes, in the same transaction.
 """
@@ -67,7 +67,18 @@ class RecordTopic(Base):
     __table_args__ = (Index("ix_atlas_record_topic_topic", "topic_id"),)
 
 
+class RecordRegion(Base):
+    """One graph region a record covers as a whole (H3Africa: Africa)."""
+
+    __tablename__ = "atlas_record_region"
+    record_id: Mapped[str] = mapped_column(
+        ForeignKey("atlas_record.id", ondelete="CASCADE"), primary_key=True
+    )
+    region_id: Mapped[str] = mapped_column(ForeignKey("region.id"), primary_key=True)
+
+
 RECORDS: Table = table_of(MappingRecord)
 PLACES: Table = table_of(RecordPlace)
 TOPICS: Table = table_of(RecordTopic)
+REGIONS: Table = table_of(RecordRegion)
 ENTITY_TYPE = "atlas-record"

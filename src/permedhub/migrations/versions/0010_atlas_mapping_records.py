@@ -94,7 +94,23 @@ def upgrade() -> None:
     )
     op.create_index("ix_atlas_record_topic_topic", "atlas_record_topic", ["topic_id"])
 
+    op.create_table(
+        "atlas_record_region",
+        sa.Column("record_id", sa.String(length=120), nullable=False),
+        sa.Column("region_id", sa.String(length=40), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["record_id"],
+            ["atlas_record.id"],
+            name=op.f("fk_atlas_record_region_record_id_atlas_record"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["region_id"], ["region.id"], name=op.f("fk_atlas_record_region_region_id_region")
+        ),
+        sa.PrimaryKeyConstraint("record_id", "region_id", name=op.f("pk_atlas_record_region")),
+    )
+
 
 def downgrade() -> None:
-    for table in ("atlas_record_topic", "atlas_record_place", "atlas_record"):
+    for table in ("atlas_record_region", "atlas_record_topic", "atlas_record_place", "atlas_record"):
         op.drop_table(table)
