@@ -23,13 +23,25 @@ def test_coverage_by_country_is_the_hand_computed_matrices(world):
     rows = ["DE", "ES", "FR", "KE", "NG", "ZA"]
     # r2 sits in ES-CT and counts for Spain; r4 names only a region, so no country row has it.
     expected_records = frame(
-        {"DE": [0, 0, 0], "ES": [1, 0, 0], "FR": [1, 1, 0], "KE": [0, 0, 0], "NG": [0, 0, 1],
-         "ZA": [1, 0, 0]}
+        {
+            "DE": [0, 0, 0],
+            "ES": [1, 0, 0],
+            "FR": [1, 1, 0],
+            "KE": [0, 0, 0],
+            "NG": [0, 0, 1],
+            "ZA": [1, 0, 0],
+        }
     )
     # i1 (t1): FR, DE, ZA one each; i2 (t1, t2): FR two (fr-a, fr-f), KE one; i3 has no topic.
     expected_participations = frame(
-        {"DE": [1, 0, 0], "ES": [0, 0, 0], "FR": [3, 2, 0], "KE": [1, 1, 0], "NG": [0, 0, 0],
-         "ZA": [1, 0, 0]}
+        {
+            "DE": [1, 0, 0],
+            "ES": [0, 0, 0],
+            "FR": [3, 2, 0],
+            "KE": [1, 1, 0],
+            "NG": [0, 0, 0],
+            "ZA": [1, 0, 0],
+        }
     )
     expected_funders = frame({code: [0, 0, 0] for code in rows} | {"FR": [1, 1, 0]})
     for got, want in (
@@ -85,7 +97,11 @@ def test_mutual_interest_of_eu27_and_africa_is_the_documented_score(world):
         ["t3", "africa"],
     ]
     assert result.bridges[["organisation_id", "shared_initiatives"]].values.tolist() == [
-        ["fr-a", 2], ["de-b", 1], ["fr-f", 1], ["ke-d", 1], ["za-c", 1]
+        ["fr-a", 2],
+        ["de-b", 1],
+        ["fr-f", 1],
+        ["ke-d", 1],
+        ["za-c", 1],
     ]
 
 
@@ -108,8 +124,10 @@ def test_network_figures(world):
     links = result.regions.set_index(["region_a", "region_b"])
     assert links.loc[("europe", "africa"), "initiatives"] == 2
     assert links.loc[("europe", "asia"), "initiatives"] == 0
-    assert (links.loc[("europe", "africa"), "strongest_a"],
-            links.loc[("europe", "africa"), "strongest_b"]) == ("DE", "ZA")
+    assert (
+        links.loc[("europe", "africa"), "strongest_a"],
+        links.loc[("europe", "africa"), "strongest_b"],
+    ) == ("DE", "ZA")
     organisations = result.organisations.set_index("organisation_id")
     assert organisations.loc["fr-a", "initiatives"] == 2
     assert result.organisations.iloc[0]["organisation_id"] == "fr-a"

@@ -6,9 +6,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
+from permedhub.atlas import models as _atlas_models  # noqa: F401  (its tables, too)
 from permedhub.db import is_empty, make_engine, upgrade
 from permedhub.graph.models import Base
-from permedhub.atlas import models as _atlas_models  # noqa: F401  (its tables, too)
 from permedhub.helpdesk import models as _helpdesk_models  # noqa: F401  (its tables, too)
 
 

@@ -1,1 +1,3 @@
-"""The atlas: mapping records of policies, programmes, infrastructures, biobanks, standards and training programmes, and the analyses over them and the graph (coverage, gaps, mutual interest, networks, region reports)."""
+"""The atlas: mapping records (policies, programmes, infrastructures, biobanks, standards,
+training programmes) and the analyses over them and the graph: coverage, gaps, mutual interest,
+networks and region reports."""

@@ -208,8 +208,14 @@ def _gaps(connection: Connection, region: str) -> Gaps:
         )
     table = pd.DataFrame(
         rows,
-        columns=["country_code", "name", "records", "capable_records", "participations",
-                 "in_calls"],
+        columns=[
+            "country_code",
+            "name",
+            "records",
+            "capable_records",
+            "participations",
+            "in_calls",
+        ],
     )
     inactive = (table["participations"] == 0) & ~table["in_calls"]
     invite = table[inactive & (table["capable_records"] > 0)].reset_index(drop=True)
@@ -261,9 +267,7 @@ def _mutual(connection: Connection, a: str, b: str, limit: int) -> Mutual:
     participations = _participation_cells(connection, "region").set_index(["place", "topic_id"])
     frame = topics[["id", "name"]].rename(columns={"id": "topic_id"}).reset_index(drop=True)
     for side, region in (("a", a), ("b", b)):
-        strength = [
-            int(records["strength"].get((region, t), 0)) for t in frame["topic_id"]
-        ]
+        strength = [int(records["strength"].get((region, t), 0)) for t in frame["topic_id"]]
         taking_part = [
             int(participations["participations"].get((region, t), 0)) for t in frame["topic_id"]
         ]
@@ -292,7 +296,11 @@ def _mutual(connection: Connection, a: str, b: str, limit: int) -> Mutual:
         .reset_index(drop=True)
     )
     return Mutual(
-        a, b, frame.drop(columns="order"), shared, complementary,
+        a,
+        b,
+        frame.drop(columns="order"),
+        shared,
+        complementary,
         _bridges(connection, countries[a], countries[b], a, b, limit),
     )
 

@@ -84,8 +84,15 @@ def _document_rows(path: Path) -> Iterator[RawRow]:
     unknown = sorted(set(document.data) - {SECTION, "meta"})
     if unknown:
         raise LoadError(
-            [LoadIssue(str(path), None, ", ".join(unknown), None,
-                       "only `records:` (and `meta:`) at the top of an atlas file")]
+            [
+                LoadIssue(
+                    str(path),
+                    None,
+                    ", ".join(unknown),
+                    None,
+                    "only `records:` (and `meta:`) at the top of an atlas file",
+                )
+            ]
         )
     items = document.data.get(SECTION) or []
     if not isinstance(items, list):
@@ -124,8 +131,13 @@ def prepare(paths: Iterable[Path | str]) -> tuple[Prepared, list[LoadIssue]]:
                 if earlier != (file, raw.row):
                     where = "this file" if earlier[0] == file else earlier[0]
                     issues.append(
-                        LoadIssue(file, raw.row, "id", row["id"],
-                                  f"a unique id: {where} already has it at row {earlier[1]}")
+                        LoadIssue(
+                            file,
+                            raw.row,
+                            "id",
+                            row["id"],
+                            f"a unique id: {where} already has it at row {earlier[1]}",
+                        )
                     )
                     continue
                 prepared.rows.append(row)
@@ -192,9 +204,14 @@ def reference_issues(connection: Connection, prepared: Prepared) -> list[LoadIss
                 if all_topics is None:
                     all_topics = list(connection.execute(select(graph_models.Topic.id)).scalars())
                 issues.append(
-                    LoadIssue(file, number, "topics", topic,
-                              "a topic id of the ICPerMed taxonomy in the graph"
-                              + _close(topic, all_topics))
+                    LoadIssue(
+                        file,
+                        number,
+                        "topics",
+                        topic,
+                        "a topic id of the ICPerMed taxonomy in the graph"
+                        + _close(topic, all_topics),
+                    )
                 )
         for region in row["regions"]:
             if region not in regions:
@@ -203,21 +220,31 @@ def reference_issues(connection: Connection, prepared: Prepared) -> list[LoadIss
                         connection.execute(select(graph_models.Region.id)).scalars()
                     )
                 issues.append(
-                    LoadIssue(file, number, "regions", region,
-                              f"a region id of the graph (one of {', '.join(all_regions)})")
+                    LoadIssue(
+                        file,
+                        number,
+                        "regions",
+                        region,
+                        f"a region id of the graph (one of {', '.join(all_regions)})",
+                    )
                 )
         wanted = row["organisation_id"]
         if wanted and wanted not in organisations:
             issues.append(
-                LoadIssue(file, number, "organisation", wanted,
-                          "the id of an organisation of the knowledge graph (none has this id); "
-                          "leave it empty and name it in `notes` if the graph lacks it")
+                LoadIssue(
+                    file,
+                    number,
+                    "organisation",
+                    wanted,
+                    "the id of an organisation of the knowledge graph (none has this id); "
+                    "leave it empty and name it in `notes` if the graph lacks it",
+                )
             )
     return issues
 
 
 def _close(value: str, known: list[str]) -> str:
-    matches = difflib.get_close_matches(value, known, n=3)
+    matches = difflib.get_close_matches(value, known, n=3, cutoff=0.5)
     return f" (did you mean {', '.join(matches)}?)" if matches else ""
 
 
@@ -273,12 +300,17 @@ def _write(
             connection.execute(
                 delete(table).where(among(connection.dialect.name, table.c.record_id, written))
             )
-    places, regions, topics = [], [], []
+    places: list[dict[str, str]] = []
+    regions: list[dict[str, str]] = []
+    topics: list[dict[str, str]] = []
     for row in [*created, *changed]:
         for code in row["countries"]:
-            places.append({"record_id": row["id"], "place_code": code,
-                           "country_code": code.split("-")[0]})
-        regions.extend({"record_id": row["id"], "region_id": r} for r in dict.fromkeys(row["regions"]))
+            places.append(
+                {"record_id": row["id"], "place_code": code, "country_code": code.split("-")[0]}
+            )
+        regions.extend(
+            {"record_id": row["id"], "region_id": r} for r in dict.fromkeys(row["regions"])
+        )
         topics.extend({"record_id": row["id"], "topic_id": t} for t in dict.fromkeys(row["topics"]))
     insert_rows(connection, PLACES, places)
     insert_rows(connection, REGIONS, regions)

@@ -2,9 +2,9 @@
 
 `atlas_record` keeps a mapping record as its file says it (places, regions and topics as lists,
 so that the audit trail and an export give it back whole); `atlas_record_place`,
-`atlas_record_region` and `atlas_record_topic` hold the same lists one row per value, so that the analyses count records
-per place and topic with an index instead of reading every record's lists. A load rewrites both
-for the records it writes, in the same transaction.
+`atlas_record_region` and `atlas_record_topic` hold the same lists one row per value, so that
+the analyses count records per place and topic with an index instead of reading every record's
+lists. A load rewrites them for the records it writes, in the same transaction.
 """
 
 from __future__ import annotations

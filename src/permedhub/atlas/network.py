@@ -62,8 +62,15 @@ def network(
             organisations=(
                 organisation_centrality(connection, top=top, samples=samples, seed=seed)
                 if organisations
-                else pd.DataFrame(columns=["organisation_id", "name", "country_code",
-                                           "initiatives", "betweenness"])
+                else pd.DataFrame(
+                    columns=[
+                        "organisation_id",
+                        "name",
+                        "country_code",
+                        "initiatives",
+                        "betweenness",
+                    ]
+                )
             ),
             countries=country_centrality(connection),
             regions=region_links(connection, regions),
@@ -189,8 +196,14 @@ def region_links(connection: Connection, regions: tuple[str, ...]) -> pd.DataFra
         )
     return pd.DataFrame(
         rows,
-        columns=["region_a", "region_b", "initiatives", "strongest_a", "strongest_b",
-                 "strongest_shared"],
+        columns=[
+            "region_a",
+            "region_b",
+            "initiatives",
+            "strongest_a",
+            "strongest_b",
+            "strongest_shared",
+        ],
     )
 
 

@@ -90,8 +90,13 @@ def write_template(folder: Path, topics: Iterable[tuple[str, str]] = ()) -> list
     dictionary.append(["column", "required", "meaning", "allowed values", "example"])
     for column in COLUMNS:
         dictionary.append(
-            [column.name, "yes" if column.required else "no", column.meaning, column.allowed,
-             column.example]
+            [
+                column.name,
+                "yes" if column.required else "no",
+                column.meaning,
+                column.allowed,
+                column.example,
+            ]
         )
     if topics:
         dictionary.append([])
@@ -116,15 +121,30 @@ def read_survey(path: Path) -> Iterator[RawRow]:
         yield from _read_csv(path)
     elif suffix in {".xlsm", ".xltm"}:
         raise LoadError(
-            [_issue(path, None, None, path.suffix, "a macro-enabled workbook is refused: save "
-                    "the survey as .xlsx (no macros) or .csv")]
+            [
+                _issue(
+                    path,
+                    None,
+                    None,
+                    path.suffix,
+                    "a macro-enabled workbook is refused: save "
+                    "the survey as .xlsx (no macros) or .csv",
+                )
+            ]
         )
     elif suffix == ".xlsx":
         yield from _read_xlsx(path)
     else:
         raise LoadError(
-            [_issue(path, None, None, path.suffix,
-                    "unsupported survey file: expected .csv, .xlsx, .yaml, .yml or .json")]
+            [
+                _issue(
+                    path,
+                    None,
+                    None,
+                    path.suffix,
+                    "unsupported survey file: expected .csv, .xlsx, .yaml, .yml or .json",
+                )
+            ]
         )
 
 
@@ -139,8 +159,15 @@ def _check_size(path: Path) -> None:
         raise LoadError([_issue(path, None, None, None, f"cannot read: {exc}")]) from None
     if size > MAX_BYTES:
         raise LoadError(
-            [_issue(path, None, None, f"{size:,} bytes",
-                    f"a survey of at most {MAX_BYTES // (1024 * 1024)} MB: split the file")]
+            [
+                _issue(
+                    path,
+                    None,
+                    None,
+                    f"{size:,} bytes",
+                    f"a survey of at most {MAX_BYTES // (1024 * 1024)} MB: split the file",
+                )
+            ]
         )
 
 
@@ -149,9 +176,14 @@ def _header_issues(path: Path, header: list[str]) -> list[LoadIssue]:
     unknown = [name for name in header if name and name not in COLUMN_NAMES]
     if unknown:
         issues.append(
-            _issue(path, 1, None, ", ".join(unknown),
-                   "unknown column(s): expected only the template's columns "
-                   f"({', '.join(COLUMN_NAMES)})")
+            _issue(
+                path,
+                1,
+                None,
+                ", ".join(unknown),
+                "unknown column(s): expected only the template's columns "
+                f"({', '.join(COLUMN_NAMES)})",
+            )
         )
     missing = [name for name in COLUMN_NAMES if name in REQUIRED and name not in header]
     if missing:
@@ -189,8 +221,16 @@ def _read_csv(path: Path) -> Iterator[RawRow]:
     content = path.read_bytes()
     if content[:2] in (b"\xff\xfe", b"\xfe\xff"):
         raise LoadError(
-            [_issue(path, 1, None, None, "UTF-16 text (Excel's 'Unicode text'): expected UTF-8; "
-                    "save the survey as 'CSV UTF-8'")]
+            [
+                _issue(
+                    path,
+                    1,
+                    None,
+                    None,
+                    "UTF-16 text (Excel's 'Unicode text'): expected UTF-8; "
+                    "save the survey as 'CSV UTF-8'",
+                )
+            ]
         )
     try:
         text = content.decode("utf-8-sig")
@@ -225,9 +265,16 @@ def _read_csv(path: Path) -> Iterator[RawRow]:
             raise LoadError([_too_many(path, number)])
         if len(cells) > len(header):
             raise LoadError(
-                [_issue(path, number, None, None,
+                [
+                    _issue(
+                        path,
+                        number,
+                        None,
+                        None,
                         f"at most {len(header)} cells as in the header, found {len(cells)} "
-                        "(an unquoted comma?)")]
+                        "(an unquoted comma?)",
+                    )
+                ]
             )
         yield _cells(path, number, header, cells)
 
@@ -244,18 +291,35 @@ def _read_xlsx(path: Path) -> Iterator[RawRow]:
             parts = archive.namelist()
     except (zipfile.BadZipFile, OSError):
         raise LoadError(
-            [_issue(path, None, None, None, "not an XLSX workbook (expected an Office Open XML "
-                    ".xlsx file; an old .xls must be saved as .xlsx)")]
+            [
+                _issue(
+                    path,
+                    None,
+                    None,
+                    None,
+                    "not an XLSX workbook (expected an Office Open XML "
+                    ".xlsx file; an old .xls must be saved as .xlsx)",
+                )
+            ]
         ) from None
     if any(part.lower().endswith("vbaproject.bin") for part in parts):
         raise LoadError(
-            [_issue(path, None, None, "vbaProject.bin", "a workbook with macros is refused: save "
-                    "it as .xlsx without macros or as .csv")]
+            [
+                _issue(
+                    path,
+                    None,
+                    None,
+                    "vbaProject.bin",
+                    "a workbook with macros is refused: save it as .xlsx without macros or as .csv",
+                )
+            ]
         )
     try:
         book = load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise LoadError([_issue(path, None, None, None, f"cannot read the workbook: {exc}")]) from None
+        raise LoadError(
+            [_issue(path, None, None, None, f"cannot read the workbook: {exc}")]
+        ) from None
     try:
         sheet = book[SHEET] if SHEET in book.sheetnames else book.worksheets[0]
         rows = sheet.iter_rows()
@@ -276,8 +340,13 @@ def _read_xlsx(path: Path) -> Iterator[RawRow]:
                 if cell.data_type == "f" or (isinstance(cell.value, str) and cell.value[:1] == "="):
                     column = header[index] if index < len(header) else f"column {index + 1}"
                     issues.append(
-                        _issue(path, number, column, cell.value,
-                               "a value, not a formula: paste the values (formulas are refused)")
+                        _issue(
+                            path,
+                            number,
+                            column,
+                            cell.value,
+                            "a value, not a formula: paste the values (formulas are refused)",
+                        )
                     )
                 values.append(_plain(cell.value))
             if all(v is None or str(v).strip() == "" for v in values):
@@ -285,10 +354,15 @@ def _read_xlsx(path: Path) -> Iterator[RawRow]:
             count += 1
             if count > MAX_ROWS:
                 raise LoadError([_too_many(path, number)])
-            if any(v not in (None, "") for v in values[len(header):]):
+            if any(v not in (None, "") for v in values[len(header) :]):
                 issues.append(
-                    _issue(path, number, None, None,
-                           f"cells only under the {len(header)} header columns")
+                    _issue(
+                        path,
+                        number,
+                        None,
+                        None,
+                        f"cells only under the {len(header)} header columns",
+                    )
                 )
             if not issues:
                 yield _cells(path, number, header, values)

@@ -31,9 +31,10 @@ def upgrade() -> None:
 
 @app.command()
 def seed() -> None:
-    """(Re)load the ICPerMed family seed and the helpdesk's; records already there are updated,
-    nothing is lost."""
+    """(Re)load the ICPerMed family seed, the helpdesk's and the atlas's; records already there
+    are updated, nothing is lost."""
     from permedhub import db
+    from permedhub.atlas.seed import seed as seed_atlas
     from permedhub.graph.seed import seed as seed_family
     from permedhub.helpdesk.seed import seed as seed_helpdesk
 
@@ -41,6 +42,7 @@ def seed() -> None:
     db.upgrade(engine)
     print_report(seed_family(engine), as_json=False)
     print_report(seed_helpdesk(engine), as_json=False, what="helpdesk")
+    print_report(seed_atlas(engine), as_json=False, what="atlas")
 
 
 @app.command("load")

@@ -5,10 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from permedhub.db import Base
-
 # Importing the model modules registers their tables on the one metadata.
 from permedhub.atlas import models as _atlas_models  # noqa: F401
+from permedhub.db import Base
 from permedhub.graph import models as _graph_models  # noqa: F401
 from permedhub.helpdesk import models as _helpdesk_models  # noqa: F401
 from permedhub.search import models as _search_models  # noqa: F401

@@ -112,5 +112,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("atlas_record_region", "atlas_record_topic", "atlas_record_place", "atlas_record"):
+    for table in (
+        "atlas_record_region",
+        "atlas_record_topic",
+        "atlas_record_place",
+        "atlas_record",
+    ):
         op.drop_table(table)
