@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -34,6 +36,17 @@ from permedhub.atlas import data
 
 COMPLEMENTARY = 0.5
 BRIDGES = 20
+
+
+@contextmanager
+def connected(bind: Engine | Connection) -> Iterator[Connection]:
+    """`bind` itself when it is a connection (a page's one connection for all it reads), else a
+    connection of the engine for the call."""
+    if isinstance(bind, Connection):
+        yield bind
+    else:
+        with bind.connect() as connection:
+            yield connection
 
 
 class AtlasError(ValueError):
@@ -107,12 +120,14 @@ def _participation_cells(connection: Connection, by: str) -> pd.DataFrame:
     return cells.groupby(["place", "topic_id"], as_index=False)[["participations", "funders"]].sum()
 
 
-def coverage(engine: Engine, *, by: str = "country", region: str | None = None) -> Coverage:
+def coverage(
+    engine: Engine | Connection, *, by: str = "country", region: str | None = None
+) -> Coverage:
     """Coverage matrices by country (all countries with anything, or every member country of
     `region`, zeros included) or by region (every region of the graph)."""
     if by not in ("country", "region"):
         raise AtlasError(f"by={by!r}: expected 'country' or 'region'")
-    with engine.connect() as connection:
+    with connected(engine) as connection:
         return _coverage(connection, by, region)
 
 
@@ -172,8 +187,8 @@ class Gaps:
         }
 
 
-def gaps(engine: Engine, region: str) -> Gaps:
-    with engine.connect() as connection:
+def gaps(engine: Engine | Connection, region: str) -> Gaps:
+    with connected(engine) as connection:
         return _gaps(connection, region)
 
 
@@ -253,8 +268,8 @@ def _share(values: pd.Series) -> pd.Series:
     return values.astype(float) / top if top > 0 else values.astype(float) * 0.0
 
 
-def mutual(engine: Engine, a: str, b: str, *, limit: int = BRIDGES) -> Mutual:
-    with engine.connect() as connection:
+def mutual(engine: Engine | Connection, a: str, b: str, *, limit: int = BRIDGES) -> Mutual:
+    with connected(engine) as connection:
         return _mutual(connection, a, b, limit)
 
 

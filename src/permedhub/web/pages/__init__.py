@@ -15,7 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from permedhub import config
 from permedhub.graph.queries import InvalidFilter, NotFound
 from permedhub.web.auth import LoginRateLimiter, session_settings
-from permedhub.web.pages import curator, public
+from permedhub.web.pages import atlas, curator, public
 from permedhub.web.pages.cache import PageCache
 from permedhub.web.pages.rendering import STATIC_DIR, SecurityHeaders, render
 
@@ -30,6 +30,7 @@ def install(app: FastAPI) -> None:
     app.state.page_cache = PageCache()
     app.state.upload_dir = config.data_dir() / "uploads"
     app.include_router(public.router)
+    app.include_router(atlas.router)
     app.include_router(curator.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.add_middleware(SessionMiddleware, **session_settings())
