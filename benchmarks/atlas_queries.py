@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import shutil
 import statistics
 import sys
 import tempfile
@@ -122,11 +123,10 @@ def measure(
 ) -> list[tuple[str, float, float]]:
     started = time.perf_counter()
     ensure_ready(engine)
-    files = graph_api.synthetic_data(args)
-    load_graph(engine, files, actor="benchmark")
-    say(
-        f"[{backend}] family seed + synthetic graph loaded in {time.perf_counter() - started:.0f} s"
-    )
+    if not args.graph_loaded:
+        files = graph_api.synthetic_data(args)
+        load_graph(engine, files, actor="benchmark")
+        say(f"[{backend}] family + synthetic graph loaded in {time.perf_counter() - started:.0f} s")
     topics = topic_ids(engine)
     tag_initiatives(engine, topics, args.seed)
     with tempfile.TemporaryDirectory() as folder:
@@ -161,7 +161,14 @@ def main(argv: list[str] | None = None) -> None:
     graph_api.add_graph_arguments(parser)
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--graph-db",
+        type=Path,
+        help="SQLite: a copy of this database (the family and the synthetic graph already "
+        "loaded, no atlas tables) instead of loading the graph again",
+    )
     args = parser.parse_args(argv)
+    args.graph_loaded = False
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     for backend in backends:
         database = (
@@ -170,6 +177,10 @@ def main(argv: list[str] | None = None) -> None:
             else graph_api.postgres_database(args.pg_url)
         )
         with database as engine:
+            if args.graph_db and backend == "sqlite":
+                engine.dispose()
+                shutil.copyfile(args.graph_db, str(engine.url.database))
+                args.graph_loaded = True
             results = measure(engine, args, backend)
         print(
             f"\n{backend}: {args.orgs:,} organisations, {args.participations:,} "

@@ -215,3 +215,22 @@ def test_one_bad_row_among_good_ones_stores_nothing(world, tmp_path):
     rows[37]["topics"] = "nope"
     [issue] = issues_of(world, write_csv(tmp_path / "s.csv", rows))
     assert (issue.row, issue.field, issue.value) == (39, "topics", "nope")
+
+
+def test_the_coverage_cells_follow_a_record_that_moves(world, tmp_path):
+    from permedhub.atlas.analyses import coverage
+
+    before = coverage(world).records
+    path = write_csv(tmp_path / "s.csv", [GOOD])  # FR and DE, t1 and t2
+    load(world, [path])
+    after = coverage(world).records
+    assert after.loc["FR", "t1"] == before.loc["FR", "t1"] + 1
+    assert after.loc["DE", "t2"] == before.loc["DE", "t2"] + 1
+    write_csv(path, [{**GOOD, "countries": "KE", "topics": "t3"}])
+    load(world, [path])
+    moved = coverage(world).records
+    assert moved.loc["FR"].tolist() == before.loc["FR"].tolist()
+    assert moved.loc["DE"].tolist() == before.loc["DE"].tolist()
+    assert moved.loc["KE", "t3"] == before.loc["KE", "t3"] + 1
+    regions = coverage(world, by="region").records
+    assert regions.loc["eu27"].tolist() == [2, 1, 0]  # as before the first import

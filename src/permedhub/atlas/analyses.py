@@ -195,7 +195,7 @@ def gaps(engine: Engine | Connection, region: str) -> Gaps:
 def _gaps(connection: Connection, region: str) -> Gaps:
     countries = _check_region(connection, region)
     topics = data.topics(connection)
-    cells = data.record_cells(connection, "region")
+    cells = data.record_cells(connection, "region", [region])
     mine = cells[cells["place"] == region].set_index("topic_id")
     strength = mine["strength"].reindex(topics["id"], fill_value=0)
     named = mine["records"].reindex(topics["id"], fill_value=0)
@@ -278,7 +278,7 @@ def _mutual(connection: Connection, a: str, b: str, limit: int) -> Mutual:
     if a == b:
         raise AtlasError(f"regions {a!r} and {b!r}: expected two different regions")
     topics = data.topics(connection)
-    records = data.record_cells(connection, "region").set_index(["place", "topic_id"])
+    records = data.record_cells(connection, "region", [a, b]).set_index(["place", "topic_id"])
     participations = _participation_cells(connection, "region").set_index(["place", "topic_id"])
     frame = topics[["id", "name"]].rename(columns={"id": "topic_id"}).reset_index(drop=True)
     for side, region in (("a", a), ("b", b)):

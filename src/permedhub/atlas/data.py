@@ -9,26 +9,19 @@ million participations reads a few thousand rows instead of the participations.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from permedhub.atlas.schemas import CAPACITY_WEIGHT
+from permedhub.atlas import cells
 from permedhub.db import among
 from permedhub.graph import models as graph_models
 
 # Topic kinds that are documents (the Action Plan, the Vision paper): the heads of the
 # taxonomy, not areas a record addresses; matrices have one column per area below them.
 DOCUMENT_KINDS = {"document"}
-
-
-def _weight_sql() -> str:
-    """SQL for a record's capacity weight (schemas.CAPACITY_WEIGHT)."""
-    cases = " ".join(
-        f"WHEN '{level}' THEN {weight}" for level, weight in CAPACITY_WEIGHT.items() if level
-    )
-    return f"(CASE r.capacity {cases} ELSE {CAPACITY_WEIGHT[None]} END)"
 
 
 def topics(connection: Connection) -> pd.DataFrame:
@@ -66,65 +59,40 @@ def country_names(connection: Connection, codes: Iterable[str] | None = None) ->
     return names if codes is None else {c: names.get(c, c) for c in codes}
 
 
-def record_cells(connection: Connection, by: str = "country") -> pd.DataFrame:
-    """Per place and topic: records (distinct mapping records), capable (those whose capacity
-    is not `none`) and strength (the sum of their capacity weights).
+def record_cells(
+    connection: Connection, by: str = "country", regions: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Per place and topic (the `atlas_cell` aggregate): records (distinct mapping records),
+    capable (those whose capacity is not `none`) and strength (the sum of their capacity
+    weights).
 
     `by="country"`: records of each country (a subdivision's count for its country; records
     that name only regions are not in any country's row). `by="region"`: the records of a
-    region's member countries and those naming the region itself, each counted once."""
-    weight = _weight_sql()
-    if by == "country":
-        cells = (
-            "SELECT DISTINCT p.country_code AS place, t.topic_id, r.id AS record_id, "
-            f"{weight} AS weight FROM atlas_record r "
-            "JOIN atlas_record_place p ON p.record_id = r.id "
-            "JOIN atlas_record_topic t ON t.record_id = r.id"
-        )
-    elif by == "region":
-        cells = (
-            "SELECT DISTINCT m.region_id AS place, t.topic_id, r.id AS record_id, "
-            f"{weight} AS weight FROM atlas_record r "
-            "JOIN atlas_record_place p ON p.record_id = r.id "
-            "JOIN region_membership m ON m.country_code = p.country_code "
-            "JOIN atlas_record_topic t ON t.record_id = r.id "
-            "UNION "
-            "SELECT g.region_id AS place, t.topic_id, r.id AS record_id, "
-            f"{weight} AS weight FROM atlas_record r "
-            "JOIN atlas_record_region g ON g.record_id = r.id "
-            "JOIN atlas_record_topic t ON t.record_id = r.id"
-        )
-    else:
+    region's member countries and those naming the region itself, each counted once; only of
+    `regions` when given."""
+    if by not in ("country", "region"):
         raise ValueError(f"by={by!r}: expected 'country' or 'region'")
     sql = (
-        "SELECT place, topic_id, COUNT(*) AS records, "
-        "SUM(CASE WHEN weight > 0 THEN 1 ELSE 0 END) AS capable, SUM(weight) AS strength "
-        f"FROM ({cells}) cells GROUP BY place, topic_id"
+        "SELECT scope AS place, topic_id, records, capable, strength FROM atlas_cell "
+        "WHERE kind = :kind AND topic_id <> ''"
     )
-    return pd.read_sql(text(sql), connection)
+    params: dict[str, str] = {"kind": by}
+    if regions is not None:
+        sql += f" AND scope IN {cells.listed(connection, 'scopes')}"
+        params["scopes"] = json.dumps(sorted(set(regions)))
+    return pd.read_sql(text(sql), connection, params=params)
 
 
 def record_places(connection: Connection, by: str = "country") -> pd.DataFrame:
     """Per place: records (all its mapping records, with or without topics) and capable."""
-    weight = _weight_sql()
-    if by == "country":
-        cells = (
-            f"SELECT DISTINCT p.country_code AS place, r.id AS record_id, {weight} AS weight "
-            "FROM atlas_record r JOIN atlas_record_place p ON p.record_id = r.id"
-        )
-    else:
-        cells = (
-            f"SELECT DISTINCT m.region_id AS place, r.id AS record_id, {weight} AS weight "
-            "FROM atlas_record r JOIN atlas_record_place p ON p.record_id = r.id "
-            "JOIN region_membership m ON m.country_code = p.country_code "
-            f"UNION SELECT g.region_id AS place, r.id AS record_id, {weight} AS weight "
-            "FROM atlas_record r JOIN atlas_record_region g ON g.record_id = r.id"
-        )
-    sql = (
-        "SELECT place, COUNT(*) AS records, SUM(CASE WHEN weight > 0 THEN 1 ELSE 0 END) "
-        f"AS capable FROM ({cells}) cells GROUP BY place"
+    return pd.read_sql(
+        text(
+            "SELECT scope AS place, records, capable FROM atlas_cell "
+            "WHERE kind = :kind AND topic_id = ''"
+        ),
+        connection,
+        params={"kind": by},
     )
-    return pd.read_sql(text(sql), connection)
 
 
 def initiative_topics(connection: Connection) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, bindparam, delete, select, update
 
+from permedhub.atlas import cells
 from permedhub.atlas.models import ENTITY_TYPE, PLACES, RECORDS, REGIONS, TOPICS
 from permedhub.atlas.schemas import MappingRecordIn
 from permedhub.atlas.survey import RawRow, read_survey
@@ -243,6 +244,31 @@ def reference_issues(connection: Connection, prepared: Prepared) -> list[LoadIss
     return issues
 
 
+def _refresh_cells(
+    connection: Connection, written: list[dict[str, Any]], before: list[dict[str, Any]]
+) -> None:
+    """Rewrite the coverage cells of every place a written record is in, or was in before."""
+    if not written:
+        return
+    countries = {c.split("-")[0] for row in [*written, *before] for c in row["countries"] or []}
+    regions = {r for row in [*written, *before] for r in row["regions"] or []}
+    if countries:
+        regions |= set(
+            connection.execute(
+                select(graph_models.RegionMembership.region_id)
+                .where(
+                    among(
+                        connection.dialect.name,
+                        graph_models.RegionMembership.country_code,
+                        countries,
+                    )
+                )
+                .distinct()
+            ).scalars()
+        )
+    cells.refresh(connection, countries, regions)
+
+
 def _close(value: str, known: list[str]) -> str:
     matches = difflib.get_close_matches(value, known, n=3, cutoff=0.5)
     return f" (did you mean {', '.join(matches)}?)" if matches else ""
@@ -316,5 +342,6 @@ def _write(
     insert_rows(connection, REGIONS, regions)
     insert_rows(connection, TOPICS, topics)
     insert_rows(connection, table_of(graph_models.AuditEntry), audit)
+    _refresh_cells(connection, [*created, *changed], [existing[r["id"]] for r in changed])
     counts.created += len(created)
     counts.changed += len(changed)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Table, Text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from permedhub.db import Base, table_of
@@ -77,8 +77,29 @@ class RecordRegion(Base):
     region_id: Mapped[str] = mapped_column(ForeignKey("region.id"), primary_key=True)
 
 
+class Cell(Base):
+    """How many mapping records a place has in a topic: the aggregate the coverage and gap
+    queries read (a few thousand rows) instead of joining every record's places and topics.
+
+    `kind` is "country" (`scope` an ISO 3166-1 code; a subdivision's records count for its
+    country) or "region" (`scope` a region id: the records of its member countries and those
+    naming the region, each once). `topic_id` "" is the place's row over all its records,
+    with or without topics. `capable` counts the records whose capacity is not "none",
+    `strength` sums their capacity weights (schemas.CAPACITY_WEIGHT). Every load rewrites the
+    rows of the places it touches, in its transaction (`cells.refresh`)."""
+
+    __tablename__ = "atlas_cell"
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(40), primary_key=True)
+    topic_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    records: Mapped[int] = mapped_column(Integer)
+    capable: Mapped[int] = mapped_column(Integer)
+    strength: Mapped[int] = mapped_column(Integer)
+
+
 RECORDS: Table = table_of(MappingRecord)
 PLACES: Table = table_of(RecordPlace)
 TOPICS: Table = table_of(RecordTopic)
 REGIONS: Table = table_of(RecordRegion)
+CELLS: Table = table_of(Cell)
 ENTITY_TYPE = "atlas-record"

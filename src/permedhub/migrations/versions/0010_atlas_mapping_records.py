@@ -1,5 +1,6 @@
 """The atlas: mapping records (policies, programmes, infrastructures, biobanks, standards,
-training programmes) with their places and topics one row per value.
+training programmes) with their places, regions and topics one row per value, and the
+per-place, per-topic counts the analyses read.
 
 Revision ID: 0010
 Revises: 0008
@@ -108,6 +109,17 @@ def upgrade() -> None:
             ["region_id"], ["region.id"], name=op.f("fk_atlas_record_region_region_id_region")
         ),
         sa.PrimaryKeyConstraint("record_id", "region_id", name=op.f("pk_atlas_record_region")),
+    )
+
+    op.create_table(
+        "atlas_cell",
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("scope", sa.String(length=40), nullable=False),
+        sa.Column("topic_id", sa.String(length=120), nullable=False),
+        sa.Column("records", sa.Integer(), nullable=False),
+        sa.Column("capable", sa.Integer(), nullable=False),
+        sa.Column("strength", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("kind", "scope", "topic_id", name=op.f("pk_atlas_cell")),
     )
 
 
