@@ -115,6 +115,7 @@ def timed(label: str, repeats: int, run: Callable[[], Any]) -> tuple[str, float,
         started = time.perf_counter()
         run()
         times.append(time.perf_counter() - started)
+    say(f"  {label}: median {statistics.median(times):.3f} s, max {max(times):.3f} s")
     return label, statistics.median(times), max(times)
 
 

@@ -107,19 +107,6 @@ def _pivot(long: pd.DataFrame, value: str, rows: list[str], columns: list[str]) 
     return matrix
 
 
-def _participation_cells(connection: Connection, by: str) -> pd.DataFrame:
-    """(place, topic_id, participations, funders) over the initiatives tagged with topics."""
-    activity = data.country_participations(connection)
-    tagged = data.initiative_topics(connection)
-    cells = activity.merge(tagged, on="initiative_id")
-    if by == "region":
-        cells = cells.merge(data.members(connection), on="country_code")
-        cells = cells.rename(columns={"region_id": "place"})
-    else:
-        cells = cells.rename(columns={"country_code": "place"})
-    return cells.groupby(["place", "topic_id"], as_index=False)[["participations", "funders"]].sum()
-
-
 def coverage(
     engine: Engine | Connection, *, by: str = "country", region: str | None = None
 ) -> Coverage:
@@ -135,7 +122,8 @@ def _coverage(connection: Connection, by: str, region: str | None) -> Coverage:
     topics = data.topics(connection)
     columns = list(topics["id"])
     records = data.record_cells(connection, by)
-    participations = _participation_cells(connection, by)
+    members = _check_region(connection, region) if region is not None and by == "country" else None
+    participations = data.participation_cells(connection, by, members)
     if by == "region":
         rows = _region_ids(connection)
         if region is not None:
@@ -279,7 +267,9 @@ def _mutual(connection: Connection, a: str, b: str, limit: int) -> Mutual:
         raise AtlasError(f"regions {a!r} and {b!r}: expected two different regions")
     topics = data.topics(connection)
     records = data.record_cells(connection, "region", [a, b]).set_index(["place", "topic_id"])
-    participations = _participation_cells(connection, "region").set_index(["place", "topic_id"])
+    participations = data.participation_cells(connection, "region", [a, b]).set_index(
+        ["place", "topic_id"]
+    )
     frame = topics[["id", "name"]].rename(columns={"id": "topic_id"}).reset_index(drop=True)
     for side, region in (("a", a), ("b", b)):
         strength = [int(records["strength"].get((region, t), 0)) for t in frame["topic_id"]]
@@ -323,41 +313,44 @@ def _mutual(connection: Connection, a: str, b: str, limit: int) -> Mutual:
 def _bridges(
     connection: Connection, a: list[str], b: list[str], name_a: str, name_b: str, limit: int
 ) -> pd.DataFrame:
-    """Organisations of A (B) ranked by the initiatives they share with organisations of B (A)."""
-    sql = text(
+    """Organisations of A (B) ranked by the initiatives they share with organisations of B (A):
+    the other side's initiatives come from the `initiative_activity` aggregate, then one
+    grouped query per side keeps only the `limit` best."""
+    columns = ["organisation_id", "name", "country_code", "region", "shared_initiatives"]
+    listed = "(SELECT value FROM json_each(:{}))"
+    if connection.dialect.name == "postgresql":
+        listed = "(SELECT json_array_elements_text(CAST(:{} AS json)))"
+    initiatives_of = text(
+        "SELECT DISTINCT initiative_id FROM initiative_activity WHERE scope IN "
+        + listed.format("scopes")
+    )
+    ranked = text(
         "SELECT o.id AS organisation_id, o.name, o.country_code, "
         "COUNT(DISTINCT p.initiative_id) AS shared_initiatives "
         "FROM participation p JOIN organisation o ON o.id = p.organisation_id "
-        "WHERE o.country_code IN (SELECT value FROM json_each(:mine)) "
-        "AND p.initiative_id IN (SELECT initiative_id FROM country_activity "
-        "WHERE place_code IN (SELECT value FROM json_each(:other))) "
-        "GROUP BY o.id, o.name, o.country_code"
+        f"WHERE p.initiative_id IN {listed.format('initiatives')} "
+        f"AND o.country_code IN {listed.format('mine')} "
+        "GROUP BY o.id, o.name, o.country_code "
+        "ORDER BY shared_initiatives DESC, o.id LIMIT :limit"
     )
-    if connection.dialect.name == "postgresql":
-        sql = text(
-            str(sql)
-            .replace("SELECT value FROM json_each(:mine)", "SELECT unnest(CAST(:mine AS text[]))")
-            .replace("SELECT value FROM json_each(:other)", "SELECT unnest(CAST(:other AS text[]))")
-        )
     frames = []
     for mine, other, side in ((a, b, name_a), (b, a, name_b)):
-        params = (
-            {"mine": mine, "other": other}
-            if connection.dialect.name == "postgresql"
-            else {"mine": _json(mine), "other": _json(other)}
+        shared = list(connection.execute(initiatives_of, {"scopes": _json(other)}).scalars())
+        if not shared:
+            continue
+        found = pd.read_sql(
+            ranked,
+            connection,
+            params={"initiatives": _json(shared), "mine": _json(mine), "limit": limit},
         )
-        found = pd.read_sql(sql, connection, params=params)
         found["region"] = side
         frames.append(found)
+    if not frames:
+        return pd.DataFrame(columns=columns)
     both = pd.concat(frames, ignore_index=True)
-    if both.empty:
-        return pd.DataFrame(
-            columns=["organisation_id", "name", "country_code", "region", "shared_initiatives"]
-        )
     # An organisation in both regions (Europe and EU27) is listed once, with its best count.
     both = both.sort_values(["shared_initiatives", "organisation_id"], ascending=[False, True])
     both = both.drop_duplicates("organisation_id").head(limit)
-    columns = ["organisation_id", "name", "country_code", "region", "shared_initiatives"]
     return both[columns].reset_index(drop=True)
 
 

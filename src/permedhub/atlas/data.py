@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, text
@@ -105,15 +106,110 @@ def initiative_topics(connection: Connection) -> pd.DataFrame:
     return pd.DataFrame(pairs, columns=["initiative_id", "topic_id"])
 
 
+def _initiative_topics_cte(connection: Connection) -> str:
+    """SQL: the (initiative_id, topic_id) pairs as the CTE `it`, expanded once (a join on
+    `initiative` per activity row would parse an initiative's topics once per country)."""
+    if connection.dialect.name == "postgresql":
+        pairs = (
+            "SELECT i.id AS initiative_id, j.value AS topic_id FROM initiative i CROSS JOIN "
+            "LATERAL json_array_elements_text(CAST(i.topics AS json)) AS j(value)"
+        )
+    else:
+        pairs = (
+            "SELECT i.id AS initiative_id, j.value AS topic_id FROM initiative i, "
+            "json_each(i.topics) j"
+        )
+    return f"WITH it AS MATERIALIZED ({pairs}) "
+
+
+# (database, by, scopes) -> (the graph's version when computed, the cells)
+_PARTICIPATION_CACHE: dict[tuple[str, str, tuple[str, ...] | None], tuple[Any, pd.DataFrame]] = {}
+
+
+def graph_version(connection: Connection) -> tuple[Any, ...]:
+    """What changes whenever the graph's participations can have changed: the last audit entry
+    (every load, edit and undo writes one) and the participations of every place."""
+    return tuple(
+        connection.execute(
+            text(
+                "SELECT (SELECT MAX(id) FROM audit_entry), "
+                "(SELECT SUM(participations) FROM place_total), "
+                "(SELECT COUNT(*) FROM initiative)"
+            )
+        ).one()
+    )
+
+
+def participation_cells(
+    connection: Connection, by: str = "country", scopes: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Per place and topic: participations (organisations of the place taking part, in any role,
+    in the initiatives tagged with the topic) and funders (those in the funder role), summed in
+    SQL from the graph's aggregates (`initiative_activity`, `country_activity`); only of
+    `scopes` (countries or region ids) when given.
+
+    A million participations make this the slowest read of a coverage query, and it changes
+    only when the graph does: it is kept per database and recomputed when `graph_version`
+    changes."""
+    chosen_scopes = tuple(sorted(set(scopes))) if scopes is not None else None
+    key = (connection.engine.url.render_as_string(hide_password=True), by, chosen_scopes)
+    version = graph_version(connection)
+    cached = _PARTICIPATION_CACHE.get(key)
+    if cached is not None and cached[0] == version:
+        return cached[1].copy()
+    frame = _participation_cells(connection, by, chosen_scopes)
+    _PARTICIPATION_CACHE[key] = (version, frame)
+    return frame.copy()
+
+
+def _participation_cells(
+    connection: Connection, by: str, scopes: tuple[str, ...] | None
+) -> pd.DataFrame:
+    pairs = _initiative_topics_cte(connection)
+    params: dict[str, str] = {}
+    if scopes is not None:
+        chosen = f"IN {cells.listed(connection, 'scopes')}"
+        params["scopes"] = json.dumps(list(scopes))
+    elif by == "country":
+        chosen = "IN (SELECT code FROM country WHERE parent_code IS NULL)"
+    else:
+        chosen = "IN (SELECT id FROM region)"
+    taking_part = (
+        f"{pairs}SELECT a.scope AS place, it.topic_id, SUM(a.participations) AS participations "
+        "FROM initiative_activity a JOIN it ON it.initiative_id = a.initiative_id "
+        f"WHERE a.scope {chosen} GROUP BY a.scope, it.topic_id"
+    )
+    if by == "country":
+        funding = (
+            f"{pairs}SELECT a.place_code AS place, it.topic_id, SUM(a.organisations) AS funders "
+            "FROM country_activity a JOIN it ON it.initiative_id = a.initiative_id "
+            f"WHERE a.role = 'funder' AND a.place_code {chosen} "
+            "GROUP BY a.place_code, it.topic_id"
+        )
+    else:
+        funding = (
+            f"{pairs}SELECT m.region_id AS place, it.topic_id, SUM(a.organisations) AS funders "
+            "FROM country_activity a JOIN region_membership m ON m.country_code = a.place_code "
+            "JOIN it ON it.initiative_id = a.initiative_id "
+            f"WHERE a.role = 'funder' AND m.region_id {chosen} GROUP BY m.region_id, it.topic_id"
+        )
+    both = pd.merge(
+        pd.read_sql(text(taking_part), connection, params=params),
+        pd.read_sql(text(funding), connection, params=params),
+        on=["place", "topic_id"],
+        how="outer",
+    )
+    return both.fillna(0).astype({"participations": "int64", "funders": "int64"})
+
+
 def country_participations(connection: Connection) -> pd.DataFrame:
-    """Per country and initiative: participations (organisations in any role) and funders
-    (organisations in the funder role), from the `country_activity` aggregate."""
+    """Per country and initiative: participations (organisations in any role), from the
+    `initiative_activity` aggregate (the country-to-country network)."""
     return pd.read_sql(
         text(
-            "SELECT place_code AS country_code, initiative_id, SUM(organisations) AS "
-            "participations, SUM(CASE WHEN role = 'funder' THEN organisations ELSE 0 END) AS "
-            "funders FROM country_activity WHERE place_code NOT LIKE '%-%' "
-            "GROUP BY place_code, initiative_id"
+            "SELECT scope AS country_code, initiative_id, participations FROM "
+            "initiative_activity WHERE scope IN (SELECT code FROM country WHERE parent_code IS "
+            "NULL)"
         ),
         connection,
     )

@@ -22,6 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, text
 
@@ -122,19 +123,26 @@ def _country_initiatives(connection: Connection) -> dict[str, set[str]]:
 
 
 def country_graph(connection: Connection) -> nx.Graph:
-    """Countries linked by the number of initiatives both take part in."""
-    by_initiative: dict[str, list[str]] = defaultdict(list)
-    for code, initiatives in _country_initiatives(connection).items():
-        for initiative in initiatives:
-            by_initiative[initiative].append(code)
-    weights: dict[tuple[str, str], int] = defaultdict(int)
-    for codes in by_initiative.values():
-        for pair in itertools.combinations(sorted(codes), 2):
-            weights[pair] += 1
+    """Countries linked by the number of initiatives both take part in: the product of the
+    country x initiative incidence matrix with its transpose (one matrix product instead of a
+    loop over every pair of partners of every initiative)."""
+    activity = data.country_participations(connection)
     graph = nx.Graph()
-    graph.add_nodes_from({c for codes in by_initiative.values() for c in codes})
-    for (x, y), weight in weights.items():
-        graph.add_edge(x, y, weight=weight, length=1 / weight)
+    if activity.empty:
+        return graph
+    countries = pd.Index(sorted(activity["country_code"].unique()))
+    initiatives = pd.Index(sorted(activity["initiative_id"].unique()))
+    incidence = np.zeros((len(countries), len(initiatives)), dtype=np.int32)
+    incidence[
+        countries.get_indexer(activity["country_code"]),
+        initiatives.get_indexer(activity["initiative_id"]),
+    ] = 1
+    shared = incidence @ incidence.T
+    graph.add_nodes_from(countries)
+    rows, columns = np.nonzero(np.triu(shared, k=1))
+    for x, y in zip(rows.tolist(), columns.tolist(), strict=True):
+        weight = int(shared[x, y])
+        graph.add_edge(countries[x], countries[y], weight=weight, length=1 / weight)
     return graph
 
 
@@ -207,25 +215,37 @@ def region_links(connection: Connection, regions: tuple[str, ...]) -> pd.DataFra
     )
 
 
+def _year(connection: Connection, column: str) -> str:
+    if connection.dialect.name == "postgresql":
+        return f"CAST(EXTRACT(YEAR FROM {column}) AS INTEGER)"
+    return f"CAST(substr({column}, 1, 4) AS INTEGER)"
+
+
+def _counts(connection: Connection, sql: str) -> dict[int, int]:
+    return {int(y): int(n) for y, n in connection.execute(text(sql)) if y is not None}
+
+
 def growth(connection: Connection) -> pd.DataFrame:
-    """Per year: initiatives, participations and first-time organisations, and running totals."""
-    starts = pd.read_sql(
-        text("SELECT start_date FROM initiative WHERE start_date IS NOT NULL"), connection
-    )
-    joined = pd.read_sql(
-        text(
-            "SELECT p.organisation_id, COALESCE(p.start_date, i.start_date) AS start_date "
-            "FROM participation p JOIN initiative i ON i.id = p.initiative_id "
-            "WHERE COALESCE(p.start_date, i.start_date) IS NOT NULL"
-        ),
+    """Per year: initiatives, participations and first-time organisations, and running totals
+    (counted in SQL: a million participations never reach Python)."""
+    start = "COALESCE(p.start_date, i.start_date)"
+    year = _year(connection, start)
+    initiatives = _counts(
         connection,
+        f"SELECT {_year(connection, 'start_date')} AS y, COUNT(*) FROM initiative "
+        "WHERE start_date IS NOT NULL GROUP BY y",
     )
-    initiatives = pd.to_datetime(starts["start_date"]).dt.year.value_counts()
-    joined["year"] = pd.to_datetime(joined["start_date"]).dt.year
-    participations = joined["year"].value_counts()
-    newcomers = joined.groupby("organisation_id")["year"].min().value_counts()
-    years = sorted(set(initiatives.index) | set(participations.index))
-    frame = pd.DataFrame({"year": years})
+    joined = "FROM participation p JOIN initiative i ON i.id = p.initiative_id"
+    participations = _counts(
+        connection, f"SELECT {year} AS y, COUNT(*) {joined} WHERE {start} IS NOT NULL GROUP BY y"
+    )
+    newcomers = _counts(
+        connection,
+        f"SELECT first, COUNT(*) FROM (SELECT p.organisation_id, MIN({year}) AS first "
+        f"{joined} WHERE {start} IS NOT NULL GROUP BY p.organisation_id) firsts GROUP BY first",
+    )
+    years = sorted(set(initiatives) | set(participations))
+    frame = pd.DataFrame({"year": years}, dtype="int64")
     for name, counts in (
         ("initiatives", initiatives),
         ("participations", participations),
