@@ -320,6 +320,9 @@ def _bridges(
     listed = "(SELECT value FROM json_each(:{}))"
     if connection.dialect.name == "postgresql":
         listed = "(SELECT json_array_elements_text(CAST(:{} AS json)))"
+    # SQLite would probe (organisation, initiative) for every pair of an organisation of the
+    # region and a listed initiative; "+" keeps the list a filter, not an index lookup.
+    initiative = "+p.initiative_id" if connection.dialect.name == "sqlite" else "p.initiative_id"
     initiatives_of = text(
         "SELECT DISTINCT initiative_id FROM initiative_activity WHERE scope IN "
         + listed.format("scopes")
@@ -328,7 +331,7 @@ def _bridges(
         "SELECT o.id AS organisation_id, o.name, o.country_code, "
         "COUNT(DISTINCT p.initiative_id) AS shared_initiatives "
         "FROM participation p JOIN organisation o ON o.id = p.organisation_id "
-        f"WHERE p.initiative_id IN {listed.format('initiatives')} "
+        f"WHERE {initiative} IN {listed.format('initiatives')} "
         f"AND o.country_code IN {listed.format('mine')} "
         "GROUP BY o.id, o.name, o.country_code "
         "ORDER BY shared_initiatives DESC, o.id LIMIT :limit"
