@@ -134,3 +134,16 @@ def test_network_figures(world):
     growth = result.growth.set_index("year")
     assert growth.loc[2019].tolist() == [1, 1, 3, 3, 3, 3]
     assert growth.loc[2020].tolist() == [2, 3, 4, 7, 3, 6]
+
+
+def test_the_region_report_cites_the_region_records_sources(world):
+    from permedhub.atlas.report import region_report
+
+    report = region_report(world, "africa", other="eu27")
+    # r3 (NG), r4 (the region itself), r5 (ZA); r1 (FR) and r2 (ES) are not African.
+    assert [s for s in report.sources if s.startswith("https://example.org/")] == [
+        "https://example.org/r3",
+        "https://example.org/r4",
+        "https://example.org/r5",
+    ]
+    assert "<script src=" not in report.html and "Mutual interest with eu27" in report.html

@@ -90,11 +90,12 @@ def _sources(engine: Engine, region: str) -> list[str]:
     with engine.connect() as connection:
         rows = connection.execute(
             text(
-                "SELECT DISTINCT r.id, r.source, r.sources FROM atlas_record r "
-                "LEFT JOIN atlas_record_place p ON p.record_id = r.id "
-                "LEFT JOIN atlas_record_region g ON g.record_id = r.id "
-                "WHERE p.country_code IN (SELECT country_code FROM region_membership "
-                "WHERE region_id = :region) OR g.region_id = :region ORDER BY r.id"
+                # No DISTINCT over the rows: PostgreSQL has no equality for `json` columns.
+                "SELECT r.id, r.source, r.sources FROM atlas_record r WHERE r.id IN ("
+                "SELECT p.record_id FROM atlas_record_place p JOIN region_membership m "
+                "ON m.country_code = p.country_code WHERE m.region_id = :region "
+                "UNION SELECT g.record_id FROM atlas_record_region g WHERE g.region_id = :region"
+                ") ORDER BY r.id"
             ),
             {"region": region},
         )
