@@ -6,6 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
+from permedhub.atlas import models as _atlas_models  # noqa: F401  (its tables, too)
 from permedhub.calls import store as _calls_store  # noqa: F401  (the call workflow's tables)
 from permedhub.db import is_empty, make_engine, upgrade
 from permedhub.graph.models import Base

@@ -31,6 +31,8 @@ PAGES = [
     "/search",
     "/search?q=era+permed",
     "/topics/action-plan-2017",
+    "/atlas",
+    "/atlas?region=celac&topic=v2030-health-data",
     "/login",
 ]
 CSVS = [

@@ -31,9 +31,10 @@ def upgrade() -> None:
 
 @app.command()
 def seed() -> None:
-    """(Re)load the ICPerMed family seed, the helpdesk's and regions/' (profiles, events);
-    records already there are updated, nothing is lost."""
+    """(Re)load the ICPerMed family seed, the helpdesk's, the atlas's and regions/' (profiles,
+    events); records already there are updated, nothing is lost."""
     from permedhub import db
+    from permedhub.atlas.seed import seed as seed_atlas
     from permedhub.graph.seed import seed as seed_family
     from permedhub.helpdesk.seed import seed as seed_helpdesk
     from permedhub.regions.seed import seed as seed_regions
@@ -44,6 +45,7 @@ def seed() -> None:
     print_report(seed_helpdesk(engine), as_json=False, what="helpdesk")
     regions = seed_regions(engine)
     typer.echo(f"loaded: regions ({regions.profiles} profiles, {regions.events} events)")
+    print_report(seed_atlas(engine), as_json=False, what="atlas")
 
 
 @app.command("load")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from permedhub.cli import atlas as atlas_cli
 from permedhub.cli import calls as calls_cli
 from permedhub.cli import db as db_cli
 from permedhub.cli import federation as federation_cli
@@ -22,6 +23,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+app.add_typer(atlas_cli.app, name="atlas")
 app.add_typer(calls_cli.app, name="calls")
 app.add_typer(db_cli.app, name="db")
 app.add_typer(hecon_cli.app, name="hecon")

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 # Importing the model modules registers their tables on the one metadata.
+from permedhub.atlas import models as _atlas_models  # noqa: F401
 from permedhub.calls import store as _calls_store  # noqa: F401
 from permedhub.db import Base
 from permedhub.graph import models as _graph_models  # noqa: F401

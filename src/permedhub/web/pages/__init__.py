@@ -15,7 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from permedhub import config
 from permedhub.graph.queries import InvalidFilter, NotFound
 from permedhub.web.auth import LoginRateLimiter, session_settings
-from permedhub.web.pages import adoption, calls, curator, helpdesk, public
+from permedhub.web.pages import adoption, atlas, calls, curator, helpdesk, public
 from permedhub.web.pages.cache import PageCache
 from permedhub.web.pages.rendering import STATIC_DIR, SecurityHeaders, render
 
@@ -32,6 +32,7 @@ def install(app: FastAPI) -> None:
     app.include_router(public.router)
     # Before the curator area: its /curate/{plural}/{id} forms would take /curate/helpdesk/{id}.
     app.include_router(helpdesk.router)
+    app.include_router(atlas.router)
     app.include_router(curator.router)
     app.include_router(adoption.router)
     app.include_router(calls.router)

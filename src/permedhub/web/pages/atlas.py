@@ -1,0 +1,134 @@
+"""The atlas pages: a region's (or the world's) coverage heatmap of mapping records per country
+and topic, a choropleth of one topic on the shipped map outlines, and the region's gaps.
+
+Each route parses its query, calls the atlas's library functions and renders their frames; the
+heatmap is an HTML table (the map's table twin too), shaded by classes (the CSP allows no
+inline styles).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+import pycountry
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy import Connection
+
+from permedhub.atlas import data
+from permedhub.atlas.analyses import AtlasError, Coverage, coverage, gaps
+from permedhub.web.deps import engine_of
+from permedhub.web.pages.rendering import render
+
+router = APIRouter(include_in_schema=False)
+RegionQuery = Annotated[str | None, Query(max_length=40)]
+TopicQuery = Annotated[str | None, Query(max_length=120)]
+SHADES = 5  # heat-1 .. heat-5 in site.css; heat-0 is an empty cell
+
+
+def _blank(value: str | None) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _coverage(connection: Connection, region: str | None) -> Coverage:
+    try:
+        return coverage(connection, region=region)
+    except AtlasError as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from None
+
+
+def _shade(value: int, most: int) -> int:
+    """The heat class of a cell: 0 for none, else 1..SHADES on a log scale of the maximum."""
+    if value <= 0 or most <= 0:
+        return 0
+    return max(1, min(SHADES, math.ceil(SHADES * math.log1p(value) / math.log1p(most))))
+
+
+def _heatmap(result: Coverage) -> dict[str, Any]:
+    matrix = result.records
+    active = [p for p in matrix.index if matrix.loc[p].sum() > 0]
+    used = [t for t in matrix.columns if matrix[t].sum() > 0]
+    most = int(matrix.to_numpy().max()) if matrix.size else 0
+    names = dict(zip(result.topics["id"], result.topics["name"], strict=True))
+    return {
+        "topics": [{"id": t, "name": names.get(t, t)} for t in used],
+        "rows": [
+            {
+                "code": place,
+                "name": result.names.get(place, place),
+                "cells": [
+                    {
+                        "value": int(matrix.at[place, t]),
+                        "shade": _shade(int(matrix.at[place, t]), most),
+                    }
+                    for t in used
+                ],
+                "total": int(matrix.loc[place].sum()),
+            }
+            for place in active
+        ],
+    }
+
+
+@router.get("/atlas", response_class=HTMLResponse)
+def atlas_page(
+    request: Request, region: RegionQuery = None, topic: TopicQuery = None
+) -> HTMLResponse:
+    region, topic = _blank(region), _blank(topic)
+    with engine_of(request).connect() as connection:
+        result = _coverage(connection, region)
+        gap = gaps(connection, region) if region else None
+        regions = data.regions(connection).to_dict("records")
+    topics = result.topics[["id", "name"]].to_dict("records")
+    if topic is not None and topic not in set(result.topics["id"]):
+        raise HTTPException(status_code=404, detail=f"topic {topic!r}: not in the taxonomy")
+    query = "&".join(f"{k}={v}" for k, v in (("region", region), ("topic", topic)) if v is not None)
+    return render(
+        request,
+        "atlas.html",
+        {
+            "region": region,
+            "topic": topic,
+            "regions": regions,
+            "topics": topics,
+            "heat": _heatmap(result),
+            "gaps": gap.as_dict() if gap else None,
+            "map_source": "/atlas/map.json" + (f"?{query}" if query else ""),
+        },
+    )
+
+
+@router.get("/atlas/map.json")
+def atlas_map_json(
+    request: Request, region: RegionQuery = None, topic: TopicQuery = None
+) -> JSONResponse:
+    """Mapping records per country (of one topic, or of all), keyed by ISO numeric code as in
+    the world-atlas outlines, for map.js (which shades the `participations` value)."""
+    region, topic = _blank(region), _blank(topic)
+    with engine_of(request).connect() as connection:
+        result = _coverage(connection, region)
+    matrix = result.records
+    if topic is not None:
+        if topic not in matrix.columns:
+            raise HTTPException(status_code=404, detail=f"topic {topic!r}: not in the taxonomy")
+        values = matrix[topic]
+    else:
+        values = matrix.sum(axis=1)
+    countries = []
+    for code, value in values.items():
+        if not value:
+            continue
+        country = pycountry.countries.get(alpha_2=str(code))
+        countries.append(
+            {
+                "code": code,
+                "name": result.names.get(str(code), str(code)),
+                "numeric": str(country.numeric) if country is not None else None,
+                "participations": int(value),
+                "url": f"/countries/{code}",
+            }
+        )
+    return JSONResponse(
+        {"measure": "mapping records", "measure_one": "mapping record", "countries": countries}
+    )
