@@ -35,7 +35,12 @@ def create_app(engine: Engine | None = None, *, prepare_database: bool = True) -
             engine.dispose()
 
     if prepare_database:
-        ensure_ready(engine)
+        if ensure_ready(engine):  # a first start: the services' sourced seeds come with it
+            from permedhub.atlas.seed import seed as seed_atlas
+            from permedhub.helpdesk.seed import seed as seed_helpdesk
+
+            seed_helpdesk(engine)
+            seed_atlas(engine)
         ensure_regions_seeded(engine)  # regions/' profiles and events, on a first start
     app = FastAPI(
         title="PerMed Hub",
