@@ -115,6 +115,17 @@ def test_a_registration_needs_consent_and_an_open_event(regions_engine):
         assert row.consent_at.replace(tzinfo=dt.UTC) == moment
 
 
+def test_a_form_sent_twice_registers_the_person_once(regions_engine):
+    event = "icpermed-workshop-siena-2023"
+    set_registration_open(regions_engine, event, True, role="curator")
+    register(regions_engine, event, _person())
+    with pytest.raises(EventError, match="already registered for this event"):
+        register(regions_engine, event, _person(email="A.Person@Example.org"))
+    with Session(regions_engine) as session:
+        count = session.scalar(select(func.count()).where(EventRegistration.event_id == event))
+    assert count == 1
+
+
 def test_registrations_are_visible_to_curators_only_and_deleted_on_request(regions_engine):
     event = "saphire-final-conference-2022"
     set_registration_open(regions_engine, event, True, role="admin")

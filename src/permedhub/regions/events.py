@@ -170,6 +170,18 @@ def register(
         event = get_event(session, event_id)
         if not event.registration_open:
             raise EventError(f"event {event_id!r} is not open for registration")
+        # A form sent twice (a reload after registering) must not register the person twice.
+        already = session.scalars(
+            select(EventRegistration.id).where(
+                EventRegistration.event_id == event_id,
+                func.lower(EventRegistration.email) == data.email.lower(),
+            )
+        ).first()
+        if already is not None:
+            raise EventError(
+                f"email {data.email!r} is already registered for this event: expected one "
+                "registration per person (the deletion link withdraws it)"
+            )
         registration = EventRegistration(
             event_id=event_id, name=data.name, email=data.email, organisation=data.organisation,
             region_code=data.region, consent_text=CONSENT_TEXT,
