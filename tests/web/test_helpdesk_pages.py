@@ -356,3 +356,55 @@ def test_deletion_on_request_removes_personal_data_from_the_experts_pages(helpde
     # the submitter's wording is gone from the ticket (the published FAQ keeps the expert's)
     assert '<dd id="ticket-question"><em>deleted on request</em></dd>' in done.text
     assert helpdesk_client.get("/helpdesk/faq/ticket-1").status_code == 200  # the FAQ stays
+
+
+# ---------------------------------------------------------------- the experts' stale age
+
+
+def test_an_expert_sets_the_stale_age_and_the_pages_follow_it(helpdesk_client, log_in, monkeypatch):
+    monkeypatch.setenv("PERMEDHUB_HELPDESK_STALE_DAYS", "365")
+    with Session(engine_of(helpdesk_client)) as session:
+        session.execute(
+            update(Rule).where(Rule.id == "br-deec-link").values(verified_on=dt.date(2020, 1, 1))
+        )
+        session.commit()
+    compare_page = "/helpdesk/compare?country=AR&country=BR&lang=en"
+    stale = 'class="badge badge-stale"'
+    assert helpdesk_client.get(compare_page).text.count(stale) == 1
+    token = log_in(helpdesk_client, "carol")
+    queue = helpdesk_client.get("/curate/helpdesk")
+    assert 'name="stale_days"' in queue.text and 'value="365"' in queue.text
+    saved = helpdesk_client.post("/curate/helpdesk/settings",
+                                 data={"csrf_token": token, "stale_days": "36500"},
+                                 follow_redirects=False)  # fmt: skip
+    assert saved.status_code == 303 and saved.headers["location"] == "/curate/helpdesk?saved=1"
+    assert helpdesk_client.get(compare_page).text.count(stale) == 0
+    with Session(engine_of(helpdesk_client)) as session:
+        from permedhub.graph.models import AuditEntry
+
+        entry = session.scalars(
+            select(AuditEntry).where(AuditEntry.entity_type == "helpdesk-setting")
+        ).one()
+        assert (entry.actor, entry.old, entry.new) == ("carol", None, {"value": 36500})
+
+
+@pytest.mark.parametrize("value", ["0", "36501", "a year", "", "1.5"])
+def test_a_bad_stale_age_is_named_and_nothing_changes(helpdesk_client, log_in, value):
+    token = log_in(helpdesk_client, "carol")
+    refused = helpdesk_client.post("/curate/helpdesk/settings",
+                                   data={"csrf_token": token, "stale_days": value})  # fmt: skip
+    assert refused.status_code == 422 and "stale_days = " in refused.text
+    assert "a whole number of days from 1 to 36,500" in refused.text
+    with Session(engine_of(helpdesk_client)) as session:
+        from permedhub.helpdesk.models import Setting
+
+        assert session.get(Setting, "stale_days") is None
+
+
+@pytest.mark.parametrize(("who", "status"), [(None, 401), ("vera", 403)])
+def test_only_experts_set_the_stale_age(helpdesk_client, log_in, csrf_of, who, status):
+    _logged_in(helpdesk_client, log_in, who)
+    token = csrf_of(helpdesk_client)
+    refused = helpdesk_client.post("/curate/helpdesk/settings",
+                                   data={"csrf_token": token, "stale_days": "10"})  # fmt: skip
+    assert refused.status_code == status

@@ -4,9 +4,9 @@
 rows of regulators by role, rules by aspect (statutory timelines with their days) and funders
 by kind, each with one cell per country. A cell lists the sourced facts (and nothing else); an
 empty cell is a *gap*, shown as such, never filled in. A fact whose `verified_on` is older than
-the stale age (config.helpdesk_stale_days) is marked as possibly stale. For a member state of
-the EU the Union's own rules (Regulation (EU) No 536/2014, CTIS) apply as well: they appear in
-its cells marked as EU-wide.
+the stale age (`helpdesk.settings.stale_days`: the experts' setting, else the environment's) is
+marked as possibly stale. For a member state of the EU the Union's own rules (Regulation (EU)
+No 536/2014, CTIS) apply as well: they appear in its cells marked as EU-wide.
 
 `to_csv` and `to_html` export the same comparison: the CSV one line per fact or gap, the HTML a
 single file with its style inline and no script, image or link to load from anywhere.
@@ -26,10 +26,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from permedhub import config
 from permedhub.graph.models import Country, Organisation, RegionMembership
 from permedhub.helpdesk.models import Body, Funding, Rule
 from permedhub.helpdesk.schemas import EU, Aspect, FundingKind, Jurisdiction, Role
+from permedhub.helpdesk.settings import stale_days
 from permedhub.validation import expected
 
 MIN_COUNTRIES, MAX_COUNTRIES = 2, 5
@@ -182,9 +182,7 @@ def compare(
     """The knowledge base's facts on `countries` (2-5 ISO codes or EU), side by side."""
     codes = parse_countries(countries)
     today = today or dt.date.today()
-    stale_after_days = (
-        config.helpdesk_stale_days() if stale_after_days is None else stale_after_days
-    )
+    stale_after_days = stale_days(session) if stale_after_days is None else stale_after_days
     oldest_fresh = today - dt.timedelta(days=stale_after_days)
     members = frozenset(
         session.execute(

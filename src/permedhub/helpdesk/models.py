@@ -133,3 +133,14 @@ ENTITY_TYPE = {
     "funding": "helpdesk-funding",
     "faq": "helpdesk-faq",
 }
+
+
+class Setting(Base):
+    """A value the helpdesk's experts set in the portal (e.g. after how many days a fact is
+    shown as possibly stale), with who set it and when."""
+
+    __tablename__ = "helpdesk_setting"
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+    updated_by: Mapped[str] = mapped_column(String(120))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -125,6 +125,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in (
+        "atlas_cell",
         "atlas_record_region",
         "atlas_record_topic",
         "atlas_record_place",

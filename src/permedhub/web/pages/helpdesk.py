@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from permedhub import config
 from permedhub.helpdesk import tickets
@@ -27,6 +28,8 @@ from permedhub.helpdesk.comparing import (
     to_html,
 )
 from permedhub.helpdesk.schemas import Topic
+from permedhub.helpdesk.settings import set_stale_days, stale_days
+from permedhub.validation import InputError
 from permedhub.web.auth import CsrfOk, Curator
 from permedhub.web.deps import SessionDep, engine_of
 from permedhub.web.i18n import language_context, remember_language
@@ -43,8 +46,8 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _stale_before() -> dt.date:
-    return dt.date.today() - dt.timedelta(days=config.helpdesk_stale_days())
+def _stale_before(session: Session) -> dt.date:
+    return dt.date.today() - dt.timedelta(days=stale_days(session))
 
 
 def _page(
@@ -88,7 +91,7 @@ def helpdesk_home(
             "choices": jurisdictions(session),
             "result": result,
             "problem": problem,
-            "stale_before": _stale_before(),
+            "stale_before": _stale_before(session),
             "aspect_labels": ASPECT_LABELS,
         },
         status_code=422 if problem else 200,
@@ -100,7 +103,9 @@ def faq_page(request: Request, session: SessionDep, faq_id: str) -> HTMLResponse
     entry = tickets.get_faq(session, faq_id[:120])
     if entry is None:
         raise HTTPException(404, f"no FAQ entry {faq_id[:120]!r}")
-    return _page(request, "helpdesk/faq.html", {"entry": entry, "stale_before": _stale_before()})
+    return _page(
+        request, "helpdesk/faq.html", {"entry": entry, "stale_before": _stale_before(session)}
+    )
 
 
 # ---------------------------------------------------------------- comparing
@@ -263,12 +268,31 @@ def ticket_sent(request: Request) -> HTMLResponse:
 
 
 @router.get("/curate/helpdesk", response_class=HTMLResponse)
-def queue_page(request: Request, user: Curator, session: SessionDep) -> HTMLResponse:
+def queue_page(
+    request: Request, user: Curator, session: SessionDep, problem: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:  # fmt: skip
     return render(
         request,
         "curate/helpdesk_queue.html",
-        {"tickets": tickets.queue(session), "open": tickets.open_count(session)},
-    )
+        {"tickets": tickets.queue(session), "open": tickets.open_count(session),
+         "stale_days": stale_days(session), "settings_problem": problem,
+         "saved": request.query_params.get("saved") == "1"},
+        status_code=status_code,
+    )  # fmt: skip
+
+
+@router.post("/curate/helpdesk/settings", response_model=None)
+async def save_settings(
+    request: Request, user: Curator, _csrf: CsrfOk, session: SessionDep
+) -> Response:
+    form = await request.form()
+    text = str(form.get("stale_days") or "").strip()
+    try:
+        set_stale_days(engine_of(request), int(text) if text.isdigit() else text, actor=user.name)
+    except InputError as exc:
+        return queue_page(request, user, session, problem=str(exc), status_code=422)
+    return RedirectResponse("/curate/helpdesk?saved=1", status_code=303)
 
 
 def _ticket_page(
