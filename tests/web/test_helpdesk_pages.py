@@ -408,3 +408,14 @@ def test_only_experts_set_the_stale_age(helpdesk_client, log_in, csrf_of, who, s
     refused = helpdesk_client.post("/curate/helpdesk/settings",
                                    data={"csrf_token": token, "stale_days": "10"})  # fmt: skip
     assert refused.status_code == status
+
+
+def test_country_lists_follow_the_page_s_language(helpdesk_client):
+    def order(lang: str) -> list[str]:
+        page = helpdesk_client.get(f"/helpdesk/compare?lang={lang}")
+        select_box = page.text.split("<select", 1)[1].split("</select>", 1)[0]
+        return re.findall(r'<option value="([A-Z]{2})"', select_box)
+
+    english, spanish = order("en"), order("es")
+    # Germany is after Argentina in English, Alemania before it in Spanish.
+    assert english.index("AR") < english.index("DE") and spanish.index("DE") < spanish.index("AR")

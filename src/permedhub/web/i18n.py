@@ -21,6 +21,8 @@ from babel.support import Translations
 from fastapi import Request
 from fastapi.responses import Response
 
+from permedhub.search.text import fold
+
 LANGUAGES = ("en", "es", "pt")
 LANGUAGE_NAMES = {"en": "English", "es": "Español", "pt": "Português"}
 LOCALE_DIR = resources.files("permedhub") / "web" / "locale"
@@ -93,9 +95,15 @@ def language_context(request: Request) -> dict[str, object]:
         """A country's name in the page's language (CLDR, through Babel), else as given."""
         return english if language == "en" else territories.get(code, english)
 
+    def by_country_name(choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """(code, English name) choices in the alphabetical order of the page's language
+        (accents folded, so "Égypte" sorts among the E)."""
+        return sorted(choices, key=lambda pair: fold(country_name(*pair)))
+
     return {
         "_": catalogue.gettext,
         "country_name": country_name,
+        "by_country_name": by_country_name,
         "ngettext": catalogue.ngettext,
         "page_lang": language,
         "language_switch": switch,
