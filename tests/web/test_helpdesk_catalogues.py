@@ -21,7 +21,9 @@ TEMPLATES = ROOT / "src" / "permedhub" / "web" / "templates" / "helpdesk"
 
 
 def template_texts() -> set[str]:
-    found = extract_from_dir(str(TEMPLATES), method_map=[("**.html", "jinja2")])
+    found = list(extract_from_dir(str(TEMPLATES), method_map=[("**.html", "jinja2")]))
+    # The header and navigation of base.html, which the helpdesk's pages show translated.
+    found += extract_from_dir(str(TEMPLATES.parent), method_map=[("base.html", "jinja2")])
     return {message for _file, _line, message, _comments, _context in found if message}
 
 

@@ -419,3 +419,14 @@ def test_country_lists_follow_the_page_s_language(helpdesk_client):
     english, spanish = order("en"), order("es")
     # Germany is after Argentina in English, Alemania before it in Spanish.
     assert english.index("AR") < english.index("DE") and spanish.index("DE") < spanish.index("AR")
+
+
+def test_the_header_is_translated_on_the_helpdesk_and_english_elsewhere(helpdesk_client):
+    spanish = helpdesk_client.get("/helpdesk?lang=es").text
+    portuguese = helpdesk_client.get("/helpdesk?lang=pt").text
+    english_page = helpdesk_client.get("/initiatives").text
+    assert ">Iniciativas</a>" in spanish and ">Organizaciones</a>" in spanish
+    assert (
+        ">Organizações</a>" in portuguese and ">Saltar para o conteúdo principal</a>" in portuguese
+    )
+    assert ">Initiatives</a>" in english_page and "Iniciativas" not in english_page

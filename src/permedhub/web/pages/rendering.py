@@ -53,6 +53,9 @@ templates.env.filters["money"] = _money
 templates.env.filters["plural"] = _plural
 templates.env.filters["label"] = _label
 templates.env.globals["version"] = __version__
+# The site's own words (header, navigation) pass through `_`: a translated page (the helpdesk's)
+# puts its catalogue's gettext in the context; every other page shows them in English.
+templates.env.globals["_"] = str
 
 
 class _LazyToken:
