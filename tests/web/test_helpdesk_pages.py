@@ -430,3 +430,17 @@ def test_the_header_is_translated_on_the_helpdesk_and_english_elsewhere(helpdesk
         ">Organizações</a>" in portuguese and ">Saltar para o conteúdo principal</a>" in portuguese
     )
     assert ">Initiatives</a>" in english_page and "Iniciativas" not in english_page
+
+
+def test_search_results_link_every_helpdesk_fact_to_a_page(helpdesk_client):
+    found = helpdesk_client.get("/api/search", params={"q": "ANMAT", "limit": 20}).json()
+    helpdesk = [h for h in found["hits"] if h["entity_type"].startswith("helpdesk-")]
+    assert helpdesk, found
+    for hit in helpdesk:
+        page = helpdesk_client.get(hit["url"])
+        assert page.status_code == 200, hit["url"]
+        assert "verified" in page.text
+    body = next(h for h in helpdesk if h["entity_type"] == "helpdesk-body")
+    assert body["url"].startswith("/helpdesk/facts/body/")
+    assert helpdesk_client.get("/helpdesk/facts/rule/no-such-fact").status_code == 404
+    assert helpdesk_client.get("/helpdesk/facts/faq/" + body["id"]).status_code == 404

@@ -63,6 +63,9 @@ URL_PREFIX = {
     "topic": "/topics/",
     "call": "/calls/",
     "helpdesk-faq": "/helpdesk/faq/",
+    "helpdesk-body": "/helpdesk/facts/body/",
+    "helpdesk-rule": "/helpdesk/facts/rule/",
+    "helpdesk-funding": "/helpdesk/facts/funding/",
 }
 
 

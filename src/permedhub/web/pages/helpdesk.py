@@ -27,6 +27,7 @@ from permedhub.helpdesk.comparing import (
     to_csv,
     to_html,
 )
+from permedhub.helpdesk.indexing import facts
 from permedhub.helpdesk.schemas import Topic
 from permedhub.helpdesk.settings import set_stale_days, stale_days
 from permedhub.validation import InputError
@@ -105,6 +106,20 @@ def faq_page(request: Request, session: SessionDep, faq_id: str) -> HTMLResponse
         raise HTTPException(404, f"no FAQ entry {faq_id[:120]!r}")
     return _page(
         request, "helpdesk/faq.html", {"entry": entry, "stale_before": _stale_before(session)}
+    )
+
+
+@router.get("/helpdesk/facts/{kind}/{fact_id}", response_class=HTMLResponse)
+def fact_page(request: Request, session: SessionDep, kind: str, fact_id: str) -> HTMLResponse:
+    """One body, rule or funder of the knowledge base, as search results link to it."""
+    found = next(
+        (f for f in facts(session.connection()) if f.kind == kind and f.id == fact_id[:120]),
+        None,
+    )
+    if found is None or kind == "faq":
+        raise HTTPException(404, f"no helpdesk {kind[:20]!r} fact {fact_id[:120]!r}")
+    return _page(
+        request, "helpdesk/fact.html", {"fact": found, "stale_before": _stale_before(session)}
     )
 
 
