@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import secrets
 import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,8 +18,9 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
+from permedhub.atlas.loading import load as load_atlas
 from permedhub.graph import curation
-from permedhub.graph.loading import LoadError, load
+from permedhub.graph.loading import LoadError, LoadReport, load
 from permedhub.web.auth import (
     Admin,
     CsrfChecked,
@@ -36,6 +39,23 @@ from permedhub.web.pages.rendering import csv_response, render
 
 router = APIRouter(include_in_schema=False)
 UPLOAD_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl", ".csv")
+
+
+@dataclass(frozen=True)
+class Importer:
+    """What the curator's import can read: its loader (the library's, with its dry run) and the
+    file types it takes."""
+
+    label: str
+    load: Callable[..., LoadReport]
+    suffixes: tuple[str, ...]
+
+
+IMPORTERS = {
+    "graph": Importer("Records of the family's graph (permedhub db load)", load, UPLOAD_SUFFIXES),
+    "atlas": Importer("An atlas mapping survey (permedhub atlas import)", load_atlas,
+                      (".csv", ".xlsx", ".yaml", ".yml", ".json")),
+}  # fmt: skip
 
 
 def _client(request: Request) -> str:
@@ -130,7 +150,9 @@ def upload_form(request: Request, user: Curator) -> HTMLResponse:
 def _upload_context(**extra: Any) -> dict[str, Any]:
     return {
         "max_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
-        "suffixes": UPLOAD_SUFFIXES,
+        "suffixes": sorted({s for i in IMPORTERS.values() for s in i.suffixes}),
+        "importers": IMPORTERS,
+        "kind": "graph",
         "problem": None,
         "report": None,
         "issues": None,
@@ -149,16 +171,23 @@ def _upload_problem(request: Request, message: str, status_code: int) -> HTMLRes
 async def upload_preview(request: Request, user: Curator, _csrf: CsrfOk) -> HTMLResponse:
     # The form is read here, after the role and token checks, not as a body parameter
     # (FastAPI would read a body parameter before any dependency runs).
-    file = (await request.form()).get("file")
+    form = await request.form()
+    file = form.get("file")
+    kind = str(form.get("kind") or "graph")
+    if kind not in IMPORTERS:
+        return _upload_problem(
+            request, f"kind = {kind[:40]!r} is invalid: expected one of {sorted(IMPORTERS)}", 422
+        )
+    importer = IMPORTERS[kind]
     if not isinstance(file, UploadFile) or not file.filename:
         return _upload_problem(request, "Choose a file to upload.", 422)
     _discard_staged(request)
     name = _safe_name(file.filename or "")
-    if not name.endswith(UPLOAD_SUFFIXES):
+    if not name.endswith(importer.suffixes):
         return _upload_problem(
             request,
-            f"{file.filename!r} is not a file type that can be imported: expected "
-            + ", ".join(UPLOAD_SUFFIXES),
+            f"{file.filename!r} is not a file type that can be imported as {importer.label}: "
+            "expected " + ", ".join(importer.suffixes),
             415,
         )
     content = await file.read(MAX_UPLOAD_BYTES + 1)
@@ -174,7 +203,7 @@ async def upload_preview(request: Request, user: Curator, _csrf: CsrfOk) -> HTML
     path = folder / name
     path.write_bytes(content)
     try:
-        report = load(engine_of(request), [path], actor=user.name, dry_run=True)
+        report = importer.load(engine_of(request), [path], actor=user.name, dry_run=True)
     except LoadError as exc:
         shutil.rmtree(folder, ignore_errors=True)
         issues = [
@@ -184,10 +213,10 @@ async def upload_preview(request: Request, user: Curator, _csrf: CsrfOk) -> HTML
         return render(
             request,
             "curate/upload.html",
-            _upload_context(issues=issues, filename=name),
+            _upload_context(issues=issues, filename=name, kind=kind),
             status_code=422,
         )
-    request.session["upload"] = {"token": token, "name": name}
+    request.session["upload"] = {"token": token, "name": name, "kind": kind}
     changes = [
         {**c, "fields": curation.changed_fields(c.get("old"), c.get("new"))}
         for c in report.changes[:300]
@@ -195,7 +224,7 @@ async def upload_preview(request: Request, user: Curator, _csrf: CsrfOk) -> HTML
     return render(
         request,
         "curate/upload.html",
-        _upload_context(report=report, changes=changes, filename=name),
+        _upload_context(report=report, changes=changes, filename=name, kind=kind),
     )
 
 
@@ -210,8 +239,12 @@ def upload_commit(request: Request, user: Curator, _csrf: CsrfOk) -> Response:
     if not path.is_file():
         _discard_staged(request)
         return _upload_problem(request, "The previewed file has expired; upload it again.", 409)
+    importer = IMPORTERS.get(str(staged.get("kind") or "graph"))
+    if importer is None:
+        _discard_staged(request)
+        return _upload_problem(request, "The previewed file's kind is unknown; upload again.", 409)
     try:
-        report = load(engine_of(request), [path], actor=user.name)
+        report = importer.load(engine_of(request), [path], actor=user.name)
     except LoadError as exc:
         _discard_staged(request)
         issues = [
