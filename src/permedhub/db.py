@@ -15,6 +15,7 @@ from sqlalchemy import (
     ARRAY,
     JSON,
     ColumnElement,
+    Connection,
     Engine,
     MetaData,
     String,
@@ -111,6 +112,23 @@ def writing(engine: Engine) -> Iterator[Session]:
             yield session
     finally:
         connection.close()
+
+
+@contextmanager
+def loading_transaction(engine: Engine, *, dry_run: bool) -> Iterator[Connection]:
+    """One importer's transaction on a connection: committed when the block ends, rolled back
+    on any error, and rolled back anyway for a dry run (which checks and counts only)."""
+    with engine.connect().execution_options(sqlite_begin="IMMEDIATE") as connection:
+        transaction = connection.begin()
+        try:
+            yield connection
+        except BaseException:
+            transaction.rollback()
+            raise
+        if dry_run:
+            transaction.rollback()
+        else:
+            transaction.commit()
 
 
 def alembic_config(url: str) -> Config:

@@ -27,7 +27,7 @@ from permedhub.atlas.models import ENTITY_TYPE, PLACES, RECORDS, REGIONS, TOPICS
 from permedhub.atlas.schemas import MappingRecordIn
 from permedhub.atlas.survey import RawRow, read_survey
 from permedhub.bulk import insert_rows
-from permedhub.db import among, table_of
+from permedhub.db import among, loading_transaction, table_of
 from permedhub.graph import models as graph_models
 from permedhub.graph.loading import EntityCounts, LoadReport
 from permedhub.graph.preparing import (
@@ -156,20 +156,11 @@ def load(
     """Load mapping files in one transaction; `dry_run` checks and counts, then rolls back."""
     prepared, issues = prepare(paths)
     report = LoadReport(batch=uuid.uuid4().hex)
-    with engine.connect().execution_options(sqlite_begin="IMMEDIATE") as connection:
-        transaction = connection.begin()
-        try:
-            issues += reference_issues(connection, prepared)
-            if issues:
-                raise LoadError(issues[:MAX_ISSUES])
-            _write(connection, report, prepared.rows, actor)
-        except BaseException:
-            transaction.rollback()
-            raise
-        if dry_run:
-            transaction.rollback()
-        else:
-            transaction.commit()
+    with loading_transaction(engine, dry_run=dry_run) as connection:
+        issues += reference_issues(connection, prepared)
+        if issues:
+            raise LoadError(issues[:MAX_ISSUES])
+        _write(connection, report, prepared.rows, actor)
     return report
 
 

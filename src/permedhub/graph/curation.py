@@ -268,6 +268,26 @@ def _audit(
     return int(key[0]) if key else 0
 
 
+def audit_service_record(
+    session: Session,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    *,
+    old: dict[str, Any] | None = None,
+    new: dict[str, Any] | None = None,
+    batch: str | None = None,
+) -> None:
+    """An audit entry for a service's own record (a helpdesk ticket, a registration, a
+    setting): the graph's log, without the graph's aggregates (no graph record changed). The
+    caller decides what the snapshots may hold; personal data a deletion removes must not."""
+    session.add(
+        AuditEntry(actor=actor, action=action, entity_type=entity_type, entity_id=entity_id,
+                   old=old, new=new, batch=batch)
+    )  # fmt: skip
+
+
 # ---------------------------------------------------------------- audit log and undo
 
 

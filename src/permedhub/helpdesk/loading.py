@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from permedhub.bulk import dumps_bytes, insert_rows
-from permedhub.db import among, table_of
+from permedhub.db import among, loading_transaction, table_of
 from permedhub.graph import models as graph_models
 from permedhub.graph.loading import EntityCounts, LoadReport
 from permedhub.graph.preparing import (
@@ -106,24 +106,15 @@ def load(
     """Load helpdesk files in one transaction; `dry_run` checks and counts, then rolls back."""
     prepared, issues = prepare(paths)
     report = LoadReport(batch=uuid.uuid4().hex)
-    with engine.connect().execution_options(sqlite_begin="IMMEDIATE") as connection:
-        transaction = connection.begin()
-        try:
-            # The valid rows' references are checked too, so one run lists every problem.
-            issues += _organisation_issues(connection, prepared)
-            if issues:
-                raise LoadError(issues[:MAX_ISSUES])
-            for section in SECTIONS:
-                _write(connection, report, section, prepared.rows.get(section, []), actor)
-            # In the same transaction: the helpdesk finds what was stored, or nothing changed.
-            reindex(connection)
-        except BaseException:
-            transaction.rollback()
-            raise
-        if dry_run:
-            transaction.rollback()
-        else:
-            transaction.commit()
+    with loading_transaction(engine, dry_run=dry_run) as connection:
+        # The valid rows' references are checked too, so one run lists every problem.
+        issues += _organisation_issues(connection, prepared)
+        if issues:
+            raise LoadError(issues[:MAX_ISSUES])
+        for section in SECTIONS:
+            _write(connection, report, section, prepared.rows.get(section, []), actor)
+        # In the same transaction: the helpdesk finds what was stored, or nothing changed.
+        reindex(connection)
     return report
 
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from permedhub import config
-from permedhub.db import table_of, writing
-from permedhub.graph.models import AuditEntry
+from permedhub.db import writing
+from permedhub.graph.curation import audit_service_record
 from permedhub.helpdesk.models import Setting
 from permedhub.validation import InputError
 
@@ -37,7 +37,6 @@ def set_stale_days(engine: Engine, days: object, *, actor: str) -> int:
             session.add(Setting(key=STALE_DAYS, value=days, updated_by=actor, updated_at=now))
         else:
             setting.value, setting.updated_by, setting.updated_at = days, actor, now
-        session.execute(insert(table_of(AuditEntry)).values(
-            actor=actor, action="update" if old else "create", entity_type="helpdesk-setting",
-            entity_id=STALE_DAYS, old=old, new={"value": days}, batch=None))  # fmt: skip
+        audit_service_record(session, actor, "update" if old else "create", "helpdesk-setting",
+                             STALE_DAYS, old=old, new={"value": days})  # fmt: skip
     return days

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from permedhub.config import SmtpSettings
 from permedhub.db import writing
-from permedhub.graph.models import AuditEntry
+from permedhub.graph.curation import audit_service_record
 from permedhub.graph.records import snapshot
 from permedhub.helpdesk import mailing
 from permedhub.helpdesk.indexing import reindex
@@ -250,17 +250,7 @@ def _audit(
     old: dict[str, Any] | None,
     new: dict[str, Any] | None,
 ) -> None:
-    session.add(
-        AuditEntry(
-            actor=actor,
-            action=action,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            old=old,
-            new=new,
-            batch=None,
-        )
-    )
+    audit_service_record(session, actor, action, entity_type, entity_id, old=old, new=new)
 
 
 # ---------------------------------------------------------------- submitting

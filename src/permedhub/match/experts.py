@@ -20,11 +20,12 @@ from typing import Any, Literal
 
 import pandas as pd
 from pydantic import ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from permedhub.db import table_of, writing
-from permedhub.graph.models import AuditEntry, Organisation, RegionMembership, Topic
+from permedhub.db import writing
+from permedhub.graph.curation import audit_service_record
+from permedhub.graph.models import Organisation, RegionMembership, Topic
 from permedhub.graph.schemas import CountryCode, StableId
 from permedhub.match.errors import MatchInputError
 from permedhub.match.models import Expert
@@ -107,9 +108,7 @@ def _check_references(session: Session, listings: Iterable[ExpertIn]) -> None:
 
 def _audit(session: Session, actor: str, action: str, expert_id: str) -> None:
     # No snapshot: the audit log outlives a deleted listing and must not keep its person.
-    session.execute(insert(table_of(AuditEntry)).values(
-        actor=actor, action=action, entity_type=AUDIT_TYPE, entity_id=expert_id,
-        old=None, new=None, batch=None))  # fmt: skip
+    audit_service_record(session, actor, action, AUDIT_TYPE, expert_id)
 
 
 def register(engine: Engine, records: Sequence[Any], *, actor: str) -> list[str]:

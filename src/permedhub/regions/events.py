@@ -16,8 +16,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from permedhub.db import writing
-from permedhub.graph.curation import role_rank
-from permedhub.graph.models import AuditEntry
+from permedhub.graph.curation import audit_service_record, role_rank
 from permedhub.regions.models import EventRegistration, RegionEvent
 from permedhub.regions.schemas import CONSENT_TEXT, RegistrationIn
 
@@ -38,16 +37,7 @@ def _audit(
 ) -> None:  # fmt: skip
     """An entry in the graph's audit log. Registrations are logged by id and event only: the
     log must not keep the personal data a deletion removes."""
-    session.add(
-        AuditEntry(
-            actor=actor,
-            action=action,
-            entity_type=entity_type,
-            entity_id=str(entity_id),
-            old=old,
-            new=new,
-        )
-    )
+    audit_service_record(session, actor, action, entity_type, str(entity_id), old=old, new=new)
 
 
 def require_curator(role: str | None) -> None:

@@ -22,7 +22,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from permedhub.db import writing
-from permedhub.graph.models import AuditEntry, Country
+from permedhub.graph.curation import audit_service_record
+from permedhub.graph.models import Country
 from permedhub.graph.schemas import country_code
 from permedhub.regions.models import SurveyResponse
 
@@ -398,16 +399,8 @@ def import_survey(
             )
             for row in rows
         )  # fmt: skip
-        session.add(
-            AuditEntry(
-                actor=actor,
-                action="create",
-                entity_type="survey-batch",
-                entity_id=batch,
-                batch=batch,
-                new={"file": path.name, "rows": len(rows)},
-            )
-        )
+        audit_service_record(session, actor, "create", "survey-batch", batch, batch=batch,
+                             new={"file": path.name, "rows": len(rows)})  # fmt: skip
     return ImportReport(path.name, batch, len(rows), sorted({r.region for r in rows}))
 
 

@@ -387,20 +387,23 @@ async def secretariat_step(
 # ---------------------------------------------------------------- reviewers and funders
 
 
-def _review_page(
+def _queue_page(
     request: Request,
     user: UserView,
     call_id: str,
+    role: str,
     problem: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    """A reviewer's or a funder's page: the call and what waits for this user in that role."""
     workflow = _workflow(request)
     call, _ = _guarded(lambda: workflow.call_of(call_id))
-    queue = _guarded(lambda: workflow.review_queue(call_id, _actor(user)))
+    queue_of = workflow.review_queue if role == "review" else workflow.funder_queue
+    queue = _guarded(lambda: queue_of(call_id, _actor(user)))
     return _private(
         render(
             request,
-            "calls/review.html",
+            f"calls/{role}.html",
             {
                 "call": call,
                 "queue": queue,
@@ -414,7 +417,7 @@ def _review_page(
 
 @router.get("/calls/{call_id}/review", response_class=HTMLResponse)
 def review_page(request: Request, user: Viewer, call_id: EntityId) -> HTMLResponse:
-    return _review_page(request, user, call_id)
+    return _queue_page(request, user, call_id, "review")
 
 
 @router.post("/calls/{call_id}/review/{proposal_id}", response_class=HTMLResponse)
@@ -442,38 +445,13 @@ async def review(
                 )
             )
     except CallInputError as error:
-        return _review_page(request, user, call_id, str(error), status_code=422)
+        return _queue_page(request, user, call_id, "review", str(error), status_code=422)
     return _done(f"/calls/{call_id}/review", f"Proposal {proposal_id}: saved.")
-
-
-def _funder_page(
-    request: Request,
-    user: UserView,
-    call_id: str,
-    problem: str | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
-    workflow = _workflow(request)
-    call, _ = _guarded(lambda: workflow.call_of(call_id))
-    queue = _guarded(lambda: workflow.funder_queue(call_id, _actor(user)))
-    return _private(
-        render(
-            request,
-            "calls/funder.html",
-            {
-                "call": call,
-                "queue": queue,
-                "problem": problem,
-                "done": request.query_params.get("done"),
-            },
-            status_code=status_code,
-        )
-    )
 
 
 @router.get("/calls/{call_id}/funder", response_class=HTMLResponse)
 def funder_page(request: Request, user: Viewer, call_id: EntityId) -> HTMLResponse:
-    return _funder_page(request, user, call_id)
+    return _queue_page(request, user, call_id, "funder")
 
 
 @router.post("/calls/{call_id}/funder/{proposal_id}/{partner}", response_class=HTMLResponse)
@@ -497,5 +475,5 @@ async def national_check(
             )
         )
     except CallInputError as error:
-        return _funder_page(request, user, call_id, str(error), status_code=422)
+        return _queue_page(request, user, call_id, "funder", str(error), status_code=422)
     return _done(f"/calls/{call_id}/funder", f"Proposal {proposal_id}, partner {partner}: saved.")
