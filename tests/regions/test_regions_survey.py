@@ -144,3 +144,23 @@ def test_an_xlsx_typed_in_a_spreadsheet_reads_dates_and_whole_numbers_as_written
         frame = responses_frame(session)
     assert frame["survey_date"].tolist() == [dt.date(2024, 5, 2), dt.date(2024, 5, 3)]
     assert frame["barrier_funding"].tolist() == [4, 3]
+
+
+def test_a_workbook_with_formulas_or_macros_is_refused_as_the_atlas_refuses_them(
+    regions_engine, tmp_path
+):
+    path = write_template(tmp_path / "s.xlsx")
+    book = load_workbook(path)
+    sheet = book["responses"]
+    sheet.append(["r1", "IT-52", "academia", dt.date(2024, 5, 3), "=2+2", *([3] * 12), None])
+    book.save(path)
+    with pytest.raises(SurveyError) as caught:
+        import_survey(regions_engine, path, today=TODAY)
+    [issue] = caught.value.issues
+    assert (issue.row, issue.column) == (3, "barrier_funding")  # row 2: the example answer
+    assert "not a formula" in issue.expected
+    macro = tmp_path / "s.xlsm"
+    shutil.copy(path, macro)
+    with pytest.raises(SurveyError, match=r"a \.csv or \.xlsx file"):
+        import_survey(regions_engine, macro, today=TODAY)
+    assert _count(regions_engine) == 0

@@ -12,17 +12,14 @@ formula (its value would be whatever the spreadsheet last computed, or nothing) 
 from __future__ import annotations
 
 import csv
-import datetime as dt
-import io
 import json
-import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from permedhub.atlas.schemas import COLUMN_NAMES, COLUMNS, JSON_COLUMNS
-from permedhub.graph import preparing
+from permedhub.graph import spreadsheets
 from permedhub.graph.preparing import LoadError, LoadIssue
 
 MAX_BYTES = 64 * 1024 * 1024
@@ -115,60 +112,22 @@ def write_template(folder: Path, topics: Iterable[tuple[str, str]] = ()) -> list
 
 def read_survey(path: Path) -> Iterator[RawRow]:
     """The data rows of a CSV or XLSX survey (YAML and JSON: use `loading.read_document`)."""
-    _check_size(path)
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        yield from _read_csv(path)
-    elif suffix in {".xlsm", ".xltm"}:
-        raise LoadError(
-            [
-                _issue(
-                    path,
-                    None,
-                    None,
-                    path.suffix,
-                    "a macro-enabled workbook is refused: save "
-                    "the survey as .xlsx (no macros) or .csv",
-                )
-            ]
-        )
-    elif suffix == ".xlsx":
-        yield from _read_xlsx(path)
-    else:
-        raise LoadError(
-            [
-                _issue(
-                    path,
-                    None,
-                    None,
-                    path.suffix,
-                    "unsupported survey file: expected .csv, .xlsx, .yaml, .yml or .json",
-                )
-            ]
-        )
+    if path.suffix.lower() not in {*spreadsheets.SUFFIXES, ".xlsm", ".xltm"}:
+        raise LoadError([_issue(path, None, None, path.suffix, "unsupported survey file: "
+                                "expected .csv, .xlsx, .yaml, .yml or .json")])  # fmt: skip
+    header, rows = spreadsheets.read_table(
+        path,
+        sheet=SHEET,
+        max_bytes=MAX_BYTES,
+        max_rows=MAX_ROWS,
+        check_header=lambda found: _header_issues(path, found),
+    )
+    for number, cells in rows:
+        yield _cells(path, number, header, cells)
 
 
 def _issue(path: Path, row: int | None, field: str | None, value: Any, expected: str) -> LoadIssue:
     return LoadIssue(str(path), row, field, value, expected)
-
-
-def _check_size(path: Path) -> None:
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise LoadError([_issue(path, None, None, None, f"cannot read: {exc}")]) from None
-    if size > MAX_BYTES:
-        raise LoadError(
-            [
-                _issue(
-                    path,
-                    None,
-                    None,
-                    f"{size:,} bytes",
-                    f"a survey of at most {MAX_BYTES // (1024 * 1024)} MB: split the file",
-                )
-            ]
-        )
 
 
 def _header_issues(path: Path, header: list[str]) -> list[LoadIssue]:
@@ -215,174 +174,3 @@ def _cells(path: Path, row: int, header: list[str], values: list[Any]) -> RawRow
                 ) from None
         data[name] = value
     return RawRow(row, data)
-
-
-def _read_csv(path: Path) -> Iterator[RawRow]:
-    content = path.read_bytes()
-    if content[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise LoadError(
-            [
-                _issue(
-                    path,
-                    1,
-                    None,
-                    None,
-                    "UTF-16 text (Excel's 'Unicode text'): expected UTF-8; "
-                    "save the survey as 'CSV UTF-8'",
-                )
-            ]
-        )
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise LoadError([preparing._not_utf8(path, csv_file=True)]) from None
-    if "\x00" in text:
-        raise LoadError([_issue(path, None, None, None, "NUL bytes: expected UTF-8 text")])
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise LoadError([_issue(path, None, None, None, "the file is empty")]) from None
-    except csv.Error as exc:
-        raise LoadError([_issue(path, 1, None, None, f"malformed CSV: {exc}")]) from None
-    if issues := _header_issues(path, header):
-        raise LoadError(issues)
-    rows = 0
-    while True:
-        number = reader.line_num + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise LoadError(
-                [_issue(path, reader.line_num, None, None, f"malformed CSV: {exc}")]
-            ) from None
-        if not "".join(cells).strip():
-            continue
-        rows += 1
-        if rows > MAX_ROWS:
-            raise LoadError([_too_many(path, number)])
-        if len(cells) > len(header):
-            raise LoadError(
-                [
-                    _issue(
-                        path,
-                        number,
-                        None,
-                        None,
-                        f"at most {len(header)} cells as in the header, found {len(cells)} "
-                        "(an unquoted comma?)",
-                    )
-                ]
-            )
-        yield _cells(path, number, header, cells)
-
-
-def _too_many(path: Path, row: int) -> LoadIssue:
-    return _issue(path, row, None, None, f"at most {MAX_ROWS:,} rows in one survey: split the file")
-
-
-def _read_xlsx(path: Path) -> Iterator[RawRow]:
-    from openpyxl import load_workbook
-
-    try:
-        with zipfile.ZipFile(path) as archive:
-            parts = archive.namelist()
-    except (zipfile.BadZipFile, OSError):
-        raise LoadError(
-            [
-                _issue(
-                    path,
-                    None,
-                    None,
-                    None,
-                    "not an XLSX workbook (expected an Office Open XML "
-                    ".xlsx file; an old .xls must be saved as .xlsx)",
-                )
-            ]
-        ) from None
-    if any(part.lower().endswith("vbaproject.bin") for part in parts):
-        raise LoadError(
-            [
-                _issue(
-                    path,
-                    None,
-                    None,
-                    "vbaProject.bin",
-                    "a workbook with macros is refused: save it as .xlsx without macros or as .csv",
-                )
-            ]
-        )
-    try:
-        book = load_workbook(path, read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise LoadError(
-            [_issue(path, None, None, None, f"cannot read the workbook: {exc}")]
-        ) from None
-    try:
-        sheet = book[SHEET] if SHEET in book.sheetnames else book.worksheets[0]
-        rows = sheet.iter_rows()
-        try:
-            header_cells = next(rows)
-        except StopIteration:
-            raise LoadError([_issue(path, None, None, None, "the sheet is empty")]) from None
-        header = [str(c.value).strip() if c.value is not None else "" for c in header_cells]
-        while header and not header[-1]:
-            header.pop()
-        if issues := _header_issues(path, header):
-            raise LoadError(issues)
-        issues = []
-        count = 0
-        for number, cells in enumerate(rows, start=2):
-            values = []
-            for index, cell in enumerate(cells):
-                if cell.data_type == "f" or (isinstance(cell.value, str) and cell.value[:1] == "="):
-                    column = header[index] if index < len(header) else f"column {index + 1}"
-                    issues.append(
-                        _issue(
-                            path,
-                            number,
-                            column,
-                            cell.value,
-                            "a value, not a formula: paste the values (formulas are refused)",
-                        )
-                    )
-                values.append(_plain(cell.value))
-            if all(v is None or str(v).strip() == "" for v in values):
-                continue
-            count += 1
-            if count > MAX_ROWS:
-                raise LoadError([_too_many(path, number)])
-            if any(v not in (None, "") for v in values[len(header) :]):
-                issues.append(
-                    _issue(
-                        path,
-                        number,
-                        None,
-                        None,
-                        f"cells only under the {len(header)} header columns",
-                    )
-                )
-            if not issues:
-                yield _cells(path, number, header, values)
-            elif len(issues) >= preparing.MAX_ISSUES:
-                break
-        if issues:
-            raise LoadError(issues[: preparing.MAX_ISSUES])
-    finally:
-        book.close()
-
-
-def _plain(value: Any) -> Any:
-    """A spreadsheet cell as the text a CSV would hold: dates as ISO days, whole numbers
-    (a year typed as 2016) without a decimal point."""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, int | float):
-        return str(value)
-    return value

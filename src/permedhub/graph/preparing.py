@@ -118,7 +118,7 @@ def _text(path: Path) -> str:
     try:
         return path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise LoadError([_not_utf8(path)]) from None
+        raise LoadError([not_utf8(path)]) from None
     except OSError as exc:
         raise LoadError([LoadIssue(str(path), None, None, None, f"cannot read: {exc}")]) from None
 
@@ -334,7 +334,7 @@ def _read_json_lines(path: Path) -> Iterator[RawRecord]:
                 entity = data.pop("entity")
                 yield RawRecord(entity, number, data)
     except UnicodeDecodeError:
-        raise LoadError([_not_utf8(path)]) from None
+        raise LoadError([not_utf8(path)]) from None
 
 
 def _csv_entity(path: Path, header: list[str], entity: str | None) -> str:
@@ -383,7 +383,7 @@ def _read_csv(path: Path, entity: str | None) -> Iterator[RawRecord]:
         except StopIteration:
             raise LoadError([LoadIssue(str(path), None, None, None, "the file is empty")]) from None
         except UnicodeDecodeError:
-            raise LoadError([_not_utf8(path, csv_file=True)]) from None
+            raise LoadError([not_utf8(path, csv_file=True)]) from None
         except csv.Error as exc:
             raise LoadError([LoadIssue(str(path), 1, None, None, _csv_problem(exc))]) from None
         name = _csv_entity(path, header, entity)
@@ -396,7 +396,7 @@ def _read_csv(path: Path, entity: str | None) -> Iterator[RawRecord]:
             except StopIteration:
                 return
             except UnicodeDecodeError:
-                raise LoadError([_not_utf8(path, csv_file=True)]) from None
+                raise LoadError([not_utf8(path, csv_file=True)]) from None
             except csv.Error as exc:
                 raise LoadError(
                     [LoadIssue(str(path), reader.line_num, None, None, _csv_problem(exc))]
@@ -425,7 +425,7 @@ def _csv_problem(exc: csv.Error) -> str:
     return f"malformed CSV: {exc}"
 
 
-def _not_utf8(path: Path, *, csv_file: bool = False) -> LoadIssue:
+def not_utf8(path: Path, *, csv_file: bool = False) -> LoadIssue:
     """Where the first byte that is not UTF-8 is: its line and column as an editor counts them
     and, in a CSV body, the column's field (the decoder reads ahead, so its own position says
     little)."""

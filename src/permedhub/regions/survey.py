@@ -22,8 +22,10 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from permedhub.db import writing
+from permedhub.graph import spreadsheets
 from permedhub.graph.curation import audit_service_record
 from permedhub.graph.models import Country
+from permedhub.graph.preparing import LoadError
 from permedhub.graph.schemas import country_code
 from permedhub.regions.models import SurveyResponse
 
@@ -102,6 +104,10 @@ BARRIERS = tuple(c.name for c in COLUMNS if c.group == "barrier")
 READINESS = tuple(c.name for c in COLUMNS if c.group == "readiness")
 SCORES = BARRIERS + READINESS
 MAX_ISSUES = 200
+SHEET = "responses"
+# A region's survey is a few hundred answers; far larger files are mistakes, not surveys.
+MAX_BYTES = 16 * 1024 * 1024
+MAX_ROWS = 100_000
 
 
 # ------------------------------------------------------------------ template and dictionary
@@ -153,7 +159,7 @@ def write_template(path: Path) -> Path:
     book = Workbook()
     sheet = book.active
     assert sheet is not None
-    sheet.title = "responses"
+    sheet.title = SHEET
     sheet.append(list(NAMES))
     sheet.append([int(v) if n in SCORES else v for n, v in EXAMPLE.items()])
     scores = DataValidation(type="whole", operator="between", formula1="1", formula2="5")
@@ -209,41 +215,24 @@ class SurveyRow:
 
 
 def read_table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Header and (row number, cells) of a CSV or XLSX file, cells as text."""
-    suffix = path.suffix.lower()
-    if suffix == ".xlsx":
-        from openpyxl import load_workbook
-
-        book = load_workbook(path, read_only=True, data_only=True)
-        sheet = book["responses"] if "responses" in book.sheetnames else book.worksheets[0]
-        rows = [
-            (number, ["" if v is None else _cell_text(v) for v in values])
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-        ]
-        book.close()
-    elif suffix == ".csv":
-        text = path.read_text(encoding="utf-8-sig")
-        reader = csv.reader(io.StringIO(text))
-        rows = [(reader.line_num, cells) for cells in reader]
-    else:
+    """Header and (row number, cells) of a CSV or XLSX file, cells as text; the file-level
+    refusals (formulas, macros, encodings, size) are `graph.spreadsheets`'."""
+    if path.suffix.lower() not in spreadsheets.SUFFIXES:
         raise SurveyError(str(path), [SurveyIssue(None, None, path.suffix, "a .csv or .xlsx file")])
-    rows = [(n, cells) for n, cells in rows if any(c.strip() for c in cells)]
-    if not rows:
-        raise SurveyError(
-            str(path), [SurveyIssue(None, None, None, "a header row: the file is empty")]
+    try:
+        header, rows = spreadsheets.read_table(
+            path, sheet=SHEET, max_bytes=MAX_BYTES, max_rows=MAX_ROWS, check_header=lambda _: []
         )
-    (_, header), *body = rows
+        body = [(n, ["" if v is None else str(v) for v in cells]) for n, cells in rows]
+    except LoadError as exc:
+        issues = [
+            SurveyIssue(i.row, i.field, None if i.value is None else str(i.value),
+                        "a header row: the file is empty" if "is empty" in i.expected
+                        else i.expected)
+            for i in exc.issues
+        ]  # fmt: skip
+        raise SurveyError(str(path), issues) from None
     return [h.strip() for h in header], body
-
-
-def _cell_text(value: Any) -> str:
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def header_issues(header: list[str]) -> list[SurveyIssue]:
