@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-import pycountry
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import Connection
@@ -19,6 +18,7 @@ from sqlalchemy import Connection
 from permedhub.atlas import data
 from permedhub.atlas.analyses import AtlasError, Coverage, coverage, gaps
 from permedhub.web.deps import engine_of
+from permedhub.web.pages.public import numeric_code
 from permedhub.web.pages.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -119,12 +119,11 @@ def atlas_map_json(
     for code, value in values.items():
         if not value:
             continue
-        country = pycountry.countries.get(alpha_2=str(code))
         countries.append(
             {
                 "code": code,
                 "name": result.names.get(str(code), str(code)),
-                "numeric": str(country.numeric) if country is not None else None,
+                "numeric": numeric_code(str(code)),
                 "participations": int(value),
                 "url": f"/countries/{code}",
             }

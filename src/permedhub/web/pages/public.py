@@ -271,7 +271,8 @@ def network_csv(
     return csv_response(tables.network_edges(network), "network.csv")
 
 
-def _numeric_code(alpha2: str) -> str | None:
+def numeric_code(alpha2: str) -> str | None:
+    """A country's ISO numeric code, the key of the shipped world-atlas outlines."""
     country = pycountry.countries.get(alpha_2=alpha2)
     return str(country.numeric) if country is not None else None
 
@@ -286,7 +287,7 @@ def map_json(request: Request, session: SessionDep) -> JSONResponse:
             "measure": "participations",
             "measure_one": "participation",
             "countries": [
-                {**c.model_dump(), "numeric": _numeric_code(c.code), "url": f"/countries/{c.code}"}
+                {**c.model_dump(), "numeric": numeric_code(c.code), "url": f"/countries/{c.code}"}
                 for c in counts.by_country
             ],
             "places": [
@@ -392,7 +393,7 @@ def initiative_map_json(session: SessionDep, initiative_id: EntityId) -> JSONRes
                 {
                     "code": c.code,
                     "name": c.name,
-                    "numeric": _numeric_code(c.code),
+                    "numeric": numeric_code(c.code),
                     "participations": c.partners,
                     "declared": "declared" in c.via,
                     "url": f"/countries/{c.code}",
@@ -525,7 +526,7 @@ def region_map_json(request: Request, session: SessionDep, region_id: RegionId) 
         {
             "code": m.code,
             "name": m.name,
-            "numeric": _numeric_code(m.code),
+            "numeric": numeric_code(m.code),
             "participations": m.participations,
             "declared": m.declared_only > 0,
             "member": True,
