@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import pandas as pd
 from pydantic import ConfigDict, Field, ValidationError, field_validator
@@ -25,17 +25,26 @@ from sqlalchemy.orm import Session
 
 from permedhub.db import writing
 from permedhub.graph.curation import audit_service_record
-from permedhub.graph.models import Organisation, RegionMembership, Topic
+from permedhub.graph.models import Organisation, Region, RegionMembership, Topic
 from permedhub.graph.schemas import CountryCode, StableId
 from permedhub.match.errors import MatchInputError
-from permedhub.match.models import Expert
+from permedhub.match.models import PUBLIC_FIELDS, Expert
 from permedhub.validation import expected
 
 Sector = Literal[
     "academia", "healthcare", "industry", "government", "funder", "patient-organisation", "ngo"
 ]
+SECTORS: tuple[str, ...] = get_args(Sector)
 BALANCE_REGIONS = ("europe", "celac", "africa", "asia", "oceania", "americas")
 OTHER_REGION = "other"
+# What a person agrees to when they list themself on the portal; stored with the listing.
+CONSENT_STATEMENT = (
+    "I agree to be listed in the PerMed Hub expert register. My name, country, sector, "
+    "organisation, topics and expertise are shown to anyone on the register's page and in its "
+    "CSV download, and programme managers may choose me for a working group. My e-mail address "
+    "is shown only to the portal's curators, who may write to me about the register. I can "
+    "delete my listing at any time; deleting it removes my name, e-mail and expertise."
+)
 AUDIT_TYPE = "expert"
 # A plain check (one @, a dot in the domain, no spaces): the address is only shown to
 # curators who write to the person; deliverability is not this register's to prove.
@@ -90,17 +99,21 @@ def validate_listings(records: Sequence[Any]) -> list[ExpertIn]:
     return listings
 
 
+def check_topics(session: Session, topics: Sequence[str], field: str) -> None:
+    """MatchInputError naming `field` when a topic is not in the graph's taxonomy."""
+    wanted = set(topics)
+    known = set(session.scalars(select(Topic.id).where(Topic.id.in_(wanted)))) if wanted else set()
+    unknown = [t for t in topics if t not in known]
+    if unknown:
+        raise MatchInputError(field, unknown, "topic ids of the ICPerMed taxonomy in the graph")
+
+
 def _check_references(session: Session, listings: Iterable[ExpertIn]) -> None:
     listings = list(listings)
-    topics = {t for listing in listings for t in listing.topics}
-    known = set(session.scalars(select(Topic.id).where(Topic.id.in_(topics)))) if topics else set()
     organisations = {x.organisation for x in listings if x.organisation}
     found = set(session.scalars(select(Organisation.id).where(Organisation.id.in_(organisations))))
     for position, listing in enumerate(listings):
-        unknown = [t for t in listing.topics if t not in known]
-        if unknown:
-            raise MatchInputError(f"experts[{position}].topics", unknown,
-                                  "topic ids of the ICPerMed taxonomy in the graph")  # fmt: skip
+        check_topics(session, listing.topics, f"experts[{position}].topics")
         if listing.organisation and listing.organisation not in found:
             raise MatchInputError(f"experts[{position}].organisation", listing.organisation,
                                   "the id of an organisation in the graph")  # fmt: skip
@@ -175,3 +188,34 @@ def register_frame(session: Session) -> pd.DataFrame:
             "topics": [list(e.topics) for e in experts],
         }
     )
+
+
+def public_frame(
+    session: Session,
+    *,
+    topic: str | None = None,
+    country: str | None = None,
+    region: str | None = None,
+) -> pd.DataFrame:
+    """The listings anyone may see (PUBLIC_FIELDS, topics joined by '; '), by name; only those
+    holding `topic`, in `country` or in a country of the graph region `region` when given."""
+    if topic:
+        check_topics(session, [topic], "topic")
+    if region and session.get(Region, region) is None:
+        raise MatchInputError("region", region, "the id of a graph region (e.g. celac, eu27)")
+    query = select(Expert).order_by(Expert.name, Expert.id)
+    if country:
+        query = query.where(Expert.country_code == country.upper())
+    if region:
+        members = select(RegionMembership.country_code).where(RegionMembership.region_id == region)
+        query = query.where(Expert.country_code.in_(members))
+    rows = [e.public() for e in session.scalars(query) if not topic or topic in e.topics]
+    frame = pd.DataFrame(rows, columns=list(PUBLIC_FIELDS))
+    frame["topics"] = frame["topics"].map("; ".join)
+    return frame.fillna("")
+
+
+def contacts(session: Session) -> dict[str, str]:
+    """Listing id -> e-mail address, for curators only (the public frame has none)."""
+    rows = session.execute(select(Expert.id, Expert.email))
+    return {expert_id: email for expert_id, email in rows if email}

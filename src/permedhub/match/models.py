@@ -15,6 +15,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from permedhub.db import Base
 
+# The keys of `Expert.public()`: what the register shows anyone, in this order.
+PUBLIC_FIELDS = ("id", "name", "country", "sector", "organisation", "topics", "expertise")
+
 
 class Expert(Base):
     __tablename__ = "match_expert"

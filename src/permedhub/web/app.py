@@ -15,7 +15,7 @@ from permedhub.db import ensure_ready, make_engine
 from permedhub.graph.queries import InvalidFilter, NotFound
 from permedhub.regions.seed import ensure_seeded as ensure_regions_seeded
 from permedhub.search.query import SearchQueryError
-from permedhub.web import api_docs, federation, match
+from permedhub.web import api_docs, experts, federation, match
 from permedhub.web.api import graph as graph_api
 from permedhub.web.api import search as search_api
 from permedhub.web.body_limit import FORM_BYTES, UPLOAD_BODY_BYTES
@@ -59,6 +59,7 @@ def create_app(engine: Engine | None = None, *, prepare_database: bool = True) -
     app.include_router(api_docs.router)
     app.include_router(federation.router)
     app.include_router(match.router)
+    app.include_router(experts.router)
     _add_error_handlers(app)
     install_pages(app)
     _freeze_startup_objects()
