@@ -1,8 +1,9 @@
 """A region report: one self-contained HTML page (Plotly inlined once, nothing loaded from
-another host) with the region's coverage heatmap, its gaps, its countries' place in the
-family's network, its growth, optionally the mutual interest with another region, and every
-source the figures rest on. A print stylesheet keeps tables whole and prints link targets, so
-that the browser's "print to PDF" makes a clean document.
+another host) with the region's map of mapping records per country (an inline SVG on the
+portal's map outlines, `atlas.choropleth`), its coverage heatmap, its gaps, its countries'
+place in the family's network, its growth, optionally the mutual interest with another
+region, and every source the figures rest on. A print stylesheet keeps tables whole and prints
+link targets, so that the browser's "print to PDF" makes a clean document.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import plotly.io as pio
 from sqlalchemy import Engine, text
 
 from permedhub.atlas import analyses, data
+from permedhub.atlas.choropleth import country_counts, svg_map
 from permedhub.atlas.network import country_centrality, growth
 
 _STYLE = """
@@ -30,15 +32,24 @@ th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: left; vert
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .note { color: #555; font-size: 0.9rem; }
 ol.sources { font-size: 0.85rem; word-break: break-all; }
+figure.map { margin: 0.8rem 0; }
+figure.map > svg { width: 100%; height: auto; border: 1px solid #ccc; }
+figure.map figcaption { font-size: 0.9rem; color: #555; }
+ul.legend { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: 0.3rem 1rem; }
+ul.legend svg { vertical-align: -2px; }
 @media print {
   body { max-width: none; margin: 0; font-size: 10pt; }
   h2 { break-after: avoid; }
   table, figure, .plot { break-inside: avoid; }
+  figure.map svg { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   a { color: inherit; text-decoration: none; }
   ol.sources a::after { content: ""; }
   .plot { width: 100% !important; }
 }
 """
+
+# The map shades the totals table's `records` column: a record counts once per topic.
+MAP_MEASURE = "mapping records × topics"
 
 
 @dataclass
@@ -184,6 +195,12 @@ def region_report(engine: Engine, region: str, *, other: str | None = None) -> R
         "participations in topic-tagged family initiatives. Counts by topic use the ICPerMed "
         "taxonomy; a record counts once per country and topic.</p>",
         "<h2>Coverage</h2>",
+        svg_map(
+            country_counts(cover.records, cover.names),
+            members,
+            measure=MAP_MEASURE,
+            title=f"Mapping records per country of {region_name} (summed over their topics)",
+        ),
         *plots[:2],
         _table(totals),
         "<h2>Gaps</h2>",

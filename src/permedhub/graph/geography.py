@@ -171,3 +171,9 @@ def subdivision_points() -> dict[str, tuple[float, float]]:
         for code, entry in subdivisions.items()
         if isinstance(entry.get("latLng"), list) and len(entry["latLng"]) == 2
     }
+
+
+def numeric_code(alpha2: str) -> str | None:
+    """A country's ISO numeric code, the key of the shipped world-atlas outlines."""
+    country = pycountry.countries.get(alpha_2=alpha2)
+    return str(country.numeric) if country is not None else None

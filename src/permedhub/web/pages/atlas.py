@@ -8,7 +8,6 @@ inline styles).
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -17,8 +16,8 @@ from sqlalchemy import Connection
 
 from permedhub.atlas import data
 from permedhub.atlas.analyses import AtlasError, Coverage, coverage, gaps
+from permedhub.atlas.choropleth import country_counts, shade
 from permedhub.web.deps import engine_of
-from permedhub.web.pages.public import numeric_code
 from permedhub.web.pages.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -38,13 +37,6 @@ def _coverage(connection: Connection, region: str | None) -> Coverage:
         raise HTTPException(status_code=404, detail=str(exc)) from None
 
 
-def _shade(value: int, most: int) -> int:
-    """The heat class of a cell: 0 for none, else 1..SHADES on a log scale of the maximum."""
-    if value <= 0 or most <= 0:
-        return 0
-    return max(1, min(SHADES, math.ceil(SHADES * math.log1p(value) / math.log1p(most))))
-
-
 def _heatmap(result: Coverage) -> dict[str, Any]:
     matrix = result.records
     active = [p for p in matrix.index if matrix.loc[p].sum() > 0]
@@ -60,7 +52,7 @@ def _heatmap(result: Coverage) -> dict[str, Any]:
                 "cells": [
                     {
                         "value": int(matrix.at[place, t]),
-                        "shade": _shade(int(matrix.at[place, t]), most),
+                        "shade": shade(int(matrix.at[place, t]), most, SHADES),
                     }
                     for t in used
                 ],
@@ -108,26 +100,13 @@ def atlas_map_json(
     region, topic = _blank(region), _blank(topic)
     with engine_of(request).connect() as connection:
         result = _coverage(connection, region)
-    matrix = result.records
-    if topic is not None:
-        if topic not in matrix.columns:
-            raise HTTPException(status_code=404, detail=f"topic {topic!r}: not in the taxonomy")
-        values = matrix[topic]
-    else:
-        values = matrix.sum(axis=1)
-    countries = []
-    for code, value in values.items():
-        if not value:
-            continue
-        countries.append(
-            {
-                "code": code,
-                "name": result.names.get(str(code), str(code)),
-                "numeric": numeric_code(str(code)),
-                "participations": int(value),
-                "url": f"/countries/{code}",
-            }
-        )
+    if topic is not None and topic not in result.records.columns:
+        raise HTTPException(status_code=404, detail=f"topic {topic!r}: not in the taxonomy")
+    countries = [
+        {"code": c.code, "name": c.name, "numeric": c.numeric, "participations": c.count,
+         "url": f"/countries/{c.code}"}
+        for c in country_counts(result.records, result.names, topic)
+    ]  # fmt: skip
     return JSONResponse(
         {"measure": "mapping records", "measure_one": "mapping record", "countries": countries}
     )

@@ -12,13 +12,13 @@ from collections.abc import Callable, Hashable
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
-import pycountry
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from permedhub.graph import queries
 from permedhub.graph.export import initiative_json_ld
+from permedhub.graph.geography import numeric_code
 from permedhub.graph.layout import (
     count_subnational_organisations,
     network_layout,
@@ -269,12 +269,6 @@ def network_csv(
 ) -> Response:
     network = _network(request, session, filters)
     return csv_response(tables.network_edges(network), "network.csv")
-
-
-def numeric_code(alpha2: str) -> str | None:
-    """A country's ISO numeric code, the key of the shipped world-atlas outlines."""
-    country = pycountry.countries.get(alpha_2=alpha2)
-    return str(country.numeric) if country is not None else None
 
 
 @router.get("/map.json")
