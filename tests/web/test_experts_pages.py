@@ -17,6 +17,7 @@ from markupsafe import escape
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from browser_support import ARTIFACTS, LiveServer, Tab
 from permedhub.graph.models import AuditEntry, UserAccount
 from permedhub.match.experts import CONSENT_STATEMENT, register
 from permedhub.match.models import Expert
@@ -312,3 +313,54 @@ def test_bad_group_requests_are_named(
     page = client.get("/match/group", params=params)
     assert page.status_code == 422 and message in page.text
     assert members(page.text) == []
+
+
+# ---------------------------------------------------------------- in Chromium
+
+
+@pytest.mark.browser
+def test_the_pages_and_the_region_report_in_a_browser(tab: Tab, live_server: LiveServer) -> None:
+    from permedhub.atlas.report import region_report
+    from permedhub.atlas.seed import seed
+
+    register(live_server.engine, [listing(n) for n in range(30)], actor="test")
+    page = tab.page
+    tab.go("/login?next=/match/experts/register")
+    page.fill("#name", "vera")
+    page.fill("#password", "viewer-password-1")
+    page.click("button[type=submit]:has-text('Log in')")
+    page.wait_for_url("**/match/experts/register")
+    page.fill("#x-name", "Vera Viewer")
+    page.select_option("#x-country", "PT")
+    page.select_option("#x-sector", "academia")
+    page.select_option("#x-topics", ["v2030-health-data", "erp-ra2-data-ict"])
+    tab.shot("expert-register-form")
+    page.check("#x-consent")
+    page.click("#expert-form button[type=submit]")
+    page.wait_for_selector("#done")
+    assert page.locator("#expert-table tbody tr").count() == 31
+    tab.shot("expert-register")
+
+    tab.go("/match/group")
+    page.fill("#g-size", "6")
+    page.select_option("#g-topic", TOPICS)
+    page.fill("#g-cover", "2")
+    page.fill("#g-r-africa", "1")
+    page.fill("#g-s-industry", "2")
+    page.click("#group-form button[type=submit]")
+    page.wait_for_selector("#member-table")
+    assert page.locator("#member-table tbody tr").count() == 6
+    assert "Every wanted topic is covered" in page.inner_text("#group-why")
+    tab.shot("working-group")
+
+    seed(live_server.engine)
+    # The report is a file of its own: opened on a blank page, without the portal's CSP; any
+    # request it made would be refused by the tab's guard and fail the test.
+    page.goto("about:blank")
+    page.set_content(region_report(live_server.engine, "eu27").html)
+    page.wait_for_selector(".js-plotly-plot")
+    assert page.locator("figure.map path[data-code]").count() >= 5
+    tab.shot("region-report")
+    page.locator("figure.map").screenshot(path=str(ARTIFACTS / "region-report-map.png"))
+    page.emulate_media(media="print")
+    tab.shot("region-report-print")

@@ -85,9 +85,11 @@ def _filters(request: Request) -> dict[str, str | None]:
 def register_page(request: Request, session: SessionDep) -> HTMLResponse:
     filters = _filters(request)
     user = current_user(request)
+    topics = _topics(session)
     context: dict[str, Any] = {
         "filters": filters,
-        "topics": _topics(session),
+        "topics": topics,
+        "topic_names": {t["id"]: t["name"] for t in topics},
         "countries": _countries(session),
         "regions": list_regions(session),
         "own_id": own_listing_id(user) if user else None,
