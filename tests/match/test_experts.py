@@ -17,7 +17,14 @@ from typer.testing import CliRunner
 from permedhub.cli.main import app
 from permedhub.graph.models import AuditEntry
 from permedhub.match.errors import MatchInputError
-from permedhub.match.experts import balance_regions, delete, register, register_frame
+from permedhub.match.experts import (
+    balance_regions,
+    contacts,
+    delete,
+    public_frame,
+    register,
+    register_frame,
+)
 from permedhub.match.models import Expert
 
 CONSENT = "I agree to be listed in the PerMed Hub expert register (version 1)."
@@ -156,3 +163,23 @@ def test_the_cli_refuses_a_malformed_file(
     wrong.write_text(yaml.safe_dump({"experts": [{**LISTINGS[0], "consent": False}]}))
     done = _cli(engine, monkeypatch, "match", "experts", "add", str(wrong))
     assert done.exit_code == 2 and "experts[0].consent" in done.stderr
+
+
+def test_the_public_register_filters_and_keeps_addresses_for_curators(engine: Engine) -> None:
+    register(engine, LISTINGS, actor="carol")
+    with Session(engine) as session:
+        everyone = public_frame(session)
+        assert list(everyone["id"]) == ["ana", "bruno", "chen", "dede", "eve"]  # by name
+        assert "email" not in everyone.columns
+        assert (
+            everyone.set_index("id").loc["ana", "topics"] == "erp-ra2-data-ict; v2030-health-data"
+        )
+        assert list(public_frame(session, topic="v2030-health-data")["id"]) == ["ana", "dede"]
+        assert list(public_frame(session, region="celac")["id"]) == ["bruno"]
+        assert list(public_frame(session, country="gh")["id"]) == ["dede"]
+        assert public_frame(session, region="africa", topic="erp-ra2-data-ict").empty
+        with pytest.raises(MatchInputError, match="region = 'atlantis'"):
+            public_frame(session, region="atlantis")
+        with pytest.raises(MatchInputError, match=r"topic = \['astrology'\]"):
+            public_frame(session, topic="astrology")
+        assert contacts(session) == {"ana": "ana@example.org"}
