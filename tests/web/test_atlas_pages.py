@@ -64,6 +64,22 @@ def test_unknown_regions_and_topics_are_404(atlas_client):
     assert atlas_client.get("/atlas/map.json?topic=nope").status_code == 404
 
 
+def test_the_region_report_is_one_click_away_and_names_bad_regions(atlas_client):
+    page = atlas_client.get("/atlas?region=eu27").text
+    assert 'action="/atlas/report.html"' in page
+    report = atlas_client.get("/atlas/report.html?region=eu27&other=celac")
+    assert report.status_code == 200
+    assert "<h2>Mutual interest with celac</h2>" in report.text
+    assert "default-src 'none'" in report.headers["content-security-policy"]
+    assert report.headers["content-disposition"].startswith("inline")
+    saved = atlas_client.get("/atlas/report.html?region=eu27&download=1")
+    assert saved.headers["content-disposition"].startswith("attachment")
+    unknown = atlas_client.get("/atlas/report.html?region=eu27&other=atlantis")
+    assert unknown.status_code == 404
+    assert "other = &#39;atlantis&#39;: not a region of the graph" in unknown.text
+    assert atlas_client.get("/atlas/report.html").status_code == 422
+
+
 @pytest.fixture(scope="module")
 def atlas_server(atlas_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     chromium_or_skip()
@@ -94,3 +110,13 @@ def test_the_choropleth_and_heatmap_render_with_the_network_off(atlas_tab: Tab) 
     atlas_tab.shot("atlas-map")
     atlas_tab.page.locator("#heatmap").scroll_into_view_if_needed()
     atlas_tab.shot("atlas-heatmap")
+
+
+@pytest.mark.browser
+def test_the_region_report_opens_from_the_atlas_with_its_figures(atlas_tab: Tab) -> None:
+    atlas_tab.go("/atlas?region=eu27")
+    atlas_tab.page.click("#atlas-report button[type=submit]")
+    # Plotly's inline script runs under the report's own policy: the heatmaps are drawn.
+    atlas_tab.page.wait_for_selector(".js-plotly-plot .main-svg", timeout=15_000)
+    assert atlas_tab.page.locator("figure.map path[data-code]").count() >= 5
+    atlas_tab.shot("atlas-region-report")

@@ -11,18 +11,25 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import Connection
 
 from permedhub.atlas import data
 from permedhub.atlas.analyses import AtlasError, Coverage, coverage, gaps
 from permedhub.atlas.choropleth import country_counts, shade
+from permedhub.atlas.report import region_report
 from permedhub.web.deps import engine_of
 from permedhub.web.pages.rendering import render
 
 router = APIRouter(include_in_schema=False)
 RegionQuery = Annotated[str | None, Query(max_length=40)]
 TopicQuery = Annotated[str | None, Query(max_length=120)]
+# The report carries its own inline styles and Plotly's inline script and loads nothing, so its
+# policy admits inline code and no origin at all (not even the portal's own).
+REPORT_POLICY = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    "img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
 SHADES = 5  # heat-1 .. heat-5 in site.css; heat-0 is an empty cell
 
 
@@ -109,4 +116,33 @@ def atlas_map_json(
     ]  # fmt: skip
     return JSONResponse(
         {"measure": "mapping records", "measure_one": "mapping record", "countries": countries}
+    )
+
+
+@router.get("/atlas/report.html")
+def atlas_region_report(
+    request: Request, region: RegionQuery = None, other: RegionQuery = None
+) -> Response:
+    """The region's self-contained report (`atlas.report.region_report`), the same document
+    `permedhub atlas report` writes; `download=1` saves it instead of showing it."""
+    region, other = _blank(region), _blank(other)
+    engine = engine_of(request)
+    with engine.connect() as connection:
+        known = set(data.regions(connection)["id"])
+    for field, value in (("region", region), ("other", other)):
+        if value is not None and value not in known:
+            raise HTTPException(
+                status_code=404, detail=f"{field} = {value!r}: not a region of the graph"
+            )
+    if region is None:
+        raise HTTPException(status_code=422, detail="region: a region of the graph is required")
+    report = region_report(engine, region, other=other)
+    disposition = "attachment" if request.query_params.get("download") else "inline"
+    return Response(
+        report.html,
+        media_type="text/html; charset=utf-8",
+        headers={
+            "Content-Security-Policy": REPORT_POLICY,
+            "Content-Disposition": f'{disposition}; filename="region-report-{region}.html"',
+        },
     )
