@@ -144,6 +144,9 @@ def test_the_cli_lists_chooses_and_deletes(
                       "--region-min", "oceania=1")  # fmt: skip
     assert impossible.exit_code == 2
     assert "region_min: oceania needs 1, 0 available" in impossible.stderr
+    unknown = _cli(engine, monkeypatch, "match", "group", "--size", "2", "--topic", "nope")
+    assert unknown.exit_code == 2
+    assert "--topic = ['nope'] is invalid: expected topic ids" in unknown.stderr
     malformed = _cli(engine, monkeypatch, "match", "group", "--size", "2", "--sector-min", "x")
     assert malformed.exit_code == 2 and "GROUP=COUNT" in malformed.stderr
     removed = _cli(engine, monkeypatch, "match", "experts", "delete", "dede")

@@ -97,7 +97,7 @@ def group(
 
     from permedhub import db
     from permedhub.match.errors import MatchInputError
-    from permedhub.match.experts import register_frame
+    from permedhub.match.experts import check_topics, register_frame
     from permedhub.match.working_group import GroupRequest, Infeasible, select_working_group
 
     request = GroupRequest(
@@ -108,9 +108,11 @@ def group(
     )  # fmt: skip
     engine = db.make_engine()
     db.ensure_ready(engine)
-    with Session(engine) as session:
-        frame = register_frame(session)
     try:
+        with Session(engine) as session:
+            # Unknown topics are refused, not reported as held by nobody.
+            check_topics(session, topics, "--topic")
+            frame = register_frame(session)
         chosen = select_working_group(frame, request)
     except (MatchInputError, Infeasible) as exc:
         raise fail(str(exc)) from None
