@@ -159,6 +159,7 @@ def test_national_rules_only_where_a_call_text_states_them(calls: dict[str, Call
                                         {"eligible_kinds": ["university", "research-institute"]}),
         ("erapermed-jtc2020", "vr"): (None, {"max_request_per_project_eur": Decimal(450_000)}),
         ("erapermed-jtc2022", "tuscreg"): (Decimal(300_000), {}),
+        ("erapermed-jtc2022", "lmt"): (Decimal(200_000), {}),  # "up to", marked uncertain
     }  # fmt: skip
     jtc2018 = calls["erapermed-jtc2018"]
     doubts = {f.organisation: f.uncertain for f in jtc2018.funders}
