@@ -242,6 +242,12 @@ def test_a_partner_naming_an_organisation_the_graph_lacks_is_refused(
         assert "organisation in the knowledge graph" in refused.value.expected
     with Session(engine) as session:
         assert session.execute(select(func.count()).select_from(ProposalRecord)).scalar_one() == 0
+    # The live check says so while the applicant types.
+    live = world.workflow.live_check(world.call.id, form)
+    assert not live.ok
+    assert [p["field"] for p in live.problems] == ["partners[1].organisation"]
+    assert "'syn-nowhere-institute' is not the id of an organisation" in live.problems[0]["message"]
     # A real graph organisation (from the family seed) is taken.
     form["partners"][1] = {**form["partners"][1], "organisation": "anr"}
     assert world.workflow.save(consortium, world["app0"], form, PDF) > 0
+    assert world.workflow.live_check(world.call.id, form).problems == []

@@ -507,3 +507,15 @@ def test_a_call_run_here_has_public_statistics_once_decided(client, clock) -> No
     # Both proposals submitted, eligible and funded; SYN-ONE and SYN-TWO have a French partner.
     assert f"{CALL},pre-proposal,all,all,2,2,2," in rows
     assert f"{CALL},pre-proposal,country,FR,2,2,2," in rows
+
+
+def test_a_report_the_ranking_has_moved_away_from_is_not_shown(client, clock) -> None:
+    first, _ = _decided(client, clock)
+    workflow = client.app.state.calls_workflow  # type: ignore[attr-defined]
+    # The panel fails SYN-ONE on a threshold after the decision: it would not be funded now.
+    workflow.adjust(first, _actor_of(client, "sec"), "excellence", 0, "a conflict came to light")
+    log_in_as(client, "sec")
+    page = client.get(f"/calls/{CALL}/secretariat").text
+    assert 'id="report-stale"' in page and "decide again" in page
+    assert 'id="funder-report"' not in page and 'id="commitments"' in page  # what was decided
+    assert client.get(f"/calls/{CALL}/secretariat/decision.xlsx").status_code == 409

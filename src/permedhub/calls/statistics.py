@@ -21,6 +21,7 @@ Two kinds of calls, two kinds of data:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -158,8 +159,10 @@ def workflow_statistics(session: Session, call_ids: Sequence[str]) -> pd.DataFra
 # ---------------------------------------------------------------- seeded real calls
 
 
+@functools.cache
 def seeded_calls() -> dict[str, Call]:
-    """The seeded real call documents (calls/seed), by id."""
+    """The seeded real call documents (calls/seed), by id: package data, read once per
+    process (callers must not change them)."""
     return {call.id: call for call in map(load_call, seeded_call_files())}
 
 

@@ -83,24 +83,30 @@ class AssignmentResult:
     loads: list[dict[str, Any]]
 
 
+GRAPH_ORGANISATION = (
+    "the id of an organisation in the knowledge graph (as on its page /organisations/ID); if "
+    "yours is missing, ask the call secretariat to have it added"
+)
+
+
+def _unknown_organisations(session: Session, ids: Sequence[str]) -> list[int]:
+    """The positions of the ids in `ids` that name no organisation of the knowledge graph."""
+    known = set(
+        session.execute(select(Organisation.id).where(Organisation.id.in_(set(ids)))).scalars()
+    )
+    return [i for i, organisation in enumerate(ids) if organisation not in known]
+
+
 def _known_organisations(session: Session, form: ProposalForm) -> None:
     """Every partner names an organisation of the knowledge graph by its id: the reviewers'
     conflicts of interest, the statistics by organisation kind and the funded projects'
     partners all rest on it. (The form has no way to name an organisation the graph lacks:
     `organisation` is an id, `name` only a label; the graph's curators add a missing one.)"""
     ids = [p.organisation for p in form.partners]
-    known = set(
-        session.execute(select(Organisation.id).where(Organisation.id.in_(set(ids)))).scalars()
-    )
-    for i, organisation in enumerate(ids):
-        if organisation not in known:
-            raise WorkflowError(
-                f"partners[{i}].organisation",
-                organisation,
-                "the id of an organisation in the knowledge graph (as on its page "
-                "/organisations/ID); if yours is missing, ask the call secretariat to have it "
-                "added",
-            )
+    unknown = _unknown_organisations(session, ids)
+    if unknown:
+        i = unknown[0]
+        raise WorkflowError(f"partners[{i}].organisation", ids[i], GRAPH_ORGANISATION)
 
 
 @dataclass
@@ -430,7 +436,22 @@ class Workflow(WorkflowViews):
         input problem, and each rule the partners that are complete break, with its fix."""
         with Session(self.engine) as session:
             _, call = self._call(session, call_id)
-        return consortium_check(call, data)
+            found = consortium_check(call, data)
+            partners = data.get("partners") if isinstance(data, dict) else None
+            typed = [
+                (i, p["organisation"])
+                for i, p in enumerate(partners if isinstance(partners, list) else [])
+                if isinstance(p, dict) and isinstance(p.get("organisation"), str)
+            ]
+            unknown = _unknown_organisations(session, [organisation for _, organisation in typed])
+        problems = [
+            {
+                "field": f"partners[{typed[k][0]}].organisation",
+                "message": f"{typed[k][1]!r} is not {GRAPH_ORGANISATION}",
+            }
+            for k in unknown
+        ]
+        return LiveCheck([*found.problems, *problems], found.broken)
 
     # ------------------------------------------------------------ eligibility
 
