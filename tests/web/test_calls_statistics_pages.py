@@ -61,7 +61,9 @@ def test_a_seeded_calls_page_shows_what_its_file_states(read_client: TestClient)
     published = page[page.index('id="table-published"') :].split("</table>")[0]
     assert "217" in published and "59" in published and "10.1%" in published
     assert "eligible pre-proposals" in published
-    assert f'href="{stated["source"]}"' in published
+    notes = page[page.index('id="notes-published"') :].split("</ul>")[0]
+    assert f'href="{stated["source"]}"' in notes and "erapermed-jtc2021" in notes
+    assert "nan" not in notes  # no doubt stated: none shown
     rows = _rows(read_client.get("/calls/erapermed-jtc2021/statistics/published.csv").text)
     assert len(rows) == 1
     assert int(rows[0]["pre_proposals_eligible"]) == stated["pre_proposals_eligible"]

@@ -40,12 +40,11 @@ HEADINGS = {
     "pre_proposals_eligible": "Pre-proposals eligible",
     "full_proposals_invited": "Full proposals invited", "projects_funded": "Projects funded",
     "funding_eur": "Funding EUR", "success_rate": "Success rate",
-    "success_rate_of": "Success rate of", "source": "Source", "uncertain": "Doubts",
-    "published_projects_funded": "Projects funded (announced)",
-    "published_success_rate": "Success rate (announced)",
-    "published_success_rate_of": "Success rate of",
-    "graph_projects": "Funded projects in the graph", "graph_partners": "Their partners",
-    "graph_countries": "Their countries",
+    "success_rate_of": "of",
+    "published_projects_funded": "Funded (announced)",
+    "published_success_rate": "Success rate", "published_success_rate_of": "of",
+    "graph_projects": "Projects in the graph", "graph_partners": "Partners",
+    "graph_countries": "Countries",
     "projects": "Funded projects (graph)", "partners": "Partners (graph)",
 }  # fmt: skip
 RATES = {"proposal_success_rate", "success_rate", "published_success_rate"}
@@ -71,6 +70,8 @@ class Shown:
     numeric: list[bool]
     rows: list[list[str]]
     csv: str
+    # (call, source, doubts) under the table: long texts that would stretch its rows.
+    notes: list[tuple[str, str, str | None]]
 
 
 def _cell(column: str, value: Any) -> str:
@@ -94,8 +95,15 @@ def _shown(key: str, frame: pd.DataFrame, csv: str) -> Shown:
         columns = [c for c in columns if not c.startswith(("hub_", "run_in_"))]
     rows = [[_cell(c, v) for c, v in zip(columns, row, strict=True)]
             for row in frame[columns].itertuples(index=False)]  # fmt: skip
+    notes = []
+    if key == "published":
+        notes = [
+            (r["call"], r["source"], r["uncertain"] if isinstance(r["uncertain"], str) else None)
+            for r in frame.to_dict("records")
+            if isinstance(r["source"], str)
+        ]
     return Shown(key, CAPTIONS[key], [HEADINGS[c] for c in columns],
-                 [c not in TEXT for c in columns], rows, csv)  # fmt: skip
+                 [c not in TEXT for c in columns], rows, csv, notes)  # fmt: skip
 
 
 def _tables(session: SessionDep, call_ids: list[str]) -> dict[str, pd.DataFrame]:
