@@ -13,7 +13,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from calls_world import BEFORE_PRE_DEADLINE, CALL_FILE, REVIEWERS, Clock, mail_of
+from calls_world import (
+    BEFORE_PRE_DEADLINE,
+    CALL_FILE,
+    REVIEWERS,
+    Clock,
+    add_example_organisations,
+    mail_of,
+)
 from permedhub.calls.documents import load_call
 from permedhub.db import make_engine
 from permedhub.graph.curation import create_user
@@ -40,6 +47,7 @@ def set_up_call(app: FastAPI, engine: Engine, smtp: Any) -> Clock:
     clock = Clock(BEFORE_PRE_DEADLINE)
     workflow.clock, workflow.smtp = clock, smtp
     call = load_call(CALL_FILE)
+    add_example_organisations(engine)
     workflow.publish(call, "operator", secretariat=[("sec", mail_of("sec"))])
     organisation, country, expertise = REVIEWERS["rev-nl"]
     workflow.grant(

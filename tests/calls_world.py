@@ -17,11 +17,14 @@ from permedhub.calls.model import Call
 from permedhub.calls.workflow import Workflow
 from permedhub.calls.workflow_base import Actor
 from permedhub.db import writing
+from permedhub.graph.loading import load
 from permedhub.graph.models import UserAccount
 
 EXAMPLES = Path(__file__).parents[1] / "src" / "permedhub" / "calls" / "examples"
 CALL_FILE = EXAMPLES / "synthetic-call.yaml"
 PROPOSALS_FILE = EXAMPLES / "synthetic-proposals.yaml"
+# The example proposals' partners, as graph organisations (a proposal must name known ones).
+ORGANISATIONS_FILE = EXAMPLES / "synthetic-organisations.yaml"
 # The example call's pre-proposal stage: opens 2026-01-12 09:00+01:00, closes 2026-03-05
 # 14:00+01:00; the full-proposal stage closes 2026-06-18 14:00+02:00.
 BEFORE_PRE_DEADLINE = dt.datetime(2026, 2, 1, 12, 0, tzinfo=dt.UTC)
@@ -91,8 +94,13 @@ class World:
         return self.people[name]
 
 
+def add_example_organisations(engine: Engine) -> None:
+    load(engine, [ORGANISATIONS_FILE], actor="tests")
+
+
 def build_world(engine: Engine, smtp: Any, applicants: int = 6) -> World:
     call = load_call(CALL_FILE)
+    add_example_organisations(engine)
     names = [
         "sec",
         "fun-de",

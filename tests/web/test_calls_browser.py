@@ -135,4 +135,24 @@ def test_the_secretariat_dashboard_and_the_reviewer_page(site) -> None:
         assert page.locator("#ranking tbody tr").count() >= 1
         assert "funded" in page.locator("#proposals").inner_text()
         page.locator("#commitments").wait_for()
+        # The funder report's chart, drawn by the packaged Plotly under the page's CSP.
+        page.locator("#figure-commitments .main-svg").first.wait_for()
+        bars = page.locator("#figure-commitments g.point").count()
+        assert bars >= 2 * len(example_proposals()[1]["partners"]), bars
+        assert page.locator("#decision-downloads a").count() >= 2
+        page.locator("#funder-report").scroll_into_view_if_needed()
         tab.shot("calls-secretariat-decided")
+
+
+def test_the_public_statistics_pages_draw_their_charts(site) -> None:
+    url, _, _, _, chromium = site
+    with guarded_tab(chromium, url, timeout_ms=20_000) as tab:
+        tab.go("/calls/statistics")
+        page = tab.page
+        page.locator("#figure-partners .main-svg").first.wait_for()
+        assert page.locator("#table-calls tbody tr").count() >= 5
+        tab.shot("calls-statistics-across")
+        tab.go("/calls/erapermed-jtc2021/statistics")
+        page.locator("#figure-partners .main-svg").first.wait_for()
+        assert "10.1%" in page.locator("#table-published").inner_text()
+        tab.shot("calls-statistics-jtc2021")

@@ -299,6 +299,8 @@ def test_the_secretariat_runs_the_steps_and_sees_the_dashboard(client, clock, sm
     assert step("decide").status_code == 303
     page = client.get(f"/calls/{CALL}/secretariat").text
     assert 'id="ranking"' in page and 'id="commitments"' in page
+    assert 'id="report-stale"' not in page, page[page.find("report-stale") :][:400]
+    assert 'id="funder-report"' in page
     assert page.count("<td>sec</td><td>decide</td>") == 1  # the audit trail
     assert "funding decision" in wait_for(inbox, mail_of("app1"), 4)[-1]["Subject"]
     table = client.get(f"/calls/{CALL}/secretariat/proposals.csv")
@@ -401,3 +403,119 @@ def test_the_secretariat_invites_to_the_full_proposal_stage(client, clock, smtp)
     assert "<h3>Full proposal</h3>" in client.get(APPLY).text
     log_in_as(client, "app1")
     assert "<h3>Full proposal</h3>" not in client.get(APPLY).text
+
+
+def _decided(client: TestClient, clock: Clock) -> tuple[int, int]:
+    """Both proposals submitted, checked, reviewed and decided (through the library; the
+    pages' own steps are tested above). Their ids."""
+    first = _secretariat_ready(client, clock)
+    ids = _decided_after_ready(client)
+    assert first in ids
+    return ids
+
+
+def _decided_after_ready(client: TestClient) -> tuple[int, int]:
+    workflow = client.app.state.calls_workflow  # type: ignore[attr-defined]
+    sec, reviewer = _actor_of(client, "sec"), _actor_of(client, "rev-nl")
+    workflow.check_eligibility(CALL, sec)
+    workflow.assign_reviewers(CALL, sec, per_proposal=1)
+    for item in workflow.review_queue(CALL, reviewer):
+        scores = dict.fromkeys(("excellence", "impact", "implementation"), 4.5)
+        workflow.submit_review(item["id"], reviewer, scores)
+    workflow.decide(CALL, sec)
+    ids = [p["id"] for p in workflow.dashboard(CALL, sec).proposals]
+    return ids[0], ids[1]
+
+
+def test_the_secretariat_sees_each_funders_report_and_downloads_the_decision(client, clock) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    _decided(client, clock)
+    log_in_as(client, "sec")
+    page = client.get(f"/calls/{CALL}/secretariat").text
+    assert 'id="funder-report"' in page and 'id="figure-commitments"' in page
+    assert "/tools/static/plotly.min.js" in page  # the packaged bundle, no other host
+    # SYN-ONE (DE 250k, FR 200k, ES 150k) and SYN-TWO (DE 300k, IT 200k, FR 150k) funded:
+    # the German funder committed 550,000 of 600,000.
+    german = page[page.index("syn-funder-de</abbr>") :].split("</tr>")[0]
+    assert "600,000" in german and "550,000" in german and "50,000" in german
+    assert 'id="countries"' in page
+    download = client.get(f"/calls/{CALL}/secretariat/decision.xlsx")
+    assert download.status_code == 200
+    assert download.headers["cache-control"] == "no-store"
+    book = load_workbook(io.BytesIO(download.content))
+    funded = [row[2] for row in book["funded"].iter_rows(min_row=2, values_only=True)]
+    assert funded == ["SYN-ONE", "SYN-TWO"]
+    table = client.get(f"/calls/{CALL}/secretariat/decision/funders.csv")
+    assert table.status_code == 200 and table.headers["content-type"].startswith("text/csv")
+    lines = table.text.lstrip("\ufeff").splitlines()
+    assert lines[0].startswith("funder,name,country,budget_eur,committed_eur,remaining_eur")
+    assert lines[1].startswith("syn-funder-de,") and ",600000.0,550000.0,50000.0," in lines[1]
+    assert client.get(f"/calls/{CALL}/secretariat/decision/nothing.csv").status_code == 404
+
+
+def test_only_the_secretariat_reads_the_report_and_its_downloads(client, clock) -> None:
+    _decided(client, clock)
+    paths = [
+        f"/calls/{CALL}/secretariat/decision.xlsx",
+        f"/calls/{CALL}/secretariat/decision/funders.csv",
+        f"/calls/{CALL}/secretariat/decision/countries.csv",
+    ]
+    client.cookies.clear()
+    for path in paths:
+        assert client.get(path, follow_redirects=False).status_code == 401, path
+    for name in ("app0", "app1", "rev-nl", "fun-de", "fun-fr", "out"):
+        log_in_as(client, name)
+        assert client.get(f"/calls/{CALL}/secretariat").status_code == 403, name
+        for path in paths:
+            assert client.get(path).status_code == 403, (name, path)
+    log_in_as(client, "sec")
+    for path in paths:
+        assert client.get(path).status_code == 200, path
+
+
+def test_before_a_decision_there_is_no_report_to_download(client, clock) -> None:
+    _secretariat_ready(client, clock)
+    log_in_as(client, "sec")
+    assert 'id="funder-report"' not in client.get(f"/calls/{CALL}/secretariat").text
+    assert client.get(f"/calls/{CALL}/secretariat/decision.xlsx").status_code == 404
+
+
+def test_a_refused_partner_organisation_is_named_on_the_form(client, clock) -> None:
+    token = log_in_as(client, "app0")
+    consortium = _consortium(client, token, "SYN-ONE")
+    data = _form(0, p1_organisation="syn-unknown-lab")
+    response = _post_proposal(client, token, consortium, data)
+    assert response.status_code == 422
+    assert "partners[1].organisation = &#39;syn-unknown-lab&#39; is invalid" in response.text
+
+
+def test_a_call_run_here_has_public_statistics_once_decided(client, clock) -> None:
+    _secretariat_ready(client, clock)
+    client.cookies.clear()
+    assert client.get(f"/calls/{CALL}/statistics").status_code == 404  # not decided yet
+    _decided_after_ready(client)
+    client.cookies.clear()
+    page = client.get(f"/calls/{CALL}/statistics")
+    assert page.status_code == 200 and 'id="table-workflow"' in page.text
+    assert 'id="figure-proposals"' in page.text
+    rows = client.get(f"/calls/{CALL}/statistics/workflow.csv").text.lstrip("\ufeff")
+    lines = rows.splitlines()
+    assert lines[0].startswith("call,stage,dimension,value,proposals_submitted")
+    # Both proposals submitted, eligible and funded; SYN-ONE and SYN-TWO have a French partner.
+    assert f"{CALL},pre-proposal,all,all,2,2,2," in rows
+    assert f"{CALL},pre-proposal,country,FR,2,2,2," in rows
+
+
+def test_a_report_the_ranking_has_moved_away_from_is_not_shown(client, clock) -> None:
+    first, _ = _decided(client, clock)
+    workflow = client.app.state.calls_workflow  # type: ignore[attr-defined]
+    # The panel fails SYN-ONE on a threshold after the decision: it would not be funded now.
+    workflow.adjust(first, _actor_of(client, "sec"), "excellence", 0, "a conflict came to light")
+    log_in_as(client, "sec")
+    page = client.get(f"/calls/{CALL}/secretariat").text
+    assert 'id="report-stale"' in page and "decide again" in page
+    assert 'id="funder-report"' not in page and 'id="commitments"' in page  # what was decided
+    assert client.get(f"/calls/{CALL}/secretariat/decision.xlsx").status_code == 409

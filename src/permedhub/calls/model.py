@@ -271,6 +271,24 @@ class Module(Strict):
     name: Name | None = None
 
 
+class PublishedOutcome(Strict):
+    """What the call's public announcements state of its outcome; a figure they do not state
+    stays empty. The statistics take success rates from these."""
+
+    pre_proposals_submitted: NonNegativeInt | None = None
+    pre_proposals_eligible: NonNegativeInt | None = None
+    full_proposals_invited: NonNegativeInt | None = None
+    projects_funded: NonNegativeInt | None = None
+    funding_eur: Eur | None = Field(None, description="the total funding announced")
+    source: Citation = Field(description="the page the figures are read on")
+    uncertain: Doubts = Field(default_factory=dict, description="field -> the doubt")
+
+    @model_validator(mode="after")
+    def _marks(self) -> PublishedOutcome:
+        _marks_name_fields(self, "uncertain")
+        return self
+
+
 class Call(Strict):
     id: Slug
     title: Name
@@ -295,6 +313,9 @@ class Call(Strict):
     consortium: ConsortiumRules = Field(default_factory=ConsortiumRules)
     evaluation: Evaluation | None = None
     funding: Funding = Field(default_factory=Funding)
+    outcome: PublishedOutcome | None = Field(
+        None, description="the outcome as the call's announcements state it (real calls)"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Call:

@@ -33,6 +33,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from permedhub.calls import assignment, decision, eligibility, mail
+from permedhub.calls.decision import Decision
 from permedhub.calls.errors import LateSubmission, NotAllowed, WorkflowError
 from permedhub.calls.model import Call, ProposalSet, Reviewer, ReviewerPool
 from permedhub.calls.store import (
@@ -48,6 +49,7 @@ from permedhub.calls.store import (
     ProposalRecord,
     Review,
     ReviewAssignment,
+    WorkflowAudit,
 )
 from permedhub.calls.submissions import (
     LiveCheck,
@@ -62,7 +64,16 @@ from permedhub.calls.submissions import (
 from permedhub.calls.tables import records
 from permedhub.calls.views import WorkflowViews
 from permedhub.calls.workflow_base import Actor, article, iso_time
-from permedhub.graph.models import UserAccount
+from permedhub.graph.models import Organisation, UserAccount
+
+
+@dataclass(frozen=True)
+class DecisionReport:
+    """A decision with what it was made on: the call and the proposals (final scores)."""
+
+    call: Call
+    proposals: ProposalSet
+    decision: Decision
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,32 @@ class AssignmentResult:
     assigned: int
     uncovered: list[dict[str, Any]]
     loads: list[dict[str, Any]]
+
+
+GRAPH_ORGANISATION = (
+    "the id of an organisation in the knowledge graph (as on its page /organisations/ID); if "
+    "yours is missing, ask the call secretariat to have it added"
+)
+
+
+def _unknown_organisations(session: Session, ids: Sequence[str]) -> list[int]:
+    """The positions of the ids in `ids` that name no organisation of the knowledge graph."""
+    known = set(
+        session.execute(select(Organisation.id).where(Organisation.id.in_(set(ids)))).scalars()
+    )
+    return [i for i, organisation in enumerate(ids) if organisation not in known]
+
+
+def _known_organisations(session: Session, form: ProposalForm) -> None:
+    """Every partner names an organisation of the knowledge graph by its id: the reviewers'
+    conflicts of interest, the statistics by organisation kind and the funded projects'
+    partners all rest on it. (The form has no way to name an organisation the graph lacks:
+    `organisation` is an id, `name` only a label; the graph's curators add a missing one.)"""
+    ids = [p.organisation for p in form.partners]
+    unknown = _unknown_organisations(session, ids)
+    if unknown:
+        i = unknown[0]
+        raise WorkflowError(f"partners[{i}].organisation", ids[i], GRAPH_ORGANISATION)
 
 
 @dataclass
@@ -285,6 +322,7 @@ class Workflow(WorkflowViews):
             consortium = self._member_of(session, consortium_id, actor)
             record, call = self._call(session, consortium.call_id)
             form = self._form(call, data)
+            _known_organisations(session, form)
             stage = call.stages[record.stage]
             if record.stage == 1 and not consortium.invited:
                 raise WorkflowError(
@@ -398,7 +436,22 @@ class Workflow(WorkflowViews):
         input problem, and each rule the partners that are complete break, with its fix."""
         with Session(self.engine) as session:
             _, call = self._call(session, call_id)
-        return consortium_check(call, data)
+            found = consortium_check(call, data)
+            partners = data.get("partners") if isinstance(data, dict) else None
+            typed = [
+                (i, p["organisation"])
+                for i, p in enumerate(partners if isinstance(partners, list) else [])
+                if isinstance(p, dict) and isinstance(p.get("organisation"), str)
+            ]
+            unknown = _unknown_organisations(session, [organisation for _, organisation in typed])
+        problems = [
+            {
+                "field": f"partners[{typed[k][0]}].organisation",
+                "message": f"{typed[k][1]!r} is not {GRAPH_ORGANISATION}",
+            }
+            for k in unknown
+        ]
+        return LiveCheck([*found.problems, *problems], found.broken)
 
     # ------------------------------------------------------------ eligibility
 
@@ -790,21 +843,8 @@ class Workflow(WorkflowViews):
         with self._step() as session:
             record, call = self._call(session, call_id)
             self._require(session, call_id, actor, "secretariat")
-            ranked = self._ranking(session, call, record.stage)
-            criteria = [c.id for c in call.evaluation.criteria] if call.evaluation else []
-            by_id = {p.id: p for p in self._in_review(session, call_id, record.stage)}
-            proposals = []
-            for row in ranked.to_dict(orient="records"):
-                form = ProposalForm.model_validate(by_id[int(row["proposal_id"])].fields)
-                proposals.append(
-                    proposal_of(int(row["proposal_id"]), form).model_copy(
-                        update={
-                            "score": float(row["total"]),
-                            "scores": {c: float(row[c]) for c in criteria},
-                        }
-                    )
-                )
-            result = decision.decide(call, ProposalSet(proposals=proposals), top_up_eur=top_up_eur)
+            ranked, by_id, proposals = self._decision_input(session, call, record.stage)
+            result = decision.decide(call, proposals, top_up_eur=top_up_eur)
             session.execute(delete(FundingOutcome).where(FundingOutcome.call_id == call_id))
             payments: dict[str, dict[str, float]] = {}
             for row in records(result.payments):
@@ -855,6 +895,8 @@ class Workflow(WorkflowViews):
                 funded=result.funded,
                 reserve=result.reserve,
                 mode=result.mode,
+                # What `decision_report` reruns the decision with.
+                top_up_eur=None if top_up_eur is None else str(top_up_eur),
             )
             for pid, status, reason in outcomes:
                 proposal = by_id[int(pid)]
@@ -885,3 +927,66 @@ class Workflow(WorkflowViews):
                     now,
                 )
             return result
+
+    def _decision_input(
+        self, session: Session, call: Call, stage: int
+    ) -> tuple[pd.DataFrame, dict[int, ProposalRecord], ProposalSet]:
+        """The ranking list of the open stage, its proposals by id, and them as the
+        decision's input (final scores from the ranking)."""
+        ranked = self._ranking(session, call, stage)
+        criteria = [c.id for c in call.evaluation.criteria] if call.evaluation else []
+        by_id = {p.id: p for p in self._in_review(session, call.id, stage)}
+        proposals = []
+        for row in ranked.to_dict(orient="records"):
+            form = ProposalForm.model_validate(by_id[int(row["proposal_id"])].fields)
+            proposals.append(
+                proposal_of(int(row["proposal_id"]), form).model_copy(
+                    update={
+                        "score": float(row["total"]),
+                        "scores": {c: float(row[c]) for c in criteria},
+                    }
+                )
+            )
+        return ranked, by_id, ProposalSet(proposals=proposals)
+
+    def decision_report(self, call_id: str, actor: Actor) -> DecisionReport | None:
+        """The secretariat's last funding decision in full (lists, commitments, what-ifs), or
+        None before one. Only outcomes are stored, so the decision is run again on the same
+        ranking with the top-up it was made with; when reviews or panel adjustments have
+        changed the ranking since, the rerun would differ from what was decided and
+        notified, and a WorkflowError says to decide again."""
+        with Session(self.engine) as session:
+            record, call = self._call(session, call_id)
+            self._require(session, call_id, actor, "secretariat")
+            stored = dict(
+                session.execute(
+                    select(FundingOutcome.proposal_id, FundingOutcome.status).where(
+                        FundingOutcome.call_id == call_id
+                    )
+                ).all()
+            )
+            if not stored:
+                return None
+            last = session.execute(
+                select(WorkflowAudit.detail)
+                .where(WorkflowAudit.call_id == call_id, WorkflowAudit.action == "decide")
+                .order_by(WorkflowAudit.id.desc())
+                .limit(1)
+            ).scalar_one()
+            top_up = last.get("top_up_eur")
+            _, _, proposals = self._decision_input(session, call, record.stage)
+        result = decision.decide(
+            call, proposals, top_up_eur=None if top_up is None else Decimal(str(top_up))
+        )
+        rerun = {int(p): "funded" for p in result.funded} | {
+            int(p): "reserve" for p in result.reserve
+        }
+        decided = {p: s for p, s in stored.items() if s in ("funded", "reserve")}
+        if rerun != decided:
+            raise WorkflowError(
+                "decision",
+                "out of date",
+                "a decision on the current ranking: reviews or panel adjustments changed it "
+                "after the decision; decide again",
+            )
+        return DecisionReport(call, proposals, result)

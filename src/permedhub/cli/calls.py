@@ -1,12 +1,14 @@
 """`permedhub calls ...`: a thin shell over `permedhub.calls`.
 
 ``show`` prints a call document, ``check`` the broken consortium and national rules of each
-proposal with how to fix them, ``decide`` the funding decision with its what-if answers,
-``assign`` reviewers to proposals. ``publish``, ``grant`` and ``outbox`` run the workflow's
-operator steps on the configured database (the secretariat's steps are on the portal).
-Every command takes ``--json`` (only JSON on stdout). A file that cannot be read, parsed or
-validated is reported on stderr, each problem with its line, exit code 2. The library
-(pandas, SciPy) is imported when a command first uses it.
+proposal with how to fix them, ``decide`` the funding decision with its what-if answers and
+each funder's report (``--out FILE.xlsx``: every table, a sheet each), ``assign`` reviewers to
+proposals, ``stats`` the statistics of calls (run in PerMed Hub, or seeded real ones).
+``publish``, ``grant`` and ``outbox`` run the workflow's operator steps on the configured
+database (the secretariat's steps are on the portal). Every command takes ``--json`` (only
+JSON on stdout). A file that cannot be read, parsed or validated is reported on stderr, each
+problem with its line, exit code 2. The library (pandas, SciPy) is imported when a command
+first uses it.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
     from permedhub.calls import documents as calls_documents
     from permedhub.calls import eligibility as calls_eligibility
     from permedhub.calls import mail as calls_mail
+    from permedhub.calls import reports as calls_reports
+    from permedhub.calls import statistics as calls_statistics
     from permedhub.calls import tables as calls_tables
     from permedhub.calls import workflow as calls_workflow
 else:
@@ -40,6 +44,8 @@ else:
     calls_documents = lazy_module("permedhub.calls.documents")
     calls_eligibility = lazy_module("permedhub.calls.eligibility")
     calls_mail = lazy_module("permedhub.calls.mail")
+    calls_reports = lazy_module("permedhub.calls.reports")
+    calls_statistics = lazy_module("permedhub.calls.statistics")
     calls_tables = lazy_module("permedhub.calls.tables")
     calls_workflow = lazy_module("permedhub.calls.workflow")
 
@@ -140,30 +146,44 @@ def decide(
     ] = 3,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="also write the decision to FILE (.json, or .csv: the list)"),
+        typer.Option(
+            "--out",
+            help="also write the decision to FILE: .json, .csv (the ranking list) or .xlsx "
+            "(every table: funded, reserve, funders, countries, what-ifs; a sheet each)",
+        ),
     ] = None,
     as_json: AsJson = False,
 ) -> None:
-    """Funding decision down the ranking list, each funder's commitments and the what-ifs."""
+    """Funding decision down the ranking list, each funder's report and the what-ifs."""
     amount = _amount("--top-up", top_up)
     call, proposals = _load(call_file, proposals_file)
     try:
         result = calls_decision.decide(call, proposals, top_up_eur=amount, next_k=next_k)
     except CallInputError as error:
         raise fail(str(error)) from None
+    payload = {
+        "call": call.id,
+        **result.to_dict(),
+        "report": calls_reports.report_payload(call, proposals, result),
+    }
     if out is not None:
-        _write_report(out, {"call": call.id, **result.to_dict()}, result.ranking)
+        tables = calls_reports.decision_tables(call, proposals, result)
+        _write_report(out, payload, result.ranking, tables)
     if as_json:
-        _emit_json({"call": call.id, **result.to_dict()})
+        _emit_json(payload)
         return
     _out.print(f"mode {result.mode}, top-up {result.top_up_eur:,.2f} EUR")
     _out.print(f"funded: {', '.join(result.funded) or '-'}")
     _out.print(f"reserve: {', '.join(result.reserve) or '-'}")
-    commitments = Table("funder", "budget", "committed", "left")
-    for row in result.commitments.itertuples(index=False):
-        left = "-" if row.left_eur != row.left_eur else f"{row.left_eur:,.2f}"  # NaN: one pot
+    report = calls_reports.funder_report(call, proposals, result)
+    commitments = Table(
+        "funder", "budget", "committed", "left", "partners funded", "partners reserve"
+    )
+    for row in report.itertuples(index=False):
+        left = "-" if row.remaining_eur != row.remaining_eur else f"{row.remaining_eur:,.2f}"
         commitments.add_row(row.funder, f"{row.budget_eur:,.2f}", f"{row.committed_eur:,.2f}",
-                            left)  # fmt: skip
+                            left, str(row.partners_funded),
+                            str(row.partners_reserve))  # fmt: skip  # NaN left: one pot
     _out.print(commitments)
     blocking = Table("reserve proposal", "budget short", "asked", "left", "shortfall")
     for row in result.blocking.itertuples(index=False):
@@ -178,17 +198,26 @@ ReviewersOption = Annotated[
     Path, typer.Option("--reviewers", help="the reviewer pool (YAML or JSON: reviewers: [...])")
 ]
 OutFile = Annotated[
-    Path | None, typer.Option("--out", help="also write the report to FILE (.csv or .json)")
+    Path | None,
+    typer.Option("--out", help="also write the report to FILE (.csv, .json or .xlsx)"),
 ]
 
 
-def _write_report(out: Path, payload: dict[str, Any], table: Any) -> None:
-    """`payload` as JSON for a .json file, else `table` (a frame) as CSV."""
+def _write_report(
+    out: Path, payload: dict[str, Any], table: Any, sheets: dict[str, Any] | None = None
+) -> None:
+    """`payload` as JSON for a .json file, `sheets` (name -> frame) as an XLSX workbook for
+    a .xlsx file, else `table` (a frame) as CSV; text cells never become formulas."""
+    from permedhub.graph.spreadsheets import neutralised_frame, workbook_bytes
+
+    suffix = out.suffix.lower()
     try:
-        if out.suffix.lower() == ".json":
+        if suffix == ".json":
             out.write_text(json.dumps(payload, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        elif suffix == ".xlsx":
+            out.write_bytes(workbook_bytes(sheets or {"report": table}))
         else:
-            table.to_csv(out, index=False)
+            neutralised_frame(table).to_csv(out, index=False)
     except OSError as error:
         raise fail(f"--out = {str(out)!r} is invalid: expected a writable file ({error})") from None
 
@@ -221,7 +250,9 @@ def assign(
         "status": result.status,
     }
     if out is not None:
-        _write_report(out, payload, result.assignments)
+        sheets = {"assignments": result.assignments, "loads": result.loads,
+                  "uncovered": result.uncovered}  # fmt: skip
+        _write_report(out, payload, result.assignments, sheets)
     if as_json:
         _emit_json(payload)
         return
@@ -332,3 +363,69 @@ def outbox(
             item["call"], item["to"], escape(str(item["subject"])), escape(item["error"] or "")
         )
     _out.print(table)
+
+
+# ---------------------------------------------------------------- statistics
+
+
+@app.command("stats")
+def stats(
+    call_ids: Annotated[
+        list[str] | None,
+        typer.Argument(help="calls (ids); none: across every call", show_default=False),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Statistics per call and across calls: for calls run in PerMed Hub the proposals and
+    partners submitted, eligible and funded by country, funder, organisation kind and
+    module; for the seeded real calls the funded projects the graph holds, their partners
+    by country and kind, and the outcome the announcements state with its success rate."""
+    from sqlalchemy.orm import Session
+
+    workflow = _workflow()
+    with Session(workflow.engine) as session:
+        known = calls_statistics.known_calls(session, public=False)
+        chosen = list(call_ids or known)
+        unknown = [c for c in chosen if c not in known]
+        if unknown:
+            raise fail(
+                f"call = {unknown[0]!r} is invalid: expected a call with statistics: "
+                + ", ".join(known)
+            )
+        payload = calls_statistics.statistics_payload(session, chosen, public=False)
+    if as_json:
+        _emit_json(payload)
+        return
+    summary = Table("call", "run here", "submitted", "eligible", "funded", "published funded",
+                    "success rate", "projects in graph", "partners", "countries")  # fmt: skip
+    for row in payload["calls"]:
+        rate = row["published_success_rate"]
+        summary.add_row(
+            row["call"], "yes" if row["run_in_permed_hub"] else "no",
+            *(_count(row[f"hub_proposals_{k}"]) for k in ("submitted", "eligible", "funded")),
+            _count(row["published_projects_funded"]),
+            "-" if rate is None else f"{rate:.1%} of {row['published_success_rate_of']}",
+            str(row["graph_projects"]), str(row["graph_partners"]), str(row["graph_countries"]),
+        )  # fmt: skip
+    _out.print(summary)
+    if payload["workflow"]:
+        table = Table("call", "stage", "by", "value", "submitted", "eligible", "funded",
+                      "partners submitted", "partners funded")  # fmt: skip
+        for row in payload["workflow"]:
+            table.add_row(
+                row["call"], row["stage"], row["dimension"], escape(str(row["value"])),
+                str(row["proposals_submitted"]), str(row["proposals_eligible"]),
+                str(row["proposals_funded"]), _count(row["partners_submitted"]),
+                _count(row["partners_funded"]),
+            )  # fmt: skip
+        _out.print(table)
+    if payload["graph"]:
+        table = Table("call", "by", "value", "funded projects (graph)", "partners")
+        for row in payload["graph"]:
+            table.add_row(row["call"], row["dimension"], escape(str(row["value"])),
+                          str(row["projects"]), str(row["partners"]))  # fmt: skip
+        _out.print(table)
+
+
+def _count(value: Any) -> str:
+    return "-" if value is None else str(value)

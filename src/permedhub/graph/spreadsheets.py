@@ -1,6 +1,8 @@
-"""Reading a filled-in survey (CSV or XLSX) safely, for every importer that takes one (atlas
-mapping surveys, regions' readiness surveys): one place that refuses what a spreadsheet can
-smuggle in.
+"""Spreadsheets, safely both ways. Reading a filled-in survey (CSV or XLSX), for every
+importer that takes one (atlas mapping surveys, regions' readiness surveys): one place that
+refuses what a spreadsheet can smuggle in. Writing tables for spreadsheet programs (the
+exports): text a spreadsheet would run as a formula stays text (`neutralised` for CSV,
+`workbook_bytes` for XLSX).
 
 Refused, each with a LoadIssue naming file, row and column where there is one: files above
 `max_bytes` or with more than `max_rows` data rows; macro-enabled workbooks (.xlsm, or a
@@ -28,6 +30,9 @@ from permedhub.graph.preparing import MAX_ISSUES, LoadError, LoadIssue, not_utf8
 HeaderCheck = Callable[[list[str]], list[LoadIssue]]
 Rows = Iterator[tuple[int, list[Any]]]  # (the file's line or the sheet's row, its cells)
 SUFFIXES = (".csv", ".xlsx")
+# A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@")
+MAX_SHEET_NAME = 31  # Excel's limit
 
 
 def _issue(path: Path, row: int | None, field: str | None, value: Any, expected: str) -> LoadIssue:
@@ -271,4 +276,68 @@ def plain(value: Any) -> Any:
         return str(int(value))
     if isinstance(value, int | float):
         return str(value)
+    return value
+
+
+def formula_like(value: Any) -> bool:
+    """Whether a spreadsheet program would take the text `value` for a formula."""
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
+
+
+def neutralised(text: str) -> str:
+    """A CSV cell a spreadsheet will not run as a formula: a leading =, +, - or @ is preceded
+    by an apostrophe (CSV has no cell types, so the text itself must say it is text)."""
+    return "'" + text if formula_like(text) else text
+
+
+def neutralised_frame(frame: Any) -> Any:
+    """A pandas frame for CSV export with every formula-like text cell `neutralised`
+    (numbers, negative ones too, stay numbers)."""
+    return frame.map(lambda v: neutralised(v) if isinstance(v, str) else v)
+
+
+def workbook_bytes(sheets: dict[str, Any]) -> bytes:
+    """An XLSX workbook with one sheet per (name, pandas frame), header row in bold.
+
+    Every text cell is written as a string cell: openpyxl would otherwise store text starting
+    with '=' as a formula, which the spreadsheet program then runs. Text that looks like a
+    formula also gets Excel's quote prefix, so editing the cell does not turn it into one."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    book.remove(book.active)
+    for name, frame in sheets.items():
+        if len(name) > MAX_SHEET_NAME or not name or any(c in name for c in "[]:*?/\\"):
+            raise ValueError(f"sheet = {name!r} is invalid: expected 1-31 characters, no []:*?/\\")
+        sheet = book.create_sheet(name)
+        sheet.append([str(c) for c in frame.columns])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in frame.itertuples(index=False):
+            sheet.append([_cell_value(v) for v in row])
+        for column in sheet.iter_cols(min_row=2):
+            for cell in column:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
+                    if formula_like(cell.value):
+                        cell.quotePrefix = True
+        for cell in sheet[1]:
+            cell.data_type = "s"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _cell_value(value: Any) -> Any:
+    """NumPy scalars as Python ones, missing values (None, NaN, pd.NA) as empty cells,
+    sequences as '; '-joined text."""
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        value = value.item()
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if type(value).__name__ == "NAType":
+        return None
+    if isinstance(value, list | tuple | set):
+        return "; ".join(str(v) for v in value)
     return value

@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from permedhub.graph.models import Country, Organisation, RegionMembership
+from permedhub.graph.spreadsheets import neutralised
 from permedhub.helpdesk.models import Body, Funding, Rule
 from permedhub.helpdesk.schemas import EU, Aspect, FundingKind, Jurisdiction, Role
 from permedhub.helpdesk.settings import stale_days
@@ -336,9 +337,9 @@ def to_csv(comparison: Comparison) -> str:
                         row.label,
                         country,
                         name,
-                        _neutralised(f.text),
-                        _neutralised(f.detail),
-                        _neutralised(f.source),
+                        neutralised(f.text),
+                        neutralised(f.detail),
+                        neutralised(f.source),
                         f.verified_on.isoformat(),
                         _status(f),
                         f.id,
@@ -354,12 +355,6 @@ def _status(f: FactCell) -> str:
     if f.uncertain:
         marks.append("uncertain")
     return "; ".join(marks)
-
-
-def _neutralised(text: str) -> str:
-    """A cell a spreadsheet will not run as a formula (CSV injection): a leading =, +, - or @
-    is preceded by an apostrophe."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 _environment = Environment(

@@ -18,13 +18,16 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
+from permedhub.calls import reports
 from permedhub.calls.errors import CallInputError, NotAllowed, NotFoundError
 from permedhub.calls.submissions import MAX_PDF_BYTES
-from permedhub.calls.workflow import Workflow
+from permedhub.calls.tables import records
+from permedhub.calls.workflow import DecisionReport, Workflow
 from permedhub.calls.workflow_base import Actor
 from permedhub.config import smtp_settings
 from permedhub.graph.curation import UserView
 from permedhub.graph.schemas import OrganisationKind
+from permedhub.graph.spreadsheets import neutralised_frame
 from permedhub.web.auth import CsrfOk, Viewer
 from permedhub.web.body_limit import UPLOAD_BODY_BYTES
 from permedhub.web.deps import EntityId
@@ -281,6 +284,28 @@ def proposal_pdf(request: Request, user: Viewer, call_id: EntityId, proposal_id:
 # ---------------------------------------------------------------- the secretariat
 
 
+def _report_context(workflow: Workflow, call_id: str, actor: Actor) -> dict[str, Any]:
+    """The last decision's funder report, success by country and their chart, or why the
+    report is not shown (no decision yet, or one the ranking has moved away from)."""
+    from permedhub.web.tools.common import figure_json
+
+    try:
+        found = _guarded(lambda: workflow.decision_report(call_id, actor))
+    except CallInputError as error:
+        return {"report_stale": str(error)}
+    if found is None:
+        return {}
+    tables = reports.decision_tables(found.call, found.proposals, found.decision)
+    figure = reports.commitments_figure(tables["funders"])
+    chart = {"key": "commitments", "json": figure_json(figure), "title": figure.layout.title.text}
+    return {
+        "report": records(tables["funders"]),
+        "countries": records(tables["countries"]),
+        "tables": list(tables),
+        "figures": [chart],
+    }
+
+
 def _secretariat_page(
     request: Request,
     user: UserView,
@@ -288,11 +313,14 @@ def _secretariat_page(
     problem: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    from permedhub.web.tools.common import render_tool
+
     workflow = _workflow(request)
     view = _guarded(lambda: workflow.dashboard(call_id, _actor(user)))
     audit = workflow.audit(call_id, _actor(user))[-AUDIT_SHOWN:][::-1]
+    # The report's chart: render_tool brings the Plotly bundle and the policy it needs.
     return _private(
-        render(
+        render_tool(
             request,
             "calls/secretariat.html",
             {
@@ -301,10 +329,51 @@ def _secretariat_page(
                 "problem": problem,
                 "audit": audit,
                 "done": request.query_params.get("done"),
+                **_report_context(workflow, call_id, _actor(user)),
             },
             status_code=status_code,
         )
     )
+
+
+def _decision_of(request: Request, user: UserView, call_id: str) -> DecisionReport:
+    """The last decision for the secretariat's downloads: 404 before one, 409 when the
+    ranking has changed since it was made."""
+    try:
+        found = _guarded(lambda: _workflow(request).decision_report(call_id, _actor(user)))
+    except CallInputError as error:
+        raise HTTPException(status_code=409, detail=str(error)) from None
+    if found is None:
+        raise HTTPException(status_code=404, detail=f"call = {call_id!r}: no funding decision yet")
+    return found
+
+
+@router.get("/calls/{call_id}/secretariat/decision.xlsx")
+def decision_xlsx(request: Request, user: Viewer, call_id: EntityId) -> Response:
+    """The decision's tables (funded, reserve, funders, countries, what-ifs), a sheet each."""
+    found = _decision_of(request, user, call_id)
+    return Response(
+        reports.decision_workbook(found.call, found.proposals, found.decision),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={
+            "Content-Disposition": f'attachment; filename="{call_id}-decision.xlsx"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get("/calls/{call_id}/secretariat/decision/{table}.csv")
+def decision_csv(request: Request, user: Viewer, call_id: EntityId, table: str) -> Response:
+    """One table of the decision as a CSV download (text never a formula)."""
+    found = _decision_of(request, user, call_id)
+    tables = reports.decision_tables(found.call, found.proposals, found.decision)
+    if table not in tables:
+        raise HTTPException(
+            status_code=404, detail=f"table = {table!r}: expected one of " + ", ".join(tables)
+        )
+    response = csv_response(neutralised_frame(tables[table]), f"{call_id}-{table}.csv")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.get("/calls/{call_id}/secretariat", response_class=HTMLResponse)
@@ -335,7 +404,8 @@ def secretariat_csv(request: Request, user: Viewer, call_id: EntityId) -> Respon
         }
         for p in view.proposals
     ]
-    response = csv_response(pd.DataFrame(rows), f"{call_id}-proposals.csv")
+    # Acronyms and reasons are typed by applicants and funders: never run as formulas.
+    response = csv_response(neutralised_frame(pd.DataFrame(rows)), f"{call_id}-proposals.csv")
     response.headers["Cache-Control"] = "no-store"
     return response
 
