@@ -27,7 +27,6 @@ from permedhub.calls.workflow_base import Actor
 from permedhub.config import smtp_settings
 from permedhub.graph.curation import UserView
 from permedhub.graph.schemas import OrganisationKind
-from permedhub.graph.spreadsheets import neutralised_frame
 from permedhub.web.auth import CsrfOk, Viewer
 from permedhub.web.body_limit import UPLOAD_BODY_BYTES
 from permedhub.web.deps import EntityId
@@ -371,7 +370,7 @@ def decision_csv(request: Request, user: Viewer, call_id: EntityId, table: str) 
         raise HTTPException(
             status_code=404, detail=f"table = {table!r}: expected one of " + ", ".join(tables)
         )
-    response = csv_response(neutralised_frame(tables[table]), f"{call_id}-{table}.csv")
+    response = csv_response(tables[table], f"{call_id}-{table}.csv")
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -405,7 +404,7 @@ def secretariat_csv(request: Request, user: Viewer, call_id: EntityId) -> Respon
         for p in view.proposals
     ]
     # Acronyms and reasons are typed by applicants and funders: never run as formulas.
-    response = csv_response(neutralised_frame(pd.DataFrame(rows)), f"{call_id}-proposals.csv")
+    response = csv_response(pd.DataFrame(rows), f"{call_id}-proposals.csv")
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -18,7 +18,6 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from permedhub.calls import statistics
-from permedhub.graph.spreadsheets import neutralised_frame
 from permedhub.web.deps import EntityId, SessionDep
 from permedhub.web.pages.rendering import csv_response
 
@@ -196,4 +195,4 @@ def _csv(tables: dict[str, pd.DataFrame], table: str, prefix: str) -> Response:
             status_code=404,
             detail=f"table = {table!r}: expected one of {', '.join(tables) or '(none here)'}",
         )
-    return csv_response(neutralised_frame(tables[table]), f"{prefix}-{table}.csv")
+    return csv_response(tables[table], f"{prefix}-{table}.csv")

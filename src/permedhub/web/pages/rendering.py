@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from permedhub import __version__
+from permedhub.graph.spreadsheets import neutralised_frame
 from permedhub.web.auth import csrf_token, current_user
 
 TEMPLATES_DIR = resources.files("permedhub") / "web" / "templates"
@@ -85,8 +86,9 @@ def render(
 
 
 def csv_response(frame: pd.DataFrame, filename: str) -> Response:
-    """A table as a CSV download (UTF-8 with BOM so spreadsheet programs read accents)."""
-    body = "\ufeff" + frame.to_csv(index=False)
+    """A table as a CSV download (UTF-8 with BOM so spreadsheet programs read accents), every
+    formula-like text cell neutralised: names and titles come from curators and applicants."""
+    body = "\ufeff" + neutralised_frame(frame).to_csv(index=False)
     return Response(
         content=body.encode("utf-8"),
         media_type="text/csv; charset=utf-8",
