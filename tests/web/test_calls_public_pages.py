@@ -166,6 +166,9 @@ def test_a_published_call_is_open_with_a_link_to_apply_then_closes(client: TestC
     page = client.get(f"/calls/{SYNTHETIC}").text
     assert f'<a class="button" href="/calls/{SYNTHETIC}/apply">' in page
     assert "A synthetic call" in page
+    assert _row(page, "criteria", "excellence") == ["excellence", "1", "0 to 5", "3"]
+    assert _row(page, "criteria", "implementation")[3] == "none stated"
+    assert "<dt>Total threshold</dt><dd>10</dd>" in page
     clock.now = clock.now.replace(month=4)  # after the pre-proposal deadline
     row = _row(client.get("/calls").text, "calls", f'href="/calls/{SYNTHETIC}"')
     assert row[5:] == ["closed", "in the workflow"]

@@ -19,12 +19,14 @@ from typing import Any
 import yaml
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
 from permedhub.calls import catalogue
 from permedhub.calls.catalogue import CallDocument
 from permedhub.calls.documents import read_call_text
 from permedhub.calls.errors import CallDocumentError, CallInputError, Problem
+from permedhub.calls.model import Call
 from permedhub.calls.store import ROLES
 from permedhub.graph.curation import UserView
 from permedhub.web.auth import CsrfOk, Curator, Viewer
@@ -101,7 +103,7 @@ def call_editor(request: Request, user: Curator, edit: str | None = None) -> HTM
     return _editor(request, text=text)
 
 
-async def _document_text(form: FormData) -> str | bytes:
+async def _document_text(form: FormData) -> bytes:
     """The uploaded file if one was chosen, else the pasted text."""
     upload = form.get("file")
     if isinstance(upload, UploadFile) and upload.filename:
@@ -117,18 +119,19 @@ async def _document_text(form: FormData) -> str | bytes:
     return data
 
 
-def _refused(request: Request, text: str | bytes, error: Exception) -> HTMLResponse:
-    shown = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+def _refused(request: Request, text: bytes, error: Exception) -> HTMLResponse:
+    shown = text.decode("utf-8", "replace")
     if isinstance(error, CallDocumentError):
         return _editor(request, text=shown, problems=error.problems, status_code=422)
     return _editor(request, text=shown, problem=str(error), status_code=422)
 
 
-def _preview(request: Request, session: Any, text: str, doc: CallDocument) -> dict[str, Any]:
-    published = catalogue.document(engine_of(request), doc.call.id)
+def _preview(request: Request, session: Session, text: str, call: Call) -> dict[str, Any]:
+    """The preview's context: the call's page as publishing would make it."""
+    published = catalogue.document(engine_of(request), call.id)
     # Shown as it will be: a published call keeps the stage it is at.
     shown = CallDocument(
-        doc.call,
+        call,
         seed_file=published.seed_file if published else None,
         stage=published.stage if published and published.published else None,
         published_at=published.published_at if published else None,
@@ -137,7 +140,7 @@ def _preview(request: Request, session: Any, text: str, doc: CallDocument) -> di
         "text": text,
         "replaces": published if published and published.published else None,
         **document_context(
-            session, shown, call_summary(session, doc.call.id), _workflow(request).now()
+            session, shown, call_summary(session, call.id), _workflow(request).now()
         ),
     }
 
@@ -149,15 +152,14 @@ async def preview_call(
     request: Request, user: Curator, _csrf: CsrfOk, session: SessionDep
 ) -> HTMLResponse:
     form = await request.form()
-    text: str | bytes = ""
+    text = b""
     try:
         text = await _document_text(form)
         call = read_call_text(text)
     except (CallDocumentError, CallInputError) as error:
         return _refused(request, text, error)
-    shown = text.decode("utf-8") if isinstance(text, bytes) else text
-    preview = _preview(request, session, shown, CallDocument(call))
-    return _editor(request, text=shown, preview=preview)
+    shown = text.decode("utf-8")  # read_call_text has checked it
+    return _editor(request, text=shown, preview=_preview(request, session, shown, call))
 
 
 def secretariat_of(form: FormData) -> list[tuple[str, str]]:
@@ -181,13 +183,13 @@ async def publish_call(
     request: Request, user: Curator, _csrf: CsrfOk, session: SessionDep
 ) -> Response:
     form = await request.form()
-    text: str | bytes = ""
+    text = b""
     try:
         text = await _document_text(form)
         call = read_call_text(text)
     except (CallDocumentError, CallInputError) as error:
         return _refused(request, text, error)
-    shown = text.decode("utf-8") if isinstance(text, bytes) else text
+    shown = text.decode("utf-8")
     try:
         pairs = secretariat_of(form)
         existing = catalogue.document(engine_of(request), call.id)
@@ -198,7 +200,7 @@ async def publish_call(
             )  # fmt: skip
         _workflow(request).publish(call, user.name, secretariat=pairs)
     except CallInputError as error:
-        preview = _preview(request, session, shown, CallDocument(call))
+        preview = _preview(request, session, shown, call)
         return _editor(request, text=shown, preview=preview, problem=str(error), status_code=422)
     return RedirectResponse(f"/calls/{call.id}?published=1", status_code=303)
 
