@@ -3,17 +3,20 @@ a real SMTP server: what stays consistent, what is refused, what is audited and 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from calls_world import PDF, World, build_world, example_proposals, mail_of
 from permedhub.calls.errors import NotAllowed, WorkflowError
 from permedhub.calls.model import Call
 from permedhub.calls.store import CallRecord, ReviewAssignment, WorkflowAudit
+from permedhub.cli.main import app
 from smtp_support import Mailbox as Inbox
 from smtp_support import smtp_inbox, wait_for
 
@@ -159,3 +162,22 @@ def test_a_version_after_a_submission_is_refused(world: World, engine) -> None:
     with pytest.raises(WorkflowError, match="a call without submissions"):
         wf.publish(changed, "curator carol")
     assert _document(engine, call.id) == before
+
+
+def test_the_operator_revokes_at_the_command_line(
+    world: World, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PERMEDHUB_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.delenv("PERMEDHUB_SMTP_HOST", raising=False)
+    runner = CliRunner()
+    result = runner.invoke(app, ["calls", "revoke", world.call.id, "fun-de", "funder", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "call": world.call.id,
+        "user": "fun-de",
+        "revoked": "funder",
+    }
+    assert "funder" not in world.workflow.roles_of(world.call.id, world["fun-de"].id)
+    result = runner.invoke(app, ["calls", "revoke", world.call.id, "sec", "secretariat"])
+    assert result.exit_code == 2 and "another secretariat member first" in result.stderr
+    assert _audit(engine, "revoke")[-1].actor == "command line"

@@ -8,6 +8,7 @@ import html
 import io
 import re
 from collections.abc import Callable
+from decimal import Decimal
 
 import pytest
 import yaml
@@ -175,6 +176,21 @@ def test_a_published_call_is_open_with_a_link_to_apply_then_closes(client: TestC
     assert f'href="/calls/{SYNTHETIC}/apply"' not in client.get(f"/calls/{SYNTHETIC}").text
 
 
+def test_a_seeded_call_published_into_the_workflow_shows_the_document_it_runs_on(
+    client: TestClient,
+) -> None:
+    call, _ = seeded()[JTC2020]
+    workflow = client.app.state.calls_workflow  # type: ignore[attr-defined]
+    workflow.publish(call.model_copy(update={"budget_eur": Decimal(26_000_000)}), "operator")
+    page = client.get(f"/calls/{JTC2020}").text
+    assert "Published in PerMed Hub's call workflow on" in page
+    assert "<dt>Total budget</dt><dd>EUR 26,000,000" in page
+    # Still the graph's call: its funded projects and countries come with it.
+    assert "In the knowledge graph" in page and 'href="/initiatives/erapermed-digipd"' in page
+    row = _row(client.get("/calls").text, "calls", f'href="/calls/{JTC2020}"')
+    assert row[4].startswith("EUR 26,000,000") and row[6] == "in the workflow"
+
+
 # ---------------------------------------------------------------- the curator's form
 
 
@@ -255,6 +271,13 @@ def test_a_preview_renders_the_call_page_and_publishing_stores_it_audited(
     refused = client.post("/curate/calls/publish", data={"document": text, "csrf_token": token})
     assert refused.status_code == 422 and "at least one secretariat member" in refused.text
     assert _records(client) == 0
+    refused = client.post(
+        "/curate/calls/publish",
+        data={"document": text, "sec_name_0": "nobody", "sec_email_0": "n@x.test",
+              "csrf_token": token},
+    )  # fmt: skip
+    assert refused.status_code == 422 and "user = &#39;nobody&#39; is invalid" in refused.text
+    assert _records(client) == 0  # the publication and its grants are one step
     response = client.post(
         "/curate/calls/publish",
         data={"document": text, "sec_name_0": "vera", "sec_email_0": "vera@example.test",
