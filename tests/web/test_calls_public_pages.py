@@ -170,6 +170,21 @@ def test_a_published_call_is_open_with_a_link_to_apply_then_closes(client: TestC
     assert _row(page, "criteria", "excellence") == ["excellence", "1", "0 to 5", "3"]
     assert _row(page, "criteria", "implementation")[3] == "none stated"
     assert "<dt>Total threshold</dt><dd>10</dd>" in page
+    listed = page[page.index('<ul class="rules">') :]
+    listed = listed[: listed.index("</ul>")]
+    rules = [" ".join(r.split()) for r in re.findall(r"<li[^>]*>(.*?)</li>", listed)]
+    assert rules == [
+        "At least 3 eligible partners: funded by a participating funder that funds their kind "
+        "of organisation.",
+        "Eligible partners from at least 3 different countries.",
+        "At most 6 partners in a consortium, own-funded partners included.",
+        "At most 2 partners from one country.",
+        "At most 1 own-funded partners (partners who bring their own funding).",
+        "Partners from EU member states or associated countries: unknown (not stated).",
+        "The coordinator must be an eligible partner.",
+        "Every proposal addresses at least one of: Module A: translating basic to clinical "
+        "research; Module B: data and ICT; Module C: implementation in health care.",
+    ]
     clock.now = clock.now.replace(month=4)  # after the pre-proposal deadline
     row = _row(client.get("/calls").text, "calls", f'href="/calls/{SYNTHETIC}"')
     assert row[5:] == ["closed", "in the workflow"]

@@ -91,81 +91,72 @@ def _modules(ids: list[str], names: dict[str, str]) -> str:
     return "; ".join(names.get(i, i) for i in ids)
 
 
+# The consortium rules that are a count: (field, the rule in words, what an unknown one is).
+COUNTED_RULES = (
+    ("min_eligible_partners",
+     "At least {n} eligible partners: funded by a participating funder that funds their kind "
+     "of organisation.", "Smallest number of eligible partners"),
+    ("min_countries", "Eligible partners from at least {n} different countries.",
+     "Smallest number of countries"),
+    ("max_partners", "At most {n} partners in a consortium, own-funded partners included.",
+     "Largest number of partners"),
+    ("max_per_country", "At most {n} partners from one country.",
+     "Largest number of partners per country"),
+    ("max_own_funded", "At most {n} own-funded partners (partners who bring their own funding).",
+     "Largest number of own-funded partners"),
+)  # fmt: skip
+
+
 def consortium_rules(call: Call) -> list[Rule]:
     """The call's consortium rules as sentences, unknown where the document states none."""
-    rules: ConsortiumRules = call.consortium
-    names = _module_names(call)
-
-    def counted(path: str, value: int | None, known: str, unknown: str) -> Rule:
-        if value is None:
-            return Rule(f"consortium.{path}", f"{unknown}: unknown (not stated).", False)
-        return Rule(f"consortium.{path}", known.format(n=value), True)
-
-    found = [
-        counted(
-            "min_eligible_partners", rules.min_eligible_partners,
-            "At least {n} eligible partners: funded by a participating funder that funds their "
-            "kind of organisation.", "Smallest number of eligible partners",
-        ),
-        counted(
-            "min_countries", rules.min_countries,
-            "Eligible partners from at least {n} different countries.",
-            "Smallest number of countries",
-        ),
-        counted(
-            "max_partners", rules.max_partners,
-            "At most {n} partners in a consortium, own-funded partners included.",
-            "Largest number of partners",
-        ),
-        counted(
-            "max_per_country", rules.max_per_country,
-            "At most {n} partners from one country.", "Largest number of partners per country",
-        ),
-        counted(
-            "max_own_funded", rules.max_own_funded,
-            "At most {n} own-funded partners (partners who bring their own funding).",
-            "Largest number of own-funded partners",
-        ),
-    ]  # fmt: skip
-    eu = rules.min_eu_associated_countries
-    path = "consortium.min_eu_associated_countries"
-    if eu is None:
-        found.append(
-            Rule(path, "Partners from EU member states or associated countries: unknown "
-                 "(not stated).", False)
-        )  # fmt: skip
-    else:
-        found.append(
-            Rule(path, f"Eligible partners from at least {eu.countries} different countries, "
-                 f"each an {describe(eu.programme)}.", True)
-        )  # fmt: skip
+    rules = call.consortium
+    found = [_counted(rules, field, known, unknown) for field, known, unknown in COUNTED_RULES]
+    found.append(_eu_rule(rules))
     coordinator = (
         "The coordinator must be an eligible partner."
         if rules.coordinator_eligible
         else "The document does not require the coordinator to be an eligible partner."
     )
     found.append(Rule("consortium.coordinator_eligible", coordinator, True))
-    if rules.required_modules:
-        found.append(
-            Rule("consortium.required_modules", "Every proposal addresses all of: "
-                 f"{_modules(rules.required_modules, names)}.", True)
+    return found + _module_rules(rules, _module_names(call))
+
+
+def _counted(rules: ConsortiumRules, field: str, known: str, unknown: str) -> Rule:
+    value = getattr(rules, field)
+    if value is None:
+        return Rule(f"consortium.{field}", f"{unknown}: unknown (not stated).", False)
+    return Rule(f"consortium.{field}", known.format(n=value), True)
+
+
+def _eu_rule(rules: ConsortiumRules) -> Rule:
+    path, eu = "consortium.min_eu_associated_countries", rules.min_eu_associated_countries
+    if eu is None:
+        return Rule(
+            path, "Partners from EU member states or associated countries: unknown (not stated).",
+            False,
         )  # fmt: skip
-    if rules.modules_one_of:
-        found.append(
-            Rule("consortium.modules_one_of", "Every proposal addresses at least one of: "
-                 f"{_modules(rules.modules_one_of, names)}.", True)
-        )  # fmt: skip
-    for i, group in enumerate(rules.modules_one_of_each):
-        found.append(
-            Rule(f"consortium.modules_one_of_each[{i}]", "Every proposal addresses at least one "
-                 f"of: {_modules(group, names)}.", True)
-        )  # fmt: skip
-    if not (rules.required_modules or rules.modules_one_of or rules.modules_one_of_each):
-        found.append(
-            Rule("consortium.modules_one_of_each", "Modules a proposal must address: none "
-                 "stated.", False)
-        )  # fmt: skip
-    return found
+    return Rule(
+        path, f"Eligible partners from at least {eu.countries} different countries, each an "
+        f"{describe(eu.programme)}.", True,
+    )  # fmt: skip
+
+
+def _module_rules(rules: ConsortiumRules, names: dict[str, str]) -> list[Rule]:
+    groups = [("consortium.required_modules", "all", rules.required_modules)]
+    groups.append(("consortium.modules_one_of", "at least one", rules.modules_one_of))
+    groups += [
+        (f"consortium.modules_one_of_each[{i}]", "at least one", group)
+        for i, group in enumerate(rules.modules_one_of_each)
+    ]
+    found = [
+        Rule(path, f"Every proposal addresses {how} of: {_modules(ids, names)}.", True)
+        for path, how, ids in groups
+        if ids
+    ]
+    return found or [
+        Rule("consortium.modules_one_of_each", "Modules a proposal must address: none stated.",
+             False)
+    ]  # fmt: skip
 
 
 def document_context(
