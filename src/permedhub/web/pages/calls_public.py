@@ -53,7 +53,6 @@ class Rule:
 
     path: str
     text: str
-    known: bool
 
 
 def _now(request: Request) -> dt.datetime:
@@ -117,28 +116,27 @@ def consortium_rules(call: Call) -> list[Rule]:
         if rules.coordinator_eligible
         else "The document does not require the coordinator to be an eligible partner."
     )
-    found.append(Rule("consortium.coordinator_eligible", coordinator, True))
+    found.append(Rule("consortium.coordinator_eligible", coordinator))
     return found + _module_rules(rules, _module_names(call))
 
 
 def _counted(rules: ConsortiumRules, field: str, known: str, unknown: str) -> Rule:
     value = getattr(rules, field)
     if value is None:
-        return Rule(f"consortium.{field}", f"{unknown}: unknown (not stated).", False)
-    return Rule(f"consortium.{field}", known.format(n=value), True)
+        return Rule(f"consortium.{field}", f"{unknown}: unknown (not stated).")
+    return Rule(f"consortium.{field}", known.format(n=value))
 
 
 def _eu_rule(rules: ConsortiumRules) -> Rule:
     path, eu = "consortium.min_eu_associated_countries", rules.min_eu_associated_countries
     if eu is None:
-        return Rule(
-            path, "Partners from EU member states or associated countries: unknown (not stated).",
-            False,
-        )  # fmt: skip
-    return Rule(
-        path, f"Eligible partners from at least {eu.countries} different countries, each an "
-        f"{describe(eu.programme)}.", True,
-    )  # fmt: skip
+        text = "Partners from EU member states or associated countries: unknown (not stated)."
+    else:
+        text = (
+            f"Eligible partners from at least {eu.countries} different countries, each an "
+            f"{describe(eu.programme)}."
+        )
+    return Rule(path, text)
 
 
 def _module_rules(rules: ConsortiumRules, names: dict[str, str]) -> list[Rule]:
@@ -149,14 +147,12 @@ def _module_rules(rules: ConsortiumRules, names: dict[str, str]) -> list[Rule]:
         for i, group in enumerate(rules.modules_one_of_each)
     ]
     found = [
-        Rule(path, f"Every proposal addresses {how} of: {_modules(ids, names)}.", True)
+        Rule(path, f"Every proposal addresses {how} of: {_modules(ids, names)}.")
         for path, how, ids in groups
         if ids
     ]
-    return found or [
-        Rule("consortium.modules_one_of_each", "Modules a proposal must address: none stated.",
-             False)
-    ]  # fmt: skip
+    none = Rule("consortium.modules_one_of_each", "Modules a proposal must address: none stated.")
+    return found or [none]
 
 
 def document_context(
