@@ -199,7 +199,7 @@ def test_a_seeded_call_published_into_the_workflow_shows_the_document_it_runs_on
     workflow.publish(call.model_copy(update={"budget_eur": Decimal(26_000_000)}), "operator")
     page = client.get(f"/calls/{JTC2020}").text
     assert "Published in PerMed Hub's call workflow on" in page
-    assert "<dt>Total budget</dt><dd>EUR 26,000,000" in page
+    assert '<dt>Total budget</dt><dd><span class="nowrap">EUR 26,000,000</span>' in page
     # Still the graph's call: its funded projects and countries come with it.
     assert "In the knowledge graph" in page and 'href="/initiatives/erapermed-digipd"' in page
     row = _row(client.get("/calls").text, "calls", f'href="/calls/{JTC2020}"')
