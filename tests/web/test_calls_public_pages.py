@@ -325,6 +325,7 @@ def test_editing_a_published_call_replaces_its_document_or_says_why_not(
     )
     # The stored document as YAML: it reads back as the document published.
     assert read_call_text(text) == load_call(CALL_FILE)
+    assert "  budget_eur: 600000\n" in text and "deadline: 2026-03-05 14:00:00+01:00" in text
     renamed = text.replace("Synthetic joint transnational call", "Renamed synthetic call", 1)
     response = client.post(
         "/curate/calls/publish", data={"document": renamed, "csrf_token": token},

@@ -14,6 +14,7 @@ secretariat member of the call (403 otherwise), as the command line's `calls gra
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import yaml
@@ -45,14 +46,27 @@ SECRETARIAT_ROWS = 4
 # ---------------------------------------------------------------- call documents (curators)
 
 
+class _DocumentDumper(yaml.SafeDumper):
+    """YAML as a person writes a call document: amounts as plain numbers, not quoted text."""
+
+
+def _amount(dumper: yaml.SafeDumper, value: Decimal) -> yaml.Node:
+    tag = "int" if value == value.to_integral_value() else "float"
+    return dumper.represent_scalar(f"tag:yaml.org,2002:{tag}", format(value.normalize(), "f"))
+
+
+_DocumentDumper.add_representer(Decimal, _amount)
+
+
 def _document_yaml(doc: CallDocument) -> str:
     """The text a curator edits: the seeded file as written (comments kept) until the call is
     published, then the document it runs on."""
     seeded = catalogue.seed_text(doc.call.id) if not doc.published else None
     if seeded is not None:
         return seeded
-    return yaml.safe_dump(
-        doc.call.model_dump(mode="json", exclude_defaults=True),
+    return yaml.dump(
+        doc.call.model_dump(exclude_defaults=True),
+        Dumper=_DocumentDumper,
         sort_keys=False,
         allow_unicode=True,
         width=100,
