@@ -79,8 +79,10 @@ class Workflow(WorkflowViews):
     # ------------------------------------------------------------ operator and secretariat
 
     def publish(self, call: Call, actor: str, secretariat: Sequence[tuple[str, str]] = ()) -> None:
-        """Put `call` into the workflow (or replace its document while nothing is submitted),
-        with `secretariat` (user name, e-mail) pairs. The operator's step (CLI)."""
+        """Put `call` into the workflow, with `secretariat` (user name, e-mail) pairs; or
+        replace the document of a published call (a new version: the stage and the roles
+        stay) while nothing is submitted and every funder a user acts for stays in it. The
+        operator's step (the command line, a curator on the portal)."""
         now = self.now()
         with self._step() as session:
             record = session.get(CallRecord, call.id)
