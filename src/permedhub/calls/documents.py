@@ -92,6 +92,41 @@ def against_call(proposals: ProposalSet, call: Call) -> list[tuple[Location, Any
     return found
 
 
+def read_call_text(text: str | bytes, source: str = "call document") -> Call:
+    """A call document given as text (pasted into a form or uploaded), validated as
+    `load_call` validates a file; CallDocumentError listing every problem with its line."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as error:
+            line = error.object[: error.start].count(b"\n") + 1
+            raise CallDocumentError(
+                source,
+                [Problem("document", f"byte {error.start}", "UTF-8 text (save it as UTF-8)", line)],
+            ) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise CallDocumentError(source, [_syntax_problem(text, error)]) from None
+    return _validate(Call, data, text, source)
+
+
+def _syntax_problem(text: str, error: yaml.YAMLError) -> Problem:
+    """The parser's problem on the line it names, with that line's text as the value."""
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    context = getattr(error, "context", None)
+    begun = getattr(error, "context_mark", None)
+    if context and begun is not None and begun is not mark:
+        context += f" that starts on line {begun.line + 1}"
+    expected = f"valid YAML ({problem}{f', {context}' if context else ''})"
+    if mark is None:
+        return Problem("document", None, expected)
+    lines = text.splitlines()
+    shown = lines[mark.line].strip() if mark.line < len(lines) else ""
+    return Problem("document", shown, f"{expected} at column {mark.column + 1}", mark.line + 1)
+
+
 def parse_call(data: Any, source: str = "call") -> Call:
     """A call from an already-parsed mapping (problems without lines)."""
     return _validate(Call, data, None, source)

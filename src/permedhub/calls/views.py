@@ -25,6 +25,7 @@ from permedhub.calls.store import (
 )
 from permedhub.calls.tables import cents, eur, records
 from permedhub.calls.workflow_base import Actor, WorkflowBase, as_utc
+from permedhub.graph.models import UserAccount
 
 
 @dataclass
@@ -49,6 +50,29 @@ class WorkflowViews(WorkflowBase):
                     )
                 ).scalars()
             )
+
+    def role_holders(self, call_id: str, actor: Actor) -> list[dict[str, Any]]:
+        """Who holds which role in the call, with the address their notices go to (the
+        secretariat's: addresses are for it only)."""
+        with Session(self.engine) as session:
+            self._call(session, call_id)
+            self._require(session, call_id, actor, "secretariat")
+            rows = session.execute(
+                select(CallRole, UserAccount.name)
+                .join(UserAccount, UserAccount.id == CallRole.user_id)
+                .where(CallRole.call_id == call_id)
+                .order_by(CallRole.role, UserAccount.name)
+            ).all()
+            return [
+                {
+                    "user": name,
+                    "role": role.role,
+                    "email": role.email,
+                    "funder": role.funder,
+                    "profile": role.profile or {},
+                }
+                for role, name in rows
+            ]
 
     def call_of(self, call_id: str) -> tuple[Call, int]:
         with Session(self.engine) as session:

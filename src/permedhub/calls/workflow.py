@@ -116,12 +116,15 @@ class Workflow(WorkflowViews):
     # ------------------------------------------------------------ operator and secretariat
 
     def publish(self, call: Call, actor: str, secretariat: Sequence[tuple[str, str]] = ()) -> None:
-        """Put `call` into the workflow (or replace its document while nothing is submitted),
-        with `secretariat` (user name, e-mail) pairs. The operator's step (CLI)."""
+        """Put `call` into the workflow, with `secretariat` (user name, e-mail) pairs; or
+        replace the document of a published call (a new version: the stage and the roles
+        stay) while nothing is submitted and every funder a user acts for stays in it. The
+        operator's step (the command line, a curator on the portal)."""
         now = self.now()
         with self._step() as session:
             record = session.get(CallRecord, call.id)
             document = call.model_dump(mode="json")
+            detail: dict[str, Any] = {}
             if record is None:
                 session.add(
                     CallRecord(
@@ -142,12 +145,36 @@ class Workflow(WorkflowViews):
                         f"a call without submissions ({submitted} submitted): its rules may "
                         "not change under the applicants",
                     )
+                self._still_fits(session, record, call)
+                # A new version of the document: the audit names the parts it changes.
+                detail["changed"] = sorted(
+                    k for k, v in document.items() if record.document.get(k) != v
+                )
                 record.title, record.document = call.title, document
-            self._audit(session, call.id, actor, "publish", "call", call.id, now)
+            self._audit(session, call.id, actor, "publish", "call", call.id, now, **detail)
             for name, email in secretariat:
                 self._grant(
                     session, call, actor, RoleGrant(user=name, role="secretariat", email=email), now
                 )
+
+    @staticmethod
+    def _still_fits(session: Session, record: CallRecord, call: Call) -> None:
+        """A new document of a published call keeps every funder that users hold a funder
+        role of: their roles, and the national checks they record, refer to it."""
+        held = set(
+            session.execute(
+                select(CallRole.funder).where(
+                    CallRole.call_id == record.id, CallRole.role == "funder"
+                )
+            ).scalars()
+        )
+        missing = sorted(f for f in held - set(call.funder_ids()) if f)
+        if missing:
+            raise WorkflowError(
+                "funders",
+                ", ".join(missing),
+                "every funder that users hold a funder role of (revoke those roles first)",
+            )
 
     def grant(self, call_id: str, actor: Actor | str, grant: dict[str, Any]) -> None:
         """Give a user a role in a call. A secretariat member may (an `Actor`); the operator
@@ -227,6 +254,103 @@ class Workflow(WorkflowViews):
             f"{grant.user}, you now act as {grant.role} in the call {call.title} ({call.id}).",
             now,
         )
+
+    def revoke(self, call_id: str, actor: Actor | str, user: str, role: str) -> None:
+        """Take a role in a call from a user; who may grant may revoke. Refused while the
+        role is in use: the last secretariat member, a reviewer whose scores are on record
+        (they stay in the ranking under their name), an applicant who belongs to a
+        consortium. A reviewer's assignments not yet reviewed go with the role."""
+        now = self.now()
+        with self._step() as session:
+            _, call = self._call(session, call_id)
+            name = actor if isinstance(actor, str) else actor.name
+            if not isinstance(actor, str):
+                self._require(session, call_id, actor, "secretariat")
+            if role not in ROLES:
+                raise WorkflowError("role", role, f"one of {', '.join(ROLES)}")
+            user_id = session.execute(
+                select(UserAccount.id).where(UserAccount.name == user)
+            ).scalar_one_or_none()
+            held = self._roles(session, call_id, user_id, role) if user_id is not None else []
+            if user_id is None or not held:
+                raise WorkflowError("user", user, f"a user holding the {role} role in {call_id}")
+            self._role_free(session, call_id, user_id, role)
+            dropped = self._drop_open_assignments(session, call_id, user_id, role)
+            session.delete(held[0])
+            self._audit(
+                session, call_id, name, "revoke", "role", user, now,
+                role=role, funder=held[0].funder, assignments_dropped=dropped,
+            )  # fmt: skip
+            mail.queue(
+                session,
+                call_id,
+                [held[0].email],
+                f"{call_id}: you are no longer {article(role)} {role}",
+                f"{user}, you no longer act as {role} in the call {call.title} ({call_id}).",
+                now,
+            )
+
+    def _role_free(self, session: Session, call_id: str, user_id: int, role: str) -> None:
+        """Refuse to revoke a role that stored records still need (see `revoke`)."""
+        if role == "secretariat":
+            members = session.execute(
+                select(func.count()).where(
+                    CallRole.call_id == call_id, CallRole.role == "secretariat"
+                )
+            ).scalar_one()
+            if members <= 1:
+                raise WorkflowError(
+                    "role", role, "another secretariat member first (a call keeps at least one)"
+                )
+        if role == "reviewer":
+            reviewed = session.execute(
+                select(func.count())
+                .select_from(Review)
+                .join(ProposalRecord, ProposalRecord.id == Review.proposal_id)
+                .where(ProposalRecord.call_id == call_id, Review.reviewer_id == user_id)
+            ).scalar_one()
+            if reviewed:
+                raise WorkflowError(
+                    "role",
+                    role,
+                    f"a reviewer without reviews on record ({reviewed} given: their scores "
+                    "stay in the ranking)",
+                )
+        if role == "applicant":
+            consortia = session.execute(
+                select(Consortium.acronym)
+                .join(Member, Member.consortium_id == Consortium.id)
+                .where(Consortium.call_id == call_id, Member.user_id == user_id)
+            ).scalars()
+            named = ", ".join(consortia)
+            if named:
+                raise WorkflowError(
+                    "role", role, f"an applicant of no consortium (a member of {named})"
+                )
+
+    @staticmethod
+    def _drop_open_assignments(
+        session: Session, call_id: str, user_id: int, role: str
+    ) -> list[int]:
+        """A revoked reviewer's assignments in the call (none are reviewed: see `_role_free`)."""
+        if role != "reviewer":
+            return []
+        ids = list(
+            session.execute(
+                select(ReviewAssignment.proposal_id)
+                .join(ProposalRecord, ProposalRecord.id == ReviewAssignment.proposal_id)
+                .where(ProposalRecord.call_id == call_id, ReviewAssignment.reviewer_id == user_id)
+                .order_by(ReviewAssignment.proposal_id)
+            ).scalars()
+        )
+        if ids:
+            session.execute(
+                delete(ReviewAssignment).where(
+                    ReviewAssignment.reviewer_id == user_id,
+                    ReviewAssignment.proposal_id.in_(ids),
+                )
+            )
+        return ids
 
     # ------------------------------------------------------------ applicants
 

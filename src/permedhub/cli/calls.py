@@ -4,10 +4,10 @@
 proposal with how to fix them, ``decide`` the funding decision with its what-if answers and
 each funder's report (``--out FILE.xlsx``: every table, a sheet each), ``assign`` reviewers to
 proposals, ``stats`` the statistics of calls (run in PerMed Hub, or seeded real ones).
-``publish``, ``grant`` and ``outbox`` run the workflow's operator steps on the configured
-database (the secretariat's steps are on the portal). Every command takes ``--json`` (only
-JSON on stdout). A file that cannot be read, parsed or validated is reported on stderr, each
-problem with its line, exit code 2. The library (pandas, SciPy) is imported when a command
+``publish``, ``grant``, ``revoke`` and ``outbox`` run the workflow's operator steps on the
+configured database (the secretariat's steps are on the portal). Every command takes ``--json``
+(only JSON on stdout). A file that cannot be read, parsed or validated is reported on stderr,
+each problem with its line, exit code 2. The library (pandas, SciPy) is imported when a command
 first uses it.
 """
 
@@ -341,6 +341,23 @@ def grant(
         _emit_json({"call": call_id, "user": user, "role": role})
         return
     _out.print(f"{user} is now {role} of {call_id}")
+
+
+@app.command("revoke")
+def revoke(
+    call_id: Annotated[str, typer.Argument(help="a published call's id")],
+    user: Annotated[str, typer.Argument(help="a portal user's name")],
+    role: Annotated[str, typer.Argument(help="applicant, reviewer, funder or secretariat")],
+    as_json: AsJson = False,
+) -> None:
+    """Take a role in a call from a portal user (as the operator); refused while the role is
+    in use (the last secretariat member, a reviewer with reviews, a consortium's applicant)."""
+    workflow = _workflow()
+    _workflow_step(lambda: workflow.revoke(call_id, "command line", user, role))
+    if as_json:
+        _emit_json({"call": call_id, "user": user, "revoked": role})
+        return
+    _out.print(f"{user} is no longer {role} of {call_id}")
 
 
 @app.command("outbox")

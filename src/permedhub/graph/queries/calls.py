@@ -5,14 +5,13 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from permedhub.graph.models import Call, Organisation
+from permedhub.graph.models import Call
 from permedhub.graph.queries.common import (
     country_names,
     iso,
     marks,
     money,
-    organisation_query,
-    organisation_summary,
+    organisations_by_id,
 )
 from permedhub.graph.views import CallView, CountryRef
 
@@ -29,16 +28,7 @@ def list_calls(
     calls = list(session.execute(stmt).scalars())
     org_ids = {c.secretariat_id for c in calls if c.secretariat_id}
     org_ids |= {f for c in calls for f in (c.funder_ids or [])}
-    orgs = (
-        {
-            o.id: organisation_summary(o, cn, sn)
-            for o, cn, sn in session.execute(
-                organisation_query().where(Organisation.id.in_(org_ids))
-            )
-        }
-        if org_ids
-        else {}
-    )
+    orgs = organisations_by_id(session, org_ids)
     names = country_names(session, [code for c in calls for code in (c.countries or [])])
     return [
         CallView(

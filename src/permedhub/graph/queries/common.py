@@ -167,6 +167,15 @@ def organisation_summary(
     )
 
 
+def organisations_by_id(session: Session, ids: Iterable[str]) -> dict[str, OrganisationSummary]:
+    """The summaries of the organisations among `ids` that the graph holds."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = session.execute(organisation_query().where(Organisation.id.in_(wanted)))
+    return {o.id: organisation_summary(o, country, sub) for o, country, sub in rows}
+
+
 def page_bounds(page: int, per_page: int) -> tuple[int, int]:
     if page < 1:
         raise InvalidFilter("page", page, "a whole number >= 1")

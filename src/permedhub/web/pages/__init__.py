@@ -15,7 +15,17 @@ from starlette.middleware.sessions import SessionMiddleware
 from permedhub import config
 from permedhub.graph.queries import InvalidFilter, NotFound
 from permedhub.web.auth import LoginRateLimiter, session_settings
-from permedhub.web.pages import adoption, atlas, calls, calls_statistics, curator, helpdesk, public
+from permedhub.web.pages import (
+    adoption,
+    atlas,
+    calls,
+    calls_manage,
+    calls_public,
+    calls_statistics,
+    curator,
+    helpdesk,
+    public,
+)
 from permedhub.web.pages.cache import PageCache
 from permedhub.web.pages.rendering import STATIC_DIR, SecurityHeaders, render
 
@@ -29,11 +39,13 @@ def install(app: FastAPI) -> None:
     app.state.login_limiter = LoginRateLimiter(app.state.engine)
     app.state.page_cache = PageCache()
     app.state.upload_dir = config.data_dir() / "uploads"
-    # Before the public pages: their /calls/{call_id} would take /calls/statistics.
+    # Before the call pages: their /calls/{call_id} would take /calls/statistics.
     app.include_router(calls_statistics.router)
     app.include_router(public.router)
+    app.include_router(calls_public.router)
     # Before the curator area: its /curate/{plural}/{id} forms would take /curate/helpdesk/{id}.
     app.include_router(helpdesk.router)
+    app.include_router(calls_manage.router)
     app.include_router(atlas.router)
     app.include_router(curator.router)
     app.include_router(adoption.router)

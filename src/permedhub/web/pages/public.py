@@ -1,4 +1,5 @@
-"""The public pages: home, initiatives, organisations, countries, regions and search.
+"""The public pages: home, initiatives, organisations, countries, regions and search (the
+calls' pages are in `calls_public`).
 
 Each route reads its query parameters, calls one library query, and renders the result (as HTML,
 as a CSV table, or as JSON for the home page's network and map).
@@ -13,7 +14,7 @@ from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.orm import Session
 
 from permedhub.graph import queries
@@ -418,15 +419,6 @@ def topic_page(request: Request, session: SessionDep, topic_id: EntityId) -> HTM
         raise queries.NotFound("topic", topic_id)
     topic, trail = found
     return render(request, "topic.html", {"t": topic, "trail": trail})
-
-
-@router.get("/calls/{call_id}")
-def call_page(session: SessionDep, call_id: EntityId) -> Response:
-    """Calls are shown on their initiative's page."""
-    for call in queries.list_calls(session):
-        if call.id == call_id:
-            return RedirectResponse(f"/initiatives/{call.initiative_id}#call-{call.id}", 303)
-    raise queries.NotFound("call", call_id)
 
 
 # ---------------------------------------------------------------- organisations

@@ -7,6 +7,8 @@ from typing import TypeVar
 
 import pandas as pd
 
+from permedhub.calls.catalogue import Listing, funder_marks
+from permedhub.calls.model import Call, Funder
 from permedhub.graph.curation import AuditView
 from permedhub.graph.layout import SubnationalOrganisation
 from permedhub.graph.views import (
@@ -89,6 +91,70 @@ def calls(detail: InitiativeDetail) -> pd.DataFrame:
             "source": lambda c: c.source or "",
         },
     )
+
+
+def call_listing(rows: list[Listing]) -> pd.DataFrame:
+    """The list of calls; an empty cell is a value no source states."""
+    frame = _frame(
+        rows,
+        {
+            "id": lambda c: c.id,
+            "title": lambda c: c.title,
+            "initiative": lambda c: c.initiative_id or "",
+            "year": lambda c: c.year,
+            "deadlines": lambda c: "; ".join(f"{stage}: {day}" for stage, day in c.stages),
+            "funders": lambda c: c.funders_count,
+            "funders_listed": lambda c: c.funders_listed,
+            "budget_eur": lambda c: c.budget_eur,
+            "state": lambda c: c.schedule.state,
+            "published_in_workflow": lambda c: c.published,
+            "call_document": lambda c: c.documented,
+            "uncertain": lambda c: "; ".join(f"{k}: {v}" for k, v in sorted(c.uncertain.items())),
+            "approximate": lambda c: "; ".join(
+                f"{k}: {v}" if v else k for k, v in sorted(c.approximate.items())
+            ),
+        },
+    )
+    # Whole numbers stay whole where some are unknown (pandas would make them floats).
+    return frame.astype({"year": "Int64", "funders": "Int64"})
+
+
+def _amount(value: object) -> float | None:
+    return None if value is None else float(str(value))
+
+
+def call_funders(call: Call, organisations: dict[str, OrganisationSummary]) -> pd.DataFrame:
+    """A call document's funders with their national budgets and rules; an empty cell is a
+    value the document does not state (the page says unknown)."""
+    marks = [funder_marks(call, i) for i in range(len(call.funders))]
+
+    def name(f: Funder) -> str:
+        known = organisations.get(f.organisation)
+        return f.name or (known.name if known else "")
+
+    def joined(pairs: dict[str, str]) -> str:
+        return "; ".join(f"{k}: {v}" for k, v in sorted(pairs.items()))
+
+    frame = _frame(
+        call.funders,
+        {
+            "organisation_id": lambda f: f.organisation,
+            "organisation": name,
+            "country": lambda f: f.country,
+            "budget_eur": lambda f: _amount(f.budget_eur),
+            "eligible_kinds": lambda f: (
+                "" if f.rules.eligible_kinds is None else "; ".join(f.rules.eligible_kinds)
+            ),
+            "max_request_per_partner_eur": lambda f: _amount(f.rules.max_request_per_partner_eur),
+            "max_request_per_project_eur": lambda f: _amount(f.rules.max_request_per_project_eur),
+            "own_funded_allowed": lambda f: f.rules.own_funded_allowed,
+            "extra_documents": lambda f: "; ".join(f.rules.extra_documents),
+            "source": lambda f: f.source or call.source or "",
+        },
+    )
+    frame["uncertain"] = [joined(doubts) for doubts, _ in marks]
+    frame["sources"] = [joined(sources) for _, sources in marks]
+    return frame
 
 
 def participations(detail: OrganisationDetail) -> pd.DataFrame:
