@@ -57,9 +57,13 @@ def test_the_list_names_every_call_with_its_state_and_a_csv(read_client: TestCli
         "pre-proposal: 2020-03-05 17:00 (UTC+01:00) full proposal: 2020-06-15 17:00 (UTC+02:00)"
     )
     assert jtc2020[3] == "31 uncertain" and jtc2020[4] == "EUR 27,000,000 uncertain"
-    # Another initiative's call, from the graph's summary: its unknowns say so.
+    # Another initiative's call, from the graph's summary; its unknowns say so.
     assert _row(page.text, "calls", 'href="/calls/ep-permed-jtc2025"')[2:6] == [
-        "unknown", "35", "EUR 36,500,000 approx.", "unknown",
+        "pre-proposal: 2025-02-18 full proposal: 2025-06-17", "35", "EUR 36,500,000 approx.",
+        "closed",
+    ]  # fmt: skip
+    assert _row(page.text, "calls", 'href="/calls/era4health-healthequity"')[3:5] == [
+        "unknown", "unknown",
     ]  # fmt: skip
     rows = {r["id"]: r for r in _csv(read_client.get("/calls.csv").text)}
     assert set(rows) >= {*seeded(), "ep-permed-jtc2025", "era4health-healthequity"}

@@ -8,7 +8,7 @@ from permedhub.web.pages.rendering import csv_response
 
 def test_formula_like_text_is_neutralised_and_numbers_stay_numbers() -> None:
     frame = pd.DataFrame(
-        {"name": ["=HYPERLINK(\"http://x\")", "@SUM(A1)", "Charité"], "partners": [-3, 0, 12]}
+        {"name": ['=HYPERLINK("http://x")', "@SUM(A1)", "Charité"], "partners": [-3, 0, 12]}
     )
     response = csv_response(frame, "organisations.csv")
     body = response.body.decode("utf-8")
@@ -16,7 +16,7 @@ def test_formula_like_text_is_neutralised_and_numbers_stay_numbers() -> None:
     lines = body.lstrip("\ufeff").splitlines()
     assert lines == [
         "name,partners",
-        "\"'=HYPERLINK(\"\"http://x\"\")\",-3",
+        '"\'=HYPERLINK(""http://x"")",-3',
         "'@SUM(A1),0",
         "Charité,12",
     ]
