@@ -36,7 +36,7 @@ from permedhub.match.working_group import (
 )
 from permedhub.web.auth import CsrfOk, Viewer, current_user
 from permedhub.web.deps import EntityId, SessionDep, engine_of
-from permedhub.web.pages.rendering import csv_response, render
+from permedhub.web.pages.rendering import csv_response, form_text, private, render
 
 router = APIRouter(prefix="/match", include_in_schema=False)
 LISTING_FIELDS = ("name", "email", "country", "sector", "organisation", "expertise")
@@ -50,17 +50,6 @@ def own_listing_id(user: UserView) -> str:
 
 def _is_curator(user: UserView | None) -> bool:
     return user is not None and role_rank(user.role) >= role_rank("curator")
-
-
-def _private(response: HTMLResponse) -> HTMLResponse:
-    """A page with what a person typed about themself, or a manager's query: never cached."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _text(values: Mapping[str, Any], name: str) -> str:
-    value = values.get(name)
-    return value.strip() if isinstance(value, str) else ""
 
 
 def _topics(session: Session) -> list[dict[str, str]]:
@@ -106,7 +95,7 @@ def register_page(request: Request, session: SessionDep) -> HTMLResponse:
     # or CSV carries them.
     context["contacts"] = experts.contacts(session) if context["curator"] else {}
     response = render(request, "experts/register_list.html", context)
-    return _private(response) if user else response
+    return private(response) if user else response
 
 
 @router.get("/experts.csv")
@@ -137,7 +126,7 @@ def _form_page(
         "countries": _countries(session),
         "sectors": experts.SECTORS,
     }
-    return _private(render(request, "experts/register_form.html", context, status_code))
+    return private(render(request, "experts/register_form.html", context, status_code))
 
 
 @router.get("/experts/register", response_class=HTMLResponse)
@@ -156,11 +145,11 @@ def _listing_from_form(form: Mapping[str, Any], topics: list[str], user: UserVie
             "consent", "not ticked", "the box ticked: without your consent nothing is stored"
         )
     record: dict[str, Any] = {
-        key: _text(form, key) or None for key in LISTING_FIELDS if key != "name"
+        key: form_text(form, key) or None for key in LISTING_FIELDS if key != "name"
     }
     record.update(
         id=own_listing_id(user),
-        name=_text(form, "name"),
+        name=form_text(form, "name"),
         topics=topics,
         consent=True,
         consent_statement=experts.CONSENT_STATEMENT,
@@ -174,7 +163,7 @@ async def register_self(
 ) -> Response:
     form = await request.form()
     topics = [t for t in form.getlist("topics") if isinstance(t, str) and t]
-    typed = {key: _text(form, key) for key in LISTING_FIELDS} | {"topics": topics}
+    typed = {key: form_text(form, key) for key in LISTING_FIELDS} | {"topics": topics}
     try:
         record = _listing_from_form(form, topics, user)
         experts.register(engine_of(request), [record], actor=user.name)
@@ -209,7 +198,7 @@ async def delete_listing(
 
 def _whole(params: Mapping[str, Any], name: str) -> int | None:
     """A whole-number field; None when blank."""
-    raw = _text(params, name)
+    raw = form_text(params, name)
     if not raw:
         return None
     try:
@@ -228,7 +217,7 @@ def _minimums(params: Mapping[str, Any], prefix: str, groups: tuple[str, ...]) -
 
 
 def _ids(params: Mapping[str, Any], name: str) -> list[str]:
-    return [part for part in _text(params, name).replace(",", " ").split() if part]
+    return [part for part in form_text(params, name).replace(",", " ").split() if part]
 
 
 def group_request(session: Session, params: Any) -> GroupRequest:
@@ -290,22 +279,22 @@ def group_page(request: Request, session: SessionDep, user: Viewer) -> HTMLRespo
         "register_size": session.scalar(select(func.count()).select_from(Expert)),
     }
     if "size" not in params:
-        return _private(render(request, "experts/working_group.html", context))
+        return private(render(request, "experts/working_group.html", context))
     try:
         wanted, group, members = _chosen(session, request)
     except MatchInputError as exc:
         context["problem"] = str(exc)
-        return _private(render(request, "experts/working_group.html", context, 422))
+        return private(render(request, "experts/working_group.html", context, 422))
     except Infeasible as exc:
         context["binding"] = exc.binding
-        return _private(render(request, "experts/working_group.html", context))
+        return private(render(request, "experts/working_group.html", context))
     context.update(
         wanted=wanted,
         group=group,
         members=members.to_dict("records"),
         csv_query=request.url.query,
     )
-    return _private(render(request, "experts/working_group.html", context))
+    return private(render(request, "experts/working_group.html", context))
 
 
 @router.get("/group.csv")

@@ -30,7 +30,7 @@ from permedhub.graph.schemas import OrganisationKind
 from permedhub.web.auth import CsrfOk, Viewer
 from permedhub.web.body_limit import UPLOAD_BODY_BYTES
 from permedhub.web.deps import EntityId
-from permedhub.web.pages.rendering import csv_response, render
+from permedhub.web.pages.rendering import csv_response, form_text, private, render
 
 router = APIRouter(include_in_schema=False)
 PARTNER_ROWS = 8
@@ -44,16 +44,16 @@ def install_workflow(app: Any) -> None:
     app.state.calls_workflow = Workflow(app.state.engine, smtp=smtp_settings())
 
 
-def _workflow(request: Request) -> Workflow:
+def workflow_of(request: Request) -> Workflow:
     workflow: Workflow = request.app.state.calls_workflow
     return workflow
 
 
-def _actor(user: UserView) -> Actor:
+def actor_of(user: UserView) -> Actor:
     return Actor(user.id, user.name)
 
 
-def _guarded(step: Any) -> Any:
+def guarded(step: Any) -> Any:
     """Run a workflow step; its refusals as HTTP errors (403 not allowed, 404 unknown)."""
     try:
         return step()
@@ -63,22 +63,11 @@ def _guarded(step: Any) -> Any:
         raise HTTPException(status_code=404, detail=str(error)) from None
 
 
-def _private(response: HTMLResponse) -> HTMLResponse:
-    """Proposals, reviews and national data: never from a cache."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _done(path: str, message: str) -> RedirectResponse:
+def done_redirect(path: str, message: str) -> RedirectResponse:
     return RedirectResponse(f"{path}?done={quote(message)}", status_code=303)
 
 
 # ---------------------------------------------------------------- parsing the forms
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
 
 
 def proposal_from_form(form: FormData) -> dict[str, Any]:
@@ -86,40 +75,40 @@ def proposal_from_form(form: FormData) -> dict[str, Any]:
     left out); the workflow validates them."""
     partners = []
     for i in range(MAX_PARTNER_ROWS):
-        organisation = _text(form, f"p{i}_organisation")
+        organisation = form_text(form, f"p{i}_organisation")
         if not organisation:
             continue
         partner: dict[str, Any] = {
             "organisation": organisation,
-            "country": _text(form, f"p{i}_country"),
-            "kind": _text(form, f"p{i}_kind"),
+            "country": form_text(form, f"p{i}_country"),
+            "kind": form_text(form, f"p{i}_kind"),
             "own_funded": form.get(f"p{i}_own_funded") == "on",
             "coordinator": form.get(f"p{i}_coordinator") == "on",
         }
         for key in ("name", "funder"):
-            if _text(form, f"p{i}_{key}"):
-                partner[key] = _text(form, f"p{i}_{key}")
-        if _text(form, f"p{i}_requested_eur"):
-            partner["requested_eur"] = _text(form, f"p{i}_requested_eur")
-        documents = [d.strip() for d in _text(form, f"p{i}_documents").split(",") if d.strip()]
+            if form_text(form, f"p{i}_{key}"):
+                partner[key] = form_text(form, f"p{i}_{key}")
+        if form_text(form, f"p{i}_requested_eur"):
+            partner["requested_eur"] = form_text(form, f"p{i}_requested_eur")
+        documents = [d.strip() for d in form_text(form, f"p{i}_documents").split(",") if d.strip()]
         if documents:
             partner["documents"] = documents
         partners.append(partner)
     return {
-        "acronym": _text(form, "acronym"),
-        "title": _text(form, "title"),
-        "abstract": _text(form, "abstract"),
+        "acronym": form_text(form, "acronym"),
+        "title": form_text(form, "title"),
+        "abstract": form_text(form, "abstract"),
         "modules": [m for m in form.getlist("modules") if isinstance(m, str) and m],
-        "topics": [t.strip() for t in _text(form, "topics").split(",") if t.strip()],
+        "topics": [t.strip() for t in form_text(form, "topics").split(",") if t.strip()],
         "partners": partners,
     }
 
 
 def _int(form: FormData, name: str) -> int:
     try:
-        return int(_text(form, name))
+        return int(form_text(form, name))
     except ValueError:
-        raise CallInputError(name, _text(form, name), "a whole number") from None
+        raise CallInputError(name, form_text(form, name), "a whole number") from None
 
 
 # ---------------------------------------------------------------- applicants
@@ -133,9 +122,9 @@ def _apply_page(
     typed: dict[int, dict[str, Any]] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    workflow = _workflow(request)
-    call, stage = _guarded(lambda: workflow.call_of(call_id))
-    actor = _actor(user)
+    workflow = workflow_of(request)
+    call, stage = guarded(lambda: workflow.call_of(call_id))
+    actor = actor_of(user)
     roles = workflow.roles_of(call_id, user.id)
     applicant = "applicant" in roles
     consortia = workflow.my_consortia(call_id, actor) if applicant else []
@@ -150,7 +139,7 @@ def _apply_page(
         consortium["open"] = (stage == 0 or consortium["invited"]) and not (
             current and current["state"] == "submitted"
         )
-    return _private(
+    return private(
         render(
             request,
             "calls/apply.html",
@@ -187,12 +176,14 @@ def _refused_on_apply(
 @router.post("/calls/{call_id}/apply/register", response_class=HTMLResponse)
 async def register(request: Request, user: Viewer, _csrf: CsrfOk, call_id: EntityId) -> Response:
     form = await request.form()
-    workflow = _workflow(request)
+    workflow = workflow_of(request)
     try:
-        _guarded(lambda: workflow.register_applicant(call_id, _actor(user), _text(form, "email")))
+        guarded(
+            lambda: workflow.register_applicant(call_id, actor_of(user), form_text(form, "email"))
+        )
     except CallInputError as error:
         return _refused_on_apply(request, user, call_id, error)
-    return _done(f"/calls/{call_id}/apply", "You are registered as an applicant.")
+    return done_redirect(f"/calls/{call_id}/apply", "You are registered as an applicant.")
 
 
 @router.post("/calls/{call_id}/consortia", response_class=HTMLResponse)
@@ -200,25 +191,27 @@ async def new_consortium(
     request: Request, user: Viewer, _csrf: CsrfOk, call_id: EntityId
 ) -> Response:
     form = await request.form()
-    workflow = _workflow(request)
+    workflow = workflow_of(request)
     try:
-        _guarded(
-            lambda: workflow.register_consortium(call_id, _actor(user), _text(form, "acronym"))
+        guarded(
+            lambda: workflow.register_consortium(
+                call_id, actor_of(user), form_text(form, "acronym")
+            )
         )
     except CallInputError as error:
         return _refused_on_apply(request, user, call_id, error)
-    return _done(f"/calls/{call_id}/apply", "Consortium registered.")
+    return done_redirect(f"/calls/{call_id}/apply", "Consortium registered.")
 
 
 @router.post("/calls/{call_id}/join", response_class=HTMLResponse)
 async def join(request: Request, user: Viewer, _csrf: CsrfOk, call_id: EntityId) -> Response:
     form = await request.form()
-    workflow = _workflow(request)
+    workflow = workflow_of(request)
     try:
-        _guarded(lambda: workflow.join_consortium(call_id, _actor(user), _text(form, "code")))
+        guarded(lambda: workflow.join_consortium(call_id, actor_of(user), form_text(form, "code")))
     except CallInputError as error:
         return _refused_on_apply(request, user, call_id, error)
-    return _done(f"/calls/{call_id}/apply", "You joined the consortium.")
+    return done_redirect(f"/calls/{call_id}/apply", "You joined the consortium.")
 
 
 @router.post(
@@ -235,26 +228,26 @@ async def save_proposal(
     pdf: bytes | None = None
     if isinstance(upload, UploadFile) and upload.filename:
         pdf = await upload.read(MAX_PDF_BYTES + 1)
-    submit = _text(form, "action") == "submit"
-    workflow = _workflow(request)
+    submit = form_text(form, "action") == "submit"
+    workflow = workflow_of(request)
     try:
-        _guarded(lambda: workflow.save(consortium_id, _actor(user), fields, pdf, submit=submit))
+        guarded(lambda: workflow.save(consortium_id, actor_of(user), fields, pdf, submit=submit))
     except CallInputError as error:
         return _refused_on_apply(request, user, call_id, error, {consortium_id: fields})
     message = "Proposal submitted: a confirmation is on its way." if submit else "Draft saved."
-    return _done(f"/calls/{call_id}/apply", message)
+    return done_redirect(f"/calls/{call_id}/apply", message)
 
 
 @router.post("/calls/{call_id}/proposals/{proposal_id}/withdraw", response_class=HTMLResponse)
 async def withdraw(
     request: Request, user: Viewer, _csrf: CsrfOk, call_id: EntityId, proposal_id: int
 ) -> Response:
-    workflow = _workflow(request)
+    workflow = workflow_of(request)
     try:
-        _guarded(lambda: workflow.withdraw(proposal_id, _actor(user)))
+        guarded(lambda: workflow.withdraw(proposal_id, actor_of(user)))
     except CallInputError as error:
         return _refused_on_apply(request, user, call_id, error)
-    return _done(f"/calls/{call_id}/apply", "Proposal withdrawn; the draft is kept.")
+    return done_redirect(f"/calls/{call_id}/apply", "Proposal withdrawn; the draft is kept.")
 
 
 @router.post("/calls/{call_id}/check")
@@ -262,14 +255,14 @@ async def live_check(request: Request, call_id: EntityId) -> JSONResponse:
     """The consortium check of the form as typed (nothing stored, no login needed: it says
     only what the call's public rules say)."""
     form = await request.form()
-    workflow = _workflow(request)
-    result = _guarded(lambda: workflow.live_check(call_id, proposal_from_form(form)))
+    workflow = workflow_of(request)
+    result = guarded(lambda: workflow.live_check(call_id, proposal_from_form(form)))
     return JSONResponse(result.to_dict())
 
 
 @router.get("/calls/{call_id}/proposals/{proposal_id}.pdf")
 def proposal_pdf(request: Request, user: Viewer, call_id: EntityId, proposal_id: int) -> Response:
-    data = _guarded(lambda: _workflow(request).pdf(proposal_id, _actor(user)))
+    data = guarded(lambda: workflow_of(request).pdf(proposal_id, actor_of(user)))
     return Response(
         data,
         media_type="application/pdf",
@@ -289,7 +282,7 @@ def _report_context(workflow: Workflow, call_id: str, actor: Actor) -> dict[str,
     from permedhub.web.tools.common import figure_json
 
     try:
-        found = _guarded(lambda: workflow.decision_report(call_id, actor))
+        found = guarded(lambda: workflow.decision_report(call_id, actor))
     except CallInputError as error:
         return {"report_stale": str(error)}
     if found is None:
@@ -314,11 +307,11 @@ def _secretariat_page(
 ) -> HTMLResponse:
     from permedhub.web.tools.common import render_tool
 
-    workflow = _workflow(request)
-    view = _guarded(lambda: workflow.dashboard(call_id, _actor(user)))
-    audit = workflow.audit(call_id, _actor(user))[-AUDIT_SHOWN:][::-1]
+    workflow = workflow_of(request)
+    view = guarded(lambda: workflow.dashboard(call_id, actor_of(user)))
+    audit = workflow.audit(call_id, actor_of(user))[-AUDIT_SHOWN:][::-1]
     # The report's chart: render_tool brings the Plotly bundle and the policy it needs.
-    return _private(
+    return private(
         render_tool(
             request,
             "calls/secretariat.html",
@@ -328,7 +321,7 @@ def _secretariat_page(
                 "problem": problem,
                 "audit": audit,
                 "done": request.query_params.get("done"),
-                **_report_context(workflow, call_id, _actor(user)),
+                **_report_context(workflow, call_id, actor_of(user)),
             },
             status_code=status_code,
         )
@@ -339,7 +332,7 @@ def _decision_of(request: Request, user: UserView, call_id: str) -> DecisionRepo
     """The last decision for the secretariat's downloads: 404 before one, 409 when the
     ranking has changed since it was made."""
     try:
-        found = _guarded(lambda: _workflow(request).decision_report(call_id, _actor(user)))
+        found = guarded(lambda: workflow_of(request).decision_report(call_id, actor_of(user)))
     except CallInputError as error:
         raise HTTPException(status_code=409, detail=str(error)) from None
     if found is None:
@@ -384,7 +377,7 @@ def secretariat(request: Request, user: Viewer, call_id: EntityId) -> HTMLRespon
 def secretariat_csv(request: Request, user: Viewer, call_id: EntityId) -> Response:
     """The dashboard's proposal table (eligibility, reviews, outcome, what each funder pays)
     as a CSV download."""
-    view = _guarded(lambda: _workflow(request).dashboard(call_id, _actor(user)))
+    view = guarded(lambda: workflow_of(request).dashboard(call_id, actor_of(user)))
     funders = view.call.funder_ids()
     rows = [
         {
@@ -410,7 +403,7 @@ def secretariat_csv(request: Request, user: Viewer, call_id: EntityId) -> Respon
 
 
 def _amount(form: FormData, name: str) -> Decimal | None:
-    text = _text(form, name)
+    text = form_text(form, name)
     if not text:
         return None
     try:
@@ -424,7 +417,7 @@ async def secretariat_step(
     request: Request, user: Viewer, _csrf: CsrfOk, call_id: EntityId, step: str
 ) -> Response:
     form = await request.form()
-    workflow, actor = _workflow(request), _actor(user)
+    workflow, actor = workflow_of(request), actor_of(user)
     steps = {
         "eligibility": lambda: workflow.check_eligibility(call_id, actor),
         "invite": lambda: workflow.invite(
@@ -437,9 +430,9 @@ async def secretariat_step(
         "adjust": lambda: workflow.adjust(
             _int(form, "proposal"),
             actor,
-            _text(form, "criterion"),
-            _text(form, "score"),
-            _text(form, "reason"),
+            form_text(form, "criterion"),
+            form_text(form, "score"),
+            form_text(form, "reason"),
         ),
     }
     if step not in steps:
@@ -447,10 +440,10 @@ async def secretariat_step(
             status_code=404, detail=f"step = {step!r}: expected one of " + ", ".join(steps)
         )
     try:
-        _guarded(steps[step])
+        guarded(steps[step])
     except CallInputError as error:
         return _secretariat_page(request, user, call_id, str(error), status_code=422)
-    return _done(f"/calls/{call_id}/secretariat", f"Step done: {step}.")
+    return done_redirect(f"/calls/{call_id}/secretariat", f"Step done: {step}.")
 
 
 # ---------------------------------------------------------------- reviewers and funders
@@ -465,11 +458,11 @@ def _queue_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     """A reviewer's or a funder's page: the call and what waits for this user in that role."""
-    workflow = _workflow(request)
-    call, _ = _guarded(lambda: workflow.call_of(call_id))
+    workflow = workflow_of(request)
+    call, _ = guarded(lambda: workflow.call_of(call_id))
     queue_of = workflow.review_queue if role == "review" else workflow.funder_queue
-    queue = _guarded(lambda: queue_of(call_id, _actor(user)))
-    return _private(
+    queue = guarded(lambda: queue_of(call_id, actor_of(user)))
+    return private(
         render(
             request,
             f"calls/{role}.html",
@@ -494,28 +487,28 @@ async def review(
     request: Request, user: Viewer, _csrf: CsrfOk, call_id: EntityId, proposal_id: int
 ) -> Response:
     form = await request.form()
-    workflow = _workflow(request)
+    workflow = workflow_of(request)
     given = {
         key.removeprefix("score_"): value
         for key, value in form.items()
         if key.startswith("score_") and isinstance(value, str)
     }
     try:
-        if _text(form, "conflict"):
-            _guarded(
+        if form_text(form, "conflict"):
+            guarded(
                 lambda: workflow.declare_conflict(
-                    call_id, _actor(user), _text(form, "conflict"), proposal_id=proposal_id
+                    call_id, actor_of(user), form_text(form, "conflict"), proposal_id=proposal_id
                 )
             )
         else:
-            _guarded(
+            guarded(
                 lambda: workflow.submit_review(
-                    proposal_id, _actor(user), given, _text(form, "comment")
+                    proposal_id, actor_of(user), given, form_text(form, "comment")
                 )
             )
     except CallInputError as error:
         return _queue_page(request, user, call_id, "review", str(error), status_code=422)
-    return _done(f"/calls/{call_id}/review", f"Proposal {proposal_id}: saved.")
+    return done_redirect(f"/calls/{call_id}/review", f"Proposal {proposal_id}: saved.")
 
 
 @router.get("/calls/{call_id}/funder", response_class=HTMLResponse)
@@ -533,16 +526,18 @@ async def national_check(
     partner: int,
 ) -> Response:
     form = await request.form()
-    verdict = _text(form, "verdict")
-    workflow = _workflow(request)
+    verdict = form_text(form, "verdict")
+    workflow = workflow_of(request)
     try:
         if verdict not in ("accept", "reject"):
             raise CallInputError("verdict", verdict, "accept or reject")
-        _guarded(
+        guarded(
             lambda: workflow.national_check(
-                proposal_id, _actor(user), partner, verdict == "accept", _text(form, "reason")
+                proposal_id, actor_of(user), partner, verdict == "accept", form_text(form, "reason")
             )
         )
     except CallInputError as error:
         return _queue_page(request, user, call_id, "funder", str(error), status_code=422)
-    return _done(f"/calls/{call_id}/funder", f"Proposal {proposal_id}, partner {partner}: saved.")
+    return done_redirect(
+        f"/calls/{call_id}/funder", f"Proposal {proposal_id}, partner {partner}: saved."
+    )

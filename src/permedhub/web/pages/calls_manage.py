@@ -32,9 +32,9 @@ from permedhub.calls.store import ROLES
 from permedhub.graph.curation import UserView
 from permedhub.web.auth import CsrfOk, Curator, Viewer
 from permedhub.web.deps import EntityId, SessionDep, engine_of
-from permedhub.web.pages.calls import _actor, _done, _guarded, _private, _text, _workflow
+from permedhub.web.pages.calls import actor_of, done_redirect, guarded, workflow_of
 from permedhub.web.pages.calls_public import call_summary, document_context
-from permedhub.web.pages.rendering import render
+from permedhub.web.pages.rendering import form_text, private, render
 
 router = APIRouter(include_in_schema=False)
 MAX_DOCUMENT_BYTES = 512 * 1024
@@ -82,7 +82,7 @@ def _editor(
     preview: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    return _private(
+    return private(
         render(
             request,
             "calls/edit.html",
@@ -123,7 +123,7 @@ async def _document_text(form: FormData) -> bytes:
     if isinstance(upload, UploadFile) and upload.filename:
         data = await upload.read(MAX_DOCUMENT_BYTES + 1)
     else:
-        data = _text(form, "document").encode("utf-8")
+        data = form_text(form, "document").encode("utf-8")
     if not data.strip():
         raise CallInputError("document", "(empty)", "a call document: paste it or upload a file")
     if len(data) > MAX_DOCUMENT_BYTES:
@@ -154,7 +154,7 @@ def _preview(request: Request, session: Session, text: str, call: Call) -> dict[
         "text": text,
         "replaces": published if published and published.published else None,
         **document_context(
-            session, shown, call_summary(session, call.id), _workflow(request).now()
+            session, shown, call_summary(session, call.id), workflow_of(request).now()
         ),
     }
 
@@ -180,7 +180,7 @@ def secretariat_of(form: FormData) -> list[tuple[str, str]]:
     """The (user, e-mail) rows of the publish form that name a user."""
     pairs = []
     for i in range(SECRETARIAT_ROWS):
-        name, email = _text(form, f"sec_name_{i}"), _text(form, f"sec_email_{i}")
+        name, email = form_text(form, f"sec_name_{i}"), form_text(form, f"sec_email_{i}")
         if name or email:
             if not (name and email):
                 raise CallInputError(
@@ -212,7 +212,7 @@ async def publish_call(
                 "secretariat", "(none)",
                 "at least one secretariat member on a first publication (they run the call)",
             )  # fmt: skip
-        _workflow(request).publish(call, user.name, secretariat=pairs)
+        workflow_of(request).publish(call, user.name, secretariat=pairs)
     except CallInputError as error:
         preview = _preview(request, session, shown, call)
         return _editor(request, text=shown, preview=preview, problem=str(error), status_code=422)
@@ -230,10 +230,10 @@ def _roles_page(
     typed: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    workflow = _workflow(request)
-    holders = _guarded(lambda: workflow.role_holders(call_id, _actor(user)))
+    workflow = workflow_of(request)
+    holders = guarded(lambda: workflow.role_holders(call_id, actor_of(user)))
     call, _ = workflow.call_of(call_id)
-    return _private(
+    return private(
         render(
             request,
             "calls/roles.html",
@@ -257,22 +257,22 @@ def roles_page(request: Request, user: Viewer, call_id: EntityId) -> HTMLRespons
 
 def grant_of(form: FormData) -> dict[str, Any]:
     """The grant form as `Workflow.grant` takes it (the library validates it)."""
-    role = _text(form, "role")
+    role = form_text(form, "role")
     grant: dict[str, Any] = {
-        "user": _text(form, "user"),
+        "user": form_text(form, "user"),
         "role": role,
-        "email": _text(form, "email"),
+        "email": form_text(form, "email"),
     }
     if role == "funder":
-        grant["funder"] = _text(form, "funder") or None
-    if role == "reviewer" and (_text(form, "organisation") or _text(form, "country")):
+        grant["funder"] = form_text(form, "funder") or None
+    if role == "reviewer" and (form_text(form, "organisation") or form_text(form, "country")):
         profile: dict[str, Any] = {
-            "organisation": _text(form, "organisation"),
-            "country": _text(form, "country"),
-            "expertise": [t.strip() for t in _text(form, "expertise").split(",") if t.strip()],
+            "organisation": form_text(form, "organisation"),
+            "country": form_text(form, "country"),
+            "expertise": [t.strip() for t in form_text(form, "expertise").split(",") if t.strip()],
         }
-        if _text(form, "max_load"):
-            profile["max_load"] = _text(form, "max_load")
+        if form_text(form, "max_load"):
+            profile["max_load"] = form_text(form, "max_load")
         grant["profile"] = profile
     return grant
 
@@ -281,22 +281,22 @@ def grant_of(form: FormData) -> dict[str, Any]:
 async def grant_role(request: Request, user: Viewer, _csrf: CsrfOk, call_id: EntityId) -> Response:
     form = await request.form()
     grant = grant_of(form)
-    workflow = _workflow(request)
+    workflow = workflow_of(request)
     try:
-        _guarded(lambda: workflow.grant(call_id, _actor(user), grant))
+        guarded(lambda: workflow.grant(call_id, actor_of(user), grant))
     except CallInputError as error:
         typed = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
         return _roles_page(request, user, call_id, str(error), typed, status_code=422)
-    return _done(f"/calls/{call_id}/roles", f"{grant['user']} is now {grant['role']}.")
+    return done_redirect(f"/calls/{call_id}/roles", f"{grant['user']} is now {grant['role']}.")
 
 
 @router.post("/calls/{call_id}/roles/revoke", response_class=HTMLResponse)
 async def revoke_role(request: Request, user: Viewer, _csrf: CsrfOk, call_id: EntityId) -> Response:
     form = await request.form()
-    name, role = _text(form, "user"), _text(form, "role")
-    workflow = _workflow(request)
+    name, role = form_text(form, "user"), form_text(form, "role")
+    workflow = workflow_of(request)
     try:
-        _guarded(lambda: workflow.revoke(call_id, _actor(user), name, role))
+        guarded(lambda: workflow.revoke(call_id, actor_of(user), name, role))
     except CallInputError as error:
         return _roles_page(request, user, call_id, str(error), status_code=422)
-    return _done(f"/calls/{call_id}/roles", f"{name} is no longer {role}.")
+    return done_redirect(f"/calls/{call_id}/roles", f"{name} is no longer {role}.")

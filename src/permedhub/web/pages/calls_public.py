@@ -32,7 +32,7 @@ from permedhub.graph.views import CallView
 from permedhub.web.auth import current_user
 from permedhub.web.deps import EntityId, SessionDep, engine_of
 from permedhub.web.pages import tables
-from permedhub.web.pages.calls import _workflow
+from permedhub.web.pages.calls import workflow_of
 from permedhub.web.pages.rendering import csv_response, render
 
 router = APIRouter(include_in_schema=False)
@@ -56,7 +56,7 @@ class Rule:
 
 
 def _now(request: Request) -> dt.datetime:
-    return _workflow(request).now()
+    return workflow_of(request).now()
 
 
 def _listing(request: Request, session: Session) -> list[catalogue.Listing]:
@@ -219,7 +219,7 @@ def call_page(request: Request, session: SessionDep, call_id: EntityId) -> HTMLR
 def _roles(request: Request, call_id: str) -> set[str]:
     """The visitor's roles in a published call (links to their pages)."""
     user = current_user(request)
-    return _workflow(request).roles_of(call_id, user.id) if user else set()
+    return workflow_of(request).roles_of(call_id, user.id) if user else set()
 
 
 @router.get("/calls/{call_id}/funders.csv")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 from fastapi import Request
@@ -15,6 +15,8 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from permedhub import __version__
 from permedhub.graph.spreadsheets import neutralised_frame
 from permedhub.web.auth import csrf_token, current_user
+
+ResponseT = TypeVar("ResponseT", bound=Response)
 
 TEMPLATES_DIR = resources.files("permedhub") / "web" / "templates"
 STATIC_DIR = resources.files("permedhub") / "web" / "static"
@@ -94,6 +96,19 @@ def csv_response(frame: pd.DataFrame, filename: str) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+def private(response: ResponseT) -> ResponseT:
+    """A page with what one person typed or may see (proposals, reviews, a listing of
+    themself, a manager's query): never kept by a cache."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def form_text(values: Any, name: str) -> str:
+    """A form field's text, stripped; empty when absent or not text (an uploaded file)."""
+    value = values.get(name)
+    return value.strip() if isinstance(value, str) else ""
 
 
 def json_script(data: Any) -> str:
