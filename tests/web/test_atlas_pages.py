@@ -56,7 +56,8 @@ def test_the_map_data_count_one_topic(atlas_client):
     # Genomic Medicine Service and Genome UK (GB); the Estonian Biobank (EE); Genomic Medicine
     # Sweden (SE); genomDE, its platform project and the model project (DE); the 2017-2020
     # strategy, the National Genome Center and the 2025-2027 strategy (DK); the omics plan (IT);
-    # the 2017-2021 and 2023-2030 strategies (NO); the Austrian Human Genome Project (AT).
+    # the 2017-2021 and 2023-2030 strategies (NO); the Austrian Human Genome Project (AT); the
+    # CIHR Personalized Medicine Signature Initiative (CA); the Qatar Genome Programme (QA).
     assert counted == {
         "FR": 1,
         "ES": 2,
@@ -68,6 +69,8 @@ def test_the_map_data_count_one_topic(atlas_client):
         "IT": 1,
         "NO": 2,
         "AT": 1,
+        "CA": 1,
+        "QA": 1,
     }
     assert body["measure"] == "mapping records"
     assert {c["numeric"] for c in body["countries"]} >= {"250", "724"}
@@ -113,14 +116,14 @@ def test_the_choropleth_and_heatmap_render_with_the_network_off(atlas_tab: Tab) 
     atlas_tab.go("/atlas?topic=v2030-health-data")
     atlas_tab.page.wait_for_selector('#map[data-ready="1"]', timeout=15_000)
     assert atlas_tab.page.locator("#map svg path").count() > 200  # the 50m outlines
-    # Health data: GB, FR, EE, ES, FI, SE, CN (three records, the IC2PerMed Roadmap one of
-    # them), ZA (two), BR, MX, DE, DK, CH, NO, NL, BE, LU, PL, CZ, AT.
-    assert int(atlas_tab.page.get_attribute("#map", "data-countries")) == 20
+    # Health data: GB, FR, EE, ES, FI, SE, CN (four records, the IC2PerMed Roadmap and the
+    # China Kadoorie Biobank among them), ZA, BR, MX, DE, DK, CH, NO, NL, BE, LU, PL, CZ, AT,
+    # IL, CA, TR, QA, NG, AR, CL, UY (Urugenomes), CO.
+    assert int(atlas_tab.page.get_attribute("#map", "data-countries")) == 29
     china = atlas_tab.page.locator('#map path[data-code="CN"] title')
-    assert china.text_content() == "China: 3 mapping records"
-    # Every country with a record: the twenty above, Uruguay (the HTA summer school) and Italy
-    # (the omics plan).
-    assert atlas_tab.page.locator("#heatmap tbody tr").count() == 22
+    assert china.text_content() == "China: 4 mapping records"
+    # Every country with a record: the twenty-nine above and Italy (the omics plan).
+    assert atlas_tab.page.locator("#heatmap tbody tr").count() == 30
     atlas_tab.page.locator("#map").scroll_into_view_if_needed()
     atlas_tab.shot("atlas-map")
     atlas_tab.page.locator("#heatmap").scroll_into_view_if_needed()
