@@ -61,7 +61,8 @@ def test_the_map_data_count_one_topic(atlas_client):
     # the 2017-2021 and 2023-2030 strategies (NO); the Austrian Human Genome Project (AT); the
     # CIHR Personalized Medicine Signature Initiative (CA); the Qatar Genome Programme (QA); the
     # planned National Genome Centre (FI); the Hungarian Genome Programme (HU); the national
-    # genetics and genomics strategy (IE); the national strategy and the Centro pilot (PT).
+    # genetics and genomics strategy (IE); the national strategy and the Centro pilot (PT); the
+    # Slovenian Genome Project (SI).
     assert counted == {
         "FR": 3,
         "ES": 2,
@@ -79,6 +80,7 @@ def test_the_map_data_count_one_topic(atlas_client):
         "HU": 1,
         "IE": 1,
         "PT": 2,
+        "SI": 1,
     }
     assert body["measure"] == "mapping records"
     assert {c["numeric"] for c in body["countries"]} >= {"250", "724"}
@@ -126,13 +128,14 @@ def test_the_choropleth_and_heatmap_render_with_the_network_off(atlas_tab: Tab) 
     assert atlas_tab.page.locator("#map svg path").count() > 200  # the 50m outlines
     # Health data: GB, FR, EE, ES, FI, SE, CN (five records: two national programmes, the
     # IC2PerMed Roadmap and Scoping Paper, the China Kadoorie Biobank), ZA, BR, MX, DE, DK, CH,
-    # NO, NL, BE, LU, PL, CZ, AT, IL, CA, TR, QA, NG, AR, CL, UY (Urugenomes), CO, EG, HU, PT.
-    assert int(atlas_tab.page.get_attribute("#map", "data-countries")) == 32
+    # NO, NL, BE, LU, PL, CZ, AT, IL, CA, TR, QA, NG, AR, CL, UY (Urugenomes), CO, EG, HU, PT,
+    # SN, SI, HR.
+    assert int(atlas_tab.page.get_attribute("#map", "data-countries")) == 35
     china = atlas_tab.page.locator('#map path[data-code="CN"] title')
     assert china.text_content() == "China: 5 mapping records"
-    # Every country with a record: the thirty-two above, Italy (the omics plan), Ireland (its
+    # Every country with a record: the thirty-five above, Italy (the omics plan), Ireland (its
     # strategy), Botswana and Uganda (the CAfGEN training programme).
-    assert atlas_tab.page.locator("#heatmap tbody tr").count() == 36
+    assert atlas_tab.page.locator("#heatmap tbody tr").count() == 39
     atlas_tab.page.locator("#map").scroll_into_view_if_needed()
     atlas_tab.shot("atlas-map")
     atlas_tab.page.locator("#heatmap").scroll_into_view_if_needed()
