@@ -48,7 +48,8 @@ def test_coverage_gaps_mutual_and_network_answer_json(database):
     result = run("coverage", "--region", "eu27", "--json")
     assert result.exit_code == 0, result.output
     body = json.loads(result.stdout)
-    assert body["records"]["FR"]["v2030-implementation"] == 1  # PFMG2025
+    # PFMG2025 and its two sequencing platforms, SeqOIA (FR-IDF) and AURAGEN (FR-ARA)
+    assert body["records"]["FR"]["v2030-implementation"] == 3
     assert body["records"]["ES"]["v2030-implementation"] == 2  # IMPaCT, the PMP call
     result = run("gaps", "africa", "--json")
     gaps = json.loads(result.stdout)

@@ -52,9 +52,36 @@ def test_the_heatmap_lists_the_records_of_a_region_by_country_and_topic(atlas_cl
 def test_the_map_data_count_one_topic(atlas_client):
     body = atlas_client.get("/atlas/map.json?topic=v2030-implementation").json()
     counted = {c["code"]: c["participations"] for c in body["countries"]}
-    # PFMG2025 (FR); IMPaCT and the PMP call (ES); the 100,000 Genomes Project (GB); the
-    # Estonian Biobank (EE); Genomic Medicine Sweden (SE).
-    assert counted == {"FR": 1, "ES": 2, "GB": 1, "EE": 1, "SE": 1}
+    # PFMG2025 and the SeqOIA and AURAGEN platforms (FR); IMPaCT and the PMP call (ES); the
+    # 100,000 Genomes Project, the NHS Genomic Medicine Service and Genome UK (GB); the Estonian
+    # Biobank, the 2016-2020 programme, the 100,000 genotyping project and the implementation
+    # programme (EE); Genomic Medicine Sweden (SE); genomDE, its platform project and the model
+    # project (DE); the 2017-2020 strategy, the National Genome Center and the 2025-2027
+    # strategy (DK); the omics plan (IT);
+    # the 2017-2021 and 2023-2030 strategies (NO); the Austrian Human Genome Project (AT); the
+    # CIHR Personalized Medicine Signature Initiative (CA); the Qatar Genome Programme (QA); the
+    # planned National Genome Centre (FI); the Hungarian Genome Programme (HU); the national
+    # genetics and genomics strategy (IE); the national strategy and the Centro pilot (PT); the
+    # Slovenian Genome Project (SI).
+    assert counted == {
+        "FR": 3,
+        "ES": 2,
+        "GB": 3,
+        "EE": 4,
+        "SE": 1,
+        "DE": 3,
+        "DK": 3,
+        "IT": 1,
+        "NO": 2,
+        "AT": 1,
+        "CA": 1,
+        "QA": 1,
+        "FI": 1,
+        "HU": 1,
+        "IE": 1,
+        "PT": 2,
+        "SI": 1,
+    }
     assert body["measure"] == "mapping records"
     assert {c["numeric"] for c in body["countries"]} >= {"250", "724"}
 
@@ -99,13 +126,16 @@ def test_the_choropleth_and_heatmap_render_with_the_network_off(atlas_tab: Tab) 
     atlas_tab.go("/atlas?topic=v2030-health-data")
     atlas_tab.page.wait_for_selector('#map[data-ready="1"]', timeout=15_000)
     assert atlas_tab.page.locator("#map svg path").count() > 200  # the 50m outlines
-    # Health data: GB, FR, EE, ES, FI, SE, CN (three records, the IC2PerMed Roadmap one of
-    # them), ZA (two), BR, MX.
-    assert int(atlas_tab.page.get_attribute("#map", "data-countries")) == 10
+    # Health data: GB, FR, EE, ES, FI, SE, CN (five records: two national programmes, the
+    # IC2PerMed Roadmap and Scoping Paper, the China Kadoorie Biobank), ZA, BR, MX, DE, DK, CH,
+    # NO, NL, BE, LU, PL, CZ, AT, IL, CA, TR, QA, NG, AR, CL, UY (Urugenomes), CO, EG, HU, PT,
+    # SN, SI, HR.
+    assert int(atlas_tab.page.get_attribute("#map", "data-countries")) == 35
     china = atlas_tab.page.locator('#map path[data-code="CN"] title')
-    assert china.text_content() == "China: 3 mapping records"
-    # Every country with a record: the ten above and Uruguay (the HTA summer school).
-    assert atlas_tab.page.locator("#heatmap tbody tr").count() == 11
+    assert china.text_content() == "China: 5 mapping records"
+    # Every country with a record: the thirty-five above, Italy (the omics plan), Ireland (its
+    # strategy), Botswana and Uganda (the CAfGEN training programme).
+    assert atlas_tab.page.locator("#heatmap tbody tr").count() == 39
     atlas_tab.page.locator("#map").scroll_into_view_if_needed()
     atlas_tab.shot("atlas-map")
     atlas_tab.page.locator("#heatmap").scroll_into_view_if_needed()
