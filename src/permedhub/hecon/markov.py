@@ -9,17 +9,20 @@ Design (why it is fast and lean):
   checked once per chunk. Values are time-major, ``(T|1, d|1, k)``, the cohort's own layout.
 * Transition matrices are never stored as dense ``(draws, cycles, S, S)`` tensors. Each
   non-zero entry (origin, destination) is one row of an entry table laid out (entries, draws):
-  constant entries are a ``(n_const, d)`` block, time-varying entries a ``(T, n_tv, d)`` block.
-  With the cohort ``m`` as (states, draws), one cycle is ``flows = m[origin] * values`` and
-  ``m' = incidence @ flows`` (a product with a 0/1 matrix), all draws at once.
+  constant entries are a ``(n_const, d)`` block, time-varying entries a ``(T, n_tv, d)`` table
+  that is filled a few cycles at a time, each block used while it is still in the processor's
+  cache. With the cohort ``m`` as (states, draws), one cycle is ``flows = m[origin] * values``
+  and ``m' = incidence @ flows`` (summed by slices, see :mod:`markov_flows`), all draws at once.
 * Tunnel states (``tunnel: k``) track residence time 1..k as k sub-states. Their rows are the
   same expressions evaluated at ``state_time = 1..k``; a self-transition moves sub-state tau to
   tau+1 (the last one stays) and entries from other states land in sub-state 1. Only the
   ``k`` extra entry columns are created, never the expanded S'xS' matrices.
 * Every probability is checked in [0, 1] and every row (after the complement ``"C"``) to sum to
-  1 before the cohort is propagated; errors name strategy, state, destination, cycle and draw.
-* State rewards are contracted state by state against the trace (never a ``(d, T, S)`` array
-  of values); small products avoid BLAS (see :func:`_unthreaded`).
+  1 before the cohort is propagated with it; errors name strategy, state, destination, cycle
+  and draw (the first failure of the whole chunk, whichever block of cycles showed it).
+* State rewards are contracted against the trace, the time-varying values of states without
+  sub-states evaluated straight into one ``(T, states, d)`` stack (never a ``(d, T, S)`` array
+  of all values); small products avoid BLAS (see :func:`_unthreaded`).
 """
 
 from __future__ import annotations
@@ -57,13 +60,12 @@ from permedhub.hecon.parameters import (
 from permedhub.hecon.spec import ModelSpec, Settings, TransitionReward
 
 PROB_TOL = 1e-9
-CHUNK_BYTES = 88_000_000
+CHUNK_BYTES = 64_000_000
 """Memory per chunk of draws (one chunk per worker) by :meth:`MarkovModel.bytes_per_draw`'s
-estimate: a chunk of a time-varying model holds a little less (tracemalloc's peak of the
-10,000-draw user-style benchmark, 4 strategies, chunks of 1,134 draws, is 83 MB with the
-sampled draws and the results). Larger chunks spread the per-cycle Python work (about 1 ms
-per strategy and chunk) over more draws; far larger ones gain nothing, as their arrays no
-longer fit the caches."""
+estimate, beyond the block of the entry table (:data:`BLOCK_BYTES`); a chunk of a
+time-varying model holds a little less. Larger chunks spread the per-cycle Python work
+(about 1 ms per strategy and chunk) over more draws; far larger ones gain nothing, as their
+arrays no longer fit the caches."""
 BLOCK_BYTES = 2_000_000
 """Size of the block of the time-varying entry table that a chunk fills at a time, a few
 cycles of it: small enough to stay in the processor's cache from being filled to being
@@ -418,9 +420,11 @@ class MarkovModel:
         state: int,
         where: str,
         check_finite: bool = True,
+        out: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Evaluate `e` for `state`: shape (T|1, d|1, k_state) (time-major namespace)."""
-        v = e.evaluate(ns, f"strategy {strat.name!r} {where}", check_finite)
+        """Evaluate `e` for `state`: shape (T|1, d|1, k_state) (time-major namespace); into
+        `out` when it can (see :meth:`Expression.evaluate`)."""
+        v = e.evaluate(ns, f"strategy {strat.name!r} {where}", check_finite, out)
         v = v.reshape((1,) * (3 - v.ndim) + v.shape) if v.ndim < 3 else v
         k = int(self.tunnel[state])
         if v.shape[2] > 1:
@@ -800,7 +804,7 @@ class MarkovModel:
             else None
         )
         return self._accumulate(
-            strat, ns, trace, flow_store, rewarded, reward_cols, d, keep_cash, totals
+            strat, ns, trace, flow_store, rewarded, reward_cols, d, keep_cash, totals, work
         )
 
     def _reward_columns(
@@ -839,10 +843,13 @@ class MarkovModel:
         d: int,
         keep_cash: bool = False,
         event_totals: Mapping[str, np.ndarray] | None = None,
+        workspace: _Workspace | None = None,
     ) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
         """Costs, QALYs and LYs per draw (or patient) from a trace (T+1, S_exp, d) and the
         flows of rewarded entries (T, n_rewarded, d), or else the per-cycle transition
-        rewards of each kind, `event_totals` (T, d)."""
+        rewards of each kind, `event_totals` (T, d). Stacks of state values are built in
+        the `workspace` buffers (else fresh arrays)."""
+        work = workspace or _Workspace()
         st = self.settings
         t_cycles = st.cycles
         length = st.cycle_length
@@ -897,8 +904,6 @@ class MarkovModel:
             factor = cycle_factor(rate)
             sums: dict[int, np.ndarray] = {}
             streams: np.ndarray | None = None
-            stacked: list[tuple[int, np.ndarray]] = []  # (state row, (T|1, d|1, 1) values)
-            stacked_states: set[int] = set()
             # a stack of values that every strategy of the block shares is kept (once per
             # block), under their expressions' cache keys: its states are not evaluated again
             keys = [(s, e.cache_key(ns)) for s, e in exprs.items()]
@@ -906,10 +911,39 @@ class MarkovModel:
             if cache is not None and all(key is not None for _, key in keys):
                 plan = ("stacked state values", what, rate, cash is None, tuple(keys))
             kept = cache.leaves.get(plan) if cache is not None and plan is not None else None
+            # states without sub-states whose values vary by cycle (by the shapes of what
+            # they read), in row order: evaluated straight into one (T, states, d) stack,
+            # summed over the states by one product
+            stacked = sorted(
+                (int(self.offset[s]), s)
+                for s, e in exprs.items()
+                if not (kept is not None and s in kept[0])
+                and self.tunnel[s] == 1
+                and factor is not None
+                and (cash is not None or _cycles_read(e, ns) > 1)
+            )
+            stack = None
+            if stacked:
+                new_kept = plan is not None and cache is not None and kept is None
+                name = "state values"  # a kept stack gets its own buffer for the block
+                if new_kept and cache is not None:
+                    held = sum(_is_stack_plan(key) for key in cache.leaves)
+                    name = f"kept state values {held}"
+                stack = work.array(name, (t_cycles, len(stacked), d))
+            slots = {s: i for i, (_, s) in enumerate(stacked)}
             for s, e in exprs.items():
                 if kept is not None and s in kept[0]:
                     continue
-                v = self._value(strat, e, ns, s, f"{what}[{self.states[s]}]")  # (T|1, d|1, k)
+                where = f"{what}[{self.states[s]}]"
+                if s in slots and stack is not None:
+                    target = stack[:, slots[s], :, None]
+                    v = self._value(strat, e, ns, s, where, out=target)  # (T|1, d|1, 1)
+                    if is_cost:
+                        self._check_costs(strat, v, what, cache)
+                    if v is not target:
+                        target[...] = v
+                    continue
+                v = self._value(strat, e, ns, s, where)  # (T|1, d|1, k)
                 if is_cost:
                     self._check_costs(strat, v, what, cache)
                 o, k = int(self.offset[s]), int(self.tunnel[s])
@@ -918,10 +952,6 @@ class MarkovModel:
                         sums[0], sums[1] = point_sums(op), point_sums(undisc_op)
                     disc += _contract(v, sums[0][None, o : o + k])
                     undisc += _contract(v, sums[1][None, o : o + k])
-                    continue
-                if k == 1 and factor is not None:  # summed over states by one product below
-                    stacked.append((o, v))
-                    stacked_states.add(s)
                     continue
                 vt = np.broadcast_to(v, (t_cycles, v.shape[1], k))
                 stream = _counted_stream(vt, trace[:, o : o + k], undisc_op)  # (T, d)
@@ -934,11 +964,11 @@ class MarkovModel:
             if kept is not None:
                 stream = _stacked_stream(kept[1], kept[2], trace, undisc_op)
                 streams = stream if streams is None else streams + stream
-            if stacked:
-                rows, stack = _stack(stacked, t_cycles, d)
+            if stacked and stack is not None:
+                rows = [o for o, _ in stacked]
                 if plan is not None and cache is not None and kept is None:
                     stack.flags.writeable = False
-                    cache.leaves[plan] = cache.hold((stacked_states, rows, stack))
+                    cache.leaves[plan] = cache.hold(({s for _, s in stacked}, rows, stack))
                     for _, key in keys:  # the stack holds them now
                         if key is not None and key[0] != "name":
                             cache.forget(key)
@@ -1030,12 +1060,12 @@ class MarkovModel:
 
     def bytes_per_draw(self) -> int:
         """Upper estimate of a chunk's memory per draw when every value varies by cycle:
-        one (cycles + 1) row of floats per expanded entry of the entry table, per expanded
-        state of the trace and per expression evaluated for a strategy (a value kept for the
-        block, or its stack). Constant values take less."""
-        n_entries = max(len(s.entries) for s in self.strategies) * int(self.tunnel.max())
+        one (cycles + 1) row of floats per expanded state of the trace and per expression
+        evaluated for a strategy (a value kept for the block, or its stack). Constant values
+        take less; the entry table is filled a block of cycles at a time (:data:`BLOCK_BYTES`
+        per chunk)."""
         n_values = max(len(_expressions(s)) for s in self.strategies)
-        return 8 * (self.settings.cycles + 1) * (n_entries + self.n_expanded + n_values)
+        return 8 * (self.settings.cycles + 1) * (self.n_expanded + n_values)
 
     def run(
         self,
@@ -1206,16 +1236,16 @@ def _constant_rewards(
     return kinds, _unthreaded(matrix)
 
 
-def _stack(
-    values: list[tuple[int, np.ndarray]], t_cycles: int, d: int
-) -> tuple[list[int], np.ndarray]:
-    """Values of states without sub-states, (state row, (T|1, d|1, 1)), as their rows in
-    increasing order and one (T, states, d) array."""
-    values = sorted(values, key=lambda item: item[0])
-    stack = np.empty((t_cycles, len(values), d))
-    for i, (_, v) in enumerate(values):
-        stack[:, i, :] = v[:, :, 0]
-    return [o for o, _ in values], stack
+def _is_stack_plan(key: Any) -> bool:
+    """Whether `key` of an EvalCache's leaves names a kept stack of state values."""
+    return isinstance(key, tuple) and key[:1] == ("stacked state values",)
+
+
+def _cycles_read(e: Expression, ns: Mapping[str, Any]) -> int:
+    """The length of the cycle axis of the values `e` reads in the time-major namespace
+    `ns` (1: its value is the same in every cycle)."""
+    values = [ns[n] for n in e.names if n in ns]
+    return max((np.shape(v)[0] for v in values if np.ndim(v) == 3), default=1)
 
 
 def _stacked_stream(
