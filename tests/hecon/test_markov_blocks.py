@@ -14,7 +14,7 @@ import pytest
 from hecon_test_models import THREE_STATE, gompertz_table, three_state, user_style_tunnel
 
 from permedhub.hecon import markov
-from permedhub.hecon.errors import ProbabilityError
+from permedhub.hecon.errors import HeconError, ProbabilityError
 from permedhub.hecon.markov import MarkovModel
 from permedhub.hecon.spec import load_model
 
@@ -116,3 +116,21 @@ def test_a_kept_stack_survives_a_strategy_with_its_own_state_values(tmp_path: Pa
     for name in ("usual", "drug_b"):
         assert np.array_equal(both.loc[name].to_numpy(), alone.loc[name].to_numpy()), name
     assert both.loc["own", "cost"].mean() > both.loc["usual", "cost"].mean()
+
+
+def test_a_bad_entry_in_a_late_block_is_reported_before_a_bad_transition_cost(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Transition rewards and the initial state are evaluated before the cycle loop, the
+    entries of later blocks in it: a model with both errors still reports the entry (what a
+    check of the whole table finds first), as with one block."""
+    monkeypatch.setattr(markov, "BLOCK_BYTES", ONE_CYCLE)
+    doc = three_state(
+        parameters={**THREE_STATE["parameters"], "p_hs": "0.1 * model_time"},
+        transition_rewards=[{"from": "healthy", "to": "sick", "costs": {"medical": -5}}],
+    )
+    with pytest.raises(ProbabilityError, match=r"healthy->healthy.*in cycle 10"):
+        _summary(doc)
+    doc["parameters"]["p_hs"] = 0.1  # the cost alone
+    with pytest.raises(HeconError, match="negative transition cost"):
+        _summary(doc)

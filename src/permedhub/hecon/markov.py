@@ -223,6 +223,13 @@ class _EntryPlan:
         else:
             passed = nonnegative and np.abs(total - 1.0).max() <= PROB_TOL
         if not passed:
+            self.check_all()
+
+    def check_all(self) -> None:
+        """Check every cycle in detail now (unless that was done), e.g. before reporting
+        another error of the chunk, so that a bad entry in a block not yet filled comes
+        first, as it would in a check of the whole table."""
+        if not self._checked:
             self._checked = True
             self._check_rows()
 
@@ -737,15 +744,17 @@ class MarkovModel:
         work = workspace or _Workspace()
         plan, origins, dests, _, keys = self._entry_plan(strat, ns, d, draw0, by_rank=True)
         const, n_c = plan.const, plan.const.shape[0]
-        # the time-varying entries a few cycles at a time (see _EntryPlan); the first block is
-        # filled (and checked) before the rewards and the initial state are evaluated
+        # the time-varying entries a few cycles at a time (see _EntryPlan)
         block = max(1, min(t_cycles, BLOCK_BYTES // max(1, 8 * plan.n_tv * d)))
         tv = work.array("entry block", (block, plan.n_tv, d))
         plan.fill(0, min(block, t_cycles), tv)
-        reward_cols, rewarded = self._reward_columns(strat, ns, origins, keys)
-
         trace = work.array("trace", (t_cycles + 1, self.n_expanded, d))
-        trace[0] = self._initial(strat, ns, d, draw0).T  # (S_exp, d)
+        try:
+            reward_cols, rewarded = self._reward_columns(strat, ns, origins, keys)
+            trace[0] = self._initial(strat, ns, d, draw0).T  # (S_exp, d)
+        except HeconError:
+            plan.check_all()  # a bad entry in a later block is reported first, as it was found
+            raise
         kinds, reward_matrix = _constant_rewards(reward_cols, len(origins))
         flows = work.array("flows", (len(origins), d))
         rewarded_flows = slice(0, 0)
