@@ -95,3 +95,45 @@ def test_finite_values_whose_sum_overflows_are_accepted() -> None:
     np.testing.assert_allclose(ev("x * 1e308", x=[1.5, 1.5]), [1.5e308, 1.5e308])
     with pytest.raises(ExpressionError, match="non-finite"):
         ev("x * 1e308", x=[1.5, 2.0])
+
+
+def test_evaluating_into_an_array_writes_the_last_operation_there() -> None:
+    """With `out` of the value's shape, element-wise arithmetic and min/max write their
+    result into it (bit for bit what evaluate() returns) instead of a new array."""
+    rng = np.random.default_rng(3)
+    ns = {"a": rng.random((4, 3)), "b": rng.random((4, 1)), "c": rng.random((1, 3))}
+    for text in ("a * b + c", "a / b - c", "max(a - b, 0)", "min(a, c)", "exp(a * c)"):
+        expr = parse_expression(text)
+        out = np.full((4, 3), np.nan)
+        value = expr.evaluate(ns, out=out)
+        assert value is out, text
+        assert np.array_equal(out, expr.evaluate(ns)), text
+
+
+def test_evaluating_into_an_array_of_another_shape_leaves_it_alone() -> None:
+    """A value of another shape than `out` (here constant along the first axis), a power
+    (NumPy's ``a ** 2`` rounds unlike np.power) or a bare name is returned as usual; `out`
+    keeps what it held."""
+    ns = {"a": np.array([[0.5, 2.0, 3.0]]), "b": np.full((4, 3), 2.0)}
+    for text in ("a * 2", "b ** 2", "b"):
+        out = np.full((4, 3), -1.0)
+        value = parse_expression(text).evaluate(ns, out=out)
+        assert value is not out, text
+        assert np.all(out == -1.0), text
+        assert np.array_equal(value, parse_expression(text).evaluate(ns)), text
+
+
+def test_a_repeated_subexpression_evaluated_into_an_array_is_not_cached() -> None:
+    """The caller keeps what it makes of a value written into `out`: the cache does not
+    also keep it (it would hold a view of the caller's buffer); evaluated without `out` it is
+    kept as before."""
+    cost = parse_expression("c * (1 + g) ** t + s")
+    shared = repeated_subtrees([cost, cost])
+    cache = EvalCache(shared)
+    values = {"c": np.full((3, 1), 10.0), "g": np.array(0.1), "t": np.arange(3.0), "s": 1.0}
+    ns = Namespace(values, cache)
+    out = np.empty((3, 3))
+    assert cost.evaluate(ns, out=out) is out
+    assert not cache.values
+    assert np.array_equal(cost.evaluate(ns), out)  # evaluated again, now kept
+    assert len(cache.values) == 1

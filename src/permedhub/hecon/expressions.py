@@ -188,17 +188,27 @@ class Expression:
     """id(node) -> (ast.dump(node), names the node reads) for every operation node."""
 
     def evaluate(
-        self, namespace: Mapping[str, Any], context: str = "expression", check_finite: bool = True
+        self,
+        namespace: Mapping[str, Any],
+        context: str = "expression",
+        check_finite: bool = True,
+        out: Array | None = None,
     ) -> Array:
         """Evaluate element-wise; `namespace` maps names to arrays or callables (tables).
         With `check_finite` false the caller checks the value itself (a range check that
-        passes implies it) and calls :meth:`check_finite` when that fails."""
+        passes implies it) and calls :meth:`check_finite` when that fails.
+
+        With `out` the last operation writes into it when it is element-wise arithmetic
+        (``+ - * /``), ``min``/``max`` or a one-argument ufunc (``exp``, ``log``, ...) whose
+        result has exactly out's shape: `out` is then returned, and the value is not kept
+        in the cache even if it is a repeated subexpression (the caller keeps what it makes
+        of it). Otherwise the value is returned as usual and `out` is left untouched."""
         memo = None
         if isinstance(namespace, Namespace) and namespace.cache is not None:
             memo = _Memo(self.subtrees, namespace.cache, namespace.local)
         with np.errstate(all="ignore"):
             try:
-                value = _eval(self.tree.body, namespace, self.source, memo)
+                value = _eval(self.tree.body, namespace, self.source, memo, out)
             except ZeroDivisionError as exc:
                 raise ExpressionError(f"{context}: division by zero in {self.source!r}") from exc
         value = np.asarray(value, dtype=float)
@@ -409,21 +419,61 @@ def _used_as_variable(tree: ast.AST, name: str) -> bool:
     )
 
 
-def _eval(node: ast.AST, ns: Mapping[str, Any], source: str, memo: _Memo | None = None) -> Any:
+def _eval(
+    node: ast.AST,
+    ns: Mapping[str, Any],
+    source: str,
+    memo: _Memo | None = None,
+    out: Array | None = None,
+) -> Any:
     if memo is None or isinstance(node, ast.Constant | ast.Name):
-        return _eval_node(node, ns, source, memo)
+        return _eval_node(node, ns, source, memo, out)
     key = memo.key(node, ns)
     if key is None:
-        return _eval_node(node, ns, source, memo)
+        return _eval_node(node, ns, source, memo, out)
     hit = memo.cache.values.get(key)
     if hit is not None:
         return hit[0]
-    value = _eval_node(node, ns, source, memo)
-    memo.store(key, memo.subtrees[id(node)][1], ns, value)
+    value = _eval_node(node, ns, source, memo, out)
+    if value is not out:
+        memo.store(key, memo.subtrees[id(node)][1], ns, value)
     return value
 
 
-def _eval_node(node: ast.AST, ns: Mapping[str, Any], source: str, memo: _Memo | None) -> Any:
+_UFUNCS: dict[type, np.ufunc] = {
+    ast.Add: np.add,
+    ast.Sub: np.subtract,
+    ast.Mult: np.multiply,
+    ast.Div: np.true_divide,
+}
+"""The binary operators whose ufunc is what the operator computes on arrays (``**`` is
+not one: NumPy's ``a ** 2`` takes a faster path than ``np.power``, with other rounding)."""
+_CALL_UFUNCS: dict[str, np.ufunc] = {
+    "exp": np.exp,
+    "log": np.log,
+    "sqrt": np.sqrt,
+    "abs": np.absolute,
+    "floor": np.floor,
+    "ceil": np.ceil,
+    "min": np.minimum,
+    "max": np.maximum,
+}
+
+
+def _into(out: Array | None, ufunc: np.ufunc, args: list[Any]) -> Array | None:
+    """``ufunc(*args)`` written into `out` when it has exactly the result's shape, else
+    None."""
+    if out is None or len(args) != ufunc.nin or not any(isinstance(a, np.ndarray) for a in args):
+        return None
+    if np.broadcast_shapes(*(np.shape(a) for a in args)) != out.shape:
+        return None
+    result: Array = ufunc(*args, out=out)
+    return result
+
+
+def _eval_node(
+    node: ast.AST, ns: Mapping[str, Any], source: str, memo: _Memo | None, out: Array | None = None
+) -> Any:
     if isinstance(node, ast.Constant):
         assert isinstance(node.value, int | float)
         return float(node.value)
@@ -432,9 +482,10 @@ def _eval_node(node: ast.AST, ns: Mapping[str, Any], source: str, memo: _Memo | 
             raise UnknownNameError(f"unknown name {node.id!r} in expression {source!r}")
         return ns[node.id]
     if isinstance(node, ast.BinOp):
-        return _BINARY[type(node.op)](
-            _eval(node.left, ns, source, memo), _eval(node.right, ns, source, memo)
-        )
+        left, right = _eval(node.left, ns, source, memo), _eval(node.right, ns, source, memo)
+        ufunc = _UFUNCS.get(type(node.op))
+        written = _into(out, ufunc, [left, right]) if ufunc is not None else None
+        return written if written is not None else _BINARY[type(node.op)](left, right)
     if isinstance(node, ast.UnaryOp):
         operand = _eval(node.operand, ns, source, memo)
         if isinstance(node.op, ast.USub):
@@ -472,5 +523,8 @@ def _eval_node(node: ast.AST, ns: Mapping[str, Any], source: str, memo: _Memo | 
                 + ", ".join(sorted(FUNCTIONS))
                 + " and the model's lookup tables"
             )
-        return func(*[_eval(a, ns, source, memo) for a in node.args])
+        args = [_eval(a, ns, source, memo) for a in node.args]
+        ufunc = _CALL_UFUNCS.get(name) if func is FUNCTIONS.get(name) else None
+        written = _into(out, ufunc, args) if ufunc is not None else None
+        return written if written is not None else func(*args)
     raise ExpressionError(f"{type(node).__name__} not allowed in {source!r}")  # pragma: no cover

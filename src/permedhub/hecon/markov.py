@@ -9,17 +9,20 @@ Design (why it is fast and lean):
   checked once per chunk. Values are time-major, ``(T|1, d|1, k)``, the cohort's own layout.
 * Transition matrices are never stored as dense ``(draws, cycles, S, S)`` tensors. Each
   non-zero entry (origin, destination) is one row of an entry table laid out (entries, draws):
-  constant entries are a ``(n_const, d)`` block, time-varying entries a ``(T, n_tv, d)`` block.
-  With the cohort ``m`` as (states, draws), one cycle is ``flows = m[origin] * values`` and
-  ``m' = incidence @ flows`` (a product with a 0/1 matrix), all draws at once.
+  constant entries are a ``(n_const, d)`` block, time-varying entries a ``(T, n_tv, d)`` table
+  that is filled a few cycles at a time, each block used while it is still in the processor's
+  cache. With the cohort ``m`` as (states, draws), one cycle is ``flows = m[origin] * values``
+  and ``m' = incidence @ flows`` (summed by slices, see :mod:`markov_flows`), all draws at once.
 * Tunnel states (``tunnel: k``) track residence time 1..k as k sub-states. Their rows are the
   same expressions evaluated at ``state_time = 1..k``; a self-transition moves sub-state tau to
   tau+1 (the last one stays) and entries from other states land in sub-state 1. Only the
   ``k`` extra entry columns are created, never the expanded S'xS' matrices.
 * Every probability is checked in [0, 1] and every row (after the complement ``"C"``) to sum to
-  1 before the cohort is propagated; errors name strategy, state, destination, cycle and draw.
-* State rewards are contracted state by state against the trace (never a ``(d, T, S)`` array
-  of values); small products avoid BLAS (see :func:`_unthreaded`).
+  1 before the cohort is propagated with it; errors name strategy, state, destination, cycle
+  and draw (the first failure of the whole chunk, whichever block of cycles showed it).
+* State rewards are contracted against the trace, the time-varying values of states without
+  sub-states evaluated straight into one ``(T, states, d)`` stack (never a ``(d, T, S)`` array
+  of all values); small products avoid BLAS (see :func:`_unthreaded`).
 """
 
 from __future__ import annotations
@@ -57,13 +60,16 @@ from permedhub.hecon.parameters import (
 from permedhub.hecon.spec import ModelSpec, Settings, TransitionReward
 
 PROB_TOL = 1e-9
-CHUNK_BYTES = 88_000_000
+CHUNK_BYTES = 64_000_000
 """Memory per chunk of draws (one chunk per worker) by :meth:`MarkovModel.bytes_per_draw`'s
-estimate: a chunk of a time-varying model holds a little less (tracemalloc's peak of the
-10,000-draw user-style benchmark, 4 strategies, chunks of 1,134 draws, is 83 MB with the
-sampled draws and the results). Larger chunks spread the per-cycle Python work (about 1 ms
-per strategy and chunk) over more draws; far larger ones gain nothing, as their arrays no
-longer fit the caches."""
+estimate, beyond the block of the entry table (:data:`BLOCK_BYTES`); a chunk of a
+time-varying model holds a little less. Larger chunks spread the per-cycle Python work
+(about 1 ms per strategy and chunk) over more draws; far larger ones gain nothing, as their
+arrays no longer fit the caches."""
+BLOCK_BYTES = 2_000_000
+"""Size of the block of the time-varying entry table that a chunk fills at a time, a few
+cycles of it: small enough to stay in the processor's cache from being filled to being
+multiplied into the cohort."""
 
 
 def _cycle_and_draw(shape: tuple[int, ...], ti: int, di: int, draw0: int) -> str:
@@ -88,14 +94,10 @@ class _Strategy:
 
 class _Workspace:
     """Buffers one worker reuses from chunk to chunk and strategy to strategy: fresh arrays
-    of these sizes cost page faults on every allocation. Also remembers which cached values
-    the time-varying entry table holds (per slot), so that a strategy sharing them with the
-    previous one of its block does not copy them again."""
+    of these sizes cost page faults on every allocation."""
 
     def __init__(self) -> None:
         self._flat: dict[str, np.ndarray] = {}
-        self._signature: Any = None
-        self._held: dict[int, tuple[np.ndarray, int]] = {}
 
     def array(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
         """An uninitialised C-contiguous array of `shape`, valid until the next request of
@@ -104,25 +106,163 @@ class _Workspace:
         flat = self._flat.get(name)
         if flat is None or flat.size < need:
             flat = self._flat[name] = np.empty(max(need, 1))
-            if name == "entry table":
-                self._signature = None
         return flat[:need].reshape(shape)
 
-    def table(
-        self, shape: tuple[int, ...], signature: Any
-    ) -> tuple[np.ndarray, dict[int, tuple[np.ndarray, int]]]:
-        """The entry table buffer and, when its layout `signature` is the previous call's,
-        what its slots hold (slot -> (cached value, tau)); else an empty record."""
-        table = self.array("entry table", shape)
-        if signature != self._signature:
-            self._signature = signature
-            self._held = {}
-        return table, self._held
 
-    def new_block(self) -> None:
-        """Forget what the entry table holds: a new block has new cached values."""
-        self._signature = None
-        self._held = {}
+@dataclass
+class _Row:
+    """One expanded row (origin state, sub-state tau) of an entry layout."""
+
+    origin: int
+    tau: int
+    known: list[np.ndarray]  # its explicit values (T|1, d|1), in the order of the row
+    slots: list[tuple[bool, int]]  # where each of them is: (time-varying, slot in its table)
+    complement: int | None  # the slot of its complement 'C', if any
+    complement_destination: int
+    nonnegative: bool  # every explicit value known to be >= 0
+    time_varying: bool  # its complement (if any) is in the time-varying table
+
+
+@dataclass
+class _RowGroup:
+    """Time-varying rows whose complements (or, without one, their totals) and whose
+    explicit entries, position by position, are at evenly spaced slots: their totals are
+    summed by one operation per position on slices of the tables."""
+
+    complement: bool
+    totals: slice  # slots of the complements, or rows of the scratch totals
+    parts: list[tuple[bool, slice]]  # per position: (time-varying, slots of the rows)
+    nonnegative: bool
+
+
+def _row_groups(rows: list[_Row]) -> list[_RowGroup]:
+    """`rows` (time-varying) in order as groups of consecutive rows with evenly spaced slots
+    (typically every stage's row: 'stay' = C, 'die', 'progress')."""
+    groups: list[_RowGroup] = []
+    points: list[list[int]] = []  # per row of the open group: total slot, then part slots
+    signature: tuple[bool, tuple[bool, ...]] | None = None
+    nonnegative = True
+
+    def close() -> None:
+        if not points or signature is None:
+            return
+        spaced = [_spaced(points[0][i], points[-1][i], len(points)) for i in range(len(points[0]))]
+        parts = list(zip(signature[1], spaced[1:], strict=True))
+        groups.append(_RowGroup(signature[0], spaced[0], parts, nonnegative))
+
+    spare = 0
+    for row in rows:
+        if row.complement is None:
+            point, spare = [spare], spare + 1
+        else:
+            point = [row.complement]
+        point += [slot for _, slot in row.slots]
+        kind = (row.complement is not None, tuple(tv for tv, _ in row.slots))
+        if kind == signature and _evenly_after(points, point):
+            points.append(point)
+            nonnegative = nonnegative and row.nonnegative
+        else:
+            close()
+            points, signature, nonnegative = [point], kind, row.nonnegative
+    close()
+    return groups
+
+
+def _evenly_after(points: list[list[int]], point: list[int]) -> bool:
+    """Whether `point` continues `points` by one positive step per coordinate."""
+    if not points:
+        return False
+    steps = [b - a for a, b in zip(points[-1], point, strict=True)]
+    if len(points) == 1:
+        return all(step > 0 for step in steps)
+    return steps == [b - a for a, b in zip(points[-2], points[-1], strict=True)]
+
+
+def _spaced(first: int, last: int, n: int) -> slice:
+    """The slice of `n` evenly spaced indices first..last."""
+    step = (last - first) // (n - 1) if n > 1 else 1
+    return slice(first, last + 1, step)
+
+
+class _EntryPlan:
+    """A strategy's entry values for one chunk of draws: the constant entries as a filled
+    (n_c, d) table, the time-varying ones filled into a (cycles, n_tv, d) table for any
+    range of cycles on demand (:meth:`fill`), so that the engine can fill a few cycles at a
+    time and use them while they are in the processor's cache, instead of writing the
+    whole table and streaming it back from memory.
+
+    A row whose entries are >= 0 and whose total is <= 1 (+ tolerance) passes every range
+    and sum check (each entry is then at most the total); when a row of a filled range does
+    not pass that quick test, `check_rows` checks the whole chunk in detail (once)."""
+
+    def __init__(
+        self, const: np.ndarray, n_tv: int, rows: list[_Row], check_rows: Callable[[], None]
+    ) -> None:
+        self.const = const
+        self.n_tv = n_tv
+        tv_rows = [row for row in rows if row.time_varying]
+        self.copies = [
+            (slot, value)
+            for row in tv_rows
+            for (tv, slot), value in zip(row.slots, row.known, strict=True)
+            if tv
+        ]
+        self.groups = _row_groups(tv_rows)
+        self.n_spare = sum(row.complement is None for row in tv_rows)
+        self._check_rows = check_rows
+        self._checked = False
+
+    def quick_check(self, nonnegative: bool, total: np.ndarray, rest_high: float | None) -> None:
+        """Check the whole chunk in detail unless rows pass the quick test: their entries
+        >= 0 and the maximum of their totals `rest_high` <= 1 (+ tolerance) where they have
+        a complement, else their `total` 1 (within the tolerance)."""
+        if self._checked:
+            return
+        if rest_high is not None:
+            passed = nonnegative and rest_high <= 1 + PROB_TOL
+        else:
+            passed = nonnegative and np.abs(total - 1.0).max() <= PROB_TOL
+        if not passed:
+            self.check_all()
+
+    def check_all(self) -> None:
+        """Check every cycle in detail now (unless that was done), e.g. before reporting
+        another error of the chunk, so that a bad entry in a block not yet filled comes
+        first, as it would in a check of the whole table."""
+        if not self._checked:
+            self._checked = True
+            self._check_rows()
+
+    def fill(self, t0: int, t1: int, out: np.ndarray) -> None:
+        """Cycles t0..t1-1 of the time-varying table into `out` (t1 - t0, n_tv, d)."""
+        for slot, value in self.copies:
+            out[:, slot, :] = value[t0:t1]
+        scratch = np.empty((t1 - t0, self.n_spare, out.shape[2])) if self.n_spare else None
+        for group in self.groups:
+            parts = [out[:, slots] if tv else self.const[None, slots] for tv, slots in group.parts]
+            if not group.complement:
+                assert scratch is not None
+                if not self._checked:
+                    total = _row_total(parts, scratch[:, group.totals])
+                    self.quick_check(group.nonnegative, total, None)
+                continue
+            total = _row_total(parts, out[:, group.totals])
+            high = float(total.max())
+            rest = np.subtract(1.0, total, out=total)
+            if high > 1:  # rounding can leave -1e-17 where the rest is exactly 1
+                rest[(rest < 0) & (rest > -PROB_TOL)] = 0.0
+            self.quick_check(group.nonnegative, rest, high)
+
+
+def _row_total(known: list[np.ndarray], out: np.ndarray) -> np.ndarray:
+    """The sum of a row's explicit values into `out`, in the order of the row."""
+    if len(known) >= 2:
+        np.add(known[0], known[1], out=out)
+    else:
+        out[...] = known[0] if known else 0.0
+    for value in known[2:]:
+        out += value
+    return out
 
 
 @dataclass
@@ -287,9 +427,11 @@ class MarkovModel:
         state: int,
         where: str,
         check_finite: bool = True,
+        out: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Evaluate `e` for `state`: shape (T|1, d|1, k_state) (time-major namespace)."""
-        v = e.evaluate(ns, f"strategy {strat.name!r} {where}", check_finite)
+        """Evaluate `e` for `state`: shape (T|1, d|1, k_state) (time-major namespace); into
+        `out` when it can (see :meth:`Expression.evaluate`)."""
+        v = e.evaluate(ns, f"strategy {strat.name!r} {where}", check_finite, out)
         v = v.reshape((1,) * (3 - v.ndim) + v.shape) if v.ndim < 3 else v
         k = int(self.tunnel[state])
         if v.shape[2] > 1:
@@ -304,30 +446,37 @@ class MarkovModel:
         return v
 
     def _entry_tables(
+        self, strat: _Strategy, ns: Mapping[str, Any], d: int, draw0: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[int], list[tuple[int, int]]]:
+        """Expanded entry values, checked, in row order: (const (n_c, d), tv (T, n_tv, d),
+        origins, destinations in constant-then-time-varying order, the order and the entry
+        keys); see :meth:`_entry_plan`."""
+        plan, origins, dests, order, keys = self._entry_plan(strat, ns, d, draw0)
+        tv = np.empty((self.settings.cycles, plan.n_tv, d))
+        plan.fill(0, self.settings.cycles, tv)
+        return plan.const, tv, origins, dests, order, keys
+
+    def _entry_plan(
         self,
         strat: _Strategy,
         ns: Mapping[str, Any],
         d: int,
         draw0: int,
-        workspace: _Workspace | None = None,
         by_rank: bool = False,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[int], list[tuple[int, int]]]:
-        """Expanded entry values, checked. Returns (const (n_c, d), tv (T, n_tv, d), origins,
-        destinations in constant-then-time-varying order, the order and the entry keys).
-        Within each part entries are in row order, or with `by_rank` by their rank within
-        their row first (every row's first entry, then every row's second, ...): the origins
-        of a rank are then increasing rows, mostly runs of consecutive ones (see
-        :func:`~permedhub.hecon.markov_flows.origin_runs`). With `workspace` the
-        time-varying table is its reused buffer, valid until the next call: cached values
-        that it holds from the block's previous strategy are not copied again."""
-        t_cycles = self.settings.cycles
+    ) -> tuple[_EntryPlan, np.ndarray, np.ndarray, list[int], list[tuple[int, int]]]:
+        """Expanded entry values: (their plan, origins, destinations in constant-then-
+        time-varying order, the order and the entry keys). Within each part entries are in
+        row order, or with `by_rank` by their rank within their row first (every row's first
+        entry, then every row's second, ...): the origins of a rank are then increasing rows,
+        mostly runs of consecutive ones (see
+        :func:`~permedhub.hecon.markov_flows.origin_runs`). Constant rows are checked here;
+        time-varying ones as their cycles are filled (:class:`_EntryPlan`)."""
         # a value shared with an earlier strategy of the block was checked there already
         cache = ns.cache if isinstance(ns, Namespace) else None
         nonnegative: set[int] = set()  # ids of the columns known to be >= 0
         values: list[tuple[np.ndarray, list[np.ndarray]]] = []  # (value, its columns)
         evaluated: list[tuple[Expression, str, np.ndarray]] = []
         rows: dict[int, list[tuple[int, np.ndarray | None]]] = {}
-        sources: dict[int, tuple[np.ndarray, int]] = {}  # id(column) -> (cached value, tau)
         for o, dst, e in strat.entries:
             for tau in range(int(self.tunnel[o])):
                 rows.setdefault(int(self.offset[o]) + tau, [])
@@ -347,10 +496,8 @@ class MarkovModel:
                 rows[int(self.offset[o]) + tau].append((dst, column))
                 if checked:
                     nonnegative.add(id(column))
-                if cache is not None and cache.holds(v):
-                    sources[id(column)] = (v, tau)
             values.append((v, columns))
-        # Pass 1: find the explicit entries >= 0 and give every expanded entry a slot, constant
+        # Find the explicit entries >= 0 and give every expanded entry a slot, constant
         # (n_c, d) or time-varying (T, n_tv, d); a complement is time-varying when any entry of
         # its row is. Values are time-major (T|1, d|1), the packed layout: no transposes.
         layout: list[tuple[int, int, int, int, np.ndarray | None, bool]] = []
@@ -374,77 +521,54 @@ class MarkovModel:
         order = const_pos + tv_pos
         slot = {i: j for j, i in enumerate(const_pos)} | {i: j for j, i in enumerate(tv_pos)}
         const = np.empty((len(const_pos), d))
-        if workspace is None:
-            tv = np.empty((t_cycles, len(tv_pos), d))
-            held: dict[int, tuple[np.ndarray, int]] = {}
-        else:
-            signature = (d, tuple((item[0], item[3], item[4] is None, item[5]) for item in layout))
-            tv, held = workspace.table((t_cycles, len(tv_pos), d), signature)
-        # Per row: each explicit value into its slot, added (while still in cache) to the row
-        # total, which is summed where the complement goes, if any, and turned into the
-        # complement in place; without a complement the row must sum to 1. A row whose
-        # entries are >= 0 and whose total is <= 1 (+ tolerance) passes every check (each entry
-        # is then at most the total); only other rows (suspects) are checked in detail, below.
-        suspects: list[tuple[int, int, int, np.ndarray, bool]] = []
         by_row: dict[int, list[int]] = {}
         for i, item in enumerate(layout):
             by_row.setdefault(item[0], []).append(i)
+        plan_rows: list[_Row] = []
         for members in by_row.values():
             _, o, tau, _, _, _ = layout[members[0]]
             comp = [i for i in members if layout[i][4] is None]
-            row_tv = any(layout[i][5] for i in members)
-            known: list[np.ndarray] = []
-            for j in members:
-                entry = layout[j][4]
-                if entry is None:
-                    continue
-                known.append(entry)
-                if layout[j][5]:
-                    source = sources.get(id(entry))
-                    before = held.get(slot[j])
-                    if (
-                        source is None
-                        or before is None
-                        or before[0] is not source[0]
-                        or before[1] != source[1]
-                    ):
-                        tv[:, slot[j], :] = entry
-                        if source is not None:
-                            held[slot[j]] = source
-                        else:
-                            held.pop(slot[j], None)
-                else:
-                    const[slot[j]] = entry[0]
-            if comp:
-                total = tv[:, slot[comp[0]], :] if row_tv else const[slot[comp[0]]][None, :]
-            else:
-                total = np.empty((t_cycles if row_tv else 1, d))
-            # summed in the order of the row (values are (T|1, d|1))
-            if len(known) >= 2:
-                np.add(known[0], known[1], out=total)
-            else:
-                total[...] = known[0] if known else 0.0
-            for value in known[2:]:
-                total += value
-            row_nonnegative = all(id(value) in nonnegative for value in known)
-            if comp:
-                high = total.max()
-                rest = np.subtract(1.0, total, out=total)
-                if high > 1:  # rounding can leave -1e-17 where the rest is exactly 1
-                    rest[(rest < 0) & (rest > -PROB_TOL)] = 0.0
-                if not (row_nonnegative and high <= 1 + PROB_TOL):
-                    suspects.append((o, tau, layout[comp[0]][3], rest, True))
-            elif not (row_nonnegative and np.abs(total - 1.0).max() <= PROB_TOL):
-                suspects.append((o, tau, -1, total, False))
-        if suspects:
-            self._check_in_detail(strat, rows, evaluated, suspects, draw0)
+            explicit = [i for i in members if layout[i][4] is not None]
+            known = [entry for i in explicit if (entry := layout[i][4]) is not None]
+            for i in explicit:
+                if not layout[i][5]:
+                    const[slot[i]] = known[explicit.index(i)][0]
+            plan_rows.append(
+                _Row(
+                    o,
+                    tau,
+                    known,
+                    [(layout[i][5], slot[i]) for i in explicit],
+                    slot[comp[0]] if comp else None,
+                    layout[comp[0]][3] if comp else -1,
+                    all(id(value) in nonnegative for value in known),
+                    any(layout[i][5] for i in members),
+                )
+            )
+
+        def check_rows() -> None:
+            self._check_rows(strat, rows, plan_rows, evaluated, d, draw0)
+
+        plan = _EntryPlan(const, len(tv_pos), plan_rows, check_rows)
+        for row in plan_rows:  # constant rows: their complement into the constant table
+            if row.time_varying:
+                continue
+            if row.complement is None:
+                total = _row_total(row.known, np.empty((1, d)))
+                plan.quick_check(row.nonnegative, total, None)
+                continue
+            total = _row_total(row.known, const[row.complement][None, :])
+            high = float(total.max())
+            rest = np.subtract(1.0, total, out=total)
+            if high > 1:  # rounding can leave -1e-17 where the rest is exactly 1
+                rest[(rest < 0) & (rest > -PROB_TOL)] = 0.0
+            plan.quick_check(row.nonnegative, rest, high)
         if cache is not None:
             for v, columns in values:
                 if all(id(column) in nonnegative for column in columns):
                     cache.mark_checked(v, "nonnegative probability")
         return (
-            const,
-            tv,
+            plan,
             np.asarray([layout[i][0] for i in order]),
             np.asarray(
                 [self._destination(layout[i][1], layout[i][2], layout[i][3]) for i in order]
@@ -452,6 +576,34 @@ class MarkovModel:
             order,
             [(layout[i][1], layout[i][3]) for i in order],
         )
+
+    def _check_rows(
+        self,
+        strat: _Strategy,
+        rows: Mapping[int, list[tuple[int, np.ndarray | None]]],
+        plan_rows: list[_Row],
+        evaluated: list[tuple[Expression, str, np.ndarray]],
+        d: int,
+        draw0: int,
+    ) -> None:
+        """The detailed checks of every row in every cycle (see :meth:`_check_in_detail`)
+        when some row did not pass the quick test."""
+        t_cycles = self.settings.cycles
+        suspects: list[tuple[int, int, int, np.ndarray, bool]] = []
+        for row in plan_rows:
+            total = _row_total(row.known, np.empty((t_cycles if row.time_varying else 1, d)))
+            if row.complement is None:
+                if not (row.nonnegative and np.abs(total - 1.0).max() <= PROB_TOL):
+                    suspects.append((row.origin, row.tau, -1, total, False))
+                continue
+            high = total.max()
+            rest = np.subtract(1.0, total, out=total)
+            if high > 1:
+                rest[(rest < 0) & (rest > -PROB_TOL)] = 0.0
+            if not (row.nonnegative and high <= 1 + PROB_TOL):
+                suspects.append((row.origin, row.tau, row.complement_destination, rest, True))
+        if suspects:
+            self._check_in_detail(strat, rows, evaluated, suspects, draw0)
 
     def _check_in_detail(
         self,
@@ -590,14 +742,19 @@ class MarkovModel:
         t_cycles = st.cycles
         ns = strat.evaluator.namespace(sampled, cache)
         work = workspace or _Workspace()
-        const, tv, origins, dests, _, keys = self._entry_tables(
-            strat, ns, d, draw0, work, by_rank=True
-        )
-        n_c = const.shape[0]
-        reward_cols, rewarded = self._reward_columns(strat, ns, origins, keys)
-
+        plan, origins, dests, _, keys = self._entry_plan(strat, ns, d, draw0, by_rank=True)
+        const, n_c = plan.const, plan.const.shape[0]
+        # the time-varying entries a few cycles at a time (see _EntryPlan)
+        block = max(1, min(t_cycles, BLOCK_BYTES // max(1, 8 * plan.n_tv * d)))
+        tv = work.array("entry block", (block, plan.n_tv, d))
+        plan.fill(0, min(block, t_cycles), tv)
         trace = work.array("trace", (t_cycles + 1, self.n_expanded, d))
-        trace[0] = self._initial(strat, ns, d, draw0).T  # (S_exp, d)
+        try:
+            reward_cols, rewarded = self._reward_columns(strat, ns, origins, keys)
+            trace[0] = self._initial(strat, ns, d, draw0).T  # (S_exp, d)
+        except HeconError:
+            plan.check_all()  # a bad entry in a later block is reported first, as it was found
+            raise
         kinds, reward_matrix = _constant_rewards(reward_cols, len(origins))
         flows = work.array("flows", (len(origins), d))
         rewarded_flows = slice(0, 0)
@@ -620,7 +777,8 @@ class MarkovModel:
         copies = flow_sum.copies()
         keep = set(rewarded.tolist()) | set(range(len(origins))[rewarded_flows])
         written: set[tuple[int, int, int]] = set()
-        # (occupancy (T+1, k, d), values (k, d) or by cycle (T, k, d), out (k, d) or by cycle)
+        # (occupancy (T+1, k, d), values (k, d) or by cycle of the block (block, k, d), out
+        # (k, d) or by cycle (T, k, d))
         products: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         for first, values in ((0, const), (n_c, tv)):
             for entries, states in origin_runs(origins[first : first + values.shape[-2]]):
@@ -633,25 +791,29 @@ class MarkovModel:
                     target = flows[run]
                 products.append((trace[:, states], values[..., entries, :], target))
         bound_sum = flow_sum.bind(flows, trace[1:], frozenset(written))
-        for t in range(t_cycles):
-            for occupancy, values, target in products:
-                np.multiply(
-                    occupancy[t],
-                    values[t] if values.ndim == 3 else values,
-                    out=target[t] if target.ndim == 3 else target,
-                )
-            bound_sum(t)
-            if flow_store is not None:
-                flow_store[t] = flows[rewarded]
-            elif reward_matrix is not None:
-                np.matmul(reward_matrix, flows[rewarded_flows], out=events[t])
+        for t0 in range(0, t_cycles, block):
+            t1 = min(t0 + block, t_cycles)
+            if t0:
+                plan.fill(t0, t1, tv[: t1 - t0])
+            for t in range(t0, t1):
+                for occupancy, values, target in products:
+                    np.multiply(
+                        occupancy[t],
+                        values[t - t0] if values.ndim == 3 else values,
+                        out=target[t] if target.ndim == 3 else target,
+                    )
+                bound_sum(t)
+                if flow_store is not None:
+                    flow_store[t] = flows[rewarded]
+                elif reward_matrix is not None:
+                    np.matmul(reward_matrix, flows[rewarded_flows], out=events[t])
         totals = (
             {kind: events[:, i] for i, kind in enumerate(kinds)}
             if reward_matrix is not None
             else None
         )
         return self._accumulate(
-            strat, ns, trace, flow_store, rewarded, reward_cols, d, keep_cash, totals
+            strat, ns, trace, flow_store, rewarded, reward_cols, d, keep_cash, totals, work
         )
 
     def _reward_columns(
@@ -690,10 +852,13 @@ class MarkovModel:
         d: int,
         keep_cash: bool = False,
         event_totals: Mapping[str, np.ndarray] | None = None,
+        workspace: _Workspace | None = None,
     ) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
         """Costs, QALYs and LYs per draw (or patient) from a trace (T+1, S_exp, d) and the
         flows of rewarded entries (T, n_rewarded, d), or else the per-cycle transition
-        rewards of each kind, `event_totals` (T, d)."""
+        rewards of each kind, `event_totals` (T, d). Stacks of state values are built in
+        the `workspace` buffers (else fresh arrays)."""
+        work = workspace or _Workspace()
         st = self.settings
         t_cycles = st.cycles
         length = st.cycle_length
@@ -748,8 +913,6 @@ class MarkovModel:
             factor = cycle_factor(rate)
             sums: dict[int, np.ndarray] = {}
             streams: np.ndarray | None = None
-            stacked: list[tuple[int, np.ndarray]] = []  # (state row, (T|1, d|1, 1) values)
-            stacked_states: set[int] = set()
             # a stack of values that every strategy of the block shares is kept (once per
             # block), under their expressions' cache keys: its states are not evaluated again
             keys = [(s, e.cache_key(ns)) for s, e in exprs.items()]
@@ -757,10 +920,39 @@ class MarkovModel:
             if cache is not None and all(key is not None for _, key in keys):
                 plan = ("stacked state values", what, rate, cash is None, tuple(keys))
             kept = cache.leaves.get(plan) if cache is not None and plan is not None else None
+            # states without sub-states whose values vary by cycle (by the shapes of what
+            # they read), in row order: evaluated straight into one (T, states, d) stack,
+            # summed over the states by one product
+            stacked = sorted(
+                (int(self.offset[s]), s)
+                for s, e in exprs.items()
+                if not (kept is not None and s in kept[0])
+                and self.tunnel[s] == 1
+                and factor is not None
+                and (cash is not None or _cycles_read(e, ns) > 1)
+            )
+            stack = None
+            if stacked:
+                new_kept = plan is not None and cache is not None and kept is None
+                name = "state values"  # a kept stack gets its own buffer for the block
+                if new_kept and cache is not None:
+                    held = sum(_is_stack_plan(key) for key in cache.leaves)
+                    name = f"kept state values {held}"
+                stack = work.array(name, (t_cycles, len(stacked), d))
+            slots = {s: i for i, (_, s) in enumerate(stacked)}
             for s, e in exprs.items():
                 if kept is not None and s in kept[0]:
                     continue
-                v = self._value(strat, e, ns, s, f"{what}[{self.states[s]}]")  # (T|1, d|1, k)
+                where = f"{what}[{self.states[s]}]"
+                if s in slots and stack is not None:
+                    target = stack[:, slots[s], :, None]
+                    v = self._value(strat, e, ns, s, where, out=target)  # (T|1, d|1, 1)
+                    if is_cost:
+                        self._check_costs(strat, v, what, cache)
+                    if v is not target:
+                        target[...] = v
+                    continue
+                v = self._value(strat, e, ns, s, where)  # (T|1, d|1, k)
                 if is_cost:
                     self._check_costs(strat, v, what, cache)
                 o, k = int(self.offset[s]), int(self.tunnel[s])
@@ -769,10 +961,6 @@ class MarkovModel:
                         sums[0], sums[1] = point_sums(op), point_sums(undisc_op)
                     disc += _contract(v, sums[0][None, o : o + k])
                     undisc += _contract(v, sums[1][None, o : o + k])
-                    continue
-                if k == 1 and factor is not None:  # summed over states by one product below
-                    stacked.append((o, v))
-                    stacked_states.add(s)
                     continue
                 vt = np.broadcast_to(v, (t_cycles, v.shape[1], k))
                 stream = _counted_stream(vt, trace[:, o : o + k], undisc_op)  # (T, d)
@@ -785,11 +973,11 @@ class MarkovModel:
             if kept is not None:
                 stream = _stacked_stream(kept[1], kept[2], trace, undisc_op)
                 streams = stream if streams is None else streams + stream
-            if stacked:
-                rows, stack = _stack(stacked, t_cycles, d)
+            if stacked and stack is not None:
+                rows = [o for o, _ in stacked]
                 if plan is not None and cache is not None and kept is None:
                     stack.flags.writeable = False
-                    cache.leaves[plan] = cache.hold((stacked_states, rows, stack))
+                    cache.leaves[plan] = cache.hold(({s for _, s in stacked}, rows, stack))
                     for _, key in keys:  # the stack holds them now
                         if key is not None and key[0] != "name":
                             cache.forget(key)
@@ -881,12 +1069,12 @@ class MarkovModel:
 
     def bytes_per_draw(self) -> int:
         """Upper estimate of a chunk's memory per draw when every value varies by cycle:
-        one (cycles + 1) row of floats per expanded entry of the entry table, per expanded
-        state of the trace and per expression evaluated for a strategy (a value kept for the
-        block, or its stack). Constant values take less."""
-        n_entries = max(len(s.entries) for s in self.strategies) * int(self.tunnel.max())
+        one (cycles + 1) row of floats per expanded state of the trace and per expression
+        evaluated for a strategy (a value kept for the block, or its stack). Constant values
+        take less; the entry table is filled a block of cycles at a time (:data:`BLOCK_BYTES`
+        per chunk)."""
         n_values = max(len(_expressions(s)) for s in self.strategies)
-        return 8 * (self.settings.cycles + 1) * (n_entries + self.n_expanded + n_values)
+        return 8 * (self.settings.cycles + 1) * (self.n_expanded + n_values)
 
     def run(
         self,
@@ -956,7 +1144,6 @@ class MarkovModel:
             if not hasattr(local, "workspace"):
                 local.workspace = _Workspace()
             workspace: _Workspace = local.workspace
-            workspace.new_block()
             return [
                 self._run_chunk(strat, chunk, stop - start, start, keep_cashflows, cache, workspace)
                 for strat in self.strategies
@@ -1058,16 +1245,16 @@ def _constant_rewards(
     return kinds, _unthreaded(matrix)
 
 
-def _stack(
-    values: list[tuple[int, np.ndarray]], t_cycles: int, d: int
-) -> tuple[list[int], np.ndarray]:
-    """Values of states without sub-states, (state row, (T|1, d|1, 1)), as their rows in
-    increasing order and one (T, states, d) array."""
-    values = sorted(values, key=lambda item: item[0])
-    stack = np.empty((t_cycles, len(values), d))
-    for i, (_, v) in enumerate(values):
-        stack[:, i, :] = v[:, :, 0]
-    return [o for o, _ in values], stack
+def _is_stack_plan(key: Any) -> bool:
+    """Whether `key` of an EvalCache's leaves names a kept stack of state values."""
+    return isinstance(key, tuple) and key[:1] == ("stacked state values",)
+
+
+def _cycles_read(e: Expression, ns: Mapping[str, Any]) -> int:
+    """The length of the cycle axis of the values `e` reads in the time-major namespace
+    `ns` (1: its value is the same in every cycle)."""
+    values = [ns[n] for n in e.names if n in ns]
+    return max((np.shape(v)[0] for v in values if np.ndim(v) == 3), default=1)
 
 
 def _stacked_stream(
