@@ -4,7 +4,6 @@ a real SMTP server: what stays consistent, what is refused, what is audited and 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,13 +17,7 @@ from permedhub.calls.model import Call
 from permedhub.calls.store import CallRecord, ReviewAssignment, WorkflowAudit
 from permedhub.cli.main import app
 from smtp_support import Mailbox as Inbox
-from smtp_support import smtp_inbox, wait_for
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, Any]]:
-    with smtp_inbox() as server:
-        yield server
+from smtp_support import wait_for
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ decision report the secretariat reads; partners naming organisations the graph l
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -21,13 +20,6 @@ from permedhub.calls.errors import NotAllowed, WorkflowError
 from permedhub.calls.store import ProposalRecord, WorkflowAudit
 from permedhub.graph.models import Initiative
 from smtp_support import Mailbox as Inbox
-from smtp_support import smtp_inbox
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, Any]]:
-    with smtp_inbox() as server:
-        yield server
 
 
 @pytest.fixture

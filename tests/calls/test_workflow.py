@@ -4,7 +4,6 @@ role it needs, deadlines on a controllable clock, every state change mailed and 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -25,13 +24,7 @@ from permedhub.calls.errors import LateSubmission, NotAllowed, WorkflowError
 from permedhub.calls.store import Mail, ProposalRecord, WorkflowAudit
 from permedhub.calls.submissions import MAX_PDF_BYTES
 from smtp_support import Mailbox as Inbox
-from smtp_support import smtp_inbox, wait_for
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, Any]]:
-    with smtp_inbox() as server:
-        yield server
+from smtp_support import wait_for
 
 
 @pytest.fixture

@@ -186,10 +186,16 @@ class Workflow(WorkflowViews):
         now = self.now()
         with self._step() as session:
             _, call = self._call(session, call_id)
-            name = actor if isinstance(actor, str) else actor.name
-            if not isinstance(actor, str):
-                self._require(session, call_id, actor, "secretariat")
+            name = self._secretariat_or_operator(session, call_id, actor)
             self._grant(session, call, name, parsed, now)
+
+    def _secretariat_or_operator(self, session: Session, call_id: str, actor: Actor | str) -> str:
+        """The acting name: a portal user must be in the call's secretariat; the operator at
+        the command line (a plain name) may act on any call."""
+        if isinstance(actor, str):
+            return actor
+        self._require(session, call_id, actor, "secretariat")
+        return actor.name
 
     def _grant(
         self, session: Session, call: Call, actor: str, grant: RoleGrant, now: dt.datetime
@@ -263,9 +269,7 @@ class Workflow(WorkflowViews):
         now = self.now()
         with self._step() as session:
             _, call = self._call(session, call_id)
-            name = actor if isinstance(actor, str) else actor.name
-            if not isinstance(actor, str):
-                self._require(session, call_id, actor, "secretariat")
+            name = self._secretariat_or_operator(session, call_id, actor)
             if role not in ROLES:
                 raise WorkflowError("role", role, f"one of {', '.join(ROLES)}")
             user_id = session.execute(

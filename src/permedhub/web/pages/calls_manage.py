@@ -159,6 +159,17 @@ def _preview(request: Request, session: Session, text: str, call: Call) -> dict[
     }
 
 
+async def _submitted_call(request: Request, form: FormData) -> tuple[str, Call] | HTMLResponse:
+    """The form's document as text and validated call, or the editor showing why not."""
+    text = b""
+    try:
+        text = await _document_text(form)
+        call = read_call_text(text)
+    except (CallDocumentError, CallInputError) as error:
+        return _refused(request, text, error)
+    return text.decode("utf-8"), call  # read_call_text has checked the encoding
+
+
 @router.post(
     "/curate/calls/preview", response_class=HTMLResponse, max_body_size=DOCUMENT_FORM_BYTES
 )
@@ -166,13 +177,10 @@ async def preview_call(
     request: Request, user: Curator, _csrf: CsrfOk, session: SessionDep
 ) -> HTMLResponse:
     form = await request.form()
-    text = b""
-    try:
-        text = await _document_text(form)
-        call = read_call_text(text)
-    except (CallDocumentError, CallInputError) as error:
-        return _refused(request, text, error)
-    shown = text.decode("utf-8")  # read_call_text has checked it
+    read = await _submitted_call(request, form)
+    if isinstance(read, HTMLResponse):
+        return read
+    shown, call = read
     return _editor(request, text=shown, preview=_preview(request, session, shown, call))
 
 
@@ -197,13 +205,10 @@ async def publish_call(
     request: Request, user: Curator, _csrf: CsrfOk, session: SessionDep
 ) -> Response:
     form = await request.form()
-    text = b""
-    try:
-        text = await _document_text(form)
-        call = read_call_text(text)
-    except (CallDocumentError, CallInputError) as error:
-        return _refused(request, text, error)
-    shown = text.decode("utf-8")
+    read = await _submitted_call(request, form)
+    if isinstance(read, HTMLResponse):
+        return read
+    shown, call = read
     try:
         pairs = secretariat_of(form)
         existing = catalogue.document(engine_of(request), call.id)
