@@ -213,6 +213,22 @@ def test_home_fits_a_375px_phone(tab: Tab) -> None:
     tab.shot("home-375")
 
 
+def test_the_header_keeps_the_login_beside_the_brand_and_the_menu_on_one_row(tab: Tab) -> None:
+    tab.page.set_viewport_size({"width": 1280, "height": 800})
+    tab.go("/")
+    brand = tab.page.locator(".site-header .brand").bounding_box()
+    login = tab.page.get_by_role("navigation", name="Account").get_by_role("link").bounding_box()
+    assert brand is not None and login is not None
+    assert abs(login["y"] - brand["y"]) < brand["height"], "the login link left the brand's row"
+    assert login["x"] > brand["x"] + brand["width"]
+    tops = tab.page.eval_on_selector_all(
+        ".main-nav a", "links => links.map(link => link.getBoundingClientRect().top)"
+    )
+    assert len(tops) >= 12
+    assert max(tops) - min(tops) < 1, f"the main menu wraps at 1280 px: rows start at {tops}"
+    tab.shot("header-1280")
+
+
 @pytest.mark.parametrize(
     ("ci", "outcome"), [("true", pytest.fail.Exception), ("", pytest.skip.Exception)]
 )
