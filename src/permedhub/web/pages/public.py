@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from permedhub.graph import queries
+from permedhub.graph import queries, revision
 from permedhub.graph.export import initiative_json_ld
 from permedhub.graph.geography import numeric_code
 from permedhub.graph.layout import (
@@ -27,6 +27,7 @@ from permedhub.graph.layout import (
     subnational_places,
     timeline_axis,
 )
+from permedhub.graph.queries.initiatives import PartnerRow
 from permedhub.graph.schemas import InitiativeKind
 from permedhub.graph.views import (
     Counts,
@@ -37,8 +38,14 @@ from permedhub.graph.views import (
 from permedhub.search.query import SearchFilters, SearchQueryError, SearchResults, search
 from permedhub.web.deps import EntityId, PlaceCode, RegionId, SessionDep, engine_of
 from permedhub.web.pages import tables
-from permedhub.web.pages.cache import page_cache
-from permedhub.web.pages.rendering import csv_response, json_script, render
+from permedhub.web.pages.cache import download_cache, page_cache
+from permedhub.web.pages.rendering import (
+    csv_bytes,
+    csv_download,
+    csv_response,
+    json_script,
+    render,
+)
 
 T = TypeVar("T")
 router = APIRouter(include_in_schema=False)
@@ -359,9 +366,16 @@ def initiative_page(
 
 
 @router.get("/initiatives/{initiative_id}/partners.csv")
-def partners_csv(session: SessionDep, initiative_id: EntityId) -> Response:
-    partners = queries.initiative_partners(session, initiative_id)
-    return csv_response(tables.partners(partners), f"{initiative_id}-partners.csv")
+def partners_csv(request: Request, session: SessionDep, initiative_id: EntityId) -> Response:
+    """Every partner; the body is kept until the graph changes (an initiative of the
+    benchmark graph has 8,000 partners, and the same download is asked for again and again)."""
+    seen = revision.current(session.connection())
+    body = download_cache(request).get(
+        ("partners.csv", initiative_id),
+        seen,
+        lambda: csv_bytes(PartnerRow._fields, queries.initiative_partners(session, initiative_id)),
+    )
+    return csv_download(body, f"{initiative_id}-partners.csv")
 
 
 @router.get("/initiatives/{initiative_id}/calls.csv")
