@@ -25,7 +25,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlencode
 
 import httpx
 import numpy as np
@@ -38,12 +37,10 @@ from graph_api import synthetic_data
 from permedhub.db import ensure_ready, make_engine
 from permedhub.graph.geography import REGIONS
 from permedhub.graph.loading import load
-from permedhub.web.pages.public import DEFAULT_NETWORK_KINDS
+from permedhub.web.pages.public import HOME_NETWORK_QUERY
 
 # What the home page's script asks for on a first visit: every kind but "project".
-HOME_NETWORK = "/network.json?" + urlencode(
-    [("filtered", 1), *(("kind", k) for k in DEFAULT_NETWORK_KINDS)]
-)
+HOME_NETWORK = f"/network.json?{HOME_NETWORK_QUERY}"
 TARGET_P95_MS = 100.0
 TIME_BUDGET_PER_PAGE_S = 60.0
 # Whole-graph aggregates (counts, network, timeline) are cached for 30 s; "cold" rows clear the

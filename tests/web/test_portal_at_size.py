@@ -1,7 +1,8 @@
 """Pages of a graph too big to show at once stay bounded: the organisation lists page through
 indexes in their own order, the list of initiatives comes a page at a time, an initiative's
-page embeds no more partners in its JSON-LD than it lists, and its partners.csv (thousands of
-rows) is kept until any writer changes the graph."""
+page embeds no more partners in its JSON-LD than it lists, its partners.csv (thousands of
+rows) is kept until any writer changes the graph, and the home network's nodes, however many,
+never overlap."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, inspect, select
@@ -22,9 +25,18 @@ from typer.testing import CliRunner
 from permedhub.cli.main import app as cli
 from permedhub.graph import queries, revision
 from permedhub.graph.export import node_id
+from permedhub.graph.layout import (
+    BORDER,
+    INITIATIVE_SIZE,
+    ORGANISATION_SIZE,
+    SQUARE,
+    network_layout,
+    node_sizes,
+)
 from permedhub.graph.loading import load
 from permedhub.graph.models import AuditEntry, Country, Organisation
 from permedhub.graph.queries.initiatives import PartnerRow
+from permedhub.graph.views import Network, NetworkEdge, NetworkNode
 from permedhub.web.app import create_app
 from permedhub.web.pages import public
 from permedhub.web.pages.cache import DownloadCache
@@ -320,3 +332,66 @@ def test_the_download_cache_keeps_a_body_per_revision_and_drops_the_least_used()
     assert cache.get("d", 2, body("d again")) == b"d again"  # it went to make room for "a"
     with pytest.raises(ValueError, match="max_entries"):
         DownloadCache(max_entries=0)
+
+
+# ---------------------------------------------------------------- the network's nodes, apart
+
+
+def _touching(nodes: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Pairs of nodes whose circles (around what the browser draws at `size`: through a
+    square's corners, outline included) overlap."""
+    xy = np.array([(n["x"], n["y"]) for n in nodes])
+    radius = np.array(
+        [n["size"] / 2 * (np.sqrt(2) if n["type"] in SQUARE else 1) + BORDER for n in nodes]
+    )
+    distance = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=2))
+    i, j = np.nonzero(np.triu(distance < radius[:, None] + radius[None, :], k=1))
+    return [(nodes[a]["id"], nodes[b]["id"]) for a, b in zip(i, j, strict=True)]
+
+
+def test_no_two_nodes_of_the_seeded_home_network_overlap(grown: TestClient) -> None:
+    for query in (public.HOME_NETWORK_QUERY, ""):  # what the page asks first; every kind
+        nodes = grown.get(f"/network.json?{query}").json()["nodes"]
+        assert len(nodes) > 100
+        sizes = {n["type"]: n["size"] for n in nodes if n["type"] not in SQUARE}
+        assert sizes == {"initiative": INITIATIVE_SIZE, "organisation": ORGANISATION_SIZE}
+        assert _touching(nodes) == []
+
+
+def _dense(initiatives: int, organisations: int) -> Network:
+    """Organisations in two initiatives each, crowding around them (as the browser test's)."""
+    nodes = [NetworkNode(id=f"i{k}", type="initiative", label=f"I{k}") for k in range(initiatives)]
+    nodes += [
+        NetworkNode(id=f"o{k}", type="organisation", label=f"O{k}") for k in range(organisations)
+    ]
+    nodes += [
+        NetworkNode(id=f"c{k}", type="country", label=f"C{k}", weight=k * k + 1) for k in range(30)
+    ]
+    edges = [
+        NetworkEdge(source=f"o{k}", target=f"i{i}", type="participation")
+        for k in range(organisations)
+        for i in sorted({k % initiatives, (k * 7 + 3) % initiatives})
+    ] + [
+        NetworkEdge(source=f"o{k}", target=f"c{k % 30}", type="location")
+        for k in range(organisations)
+    ]
+    return Network(nodes=nodes, edges=edges)
+
+
+@pytest.mark.parametrize("organisations", [600, 1900])
+def test_no_two_nodes_of_a_dense_network_overlap(organisations: int) -> None:
+    network = _dense(40, organisations)
+    positions = network_layout(network, seed=public.NETWORK_SEED)
+    assert positions == network_layout(network, seed=public.NETWORK_SEED)
+    sizes = node_sizes(network)
+    nodes = [
+        {"id": n.id, "type": n.type, "size": sizes[n.id], "x": positions[n.id][0],
+         "y": positions[n.id][1]}
+        for n in network.nodes
+    ]  # fmt: skip
+    assert _touching(nodes) == []
+    assert min(p[0] for p in positions.values()) >= 0
+    assert min(p[1] for p in positions.values()) >= 0
+    # The countries are sized by weight, 14 to 60.
+    squares = sorted(sizes[n.id] for n in network.nodes if n.type == "country")
+    assert squares[0] < 20 and squares[-1] == 60

@@ -23,6 +23,7 @@ from permedhub.graph.geography import numeric_code
 from permedhub.graph.layout import (
     count_subnational_organisations,
     network_layout,
+    node_sizes,
     subnational_organisations,
     subnational_places,
     timeline_axis,
@@ -67,6 +68,8 @@ NETWORK_SEED = 20161101  # ICPerMed's start: any fixed seed gives the same pictu
 DEFAULT_NETWORK_KINDS = tuple(k for k in INITIATIVE_KINDS if k != "project")
 # A request with none of these has not chosen filters yet (the form always sends "filtered").
 NETWORK_FILTER_PARAMS = ("kind", "region", "year_from", "year_to", "filtered")
+# What the home page's script asks /network.json for on a first visit.
+HOME_NETWORK_QUERY = urlencode([("filtered", 1), *(("kind", k) for k in DEFAULT_NETWORK_KINDS)])
 
 
 def _blank_to_none(value: str | None) -> str | None:
@@ -259,9 +262,12 @@ def network_json(
     def payload(s: Session) -> bytes:
         network = _network_query(s, filters)
         positions = network_layout(network, seed=NETWORK_SEED)
+        # The browser draws each node at the size the layout kept it clear of the others at.
+        sizes = node_sizes(network)
         data: dict[str, Any] = network.model_dump()
         for node in data["nodes"]:
             node["x"], node["y"] = positions[node["id"]]
+            node["size"] = sizes[node["id"]]
         # Kept encoded: a big network takes longer to serialise than to send.
         return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
