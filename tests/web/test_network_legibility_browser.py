@@ -1,11 +1,16 @@
-"""The home network at several hundred nodes, in a real headless Chromium: it labels only the
-names that fit (no two labels overlap), finds and highlights a name typed into it, and starts
-from a filter that leaves out the funded projects. Requests outside the test server are
-blocked, so all of it runs offline."""
+"""The home network at several hundred nodes, in a real headless Chromium: it draws each node
+at the size the server's layout kept it clear of the others at (no two nodes overlap), labels
+only the names that fit on one of four sides (no two labels overlap, none covers a node or
+leaves the view), finds and highlights a name typed into it, and starts from a filter that
+leaves out the funded projects. Requests outside the test server are blocked, so all of it
+runs offline."""
 
 from __future__ import annotations
 
+import json
+import math
 import shutil
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +19,9 @@ import pytest
 
 from browser_support import LiveServer, Tab, chromium_or_skip, guarded_tab, served_copy
 from permedhub.db import make_engine
+from permedhub.graph.layout import BORDER, SQUARE
 from permedhub.graph.loading import load
+from permedhub.web.pages.public import HOME_NETWORK_QUERY
 
 pytestmark = pytest.mark.browser
 
@@ -22,20 +29,42 @@ INITIATIVES = 40
 ORGANISATIONS = 600
 COUNTRIES = ("DE", "FR", "ES", "IT", "NL", "BE", "PT", "PL", "SE", "BR", "AR", "ZA", "CN", "CA")
 
-# Labelled nodes whose drawn label boxes (Cytoscape's own, in model coordinates) overlap.
+# Drawn label boxes (Cytoscape's own, on screen) that overlap another label (`overlaps`), cover
+# a node other than their own (`covered`: its drawn box, outline included) where no label may
+# (only an initiative's may cover organisations, and a search match's the nodes faded around
+# it), or reach past the view's edge (`outside`); and how many labels went on each side.
 OVERLAPS = """() => {
   const cy = window.permedhubNetwork;
-  const boxes = cy.nodes('.labelled').map(n => n.boundingBox(
-    {includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false}));
-  let overlaps = 0;
-  for (let i = 0; i < boxes.length; i++)
-    for (let j = i + 1; j < boxes.length; j++) {
-      const a = boxes[i], b = boxes[j];
-      if (a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2) overlaps++;
-    }
-  return {labelled: boxes.length, overlaps: overlaps,
-          drawn: cy.nodes().filter(n => n.style('label') !== '').length};
+  const zoom = cy.zoom(), pan = cy.pan(), width = cy.width(), height = cy.height();
+  const onScreen = b => ({x1: b.x1 * zoom + pan.x, x2: b.x2 * zoom + pan.x,
+                          y1: b.y1 * zoom + pan.y, y2: b.y2 * zoom + pan.y});
+  const meet = (a, b) => a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2;
+  const labels = cy.nodes('.labelled').map(n => ({id: n.id(),
+    initiative: n.data('type') === 'initiative', match: n.hasClass('match'),
+    box: onScreen(n.boundingBox(
+      {includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false}))}));
+  const bodies = cy.nodes().map(n => ({id: n.id(),
+    organisation: n.data('type') === 'organisation', faded: n.hasClass('unmatched'),
+    box: onScreen(n.boundingBox(
+      {includeNodes: true, includeEdges: false, includeLabels: false, includeOverlays: false}))}));
+  const mayCover = (label, body) => body.id === label.id ||
+    (label.initiative && body.organisation && !body.faded) || (label.match && body.faded);
+  let overlaps = 0, covered = 0, outside = 0;
+  for (let i = 0; i < labels.length; i++) {
+    const a = labels[i].box;
+    for (let j = i + 1; j < labels.length; j++) if (meet(a, labels[j].box)) overlaps++;
+    for (const body of bodies) if (!mayCover(labels[i], body) && meet(a, body.box)) covered++;
+    if (a.x1 < 0 || a.y1 < 0 || a.x2 > width || a.y2 > height) outside++;
+  }
+  const sides = {};
+  for (const side of ['right', 'left', 'above', 'below'])
+    sides[side] = cy.nodes('.labelled.label-' + side).length;
+  return {labelled: labels.length, overlaps: overlaps, covered: covered, outside: outside,
+          sides: sides, drawn: cy.nodes().filter(n => n.style('label') !== '').length};
 }"""
+# Every node as the browser draws it: model position and drawn width (outline excluded).
+DRAWN_NODES = """() => window.permedhubNetwork.nodes().map(n => ({id: n.id(), type: n.data('type'),
+  x: n.position('x'), y: n.position('y'), width: n.width(), height: n.height()}))"""
 
 
 def _grown_database(template: Path, folder: Path) -> Path:
@@ -98,10 +127,40 @@ def _ready(tab: Tab) -> int:
     return int(tab.page.evaluate("window.permedhubNetwork.nodes().length"))
 
 
-def _labels_settled(tab: Tab) -> dict[str, int]:
+def _labels_settled(tab: Tab) -> dict[str, Any]:
     # Labels are placed a moment after the view changes.
     tab.page.wait_for_timeout(250)
     return dict(tab.page.evaluate(OVERLAPS))
+
+
+def _legible(labels: dict[str, Any]) -> None:
+    assert labels["overlaps"] == labels["covered"] == labels["outside"] == 0, labels
+
+
+def test_the_browser_draws_the_sizes_the_layout_kept_apart(
+    grown_tab: Tab, grown_server: LiveServer
+) -> None:
+    grown_tab.go("/")
+    _ready(grown_tab)
+    with urllib.request.urlopen(f"{grown_server.url}/network.json?{HOME_NETWORK_QUERY}") as r:
+        served = {n["id"]: n for n in json.load(r)["nodes"]}
+    drawn = grown_tab.page.evaluate(DRAWN_NODES)
+    assert {n["id"] for n in drawn} == set(served)
+    for node in drawn:
+        assert node["width"] == node["height"] == served[node["id"]]["size"], node
+    # No two drawn nodes overlap: the circle around each (through a square's corners, outline
+    # included) keeps clear of every other's.
+    circles = [
+        (n["x"], n["y"], n["width"] / 2 * (math.sqrt(2) if n["type"] in SQUARE else 1) + BORDER)
+        for n in drawn
+    ]
+    touching = [
+        (a, b)
+        for i, a in enumerate(circles)
+        for b in circles[i + 1 :]
+        if math.hypot(a[0] - b[0], a[1] - b[1]) < a[2] + b[2]
+    ]
+    assert touching == []
 
 
 def test_several_hundred_nodes_label_only_what_fits(grown_tab: Tab) -> None:
@@ -110,6 +169,9 @@ def test_several_hundred_nodes_label_only_what_fits(grown_tab: Tab) -> None:
     assert nodes >= ORGANISATIONS + INITIATIVES
     first = _labels_settled(grown_tab)
     assert first["overlaps"] == 0, first
+    _legible(first)
+    # Labels go where there is room: more than one side is used.
+    assert sum(1 for n in first["sides"].values() if n) >= 2, first
     assert 20 <= first["labelled"] < nodes // 2
     assert (
         first["drawn"]
@@ -129,6 +191,7 @@ def test_several_hundred_nodes_label_only_what_fits(grown_tab: Tab) -> None:
     )
     zoomed = _labels_settled(grown_tab)
     assert zoomed["overlaps"] == 0 and zoomed["labelled"] >= 5, zoomed
+    _legible(zoomed)
     grown_tab.page.locator("#network").screenshot(path=str(_artifact("network-grown-zoomed")))
 
 
@@ -155,6 +218,8 @@ def test_find_in_the_network_highlights_the_match_and_zooms_to_it(grown_tab: Tab
         abs(position["x"] - box["width"] / 2) < 40 and abs(position["y"] - box["height"] / 2) < 40
     )
     assert _labels_settled(grown_tab)["overlaps"] == 0
+    # The match's label may cover the nodes faded around it, nothing else.
+    _legible(_labels_settled(grown_tab))
     grown_tab.page.locator("#network").screenshot(path=str(_artifact("network-grown-found")))
     # Several matches; then none, which says so; then cleared.
     grown_tab.page.fill("#network-find", "GROWN-0")

@@ -21,7 +21,7 @@ from sqlalchemy import Date, Engine, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from permedhub.db import writing
-from permedhub.graph import activity, models
+from permedhub.graph import activity, models, revision
 from permedhub.graph.indexing import write_documents
 from permedhub.graph.models import AuditEntry, UserAccount, table_of
 from permedhub.graph.records import ENTITY_TYPE, TABLES, snapshot, to_row
@@ -253,6 +253,7 @@ def _audit(
     # Every curator write passes here after changing its record: keep the aggregate in step.
     connection = session.connection()
     activity.refresh(connection, activity.places_touched(connection, entity_type, old, new))
+    revision.bump(connection)
     result = session.connection().execute(
         insert(table_of(AuditEntry)).values(
             actor=actor,

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.spatial import cKDTree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -24,22 +25,68 @@ LAYOUT_SIZE = 1000.0
 FULL_STEPS_UP_TO = 400
 REPULSION_SAMPLE = 150
 GRAVITY = 8.0
+# Nodes further out than REACH times the distance MOST percent of nodes are within (from the
+# middle) are drawn in to it, keeping their bearing (`_drawn_in`).
+MOST, REACH = 90.0, 1.5
+# Drawn sizes (diameters, in layout units: the browser draws at these in model coordinates).
+INITIATIVE_SIZE = 36.0
+ORGANISATION_SIZE = 16.0
+SIZED_MIN, SIZED_RANGE = 14.0, 46.0  # countries and aggregates: 14 to 60 by weight
+SQUARE = ("country", "aggregate")  # drawn as (round) squares: their circle is the diagonal's
+BORDER = 1.0  # the drawn outline, outside the size
+NODE_GAP = 2.0  # kept clear between two nodes' circles
+# The frame grows (in proportion) past the size at which the nodes' circles would cover more
+# than this share of it: a dense network could not be spread without overlaps otherwise.
+ROOMY = 0.25
+SEPARATION_PASSES = 30  # pushes apart per round; a round that leaves overlaps grows the frame
+GROWTH = 1.05
 
 
 class LayoutError(ValueError):
     """A layout parameter out of range."""
 
 
+def node_sizes(network: Network) -> dict[str, float]:
+    """Node id -> the diameter the browser draws it at, in layout units.
+
+    Countries and aggregates are sized by area relative to the heaviest of them (their weights
+    run from one organisation to a million participations); initiatives and organisations have
+    one size each."""
+    heaviest = max([n.weight or 1 for n in network.nodes if n.type in SQUARE] + [1])
+    return {
+        n.id: round(SIZED_MIN + SIZED_RANGE * float(np.sqrt((n.weight or 1) / heaviest)), 2)
+        if n.type in SQUARE
+        else INITIATIVE_SIZE
+        if n.type == "initiative"
+        else ORGANISATION_SIZE
+        for n in network.nodes
+    }
+
+
+def node_radii(network: Network) -> dict[str, float]:
+    """Node id -> the radius of the circle around what is drawn of it, outline included (a
+    square's circle passes through its corners)."""
+    sizes = node_sizes(network)
+    return {
+        n.id: sizes[n.id] / 2 * (float(np.sqrt(2.0)) if n.type in SQUARE else 1.0) + BORDER
+        for n in network.nodes
+    }
+
+
 def network_layout(
     network: Network, *, seed: int = 0, steps: int | None = None, aspect: float = 1.6
 ) -> dict[str, tuple[float, float]]:
-    """Node id -> (x, y) by a seeded Fruchterman-Reingold force layout.
+    """Node id -> (x, y) by a seeded Fruchterman-Reingold force layout, then pushed apart until
+    no two nodes' circles (`node_radii`, in the same units) overlap.
 
-    y spans [0, LAYOUT_SIZE] and x [0, aspect * LAYOUT_SIZE], to fill a wide screen.
+    y spans [0, LAYOUT_SIZE] and x [0, aspect * LAYOUT_SIZE], to fill a wide screen; a network
+    whose nodes would crowd that frame (see ROOMY) gets a larger one, in proportion (the
+    browser fits its view to the drawing, and draws the nodes at `node_sizes`).
 
     Edges attract (d^2/k), every pair repels (k^2/d); the step length cools linearly. Heavier
     edges (aggregated participations) pull harder, but only logarithmically. Large graphs are
-    repelled by a seeded sample of nodes per step, which keeps thousands of nodes under a second.
+    repelled by a seeded sample of nodes per step, which keeps thousands of nodes under a
+    second.
     """
     if seed < 0:
         raise LayoutError(f"seed={seed!r}: expected a whole number >= 0")
@@ -61,42 +108,160 @@ def network_layout(
         for e in network.edges
         if e.source in index and e.target in index and e.source != e.target
     ]
-    sampled = n > FULL_STEPS_UP_TO
     rng = np.random.default_rng(seed)
-    position = rng.uniform(0.0, 1.0, size=(n, 2))
-    k = np.sqrt(1.0 / n)  # ideal edge length in the unit square
-    temperature = 0.1
-    cooling = temperature / (steps + 1)
-    if pairs:
-        src = np.array([p[0] for p in pairs])
-        dst = np.array([p[1] for p in pairs])
-        strength = np.array([p[2] for p in pairs])
-    for _ in range(steps):
-        others = rng.choice(n, REPULSION_SAMPLE, replace=False) if sampled else slice(None)
-        scale = n / REPULSION_SAMPLE if sampled else 1.0
-        delta = position[:, None, :] - position[None, others, :]
-        distance = np.maximum(np.sqrt((delta**2).sum(axis=2)), 1e-3)
-        displacement = np.einsum("ijk,ij->ik", delta, (scale * k * k) / distance**2)
-        if pairs:
-            edge_delta = position[src] - position[dst]
-            edge_distance = np.maximum(np.linalg.norm(edge_delta, axis=1), 1e-3)
-            pull = edge_delta * (strength * edge_distance / k)[:, None]
-            for axis in (0, 1):  # bincount sums repeated indices, much faster than np.add.at
-                displacement[:, axis] += np.bincount(dst, pull[:, axis], n) - np.bincount(
-                    src, pull[:, axis], n
-                )
-        # Gravity keeps unconnected parts near the middle instead of at the frame's edge.
-        displacement -= (position - 0.5) * (GRAVITY * k)
-        length = np.maximum(np.linalg.norm(displacement, axis=1), 1e-9)
-        position += displacement / length[:, None] * np.minimum(length, temperature)[:, None]
-        temperature -= cooling
+    start = rng.uniform(0.0, 1.0, size=(n, 2))
+    x, y = start[:, 0].copy(), start[:, 1].copy()
+    if n <= FULL_STEPS_UP_TO:
+        _full_steps(x, y, pairs, steps)
+    else:
+        _sampled_steps(x, y, pairs, steps, rng)
+    radius = node_radii(network)
+    radii = np.array([radius[i] for i in ids])
+    frame = np.array([aspect * LAYOUT_SIZE, LAYOUT_SIZE])
+    covered = float((np.pi * (radii + NODE_GAP / 2) ** 2).sum()) / float(frame.prod())
+    frame *= max(1.0, float(np.sqrt(covered / ROOMY)))
+    position = _drawn_in(np.column_stack([x, y]))
     low, high = position.min(axis=0), position.max(axis=0)
     span = np.where(high - low > 0, high - low, 1.0)
-    scaled = ((position - low) / span * 0.9 + 0.05) * LAYOUT_SIZE * np.array([aspect, 1.0])
+    scaled = ((position - low) / span * 0.9 + 0.05) * frame
+    separated = _separated(scaled, radii, frame, rng)
     return {
-        node_id: (round(float(x), 2), round(float(y), 2))
-        for node_id, (x, y) in zip(ids, scaled, strict=True)
+        node_id: (round(float(px), 2), round(float(py), 2))
+        for node_id, (px, py) in zip(ids, separated, strict=True)
     }
+
+
+def _drawn_in(position: np.ndarray) -> np.ndarray:
+    """`position` with the nodes far out from the middle (a component of its own, repelled by
+    all the others) moved in along their bearing to REACH times the distance most nodes are
+    at: the drawing is scaled to the frame by its extent, and a few far-out nodes would
+    otherwise squeeze the rest into a corner of it, too tightly for their sizes."""
+    middle = np.median(position, axis=0)
+    offset = position - middle
+    distance = np.sqrt((offset**2).sum(axis=1))
+    most = float(np.percentile(distance, MOST))
+    if most <= 0:
+        return position
+    limit = REACH * most
+    far = distance > limit
+    offset[far] *= (limit / distance[far])[:, None]
+    return middle + offset
+
+
+def _full_steps(
+    x: np.ndarray, y: np.ndarray, pairs: list[tuple[int, int, float]], steps: int
+) -> None:
+    """Every pair repels, every edge attracts: one n x n matrix of pair factors per step (the
+    edges as a matrix of strengths, summed over repeated edges), along x and y apart."""
+    n = len(x)
+    k = np.sqrt(1.0 / n)  # ideal edge length in the unit square
+    strength = np.zeros((n, n))
+    if pairs:
+        src, dst, weight = (np.array(column) for column in zip(*pairs, strict=True))
+        np.add.at(strength, (src, dst), weight)
+        strength += strength.T
+    strength /= k
+    temperature = 0.1
+    cooling = temperature / (steps + 1)
+    for _ in range(steps):
+        dx = x[:, None] - x[None, :]
+        dy = y[:, None] - y[None, :]
+        d2 = np.maximum(dx * dx + dy * dy, 1e-6)
+        # Along (dx, dy): repulsion k^2/d and attraction -strength * d^2/k, each over d.
+        factor = (k * k) / d2 - strength * np.sqrt(d2)
+        _move(x, y, (dx * factor).sum(axis=1), (dy * factor).sum(axis=1), k, temperature)
+        temperature -= cooling
+
+
+def _sampled_steps(
+    x: np.ndarray,
+    y: np.ndarray,
+    pairs: list[tuple[int, int, float]],
+    steps: int,
+    rng: np.random.Generator,
+) -> None:
+    """Each node repelled by a seeded sample of nodes (scaled up), edges attracting one by one."""
+    n = len(x)
+    k = np.sqrt(1.0 / n)
+    scale = n / REPULSION_SAMPLE
+    if pairs:
+        src, dst, strength = (np.array(column) for column in zip(*pairs, strict=True))
+    temperature = 0.1
+    cooling = temperature / (steps + 1)
+    for _ in range(steps):
+        others = rng.choice(n, REPULSION_SAMPLE, replace=False)
+        dx = x[:, None] - x[None, others]
+        dy = y[:, None] - y[None, others]
+        factor = (scale * k * k) / np.maximum(dx * dx + dy * dy, 1e-6)
+        move_x, move_y = (dx * factor).sum(axis=1), (dy * factor).sum(axis=1)
+        if pairs:
+            ex, ey = x[src] - x[dst], y[src] - y[dst]
+            pull = strength * np.maximum(np.sqrt(ex * ex + ey * ey), 1e-3) / k
+            # bincount sums repeated indices, much faster than np.add.at
+            move_x += np.bincount(dst, ex * pull, n) - np.bincount(src, ex * pull, n)
+            move_y += np.bincount(dst, ey * pull, n) - np.bincount(src, ey * pull, n)
+        _move(x, y, move_x, move_y, k, temperature)
+        temperature -= cooling
+
+
+def _move(
+    x: np.ndarray,
+    y: np.ndarray,
+    move_x: np.ndarray,
+    move_y: np.ndarray,
+    k: float,
+    temperature: float,
+) -> None:
+    """One step: gravity added, each node moved by at most `temperature`."""
+    # Gravity keeps unconnected parts near the middle instead of at the frame's edge.
+    move_x -= (x - 0.5) * (GRAVITY * k)
+    move_y -= (y - 0.5) * (GRAVITY * k)
+    length = np.maximum(np.sqrt(move_x * move_x + move_y * move_y), 1e-9)
+    step = np.minimum(length, temperature) / length
+    x += move_x * step
+    y += move_y * step
+
+
+def _separated(
+    position: np.ndarray, radii: np.ndarray, frame: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """`position` (n x 2, inside `frame`) moved until no two circles of `radii` overlap
+    (NODE_GAP apart), each inside the frame: every overlapping pair is pushed apart along the
+    line between them, the smaller node further. A round of passes that leaves overlaps (nodes
+    packed against the frame's edge) spreads everything by GROWTH and goes again, so it ends:
+    distances grow each round and radii do not."""
+    position = position.copy()
+    frame = frame.copy()
+    reach = 2 * float(radii.max()) + NODE_GAP
+    n = len(position)
+    while True:
+        low, high = radii[:, None], frame[None, :] - radii[:, None]
+        for _ in range(SEPARATION_PASSES):
+            pairs = cKDTree(position).query_pairs(reach, output_type="ndarray")
+            if not len(pairs):
+                return position
+            i, j = pairs[:, 0], pairs[:, 1]
+            delta = position[i] - position[j]
+            distance = np.sqrt((delta**2).sum(axis=1))
+            overlap = radii[i] + radii[j] + NODE_GAP - distance
+            hit = overlap > 0
+            if not hit.any():
+                return position
+            i, j, delta, distance = i[hit], j[hit], delta[hit], distance[hit]
+            same = distance < 1e-6
+            if same.any():  # one on top of the other: apart in a seeded direction
+                angle = rng.uniform(0.0, 2 * np.pi, int(same.sum()))
+                delta[same] = np.column_stack([np.cos(angle), np.sin(angle)])
+                distance[same] = 1.0
+            # A little past touching, so that a pair does not stay a hair's breadth apart.
+            push = delta / distance[:, None] * (overlap[hit] * 0.55 + 0.01)[:, None]
+            share = radii[j] / (radii[i] + radii[j]) * 2  # the smaller one moves more
+            for axis in (0, 1):
+                position[:, axis] += np.bincount(i, push[:, axis] * share, n)
+                position[:, axis] -= np.bincount(j, push[:, axis] * (2 - share), n)
+            np.clip(position, low, high, out=position)
+        position *= GROWTH
+        frame *= GROWTH
 
 
 @dataclass(frozen=True)

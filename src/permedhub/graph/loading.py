@@ -31,7 +31,7 @@ from sqlalchemy import (
 
 from permedhub.bulk import insert_rows
 from permedhub.db import among
-from permedhub.graph import activity, models
+from permedhub.graph import activity, models, revision
 from permedhub.graph.geography import REGIONS, known_codes
 from permedhub.graph.indexing import write_documents
 from permedhub.graph.models import table_of
@@ -116,6 +116,8 @@ def load(
                     if progress:
                         progress(len(chunk.rows))
             activity.refresh(connection, loader.places())
+            if report.written:  # loading the same file again changes nothing, nor the revision
+                revision.bump(connection)
         except BaseException:
             transaction.rollback()
             raise

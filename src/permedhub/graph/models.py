@@ -302,3 +302,12 @@ class InitiativeActivity(Base):
     # network's country -> initiative edges come with the ranking, without a lookup per pair.
     countries: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     __table_args__ = (Index("ix_initiative_activity_rank", "scope", "participations"),)
+
+
+class GraphRevision(Base):
+    """One row: a number every write to the graph raises in its own transaction
+    (`graph.revision`), so that what is built from the graph can be kept until it changes."""
+
+    __tablename__ = "graph_revision"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer, server_default="0")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, delete, insert
 
-from permedhub.graph import models
+from permedhub.graph import models, revision
 from permedhub.graph.geography import REGIONS, country_rows, region_members
 from permedhub.graph.loading import LoadReport, load
 from permedhub.graph.models import table_of
@@ -62,6 +62,7 @@ def load_geography(engine: Engine) -> None:
                 for code in codes
             ],
         )
+        revision.bump(connection)
 
 
 def seed(engine: Engine) -> LoadReport:

@@ -26,7 +26,7 @@ from permedhub.web.pages import (
     helpdesk,
     public,
 )
-from permedhub.web.pages.cache import PageCache
+from permedhub.web.pages.cache import DownloadCache, PageCache
 from permedhub.web.pages.rendering import STATIC_DIR, SecurityHeaders, render
 
 
@@ -38,6 +38,7 @@ def install(app: FastAPI) -> None:
     """Add the pages, static files, sessions, security headers and HTML error pages to `app`."""
     app.state.login_limiter = LoginRateLimiter(app.state.engine)
     app.state.page_cache = PageCache()
+    app.state.download_cache = DownloadCache()
     app.state.upload_dir = config.data_dir() / "uploads"
     # Before the call pages: their /calls/{call_id} would take /calls/statistics.
     app.include_router(calls_statistics.router)

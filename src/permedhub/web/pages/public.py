@@ -17,16 +17,18 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from permedhub.graph import queries
+from permedhub.graph import queries, revision
 from permedhub.graph.export import initiative_json_ld
 from permedhub.graph.geography import numeric_code
 from permedhub.graph.layout import (
     count_subnational_organisations,
     network_layout,
+    node_sizes,
     subnational_organisations,
     subnational_places,
     timeline_axis,
 )
+from permedhub.graph.queries.initiatives import PartnerRow
 from permedhub.graph.schemas import InitiativeKind
 from permedhub.graph.views import (
     Counts,
@@ -37,8 +39,14 @@ from permedhub.graph.views import (
 from permedhub.search.query import SearchFilters, SearchQueryError, SearchResults, search
 from permedhub.web.deps import EntityId, PlaceCode, RegionId, SessionDep, engine_of
 from permedhub.web.pages import tables
-from permedhub.web.pages.cache import page_cache
-from permedhub.web.pages.rendering import csv_response, json_script, render
+from permedhub.web.pages.cache import download_cache, page_cache
+from permedhub.web.pages.rendering import (
+    csv_bytes,
+    csv_download,
+    csv_response,
+    json_script,
+    render,
+)
 
 T = TypeVar("T")
 router = APIRouter(include_in_schema=False)
@@ -60,6 +68,8 @@ NETWORK_SEED = 20161101  # ICPerMed's start: any fixed seed gives the same pictu
 DEFAULT_NETWORK_KINDS = tuple(k for k in INITIATIVE_KINDS if k != "project")
 # A request with none of these has not chosen filters yet (the form always sends "filtered").
 NETWORK_FILTER_PARAMS = ("kind", "region", "year_from", "year_to", "filtered")
+# What the home page's script asks /network.json for on a first visit.
+HOME_NETWORK_QUERY = urlencode([("filtered", 1), *(("kind", k) for k in DEFAULT_NETWORK_KINDS)])
 
 
 def _blank_to_none(value: str | None) -> str | None:
@@ -252,9 +262,12 @@ def network_json(
     def payload(s: Session) -> bytes:
         network = _network_query(s, filters)
         positions = network_layout(network, seed=NETWORK_SEED)
+        # The browser draws each node at the size the layout kept it clear of the others at.
+        sizes = node_sizes(network)
         data: dict[str, Any] = network.model_dump()
         for node in data["nodes"]:
             node["x"], node["y"] = positions[node["id"]]
+            node["size"] = sizes[node["id"]]
         # Kept encoded: a big network takes longer to serialise than to send.
         return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -359,9 +372,16 @@ def initiative_page(
 
 
 @router.get("/initiatives/{initiative_id}/partners.csv")
-def partners_csv(session: SessionDep, initiative_id: EntityId) -> Response:
-    partners = queries.initiative_partners(session, initiative_id)
-    return csv_response(tables.partners(partners), f"{initiative_id}-partners.csv")
+def partners_csv(request: Request, session: SessionDep, initiative_id: EntityId) -> Response:
+    """Every partner; the body is kept until the graph changes (an initiative of the
+    benchmark graph has 8,000 partners, and the same download is asked for again and again)."""
+    seen = revision.current(session.connection())
+    body = download_cache(request).get(
+        ("partners.csv", initiative_id),
+        seen,
+        lambda: csv_bytes(PartnerRow._fields, queries.initiative_partners(session, initiative_id)),
+    )
+    return csv_download(body, f"{initiative_id}-partners.csv")
 
 
 @router.get("/initiatives/{initiative_id}/calls.csv")

@@ -19,7 +19,6 @@ from permedhub.graph.views import (
     Network,
     OrganisationDetail,
     OrganisationSummary,
-    PartnerView,
     RegionProfile,
     Timeline,
 )
@@ -52,26 +51,6 @@ def initiatives(items: list[InitiativeSummary]) -> pd.DataFrame:
             "status": lambda i: i.status,
             "uncertain": lambda i: "; ".join(sorted(i.uncertain)),
             "source": lambda i: i.source or "",
-        },
-    )
-
-
-def partners(items: list[PartnerView]) -> pd.DataFrame:
-    return _frame(
-        items,
-        {
-            "organisation_id": lambda p: p.organisation.id,
-            "organisation": lambda p: p.organisation.name,
-            "acronym": lambda p: p.organisation.acronym or "",
-            "kind": lambda p: p.organisation.kind or "",
-            "country_code": lambda p: p.organisation.country.code if p.organisation.country else "",
-            "country": lambda p: p.organisation.country.name if p.organisation.country else "",
-            "subdivision": lambda p: (
-                p.organisation.subdivision.name if p.organisation.subdivision else ""
-            ),
-            "role": lambda p: p.role,
-            "uncertain": lambda p: "; ".join(sorted(p.uncertain)),
-            "source": lambda p: p.source or "",
         },
     )
 

@@ -4,8 +4,15 @@
 (function () {
   "use strict";
   var COLORS = { initiative: "#0b5394", organisation: "#d97706", country: "#0f766e", aggregate: "#0f766e" };
-  var FONT = { size: 13, initiative: 17, family: "Helvetica Neue, Helvetica, sans-serif" };
+  // A search match is named larger: legible in the overview of a big network, where other
+  // organisations' names are too small to draw.
+  var FONT = { size: 13, initiative: 17, match: 16, family: "Helvetica Neue, Helvetica, sans-serif" };
   var LABEL_GAP = 3;  // px between two labels, at any zoom
+  var LABEL_MARGIN = 3;  // model units between a node's outline and its label
+  // Where a label may go, in the order tried: the first side where it fits wholly on screen,
+  // clear of every other label and node, is used.
+  var SIDES = ["right", "left", "above", "below"];
+  var SIDE_CLASSES = SIDES.map(function (side) { return "label-" + side; }).join(" ");
 
   // How wide a label is drawn, from the canvas's own text metrics (cached per text and size).
   var measureContext = document.createElement("canvas").getContext("2d");
@@ -39,21 +46,14 @@
     return params.toString();
   }
 
-  // Countries and aggregates are sized by area relative to the heaviest one (14 to 60 px): their
-  // weights run from one organisation to a million participations.
-  function sized(type) { return type === "country" || type === "aggregate"; }
-
+  // Sizes come with the positions: the server's layout keeps every node clear of the others
+  // at exactly the size it says (graph/layout.py, node_sizes).
   function elements(data) {
-    var heaviest = 1;
-    data.nodes.forEach(function (n) {
-      if (sized(n.type)) heaviest = Math.max(heaviest, n.weight || 1);
-    });
     var nodes = data.nodes.map(function (n) {
-      var weight = n.weight || 1;
       return {
         group: "nodes",
         data: { id: n.id, label: n.label, type: n.type, url: n.url || "", kind: n.kind || "",
-                weight: weight, size: 14 + 46 * Math.sqrt(weight / heaviest) },
+                weight: n.weight || 1, size: n.size },
         position: { x: n.x, y: n.y },
       };
     });
@@ -69,16 +69,23 @@
       { selector: "node", style: {
           "background-color": function (n) { return COLORS[n.data("type")] || "#555"; },
           "label": "", "font-size": FONT.size, "color": "#1b2430",
-          "text-valign": "bottom", "text-margin-y": 3, "min-zoomed-font-size": 7,
+          "text-valign": "bottom", "text-margin-y": LABEL_MARGIN, "min-zoomed-font-size": 7,
           "text-background-color": "#ffffff", "text-background-opacity": 0.7,
-          "text-background-padding": 1, "width": 16, "height": 16,
+          "text-background-padding": 1, "width": "data(size)", "height": "data(size)",
           "border-width": 1, "border-color": "#ffffff" } },
       { selector: 'node[type = "initiative"]', style: {
-          "width": 36, "height": 36, "font-size": FONT.initiative, "font-weight": "bold", "z-index": 10 } },
+          "font-size": FONT.initiative, "font-weight": "bold", "z-index": 10 } },
       { selector: "node.labelled", style: { "label": "data(label)" } },
+      { selector: "node.label-right", style: { "text-halign": "right", "text-valign": "center",
+          "text-margin-x": LABEL_MARGIN, "text-margin-y": 0 } },
+      { selector: "node.label-left", style: { "text-halign": "left", "text-valign": "center",
+          "text-margin-x": -LABEL_MARGIN, "text-margin-y": 0 } },
+      { selector: "node.label-above", style: { "text-halign": "center", "text-valign": "top",
+          "text-margin-x": 0, "text-margin-y": -LABEL_MARGIN } },
+      { selector: "node.label-below", style: { "text-halign": "center", "text-valign": "bottom",
+          "text-margin-x": 0, "text-margin-y": LABEL_MARGIN } },
       { selector: 'node[type = "country"], node[type = "aggregate"]', style: {
-          "shape": "round-rectangle",
-          "width": "data(size)", "height": "data(size)" } },
+          "shape": "round-rectangle" } },
       { selector: "edge", style: { "width": 1, "line-color": "#b8c2cf", "curve-style": "haystack",
                                    "opacity": 0.8 } },
       { selector: 'edge[type = "link"]', style: { "line-color": "#0b5394", "width": 2,
@@ -87,6 +94,7 @@
       { selector: 'edge[type = "location"]', style: { "line-style": "dotted", "opacity": 0.5 } },
       { selector: ".faded", style: { "opacity": 0.12 } },
       { selector: ".unmatched", style: { "opacity": 0.15 } },
+      { selector: 'node.match[type != "initiative"]', style: { "font-size": FONT.match } },
       { selector: "node.match", style: { "border-width": 4, "border-color": "#ffbf47",
           "z-index": 20, "text-background-color": "#ffe08a", "text-background-opacity": 1 } },
       { selector: "node.highlight", style: { "border-width": 3, "border-color": "#ffbf47" } },
@@ -107,11 +115,13 @@
     });
     window.permedhubNetwork = cy;
 
-    // Label only what fits: in rank order, a label is drawn where it is on screen and covers
-    // no label drawn already and no other node (an initiative's may cover organisations, which
-    // crowd around it, and a search match's any node); the rest show their name on hover.
-    // Recomputed after zoom or pan. Boxes are kept in a grid of CELL px, so a check looks
-    // only at its neighbours.
+    // Label only what fits: in rank order, each label goes on the first of SIDES where it is
+    // wholly on screen and covers no label drawn already and no other node. Failing that, an
+    // initiative's may cover organisations (which crowd around it: the overview would name
+    // only the initiatives at the edge of the drawing) and a search match's the nodes faded
+    // around it, on the first side where it covers nothing else; the rest show their name on
+    // hover. Recomputed after zoom or pan. Boxes are kept in a grid of CELL px, so a check
+    // looks only at its neighbours.
     var CELL = 64;
     function Grid() { this.cells = {}; }
     Grid.prototype.keys = function (box) {
@@ -135,44 +145,68 @@
       });
     };
 
+    // The box a label of `w` x `h` rendered px takes on `side` of a node at `p` whose outline
+    // is `half` px from its centre, LABEL_GAP included all round.
+    function sideBox(side, p, half, w, h, margin, owner) {
+      var g = LABEL_GAP / 2, x1, y1;
+      if (side === "right") { x1 = p.x + half + margin; y1 = p.y - h / 2; }
+      else if (side === "left") { x1 = p.x - half - margin - w; y1 = p.y - h / 2; }
+      else if (side === "above") { x1 = p.x - w / 2; y1 = p.y - half - margin - h; }
+      else { x1 = p.x - w / 2; y1 = p.y + half + margin; }
+      return { x1: x1 - g, x2: x1 + w + g, y1: y1 - g, y2: y1 + h + g, owner: owner };
+    }
+
     function placeLabels() {
       var zoom = cy.zoom();
       var width = cy.width(), height = cy.height();
-      var labels = new Grid(), nodes = new Grid(), organisations = new Grid();
+      var labels = new Grid(), nodes = new Grid(), organisations = new Grid(), faded = new Grid();
       var placed = 0;
       var ranked = cy.nodes().toArray().map(function (node) {
         var p = node.renderedPosition();
         var half = node.renderedOuterWidth() / 2;
+        var clear = half + LABEL_GAP / 2;  // Cytoscape's box of a node reaches a little past it
         if (p.x + half > 0 && p.x - half < width && p.y + half > 0 && p.y - half < height) {
-          (node.data("type") === "organisation" ? organisations : nodes).add(
-            { x1: p.x - half, x2: p.x + half, y1: p.y - half, y2: p.y + half, owner: node.id() });
+          var grid = node.hasClass("unmatched") ? faded
+            : node.data("type") === "organisation" ? organisations : nodes;
+          grid.add({ x1: p.x - clear, x2: p.x + clear, y1: p.y - clear, y2: p.y + clear,
+                     owner: node.id() });
         }
-        return { node: node, rank: labelRank(node), position: p };
+        return { node: node, rank: labelRank(node), position: p, half: half };
       }).sort(function (a, b) {
         return a.rank[0] - b.rank[0] || a.rank[1] - b.rank[1] ||
           (a.node.id() < b.node.id() ? -1 : 1);
       });
       cy.batch(function () {
         ranked.forEach(function (entry) {
-          var node = entry.node, p = entry.position;
+          var node = entry.node;
           var bold = node.data("type") === "initiative";
-          var found = node.hasClass("match");  // what was searched for is named over nodes
-          var size = (bold ? FONT.initiative : FONT.size) * zoom;
+          var found = node.hasClass("match");
+          var size = (bold ? FONT.initiative : found ? FONT.match : FONT.size) * zoom;
           var text = node.data("label");
-          var fits = size >= 7 && text;  // below 7 px Cytoscape draws no label anyway
-          if (fits) {
+          var side = null;
+          if (size >= 7 && text) {  // below 7 px Cytoscape draws no label anyway
             // Cytoscape's own label box is a little wider and taller than the text's metrics
             // (its background padding and line height): the margins keep the estimate above it.
-            var w = textWidth(text, size, bold) * 1.08 + 4 * zoom + LABEL_GAP;
-            var top = p.y + node.renderedOuterHeight() / 2 + 2 * zoom;
-            var box = { x1: p.x - w / 2, x2: p.x + w / 2, y1: top, y2: top + size * 1.5 + LABEL_GAP,
-                        owner: node.id() };
-            fits = box.x2 > 0 && box.x1 < width && box.y2 > 0 && box.y1 < height &&
-              !labels.hits(box) && (found || !nodes.hits(box)) &&
-              (found || bold || !organisations.hits(box));
-            if (fits) { labels.add(box); placed += 1; }
+            var w = textWidth(text, size, bold) * 1.08 + 4 * zoom;
+            var h = size * 1.5;
+            var passes = bold || found ? [false, true] : [false];
+            for (var pass = 0; pass < passes.length && side === null; pass += 1) {
+              var lenient = passes[pass];
+              for (var s = 0; s < SIDES.length && side === null; s += 1) {
+                var box = sideBox(SIDES[s], entry.position, entry.half, w, h,
+                                  LABEL_MARGIN * zoom, node.id());
+                if (box.x1 >= 0 && box.x2 <= width && box.y1 >= 0 && box.y2 <= height &&
+                    !labels.hits(box) && !nodes.hits(box) &&
+                    ((lenient && bold) || !organisations.hits(box)) &&
+                    ((lenient && found) || !faded.hits(box))) {
+                  labels.add(box);
+                  side = SIDES[s];
+                }
+              }
+            }
           }
-          if (fits) node.addClass("labelled"); else node.removeClass("labelled");
+          node.removeClass("labelled " + SIDE_CLASSES);
+          if (side !== null) { node.addClass("labelled label-" + side); placed += 1; }
         });
       });
       container.dataset.labels = String(placed);
@@ -243,8 +277,13 @@
       status.textContent = window.permedhubAmount(found.length, "node") + " named “" + wanted + "”: " +
         names + (found.length > 5 ? ", …" : "") + (zoomTo ? "" : ". Press Enter to zoom to them.");
       if (zoomTo) {
-        cy.fit(found, 80);
-        if (cy.zoom() > 2) { cy.zoom(2); cy.center(found); }
+        // To the nodes themselves: their labels may sit on any side.
+        var bodies = found.boundingBox({ includeLabels: false });
+        cy.fit(bodies, 80);
+        if (cy.zoom() > 2) {
+          cy.zoom(2);
+          cy.pan({ x: cy.width() / 2 - (bodies.x1 + bodies.x2), y: cy.height() / 2 - (bodies.y1 + bodies.y2) });
+        }
         placeLabels();
       }
     }
