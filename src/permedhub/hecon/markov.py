@@ -50,7 +50,15 @@ from permedhub.hecon.expressions import (
     parse_expression,
     repeated_subtrees,
 )
-from permedhub.hecon.markov_flows import FlowSum, origin_runs, run_key
+from permedhub.hecon.markov_flows import FlowSum
+from permedhub.hecon.markov_kernel import (
+    FROM_COMPLEMENT,
+    FROM_CONST,
+    FROM_VALUE,
+    cycle_loop,
+    stacked_products,
+    value_list,
+)
 from permedhub.hecon.parameters import (
     CompiledParameters,
     ParameterEvaluator,
@@ -66,6 +74,7 @@ estimate, beyond the block of the entry table (:data:`BLOCK_BYTES`); a chunk of 
 time-varying model holds a little less. Larger chunks spread the per-cycle Python work
 (about 1 ms per strategy and chunk) over more draws; far larger ones gain nothing, as their
 arrays no longer fit the caches."""
+KERNEL_TILE = 1 << 30
 BLOCK_BYTES = 2_000_000
 """Size of the block of the time-varying entry table that a chunk fills at a time, a few
 cycles of it: small enough to stay in the processor's cache from being filled to being
@@ -184,6 +193,19 @@ def _spaced(first: int, last: int, n: int) -> slice:
     return slice(first, last + 1, step)
 
 
+@dataclass
+class _KernelInputs:
+    """A strategy's time-varying rows and its entries as the cycle kernel reads them (see
+    :func:`~permedhub.hecon.markov_kernel.cycle_loop`)."""
+
+    values: Any  # numba typed list of the rows' explicit values (T|1, d|1)
+    row_ptr: np.ndarray
+    row_values: np.ndarray
+    row_complement: np.ndarray
+    entries: np.ndarray  # (entries, 3): origin, source, index
+    nonnegative: bool  # every explicit value of the rows known to be >= 0
+
+
 class _EntryPlan:
     """A strategy's entry values for one chunk of draws: the constant entries as a filled
     (n_c, d) table, the time-varying ones filled into a (cycles, n_tv, d) table for any
@@ -200,7 +222,7 @@ class _EntryPlan:
     ) -> None:
         self.const = const
         self.n_tv = n_tv
-        tv_rows = [row for row in rows if row.time_varying]
+        tv_rows = self.tv_rows = [row for row in rows if row.time_varying]
         self.copies = [
             (slot, value)
             for row in tv_rows
@@ -211,6 +233,37 @@ class _EntryPlan:
         self.n_spare = sum(row.complement is None for row in tv_rows)
         self._check_rows = check_rows
         self._checked = False
+
+    def kernel_inputs(self, origins: np.ndarray) -> _KernelInputs:
+        """What :func:`~permedhub.hecon.markov_kernel.cycle_loop` reads of this plan, for
+        entries in the plan's order (constant, then time-varying slots) from `origins`."""
+        n_c = self.const.shape[0]
+        values: list[np.ndarray] = []
+        row_ptr = [0]
+        row_values: list[int] = []
+        sources = np.zeros((self.n_tv, 2), dtype=np.int64)
+        for r, row in enumerate(self.tv_rows):
+            for (tv, slot), value in zip(row.slots, row.known, strict=True):
+                if tv:
+                    sources[slot] = (FROM_VALUE, len(values))
+                row_values.append(len(values))
+                values.append(value)
+            row_ptr.append(len(row_values))
+            if row.complement is not None:
+                sources[row.complement] = (FROM_COMPLEMENT, r)
+        entries = np.zeros((n_c + self.n_tv, 3), dtype=np.int64)
+        entries[:, 0] = origins
+        entries[:n_c, 1] = FROM_CONST
+        entries[:n_c, 2] = np.arange(n_c)
+        entries[n_c:, 1:] = sources
+        return _KernelInputs(
+            value_list(values),
+            np.array(row_ptr, dtype=np.int64),
+            np.array(row_values, dtype=np.int64),
+            np.array([row.complement is not None for row in self.tv_rows], dtype=np.int64),
+            entries,
+            all(row.nonnegative for row in self.tv_rows),
+        )
 
     def quick_check(self, nonnegative: bool, total: np.ndarray, rest_high: float | None) -> None:
         """Check the whole chunk in detail unless rows pass the quick test: their entries
@@ -332,6 +385,7 @@ class MarkovModel:
         self.event_weights = event_weights(
             self.settings.counting, self.settings.transition_reward_counting, self.settings.cycles
         )
+        self._alive_weights = np.repeat(self.alive, self.tunnel).astype(float)
         self.strategies = [self._compile_strategy(n) for n in spec.strategies]
         self._flow_sums: dict[bytes, FlowSum] = {}
         unstable = frozenset().union(*(s.evaluator.local for s in self.strategies))
@@ -743,77 +797,73 @@ class MarkovModel:
         ns = strat.evaluator.namespace(sampled, cache)
         work = workspace or _Workspace()
         plan, origins, dests, _, keys = self._entry_plan(strat, ns, d, draw0, by_rank=True)
-        const, n_c = plan.const, plan.const.shape[0]
-        # the time-varying entries a few cycles at a time (see _EntryPlan)
-        block = max(1, min(t_cycles, BLOCK_BYTES // max(1, 8 * plan.n_tv * d)))
-        tv = work.array("entry block", (block, plan.n_tv, d))
-        plan.fill(0, min(block, t_cycles), tv)
+        kernel = plan.kernel_inputs(origins)
+        if not kernel.nonnegative:  # what the quick check of the first cycles would find
+            plan.check_all()
         trace = work.array("trace", (t_cycles + 1, self.n_expanded, d))
         try:
             reward_cols, rewarded = self._reward_columns(strat, ns, origins, keys)
             trace[0] = self._initial(strat, ns, d, draw0).T  # (S_exp, d)
         except HeconError:
-            plan.check_all()  # a bad entry in a later block is reported first, as it was found
+            plan.check_all()  # a bad entry in a later cycle is reported first, as it was found
             raise
         kinds, reward_matrix = _constant_rewards(reward_cols, len(origins))
-        flows = work.array("flows", (len(origins), d))
-        rewarded_flows = slice(0, 0)
+        empty_store = np.empty((0, 0, 0))
         if reward_matrix is not None:  # constant rewards: their per-cycle sums, not the flows
             events = work.array("events", (t_cycles, len(kinds), d))
             flow_store = None
             # only the columns from the first to the last rewarded entry (by rank, typically
             # every row's 'die': one run)
-            rewarded_flows = slice(int(rewarded[0]), int(rewarded[-1]) + 1)
-            reward_matrix = reward_matrix[:, rewarded_flows]
+            reward_first = int(rewarded[0])
+            matrix = np.ascontiguousarray(reward_matrix[:, reward_first : int(rewarded[-1]) + 1])
+            stored = np.zeros(0, dtype=np.int64)
         else:
+            events = empty_store
+            reward_first, matrix = 0, np.zeros((0, 0))
             flow_store = (
                 work.array("flow store", (t_cycles, len(rewarded), d)) if len(rewarded) else None
             )
-        # flows of every entry = occupancy of its origin x its probability this cycle, one
-        # product per run of entries whose origins are a slice of the cohort (no gather);
-        # a run that is all its states' first entries in (typically every row's 'stay') and
-        # carries no reward goes straight into the next cohort, not through `flows`
-        flow_sum = self._flow_sum(dests)
-        copies = flow_sum.copies()
-        keep = set(rewarded.tolist()) | set(range(len(origins))[rewarded_flows])
-        written: set[tuple[int, int, int]] = set()
-        # (occupancy (T+1, k, d), values (k, d) or by cycle of the block (block, k, d), out
-        # (k, d) or by cycle (T, k, d))
-        products: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        for first, values in ((0, const), (n_c, tv)):
-            for entries, states in origin_runs(origins[first : first + values.shape[-2]]):
-                run = slice(first + entries.start, first + entries.stop, entries.step)
-                key = run_key(run)
-                if key in copies and keep.isdisjoint(range(len(origins))[run]):
-                    written.add(key)
-                    target = trace[1:, copies[key]]
-                else:
-                    target = flows[run]
-                products.append((trace[:, states], values[..., entries, :], target))
-        bound_sum = flow_sum.bind(flows, trace[1:], frozenset(written))
-        for t0 in range(0, t_cycles, block):
-            t1 = min(t0 + block, t_cycles)
-            if t0:
-                plan.fill(t0, t1, tv[: t1 - t0])
-            for t in range(t0, t1):
-                for occupancy, values, target in products:
-                    np.multiply(
-                        occupancy[t],
-                        values[t - t0] if values.ndim == 3 else values,
-                        out=target[t] if target.ndim == 3 else target,
-                    )
-                bound_sum(t)
-                if flow_store is not None:
-                    flow_store[t] = flows[rewarded]
-                elif reward_matrix is not None:
-                    np.matmul(reward_matrix, flows[rewarded_flows], out=events[t])
+            stored = rewarded.astype(np.int64)
+        flow_ops, empty = self._flow_sum(dests).kernel_ops()
+        high, off = cycle_loop(
+            trace,
+            plan.const,
+            kernel.values,
+            kernel.row_ptr,
+            kernel.row_values,
+            kernel.row_complement,
+            kernel.entries,
+            flow_ops,
+            empty,
+            matrix,
+            reward_first,
+            events,
+            stored,
+            flow_store if flow_store is not None else empty_store,
+            self._alive_weights,
+            alive_points := work.array("alive points", (t_cycles + 1, d)),
+            PROB_TOL,
+            KERNEL_TILE,
+        )
+        if high > 1 + PROB_TOL or off > PROB_TOL:
+            plan.check_all()
         totals = (
             {kind: events[:, i] for i, kind in enumerate(kinds)}
             if reward_matrix is not None
             else None
         )
         return self._accumulate(
-            strat, ns, trace, flow_store, rewarded, reward_cols, d, keep_cash, totals, work
+            strat,
+            ns,
+            trace,
+            flow_store,
+            rewarded,
+            reward_cols,
+            d,
+            keep_cash,
+            totals,
+            work,
+            alive_points,
         )
 
     def _reward_columns(
@@ -853,11 +903,13 @@ class MarkovModel:
         keep_cash: bool = False,
         event_totals: Mapping[str, np.ndarray] | None = None,
         workspace: _Workspace | None = None,
+        alive_points: np.ndarray | None = None,
     ) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
         """Costs, QALYs and LYs per draw (or patient) from a trace (T+1, S_exp, d) and the
         flows of rewarded entries (T, n_rewarded, d), or else the per-cycle transition
         rewards of each kind, `event_totals` (T, d). Stacks of state values are built in
-        the `workspace` buffers (else fresh arrays)."""
+        the `workspace` buffers (else fresh arrays). `alive_points` (T+1, d), the occupancy
+        of the alive states, is summed here unless the cycle loop gave it."""
         work = workspace or _Workspace()
         st = self.settings
         t_cycles = st.cycles
@@ -1050,7 +1102,11 @@ class MarkovModel:
         out["cost_undiscounted"] = sum(
             (out[f"cost_undiscounted_{c}"] for c in self.perspectives[self.primary]), np.zeros(d)
         )
-        alive_pts = np.einsum("ksd,s->kd", trace, np.repeat(self.alive, self.tunnel).astype(float))
+        alive_pts = (
+            alive_points
+            if alive_points is not None
+            else np.einsum("ksd,s->kd", trace, self._alive_weights)
+        )
         out["ly"] = total(out_op, alive_pts[:-1], alive_pts[1:]) * length
         out["ly_undiscounted"] = total(undisc_op, alive_pts[:-1], alive_pts[1:]) * length
         qaly = np.zeros(d)
@@ -1262,10 +1318,22 @@ def _stacked_stream(
 ) -> np.ndarray:
     """The counted stream (see :func:`_counted_stream`) summed over several states without
     sub-states (trace `rows`) from their stacked values (T, states, d), contracted against the
-    trace by one product."""
-    contiguous = rows == list(range(rows[0], rows[0] + len(rows)))
-    points = trace[:, rows[0] : rows[-1] + 1] if contiguous else trace[:, rows]
-    return _counted_stream(stack, points, op, _per_cycle_stacked)
+    trace by one product (compiled, reading the trace in place, when the rows are
+    consecutive)."""
+    if rows != list(range(rows[0], rows[0] + len(rows))):
+        return _counted_stream(stack, trace[:, rows], op, _per_cycle_stacked)
+    values = stack.view()
+    values.flags.writeable = False  # one compiled signature for kept and fresh stacks
+    first = rows[0]
+
+    def per_cycle(cycles: np.ndarray, points: np.ndarray) -> np.ndarray:
+        return stacked_products(values, trace, first, cycles, points)
+
+    prev, cur = op
+    cycles = np.arange(stack.shape[0])
+    out = per_cycle(cycles, cycles + 1) if cur.any() else np.zeros((stack.shape[0], trace.shape[2]))
+    _scale_stream(out, prev, cur, lambda at: per_cycle(at, at))
+    return out
 
 
 def _per_cycle_stacked(v: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -1286,6 +1354,19 @@ def _counted_stream(
     prev, cur = op
     per_cycle = per_cycle or _per_cycle
     out = per_cycle(v, points[1:]) if cur.any() else np.zeros((v.shape[0], points.shape[2]))
+    _scale_stream(out, prev, cur, lambda rows: per_cycle(v[rows], points[:-1][rows]))
+    return out
+
+
+def _scale_stream(
+    out: np.ndarray,
+    prev: np.ndarray,
+    cur: np.ndarray,
+    at_start: Callable[[np.ndarray], np.ndarray],
+) -> None:
+    """Weigh the per-cycle stream `out` (T, d) of the cycles' end points by `cur` where it
+    is not 1 and add the start points of the cycles where `prev` is not 0, whose products
+    `at_start(cycles)` gives (see :func:`_counted_stream`)."""
     scaled = np.flatnonzero(cur != 1)
     if scaled.size == cur.size:
         out *= cur[:, None]
@@ -1293,8 +1374,7 @@ def _counted_stream(
         out[scaled] *= cur[scaled, None]
     rows = np.flatnonzero(prev)
     if rows.size:
-        out[rows] += prev[rows, None] * per_cycle(v[rows], points[:-1][rows])
-    return out
+        out[rows] += prev[rows, None] * at_start(rows)
 
 
 def _per_cycle(v: np.ndarray, w: np.ndarray) -> np.ndarray:

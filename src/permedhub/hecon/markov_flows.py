@@ -108,12 +108,32 @@ class FlowSum:
                 ops.append(_Op("copy" if rank == 0 else "add", rows_, states))
         self.ops = ops
         self.empty = empty
+        self._kernel_ops: tuple[np.ndarray, np.ndarray] | None = None
 
     def copies(self) -> dict[tuple[int, int, int], slice | int]:
         """The runs of entries copied as they are into states, (start, stop, step) of the
         entry rows -> the states: a caller computing those flows may write them there
         itself (and pass the runs to :meth:`bind` as `written`)."""
         return {run_key(op.rows): op.states for op in self.ops if op.kind == "copy"}
+
+    def kernel_ops(self) -> tuple[np.ndarray, np.ndarray]:
+        """The operations as rows (kind, first entry row, step, count, first state) for
+        :func:`~permedhub.hecon.markov_kernel.cycle_loop` (kinds 0-3: copy, add, reduce,
+        reduce_add; one state for the reductions), and the states without entries in."""
+        if self._kernel_ops is not None:
+            return self._kernel_ops
+        kinds = {"copy": 0, "add": 1, "reduce": 2, "reduce_add": 3}
+        rows = []
+        for op in self.ops:
+            entries = range(op.rows.start, op.rows.stop, op.rows.step or 1)
+            if isinstance(op.states, slice):
+                first, count = op.states.start, op.states.stop - op.states.start
+            else:
+                first, count = op.states, len(entries)
+            rows.append((kinds[op.kind], entries.start, entries.step, count, first))
+        ops = np.array(rows, dtype=np.int64).reshape(-1, 5)
+        self._kernel_ops = ops, np.array(self.empty, dtype=np.int64)
+        return self._kernel_ops
 
     def bind(
         self,
