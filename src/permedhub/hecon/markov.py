@@ -133,67 +133,6 @@ class _Row:
 
 
 @dataclass
-class _RowGroup:
-    """Time-varying rows whose complements (or, without one, their totals) and whose
-    explicit entries, position by position, are at evenly spaced slots: their totals are
-    summed by one operation per position on slices of the tables."""
-
-    complement: bool
-    totals: slice  # slots of the complements, or rows of the scratch totals
-    parts: list[tuple[bool, slice]]  # per position: (time-varying, slots of the rows)
-    nonnegative: bool
-
-
-def _row_groups(rows: list[_Row]) -> list[_RowGroup]:
-    """`rows` (time-varying) in order as groups of consecutive rows with evenly spaced slots
-    (typically every stage's row: 'stay' = C, 'die', 'progress')."""
-    groups: list[_RowGroup] = []
-    points: list[list[int]] = []  # per row of the open group: total slot, then part slots
-    signature: tuple[bool, tuple[bool, ...]] | None = None
-    nonnegative = True
-
-    def close() -> None:
-        if not points or signature is None:
-            return
-        spaced = [_spaced(points[0][i], points[-1][i], len(points)) for i in range(len(points[0]))]
-        parts = list(zip(signature[1], spaced[1:], strict=True))
-        groups.append(_RowGroup(signature[0], spaced[0], parts, nonnegative))
-
-    spare = 0
-    for row in rows:
-        if row.complement is None:
-            point, spare = [spare], spare + 1
-        else:
-            point = [row.complement]
-        point += [slot for _, slot in row.slots]
-        kind = (row.complement is not None, tuple(tv for tv, _ in row.slots))
-        if kind == signature and _evenly_after(points, point):
-            points.append(point)
-            nonnegative = nonnegative and row.nonnegative
-        else:
-            close()
-            points, signature, nonnegative = [point], kind, row.nonnegative
-    close()
-    return groups
-
-
-def _evenly_after(points: list[list[int]], point: list[int]) -> bool:
-    """Whether `point` continues `points` by one positive step per coordinate."""
-    if not points:
-        return False
-    steps = [b - a for a, b in zip(points[-1], point, strict=True)]
-    if len(points) == 1:
-        return all(step > 0 for step in steps)
-    return steps == [b - a for a, b in zip(points[-2], points[-1], strict=True)]
-
-
-def _spaced(first: int, last: int, n: int) -> slice:
-    """The slice of `n` evenly spaced indices first..last."""
-    step = (last - first) // (n - 1) if n > 1 else 1
-    return slice(first, last + 1, step)
-
-
-@dataclass
 class _KernelInputs:
     """A strategy's time-varying rows and its entries as the cycle kernel reads them (see
     :func:`~permedhub.hecon.markov_kernel.cycle_loop`)."""
@@ -222,15 +161,7 @@ class _EntryPlan:
     ) -> None:
         self.const = const
         self.n_tv = n_tv
-        tv_rows = self.tv_rows = [row for row in rows if row.time_varying]
-        self.copies = [
-            (slot, value)
-            for row in tv_rows
-            for (tv, slot), value in zip(row.slots, row.known, strict=True)
-            if tv
-        ]
-        self.groups = _row_groups(tv_rows)
-        self.n_spare = sum(row.complement is None for row in tv_rows)
+        self.tv_rows = [row for row in rows if row.time_varying]
         self._check_rows = check_rows
         self._checked = False
 
@@ -287,24 +218,27 @@ class _EntryPlan:
             self._check_rows()
 
     def fill(self, t0: int, t1: int, out: np.ndarray) -> None:
-        """Cycles t0..t1-1 of the time-varying table into `out` (t1 - t0, n_tv, d)."""
-        for slot, value in self.copies:
-            out[:, slot, :] = value[t0:t1]
-        scratch = np.empty((t1 - t0, self.n_spare, out.shape[2])) if self.n_spare else None
-        for group in self.groups:
-            parts = [out[:, slots] if tv else self.const[None, slots] for tv, slots in group.parts]
-            if not group.complement:
-                assert scratch is not None
+        """Cycles t0..t1-1 of the time-varying table into `out` (t1 - t0, n_tv, d), each
+        row checked by the quick test (the cycle kernel does the same without a table)."""
+        for row in self.tv_rows:
+            parts = []
+            for (tv, slot), value in zip(row.slots, row.known, strict=True):
+                if tv:
+                    out[:, slot, :] = value[t0:t1]
+                    parts.append(out[:, slot, :])
+                else:
+                    parts.append(self.const[None, slot, :])
+            if row.complement is None:
                 if not self._checked:
-                    total = _row_total(parts, scratch[:, group.totals])
-                    self.quick_check(group.nonnegative, total, None)
+                    total = _row_total(parts, np.empty((t1 - t0, out.shape[2])))
+                    self.quick_check(row.nonnegative, total, None)
                 continue
-            total = _row_total(parts, out[:, group.totals])
+            total = _row_total(parts, out[:, row.complement, :])
             high = float(total.max())
             rest = np.subtract(1.0, total, out=total)
             if high > 1:  # rounding can leave -1e-17 where the rest is exactly 1
                 rest[(rest < 0) & (rest > -PROB_TOL)] = 0.0
-            self.quick_check(group.nonnegative, rest, high)
+            self.quick_check(row.nonnegative, rest, high)
 
 
 def _row_total(known: list[np.ndarray], out: np.ndarray) -> np.ndarray:
@@ -386,6 +320,7 @@ class MarkovModel:
             self.settings.counting, self.settings.transition_reward_counting, self.settings.cycles
         )
         self._alive_weights = np.repeat(self.alive, self.tunnel).astype(float)
+        self._constants: dict[int, np.ndarray] = {}  # id(expression) -> its value
         self.strategies = [self._compile_strategy(n) for n in spec.strategies]
         self._flow_sums: dict[bytes, FlowSum] = {}
         unstable = frozenset().union(*(s.evaluator.local for s in self.strategies))
@@ -484,8 +419,20 @@ class MarkovModel:
         out: np.ndarray | None = None,
     ) -> np.ndarray:
         """Evaluate `e` for `state`: shape (T|1, d|1, k_state) (time-major namespace); into
-        `out` when it can (see :meth:`Expression.evaluate`)."""
-        v = e.evaluate(ns, f"strategy {strat.name!r} {where}", check_finite, out)
+        `out` when it can (see :meth:`Expression.evaluate`). A formula that reads nothing
+        (a number such as a transition cost of 3000) is evaluated once per model: read-only,
+        the same array for every chunk and strategy."""
+        context = f"strategy {strat.name!r} {where}"
+        if out is None and not e.names and not e.calls:
+            v = self._constants.get(id(e))
+            if v is None:
+                v = e.evaluate(ns, context, check_finite)
+                v.flags.writeable = False
+                self._constants[id(e)] = v
+            elif check_finite:
+                e.check_finite(v, context)
+        else:
+            v = e.evaluate(ns, context, check_finite, out)
         v = v.reshape((1,) * (3 - v.ndim) + v.shape) if v.ndim < 3 else v
         k = int(self.tunnel[state])
         if v.shape[2] > 1:
@@ -846,7 +793,7 @@ class MarkovModel:
             KERNEL_TILE,
         )
         if high > 1 + PROB_TOL or off > PROB_TOL:
-            plan.check_all()
+            plan.check_all()  # the quick test failed: every cycle in detail
         totals = (
             {kind: events[:, i] for i, kind in enumerate(kinds)}
             if reward_matrix is not None
@@ -880,7 +827,8 @@ class MarkovModel:
             cols = np.array([i for i, k in enumerate(keys) if k == (o, dst)])
             v = self._value(strat, e, ns, o, f"transition reward {kind}")  # (T|1, d|1, k_o)
             if kind.startswith("cost:"):
-                self._check_costs(strat, v, f"transition cost {self.states[o]}->{self.states[dst]}")
+                where = f"transition cost {self.states[o]}->{self.states[dst]}"
+                self._check_costs(strat, v, where, ns.cache if isinstance(ns, Namespace) else None)
             taus = origins[cols] - int(self.offset[o])
             reward_cols.append((kind, cols, np.transpose(v[:, :, taus], (0, 2, 1))))
         rewarded = (

@@ -60,20 +60,12 @@ def _load(v: np.ndarray, t: int, d0: int, n: int, out: np.ndarray, add: bool) ->
     row = v[t if v.shape[0] > 1 else 0]
     if v.shape[1] > 1:
         src = row[d0 : d0 + n]
-        if add:
-            for j in range(n):
-                out[j] = out[j] + src[j]
-        else:
-            for j in range(n):
-                out[j] = src[j]
+        for j in range(n):
+            out[j] = out[j] + src[j] if add else src[j]
     else:
         x = row[0]
-        if add:
-            for j in range(n):
-                out[j] = out[j] + x
-        else:
-            for j in range(n):
-                out[j] = x
+        for j in range(n):
+            out[j] = out[j] + x if add else x
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
@@ -144,9 +136,9 @@ def cycle_loop(
     the states weighted by `alive` (S,), summed left to right from 0 as NumPy's einsum does,
     goes to alive_points (T+1, d).
 
-    Returns the largest total of the rows with a complement and the largest distance from
-    1 of the totals of the rows without one, for the quick check of the caller (NaN never
-    wins the comparison; the caller has checked the values are >= 0, NaN failing that).
+    Returns, for the caller's quick check of the rows, the largest total of the rows with a
+    complement and the largest distance from 1 of the totals of the rows without one (the
+    caller has checked that the values are >= 0, which NaN fails: neither is NaN).
 
     Every inner loop runs over a fresh slice of the tile from index 0, the form in which
     LLVM vectorises it."""
