@@ -771,7 +771,10 @@ class MarkovModel:
                 work.array("flow store", (t_cycles, len(rewarded), d)) if len(rewarded) else None
             )
             stored = rewarded.astype(np.int64)
-        flow_ops, empty = self._flow_sum(dests).kernel_ops()
+        kept = set(stored.tolist())
+        if reward_matrix is not None:
+            kept.update(range(reward_first, reward_first + matrix.shape[1]))
+        flow_ops, empty, direct = self._flow_sum(dests).kernel_ops(frozenset(kept))
         high, off = cycle_loop(
             trace,
             plan.const,
@@ -780,6 +783,7 @@ class MarkovModel:
             kernel.row_values,
             kernel.row_complement,
             kernel.entries,
+            direct,
             flow_ops,
             empty,
             matrix,

@@ -111,6 +111,7 @@ def cycle_loop(
     row_values: np.ndarray,
     row_complement: np.ndarray,
     entries: np.ndarray,
+    direct: np.ndarray,
     flow_ops: np.ndarray,
     empty: np.ndarray,
     reward_matrix: np.ndarray,
@@ -128,7 +129,9 @@ def cycle_loop(
     Time-varying rows r (T|1, d|1 values): ``row_values[row_ptr[r]:row_ptr[r+1]]`` index
     their explicit values in `values`, in the order of the row; ``row_complement[r]`` is 1
     when the row has a complement. `entries` (E, 3): origin state, source (FROM_*), index
-    (constant-table row, value, or time-varying row). `flow_ops` (F, 5): kind (OP_*), first
+    (constant-table row, value, or time-varying row); an entry with ``direct[e] >= 0`` has
+    its flow written straight to that state of the next cohort (its copy is not among the
+    operations; it comes before them, as a copy would). `flow_ops` (F, 5): kind (OP_*), first
     entry, step between entries, count, first destination state (one destination for the
     reduce operations); states in `empty` have no entries in. With a (K, n) `reward_matrix`
     the flows of entries reward_first..reward_first+n give events[t] (K, d); else the flows
@@ -181,10 +184,11 @@ def cycle_loop(
                         off[j] = x if x > off[j] else off[j]
             # flows: occupancy of the origin x the entry's probability
             m = trace[t]
+            nxt = trace[t + 1]
             for e in range(n_entries):
                 source, index = entries[e, 1], entries[e, 2]
                 occupancy = m[entries[e, 0], d0 : d0 + n]
-                f = flows[e, :n]
+                f = flows[e, :n] if direct[e] < 0 else nxt[direct[e], d0 : d0 + n]
                 if source == FROM_CONST:
                     c = const[index, d0 : d0 + n]
                     for j in range(n):
@@ -205,7 +209,6 @@ def cycle_loop(
                         for j in range(n):
                             f[j] = occupancy[j] * x
             # the next cohort: each state's inflows
-            nxt = trace[t + 1]
             for s in empty:
                 out = nxt[s, d0 : d0 + n]
                 for j in range(n):
