@@ -50,7 +50,15 @@ from permedhub.hecon.expressions import (
     parse_expression,
     repeated_subtrees,
 )
-from permedhub.hecon.markov_flows import FlowSum, origin_runs, run_key
+from permedhub.hecon.markov_flows import FlowSum
+from permedhub.hecon.markov_kernel import (
+    FROM_COMPLEMENT,
+    FROM_CONST,
+    FROM_VALUE,
+    cycle_loop,
+    stacked_products,
+    value_list,
+)
 from permedhub.hecon.parameters import (
     CompiledParameters,
     ParameterEvaluator,
@@ -66,6 +74,7 @@ estimate, beyond the block of the entry table (:data:`BLOCK_BYTES`); a chunk of 
 time-varying model holds a little less. Larger chunks spread the per-cycle Python work
 (about 1 ms per strategy and chunk) over more draws; far larger ones gain nothing, as their
 arrays no longer fit the caches."""
+KERNEL_TILE = 1 << 30
 BLOCK_BYTES = 2_000_000
 """Size of the block of the time-varying entry table that a chunk fills at a time, a few
 cycles of it: small enough to stay in the processor's cache from being filled to being
@@ -124,64 +133,16 @@ class _Row:
 
 
 @dataclass
-class _RowGroup:
-    """Time-varying rows whose complements (or, without one, their totals) and whose
-    explicit entries, position by position, are at evenly spaced slots: their totals are
-    summed by one operation per position on slices of the tables."""
+class _KernelInputs:
+    """A strategy's time-varying rows and its entries as the cycle kernel reads them (see
+    :func:`~permedhub.hecon.markov_kernel.cycle_loop`)."""
 
-    complement: bool
-    totals: slice  # slots of the complements, or rows of the scratch totals
-    parts: list[tuple[bool, slice]]  # per position: (time-varying, slots of the rows)
-    nonnegative: bool
-
-
-def _row_groups(rows: list[_Row]) -> list[_RowGroup]:
-    """`rows` (time-varying) in order as groups of consecutive rows with evenly spaced slots
-    (typically every stage's row: 'stay' = C, 'die', 'progress')."""
-    groups: list[_RowGroup] = []
-    points: list[list[int]] = []  # per row of the open group: total slot, then part slots
-    signature: tuple[bool, tuple[bool, ...]] | None = None
-    nonnegative = True
-
-    def close() -> None:
-        if not points or signature is None:
-            return
-        spaced = [_spaced(points[0][i], points[-1][i], len(points)) for i in range(len(points[0]))]
-        parts = list(zip(signature[1], spaced[1:], strict=True))
-        groups.append(_RowGroup(signature[0], spaced[0], parts, nonnegative))
-
-    spare = 0
-    for row in rows:
-        if row.complement is None:
-            point, spare = [spare], spare + 1
-        else:
-            point = [row.complement]
-        point += [slot for _, slot in row.slots]
-        kind = (row.complement is not None, tuple(tv for tv, _ in row.slots))
-        if kind == signature and _evenly_after(points, point):
-            points.append(point)
-            nonnegative = nonnegative and row.nonnegative
-        else:
-            close()
-            points, signature, nonnegative = [point], kind, row.nonnegative
-    close()
-    return groups
-
-
-def _evenly_after(points: list[list[int]], point: list[int]) -> bool:
-    """Whether `point` continues `points` by one positive step per coordinate."""
-    if not points:
-        return False
-    steps = [b - a for a, b in zip(points[-1], point, strict=True)]
-    if len(points) == 1:
-        return all(step > 0 for step in steps)
-    return steps == [b - a for a, b in zip(points[-2], points[-1], strict=True)]
-
-
-def _spaced(first: int, last: int, n: int) -> slice:
-    """The slice of `n` evenly spaced indices first..last."""
-    step = (last - first) // (n - 1) if n > 1 else 1
-    return slice(first, last + 1, step)
+    values: Any  # numba typed list of the rows' explicit values (T|1, d|1)
+    row_ptr: np.ndarray
+    row_values: np.ndarray
+    row_complement: np.ndarray
+    entries: np.ndarray  # (entries, 3): origin, source, index
+    nonnegative: bool  # every explicit value of the rows known to be >= 0
 
 
 class _EntryPlan:
@@ -200,17 +161,40 @@ class _EntryPlan:
     ) -> None:
         self.const = const
         self.n_tv = n_tv
-        tv_rows = [row for row in rows if row.time_varying]
-        self.copies = [
-            (slot, value)
-            for row in tv_rows
-            for (tv, slot), value in zip(row.slots, row.known, strict=True)
-            if tv
-        ]
-        self.groups = _row_groups(tv_rows)
-        self.n_spare = sum(row.complement is None for row in tv_rows)
+        self.tv_rows = [row for row in rows if row.time_varying]
         self._check_rows = check_rows
         self._checked = False
+
+    def kernel_inputs(self, origins: np.ndarray) -> _KernelInputs:
+        """What :func:`~permedhub.hecon.markov_kernel.cycle_loop` reads of this plan, for
+        entries in the plan's order (constant, then time-varying slots) from `origins`."""
+        n_c = self.const.shape[0]
+        values: list[np.ndarray] = []
+        row_ptr = [0]
+        row_values: list[int] = []
+        sources = np.zeros((self.n_tv, 2), dtype=np.int64)
+        for r, row in enumerate(self.tv_rows):
+            for (tv, slot), value in zip(row.slots, row.known, strict=True):
+                if tv:
+                    sources[slot] = (FROM_VALUE, len(values))
+                row_values.append(len(values))
+                values.append(value)
+            row_ptr.append(len(row_values))
+            if row.complement is not None:
+                sources[row.complement] = (FROM_COMPLEMENT, r)
+        entries = np.zeros((n_c + self.n_tv, 3), dtype=np.int64)
+        entries[:, 0] = origins
+        entries[:n_c, 1] = FROM_CONST
+        entries[:n_c, 2] = np.arange(n_c)
+        entries[n_c:, 1:] = sources
+        return _KernelInputs(
+            value_list(values),
+            np.array(row_ptr, dtype=np.int64),
+            np.array(row_values, dtype=np.int64),
+            np.array([row.complement is not None for row in self.tv_rows], dtype=np.int64),
+            entries,
+            all(row.nonnegative for row in self.tv_rows),
+        )
 
     def quick_check(self, nonnegative: bool, total: np.ndarray, rest_high: float | None) -> None:
         """Check the whole chunk in detail unless rows pass the quick test: their entries
@@ -234,24 +218,27 @@ class _EntryPlan:
             self._check_rows()
 
     def fill(self, t0: int, t1: int, out: np.ndarray) -> None:
-        """Cycles t0..t1-1 of the time-varying table into `out` (t1 - t0, n_tv, d)."""
-        for slot, value in self.copies:
-            out[:, slot, :] = value[t0:t1]
-        scratch = np.empty((t1 - t0, self.n_spare, out.shape[2])) if self.n_spare else None
-        for group in self.groups:
-            parts = [out[:, slots] if tv else self.const[None, slots] for tv, slots in group.parts]
-            if not group.complement:
-                assert scratch is not None
+        """Cycles t0..t1-1 of the time-varying table into `out` (t1 - t0, n_tv, d), each
+        row checked by the quick test (the cycle kernel does the same without a table)."""
+        for row in self.tv_rows:
+            parts = []
+            for (tv, slot), value in zip(row.slots, row.known, strict=True):
+                if tv:
+                    out[:, slot, :] = value[t0:t1]
+                    parts.append(out[:, slot, :])
+                else:
+                    parts.append(self.const[None, slot, :])
+            if row.complement is None:
                 if not self._checked:
-                    total = _row_total(parts, scratch[:, group.totals])
-                    self.quick_check(group.nonnegative, total, None)
+                    total = _row_total(parts, np.empty((t1 - t0, out.shape[2])))
+                    self.quick_check(row.nonnegative, total, None)
                 continue
-            total = _row_total(parts, out[:, group.totals])
+            total = _row_total(parts, out[:, row.complement, :])
             high = float(total.max())
             rest = np.subtract(1.0, total, out=total)
             if high > 1:  # rounding can leave -1e-17 where the rest is exactly 1
                 rest[(rest < 0) & (rest > -PROB_TOL)] = 0.0
-            self.quick_check(group.nonnegative, rest, high)
+            self.quick_check(row.nonnegative, rest, high)
 
 
 def _row_total(known: list[np.ndarray], out: np.ndarray) -> np.ndarray:
@@ -332,6 +319,8 @@ class MarkovModel:
         self.event_weights = event_weights(
             self.settings.counting, self.settings.transition_reward_counting, self.settings.cycles
         )
+        self._alive_weights = np.repeat(self.alive, self.tunnel).astype(float)
+        self._constants: dict[int, np.ndarray] = {}  # id(expression) -> its value
         self.strategies = [self._compile_strategy(n) for n in spec.strategies]
         self._flow_sums: dict[bytes, FlowSum] = {}
         unstable = frozenset().union(*(s.evaluator.local for s in self.strategies))
@@ -430,8 +419,20 @@ class MarkovModel:
         out: np.ndarray | None = None,
     ) -> np.ndarray:
         """Evaluate `e` for `state`: shape (T|1, d|1, k_state) (time-major namespace); into
-        `out` when it can (see :meth:`Expression.evaluate`)."""
-        v = e.evaluate(ns, f"strategy {strat.name!r} {where}", check_finite, out)
+        `out` when it can (see :meth:`Expression.evaluate`). A formula that reads nothing
+        (a number such as a transition cost of 3000) is evaluated once per model: read-only,
+        the same array for every chunk and strategy."""
+        context = f"strategy {strat.name!r} {where}"
+        if out is None and not e.names and not e.calls:
+            v = self._constants.get(id(e))
+            if v is None:
+                v = e.evaluate(ns, context, check_finite)
+                v.flags.writeable = False
+                self._constants[id(e)] = v
+            elif check_finite:
+                e.check_finite(v, context)
+        else:
+            v = e.evaluate(ns, context, check_finite, out)
         v = v.reshape((1,) * (3 - v.ndim) + v.shape) if v.ndim < 3 else v
         k = int(self.tunnel[state])
         if v.shape[2] > 1:
@@ -743,77 +744,77 @@ class MarkovModel:
         ns = strat.evaluator.namespace(sampled, cache)
         work = workspace or _Workspace()
         plan, origins, dests, _, keys = self._entry_plan(strat, ns, d, draw0, by_rank=True)
-        const, n_c = plan.const, plan.const.shape[0]
-        # the time-varying entries a few cycles at a time (see _EntryPlan)
-        block = max(1, min(t_cycles, BLOCK_BYTES // max(1, 8 * plan.n_tv * d)))
-        tv = work.array("entry block", (block, plan.n_tv, d))
-        plan.fill(0, min(block, t_cycles), tv)
+        kernel = plan.kernel_inputs(origins)
+        if not kernel.nonnegative:  # what the quick check of the first cycles would find
+            plan.check_all()
         trace = work.array("trace", (t_cycles + 1, self.n_expanded, d))
         try:
             reward_cols, rewarded = self._reward_columns(strat, ns, origins, keys)
             trace[0] = self._initial(strat, ns, d, draw0).T  # (S_exp, d)
         except HeconError:
-            plan.check_all()  # a bad entry in a later block is reported first, as it was found
+            plan.check_all()  # a bad entry in a later cycle is reported first, as it was found
             raise
         kinds, reward_matrix = _constant_rewards(reward_cols, len(origins))
-        flows = work.array("flows", (len(origins), d))
-        rewarded_flows = slice(0, 0)
+        empty_store = np.empty((0, 0, 0))
         if reward_matrix is not None:  # constant rewards: their per-cycle sums, not the flows
             events = work.array("events", (t_cycles, len(kinds), d))
             flow_store = None
             # only the columns from the first to the last rewarded entry (by rank, typically
             # every row's 'die': one run)
-            rewarded_flows = slice(int(rewarded[0]), int(rewarded[-1]) + 1)
-            reward_matrix = reward_matrix[:, rewarded_flows]
+            reward_first = int(rewarded[0])
+            matrix = np.ascontiguousarray(reward_matrix[:, reward_first : int(rewarded[-1]) + 1])
+            stored = np.zeros(0, dtype=np.int64)
         else:
+            events = empty_store
+            reward_first, matrix = 0, np.zeros((0, 0))
             flow_store = (
                 work.array("flow store", (t_cycles, len(rewarded), d)) if len(rewarded) else None
             )
-        # flows of every entry = occupancy of its origin x its probability this cycle, one
-        # product per run of entries whose origins are a slice of the cohort (no gather);
-        # a run that is all its states' first entries in (typically every row's 'stay') and
-        # carries no reward goes straight into the next cohort, not through `flows`
-        flow_sum = self._flow_sum(dests)
-        copies = flow_sum.copies()
-        keep = set(rewarded.tolist()) | set(range(len(origins))[rewarded_flows])
-        written: set[tuple[int, int, int]] = set()
-        # (occupancy (T+1, k, d), values (k, d) or by cycle of the block (block, k, d), out
-        # (k, d) or by cycle (T, k, d))
-        products: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        for first, values in ((0, const), (n_c, tv)):
-            for entries, states in origin_runs(origins[first : first + values.shape[-2]]):
-                run = slice(first + entries.start, first + entries.stop, entries.step)
-                key = run_key(run)
-                if key in copies and keep.isdisjoint(range(len(origins))[run]):
-                    written.add(key)
-                    target = trace[1:, copies[key]]
-                else:
-                    target = flows[run]
-                products.append((trace[:, states], values[..., entries, :], target))
-        bound_sum = flow_sum.bind(flows, trace[1:], frozenset(written))
-        for t0 in range(0, t_cycles, block):
-            t1 = min(t0 + block, t_cycles)
-            if t0:
-                plan.fill(t0, t1, tv[: t1 - t0])
-            for t in range(t0, t1):
-                for occupancy, values, target in products:
-                    np.multiply(
-                        occupancy[t],
-                        values[t - t0] if values.ndim == 3 else values,
-                        out=target[t] if target.ndim == 3 else target,
-                    )
-                bound_sum(t)
-                if flow_store is not None:
-                    flow_store[t] = flows[rewarded]
-                elif reward_matrix is not None:
-                    np.matmul(reward_matrix, flows[rewarded_flows], out=events[t])
+            stored = rewarded.astype(np.int64)
+        kept = set(stored.tolist())
+        if reward_matrix is not None:
+            kept.update(range(reward_first, reward_first + matrix.shape[1]))
+        flow_ops, empty, direct = self._flow_sum(dests).kernel_ops(frozenset(kept))
+        high, off = cycle_loop(
+            trace,
+            plan.const,
+            kernel.values,
+            kernel.row_ptr,
+            kernel.row_values,
+            kernel.row_complement,
+            kernel.entries,
+            direct,
+            flow_ops,
+            empty,
+            matrix,
+            reward_first,
+            events,
+            stored,
+            flow_store if flow_store is not None else empty_store,
+            self._alive_weights,
+            alive_points := work.array("alive points", (t_cycles + 1, d)),
+            PROB_TOL,
+            KERNEL_TILE,
+        )
+        if high > 1 + PROB_TOL or off > PROB_TOL:
+            plan.check_all()  # the quick test failed: every cycle in detail
         totals = (
             {kind: events[:, i] for i, kind in enumerate(kinds)}
             if reward_matrix is not None
             else None
         )
         return self._accumulate(
-            strat, ns, trace, flow_store, rewarded, reward_cols, d, keep_cash, totals, work
+            strat,
+            ns,
+            trace,
+            flow_store,
+            rewarded,
+            reward_cols,
+            d,
+            keep_cash,
+            totals,
+            work,
+            alive_points,
         )
 
     def _reward_columns(
@@ -830,7 +831,8 @@ class MarkovModel:
             cols = np.array([i for i, k in enumerate(keys) if k == (o, dst)])
             v = self._value(strat, e, ns, o, f"transition reward {kind}")  # (T|1, d|1, k_o)
             if kind.startswith("cost:"):
-                self._check_costs(strat, v, f"transition cost {self.states[o]}->{self.states[dst]}")
+                where = f"transition cost {self.states[o]}->{self.states[dst]}"
+                self._check_costs(strat, v, where, ns.cache if isinstance(ns, Namespace) else None)
             taus = origins[cols] - int(self.offset[o])
             reward_cols.append((kind, cols, np.transpose(v[:, :, taus], (0, 2, 1))))
         rewarded = (
@@ -853,11 +855,13 @@ class MarkovModel:
         keep_cash: bool = False,
         event_totals: Mapping[str, np.ndarray] | None = None,
         workspace: _Workspace | None = None,
+        alive_points: np.ndarray | None = None,
     ) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
         """Costs, QALYs and LYs per draw (or patient) from a trace (T+1, S_exp, d) and the
         flows of rewarded entries (T, n_rewarded, d), or else the per-cycle transition
         rewards of each kind, `event_totals` (T, d). Stacks of state values are built in
-        the `workspace` buffers (else fresh arrays)."""
+        the `workspace` buffers (else fresh arrays). `alive_points` (T+1, d), the occupancy
+        of the alive states, is summed here unless the cycle loop gave it."""
         work = workspace or _Workspace()
         st = self.settings
         t_cycles = st.cycles
@@ -1050,7 +1054,11 @@ class MarkovModel:
         out["cost_undiscounted"] = sum(
             (out[f"cost_undiscounted_{c}"] for c in self.perspectives[self.primary]), np.zeros(d)
         )
-        alive_pts = np.einsum("ksd,s->kd", trace, np.repeat(self.alive, self.tunnel).astype(float))
+        alive_pts = (
+            alive_points
+            if alive_points is not None
+            else np.einsum("ksd,s->kd", trace, self._alive_weights)
+        )
         out["ly"] = total(out_op, alive_pts[:-1], alive_pts[1:]) * length
         out["ly_undiscounted"] = total(undisc_op, alive_pts[:-1], alive_pts[1:]) * length
         qaly = np.zeros(d)
@@ -1262,10 +1270,22 @@ def _stacked_stream(
 ) -> np.ndarray:
     """The counted stream (see :func:`_counted_stream`) summed over several states without
     sub-states (trace `rows`) from their stacked values (T, states, d), contracted against the
-    trace by one product."""
-    contiguous = rows == list(range(rows[0], rows[0] + len(rows)))
-    points = trace[:, rows[0] : rows[-1] + 1] if contiguous else trace[:, rows]
-    return _counted_stream(stack, points, op, _per_cycle_stacked)
+    trace by one product (compiled, reading the trace in place, when the rows are
+    consecutive)."""
+    if rows != list(range(rows[0], rows[0] + len(rows))):
+        return _counted_stream(stack, trace[:, rows], op, _per_cycle_stacked)
+    values = stack.view()
+    values.flags.writeable = False  # one compiled signature for kept and fresh stacks
+    first = rows[0]
+
+    def per_cycle(cycles: np.ndarray, points: np.ndarray) -> np.ndarray:
+        return stacked_products(values, trace, first, cycles, points)
+
+    prev, cur = op
+    cycles = np.arange(stack.shape[0])
+    out = per_cycle(cycles, cycles + 1) if cur.any() else np.zeros((stack.shape[0], trace.shape[2]))
+    _scale_stream(out, prev, cur, lambda at: per_cycle(at, at))
+    return out
 
 
 def _per_cycle_stacked(v: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -1286,6 +1306,19 @@ def _counted_stream(
     prev, cur = op
     per_cycle = per_cycle or _per_cycle
     out = per_cycle(v, points[1:]) if cur.any() else np.zeros((v.shape[0], points.shape[2]))
+    _scale_stream(out, prev, cur, lambda rows: per_cycle(v[rows], points[:-1][rows]))
+    return out
+
+
+def _scale_stream(
+    out: np.ndarray,
+    prev: np.ndarray,
+    cur: np.ndarray,
+    at_start: Callable[[np.ndarray], np.ndarray],
+) -> None:
+    """Weigh the per-cycle stream `out` (T, d) of the cycles' end points by `cur` where it
+    is not 1 and add the start points of the cycles where `prev` is not 0, whose products
+    `at_start(cycles)` gives (see :func:`_counted_stream`)."""
     scaled = np.flatnonzero(cur != 1)
     if scaled.size == cur.size:
         out *= cur[:, None]
@@ -1293,8 +1326,7 @@ def _counted_stream(
         out[scaled] *= cur[scaled, None]
     rows = np.flatnonzero(prev)
     if rows.size:
-        out[rows] += prev[rows, None] * per_cycle(v[rows], points[:-1][rows])
-    return out
+        out[rows] += prev[rows, None] * at_start(rows)
 
 
 def _per_cycle(v: np.ndarray, w: np.ndarray) -> np.ndarray:

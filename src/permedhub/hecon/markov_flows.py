@@ -108,12 +108,42 @@ class FlowSum:
                 ops.append(_Op("copy" if rank == 0 else "add", rows_, states))
         self.ops = ops
         self.empty = empty
+        self.n_entries = len(destinations)
+        self._kernel_ops: dict[frozenset[int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def copies(self) -> dict[tuple[int, int, int], slice | int]:
         """The runs of entries copied as they are into states, (start, stop, step) of the
         entry rows -> the states: a caller computing those flows may write them there
         itself (and pass the runs to :meth:`bind` as `written`)."""
         return {run_key(op.rows): op.states for op in self.ops if op.kind == "copy"}
+
+    def kernel_ops(self, kept: frozenset[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The operations for :func:`~permedhub.hecon.markov_kernel.cycle_loop`: rows (kind,
+        first entry row, step, count, first state) (kinds 0-3: copy, add, reduce,
+        reduce_add; one state for the reductions), the states without entries in, and per
+        entry the state its flow is written to directly (-1: to the flows). A run of
+        entries that is copied as it is, none of them in `kept` (flows the caller reads
+        afterwards, e.g. rewarded ones), goes straight to its states and its copy is
+        dropped, as :meth:`bind` does with `written` runs."""
+        found = self._kernel_ops.get(kept)
+        if found is not None:
+            return found
+        kinds = {"copy": 0, "add": 1, "reduce": 2, "reduce_add": 3}
+        rows = []
+        direct = np.full(self.n_entries, -1, dtype=np.int64)
+        for op in self.ops:
+            entries = range(op.rows.start, op.rows.stop, op.rows.step or 1)
+            if isinstance(op.states, slice):
+                first, count = op.states.start, op.states.stop - op.states.start
+            else:
+                first, count = op.states, len(entries)
+            if op.kind == "copy" and kept.isdisjoint(entries):
+                direct[list(entries)] = np.arange(first, first + count)
+                continue
+            rows.append((kinds[op.kind], entries.start, entries.step, count, first))
+        ops = np.array(rows, dtype=np.int64).reshape(-1, 5)
+        found = self._kernel_ops[kept] = ops, np.array(self.empty, dtype=np.int64), direct
+        return found
 
     def bind(
         self,
