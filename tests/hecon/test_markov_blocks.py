@@ -1,5 +1,5 @@
-"""The Markov engine fills its time-varying entries a block of cycles at a time
-(markov.BLOCK_BYTES) and evaluates the time-varying state values of a block of draws
+"""The Markov engine's cycle kernel takes the draws of a chunk a tile at a time
+(markov.KERNEL_TILE) and the engine evaluates the time-varying state values of a block of draws
 straight into stacks kept for the block: results must not depend on the size of the
 blocks, checks must name the first failure wherever its block is, and a stack kept for
 the strategies of a block must survive a strategy with its own values in between."""
@@ -18,8 +18,8 @@ from permedhub.hecon.errors import HeconError, ProbabilityError
 from permedhub.hecon.markov import MarkovModel
 from permedhub.hecon.spec import load_model
 
-ONE_CYCLE = 1  # bytes: every block is one cycle
-ALL_CYCLES = 10**12  # one block for all cycles
+ONE_CYCLE = 1  # draws: every tile is one draw
+ALL_CYCLES = 10**12  # one tile for all draws
 
 
 def _summary(doc: Any, **run: Any) -> Any:
@@ -45,9 +45,9 @@ def test_results_do_not_depend_on_the_block_size(
     blocks give bit for bit the results of a single block."""
     doc = user_style_tunnel(gompertz_table(tmp_path / "table.csv"))
     doc = _explicit_rows(doc) if explicit else doc
-    monkeypatch.setattr(markov, "BLOCK_BYTES", ONE_CYCLE)
+    monkeypatch.setattr(markov, "KERNEL_TILE", ONE_CYCLE)
     blocked = _summary(doc, n_draws=40, seed=5, chunk_size=16)
-    monkeypatch.setattr(markov, "BLOCK_BYTES", ALL_CYCLES)
+    monkeypatch.setattr(markov, "KERNEL_TILE", ALL_CYCLES)
     whole = _summary(doc, n_draws=40, seed=5, chunk_size=16)
     assert blocked.shape == whole.shape
     assert np.array_equal(blocked.to_numpy(), whole.to_numpy())
@@ -58,7 +58,7 @@ def test_a_complement_gone_negative_in_a_late_block_names_its_cycle(
     monkeypatch: pytest.MonkeyPatch, block: int
 ) -> None:
     """p_hs grows with the cycle; healthy's complement falls below 0 from cycle 10 on."""
-    monkeypatch.setattr(markov, "BLOCK_BYTES", block)
+    monkeypatch.setattr(markov, "KERNEL_TILE", block)
     doc = three_state(parameters={**THREE_STATE["parameters"], "p_hs": "0.1 * model_time"})
     with pytest.raises(ProbabilityError) as err:
         _summary(doc)
@@ -70,7 +70,7 @@ def test_a_complement_gone_negative_in_a_late_block_names_its_cycle(
 def test_a_row_off_one_in_a_late_block_names_its_cycle(
     monkeypatch: pytest.MonkeyPatch, block: int
 ) -> None:
-    monkeypatch.setattr(markov, "BLOCK_BYTES", block)
+    monkeypatch.setattr(markov, "KERNEL_TILE", block)
     doc = three_state(
         transitions={
             "healthy": {
@@ -93,9 +93,9 @@ def test_a_value_below_zero_within_the_tolerance_passes_in_every_block(
     doc = three_state(
         parameters={**THREE_STATE["parameters"], "p_hd": "0.02 if model_time < 6 else -1e-12"}
     )
-    monkeypatch.setattr(markov, "BLOCK_BYTES", ONE_CYCLE)
+    monkeypatch.setattr(markov, "KERNEL_TILE", ONE_CYCLE)
     blocked = _summary(doc)
-    monkeypatch.setattr(markov, "BLOCK_BYTES", ALL_CYCLES)
+    monkeypatch.setattr(markov, "KERNEL_TILE", ALL_CYCLES)
     assert np.array_equal(blocked.to_numpy(), _summary(doc).to_numpy())
 
 
@@ -124,7 +124,7 @@ def test_a_bad_entry_in_a_late_block_is_reported_before_a_bad_transition_cost(
     """Transition rewards and the initial state are evaluated before the cycle loop, the
     entries of later blocks in it: a model with both errors still reports the entry (what a
     check of the whole table finds first), as with one block."""
-    monkeypatch.setattr(markov, "BLOCK_BYTES", ONE_CYCLE)
+    monkeypatch.setattr(markov, "KERNEL_TILE", ONE_CYCLE)
     doc = three_state(
         parameters={**THREE_STATE["parameters"], "p_hs": "0.1 * model_time"},
         transition_rewards=[{"from": "healthy", "to": "sick", "costs": {"medical": -5}}],

@@ -8,11 +8,12 @@ Design (why it is fast and lean):
   repeated subexpressions such as life-table lookups or cost streams) is evaluated and
   checked once per chunk. Values are time-major, ``(T|1, d|1, k)``, the cohort's own layout.
 * Transition matrices are never stored as dense ``(draws, cycles, S, S)`` tensors. Each
-  non-zero entry (origin, destination) is one row of an entry table laid out (entries, draws):
-  constant entries are a ``(n_const, d)`` block, time-varying entries a ``(T, n_tv, d)`` table
-  that is filled a few cycles at a time, each block used while it is still in the processor's
-  cache. With the cohort ``m`` as (states, draws), one cycle is ``flows = m[origin] * values``
-  and ``m' = incidence @ flows`` (summed by slices, see :mod:`markov_flows`), all draws at once.
+  non-zero entry (origin, destination) is one row of an entry layout (entries, draws):
+  constant entries a ``(n_const, d)`` table, time-varying ones read in place from their
+  evaluated ``(T|1, d|1)`` values by the compiled cycle kernel
+  (:func:`~permedhub.hecon.markov_kernel.cycle_loop`), which per cycle forms the rows'
+  complements, the flows ``m[origin] * value`` and their sums into the next cohort, in
+  NumPy's arithmetic order (bit-identical to the NumPy loop it replaced).
 * Tunnel states (``tunnel: k``) track residence time 1..k as k sub-states. Their rows are the
   same expressions evaluated at ``state_time = 1..k``; a self-transition moves sub-state tau to
   tau+1 (the last one stays) and entries from other states land in sub-state 1. Only the
@@ -70,15 +71,13 @@ from permedhub.hecon.spec import ModelSpec, Settings, TransitionReward
 PROB_TOL = 1e-9
 CHUNK_BYTES = 64_000_000
 """Memory per chunk of draws (one chunk per worker) by :meth:`MarkovModel.bytes_per_draw`'s
-estimate, beyond the block of the entry table (:data:`BLOCK_BYTES`); a chunk of a
-time-varying model holds a little less. Larger chunks spread the per-cycle Python work
-(about 1 ms per strategy and chunk) over more draws; far larger ones gain nothing, as their
-arrays no longer fit the caches."""
+estimate; a chunk of a time-varying model holds a little less. Larger chunks spread the
+per-strategy Python work over more draws; far larger ones gain nothing, as their arrays no
+longer fit the caches."""
 KERNEL_TILE = 1 << 30
-BLOCK_BYTES = 2_000_000
-"""Size of the block of the time-varying entry table that a chunk fills at a time, a few
-cycles of it: small enough to stay in the processor's cache from being filled to being
-multiplied into the cohort."""
+"""Draws the cycle kernel takes at a time (:func:`~permedhub.hecon.markov_kernel.cycle_loop`):
+all of a chunk measured fastest (smaller tiles only add loop overhead); tests use 1 to check
+that results do not depend on it."""
 
 
 def _cycle_and_draw(shape: tuple[int, ...], ti: int, di: int, draw0: int) -> str:
@@ -1079,8 +1078,7 @@ class MarkovModel:
         """Upper estimate of a chunk's memory per draw when every value varies by cycle:
         one (cycles + 1) row of floats per expanded state of the trace and per expression
         evaluated for a strategy (a value kept for the block, or its stack). Constant values
-        take less; the entry table is filled a block of cycles at a time (:data:`BLOCK_BYTES`
-        per chunk)."""
+        take less; the time-varying entries are read in place by the cycle kernel."""
         n_values = max(len(_expressions(s)) for s in self.strategies)
         return 8 * (self.settings.cycles + 1) * (self.n_expanded + n_values)
 

@@ -215,7 +215,7 @@ def cycle_loop(
                     out[j] = 0.0
             for q in range(flow_ops.shape[0]):
                 kind, first, step, count, state = flow_ops[q]
-                if kind == OP_COPY or kind == OP_ADD:  # noqa: SIM109 (plain compares compile in nopython mode)
+                if kind <= OP_ADD:  # OP_COPY or OP_ADD
                     for i in range(count):
                         f = flows[first + i * step, :n]
                         out = nxt[state + i, d0 : d0 + n]
