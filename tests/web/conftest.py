@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,20 @@ def _app(engine: Engine, folder: Path) -> FastAPI:
         return create_app(engine, prepare_database=False)
 
 
+@contextmanager
+def _client_of(app: FastAPI) -> Iterator[TestClient]:
+    # https: the session cookie is Secure, so a plain-http client would never send it back.
+    with TestClient(app, base_url="https://testserver") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def client_on(tmp_path: Path) -> Callable[[Engine], AbstractContextManager[TestClient]]:
+    """`with client_on(engine) as client:` a client of the portal on any engine (either
+    backend), e.g. one a test has grown beyond the seed."""
+    return lambda engine: _client_of(_app(engine, tmp_path))
+
+
 @pytest.fixture
 def web_engine(portal_template: Path, tmp_path: Path) -> Iterator[Engine]:
     """A database of this test's own: the family, and users vera, carol and ada."""
@@ -77,8 +92,7 @@ def app(web_engine: Engine, tmp_path: Path) -> FastAPI:
 
 @pytest.fixture
 def client(app: FastAPI) -> Iterator[TestClient]:
-    # https: the session cookie is Secure, so a plain-http client would never send it back.
-    with TestClient(app, base_url="https://testserver") as test_client:
+    with _client_of(app) as test_client:
         yield test_client
 
 
@@ -89,7 +103,7 @@ def read_client(
     """One client for a module of read-only tests (they must not write)."""
     folder = tmp_path_factory.mktemp("read")
     engine = _engine_copy(portal_template, folder)
-    with TestClient(_app(engine, folder), base_url="https://testserver") as test_client:
+    with _client_of(_app(engine, folder)) as test_client:
         yield test_client
     engine.dispose()
 

@@ -11,13 +11,14 @@ import io
 import json
 import re
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager as ContextManager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy import Connection, Engine, event, func, inspect, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -30,14 +31,15 @@ from permedhub.graph.layout import (
     INITIATIVE_SIZE,
     ORGANISATION_SIZE,
     SQUARE,
+    count_subnational_organisations,
     network_layout,
     node_sizes,
+    subnational_organisations,
 )
 from permedhub.graph.loading import load
-from permedhub.graph.models import AuditEntry, Country, Organisation
+from permedhub.graph.models import AuditEntry, Organisation
 from permedhub.graph.queries.initiatives import PartnerRow
 from permedhub.graph.views import Network, NetworkEdge, NetworkNode
-from permedhub.web.app import create_app
 from permedhub.web.pages import public
 from permedhub.web.pages.cache import DownloadCache
 
@@ -46,7 +48,9 @@ EXTRA_PARTNERS = public.PARTNER_ROWS + 30
 
 
 @pytest.fixture
-def grown(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+def grown(
+    engine: Engine, tmp_path: Path, client_on: Callable[[Engine], ContextManager[TestClient]]
+) -> Iterator[TestClient]:
     """The family plus more initiatives than a page lists, and more PERMIT partners."""
     initiatives = tmp_path / "initiatives.csv"
     initiatives.write_text(
@@ -70,11 +74,7 @@ def grown(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
         encoding="utf-8",
     )
     load(engine, [initiatives, orgs, parts])
-    monkeypatch.setenv("PERMEDHUB_SECRET_KEY", "test-secret-key")
-    monkeypatch.setenv("PERMEDHUB_DATA_DIR", str(tmp_path / "data"))
-    with TestClient(
-        create_app(engine, prepare_database=False), base_url="https://testserver"
-    ) as client:
+    with client_on(engine) as client:
         yield client
 
 
@@ -112,41 +112,62 @@ def test_an_initiative_page_embeds_at_most_a_page_of_partners_coordinators_first
     assert coordinators <= embedded == {o["@id"] for o in organisations}
 
 
-def _plan(engine: Engine, statement: object) -> str:
-    sql = str(statement.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))  # type: ignore[attr-defined]
+def _plan(connection: Connection, sql: str, parameters: Any) -> str:
+    rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters)
+    return " | ".join(str(row[3]) for row in rows)
+
+
+def _plans_of(engine: Engine, read: Callable[[Session], object]) -> list[str]:
+    """SQLite's plan of each statement `read` executes, as it executed them."""
+    executed: list[tuple[str, Any]] = []
+
+    def record(_conn: object, _cursor: object, sql: str, parameters: Any, *_: object) -> None:
+        if sql.lstrip().upper().startswith("SELECT"):
+            executed.append((sql, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        with Session(engine) as session:
+            read(session)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
     with engine.connect() as connection:
-        return " | ".join(
-            str(row[3]) for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")
-        )
+        return [_plan(connection, sql, parameters) for sql, parameters in executed]
 
 
 def test_the_organisation_lists_read_their_order_from_an_index(engine: Engine) -> None:
     """Without ix_organisation_subdivision_name and ix_organisation_folded_name (migration
-    0013) every page of the two lists sorted all the organisations it pages through."""
+    0013) every page of the two lists sorted all the organisations it pages through; without
+    `subdivision_code IS NOT NULL` the sub-national list and its count scanned every
+    organisation for the few that have a subdivision."""
     if engine.dialect.name != "sqlite":
         # PostgreSQL plans by statistics a test database lacks: the indexes are what it gets.
         indexes = {i["name"] for i in inspect(engine).get_indexes("organisation")}
         assert {"ix_organisation_subdivision_name", "ix_organisation_folded_name"} <= indexes
         return
-    subnational = (
-        select(Organisation.id)
-        .join(Country, Country.code == Organisation.subdivision_code)
-        .order_by(Organisation.subdivision_code, Organisation.name, Organisation.id)
-        .limit(100)
+    searched = re.compile(
+        r"SEARCH organisation USING (COVERING )?INDEX ix_organisation_subdivision_name"
+        r" \(subdivision_code>\?\)"
     )
+    for read in (
+        lambda s: subnational_organisations(s, limit=100, offset=10),
+        count_subnational_organisations,
+    ):
+        (plan,) = _plans_of(engine, read)
+        assert searched.search(plan), plan
+        assert "TEMP B-TREE" not in plan, plan
     listed = (
         select(Organisation.id)
         .order_by(func.lower(Organisation.name), Organisation.name, Organisation.id)
         .limit(100)
     )
-    for statement, index in (
-        (subnational, "ix_organisation_subdivision_name"),
-        (listed, "ix_organisation_folded_name"),
-    ):
-        plan = _plan(engine, statement)
-        assert index in plan and "TEMP B-TREE" not in plan, plan
+    sql = str(listed.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
+    with engine.connect() as connection:
+        plan = _plan(connection, sql, ())
+    assert "ix_organisation_folded_name" in plan and "TEMP B-TREE" not in plan, plan
     with Session(engine) as session:  # the seed has sub-national organisations to list
-        assert session.execute(subnational).first() is not None
+        assert subnational_organisations(session, limit=1)
+        assert count_subnational_organisations(session) >= 1
 
 
 # ---------------------------------------------------------------- partners.csv, kept per revision
@@ -288,18 +309,14 @@ def test_partners_csv_lists_every_partner_with_formula_like_names_neutralised(
 
 
 def test_a_formula_like_partner_name_is_neutralised_in_partners_csv(
-    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, tmp_path: Path, client_on: Callable[[Engine], ContextManager[TestClient]]
 ) -> None:
     orgs = tmp_path / "organisations.csv"
     orgs.write_text('id,name,country\nformula-org,"=HYPERLINK(""http://x"")",PT\n', "utf-8")
     parts = tmp_path / "participations.csv"
     parts.write_text("organisation,initiative,role\nformula-org,permit,partner\n", "utf-8")
     load(engine, [orgs, parts])
-    monkeypatch.setenv("PERMEDHUB_SECRET_KEY", "test-secret-key")
-    monkeypatch.setenv("PERMEDHUB_DATA_DIR", str(tmp_path / "data"))
-    with TestClient(
-        create_app(engine, prepare_database=False), base_url="https://testserver"
-    ) as client:
+    with client_on(engine) as client:
         body = client.get("/initiatives/permit/partners.csv").content.decode("utf-8-sig")
     assert 'formula-org,"\'=HYPERLINK(""http://x"")",' in body
 

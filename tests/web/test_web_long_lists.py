@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager as ContextManager
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,6 @@ from sqlalchemy import Engine
 from permedhub.graph import queries
 from permedhub.graph.loading import load
 from permedhub.search.query import search
-from permedhub.web.app import create_app
 from permedhub.web.pages import public
 
 EXTRA = 230  # more than a page of partners (public.PARTNER_ROWS) and of a country's (50)
@@ -24,7 +24,7 @@ EXTRA = 230  # more than a page of partners (public.PARTNER_ROWS) and of a count
 
 @pytest.fixture
 def crowded(
-    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, tmp_path: Path, client_on: Callable[[Engine], ContextManager[TestClient]]
 ) -> Iterator[TestClient]:
     """The family plus EXTRA Portuguese organisations, all partners of PERMIT."""
     orgs = tmp_path / "organisations.csv"
@@ -40,11 +40,7 @@ def crowded(
         encoding="utf-8",
     )
     load(engine, [orgs, parts])
-    monkeypatch.setenv("PERMEDHUB_SECRET_KEY", "test-secret-key")
-    monkeypatch.setenv("PERMEDHUB_DATA_DIR", str(tmp_path / "data"))
-    with TestClient(
-        create_app(engine, prepare_database=False), base_url="https://testserver"
-    ) as client:
+    with client_on(engine) as client:
         yield client
 
 

@@ -336,6 +336,11 @@ class SubnationalOrganisation:
     country_code: str | None
 
 
+_HAS_SUBDIVISION = Organisation.subdivision_code.is_not(None)
+"""Implied by the join, but stated so that SQLite searches ix_organisation_subdivision_name
+for the few organisations with a subdivision instead of scanning every organisation."""
+
+
 def subnational_organisations(
     session: Session, *, limit: int | None = 200, offset: int = 0
 ) -> list[SubnationalOrganisation]:
@@ -351,6 +356,7 @@ def subnational_organisations(
             Organisation.country_code,
         )
         .join(Country, Country.code == Organisation.subdivision_code)
+        .where(_HAS_SUBDIVISION)
         .order_by(Organisation.subdivision_code, Organisation.name, Organisation.id)
         .limit(limit)
         .offset(offset)
@@ -368,6 +374,7 @@ def count_subnational_organisations(session: Session) -> int:
             select(func.count())
             .select_from(Organisation)
             .join(Country, Country.code == Organisation.subdivision_code)
+            .where(_HAS_SUBDIVISION)
         ).scalar_one()
     )
 
