@@ -10,6 +10,8 @@ import pytest
 
 from permedhub.atlas.analyses import AtlasError, coverage, gaps, mutual
 from permedhub.atlas.network import network
+from permedhub.graph import curation
+from permedhub.graph.loading import load
 
 TOPICS = ["t1", "t2", "t3"]
 
@@ -147,3 +149,17 @@ def test_the_region_report_cites_the_region_records_sources(world):
         "https://example.org/r5",
     ]
     assert "<script src=" not in report.html and "Mutual interest with eu27" in report.html
+
+
+def test_coverage_follows_every_edit_of_the_graph_it_keeps_its_cells_for(world, tmp_path):
+    """The participation cells are kept per graph revision: a curator's edit, its undo and a
+    load each move the revision, and the next coverage reads the graph again."""
+    assert "CN" not in coverage(world).participations.index  # i3 (cn-e) has no topic
+    saved = curation.update_record(world, "initiative", "i3", {"topics": ["t3"]}, actor="test")
+    assert coverage(world).participations.loc["CN"].tolist() == [0, 0, 1]
+    curation.undo(world, saved.audit_id or 0, actor="test")
+    assert "CN" not in coverage(world).participations.index
+    parts = tmp_path / "participations.csv"
+    parts.write_text("organisation,initiative,role\nde-b,i2,partner\n", encoding="utf-8")
+    load(world, [parts])
+    assert coverage(world).participations.loc["DE"].tolist() == [2, 1, 0]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, text
@@ -19,6 +18,7 @@ from sqlalchemy import Connection, text
 from permedhub.atlas import cells
 from permedhub.db import among
 from permedhub.graph import models as graph_models
+from permedhub.graph import revision
 
 # Topic kinds that are documents (the Action Plan, the Vision paper): the heads of the
 # taxonomy, not areas a record addresses; matrices have one column per area below them.
@@ -122,22 +122,8 @@ def _initiative_topics_cte(connection: Connection) -> str:
     return f"WITH it AS MATERIALIZED ({pairs}) "
 
 
-# (database, by, scopes) -> (the graph's version when computed, the cells)
-_PARTICIPATION_CACHE: dict[tuple[str, str, tuple[str, ...] | None], tuple[Any, pd.DataFrame]] = {}
-
-
-def graph_version(connection: Connection) -> tuple[Any, ...]:
-    """What changes whenever the graph's participations can have changed: the last audit entry
-    (every load, edit and undo writes one) and the participations of every place."""
-    return tuple(
-        connection.execute(
-            text(
-                "SELECT (SELECT MAX(id) FROM audit_entry), "
-                "(SELECT SUM(participations) FROM place_total), "
-                "(SELECT COUNT(*) FROM initiative)"
-            )
-        ).one()
-    )
+# (database, by, scopes) -> (the graph's revision when computed, the cells)
+_PARTICIPATION_CACHE: dict[tuple[str, str, tuple[str, ...] | None], tuple[int, pd.DataFrame]] = {}
 
 
 def participation_cells(
@@ -149,11 +135,11 @@ def participation_cells(
     `scopes` (countries or region ids) when given.
 
     A million participations make this the slowest read of a coverage query, and it changes
-    only when the graph does: it is kept per database and recomputed when `graph_version`
-    changes."""
+    only when the graph does: it is kept per database and recomputed when the graph's
+    revision (`graph.revision`, raised by every writer) moves."""
     chosen_scopes = tuple(sorted(set(scopes))) if scopes is not None else None
     key = (connection.engine.url.render_as_string(hide_password=True), by, chosen_scopes)
-    version = graph_version(connection)
+    version = revision.current(connection)
     cached = _PARTICIPATION_CACHE.get(key)
     if cached is not None and cached[0] == version:
         return cached[1].copy()
