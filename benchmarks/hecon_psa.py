@@ -15,7 +15,9 @@ the peak traced memory (tracemalloc: NumPy's allocations, i.e. beyond the import
 the targets (<= 0.5 s and <= 100 MB for the user-style model; the benchmark model keeps its
 original <= 1 s / <= 100 MB). With ``--baseline-src DIR`` (the ``src`` folder of another
 checkout, e.g. ``git archive <commit> src | tar -x -C /tmp/base``) the same workloads run on
-that engine in a subprocess and printed side by side. The naive per-draw Python loop
+that engine in a subprocess and printed side by side. The first run of the user-style model
+in each of --repeat new processes is timed too (numba's start-up included, its on-disk cache
+filled by the runs before). The naive per-draw Python loop
 (scalar parameters, one 10x10 matrix per cycle) checks the benchmark model's costs.
 """
 
@@ -224,6 +226,26 @@ def baseline(args: argparse.Namespace, life_table: Path) -> dict[str, dict]:
     return dict(json.loads(out))
 
 
+def first_run(life_table: Path, draws: int, seed: int) -> float:
+    """Seconds of the user-style model's first run in this process (imports and model
+    building excluded): what a new CLI or web process waits, JIT start-up included."""
+    model = MarkovModel(load_model(user_style_model(life_table)))
+    start = time.perf_counter()
+    model.run(n_draws=draws, seed=seed)
+    return time.perf_counter() - start
+
+
+def first_runs(args: argparse.Namespace, life_table: Path, src: str | None) -> list[float]:
+    """`first_run` in --repeat new processes, on this engine or the one in `src`."""
+    cmd = [sys.executable, __file__, "--first-run", "--life-table", str(life_table)]
+    cmd += ["--draws", str(args.draws), "--seed", str(args.seed)]
+    env = {**os.environ, "PYTHONPATH": str(Path(src).resolve())} if src else None
+    return [
+        float(subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout)
+        for _ in range(args.repeat)
+    ]
+
+
 def _cell(fig: dict | None) -> str:
     if fig is None:
         return "-"
@@ -240,6 +262,9 @@ def main() -> None:
     parser.add_argument("--baseline-src", help="src folder of another engine to compare with")
     parser.add_argument("--life-table", help="life-table CSV (Age, Total) for the user model")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON only")
+    parser.add_argument(
+        "--first-run", action="store_true", help="print the seconds of a first run only"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -249,6 +274,9 @@ def main() -> None:
             life_table = SHARED_LIFE_TABLE.resolve()
         else:
             life_table = gompertz_life_table(Path(tmp))
+        if args.first_run:
+            print(first_run(life_table, args.draws, args.seed))
+            return
         now = run_all(args, life_table)
         if args.json:
             print(
@@ -258,6 +286,10 @@ def main() -> None:
             )
             return
         before = baseline(args, life_table) if args.baseline_src else {}
+        # after run_all: numba's on-disk cache holds the kernel, as on any machine past its
+        # first model
+        fresh = first_runs(args, life_table, None)
+        fresh_before = first_runs(args, life_table, args.baseline_src) if before else []
 
     print(
         f"PSA {args.draws} draws x {len(STRATEGY_HR)} strategies x {CYCLES} cycles x "
@@ -280,6 +312,12 @@ def main() -> None:
             print(
                 f"  {'':11s} mean cost/QALY per strategy vs baseline: max relative diff {diff:.1e}"
             )
+
+    print(
+        f"  user-style first run in a new process ({args.repeat} processes, JIT start-up "
+        f"included): now {min(fresh):.3f}-{max(fresh):.3f} s"
+        + (f", baseline {min(fresh_before):.3f}-{max(fresh_before):.3f} s" if fresh_before else "")
+    )
 
     result = now["benchmark"]["result"]
     model = MarkovModel(load_model(benchmark_model()))

@@ -47,11 +47,32 @@ OP_COPY, OP_ADD, OP_REDUCE, OP_REDUCE_ADD = 0, 1, 2, 3
 
 
 def value_list(values: list[np.ndarray]) -> List:
-    """`values` (2-d float arrays) as the typed list :func:`cycle_loop` reads."""
-    out = List.empty_list(VALUE)
+    """`values` (2-d float arrays) as the typed list :func:`cycle_loop` reads.
+
+    The list is made and filled by compiled functions of this module, cached on disk with the
+    kernel: the typed list's own methods, called from Python, would be compiled anew in every
+    process (about 0.7 s, most of a first run's time)."""
+    out = _empty_values()
     for v in values:
-        out.append(np.ascontiguousarray(v))
+        _append_value(out, _readonly(np.ascontiguousarray(v)))
     return out
+
+
+def _readonly(v: np.ndarray) -> np.ndarray:
+    """A read-only view of `v`: one type for every value, so one compiled `_append_value`."""
+    view = v.view()
+    view.flags.writeable = False
+    return view
+
+
+@njit(cache=True)
+def _empty_values() -> List:
+    return List.empty_list(VALUE)
+
+
+@njit(cache=True)
+def _append_value(values: List, v: np.ndarray) -> None:
+    values.append(v)
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
