@@ -18,8 +18,8 @@ from permedhub.hecon.errors import HeconError, ProbabilityError
 from permedhub.hecon.markov import MarkovModel
 from permedhub.hecon.spec import load_model
 
-ONE_CYCLE = 1  # draws: every tile is one draw
-ALL_CYCLES = 10**12  # one tile for all draws
+ONE_DRAW = 1  # draws: every tile is one draw
+ALL_DRAWS = 10**12  # one tile for all draws
 
 
 def _summary(doc: Any, **run: Any) -> Any:
@@ -45,15 +45,15 @@ def test_results_do_not_depend_on_the_block_size(
     blocks give bit for bit the results of a single block."""
     doc = user_style_tunnel(gompertz_table(tmp_path / "table.csv"))
     doc = _explicit_rows(doc) if explicit else doc
-    monkeypatch.setattr(markov, "KERNEL_TILE", ONE_CYCLE)
+    monkeypatch.setattr(markov, "KERNEL_TILE", ONE_DRAW)
     blocked = _summary(doc, n_draws=40, seed=5, chunk_size=16)
-    monkeypatch.setattr(markov, "KERNEL_TILE", ALL_CYCLES)
+    monkeypatch.setattr(markov, "KERNEL_TILE", ALL_DRAWS)
     whole = _summary(doc, n_draws=40, seed=5, chunk_size=16)
     assert blocked.shape == whole.shape
     assert np.array_equal(blocked.to_numpy(), whole.to_numpy())
 
 
-@pytest.mark.parametrize("block", [ONE_CYCLE, ALL_CYCLES])
+@pytest.mark.parametrize("block", [ONE_DRAW, ALL_DRAWS])
 def test_a_complement_gone_negative_in_a_late_block_names_its_cycle(
     monkeypatch: pytest.MonkeyPatch, block: int
 ) -> None:
@@ -66,7 +66,7 @@ def test_a_complement_gone_negative_in_a_late_block_names_its_cycle(
     assert "healthy->healthy" in msg and "in cycle 10" in msg and "complement" in msg
 
 
-@pytest.mark.parametrize("block", [ONE_CYCLE, ALL_CYCLES])
+@pytest.mark.parametrize("block", [ONE_DRAW, ALL_DRAWS])
 def test_a_row_off_one_in_a_late_block_names_its_cycle(
     monkeypatch: pytest.MonkeyPatch, block: int
 ) -> None:
@@ -93,9 +93,9 @@ def test_a_value_below_zero_within_the_tolerance_passes_in_every_block(
     doc = three_state(
         parameters={**THREE_STATE["parameters"], "p_hd": "0.02 if model_time < 6 else -1e-12"}
     )
-    monkeypatch.setattr(markov, "KERNEL_TILE", ONE_CYCLE)
+    monkeypatch.setattr(markov, "KERNEL_TILE", ONE_DRAW)
     blocked = _summary(doc)
-    monkeypatch.setattr(markov, "KERNEL_TILE", ALL_CYCLES)
+    monkeypatch.setattr(markov, "KERNEL_TILE", ALL_DRAWS)
     assert np.array_equal(blocked.to_numpy(), _summary(doc).to_numpy())
 
 
@@ -124,7 +124,7 @@ def test_a_bad_entry_in_a_late_block_is_reported_before_a_bad_transition_cost(
     """Transition rewards and the initial state are evaluated before the cycle loop, the
     entries of later blocks in it: a model with both errors still reports the entry (what a
     check of the whole table finds first), as with one block."""
-    monkeypatch.setattr(markov, "KERNEL_TILE", ONE_CYCLE)
+    monkeypatch.setattr(markov, "KERNEL_TILE", ONE_DRAW)
     doc = three_state(
         parameters={**THREE_STATE["parameters"], "p_hs": "0.1 * model_time"},
         transition_rewards=[{"from": "healthy", "to": "sick", "costs": {"medical": -5}}],

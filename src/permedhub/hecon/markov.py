@@ -146,10 +146,9 @@ class _KernelInputs:
 
 class _EntryPlan:
     """A strategy's entry values for one chunk of draws: the constant entries as a filled
-    (n_c, d) table, the time-varying ones filled into a (cycles, n_tv, d) table for any
-    range of cycles on demand (:meth:`fill`), so that the engine can fill a few cycles at a
-    time and use them while they are in the processor's cache, instead of writing the
-    whole table and streaming it back from memory.
+    (n_c, d) table, the time-varying ones as their rows' evaluated values, which the cycle
+    kernel reads in place (:meth:`kernel_inputs`); :meth:`fill` writes them out as a
+    (cycles, n_tv, d) table for the microsimulation, which draws from whole tables.
 
     A row whose entries are >= 0 and whose total is <= 1 (+ tolerance) passes every range
     and sum check (each entry is then at most the total); when a row of a filled range does
