@@ -128,8 +128,10 @@ def _ready(tab: Tab) -> int:
 
 
 def _labels_settled(tab: Tab) -> dict[str, Any]:
-    # Labels are placed a moment after the view changes.
-    tab.page.wait_for_timeout(250)
+    # Labels are placed a moment after the view changes (later on a busy machine): the page
+    # marks the network while they are pending.
+    tab.page.wait_for_timeout(100)
+    tab.page.wait_for_selector("#network:not([data-labels-pending])", state="attached")
     return dict(tab.page.evaluate(OVERLAPS))
 
 

@@ -210,10 +210,13 @@
         });
       });
       container.dataset.labels = String(placed);
+      delete container.dataset.labelsPending;
     }
     var labelTimer = null;
     function placeLabelsSoon() {
       clearTimeout(labelTimer);
+      // Until the labels are placed for the new view, the count above is the old view's.
+      container.dataset.labelsPending = "1";
       labelTimer = setTimeout(placeLabels, 60);
     }
     cy.on("viewport", placeLabelsSoon);
